@@ -1,0 +1,55 @@
+"""modelgate: a model quality gate for Metaflow runs, as a library and a pytest plugin.
+
+Imports are lazy (PEP 562) so that ``import modelgate`` and loading the pytest
+plugin stay cheap: nothing here imports TensorFlow, Metaflow or scikit-learn
+until a name that needs them is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "Gate": "gate",
+    "GateCheckFailed": "gate",
+    "assert_beats": "gate",
+    "assert_check": "gate",
+    "assert_smoke": "gate",
+    "MarginCheck": "checks",
+    "CheckResult": "checks",
+    "Verdict": "checks",
+    "Evaluation": "evaluation",
+    "evaluate": "evaluation",
+    "as_scorer": "scorers",
+    "SmokeCase": "smoke",
+    "load_smoke_cases": "smoke",
+    "tag_current_run": "tagging",
+    "GateUsageError": "errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from .checks import CheckResult, MarginCheck, Verdict
+    from .errors import GateUsageError
+    from .evaluation import Evaluation, evaluate
+    from .gate import Gate, GateCheckFailed, assert_beats, assert_check, assert_smoke
+    from .scorers import as_scorer
+    from .smoke import SmokeCase, load_smoke_cases
+    from .tagging import tag_current_run
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'modelgate' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,13 @@
+"""Errors that mean "the user asked for something that cannot be done".
+
+The pytest plugin turns them into pytest's usage error (one line, exit code 4,
+no traceback); the in-flow API lets them propagate as ordinary exceptions.
+"""
+
+
+class GateUsageError(Exception):
+    """A bad run spec, a missing artifact, unusable validation data, bad config."""
+
+
+class TagWriteError(RuntimeError):
+    """A tag change did not stick: re-reading the run shows the old tags."""

@@ -1,0 +1,124 @@
+"""The gate as a library: run checks inside a flow step, or as pytest assertions.
+
+:class:`Gate` evaluates an in-memory model on in-memory data and returns a
+:class:`~modelgate.checks.Verdict` (no pytest needed). :class:`GateRecorder`
+is what the ``gate`` fixture hands to a quality test: each call runs one
+check, records its result on the test report (terminal table, JUnit XML) and
+fails the test with a readable message when the check does not pass.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .checks import CheckResult, MarginCheck, Verdict, smoke_result
+from .evaluation import Evaluation
+
+
+class GateCheckFailed(AssertionError):
+    """A quality check did not pass; the message says what was measured."""
+
+
+def assert_check(check: MarginCheck, evaluation: Evaluation) -> CheckResult:
+    """Evaluate a margin check; raise :class:`GateCheckFailed` unless it passes."""
+    result = check.evaluate(evaluation)
+    if not result.passed:
+        raise GateCheckFailed(result.message)
+    return result
+
+
+def assert_beats(
+    evaluation: Evaluation,
+    metric: str,
+    *,
+    baseline: str = "majority",
+    margin: float = 0.0,
+    relative: bool = False,
+    confidence: float | None = 0.95,
+) -> CheckResult:
+    """``assert_beats(ev, "roc_auc", margin=0.1)``: the candidate beats the baseline by the margin."""
+    check = MarginCheck(metric, baseline=baseline, margin=margin, relative=relative, confidence=confidence)
+    return assert_check(check, evaluation)
+
+
+def assert_smoke(scorer, case) -> CheckResult:
+    """Score one smoke case; raise :class:`GateCheckFailed` unless it lands on the expected side."""
+    result = smoke_result(case, float(scorer([case.text])[0]))
+    if not result.passed:
+        raise GateCheckFailed(result.message)
+    return result
+
+
+def result_properties(result: CheckResult) -> list[tuple[str, Any]]:
+    """Test-report properties: the full result as JSON, plus flat values for JUnit XML."""
+    props: list[tuple[str, Any]] = [("modelgate_result", json.dumps(result.to_dict()))]
+    for key in ("candidate_value", "baseline_value", "estimate", "lower", "p_value", "margin", "method"):
+        value = getattr(result, key)
+        if value is not None:
+            props.append((f"modelgate_{key}", value))
+    return props
+
+
+class GateRecorder:
+    """The ``gate`` fixture: checks against the session's evaluation, recorded."""
+
+    def __init__(self, session, user_properties: list) -> None:
+        self._session = session
+        self._properties = user_properties
+
+    @property
+    def evaluation(self) -> Evaluation:
+        return self._session.evaluation
+
+    def _record(self, result: CheckResult) -> CheckResult:
+        __tracebackhide__ = True
+        self._properties.extend(result_properties(result))
+        if not result.passed:
+            raise GateCheckFailed(result.message)
+        return result
+
+    def check(self, check: MarginCheck) -> CheckResult:
+        __tracebackhide__ = True
+        return self._record(check.evaluate(self._session.evaluation))
+
+    def beats(self, metric: str, **kwargs) -> CheckResult:
+        __tracebackhide__ = True
+        return self.check(MarginCheck(metric, **kwargs))
+
+    def smoke(self, case) -> CheckResult:
+        __tracebackhide__ = True
+        score = float(self._session.scorer([case.text])[0])
+        return self._record(smoke_result(case, score))
+
+
+@dataclass
+class Gate:
+    """A gate for use inside a flow step (or any Python code).
+
+    >>> verdict = Gate(checks=[MarginCheck("roc_auc", margin=0.1)]).evaluate(model, val_df)
+    >>> verdict.passed
+    """
+
+    checks: Sequence[MarginCheck] = ()
+    smoke_cases: Sequence[Any] = ()
+    text_column: str = "review"
+    label_column: str = "labels"
+    tag: str = "deployment_candidate"
+    baselines: Mapping[str, Any] = field(default_factory=dict)
+
+    def evaluate(self, model, data, *, run: str | None = None) -> Verdict:
+        """Score ``model`` on ``data`` once and run every check and smoke case."""
+        from .evaluation import evaluate, validation_rows
+        from .scorers import as_scorer
+
+        scorer = as_scorer(model)
+        texts, labels = validation_rows(data, self.text_column, self.label_column)
+        evaluation = evaluate(scorer, texts, labels, self.baselines)
+        results = [check.evaluate(evaluation) for check in self.checks]
+        if self.smoke_cases:
+            scores = scorer([case.text for case in self.smoke_cases])
+            results += [smoke_result(c, float(s)) for c, s in zip(self.smoke_cases, scores)]
+        return Verdict(results=results, run=run)

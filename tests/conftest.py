@@ -1,0 +1,88 @@
+"""Isolate Metaflow for the whole test session, before anything imports it.
+
+Metaflow reads its configuration at import, so the environment is set here, at
+the top of the root conftest, which pytest imports before any test module.
+Every session (and every xdist worker) gets its own temporary metadata and
+datastore; CI runs as root, where Metaflow cannot guess a user name, so one is
+set unless the caller chose one.
+"""
+
+import os
+import tempfile
+
+_root = tempfile.mkdtemp(prefix="modelgate-tests-")
+os.environ["METAFLOW_HOME"] = os.path.join(_root, "home")
+os.environ["METAFLOW_DATASTORE_SYSROOT_LOCAL"] = _root
+os.environ["METAFLOW_DEFAULT_METADATA"] = "local"
+os.environ["METAFLOW_DEFAULT_DATASTORE"] = "local"
+os.environ.setdefault("METAFLOW_USER", "modelgate-tests")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("METAFLOW_DISABLE_TRACING", "1")
+
+# ---------------------------------------------------------------------------
+# Real Metaflow runs shared by the tests (made once per session, or per xdist
+# worker). Everything below imports Metaflow lazily, after the isolation above.
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[1]
+EXAMPLES = PROJECT / "examples"
+FLOWS = Path(__file__).resolve().parent / "flows"
+SHARED_DATA = PROJECT.parent / "shared" / "data"
+REAL_TRAIN = SHARED_DATA / "reviews_train.parquet"
+REAL_VALID = SHARED_DATA / "reviews_valid.parquet"
+
+
+def run_flow(flow_file: Path, **params) -> str:
+    """Run a flow to the end with Metaflow's Runner; its pathspec, or the failure."""
+    from metaflow import Runner
+
+    with Runner(str(flow_file), show_output=False, cwd=str(flow_file.parent)).run(**params) as running:
+        if running.status != "successful" and not params.get("fail_at"):
+            raise RuntimeError(f"{flow_file.name} failed:\n{running.stdout}\n{running.stderr}")
+        return running.run.pathspec
+
+
+@pytest.fixture(scope="session")
+def tiny_run() -> str:
+    """A successful TinyFlow run (scikit-learn model; its artifact is ``model``)."""
+    return run_flow(FLOWS / "tiny_flow.py")
+
+
+@pytest.fixture(scope="session")
+def demo_run() -> str:
+    """The example NLPFlow trained on the built-in demo data (real Keras model)."""
+    import keras  # noqa: F401  (see _import_heavy_modules_once)
+
+    return run_flow(EXAMPLES / "nlpflow.py", tag_in_flow=False)
+
+
+@pytest.fixture(scope="session")
+def real_run() -> str:
+    """The example NLPFlow trained on the real reviews in ../shared/data."""
+    if not REAL_TRAIN.exists():
+        pytest.skip("the real review data (../shared/data) is not beside the project")
+    import keras  # noqa: F401  (see _import_heavy_modules_once)
+
+    return run_flow(
+        EXAMPLES / "nlpflow.py", train_data=str(REAL_TRAIN), valid_data=str(REAL_VALID), tag_in_flow=False
+    )
+
+
+@pytest.fixture(scope="session")
+def tutorial_model_dict(demo_run):
+    """The model_dict artifact ({'vectorizer', 'model'}) of a real NLPFlow run."""
+    from modelgate.runs import load_artifact
+
+    return load_artifact(demo_run, "model_dict")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _import_heavy_modules_once():
+    # pytester's in-process sessions drop the modules first imported inside
+    # them; importing the heavy ones here keeps them from being imported twice.
+    import metaflow  # noqa: F401
+    import pandas  # noqa: F401
+    import sklearn.linear_model  # noqa: F401
+    import sklearn.pipeline  # noqa: F401

@@ -1,0 +1,73 @@
+"""A small, fast flow shaped like the tutorial's, for the plugin's own tests.
+
+No TensorFlow: a scikit-learn pipeline on generated text. Its end step holds
+``model`` and ``val_df``; ``start`` holds ``valdf``. Parameters make the runs
+the tests need: a failing run, a model that scores inverted.
+"""
+
+import time
+
+from metaflow import FlowSpec, Parameter, step
+
+
+class TinyFlow(FlowSpec):
+    fail_at = Parameter("fail-at", default="", help="step name to fail in (for failed-run tests)")
+    pause = Parameter("pause", default=0, help="seconds to sleep in train (for unfinished-run tests)")
+    labels_kind = Parameter("labels-kind", default="binary", help="binary | text | empty")
+
+    @step
+    def start(self):
+        import numpy as np
+        import pandas as pd
+
+        rng = np.random.default_rng(0)
+        good = ["great", "love", "perfect", "lovely", "nice"]
+        bad = ["awful", "poor", "broken", "returned", "ugly"]
+        filler = ["dress", "fabric", "color", "size", "shirt", "order", "blue", "cotton"]
+
+        def frame(n):
+            labels = (rng.random(n) < 0.7).astype(int)
+            texts = []
+            for y in labels:
+                words = list(rng.choice(good if y else bad, 2)) + list(rng.choice(filler, 3))
+                if rng.random() < 0.15:  # mixed reviews
+                    words.append(str(rng.choice(bad if y else good)))
+                rng.shuffle(words)
+                texts.append(" ".join(words))
+            flipped = rng.random(n) < 0.1  # label noise keeps the AUC below 1
+            return pd.DataFrame({"review": texts, "labels": np.where(flipped, 1 - labels, labels)})
+
+        self.df = frame(400)
+        self.valdf = frame(200)
+        if self.labels_kind == "text":
+            self.valdf["labels"] = np.where(self.valdf["labels"] == 1, "pos", "neg")
+        elif self.labels_kind == "empty":
+            self.valdf = self.valdf.iloc[:0]
+        self._maybe_fail("start")
+        self.next(self.train)
+
+    @step
+    def train(self):
+        from sklearn.feature_extraction.text import CountVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+
+        time.sleep(self.pause)
+
+        self.model = make_pipeline(CountVectorizer(), LogisticRegression()).fit(
+            self.df["review"], self.df["labels"]
+        )
+        self.next(self.end)
+
+    @step
+    def end(self):
+        self.val_df = self.valdf
+        self._maybe_fail("end")
+
+    def _maybe_fail(self, step_name):
+        if self.fail_at == step_name:
+            raise RuntimeError(f"TinyFlow failing in {step_name} as asked")
+
+
+if __name__ == "__main__":
+    TinyFlow()

@@ -1,0 +1,169 @@
+"""Bad input: a one-line usage error, exit code 4, no traceback, never a tag."""
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from modelgate.tagging import DEFAULT_TAG, user_tags
+
+from conftest import FLOWS, run_flow
+
+SUITE = "def test_anything(evaluation):\n    assert evaluation.n > 0\n"
+
+
+@pytest.fixture(scope="module")
+def failed_runs():
+    return {
+        "early": run_flow(FLOWS / "tiny_flow.py", fail_at="start"),
+        "late": run_flow(FLOWS / "tiny_flow.py", fail_at="end"),
+    }
+
+
+@pytest.fixture(scope="module")
+def running_run(tmp_path_factory):
+    """A TinyFlow run still in progress (sleeping in its train step)."""
+    id_file = tmp_path_factory.mktemp("running") / "run_id"
+    proc = subprocess.Popen(
+        [sys.executable, "tiny_flow.py", "run", "--pause", "120", "--run-id-file", str(id_file)],
+        cwd=FLOWS,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (id_file.exists() and id_file.read_text().strip()):
+            assert proc.poll() is None and time.monotonic() < deadline, "TinyFlow did not start"
+            time.sleep(0.2)
+        yield f"TinyFlow/{id_file.read_text().strip()}"
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="module")
+def text_label_run():
+    return run_flow(FLOWS / "tiny_flow.py", labels_kind="text")
+
+
+@pytest.fixture(scope="module")
+def empty_run():
+    return run_flow(FLOWS / "tiny_flow.py", labels_kind="empty")
+
+
+@pytest.fixture
+def suite(pytester):
+    pytester.makeini("[pytest]\nmodelgate_model_artifact = model\n")
+    pytester.makepyfile(test_gate=SUITE)
+    return pytester
+
+
+def usage_error(result, message: str) -> None:
+    """Exit code 4, the message on one line, and no traceback."""
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.outlines + result.errlines
+    errors = [l for l in result.errlines if l.startswith("ERROR: modelgate: ")]
+    assert len(errors) == 1, result.errlines
+    assert message in errors[0], errors[0]
+    assert "Traceback" not in "\n".join(result.outlines + result.errlines)
+
+
+def run_gate(pytester, *args):
+    return pytester.runpytest("-p", "no:cacheprovider", *args)
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("TinyFlow/1/2", "is not a run spec"),
+        ("Tiny Flow/12", "is not a run spec"),
+        ("12345", "names no flow"),
+        ("NoSuchFlow/123", "unknown flow 'NoSuchFlow'"),
+        ("TinyFlow/999999", "unknown run TinyFlow/999999"),
+    ],
+    ids=["too-many-parts", "bad-flow-name", "bare-id-without-flow", "unknown-flow", "unknown-run"],
+)
+def test_bad_run_specs(suite, tiny_run, spec, message):
+    usage_error(run_gate(suite, "--model-run", spec), message)
+
+
+def test_latest_without_flow(suite, tiny_run):
+    usage_error(run_gate(suite, "--model-run", "latest"), "names no flow")
+
+
+@pytest.mark.parametrize("kind, message", [("early", "failed in step 'start'"), ("late", "failed in step 'end': only a successful run")])
+def test_failed_runs(suite, failed_runs, kind, message):
+    usage_error(run_gate(suite, "--model-run", failed_runs[kind]), message)
+    assert DEFAULT_TAG not in user_tags(failed_runs[kind])
+
+
+def test_unfinished_run(suite, running_run):
+    usage_error(run_gate(suite, "--model-run", running_run), f"run {running_run} has not finished")
+    assert DEFAULT_TAG not in user_tags(running_run)
+
+
+def test_missing_model_artifact(suite, tiny_run):
+    result = run_gate(suite, "--model-run", tiny_run, "--model-artifact", "model_dict")
+    usage_error(result, f"run {tiny_run} has no artifact 'model_dict' in its end step")
+
+
+def test_missing_step_of_a_step_artifact(suite, tiny_run):
+    result = run_gate(suite, "--model-run", tiny_run, "--data-artifact", "join/val_df")
+    usage_error(result, "has no step 'join'")
+
+
+def test_data_artifact_without_the_columns(suite, tiny_run):
+    result = run_gate(suite, "--model-run", tiny_run, "--text-column", "text")
+    usage_error(result, "validation data has no column 'text'")
+
+
+def test_labels_that_are_not_binary(suite, text_label_run):
+    usage_error(run_gate(suite, "--model-run", text_label_run), "label column 'labels' is not binary 0/1")
+
+
+def test_empty_validation_set(suite, empty_run):
+    usage_error(run_gate(suite, "--model-run", empty_run), "validation data is empty")
+
+
+def test_run_invisible_in_the_namespace(suite, tiny_run):
+    flow = tiny_run.split("/")[0]
+    result = run_gate(suite, "--model-run", "latest", "--model-flow", flow, "--namespace", "user:somebody-else")
+    usage_error(result, "has no finished run in namespace user:somebody-else")
+
+
+def test_bad_input_never_tags(suite, tiny_run):
+    result = run_gate(suite, "--model-run", tiny_run, "--text-column", "text")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert DEFAULT_TAG not in user_tags(tiny_run)
+
+
+@pytest.fixture
+def as_root_without_a_user_name(monkeypatch):
+    """The environment of CI: root, and no METAFLOW_USER."""
+    for var in ("METAFLOW_USER", "SUDO_USER", "USERNAME"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("USER", "root")
+
+
+def test_unknown_user_explicit_run_still_resolves_and_tags(suite, tiny_run, as_root_without_a_user_name):
+    from modelgate.runs import get_run
+
+    tags = list(user_tags(tiny_run))
+    if tags:
+        get_run(tiny_run).remove_tags(tags)
+    # a subprocess, so that Metaflow reads the changed environment at import
+    result = suite.runpytest_subprocess("-p", "no:cacheprovider", "--model-run", tiny_run)
+    result.assert_outcomes(passed=1)
+    assert DEFAULT_TAG in user_tags(tiny_run)
+
+
+def test_unknown_user_latest_falls_back_to_the_global_namespace(suite, tiny_run, as_root_without_a_user_name):
+    flow = tiny_run.split("/")[0]
+    result = suite.runpytest_subprocess("-p", "no:cacheprovider", "--model-run", "latest-successful", "--model-flow", flow, "--gate-dry-run")
+    result.assert_outcomes(passed=1)
+
+
+def test_unknown_user_with_namespace_user_is_a_usage_error(suite, tiny_run, as_root_without_a_user_name):
+    flow = tiny_run.split("/")[0]
+    result = suite.runpytest_subprocess("-p", "no:cacheprovider", "--model-run", "latest", "--model-flow", flow, "--namespace", "user")
+    usage_error(result, "Metaflow cannot tell who you are")

@@ -1,0 +1,101 @@
+"""The tutorial flow in examples/, trained for real and gated by its own suite."""
+
+import pytest
+
+from modelgate.runs import get_run, load_artifact
+from modelgate.tagging import DEFAULT_TAG, revoke_tag, user_tags
+
+from conftest import EXAMPLES, FLOWS, run_flow
+
+GATE_SUITE = str(EXAMPLES / "gate")
+
+
+def gate_example(pytester, run, *args):
+    return pytester.runpytest(GATE_SUITE, "--model-run", run, "-p", "no:cacheprovider", *args)
+
+
+def test_demo_data_model_lands_inside_the_promised_range(demo_run):
+    auc = load_artifact(demo_run, "model_rocauc")
+    acc = load_artifact(demo_run, "model_acc")
+    assert 0.75 < auc < 0.97
+    assert acc > load_artifact(demo_run, "base_acc")
+
+
+def test_flow_keeps_the_tutorial_artifacts(demo_run):
+    run = get_run(demo_run)
+    start = {a.id for a in run["start"].task}
+    end = {a.id for a in run["end"].task}
+    assert {"df", "valdf"} <= start
+    assert {"base_acc", "base_rocauc", "model_dict", "train_df", "val_df", "model_acc", "model_rocauc"} <= end
+    assert "valdf" not in end  # as in the tutorial: the join does not carry it on
+    assert set(load_artifact(demo_run, "model_dict")) == {"vectorizer", "model"}
+    # the in-flow gate's verdict rides along as an artifact
+    assert load_artifact(demo_run, "gate_verdict")["passed"] is True
+
+
+def test_example_gate_tags_the_demo_run(pytester, demo_run):
+    revoke_tag(demo_run)
+    result = gate_example(pytester, demo_run)
+    result.assert_outcomes(passed=14)
+    assert DEFAULT_TAG in user_tags(demo_run)
+    result.stdout.fnmatch_lines(["*PASS  roc_auc vs majority*DeLong*", f"modelgate: tag '{DEFAULT_TAG}' applied to {demo_run}*"])
+
+
+def test_example_gate_reads_start_step_artifacts(pytester, demo_run):
+    """`step/name` reads another step's artifact: the tutorial's valdf lives only in start."""
+    result = gate_example(pytester, demo_run, "--data-artifact", "start/valdf", "--gate-dry-run")
+    result.assert_outcomes(passed=14)
+
+
+@pytest.mark.slow
+def test_real_data_flow_matches_the_tutorial_and_is_tagged(pytester, real_run):
+    auc = load_artifact(real_run, "model_rocauc")
+    acc = load_artifact(real_run, "model_acc")
+    assert 0.88 < auc < 0.94, auc  # the tutorial reports about 0.91
+    assert 0.84 < acc < 0.90, acc  # and 86-87%
+    revoke_tag(real_run)
+    result = gate_example(pytester, real_run)
+    result.assert_outcomes(passed=14)
+    assert DEFAULT_TAG in user_tags(real_run)
+
+
+@pytest.mark.slow
+def test_inverted_model_is_not_tagged_and_the_failing_check_is_named(pytester, real_run):
+    inverted = run_flow(FLOWS / "inverted_flow.py", source=real_run)
+    result = gate_example(pytester, inverted)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert DEFAULT_TAG not in user_tags(inverted)
+    result.stdout.fnmatch_lines([
+        "*FAIL  roc_auc vs majority*DeLong*",
+        f"modelgate: tag '{DEFAULT_TAG}' not applied to {inverted}: *quality tests failed*",
+    ])
+    assert "FAILED" in result.stdout.str()
+    assert "test_beats_majority_baseline[roc_auc-vs-majority-margin+0.1]" in result.stdout.str()
+
+
+def test_scores_are_computed_once_per_session(pytester, tiny_run):
+    pytester.makeini("[pytest]\nmodelgate_model_artifact = model\n")
+    pytester.makepyfile(
+        test_gate="""
+        seen = []
+
+        def test_auc(gate, evaluation):
+            seen.append(evaluation)
+            gate.beats("roc_auc", margin=0.1)
+
+        def test_accuracy(gate, evaluation):
+            seen.append(evaluation)
+            gate.beats("accuracy")
+
+        def test_f1(gate, evaluation):
+            seen.append(evaluation)
+            gate.beats("f1", margin=-1.0, confidence=None)
+
+        def test_zz_model_was_called_once(model_scorer, evaluation):
+            assert all(e is evaluation for e in seen) and len(seen) == 3
+            assert model_scorer.model_calls == 1
+            assert model_scorer.texts_scored == len(set(evaluation.texts))
+        """
+    )
+    result = pytester.runpytest("--model-run", tiny_run, "-p", "no:cacheprovider", "--gate-dry-run")
+    result.assert_outcomes(passed=4)
