@@ -10,6 +10,8 @@ model_rocauc. The end step hands the model to modelgate instead of comparing
 by hand, and tags the run ``deployment_candidate`` only when the gate passes.
 """
 
+from pathlib import Path
+
 from metaflow import FlowSpec, Parameter, current, step
 
 
@@ -87,9 +89,11 @@ class NLPFlow(FlowSpec):
     @step
     def end(self):
         "Tags the model as a deployment candidate if it passes the gate (modelgate)."
-        from gate_config import example_gate
+        from modelgate import Gate
 
-        verdict = example_gate().evaluate(self.model_dict, self.val_df)
+        # The same gate the pytest suite runs (examples/pyproject.toml).
+        gate = Gate.from_config(Path(__file__).resolve().parent / "pyproject.toml")
+        verdict = gate.evaluate(self.model_dict, self.val_df, run=f"{current.flow_name}/{current.run_id}")
         print(verdict.summary())
         self.gate_verdict = verdict.to_dict()
         self.beats_baseline = verdict.passed_group("baseline")
@@ -97,7 +101,7 @@ class NLPFlow(FlowSpec):
         if self.tag_in_flow and verdict.passed:
             from modelgate import tag_current_run
 
-            tag_current_run(current)
+            tag_current_run(current, gate.tag)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ _EXPORTS = {
     "SmokeCase": "smoke",
     "load_smoke_cases": "smoke",
     "tag_current_run": "tagging",
+    "smoke_cases": "plugin",
+    "load_config": "config",
     "GateUsageError": "errors",
 }
 
@@ -39,6 +41,8 @@ if TYPE_CHECKING:
     from .gate import Gate, GateCheckFailed, assert_beats, assert_check, assert_smoke
     from .scorers import as_scorer
     from .smoke import SmokeCase, load_smoke_cases
+    from .config import load_config
+    from .plugin import smoke_cases
     from .tagging import tag_current_run
 
 

@@ -154,14 +154,17 @@ class MarginCheck:
             **common,
         )
 
-    def evaluate(self, evaluation: Evaluation, *, baseline_run: str | None = None) -> CheckResult:
+    def evaluate(self, evaluation: Evaluation) -> CheckResult:
+        baseline_run = evaluation.baseline_runs.get(self.baseline)
+        if self.baseline in evaluation.absent:
+            return self._absent(evaluation)
         bound = self.bound(evaluation)
         passed = bool(bound.defined and bound.lower > self.margin)
         return CheckResult(
             name=self.name,
             group="baseline",
             passed=passed,
-            message=self._message(bound, passed),
+            message=self._message(bound, passed, baseline_run),
             metric=self.metric,
             baseline=self.baseline,
             candidate_value=bound.candidate,
@@ -177,10 +180,33 @@ class MarginCheck:
             baseline_run=baseline_run,
         )
 
-    def _message(self, bound: "stats.DifferenceBound", passed: bool) -> str:
+    def _absent(self, evaluation: Evaluation) -> CheckResult:
+        """First-run policy: no such baseline yet (e.g. no champion deployed)."""
+        reason = evaluation.absent[self.baseline]
+        passed = not evaluation.require_baselines
+        policy = (
+            "passes by default (require it with --require-champion)"
+            if passed
+            else "fails: a baseline is required (--require-champion)"
+        )
+        return CheckResult(
+            name=self.name,
+            group="baseline",
+            passed=passed,
+            message=f"{self.metric} vs {self.baseline}: {reason}; the check {policy}",
+            metric=self.metric,
+            baseline=self.baseline,
+            margin=self.margin,
+            relative=self.relative,
+            confidence=self.confidence,
+            method="no baseline",
+        )
+
+    def _message(self, bound: "stats.DifferenceBound", passed: bool, baseline_run: str | None) -> str:
         quantity = "relative difference" if self.relative else "difference"
+        who = f"{self.baseline} ({baseline_run})" if baseline_run else self.baseline
         head = (
-            f"{self.metric}: candidate {_fmt(bound.candidate)} vs {self.baseline} "
+            f"{self.metric}: candidate {_fmt(bound.candidate)} vs {who} "
             f"{_fmt(bound.baseline)} on {bound.n} rows"
         )
         if not bound.defined:
@@ -224,6 +250,8 @@ class Verdict:
     results: list[CheckResult] = field(default_factory=list)
     run: str | None = None
     champion: str | None = None
+    decision: Any = None  # a modelgate.decision.TagDecision, when a session decided
+    tag_line: str = ""
 
     @property
     def passed(self) -> bool:
@@ -243,9 +271,13 @@ class Verdict:
         return verdict_table(self)
 
     def to_dict(self) -> dict[str, Any]:
+        decision = self.decision
         return {
             "passed": self.passed,
             "run": self.run,
             "champion": self.champion,
+            "tag": None
+            if decision is None
+            else {"action": decision.action, "reason": decision.reason, "dry_run": decision.dry_run, "line": self.tag_line},
             "results": [r.to_dict() for r in self.results],
         }

@@ -65,12 +65,44 @@ def majority_scores(labels) -> np.ndarray:
     return np.full(len(labels), float(majority_class(labels)))
 
 
+class LazyScores(Mapping[str, np.ndarray]):
+    """Baseline scores computed on first use, then kept: a champion model is
+    loaded and scored only if some check compares against it."""
+
+    def __init__(self, makers: Mapping[str, Callable[[], np.ndarray] | np.ndarray]) -> None:
+        self._makers = dict(makers)
+        self._done: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._done:
+            made = self._makers[name]
+            self._done[name] = np.asarray(made if isinstance(made, np.ndarray) else made(), dtype=float)
+        return self._done[name]
+
+    def __iter__(self):
+        return iter(self._makers)
+
+    def __len__(self) -> int:
+        return len(self._makers)
+
+
 @dataclass(frozen=True)
 class Evaluation:
+    """Labels, the candidate's scores and the baselines' scores, on the same rows.
+
+    ``absent`` names baselines that do not exist (``"champion"`` before the
+    first deployment) with the reason; ``require_baselines`` says whether a
+    check against one fails (True) or passes by default (False).
+    ``baseline_runs`` maps baseline names to the Metaflow runs they came from.
+    """
+
     labels: np.ndarray
     candidate: np.ndarray
     baselines: Mapping[str, np.ndarray] = field(default_factory=dict)
     texts: Sequence[str] = ()
+    absent: Mapping[str, str] = field(default_factory=dict)
+    require_baselines: bool = False
+    baseline_runs: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -92,20 +124,26 @@ def evaluate(
     texts: Sequence[str],
     labels,
     baselines: Mapping[str, Callable[[Sequence[str]], np.ndarray] | np.ndarray] | None = None,
+    **extra,
 ) -> Evaluation:
-    """Score the candidate and every baseline on the same rows, once.
+    """Score the candidate now and every baseline on first use, on the same rows.
 
     ``baselines`` maps names to scorers or to precomputed score arrays; the
-    majority-class baseline is always added as ``"majority"``.
+    majority-class baseline is always there as ``"majority"``. ``extra`` goes
+    to :class:`Evaluation` (``absent``, ``require_baselines``, ``baseline_runs``).
     """
     labels = np.asarray(labels, dtype=int)
-    computed = {MAJORITY: majority_scores(labels)}
+    texts = tuple(texts)
+    makers: dict[str, Callable[[], np.ndarray] | np.ndarray] = {MAJORITY: majority_scores(labels)}
     for name, baseline in (baselines or {}).items():
-        scores = baseline if isinstance(baseline, np.ndarray) else baseline(texts)
-        computed[name] = np.asarray(scores, dtype=float)
+        if isinstance(baseline, np.ndarray):
+            makers[name] = baseline
+        else:
+            makers[name] = lambda baseline=baseline: baseline(texts)
     return Evaluation(
         labels=labels,
         candidate=np.asarray(scorer(texts), dtype=float),
-        baselines=computed,
-        texts=tuple(texts),
+        baselines=LazyScores(makers),
+        texts=texts,
+        **extra,
     )

@@ -98,8 +98,16 @@ class GateRecorder:
 class Gate:
     """A gate for use inside a flow step (or any Python code).
 
-    >>> verdict = Gate(checks=[MarginCheck("roc_auc", margin=0.1)]).evaluate(model, val_df)
-    >>> verdict.passed
+    Build it in code, or from the same ``[tool.modelgate]`` table the pytest
+    plugin reads, then evaluate an in-memory model on in-memory data::
+
+        gate = Gate.from_config("pyproject.toml")
+        verdict = gate.evaluate(self.model_dict, self.val_df, run=f"{current.flow_name}/{current.run_id}")
+        if verdict.passed:
+            tag_current_run(current)
+
+    With ``run`` given, checks against ``"champion"`` compare with the newest
+    other successful run of that flow carrying the gate's tag.
     """
 
     checks: Sequence[MarginCheck] = ()
@@ -107,7 +115,25 @@ class Gate:
     text_column: str = "review"
     label_column: str = "labels"
     tag: str = "deployment_candidate"
-    baselines: Mapping[str, Any] = field(default_factory=dict)
+    model_artifact: str = "model_dict"
+    require_champion: bool = False
+
+    @classmethod
+    def from_config(cls, path) -> "Gate":
+        from .config import load_config
+        from .smoke import load_smoke_cases
+
+        config = load_config(path)
+        s = config.settings
+        return cls(
+            checks=config.checks,
+            smoke_cases=load_smoke_cases(config.smoke_cases) if config.smoke_cases else (),
+            text_column=s.text_column,
+            label_column=s.label_column,
+            tag=s.tag,
+            model_artifact=s.model_artifact,
+            require_champion=config.require_champion,
+        )
 
     def evaluate(self, model, data, *, run: str | None = None) -> Verdict:
         """Score ``model`` on ``data`` once and run every check and smoke case."""
@@ -116,9 +142,40 @@ class Gate:
 
         scorer = as_scorer(model)
         texts, labels = validation_rows(data, self.text_column, self.label_column)
-        evaluation = evaluate(scorer, texts, labels, self.baselines)
+        baselines, absent, runs_by_name, champion = self._baselines(run)
+        evaluation = evaluate(
+            scorer, texts, labels, baselines,
+            absent=absent, require_baselines=self.require_champion, baseline_runs=runs_by_name,
+        )
         results = [check.evaluate(evaluation) for check in self.checks]
         if self.smoke_cases:
             scores = scorer([case.text for case in self.smoke_cases])
             results += [smoke_result(c, float(s)) for c, s in zip(self.smoke_cases, scores)]
-        return Verdict(results=results, run=run)
+        return Verdict(results=results, run=run, champion=champion)
+
+    def _baselines(self, run: str | None):
+        """Scorers for the run baselines the checks name (champion, Flow/run_id)."""
+        from . import runs
+        from .scorers import as_scorer
+
+        wanted = {c.baseline for c in self.checks} - {"majority"}
+        found: dict[str, str] = {}
+        absent: dict[str, str] = {}
+        champion = None
+        if "champion" in wanted:
+            champion = runs.find_champion(run, self.tag) if run else None
+            if champion:
+                found["champion"] = champion
+            else:
+                absent["champion"] = (
+                    f"no champion yet: no other successful run carries the tag {self.tag!r}"
+                    if run
+                    else "no champion: the gate was not told which run it is evaluating"
+                )
+        for name in wanted - {"champion"}:
+            found[name] = runs.resolve_baseline_run(name, run or name)
+        scorers = {
+            name: as_scorer(runs.load_artifact(pathspec, self.model_artifact))
+            for name, pathspec in found.items()
+        }
+        return scorers, absent, found, champion

@@ -1,7 +1,8 @@
-"""The pytest plugin: options, fixtures and the hooks that decide the tag.
+"""The pytest plugin: options, fixtures, configured test items, and the hooks
+that decide the tag.
 
 Thin glue: the logic lives in :mod:`modelgate.session` and below. Loading this
-module imports nothing heavy (no Metaflow, TensorFlow or pandas), so
+module imports nothing heavy (no Metaflow, TensorFlow, pandas or scipy), so
 ``pytest --help`` and suites that never pass ``--model-run`` stay fast and
 unchanged.
 
@@ -13,6 +14,9 @@ deselections and collection errors through ``workeroutput``.
 from __future__ import annotations
 
 import json
+import os
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -22,9 +26,9 @@ if TYPE_CHECKING:
 
 GATE = pytest.StashKey["GateSession"]()
 _WORKER_KEY = "modelgate"
+RESULT_PROPERTY = "modelgate_result"  # JSON of a CheckResult, carried by the test report
 # Options that may drop quality tests without pytest reporting them as deselected.
 _PARTIAL_RUN_OPTIONS = (("lf", "--lf"), ("stepwise", "--sw"), ("stepwise_skip", "--sw-skip"))
-RESULT_PROPERTY = "modelgate_result"  # JSON of a CheckResult, carried by the test report
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -45,15 +49,42 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="namespace 'latest' searches: 'global', 'user' (yours), or a tag such as "
         "user:alice. Default: yours, else global. Explicit run ids ignore it.",
     )
-    group.addoption(
-        "--gate-dry-run",
-        action="store_true",
-        help="decide and report, but change no tag",
-    )
+    group.addoption("--gate-dry-run", action="store_true", help="decide and report, but change no tag")
     group.addoption(
         "--gate-keep-on-fail",
         action="store_true",
         help="when a quality test fails, keep a tag left by an earlier gate",
+    )
+    group.addoption(
+        "--baseline-run",
+        metavar="SPEC",
+        help="compare with this run instead of the champion (the newest other tagged run)",
+    )
+    group.addoption(
+        "--require-champion",
+        action="store_true",
+        default=None,
+        help="fail champion checks when there is no champion yet (default: they pass)",
+    )
+    group.addoption(
+        "--gate-config",
+        metavar="PATH",
+        help="TOML file with a [tool.modelgate] table (default: the nearest pyproject.toml "
+        "with one, above the test paths)",
+    )
+    group.addoption(
+        "--gate-check",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE,...",
+        help="add a check, e.g. metric=roc_auc,baseline=champion,margin=-0.01 (repeatable)",
+    )
+    group.addoption("--smoke-cases", metavar="PATH", help="CSV, JSONL or parquet file of smoke cases")
+    group.addoption("--gate-report", metavar="PATH", help="write the verdict as JSON")
+    group.addoption(
+        "--gate-markdown",
+        metavar="PATH",
+        help="write the verdict as Markdown (also appended to $GITHUB_STEP_SUMMARY when set)",
     )
     defaults = GateSettings()
     for name, text in HELP.items():
@@ -63,12 +94,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         parser.addini(f"modelgate_{name}", f"modelgate: {text}", default="")
 
 
-def _settings(config: pytest.Config):
-    from .config import merge, setting_names
+def _gate_config(config: pytest.Config):
+    from .config import GateConfig, find_config, load_config, merge, setting_names
 
+    path = config.getoption("gate_config")
+    if path:
+        base = load_config(Path(config.invocation_params.dir, path))
+    else:
+        starts = [Path(config.invocation_params.dir, a.split("::")[0]) for a in config.args]
+        found = find_config(starts, config.rootpath)
+        base = load_config(found) if found else GateConfig()
     cli = {n: config.getoption(f"modelgate_{n}") for n in setting_names()}
+    smoke = config.getoption("smoke_cases")
+    cli.update(
+        smoke_cases=str(Path(config.invocation_params.dir, smoke)) if smoke else None,
+        require_champion=config.getoption("require_champion"),
+        checks=config.getoption("gate_check"),
+    )
     ini = {n: config.getini(f"modelgate_{n}") for n in setting_names()}
-    return merge(cli, ini)
+    return merge(base, ini, cli)
 
 
 def _session(config: pytest.Config) -> "GateSession | None":
@@ -80,32 +124,60 @@ def pytest_configure(config: pytest.Config) -> None:
     spec = config.getoption("model_run")
     if not spec:
         return
-    from . import session as gate_session
+    from .errors import GateUsageError
+    from .session import GateSession, open_gate
 
     flags = dict(dry_run=config.getoption("gate_dry_run"), keep_on_fail=config.getoption("gate_keep_on_fail"))
     workerinput = getattr(config, "workerinput", None)
-    if workerinput is not None:  # an xdist worker: the controller resolved the run already
-        gate = gate_session.attach(workerinput[_WORKER_KEY], _settings(config), **flags)
-    else:
-        gate = _open(config, spec, flags)
+    try:
+        gate_config = _gate_config(config)
+        if workerinput is not None:  # an xdist worker: the controller resolved the runs already
+            shared = workerinput[_WORKER_KEY]
+            gate = GateSession(
+                shared["pathspec"], gate_config, champion=shared["champion"],
+                baseline_runs=shared["baseline_runs"], **flags,
+            )
+        else:
+            gate = open_gate(
+                spec,
+                flow=config.getoption("model_flow"),
+                namespace=config.getoption("modelgate_namespace"),
+                config=gate_config,
+                baseline_run=config.getoption("baseline_run"),
+                **flags,
+            )
+    except GateUsageError as exc:
+        raise pytest.UsageError(f"modelgate: {exc}") from None
     config.stash[GATE] = gate
     config.pluginmanager.register(GatePlugin(gate, worker=workerinput is not None), "modelgate-gate")
 
 
-def _open(config: pytest.Config, spec: str, flags: dict) -> "GateSession":
-    from .errors import GateUsageError
-    from .session import open_gate
+class ConfiguredCheck(pytest.Item):
+    """A check declared in ``[tool.modelgate]`` (or a configured smoke case), as a test item."""
 
-    try:
-        return open_gate(
-            spec,
-            flow=config.getoption("model_flow"),
-            namespace=config.getoption("modelgate_namespace"),
-            settings=_settings(config),
-            **flags,
-        )
-    except GateUsageError as exc:
-        raise pytest.UsageError(f"modelgate: {exc}") from None
+    def __init__(self, *, gate: "GateSession", check=None, case=None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.gate, self.check, self.case = gate, check, case
+        self.add_marker("modelgate")
+
+    def runtest(self) -> None:
+        from .gate import GateRecorder
+
+        recorder = GateRecorder(self.gate, self.user_properties)
+        if self.check is not None:
+            recorder.check(self.check)
+        else:
+            recorder.smoke(self.case)
+
+    def repr_failure(self, excinfo, style=None):
+        from .gate import GateCheckFailed
+
+        if isinstance(excinfo.value, GateCheckFailed):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self):
+        return self.path, None, self.name
 
 
 class GatePlugin:
@@ -115,14 +187,38 @@ class GatePlugin:
         self.gate = gate
         self.worker = worker
 
-    def pytest_report_header(self) -> str:
-        mode = " (dry run)" if self.gate.dry_run else ""
-        return f"model run: {self.gate.pathspec} (modelgate manages tag {self.gate.settings.tag!r}{mode})"
+    def pytest_report_header(self) -> list[str]:
+        gate = self.gate
+        mode = " (dry run)" if gate.dry_run else ""
+        lines = [f"model run: {gate.pathspec} (modelgate manages tag {gate.settings.tag!r}{mode})"]
+        lines.append(f"champion: {gate.champion or 'none yet'}")
+        if gate.config.source:
+            lines.append(f"gate config: {gate.config.source}")
+        return lines
 
-    # -- xdist: hand the resolved run to workers, collect their counts ---------
+    @pytest.hookimpl(tryfirst=True)  # before -k/-m deselect, so they see these items too
+    def pytest_collection_modifyitems(self, session: pytest.Session, items: list) -> None:
+        made = [
+            ConfiguredCheck.from_parent(session, name=f"modelgate::{check.name}", gate=self.gate, check=check)
+            for check in self.gate.config.checks
+        ]
+        made += [
+            ConfiguredCheck.from_parent(session, name=f"modelgate::smoke::{case.name}", gate=self.gate, case=case)
+            for case in self.gate.smoke_cases
+        ]
+        items[:0] = made
+        if made:  # count them in "collected N items", as collected items are
+            report = pytest.CollectReport("modelgate", "passed", None, made)
+            session.ihook.pytest_collectreport(report=report)
+
+    # -- xdist: hand the resolved runs to workers, collect their counts --------
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node) -> None:
-        node.workerinput[_WORKER_KEY] = self.gate.pathspec
+        node.workerinput[_WORKER_KEY] = {
+            "pathspec": self.gate.pathspec,
+            "champion": self.gate.champion,
+            "baseline_runs": self.gate.baseline_runs,
+        }
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node, ids) -> None:
@@ -180,21 +276,62 @@ class GatePlugin:
         self.gate.finish()
         if self.gate.tag_error:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        self._write_reports(config)
+
+    def _write_reports(self, config: pytest.Config) -> None:
+        from .report import verdict_json, verdict_markdown
+
+        verdict = self.gate.verdict()
+        base = config.invocation_params.dir
+        if config.getoption("gate_report"):
+            path = Path(base, config.getoption("gate_report"))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(verdict_json(verdict))
+        markdown = verdict_markdown(verdict)
+        if config.getoption("gate_markdown"):
+            path = Path(base, config.getoption("gate_markdown"))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(markdown)
+        summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary:
+            with open(summary, "a", encoding="utf-8") as f:
+                f.write(markdown + "\n")
 
     @pytest.hookimpl(trylast=True)
     def pytest_terminal_summary(self, terminalreporter) -> None:
         gate = self.gate
         if self.worker or not gate.tag_line:
             return
-        from .checks import Verdict
         from .report import verdict_table
 
         terminalreporter.section("modelgate")
         if gate.results:
-            terminalreporter.write_line(verdict_table(Verdict(results=gate.results, run=gate.pathspec)))
+            terminalreporter.write_line(verdict_table(gate.verdict()))
         applied = gate.decision is not None and gate.decision.action == "apply" and not gate.dry_run
         markup = {"red": True} if gate.tag_error else {"green": True} if applied else {"yellow": True}
         terminalreporter.write_line(f"modelgate: {gate.tag_line}", **markup)
+
+
+# -- the Python API for gate suites ----------------------------------------------
+def smoke_cases(path: str | os.PathLike[str]):
+    """Decorator: one test item per smoke case in a CSV/JSONL/parquet file.
+
+    A relative path is taken from the test module's folder. The test receives
+    each case as the ``smoke_case`` argument, with the case's name as its id::
+
+        @modelgate.smoke_cases("smoke_cases.csv")
+        def test_smoke(gate, smoke_case):
+            gate.smoke(smoke_case)
+    """
+    from .smoke import load_smoke_cases
+
+    path = Path(path)
+    if not path.is_absolute():
+        caller = sys._getframe(1).f_globals.get("__file__")
+        if caller:
+            path = Path(caller).resolve().parent / path
+    cases = load_smoke_cases(path)
+    return pytest.mark.parametrize("smoke_case", cases, ids=[case.name for case in cases])
 
 
 # -- fixtures ------------------------------------------------------------------
@@ -235,10 +372,15 @@ def evaluation(request: pytest.FixtureRequest):
     return _require(request).evaluation
 
 
+@pytest.fixture(scope="session")
+def champion_run(request: pytest.FixtureRequest) -> str | None:
+    """Pathspec of the champion (the newest other tagged run, or --baseline-run), or None."""
+    return _require(request).champion
+
+
 @pytest.fixture
 def gate(request: pytest.FixtureRequest):
     """Run checks as assertions and record their results for the report and JUnit XML."""
     from .gate import GateRecorder
 
-    session = _require(request)
-    return GateRecorder(session, request.node.user_properties)
+    return GateRecorder(_require(request), request.node.user_properties)

@@ -1,7 +1,8 @@
-"""Render a Verdict for people: a terminal table."""
+"""Render a Verdict for people and machines: terminal table, JSON, Markdown."""
 
 from __future__ import annotations
 
+import json
 import math
 
 from .checks import CheckResult, Verdict
@@ -21,18 +22,58 @@ def _row(r: CheckResult) -> list[str]:
         return [status, what, _num(r.candidate_value), _num(r.baseline_value), _num(r.estimate, True),
                 _num(r.lower, True), margin, r.method or "-"]
     return [status, f"{r.group}: {r.name}", _num(r.candidate_value), "-", "-", "-",
-            f"thr {r.margin:g}" if r.margin is not None else "-", "-"]
+            f"thr {r.margin:g}" if r.margin is not None else "-", r.method or "-"]
 
 
 HEADER = ["", "check", "model", "baseline", "diff", "lower", "margin", "method"]
 
 
+def _verdict_word(verdict: Verdict) -> str:
+    if verdict.passed:
+        return "PASS"
+    if not verdict.results:
+        return "FAIL (no checks ran)"
+    return f"FAIL ({len(verdict.failures)} of {len(verdict.results)} checks failed)"
+
+
+def _footnotes(verdict: Verdict) -> list[str]:
+    notes = []
+    runs = sorted({(r.baseline, r.baseline_run) for r in verdict.results if r.baseline_run})
+    notes += [f"{name}: {run}" for name, run in runs]
+    notes += [r.message for r in verdict.results if r.method == "no baseline"]
+    return notes
+
+
 def verdict_table(verdict: Verdict) -> str:
-    """A fixed-width table, one row a check, then one line with the verdict."""
+    """A fixed-width table, one row a check, then the baselines' runs and the verdict."""
     rows = [HEADER] + [_row(r) for r in verdict.results]
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    failed = len(verdict.failures)
-    word = "PASS" if verdict.passed else f"FAIL ({failed} of {len(verdict.results)} checks failed)"
-    lines.append(f"verdict: {word}" + (f" for {verdict.run}" if verdict.run else ""))
+    lines += _footnotes(verdict)
+    lines.append(f"verdict: {_verdict_word(verdict)}" + (f" for {verdict.run}" if verdict.run else ""))
     return "\n".join(lines)
+
+
+def verdict_json(verdict: Verdict) -> str:
+    return json.dumps(verdict.to_dict(), indent=2, sort_keys=True)
+
+
+def verdict_markdown(verdict: Verdict) -> str:
+    """A GitHub-flavoured Markdown summary: verdict, tag line, table, failures."""
+    icon = "✅" if verdict.passed else "❌"
+    lines = [f"## modelgate: {icon} {_verdict_word(verdict)}", ""]
+    if verdict.run:
+        lines.append(f"- run: `{verdict.run}`")
+    lines.append(f"- champion: `{verdict.champion}`" if verdict.champion else "- champion: none yet")
+    if verdict.tag_line:
+        lines.append(f"- tag: {verdict.tag_line}")
+    lines += ["", "| | " + " | ".join(HEADER[1:]) + " |", "|---" * len(HEADER) + "|"]
+    for r in verdict.results:
+        cells = _row(r)
+        cells[0] = "✅" if r.passed else "❌"
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    failures = verdict.failures
+    if failures:
+        lines += ["", "### Failures", ""]
+        lines += [f"- **{r.name}**: {r.message}" for r in failures]
+    return "\n".join(lines) + "\n"

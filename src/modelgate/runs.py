@@ -237,3 +237,37 @@ def _task_data(pathspec: str, name: str):
             hint = f" (it has: {have})" if have else ""
             raise GateUsageError(f"run {pathspec} has no artifact {artifact!r} in {where}{hint}")
         return data, artifact
+
+
+def find_champion(candidate: str, tag: str) -> str | None:
+    """The deployed model to beat: the newest successful run of the candidate's
+    flow that carries ``tag``, other than the candidate itself.
+
+    "Newest" is by the end step's finish time, not the run's timestamp: with
+    local metadata, adding a tag rewrites the run's timestamp (DESIGN section
+    5), so ordering by it would crown whichever run was tagged last.
+    """
+    from metaflow import Flow
+
+    flow_name = candidate.split("/")[0]
+    best, best_time = None, None
+    with global_namespace():
+        try:
+            for run in Flow(flow_name).runs(tag):
+                if run.pathspec == candidate or not run.successful:
+                    continue
+                finished = run.finished_at
+                if best_time is None or (finished is not None and finished > best_time):
+                    best, best_time = run.pathspec, finished
+        except _metaflow_errors() as exc:
+            raise GateUsageError(f"cannot look up the champion of {flow_name}: {one_line(exc)}") from None
+    return best
+
+
+def resolve_baseline_run(spec: str, candidate: str) -> str:
+    """An explicit ``--baseline-run``: ``Flow/run_id`` or a run id of the candidate's flow."""
+    flow = candidate.split("/")[0]
+    pathspec = resolve_run(parse_run_spec(spec, None if "/" in spec else flow))
+    if pathspec == candidate:
+        raise GateUsageError(f"--baseline-run {spec} is the candidate run itself")
+    return pathspec

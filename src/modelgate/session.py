@@ -1,8 +1,8 @@
-"""One gate session: the run, its data and model, the outcome, the tag.
+"""One gate session: the run, its data and model, its baselines, the outcome, the tag.
 
 Front-end neutral (no pytest): the plugin drives it. :func:`open_gate` checks
 everything a user can get wrong before a single test runs, so that bad input
-is a one-line usage error and never a tag; the model and the scores are loaded
+is a one-line usage error and never a tag; models and scores are loaded
 lazily and only once per process.
 """
 
@@ -13,15 +13,19 @@ from functools import cached_property
 
 from . import runs, tagging
 from .checks import CheckResult
-from .config import GateSettings
+from .config import GateConfig
 from .decision import SessionOutcome, TagDecision, decide
 from .errors import GateUsageError
+
+CHAMPION = "champion"
 
 
 @dataclass
 class GateSession:
     pathspec: str
-    settings: GateSettings
+    config: GateConfig = field(default_factory=GateConfig)
+    champion: str | None = None  # resolved once, on the controller
+    baseline_runs: dict[str, str] = field(default_factory=dict)  # name -> pathspec
     dry_run: bool = False
     keep_on_fail: bool = False
     outcome: SessionOutcome = field(default_factory=SessionOutcome)
@@ -29,6 +33,10 @@ class GateSession:
     decision: TagDecision | None = None
     tag_line: str = ""
     tag_error: str = ""
+
+    @property
+    def settings(self):
+        return self.config.settings
 
     # -- evidence, loaded lazily (in each xdist worker) -------------------------
     @cached_property
@@ -56,11 +64,44 @@ class GateSession:
         return as_scorer(self.model)
 
     @cached_property
+    def smoke_cases(self) -> list:
+        if self.config.smoke_cases is None:
+            return []
+        from .smoke import SmokeCaseFileError, load_smoke_cases
+
+        try:
+            return load_smoke_cases(self.config.smoke_cases)
+        except SmokeCaseFileError as exc:
+            raise GateUsageError(str(exc)) from None
+
+    def baseline_scorer(self, pathspec: str):
+        from .scorers import as_scorer
+
+        return as_scorer(runs.load_artifact(pathspec, self.settings.model_artifact))
+
+    @cached_property
     def evaluation(self):
         from .evaluation import evaluate
 
         texts, labels = self.rows
-        return evaluate(self.scorer, texts, labels)
+        runs_by_name = dict(self.baseline_runs)
+        absent = {}
+        if self.champion:
+            runs_by_name[CHAMPION] = self.champion
+        else:
+            absent[CHAMPION] = (
+                f"no champion yet: no other successful run of {self.pathspec.split('/')[0]} "
+                f"carries the tag {self.settings.tag!r}"
+            )
+        return evaluate(
+            self.scorer,
+            texts,
+            labels,
+            {name: self.baseline_scorer(p) for name, p in runs_by_name.items()},
+            absent=absent,
+            require_baselines=self.config.require_champion,
+            baseline_runs=runs_by_name,
+        )
 
     # -- the end: decide and act ------------------------------------------------
     def finish(self) -> TagDecision:
@@ -91,29 +132,43 @@ class GateSession:
             self.tag_line = f"tag {tag!r} NOT changed on {run}: {self.tag_error}"
         return decision
 
+    def verdict(self):
+        from .checks import Verdict
+
+        return Verdict(results=list(self.results), run=self.pathspec, champion=self.champion, decision=self.decision, tag_line=self.tag_line)
+
 
 def open_gate(
     spec: str,
     *,
     flow: str | None = None,
     namespace: str | None = None,
-    settings: GateSettings | None = None,
+    config: GateConfig | None = None,
+    baseline_run: str | None = None,
     dry_run: bool = False,
     keep_on_fail: bool = False,
 ) -> GateSession:
-    """Resolve the run and check its artifacts and data; GateUsageError on bad input."""
-    settings = settings or GateSettings()
-    run_spec = runs.parse_run_spec(spec, flow)
-    pathspec = runs.resolve_run(run_spec, namespace)
-    runs.split_artifact(settings.model_artifact)
-    runs.check_artifact(pathspec, settings.model_artifact)
-    session = GateSession(pathspec, settings, dry_run=dry_run, keep_on_fail=keep_on_fail)
+    """Resolve the run, its baselines and data; GateUsageError on bad input."""
+    config = config or GateConfig()
+    tag = config.settings.tag
+    if not tag.strip() or tag.startswith(("user:", "runtime:", "origin-")):
+        raise GateUsageError(f"--gate-tag {tag!r} is not a tag the gate may manage")
+    pathspec = runs.resolve_run(runs.parse_run_spec(spec, flow), namespace)
+    runs.check_artifact(pathspec, config.settings.model_artifact)
+    # The champion is fixed now: tagging this run later must not change it.
+    if baseline_run:
+        champion = runs.resolve_baseline_run(baseline_run, pathspec)
+        runs.check_artifact(champion, config.settings.model_artifact)
+    else:
+        champion = runs.find_champion(pathspec, tag)
+    named = {}
+    for name in config.baseline_names:
+        if name not in ("majority", CHAMPION):
+            named[name] = runs.resolve_baseline_run(name, pathspec)
+            runs.check_artifact(named[name], config.settings.model_artifact)
+    session = GateSession(
+        pathspec, config, champion=champion, baseline_runs=named, dry_run=dry_run, keep_on_fail=keep_on_fail
+    )
     session.rows  # validates the data now: columns, labels, emptiness
-    if not session.settings.tag.strip() or session.settings.tag.startswith(("user:", "runtime:")):
-        raise GateUsageError(f"--gate-tag {settings.tag!r} is not a tag the gate may manage")
+    session.smoke_cases  # and the smoke-case file
     return session
-
-
-def attach(pathspec: str, settings: GateSettings, **flags) -> GateSession:
-    """A session for an already resolved run (an xdist worker's)."""
-    return GateSession(pathspec, settings, **flags)

@@ -13,6 +13,7 @@ from metaflow import FlowSpec, Parameter, step
 class TinyFlow(FlowSpec):
     fail_at = Parameter("fail-at", default="", help="step name to fail in (for failed-run tests)")
     pause = Parameter("pause", default=0, help="seconds to sleep in train (for unfinished-run tests)")
+    train_noise = Parameter("train-noise", default=0.0, help="share of training labels flipped (a worse model)")
     labels_kind = Parameter("labels-kind", default="binary", help="binary | text | empty")
 
     @step
@@ -54,8 +55,12 @@ class TinyFlow(FlowSpec):
 
         time.sleep(self.pause)
 
+        import numpy as np
+
+        labels = self.df["labels"].to_numpy()
+        flip = np.random.default_rng(1).random(len(labels)) < self.train_noise
         self.model = make_pipeline(CountVectorizer(), LogisticRegression()).fit(
-            self.df["review"], self.df["labels"]
+            self.df["review"], np.where(flip, 1 - labels, labels)
         )
         self.next(self.end)
 
