@@ -28,7 +28,9 @@ mkdir -p "$METAFLOW_DATASTORE_SYSROOT_LOCAL"
 
 run_id_file=$(mktemp)
 echo "==> training NLPFlow on the built-in demo data (about a minute)"
-(cd examples && "$root/.venv/bin/python" nlpflow.py run --tag-in-flow False --run-id-file "$run_id_file" 2>&1 \
+# Run from the datastore root: Metaflow writes cards to the .metaflow folder it
+# finds from the working directory up, and reads them from the datastore root.
+(cd "$METAFLOW_DATASTORE_SYSROOT_LOCAL" && "$root/.venv/bin/python" "$root/examples/nlpflow.py" run --tag-in-flow False --run-id-file "$run_id_file" 2>&1 \
   | grep -E "Workflow starting|Task finished|Model|Baseline|verdict|Done" || true)
 run="NLPFlow/$(cat "$run_id_file")"
 rm -f "$run_id_file"

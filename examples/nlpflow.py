@@ -12,7 +12,7 @@ by hand, and tags the run ``deployment_candidate`` only when the gate passes.
 
 from pathlib import Path
 
-from metaflow import FlowSpec, Parameter, current, step
+from metaflow import FlowSpec, Parameter, card, current, step
 
 
 class NLPFlow(FlowSpec):
@@ -86,6 +86,7 @@ class NLPFlow(FlowSpec):
         print(f"Model AUC: {self.model_rocauc:.2}")
         self.next(self.end)
 
+    @card(type="blank", id="gate")
     @step
     def end(self):
         "Tags the model as a deployment candidate if it passes the gate (modelgate)."
@@ -95,6 +96,9 @@ class NLPFlow(FlowSpec):
         gate = Gate.from_config(Path(__file__).resolve().parent / "pyproject.toml")
         verdict = gate.evaluate(self.model_dict, self.val_df, run=f"{current.flow_name}/{current.run_id}")
         print(verdict.summary())
+        from modelgate.card import add_verdict_card
+
+        add_verdict_card(current.card["gate"], verdict)
         self.gate_verdict = verdict.to_dict()
         self.beats_baseline = verdict.passed_group("baseline")
         self.passed_smoke_test = verdict.passed_group("smoke")

@@ -35,10 +35,16 @@ REAL_VALID = SHARED_DATA / "reviews_valid.parquet"
 
 
 def run_flow(flow_file: Path, **params) -> str:
-    """Run a flow to the end with Metaflow's Runner; its pathspec, or the failure."""
+    """Run a flow to the end with Metaflow's Runner; its pathspec, or the failure.
+
+    The flow runs in the datastore root: Metaflow writes cards under the
+    .metaflow folder it finds from the working directory up, but reads them
+    from the datastore root, so the two must agree.
+    """
     from metaflow import Runner
 
-    with Runner(str(flow_file), show_output=False, cwd=str(flow_file.parent)).run(**params) as running:
+    cwd = os.environ["METAFLOW_DATASTORE_SYSROOT_LOCAL"]
+    with Runner(str(flow_file), show_output=False, cwd=cwd).run(**params) as running:
         if running.status != "successful" and not params.get("fail_at"):
             raise RuntimeError(f"{flow_file.name} failed:\n{running.stdout}\n{running.stderr}")
         return running.run.pathspec
@@ -86,3 +92,9 @@ def _import_heavy_modules_once():
     import pandas  # noqa: F401
     import sklearn.linear_model  # noqa: F401
     import sklearn.pipeline  # noqa: F401
+    import modelgate.gate  # noqa: F401  (and so checks, evaluation, ...)
+    import modelgate.session  # noqa: F401
+    import modelgate.report  # noqa: F401
+    import modelgate.scorers  # noqa: F401
+    import modelgate.smoke  # noqa: F401
+    import modelgate.stats  # noqa: F401

@@ -28,6 +28,7 @@ _EXPORTS = {
     "load_smoke_cases": "smoke",
     "tag_current_run": "tagging",
     "smoke_cases": "plugin",
+    "deployed_run": "runs",
     "load_config": "config",
     "GateUsageError": "errors",
 }
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from .smoke import SmokeCase, load_smoke_cases
     from .config import load_config
     from .plugin import smoke_cases
+    from .runs import deployed_run
     from .tagging import tag_current_run
 
 

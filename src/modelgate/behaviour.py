@@ -108,7 +108,14 @@ _TYPO_WORD = re.compile(r"[A-Za-z]{3,}")
 
 
 def property_settings(max_examples: int = 100) -> settings:
-    """Hypothesis settings for gate properties: deterministic, no database, no deadline."""
+    """Hypothesis settings for gate properties: derandomized, no database, no deadline.
+
+    Derandomized runs repeat in the same process state, but Hypothesis also
+    mixes in constants found in the local modules imported so far, so a
+    different test selection can draw different examples. The ``*_rate``
+    checks therefore sample their examples with numpy and use Hypothesis
+    only to find and shrink a counterexample.
+    """
     return settings(
         max_examples=max_examples,
         database=None,
@@ -278,7 +285,8 @@ def _kinds(kinds: Iterable[str] | None) -> tuple[str, ...]:
     chosen = PERTURBATION_KINDS if kinds is None else tuple(kinds)
     unknown = [k for k in chosen if k not in _KIND_STRATEGIES]
     if unknown or not chosen:
-        raise ValueError(f"unknown perturbation kinds {unknown}; choose from {PERTURBATION_KINDS}")
+        what = f"unknown perturbation kinds {unknown}" if unknown else "no perturbation kinds"
+        raise ValueError(f"{what}; choose from {PERTURBATION_KINDS}")
     return tuple(k for k in PERTURBATION_KINDS if k in chosen)
 
 

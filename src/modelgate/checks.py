@@ -252,6 +252,7 @@ class Verdict:
     champion: str | None = None
     decision: Any = None  # a modelgate.decision.TagDecision, when a session decided
     tag_line: str = ""
+    evaluation: Any = field(default=None, repr=False, compare=False)  # for ROC curves; not serialised
 
     @property
     def passed(self) -> bool:

@@ -52,6 +52,20 @@ def assert_smoke(scorer, case) -> CheckResult:
     return result
 
 
+def property_result(report) -> CheckResult:
+    """A behavioural property's :class:`~modelgate.behaviour.RateReport` as a CheckResult."""
+    return CheckResult(
+        name=report.property,
+        group="property",
+        passed=report.passed,
+        message=report.message,
+        candidate_value=report.failure_rate,
+        margin=report.max_failure_rate,
+        n=report.n_examples,
+        method="failure rate",
+    )
+
+
 def result_properties(result: CheckResult) -> list[tuple[str, Any]]:
     """Test-report properties: the full result as JSON, plus flat values for JUnit XML."""
     props: list[tuple[str, Any]] = [("modelgate_result", json.dumps(result.to_dict()))]
@@ -92,6 +106,22 @@ class GateRecorder:
         __tracebackhide__ = True
         score = float(self._session.scorer([case.text])[0])
         return self._record(smoke_result(case, score))
+
+    def invariance(self, **kwargs) -> CheckResult:
+        """CheckList invariance over validation texts (see :func:`modelgate.behaviour.check_invariance_rate`)."""
+        __tracebackhide__ = True
+        from .behaviour import check_invariance_rate
+
+        report = check_invariance_rate(self._session.scorer, self._session.evaluation.texts, **kwargs)
+        return self._record(property_result(report))
+
+    def directional(self, **kwargs) -> CheckResult:
+        """CheckList directional expectation (see :func:`modelgate.behaviour.check_directional_rate`)."""
+        __tracebackhide__ = True
+        from .behaviour import check_directional_rate
+
+        report = check_directional_rate(self._session.scorer, self._session.evaluation.texts, **kwargs)
+        return self._record(property_result(report))
 
 
 @dataclass
@@ -151,7 +181,7 @@ class Gate:
         if self.smoke_cases:
             scores = scorer([case.text for case in self.smoke_cases])
             results += [smoke_result(c, float(s)) for c, s in zip(self.smoke_cases, scores)]
-        return Verdict(results=results, run=run, champion=champion)
+        return Verdict(results=results, run=run, champion=champion, evaluation=evaluation)
 
     def _baselines(self, run: str | None):
         """Scorers for the run baselines the checks name (champion, Flow/run_id)."""

@@ -177,7 +177,7 @@ class ConfiguredCheck(pytest.Item):
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self):
-        return self.path, None, self.name
+        return self.path, None, ""  # no domain: pytest would turn the dots of "0.1" into "::"
 
 
 class GatePlugin:
@@ -198,12 +198,19 @@ class GatePlugin:
 
     @pytest.hookimpl(tryfirst=True)  # before -k/-m deselect, so they see these items too
     def pytest_collection_modifyitems(self, session: pytest.Session, items: list) -> None:
+        config = self.gate.config
+        where = Path(config.source or session.path)  # shown as the items' file
         made = [
-            ConfiguredCheck.from_parent(session, name=f"modelgate::{check.name}", gate=self.gate, check=check)
-            for check in self.gate.config.checks
+            ConfiguredCheck.from_parent(
+                session, name=f"modelgate::{check.name}", path=where, gate=self.gate, check=check
+            )
+            for check in config.checks
         ]
+        where = Path(config.smoke_cases or where)
         made += [
-            ConfiguredCheck.from_parent(session, name=f"modelgate::smoke::{case.name}", gate=self.gate, case=case)
+            ConfiguredCheck.from_parent(
+                session, name=f"modelgate::smoke::{case.name}", path=where, gate=self.gate, case=case
+            )
             for case in self.gate.smoke_cases
         ]
         items[:0] = made

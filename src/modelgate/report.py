@@ -21,6 +21,9 @@ def _row(r: CheckResult) -> list[str]:
         margin = f"{r.margin:+.1%} rel" if r.relative else _num(r.margin, True)
         return [status, what, _num(r.candidate_value), _num(r.baseline_value), _num(r.estimate, True),
                 _num(r.lower, True), margin, r.method or "-"]
+    if r.group == "property":
+        return [status, f"property: {r.name}", f"{r.candidate_value:.1%} failed", "-", "-", "-",
+                f"max {r.margin:.0%}", f"{r.method} (n={r.n})"]
     return [status, f"{r.group}: {r.name}", _num(r.candidate_value), "-", "-", "-",
             f"thr {r.margin:g}" if r.margin is not None else "-", r.method or "-"]
 

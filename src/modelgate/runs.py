@@ -241,26 +241,33 @@ def _task_data(pathspec: str, name: str):
 
 def find_champion(candidate: str, tag: str) -> str | None:
     """The deployed model to beat: the newest successful run of the candidate's
-    flow that carries ``tag``, other than the candidate itself.
+    flow that carries ``tag``, other than the candidate itself."""
+    return deployed_run(candidate.split("/")[0], tag, exclude=candidate)
+
+
+def deployed_run(flow_name: str, tag: str = "deployment_candidate", *, exclude: str | None = None) -> str | None:
+    """Pathspec of the newest successful run of ``flow_name`` carrying ``tag``, or None.
 
     "Newest" is by the end step's finish time, not the run's timestamp: with
     local metadata, adding a tag rewrites the run's timestamp (DESIGN section
-    5), so ordering by it would crown whichever run was tagged last.
+    5), so Metaflow's own newest-first order crowns whichever run was tagged last.
     """
     from metaflow import Flow
+    from metaflow.exception import MetaflowNotFound
 
-    flow_name = candidate.split("/")[0]
     best, best_time = None, None
     with global_namespace():
         try:
             for run in Flow(flow_name).runs(tag):
-                if run.pathspec == candidate or not run.successful:
+                if run.pathspec == exclude or not run.successful:
                     continue
                 finished = run.finished_at
                 if best_time is None or (finished is not None and finished > best_time):
                     best, best_time = run.pathspec, finished
+        except MetaflowNotFound:
+            return None
         except _metaflow_errors() as exc:
-            raise GateUsageError(f"cannot look up the champion of {flow_name}: {one_line(exc)}") from None
+            raise GateUsageError(f"cannot look up tagged runs of {flow_name}: {one_line(exc)}") from None
     return best
 
 

@@ -1,0 +1,118 @@
+"""Gating inside a flow: the example's end step gates itself, with a card; the
+prediction flow picks the deployed model."""
+
+import base64
+import json
+import re
+
+import pytest
+
+from modelgate.runs import get_run, load_artifact, global_namespace
+from modelgate.tagging import DEFAULT_TAG, user_tags
+
+from conftest import EXAMPLES, run_flow
+
+FLOW = EXAMPLES / "nlpflow.py"
+
+
+def untag_all(flow_name: str) -> None:
+    """No champion: the runs these tests make are judged against the majority only."""
+    from metaflow import Flow
+    from metaflow.exception import MetaflowNotFound
+
+    with global_namespace():
+        try:
+            for run in Flow(flow_name).runs(DEFAULT_TAG):
+                run.remove_tag(DEFAULT_TAG)
+        except MetaflowNotFound:
+            pass
+
+
+@pytest.fixture(scope="module")
+def demo_files(tmp_path_factory):
+    """The demo data as parquet files, and a training file with every label flipped."""
+    import sys
+
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        from demo_data import demo_frames
+    finally:
+        sys.path.remove(str(EXAMPLES))
+    train, valid = demo_frames()
+    folder = tmp_path_factory.mktemp("demo")
+    train.to_parquet(folder / "train.parquet")
+    valid.to_parquet(folder / "valid.parquet")
+    train.assign(labels=1 - train["labels"]).to_parquet(folder / "train_inverted.parquet")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def self_gated_run(demo_files):
+    import keras  # noqa: F401
+
+    untag_all("NLPFlow")
+    return run_flow(FLOW, epochs=3, train_data=str(demo_files / "train.parquet"), valid_data=str(demo_files / "valid.parquet"))
+
+
+def test_flow_tags_itself_when_its_gate_passes(self_gated_run):
+    assert DEFAULT_TAG in user_tags(self_gated_run)
+    verdict = load_artifact(self_gated_run, "gate_verdict")
+    assert verdict["passed"] is True
+    assert {r["name"] for r in verdict["results"]} >= {"roc_auc-vs-majority-margin+0.1", "tutorial-poor-fit-baggy"}
+    assert load_artifact(self_gated_run, "beats_baseline") is True
+    assert load_artifact(self_gated_run, "passed_smoke_test") is True
+
+
+def test_flow_with_an_inverted_model_does_not_tag_itself(demo_files):
+    import keras  # noqa: F401
+
+    run = run_flow(FLOW, epochs=3, train_data=str(demo_files / "train_inverted.parquet"),
+                   valid_data=str(demo_files / "valid.parquet"))
+    assert DEFAULT_TAG not in user_tags(run)
+    verdict = load_artifact(run, "gate_verdict")
+    assert verdict["passed"] is False
+    failed = {r["name"] for r in verdict["results"] if not r["passed"]}
+    assert "roc_auc-vs-majority-margin+0.1" in failed
+    assert load_artifact(run, "beats_baseline") is False
+
+
+def test_the_card_shows_the_verdict_and_roc_curves(self_gated_run):
+    from metaflow.cards import get_cards
+
+    with global_namespace():
+        cards = get_cards(get_run(self_gated_run)["end"].task, id="gate")
+        assert len(cards) == 1
+        html = cards[0].get()
+    # the card's components travel as base64 JSON inside the page
+    encoded = re.search(r'__MF_DATA__\["[^"]+"\] = "([^"]+)"', html).group(1)
+    content = json.dumps(json.loads(base64.b64decode(encoded)), ensure_ascii=False)
+    assert "## modelgate: ✅ PASS" in content
+    assert "roc_auc vs majority" in content
+    assert "data:image/png;base64" in content  # the ROC curves
+
+
+def test_in_flow_gate_gives_the_same_verdict_as_the_pytest_gate(pytester, self_gated_run):
+    from modelgate import Gate
+
+    gate = Gate.from_config(EXAMPLES / "pyproject.toml")
+    model_dict = load_artifact(self_gated_run, "model_dict")
+    val_df = load_artifact(self_gated_run, "val_df")
+    in_memory = gate.evaluate(model_dict, val_df, run=self_gated_run)
+
+    result = pytester.runpytest(str(EXAMPLES / "gate"), "--model-run", self_gated_run, "-p", "no:cacheprovider",
+                                "--gate-dry-run", "--gate-report", "verdict.json")
+    import json
+
+    from_pytest = json.loads((pytester.path / "verdict.json").read_text())
+    # the pytest suite adds three behavioural properties; everything else is the same gate
+    from_pytest["results"] = [r for r in from_pytest["results"] if r["group"] != "property"]
+    assert len(from_pytest["results"]) == 15
+    assert [(r.name, r.passed) for r in in_memory.results] == [(r["name"], r["passed"]) for r in from_pytest["results"]]
+    assert [round(r.estimate or 0, 12) for r in in_memory.results] == [round(r["estimate"] or 0, 12) for r in from_pytest["results"]]
+
+
+def test_prediction_flow_uses_the_newest_deployed_model(self_gated_run):
+    run = run_flow(EXAMPLES / "predictflow.py")
+    assert load_artifact(run, "model_run") == self_gated_run
+    good, bad, _ = load_artifact(run, "predictions")
+    assert good > 0.5 > bad

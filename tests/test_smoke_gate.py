@@ -1,0 +1,84 @@
+"""Smoke cases from files in a gate session, and the scorer on a real run's model."""
+
+import numpy as np
+
+from modelgate.tagging import DEFAULT_TAG, user_tags
+
+CASES = """name,text,expected
+clearly-good,great love perfect,1
+clearly-bad,awful poor broken,0
+wrong-on-purpose,great love perfect,0
+"""
+
+
+def _untag(run):
+    from modelgate.runs import get_run
+
+    tags = list(user_tags(run))
+    if tags:
+        get_run(run).remove_tags(tags)
+
+
+def test_smoke_case_decorator_makes_one_item_per_case_and_a_failure_blocks_the_tag(pytester, tiny_run):
+    _untag(tiny_run)
+    pytester.makeini("[pytest]\nmodelgate_model_artifact = model\n")
+    pytester.makefile(".csv", cases=CASES)
+    pytester.makepyfile(
+        test_gate="""
+        import modelgate
+
+        @modelgate.smoke_cases("cases.csv")
+        def test_smoke(gate, smoke_case):
+            gate.smoke(smoke_case)
+        """
+    )
+    result = pytester.runpytest("--model-run", tiny_run, "-p", "no:cacheprovider", "-v")
+    result.assert_outcomes(passed=2, failed=1)  # the failing case fails only its own item
+    result.stdout.fnmatch_lines([
+        "*test_smoke?clearly-good? PASSED*",
+        "*test_smoke?clearly-bad? PASSED*",
+        "*test_smoke?wrong-on-purpose? FAILED*",
+    ])
+    # the failure prints the text, the expected label, the score and the threshold
+    out = result.stdout.str()
+    assert "smoke wrong-on-purpose: expected negative (0), needs score < 0.5, got 0.9" in out
+    assert "text: 'great love perfect'" in out
+    assert DEFAULT_TAG not in user_tags(tiny_run)
+    assert "1 quality test failed" in out
+
+
+def test_passing_smoke_cases_tag_the_run(pytester, tiny_run):
+    _untag(tiny_run)
+    pytester.makeini("[pytest]\nmodelgate_model_artifact = model\n")
+    pytester.makefile(".csv", cases="\n".join(CASES.splitlines()[:3]) + "\n")
+    pytester.makepyfile(
+        test_gate="""
+        import modelgate
+
+        @modelgate.smoke_cases("cases.csv")
+        def test_smoke(gate, smoke_case):
+            gate.smoke(smoke_case)
+        """
+    )
+    result = pytester.runpytest("--model-run", tiny_run, "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+    assert DEFAULT_TAG in user_tags(tiny_run)
+
+
+def test_scorer_on_a_real_runs_model_matches_the_tutorials_predict(tutorial_model_dict, demo_run):
+    import sys
+
+    from conftest import EXAMPLES
+    from modelgate import as_scorer
+    from modelgate.runs import load_artifact
+
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        from model import NbowModel
+    finally:
+        sys.path.remove(str(EXAMPLES))
+    texts = load_artifact(demo_run, "val_df")["review"].tolist()[:300]
+    expected = NbowModel.from_dict(tutorial_model_dict).predict(texts)[:, 0]
+    scorer = as_scorer(tutorial_model_dict)
+    np.testing.assert_allclose(scorer(texts), expected, atol=1e-6)
+    assert scorer.model_calls == 1
