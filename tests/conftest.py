@@ -34,6 +34,44 @@ REAL_TRAIN = SHARED_DATA / "reviews_train.parquet"
 REAL_VALID = SHARED_DATA / "reviews_valid.parquet"
 
 
+def example_module(name: str):
+    """Import a module of examples/ (``model``, ``demo_data``) as the flow does."""
+    import importlib
+    import sys
+
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(EXAMPLES))
+
+
+@pytest.fixture(scope="session")
+def demo():
+    """The demo data's (train, valid) frames."""
+    return example_module("demo_data").demo_frames()
+
+
+@pytest.fixture(scope="session")
+def trained_nbow(demo):
+    """The tutorial's NbowModel trained briefly (2 epochs) on the demo data, in process."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    train, _ = demo
+    nbow = example_module("model").NbowModel(750)
+    nbow.fit(train.review, train.labels, epochs=2, verbose=0)
+    return nbow
+
+
+@pytest.fixture(scope="session")
+def samples_dir() -> Path:
+    """Where tests leave sample outputs for people to look at (.test-artifacts/, not committed)."""
+    folder = PROJECT / ".test-artifacts"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
 def run_flow(flow_file: Path, **params) -> str:
     """Run a flow to the end with Metaflow's Runner; its pathspec, or the failure.
 

@@ -132,9 +132,21 @@ def test_run_invisible_in_the_namespace(suite, tiny_run):
 
 
 def test_bad_input_never_tags(suite, tiny_run):
+    from modelgate.tagging import revoke_tag
+
+    revoke_tag(tiny_run)
     result = run_gate(suite, "--model-run", tiny_run, "--text-column", "text")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert DEFAULT_TAG not in user_tags(tiny_run)
+
+
+def test_bad_input_changes_no_tag(suite, tiny_run):
+    from modelgate.tagging import apply_tag
+
+    apply_tag(tiny_run)
+    result = run_gate(suite, "--model-run", tiny_run, "--model-artifact", "val_df")
+    usage_error(result, f"artifact 'val_df' of {tiny_run} is not a model")
+    assert DEFAULT_TAG in user_tags(tiny_run)
 
 
 @pytest.fixture
@@ -157,10 +169,17 @@ def test_unknown_user_explicit_run_still_resolves_and_tags(suite, tiny_run, as_r
     assert DEFAULT_TAG in user_tags(tiny_run)
 
 
-def test_unknown_user_latest_falls_back_to_the_global_namespace(suite, tiny_run, as_root_without_a_user_name):
-    flow = tiny_run.split("/")[0]
-    result = suite.runpytest_subprocess("-p", "no:cacheprovider", "--model-run", "latest-successful", "--model-flow", flow, "--gate-dry-run")
+@pytest.fixture
+def newest_run():
+    return run_flow(FLOWS / "tiny_flow.py")  # as user modelgate-tests
+
+
+def test_unknown_user_latest_falls_back_to_the_global_namespace(suite, newest_run, as_root_without_a_user_name):
+    newest = newest_run
+    result = suite.runpytest_subprocess("-p", "no:cacheprovider", "--model-run", "latest-successful",
+                                        "--model-flow", "TinyFlow", "--gate-dry-run")
     result.assert_outcomes(passed=1)
+    assert f"model run: {newest}" in result.stdout.str()
 
 
 def test_unknown_user_with_namespace_user_is_a_usage_error(suite, tiny_run, as_root_without_a_user_name):

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
 import string
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,37 +12,11 @@ from hypothesis import given
 from modelgate import behaviour as B
 from modelgate.scorers import as_scorer
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+from conftest import example_module
 
 
-def _examples():
-    if str(EXAMPLES) not in sys.path:
-        sys.path.insert(0, str(EXAMPLES))
-    import demo_data
-    import model
 
-    return model, demo_data
-
-
-@pytest.fixture(scope="module")
-def demo():
-    return _examples()[1].demo_frames()
-
-
-@pytest.fixture(scope="module")
-def trained_nbow(demo):
-    """The tutorial's NbowModel trained briefly on the demo data."""
-    import keras
-
-    keras.utils.set_random_seed(0)
-    train, _ = demo
-    nbow = _examples()[0].NbowModel(750)
-    nbow.fit(train.review, train.labels, epochs=2, verbose=0)
-    return nbow
-
-
-VALID = _examples()[1].make_reviews(300, seed=1)["review"].tolist()
+VALID = example_module("demo_data").make_reviews(300, seed=1)["review"].tolist()
 SHORTEST = min(VALID, key=len)
 
 POSITIVE_WORDS = {"love", "great", "perfect", "perfectly", "comfortable", "beautiful", "gorgeous"}

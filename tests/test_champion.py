@@ -8,7 +8,7 @@ import itertools
 
 import pytest
 
-from modelgate.runs import find_champion, get_run
+from modelgate.runs import find_champion
 from modelgate.tagging import apply_tag, user_tags
 
 from conftest import FLOWS, run_flow

@@ -8,12 +8,12 @@ from modelgate.tagging import DEFAULT_TAG, user_tags
 from conftest import EXAMPLES, FLOWS, run_flow
 
 GATE_SUITE = str(EXAMPLES / "gate")
-N_QUALITY_TESTS = 18  # 3 checks + 12 smoke cases (examples/pyproject.toml) + 3 behavioural tests
+N_QUALITY_TESTS = 19  # examples/pyproject.toml: 3 checks, 3 properties, 12 smoke cases; + 1 test in gate/
 
 
 def gate_example(pytester, run, *args):
     """Run the example's gate suite on ``run``, with no champion around (no other run tagged)."""
-    from modelgate.runs import get_run, global_namespace
+    from modelgate.runs import global_namespace
     from metaflow import Flow
 
     with global_namespace():

@@ -10,7 +10,7 @@ import pytest
 from modelgate.runs import get_run, load_artifact, global_namespace
 from modelgate.tagging import DEFAULT_TAG, user_tags
 
-from conftest import EXAMPLES, run_flow
+from conftest import EXAMPLES, example_module, run_flow
 
 FLOW = EXAMPLES / "nlpflow.py"
 
@@ -31,14 +31,7 @@ def untag_all(flow_name: str) -> None:
 @pytest.fixture(scope="module")
 def demo_files(tmp_path_factory):
     """The demo data as parquet files, and a training file with every label flipped."""
-    import sys
-
-    sys.path.insert(0, str(EXAMPLES))
-    try:
-        from demo_data import demo_frames
-    finally:
-        sys.path.remove(str(EXAMPLES))
-    train, valid = demo_frames()
+    train, valid = example_module("demo_data").demo_frames()
     folder = tmp_path_factory.mktemp("demo")
     train.to_parquet(folder / "train.parquet")
     valid.to_parquet(folder / "valid.parquet")
@@ -76,13 +69,14 @@ def test_flow_with_an_inverted_model_does_not_tag_itself(demo_files):
     assert load_artifact(run, "beats_baseline") is False
 
 
-def test_the_card_shows_the_verdict_and_roc_curves(self_gated_run):
+def test_the_card_shows_the_verdict_and_roc_curves(self_gated_run, samples_dir):
     from metaflow.cards import get_cards
 
     with global_namespace():
         cards = get_cards(get_run(self_gated_run)["end"].task, id="gate")
         assert len(cards) == 1
         html = cards[0].get()
+    (samples_dir / "gate-card.html").write_text(html)
     # the card's components travel as base64 JSON inside the page
     encoded = re.search(r'__MF_DATA__\["[^"]+"\] = "([^"]+)"', html).group(1)
     content = json.dumps(json.loads(base64.b64decode(encoded)), ensure_ascii=False)
@@ -91,7 +85,7 @@ def test_the_card_shows_the_verdict_and_roc_curves(self_gated_run):
     assert "data:image/png;base64" in content  # the ROC curves
 
 
-def test_in_flow_gate_gives_the_same_verdict_as_the_pytest_gate(pytester, self_gated_run):
+def test_in_flow_gate_gives_the_same_verdict_as_the_pytest_gate(pytester, self_gated_run, samples_dir):
     from modelgate import Gate
 
     gate = Gate.from_config(EXAMPLES / "pyproject.toml")
@@ -100,13 +94,14 @@ def test_in_flow_gate_gives_the_same_verdict_as_the_pytest_gate(pytester, self_g
     in_memory = gate.evaluate(model_dict, val_df, run=self_gated_run)
 
     result = pytester.runpytest(str(EXAMPLES / "gate"), "--model-run", self_gated_run, "-p", "no:cacheprovider",
-                                "--gate-dry-run", "--gate-report", "verdict.json")
+                                "--gate-dry-run", "--gate-report", "verdict.json", "--gate-markdown", "verdict.md")
+    result.assert_outcomes(passed=19)
     import json
 
     from_pytest = json.loads((pytester.path / "verdict.json").read_text())
-    # the pytest suite adds three behavioural properties; everything else is the same gate
-    from_pytest["results"] = [r for r in from_pytest["results"] if r["group"] != "property"]
-    assert len(from_pytest["results"]) == 15
+    for name in ("verdict.json", "verdict.md"):
+        (samples_dir / f"example-{name}").write_bytes((pytester.path / name).read_bytes())
+    assert len(from_pytest["results"]) == 18  # 3 checks, 3 properties, 12 smoke cases
     assert [(r.name, r.passed) for r in in_memory.results] == [(r["name"], r["passed"]) for r in from_pytest["results"]]
     assert [round(r.estimate or 0, 12) for r in in_memory.results] == [round(r["estimate"] or 0, 12) for r in from_pytest["results"]]
 

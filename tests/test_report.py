@@ -32,8 +32,10 @@ def session(pytester, tiny_run, monkeypatch, tmp_path):
     return pytester.path / "out", summary, tiny_run
 
 
-def test_json_report_matches_the_session(session):
+def test_json_report_matches_the_session(session, samples_dir):
     out, _, run = session
+    for name in ("verdict.json", "verdict.md", "junit.xml"):
+        (samples_dir / f"failing-{name}").write_bytes((out / name).read_bytes())
     verdict = json.loads((out / "verdict.json").read_text())
     assert verdict["run"] == run
     assert verdict["passed"] is False

@@ -2,44 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from modelgate.scorers import Scorer, ScorerOutputError, as_scorer
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-
-
-def _examples():
-    if str(EXAMPLES) not in sys.path:
-        sys.path.insert(0, str(EXAMPLES))
-    import demo_data
-    import model
-
-    return model, demo_data
-
-
-@pytest.fixture(scope="module")
-def demo():
-    return _examples()[1].demo_frames()
-
-
-@pytest.fixture(scope="module")
-def trained_nbow(demo):
-    """The tutorial's NbowModel trained briefly on the demo data."""
-    import keras
-
-    keras.utils.set_random_seed(0)
-    train, _ = demo
-    nbow = _examples()[0].NbowModel(750)
-    nbow.fit(train.review, train.labels, epochs=2, verbose=0)
-    return nbow
 
 
 @pytest.fixture(scope="module")

@@ -66,17 +66,11 @@ def test_passing_smoke_cases_tag_the_run(pytester, tiny_run):
 
 
 def test_scorer_on_a_real_runs_model_matches_the_tutorials_predict(tutorial_model_dict, demo_run):
-    import sys
-
-    from conftest import EXAMPLES
+    from conftest import example_module
     from modelgate import as_scorer
     from modelgate.runs import load_artifact
 
-    sys.path.insert(0, str(EXAMPLES))
-    try:
-        from model import NbowModel
-    finally:
-        sys.path.remove(str(EXAMPLES))
+    NbowModel = example_module("model").NbowModel
     texts = load_artifact(demo_run, "val_df")["review"].tolist()[:300]
     expected = NbowModel.from_dict(tutorial_model_dict).predict(texts)[:, 0]
     scorer = as_scorer(tutorial_model_dict)

@@ -225,3 +225,144 @@ def test_without_model_run_the_plugin_stays_out_of_the_way(suite, run):
     result.assert_outcomes(passed=1, skipped=1)
     assert not [l for l in result.outlines if l.startswith("modelgate:")]
     assert user_tags(run) == frozenset()
+
+
+def test_a_tag_write_that_does_not_stick_fails_the_session(suite, run):
+    from modelgate.runs import get_run
+
+    # Metaflow silently ignores adding a tag that is already a system tag of
+    # the run: the write "succeeds" but the user tag is not there on re-reading.
+    system_tag = next(t for t in get_run(run).system_tags if t.startswith("metaflow_version:"))
+    result = gate(suite(), run, "--gate-tag", system_tag)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # although every quality test passed
+    result.assert_outcomes(passed=2)
+    line = tag_line(result)
+    assert line.startswith(f"modelgate: FAILED: could not apply tag '{system_tag}' on {run}")
+    assert "not there on re-reading" in line
+    assert system_tag not in user_tags(run)
+
+
+def test_a_module_skipped_at_collection_does_not_tag(suite, run):
+    result = gate(suite(PASSING, test_optional="import pytest\npytest.importorskip('no_such_module_anywhere')\n"), run)
+    result.assert_outcomes(passed=2, skipped=1)
+    assert DEFAULT_TAG not in user_tags(run)
+    assert "1 test module skipped" in tag_line(result)
+
+
+def test_a_skip_inside_a_fixture_does_not_tag(suite, run):
+    source = PASSING + """
+import pytest
+
+@pytest.fixture
+def not_today():
+    pytest.skip("no GPU")
+
+def test_needs_it(not_today):
+    pass
+"""
+    result = gate(suite(source), run)
+    result.assert_outcomes(passed=2, skipped=1)
+    assert DEFAULT_TAG not in user_tags(run)
+
+
+@pytest.mark.parametrize(
+    "args, reason",
+    [
+        (["-m", "not slow"], "1 quality test deselected"),
+        (["--deselect", "test_gate.py::test_accuracy_beats_majority"], "1 quality test deselected"),
+        (["test_gate.py::test_auc_beats_majority"], "selecting tests by node id"),
+    ],
+    ids=["marker", "deselect", "node-id"],
+)
+def test_narrowing_the_suite_does_not_tag(suite, run, args, reason):
+    source = "import pytest\n" + PASSING.replace(
+        "def test_accuracy", "@pytest.mark.slow\ndef test_accuracy"
+    )
+    pytester = suite(source)
+    pytester.makeini("[pytest]\nmodelgate_model_artifact = model\nmarkers = slow\n")
+    result = gate(pytester, run, *args)
+    result.assert_outcomes(passed=1, deselected=1) if "deselect" in reason else result.assert_outcomes(passed=1)
+    assert DEFAULT_TAG not in user_tags(run)
+    assert reason in tag_line(result)
+
+
+def test_last_failed_does_not_tag(suite, run):
+    pytester = suite()
+    result = pytester.runpytest("--model-run", run, "--lf")
+    result.assert_outcomes(passed=2)
+    assert DEFAULT_TAG not in user_tags(run)
+    assert "--lf may leave quality tests out" in tag_line(result)
+
+
+def test_an_error_inside_a_test_is_not_a_verdict_and_keeps_the_tag(suite, run):
+    from modelgate.tagging import apply_tag
+
+    apply_tag(run)
+    source = PASSING + "\ndef test_outage(evaluation):\n    raise ConnectionError('metadata service unreachable')\n"
+    result = gate(suite(source), run)
+    result.assert_outcomes(passed=2, failed=1)  # pytest says failed; the gate says error
+    assert DEFAULT_TAG in user_tags(run)
+    assert "1 quality test errored" in tag_line(result)
+
+
+def test_a_failing_plain_assert_is_a_verdict_and_revokes(suite, run):
+    from modelgate.tagging import apply_tag
+
+    apply_tag(run)
+    source = PASSING + "\ndef test_enough_rows(evaluation):\n    assert evaluation.n > 10_000\n"
+    result = gate(suite(source), run)
+    result.assert_outcomes(passed=2, failed=1)
+    assert DEFAULT_TAG not in user_tags(run)
+
+
+def test_only_the_controller_writes_the_tag_under_xdist(suite, run, tmp_path):
+    """A spy on modelgate's own apply_tag logs which process wrote the tag."""
+    log = tmp_path / "writes.log"
+    pytester = suite(PASSING + "\ndef test_third(evaluation):\n    assert evaluation.n == 200\n")
+    pytester.makeconftest(
+        f"""
+        import os
+        import modelgate.tagging as tagging
+
+        _apply = tagging.apply_tag
+
+        def spy(pathspec, tag=tagging.DEFAULT_TAG):
+            with open({str(log)!r}, "a") as f:
+                f.write(os.environ.get("PYTEST_XDIST_WORKER", "controller") + "\\n")
+            return _apply(pathspec, tag)
+
+        def pytest_configure(config):
+            tagging.apply_tag = spy
+
+        def pytest_unconfigure(config):  # this process may run other sessions
+            tagging.apply_tag = _apply
+        """
+    )
+    result = gate(pytester, run, "-n", "2")
+    result.assert_outcomes(passed=3)
+    assert log.read_text().splitlines() == ["controller"]
+    assert DEFAULT_TAG in user_tags(run)
+
+
+def test_a_crashed_worker_changes_no_tag(suite, run):
+    from modelgate.tagging import apply_tag
+
+    apply_tag(run)
+    source = PASSING + "\ndef test_crash(evaluation):\n    import os\n    os._exit(3)\n"
+    result = gate(suite(source), run, "-n", "2")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert DEFAULT_TAG in user_tags(run)
+    assert "not applied" in tag_line(result) and "errored" in tag_line(result)
+
+
+def test_empty_model_run_is_a_usage_error(suite, run):
+    result = gate(suite(), "")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--model-run is empty" in result.stderr.str()
+
+
+def test_report_path_that_is_a_folder_is_a_usage_error_before_any_tag(suite, run, tmp_path):
+    result = gate(suite(), run, "--gate-report", str(tmp_path))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--gate-report" in result.stderr.str() and "not a file path" in result.stderr.str()
+    assert DEFAULT_TAG not in user_tags(run)

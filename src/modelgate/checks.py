@@ -224,6 +224,82 @@ class MarginCheck:
         return f"{head}: {stat} is {verdict} the margin {_fmt(self.margin, True)}"
 
 
+@dataclass(frozen=True)
+class PropertyCheck:
+    """A CheckList-style behavioural property with a failure budget.
+
+    ``kind="invariance"``: the predicted label survives typos, case,
+    punctuation, whitespace and filler sentences (``perturbations`` picks
+    which; ``tolerance`` bounds the score change instead). ``kind="directional"``:
+    appending a ``direction`` sentence ("negative": must not raise the score;
+    "positive": must not lower it) from ``sentences``. The property may fail on
+    at most ``max_failure_rate`` of ``n_examples`` examples drawn from the
+    validation texts; the report names a counterexample Hypothesis shrank.
+    """
+
+    kind: str
+    n_examples: int = 200
+    max_failure_rate: float = 0.05
+    direction: str = "negative"
+    sentences: tuple[str, ...] = ()
+    perturbations: tuple[str, ...] = ()
+    tolerance: float | None = None
+    seed: int = 0
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        from .behaviour import PERTURBATION_KINDS
+
+        if self.kind not in ("invariance", "directional"):
+            raise ValueError(f"unknown property kind {self.kind!r}; use 'invariance' or 'directional'")
+        if self.direction not in ("negative", "positive"):
+            raise ValueError(f"direction must be 'negative' or 'positive', not {self.direction!r}")
+        if not 0 <= self.max_failure_rate < 1:
+            raise ValueError(f"max_failure_rate must be in [0, 1), not {self.max_failure_rate!r}")
+        if self.n_examples < 1:
+            raise ValueError(f"n_examples must be at least 1, not {self.n_examples!r}")
+        unknown = sorted(set(self.perturbations) - set(PERTURBATION_KINDS))
+        if unknown:
+            raise ValueError(f"unknown perturbation {unknown[0]!r}; choose from {', '.join(PERTURBATION_KINDS)}")
+        object.__setattr__(self, "sentences", tuple(self.sentences))
+        object.__setattr__(self, "perturbations", tuple(self.perturbations))
+        if not self.name:
+            name = "invariance" if self.kind == "invariance" else f"directional-{self.direction}"
+            object.__setattr__(self, "name", name)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def evaluate(self, scorer, texts) -> CheckResult:
+        from . import behaviour
+
+        common = dict(n_examples=self.n_examples, max_failure_rate=self.max_failure_rate, seed=self.seed)
+        if self.kind == "invariance":
+            report = behaviour.check_invariance_rate(
+                scorer, texts, tolerance=self.tolerance, kinds=self.perturbations or None, **common
+            )
+        else:
+            extra = {} if self.tolerance is None else {"tolerance": self.tolerance}
+            report = behaviour.check_directional_rate(
+                scorer, texts, direction=self.direction, sentences=self.sentences or None, **extra, **common
+            )
+        return property_result(report, self.name)
+
+
+def property_result(report, name: str | None = None) -> CheckResult:
+    """A behavioural property's :class:`~modelgate.behaviour.RateReport` as a CheckResult."""
+    return CheckResult(
+        name=name or report.property,
+        group="property",
+        passed=report.passed,
+        message=report.message,
+        candidate_value=report.failure_rate,
+        margin=report.max_failure_rate,
+        n=report.n_examples,
+        method="failure rate",
+    )
+
+
 def smoke_result(case, score: float) -> CheckResult:
     """The result of one smoke case (a :class:`modelgate.smoke.SmokeCase`)."""
     passed = case.passes(score)
@@ -256,7 +332,11 @@ class Verdict:
 
     @property
     def passed(self) -> bool:
-        return bool(self.results) and all(r.passed for r in self.results)
+        """Every check passed; in a gate session, also the tag decision said yes."""
+        checks_passed = bool(self.results) and all(r.passed for r in self.results)
+        if self.decision is not None:
+            return checks_passed and self.decision.action == "apply"
+        return checks_passed
 
     def passed_group(self, group: str) -> bool:
         results = [r for r in self.results if r.group == group]

@@ -18,6 +18,13 @@ A gate can be declared with no Python at all::
     relative = false
     confidence = 0.95                  # or "none" for the point estimate
 
+    [[tool.modelgate.properties]]
+    kind = "directional"               # invariance | directional
+    direction = "negative"
+    sentences = ["It fell apart and I returned it."]
+    n_examples = 200
+    max_failure_rate = 0.05
+
 Precedence, per setting: command line, then the pytest ini file
 (``modelgate_<key>``), then ``[tool.modelgate]``, then the defaults below
 (the Metaflow NLP tutorial's names). Unknown keys, unknown metrics and bad
@@ -33,7 +40,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import GateUsageError
-from .tagging import DEFAULT_TAG
+
+DEFAULT_TAG = "deployment_candidate"
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,7 @@ class GateConfig:
 
     settings: GateSettings = field(default_factory=GateSettings)
     checks: tuple = ()  # MarginCheck
+    properties: tuple = ()  # PropertyCheck
     smoke_cases: Path | None = None
     require_champion: bool = False
     source: Path | None = None  # the pyproject.toml it came from
@@ -73,8 +82,10 @@ class GateConfig:
         return sorted({c.baseline for c in self.checks})
 
 
-TOP_KEYS = set(setting_names()) | {"checks", "smoke_cases", "require_champion"}
+TOP_KEYS = set(setting_names()) | {"checks", "properties", "smoke_cases", "require_champion"}
 CHECK_KEYS = {"metric", "baseline", "margin", "relative", "confidence", "method", "n_resamples", "seed", "name"}
+PROPERTY_KEYS = {"kind", "direction", "sentences", "perturbations", "n_examples", "max_failure_rate",
+                 "tolerance", "seed", "name"}
 
 
 def _type_error(where: str, expected: str, value: Any) -> GateUsageError:
@@ -133,16 +144,57 @@ def parse_check(raw: dict[str, Any], where: str):
             kwargs["confidence"] = _number(f"{where}.confidence", value)
     if "method" in raw:
         kwargs["method"] = _string(f"{where}.method", raw["method"])
-    for key in ("n_resamples", "seed"):
+    for key, minimum in (("n_resamples", 1), ("seed", 0)):
         if key in raw:
-            number = _number(f"{where}.{key}", raw[key])
-            if number != int(number) or number < (1 if key == "n_resamples" else 0):
-                raise _type_error(f"{where}.{key}", "a whole number", raw[key])
-            kwargs[key] = int(number)
+            kwargs[key] = _whole(f"{where}.{key}", raw[key], minimum)
     if "name" in raw:
         kwargs["name"] = _string(f"{where}.name", raw["name"])
     try:
         return MarginCheck(**kwargs)
+    except ValueError as exc:
+        raise GateUsageError(f"{where}: {exc}") from None
+
+
+def _whole(where: str, value: Any, minimum: int) -> int:
+    number = _number(where, value)
+    if number != int(number) or number < minimum:
+        raise _type_error(where, f"a whole number >= {minimum}", value)
+    return int(number)
+
+
+def _strings(where: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _type_error(where, "an array of non-empty strings", value)
+    return tuple(value)
+
+
+def parse_property(raw: dict[str, Any], where: str):
+    """One ``[[tool.modelgate.properties]]`` table as a PropertyCheck."""
+    from .checks import PropertyCheck
+
+    if not isinstance(raw, dict):
+        raise _type_error(where, "a table of property settings", raw)
+    unknown = sorted(set(raw) - PROPERTY_KEYS)
+    if unknown:
+        raise GateUsageError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(PROPERTY_KEYS))})")
+    if "kind" not in raw:
+        raise GateUsageError(f"{where}: missing key 'kind' (invariance or directional)")
+    kwargs: dict[str, Any] = {"kind": _string(f"{where}.kind", raw["kind"])}
+    for key in ("direction", "name"):
+        if key in raw:
+            kwargs[key] = _string(f"{where}.{key}", raw[key])
+    for key in ("sentences", "perturbations"):
+        if key in raw:
+            kwargs[key] = _strings(f"{where}.{key}", raw[key])
+    if "n_examples" in raw:
+        kwargs["n_examples"] = _whole(f"{where}.n_examples", raw["n_examples"], 1)
+    if "seed" in raw:
+        kwargs["seed"] = _whole(f"{where}.seed", raw["seed"], 0)
+    for key in ("max_failure_rate", "tolerance"):
+        if key in raw:
+            kwargs[key] = _number(f"{where}.{key}", raw[key])
+    try:
+        return PropertyCheck(**kwargs)
     except ValueError as exc:
         raise GateUsageError(f"{where}: {exc}") from None
 
@@ -173,17 +225,26 @@ def parse_table(table: dict[str, Any], source: Path | None = None) -> GateConfig
     if not isinstance(raw_checks, list):
         raise _type_error(f"{where}.checks", "an array of tables ([[tool.modelgate.checks]])", raw_checks)
     checks = tuple(parse_check(c, f"{where}.checks[{i}]") for i, c in enumerate(raw_checks))
-    names = [c.name for c in checks]
-    duplicate = next((n for n in names if names.count(n) > 1), None)
-    if duplicate:
-        raise GateUsageError(f"{where}.checks: two checks are named {duplicate!r}; give one a name")
+    raw_properties = table.get("properties", [])
+    if not isinstance(raw_properties, list):
+        raise _type_error(f"{where}.properties", "an array of tables ([[tool.modelgate.properties]])", raw_properties)
+    properties = tuple(parse_property(p, f"{where}.properties[{i}]") for i, p in enumerate(raw_properties))
     smoke = None
     if "smoke_cases" in table:
         smoke = Path(_string(f"{where}.smoke_cases", table["smoke_cases"]))
         if source is not None and not smoke.is_absolute():
             smoke = source.parent / smoke
     require = _bool(f"{where}.require_champion", table.get("require_champion", False))
-    return GateConfig(settings, checks, smoke, require, source)
+    return check_unique_names(GateConfig(settings, checks, properties, smoke, require, source))
+
+
+def check_unique_names(config: GateConfig) -> GateConfig:
+    """Each configured check becomes a test item named after it: names must differ."""
+    names = [c.name for c in (*config.checks, *config.properties)]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate:
+        raise GateUsageError(f"two configured checks are named {duplicate!r}; give one a name")
+    return config
 
 
 def load_config(path: str | Path) -> GateConfig:
@@ -194,9 +255,14 @@ def load_config(path: str | Path) -> GateConfig:
             document = tomllib.load(f)
     except FileNotFoundError:
         raise GateUsageError(f"config file {path} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise GateUsageError(f"config file {path} is not valid TOML: {exc}") from None
-    table = document.get("tool", {}).get("modelgate")
+    except OSError as exc:
+        raise GateUsageError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    tool = document.get("tool", {})
+    if not isinstance(tool, dict):
+        raise GateUsageError(f"config file {path}: 'tool' is not a table")
+    table = tool.get("modelgate")
     if table is None:
         return GateConfig(source=path)
     return parse_table(table, path.resolve())
@@ -232,5 +298,5 @@ def merge(base: GateConfig, ini: dict[str, str | None], cli: dict[str, Any]) -> 
         config = replace(config, require_champion=True)
     if cli.get("checks"):
         extra = tuple(parse_check_option(t, i) for i, t in enumerate(cli["checks"]))
-        config = replace(config, checks=config.checks + extra)
+        config = check_unique_names(replace(config, checks=config.checks + extra))
     return config

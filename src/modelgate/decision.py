@@ -25,14 +25,19 @@ class SessionOutcome:
     xpassed: set[str] = field(default_factory=set)
     deselected: int = 0
     collection_errors: int = 0
+    skipped_modules: int = 0  # modules skipped at collection (importorskip, allow_module_level)
     interrupted: bool = False
     collect_only: bool = False
     selection_options: list[str] = field(default_factory=list)  # e.g. --lf: may drop tests unseen
     exitstatus: int = 0
 
     def record(self, nodeid: str, when: str, outcome: str, *, wasxfail: bool) -> None:
-        """One test report: ``when`` is setup/call/teardown, ``outcome`` passed/failed/skipped."""
-        if when == "call":
+        """One test report: ``when`` is setup/call/teardown (xdist: "???" for a
+        crashed worker); ``outcome`` passed/failed/skipped, or "error" for a
+        call phase that raised something other than a failed check."""
+        if outcome == "error":
+            self.errors.add(nodeid)
+        elif when == "call":
             if outcome == "passed":
                 (self.xpassed if wasxfail else self.passed).add(nodeid)
             elif outcome == "failed":
@@ -64,6 +69,8 @@ def _blockers(o: SessionOutcome) -> list[str]:
         why.append("the session was interrupted")
     if o.collection_errors:
         why.append(f"{o.collection_errors} collection error{'s' if o.collection_errors != 1 else ''}")
+    if o.skipped_modules:
+        why.append(f"{o.skipped_modules} test module{'s' if o.skipped_modules != 1 else ''} skipped")
     if o.selection_options:
         why.append(f"{', '.join(o.selection_options)} may leave quality tests out")
     if not o.collected and not o.collect_only:

@@ -10,11 +10,11 @@ fails the test with a readable message when the check does not pass.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from .checks import CheckResult, MarginCheck, Verdict, smoke_result
+from .checks import CheckResult, MarginCheck, PropertyCheck, Verdict, smoke_result
 from .evaluation import Evaluation
 
 
@@ -50,20 +50,6 @@ def assert_smoke(scorer, case) -> CheckResult:
     if not result.passed:
         raise GateCheckFailed(result.message)
     return result
-
-
-def property_result(report) -> CheckResult:
-    """A behavioural property's :class:`~modelgate.behaviour.RateReport` as a CheckResult."""
-    return CheckResult(
-        name=report.property,
-        group="property",
-        passed=report.passed,
-        message=report.message,
-        candidate_value=report.failure_rate,
-        margin=report.max_failure_rate,
-        n=report.n_examples,
-        method="failure rate",
-    )
 
 
 def result_properties(result: CheckResult) -> list[tuple[str, Any]]:
@@ -107,21 +93,20 @@ class GateRecorder:
         score = float(self._session.scorer([case.text])[0])
         return self._record(smoke_result(case, score))
 
-    def invariance(self, **kwargs) -> CheckResult:
-        """CheckList invariance over validation texts (see :func:`modelgate.behaviour.check_invariance_rate`)."""
+    def property(self, prop: PropertyCheck) -> CheckResult:
+        """A behavioural property on the validation texts."""
         __tracebackhide__ = True
-        from .behaviour import check_invariance_rate
+        return self._record(prop.evaluate(self._session.scorer, self._session.rows[0]))
 
-        report = check_invariance_rate(self._session.scorer, self._session.evaluation.texts, **kwargs)
-        return self._record(property_result(report))
+    def invariance(self, **kwargs) -> CheckResult:
+        """``gate.invariance(n_examples=200, max_failure_rate=0.05)``: see :class:`PropertyCheck`."""
+        __tracebackhide__ = True
+        return self.property(PropertyCheck("invariance", **kwargs))
 
     def directional(self, **kwargs) -> CheckResult:
-        """CheckList directional expectation (see :func:`modelgate.behaviour.check_directional_rate`)."""
+        """``gate.directional(direction="negative", sentences=[...])``: see :class:`PropertyCheck`."""
         __tracebackhide__ = True
-        from .behaviour import check_directional_rate
-
-        report = check_directional_rate(self._session.scorer, self._session.evaluation.texts, **kwargs)
-        return self._record(property_result(report))
+        return self.property(PropertyCheck("directional", **kwargs))
 
 
 @dataclass
@@ -129,7 +114,8 @@ class Gate:
     """A gate for use inside a flow step (or any Python code).
 
     Build it in code, or from the same ``[tool.modelgate]`` table the pytest
-    plugin reads, then evaluate an in-memory model on in-memory data::
+    plugin reads (checks, smoke cases, properties), then evaluate an in-memory
+    model on in-memory data::
 
         gate = Gate.from_config("pyproject.toml")
         verdict = gate.evaluate(self.model_dict, self.val_df, run=f"{current.flow_name}/{current.run_id}")
@@ -142,6 +128,7 @@ class Gate:
 
     checks: Sequence[MarginCheck] = ()
     smoke_cases: Sequence[Any] = ()
+    properties: Sequence[PropertyCheck] = ()
     text_column: str = "review"
     label_column: str = "labels"
     tag: str = "deployment_candidate"
@@ -157,6 +144,7 @@ class Gate:
         s = config.settings
         return cls(
             checks=config.checks,
+            properties=config.properties,
             smoke_cases=load_smoke_cases(config.smoke_cases) if config.smoke_cases else (),
             text_column=s.text_column,
             label_column=s.label_column,
@@ -177,35 +165,32 @@ class Gate:
             scorer, texts, labels, baselines,
             absent=absent, require_baselines=self.require_champion, baseline_runs=runs_by_name,
         )
+        # The order of the pytest plugin's items: checks, properties, smoke cases.
         results = [check.evaluate(evaluation) for check in self.checks]
+        results += [prop.evaluate(scorer, texts) for prop in self.properties]
         if self.smoke_cases:
             scores = scorer([case.text for case in self.smoke_cases])
             results += [smoke_result(c, float(s)) for c, s in zip(self.smoke_cases, scores)]
         return Verdict(results=results, run=run, champion=champion, evaluation=evaluation)
 
     def _baselines(self, run: str | None):
-        """Scorers for the run baselines the checks name (champion, Flow/run_id)."""
+        """Lazy scorers for the run baselines the checks name (champion, Flow/run_id)."""
         from . import runs
-        from .scorers import as_scorer
+        from .session import run_scorer
 
         wanted = {c.baseline for c in self.checks} - {"majority"}
         found: dict[str, str] = {}
         absent: dict[str, str] = {}
         champion = None
         if "champion" in wanted:
-            champion = runs.find_champion(run, self.tag) if run else None
+            champion, reason = runs.resolve_champion(run, self.tag)
             if champion:
                 found["champion"] = champion
             else:
-                absent["champion"] = (
-                    f"no champion yet: no other successful run carries the tag {self.tag!r}"
-                    if run
-                    else "no champion: the gate was not told which run it is evaluating"
-                )
+                absent["champion"] = reason
         for name in wanted - {"champion"}:
-            found[name] = runs.resolve_baseline_run(name, run or name)
+            found[name] = runs.resolve_baseline_run(name, run)
         scorers = {
-            name: as_scorer(runs.load_artifact(pathspec, self.model_artifact))
-            for name, pathspec in found.items()
+            name: (lambda texts, p=p: run_scorer(p, self.model_artifact)(texts)) for name, p in found.items()
         }
         return scorers, absent, found, champion

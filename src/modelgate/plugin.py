@@ -17,7 +17,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 GATE = pytest.StashKey["GateSession"]()
 _WORKER_KEY = "modelgate"
 RESULT_PROPERTY = "modelgate_result"  # JSON of a CheckResult, carried by the test report
+ERROR_PROPERTY = "modelgate_error"  # marks a call phase that raised something other than a failed check
 # Options that may drop quality tests without pytest reporting them as deselected.
 _PARTIAL_RUN_OPTIONS = (("lf", "--lf"), ("stepwise", "--sw"), ("stepwise_skip", "--sw-skip"))
 
@@ -122,8 +123,10 @@ def _session(config: pytest.Config) -> "GateSession | None":
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "modelgate: a quality test of the modelgate gate")
     spec = config.getoption("model_run")
-    if not spec:
+    if spec is None:
         return
+    if not spec.strip():  # e.g. an unset CI variable: never silently gate nothing
+        raise pytest.UsageError("modelgate: --model-run is empty: give Flow/run_id")
     from .errors import GateUsageError
     from .session import GateSession, open_gate
 
@@ -131,11 +134,13 @@ def pytest_configure(config: pytest.Config) -> None:
     workerinput = getattr(config, "workerinput", None)
     try:
         gate_config = _gate_config(config)
+        if workerinput is None:
+            _check_report_paths(config)
         if workerinput is not None:  # an xdist worker: the controller resolved the runs already
             shared = workerinput[_WORKER_KEY]
             gate = GateSession(
                 shared["pathspec"], gate_config, champion=shared["champion"],
-                baseline_runs=shared["baseline_runs"], **flags,
+                no_champion_reason=shared["no_champion_reason"], baseline_runs=shared["baseline_runs"], **flags,
             )
         else:
             gate = open_gate(
@@ -152,13 +157,34 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(GatePlugin(gate, worker=workerinput is not None), "modelgate-gate")
 
 
-class ConfiguredCheck(pytest.Item):
-    """A check declared in ``[tool.modelgate]`` (or a configured smoke case), as a test item."""
+def _check_report_paths(config: pytest.Config) -> None:
+    """Refuse report paths that cannot be written, before any test runs."""
+    from .errors import GateUsageError
 
-    def __init__(self, *, gate: "GateSession", check=None, case=None, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.gate, self.check, self.case = gate, check, case
+    for option in ("gate_report", "gate_markdown"):
+        value = config.getoption(option)
+        if value:
+            path = Path(config.invocation_params.dir, value)
+            if path.is_dir() or (path.parent.exists() and not path.parent.is_dir()):
+                flag = "--" + option.replace("_", "-")
+                raise GateUsageError(f"{flag} {value}: not a file path that can be written")
+
+
+class ConfiguredCheck(pytest.Item):
+    """A check, smoke case or property declared in ``[tool.modelgate]``, as a test item."""
+
+    def __init__(self, *, gate: "GateSession", check=None, case=None, prop=None, **kwargs) -> None:
+        # The session's children would get ids starting with "::"; these read "modelgate::...".
+        super().__init__(nodeid=kwargs["name"], **kwargs)
+        self.gate, self.check, self.case, self.prop = gate, check, case, prop
         self.add_marker("modelgate")
+
+    def setup(self) -> None:
+        # Load and score in setup: a failure to get the evidence is an error
+        # (no tag change), not a failed check (which revokes).
+        evaluation = self.gate.evaluation
+        if self.check is not None and self.check.baseline not in evaluation.absent:
+            evaluation.scores(self.check.baseline)
 
     def runtest(self) -> None:
         from .gate import GateRecorder
@@ -166,6 +192,8 @@ class ConfiguredCheck(pytest.Item):
         recorder = GateRecorder(self.gate, self.user_properties)
         if self.check is not None:
             recorder.check(self.check)
+        elif self.prop is not None:
+            recorder.property(self.prop)
         else:
             recorder.smoke(self.case)
 
@@ -186,6 +214,7 @@ class GatePlugin:
     def __init__(self, gate: "GateSession", *, worker: bool) -> None:
         self.gate = gate
         self.worker = worker
+        self.report_errors: list[str] = []
 
     def pytest_report_header(self) -> list[str]:
         gate = self.gate
@@ -201,16 +230,16 @@ class GatePlugin:
         config = self.gate.config
         where = Path(config.source or session.path)  # shown as the items' file
         made = [
-            ConfiguredCheck.from_parent(
-                session, name=f"modelgate::{check.name}", path=where, gate=self.gate, check=check
-            )
+            ConfiguredCheck.from_parent(session, name=f"modelgate::{check.name}", path=where, gate=self.gate, check=check)
             for check in config.checks
+        ]
+        made += [
+            ConfiguredCheck.from_parent(session, name=f"modelgate::property::{prop.name}", path=where, gate=self.gate, prop=prop)
+            for prop in config.properties
         ]
         where = Path(config.smoke_cases or where)
         made += [
-            ConfiguredCheck.from_parent(
-                session, name=f"modelgate::smoke::{case.name}", path=where, gate=self.gate, case=case
-            )
+            ConfiguredCheck.from_parent(session, name=f"modelgate::smoke::{case.name}", path=where, gate=self.gate, case=case)
             for case in self.gate.smoke_cases
         ]
         items[:0] = made
@@ -224,6 +253,7 @@ class GatePlugin:
         node.workerinput[_WORKER_KEY] = {
             "pathspec": self.gate.pathspec,
             "champion": self.gate.champion,
+            "no_champion_reason": self.gate.no_champion_reason,
             "baseline_runs": self.gate.baseline_runs,
         }
 
@@ -239,8 +269,8 @@ class GatePlugin:
             outcome.interrupted = True
             return
         # Every worker collects the whole suite, so take the largest count, not the sum.
-        outcome.deselected = max(outcome.deselected, counts["deselected"])
-        outcome.collection_errors = max(outcome.collection_errors, counts["collection_errors"])
+        for key in ("deselected", "collection_errors", "skipped_modules"):
+            setattr(outcome, key, max(getattr(outcome, key), counts[key]))
 
     # -- what happened to each quality test -------------------------------------
     def pytest_deselected(self, items) -> None:
@@ -249,13 +279,24 @@ class GatePlugin:
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.gate.outcome.collection_errors += 1
+        elif report.skipped:  # e.g. importorskip: a whole module of quality tests left out
+            self.gate.outcome.skipped_modules += 1
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        report = yield
+        if call.when == "call" and report.failed and call.excinfo is not None:
+            if not _is_verdict(call.excinfo.value):
+                report.user_properties.append((ERROR_PROPERTY, call.excinfo.typename))
+        return report
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.gate.outcome.collected.update(item.nodeid for item in session.items)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        errored = any(name == ERROR_PROPERTY for name, _ in report.user_properties)
         self.gate.outcome.record(
-            report.nodeid, report.when, report.outcome, wasxfail=hasattr(report, "wasxfail")
+            report.nodeid, report.when, "error" if errored else report.outcome, wasxfail=hasattr(report, "wasxfail")
         )
         if report.when == "call" and not self.worker:
             from .checks import CheckResult
@@ -272,6 +313,7 @@ class GatePlugin:
             config.workeroutput[_WORKER_KEY] = {
                 "deselected": outcome.deselected,
                 "collection_errors": outcome.collection_errors,
+                "skipped_modules": outcome.skipped_modules,
             }
             return
         outcome.exitstatus = int(exitstatus)
@@ -280,29 +322,34 @@ class GatePlugin:
         outcome.selection_options = [
             flag for option, flag in _PARTIAL_RUN_OPTIONS if config.getoption(option, None)
         ]
+        if any("::" in arg for arg in config.args):
+            outcome.selection_options.append("selecting tests by node id")
         self.gate.finish()
-        if self.gate.tag_error:
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
         self._write_reports(config)
+        if self.gate.tag_error or self.report_errors:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def _write_reports(self, config: pytest.Config) -> None:
         from .report import verdict_json, verdict_markdown
 
         verdict = self.gate.verdict()
         base = config.invocation_params.dir
-        if config.getoption("gate_report"):
-            path = Path(base, config.getoption("gate_report"))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(verdict_json(verdict))
         markdown = verdict_markdown(verdict)
-        if config.getoption("gate_markdown"):
-            path = Path(base, config.getoption("gate_markdown"))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(markdown)
-        summary = os.environ.get("GITHUB_STEP_SUMMARY")
-        if summary:
-            with open(summary, "a", encoding="utf-8") as f:
-                f.write(markdown + "\n")
+        writes = [
+            (config.getoption("gate_report"), verdict_json(verdict), "w"),
+            (config.getoption("gate_markdown"), markdown, "w"),
+            (os.environ.get("GITHUB_STEP_SUMMARY"), markdown + "\n", "a"),
+        ]
+        for target, text, mode in writes:
+            if not target:
+                continue
+            path = Path(base, target)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with path.open(mode, encoding="utf-8") as f:
+                    f.write(text)
+            except OSError as exc:
+                self.report_errors.append(f"could not write the report {path}: {exc.strerror or exc}")
 
     @pytest.hookimpl(trylast=True)
     def pytest_terminal_summary(self, terminalreporter) -> None:
@@ -314,6 +361,8 @@ class GatePlugin:
         terminalreporter.section("modelgate")
         if gate.results:
             terminalreporter.write_line(verdict_table(gate.verdict()))
+        for error in self.report_errors:
+            terminalreporter.write_line(f"modelgate: {error}", red=True)
         applied = gate.decision is not None and gate.decision.action == "apply" and not gate.dry_run
         markup = {"red": True} if gate.tag_error else {"green": True} if applied else {"yellow": True}
         terminalreporter.write_line(f"modelgate: {gate.tag_line}", **markup)
@@ -386,8 +435,20 @@ def champion_run(request: pytest.FixtureRequest) -> str | None:
 
 
 @pytest.fixture
-def gate(request: pytest.FixtureRequest):
-    """Run checks as assertions and record their results for the report and JUnit XML."""
+def gate(request: pytest.FixtureRequest, evaluation):
+    """Run checks as assertions and record their results for the report and JUnit XML.
+
+    It asks for ``evaluation`` so that loading the model and scoring happen in
+    setup: a failure there is an error (no tag change), not a failed check.
+    """
     from .gate import GateRecorder
 
     return GateRecorder(_require(request), request.node.user_properties)
+
+
+def _is_verdict(exc: BaseException) -> bool:
+    """A failed assertion (or pytest.fail) is the model's verdict; anything else
+    raised in a test (a Metaflow outage, a bug, a bad setting) is an error."""
+    if isinstance(exc, BaseExceptionGroup):  # e.g. Hypothesis reporting several failures
+        return all(_is_verdict(e) for e in exc.exceptions)
+    return isinstance(exc, (AssertionError, pytest.fail.Exception))

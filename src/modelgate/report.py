@@ -34,9 +34,11 @@ HEADER = ["", "check", "model", "baseline", "diff", "lower", "margin", "method"]
 def _verdict_word(verdict: Verdict) -> str:
     if verdict.passed:
         return "PASS"
-    if not verdict.results:
-        return "FAIL (no checks ran)"
-    return f"FAIL ({len(verdict.failures)} of {len(verdict.results)} checks failed)"
+    if verdict.failures:
+        return f"FAIL ({len(verdict.failures)} of {len(verdict.results)} checks failed)"
+    if verdict.decision is not None:  # every recorded check passed, but the session did not
+        return f"FAIL ({verdict.decision.reason})"
+    return "FAIL (no checks ran)"
 
 
 def _footnotes(verdict: Verdict) -> list[str]:

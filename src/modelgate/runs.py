@@ -140,13 +140,15 @@ def resolve_run(spec: RunSpec, namespace: str | None = None) -> str:
             raise GateUsageError(f"unknown {what}: Metaflow has no such object") from None
         except _metaflow_errors() as exc:
             raise GateUsageError(f"cannot read {spec} from Metaflow: {one_line(exc)}") from None
-        if not run.successful:
-            if _failed_step(run):
-                raise GateUsageError(
-                    f"run {run.pathspec} failed in step {_failed_step(run)!r}: only a successful run can be gated"
-                )
-            raise GateUsageError(f"run {run.pathspec} has not finished: gate a finished, successful run")
-        return run.pathspec
+        try:
+            if run.successful:
+                return run.pathspec
+            failed = _failed_step(run)
+        except _metaflow_errors() as exc:
+            raise GateUsageError(f"cannot read the state of {run.pathspec}: {one_line(exc)}") from None
+    if failed:
+        raise GateUsageError(f"run {run.pathspec} failed in step {failed!r}: only a successful run can be gated")
+    raise GateUsageError(f"run {run.pathspec} has not finished: gate a finished, successful run")
 
 
 def _failed_step(run) -> str | None:
@@ -164,15 +166,23 @@ def _describe(latest: str) -> str:
 
 
 def _latest(flow, which: str, namespace: str | None):
-    # Newest first. "latest" is the newest run that has finished (an
-    # in-progress run is not a model yet); resolve_run then refuses a failed one.
+    """The newest run by its end step's finish time ("latest": any run whose end
+    step ran, which resolve_run then refuses if it failed; "latest-successful":
+    the newest successful one). Not Metaflow's newest-first order: with local
+    metadata, tagging rewrites a run's timestamp (DESIGN section 5)."""
     runs = flow.runs(namespace) if namespace else flow.runs()
+    return _newest_finished(runs, successful_only=which == "latest-successful")
+
+
+def _newest_finished(runs, *, successful_only: bool, exclude: str | None = None):
+    best, best_time = None, None
     for run in runs:
-        if which == "latest-successful" and run.successful:
-            return run
-        if which == "latest" and run.finished:
-            return run
-    return None
+        if run.pathspec == exclude or (successful_only and not run.successful):
+            continue
+        finished = run.finished_at  # the end step's; None while it has not run
+        if finished is not None and (best_time is None or finished > best_time):
+            best, best_time = run, finished
+    return best
 
 
 def _flow_exists(name: str) -> bool:
@@ -217,8 +227,10 @@ def load_artifact(pathspec: str, name: str) -> Any:
     with global_namespace():
         try:
             return getattr(data, artifact)
-        except _metaflow_errors() as exc:
-            raise GateUsageError(f"cannot load artifact {name!r} of {pathspec}: {one_line(exc)}") from None
+        except Exception as exc:  # unpickling can raise anything (a missing module, say)
+            raise GateUsageError(
+                f"cannot load artifact {name!r} of {pathspec}: {type(exc).__name__}: {one_line(exc)}"
+            ) from None
 
 
 def _task_data(pathspec: str, name: str):
@@ -255,26 +267,33 @@ def deployed_run(flow_name: str, tag: str = "deployment_candidate", *, exclude: 
     from metaflow import Flow
     from metaflow.exception import MetaflowNotFound
 
-    best, best_time = None, None
     with global_namespace():
         try:
-            for run in Flow(flow_name).runs(tag):
-                if run.pathspec == exclude or not run.successful:
-                    continue
-                finished = run.finished_at
-                if best_time is None or (finished is not None and finished > best_time):
-                    best, best_time = run.pathspec, finished
+            best = _newest_finished(Flow(flow_name).runs(tag), successful_only=True, exclude=exclude)
         except MetaflowNotFound:
             return None
         except _metaflow_errors() as exc:
             raise GateUsageError(f"cannot look up tagged runs of {flow_name}: {one_line(exc)}") from None
-    return best
+    return best.pathspec if best is not None else None
 
 
-def resolve_baseline_run(spec: str, candidate: str) -> str:
-    """An explicit ``--baseline-run``: ``Flow/run_id`` or a run id of the candidate's flow."""
-    flow = candidate.split("/")[0]
-    pathspec = resolve_run(parse_run_spec(spec, None if "/" in spec else flow))
+def resolve_baseline_run(spec: str, candidate: str | None) -> str:
+    """A baseline run named by the user: ``Flow/run_id``, or a run id of the candidate's flow."""
+    flow = None if "/" in spec or candidate is None else candidate.split("/")[0]
+    pathspec = resolve_run(parse_run_spec(spec, flow))
     if pathspec == candidate:
-        raise GateUsageError(f"--baseline-run {spec} is the candidate run itself")
+        raise GateUsageError(f"baseline run {spec} is the candidate run itself")
     return pathspec
+
+
+def resolve_champion(candidate: str | None, tag: str, baseline_run: str | None = None) -> tuple[str | None, str]:
+    """The champion's pathspec (or ``--baseline-run``'s), or None and why there is none."""
+    if baseline_run:
+        return resolve_baseline_run(baseline_run, candidate), ""
+    if candidate is None:
+        return None, "no champion: the gate was not told which run it is evaluating"
+    champion = find_champion(candidate, tag)
+    if champion is None:
+        flow = candidate.split("/")[0]
+        return None, f"no champion yet: no other successful run of {flow} carries the tag {tag!r}"
+    return champion, ""

@@ -25,6 +25,7 @@ class GateSession:
     pathspec: str
     config: GateConfig = field(default_factory=GateConfig)
     champion: str | None = None  # resolved once, on the controller
+    no_champion_reason: str = ""
     baseline_runs: dict[str, str] = field(default_factory=dict)  # name -> pathspec
     dry_run: bool = False
     keep_on_fail: bool = False
@@ -74,11 +75,6 @@ class GateSession:
         except SmokeCaseFileError as exc:
             raise GateUsageError(str(exc)) from None
 
-    def baseline_scorer(self, pathspec: str):
-        from .scorers import as_scorer
-
-        return as_scorer(runs.load_artifact(pathspec, self.settings.model_artifact))
-
     @cached_property
     def evaluation(self):
         from .evaluation import evaluate
@@ -89,15 +85,15 @@ class GateSession:
         if self.champion:
             runs_by_name[CHAMPION] = self.champion
         else:
-            absent[CHAMPION] = (
-                f"no champion yet: no other successful run of {self.pathspec.split('/')[0]} "
-                f"carries the tag {self.settings.tag!r}"
-            )
+            absent[CHAMPION] = self.no_champion_reason
+        # Run baselines are loaded and scored on first use only.
+        lazy = {name: (lambda texts, p=p: run_scorer(p, self.settings.model_artifact)(texts))
+                for name, p in runs_by_name.items()}
         return evaluate(
             self.scorer,
             texts,
             labels,
-            {name: self.baseline_scorer(p) for name, p in runs_by_name.items()},
+            lazy,
             absent=absent,
             require_baselines=self.config.require_champion,
             baseline_runs=runs_by_name,
@@ -128,14 +124,20 @@ class GateSession:
             else:
                 self.tag_line = f"tag {tag!r} not applied to {run}: {decision.reason}"
         except Exception as exc:  # an outage or a lost write must fail the session
-            self.tag_error = f"could not update tag {tag!r} on {run}: {runs.one_line(exc)}"
-            self.tag_line = f"tag {tag!r} NOT changed on {run}: {self.tag_error}"
+            self.tag_error = f"could not {decision.action} tag {tag!r} on {run}: {runs.one_line(exc)}"
+            self.tag_line = f"FAILED: {self.tag_error} (check the run's tags)"
         return decision
 
     def verdict(self):
         from .checks import Verdict
 
-        return Verdict(results=list(self.results), run=self.pathspec, champion=self.champion, decision=self.decision, tag_line=self.tag_line)
+        return Verdict(
+            results=list(self.results),
+            run=self.pathspec,
+            champion=self.champion,
+            decision=self.decision,
+            tag_line=self.tag_line,
+        )
 
 
 def open_gate(
@@ -154,21 +156,51 @@ def open_gate(
     if not tag.strip() or tag.startswith(("user:", "runtime:", "origin-")):
         raise GateUsageError(f"--gate-tag {tag!r} is not a tag the gate may manage")
     pathspec = runs.resolve_run(runs.parse_run_spec(spec, flow), namespace)
-    runs.check_artifact(pathspec, config.settings.model_artifact)
+    model_artifact = config.settings.model_artifact
     # The champion is fixed now: tagging this run later must not change it.
-    if baseline_run:
-        champion = runs.resolve_baseline_run(baseline_run, pathspec)
-        runs.check_artifact(champion, config.settings.model_artifact)
-    else:
-        champion = runs.find_champion(pathspec, tag)
-    named = {}
-    for name in config.baseline_names:
-        if name not in ("majority", CHAMPION):
-            named[name] = runs.resolve_baseline_run(name, pathspec)
-            runs.check_artifact(named[name], config.settings.model_artifact)
+    champion, no_champion = runs.resolve_champion(pathspec, tag, baseline_run)
+    named = {
+        name: runs.resolve_baseline_run(name, pathspec)
+        for name in config.baseline_names
+        if name not in ("majority", CHAMPION)
+    }
+    for other in [champion, *named.values()]:
+        if other:
+            runs.check_artifact(other, model_artifact)
     session = GateSession(
-        pathspec, config, champion=champion, baseline_runs=named, dry_run=dry_run, keep_on_fail=keep_on_fail
+        pathspec, config, champion=champion, no_champion_reason=no_champion, baseline_runs=named,
+        dry_run=dry_run, keep_on_fail=keep_on_fail,
     )
-    session.rows  # validates the data now: columns, labels, emptiness
-    session.smoke_cases  # and the smoke-case file
+    # Check now what would otherwise fail inside a test (and count as an
+    # error there, not a verdict): the data, the smoke cases, the model.
+    session.rows
+    session.smoke_cases
+    _refuse_relative_margins_on_zero(config.checks, session.rows[1])
+    try:
+        session.scorer
+    except TypeError as exc:
+        raise GateUsageError(f"artifact {model_artifact!r} of {pathspec} is not a model: {exc}") from None
     return session
+
+
+def run_scorer(pathspec: str, model_artifact: str):
+    """The scorer of another run's model (a baseline), loaded now."""
+    from .scorers import as_scorer
+
+    return as_scorer(runs.load_artifact(pathspec, model_artifact))
+
+
+def _refuse_relative_margins_on_zero(checks, labels) -> None:
+    """A relative margin on the majority baseline whose metric is 0 is refused
+    up front (its value is known from the labels alone)."""
+    from .evaluation import majority_scores
+    from .metrics import get_metric
+
+    for check in checks:
+        if check.relative and check.baseline == "majority":
+            value = get_metric(check.metric)(labels, majority_scores(labels))
+            if value == 0:
+                raise GateUsageError(
+                    f"check {check.name}: a relative margin needs a non-zero baseline, but the "
+                    f"majority baseline's {check.metric} is 0 on these labels; use an absolute margin"
+                )

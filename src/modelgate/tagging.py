@@ -7,10 +7,9 @@ every write is checked by re-reading the run (DESIGN section 5).
 
 from __future__ import annotations
 
+from .config import DEFAULT_TAG
 from .errors import TagWriteError
 from .runs import get_run, global_namespace
-
-DEFAULT_TAG = "deployment_candidate"
 
 
 def user_tags(pathspec: str) -> frozenset[str]:

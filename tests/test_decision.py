@@ -1,0 +1,75 @@
+"""The tag decision (DESIGN section 4) as a pure function: every blocker, and revocation."""
+
+import pytest
+
+from modelgate.decision import SessionOutcome, decide
+
+
+def all_passed(n=3) -> SessionOutcome:
+    o = SessionOutcome()
+    for i in range(n):
+        node = f"t{i}"
+        o.collected.add(node)
+        for when in ("setup", "call", "teardown"):
+            o.record(node, when, "passed", wasxfail=False)
+    return o
+
+
+def test_everything_passed_applies():
+    d = decide(all_passed())
+    assert (d.action, d.reason, d.dry_run) == ("apply", "all 3 quality tests passed", False)
+
+
+def test_dry_run_says_what_it_would_do():
+    d = decide(all_passed(), dry_run=True)
+    assert (d.action, d.dry_run) == ("apply", True)
+
+
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        (lambda o: o.record("t0", "setup", "skipped", wasxfail=False), "1 quality test skipped"),
+        (lambda o: o.record("t9", "call", "skipped", wasxfail=True) or o.collected.add("t9"), "1 quality test xfailed"),
+        (lambda o: o.record("t9", "call", "passed", wasxfail=True) or o.collected.add("t9"), "1 quality test xpassed"),
+        (lambda o: o.record("t0", "teardown", "failed", wasxfail=False), "1 quality test errored"),
+        (lambda o: o.record("t0", "???", "failed", wasxfail=False), "1 quality test errored"),  # crashed xdist worker
+        (lambda o: setattr(o, "deselected", 2), "2 quality tests deselected"),
+        (lambda o: setattr(o, "collection_errors", 1), "1 collection error"),
+        (lambda o: setattr(o, "skipped_modules", 1), "1 test module skipped"),
+        (lambda o: setattr(o, "interrupted", True), "the session was interrupted"),
+        (lambda o: setattr(o, "collect_only", True), "--collect-only runs no test"),
+        (lambda o: o.selection_options.append("--lf"), "--lf may leave quality tests out"),
+        (lambda o: o.collected.add("never-ran"), "1 quality test did not run"),
+        (lambda o: setattr(o, "exitstatus", 1), "pytest exited with status 1"),
+    ],
+    ids=["skip", "xfail", "xpass", "teardown-error", "crashed-worker", "deselected", "collection-error",
+         "skipped-module", "interrupted", "collect-only", "lf", "unrun", "exit-status"],
+)
+def test_each_blocker_stops_the_tag_and_changes_nothing(change, reason):
+    outcome = all_passed()
+    change(outcome)
+    d = decide(outcome)
+    assert d.action == "none"
+    assert reason in d.reason
+
+
+def test_nothing_collected_is_not_a_pass():
+    d = decide(SessionOutcome())
+    assert d.action == "none" and d.reason == "no quality test was collected"
+
+
+def test_a_failed_check_revokes_unless_kept():
+    outcome = all_passed()
+    outcome.passed.discard("t1")
+    outcome.record("t1", "call", "failed", wasxfail=False)
+    assert decide(outcome).action == "revoke"
+    assert decide(outcome, keep_on_fail=True).action == "none"
+    assert decide(outcome, dry_run=True).action == "revoke" and decide(outcome, dry_run=True).dry_run
+
+
+def test_an_error_in_the_call_phase_is_not_a_verdict():
+    outcome = all_passed()
+    outcome.passed.discard("t1")
+    outcome.record("t1", "call", "error", wasxfail=False)
+    d = decide(outcome)
+    assert d.action == "none" and "1 quality test errored" in d.reason
