@@ -112,9 +112,14 @@ def test_smoke_cases_from_config_are_items_of_their_own(pytester, tiny_run):
         ('[[tool.modelgate.checks]]\nmetric = "accuracy"\nmethod = "delong"\n', "method 'delong' applies to roc_auc only"),
         ('[[tool.modelgate.checks]]\nmetric = "roc_auc"\n[[tool.modelgate.checks]]\nmetric = "roc_auc"\n', "two configured checks are named 'roc_auc-vs-majority-margin+0'"),
         ('[tool.modelgate]\nmodel_artifact = "model"\nsmoke_cases = "missing.csv"\n', "missing.csv"),
+        ('[[tool.modelgate.properties]]\nkind = "sideways"\n', "[tool.modelgate].properties[0]: unknown property kind 'sideways'"),
+        ('[[tool.modelgate.properties]]\nkind = "invariance"\nperturbations = ["emoji"]\n', "unknown perturbation 'emoji'"),
+        ('[[tool.modelgate.properties]]\nn_examples = 5\n', "[tool.modelgate].properties[0]: missing key 'kind'"),
+        ('[[tool.modelgate.properties]]\nkind = "directional"\nsentences = "one"\n', ".sentences: expected an array of non-empty strings"),
     ],
     ids=["unknown-key", "bad-tag", "unknown-metric", "no-metric", "margin-not-number", "relative-not-bool",
-         "confidence-range", "unknown-check-key", "method-metric", "duplicate-names", "missing-smoke-file"],
+         "confidence-range", "unknown-check-key", "method-metric", "duplicate-names", "missing-smoke-file",
+         "property-kind", "property-perturbation", "property-no-kind", "property-sentences"],
 )
 def test_bad_config_is_a_usage_error_naming_the_key(pytester, tiny_run, toml, message):
     pytester.makefile(".toml", pyproject=toml)
@@ -168,3 +173,34 @@ def test_relative_margin_on_a_zero_baseline_is_refused():
 def test_parse_table_rejects_non_tables():
     with pytest.raises(GateUsageError, match="checks: expected an array of tables"):
         parse_table({"checks": {"metric": "roc_auc"}})
+
+
+def test_properties_from_config_are_items_and_results(pytester, tiny_run):
+    pytester.makefile(".toml", pyproject="""
+[tool.modelgate]
+model_artifact = "model"
+
+[[tool.modelgate.properties]]
+kind = "invariance"
+perturbations = ["whitespace", "case"]
+n_examples = 50
+max_failure_rate = 0.2
+
+[[tool.modelgate.properties]]
+kind = "directional"
+direction = "negative"
+sentences = ["awful poor broken returned"]
+n_examples = 50
+max_failure_rate = 0.0
+""")
+    result = pytester.runpytest("--model-run", tiny_run, "-p", "no:cacheprovider", "-v", "--gate-dry-run",
+                                "--gate-report", "v.json")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines([
+        "*modelgate::property::invariance PASSED*",
+        "*modelgate::property::directional-negative PASSED*",
+    ])
+    results = json.loads((pytester.path / "v.json").read_text())["results"]
+    assert [(r["name"], r["group"], r["n"]) for r in results] == [
+        ("invariance", "property", 50), ("directional-negative", "property", 50)
+    ]

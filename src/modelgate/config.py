@@ -118,17 +118,22 @@ def _number(where: str, value: Any) -> float:
     return number
 
 
+def _check_table(raw: Any, where: str, known: set[str], required: str, what: str) -> None:
+    """A table with only known keys and its required one, or a GateUsageError naming the key."""
+    if not isinstance(raw, dict):
+        raise _type_error(where, f"a table of {what} settings", raw)
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise GateUsageError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
+    if required not in raw:
+        raise GateUsageError(f"{where}: missing key {required!r}")
+
+
 def parse_check(raw: dict[str, Any], where: str):
     """One ``[[tool.modelgate.checks]]`` table (or ``--gate-check`` value) as a MarginCheck."""
     from .checks import MarginCheck
 
-    if not isinstance(raw, dict):
-        raise _type_error(where, "a table of check settings", raw)
-    unknown = sorted(set(raw) - CHECK_KEYS)
-    if unknown:
-        raise GateUsageError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(CHECK_KEYS))})")
-    if "metric" not in raw:
-        raise GateUsageError(f"{where}: missing key 'metric'")
+    _check_table(raw, where, CHECK_KEYS, "metric", "check")
     kwargs: dict[str, Any] = {"metric": _string(f"{where}.metric", raw["metric"])}
     if "baseline" in raw:
         kwargs["baseline"] = _string(f"{where}.baseline", raw["baseline"])
@@ -172,13 +177,7 @@ def parse_property(raw: dict[str, Any], where: str):
     """One ``[[tool.modelgate.properties]]`` table as a PropertyCheck."""
     from .checks import PropertyCheck
 
-    if not isinstance(raw, dict):
-        raise _type_error(where, "a table of property settings", raw)
-    unknown = sorted(set(raw) - PROPERTY_KEYS)
-    if unknown:
-        raise GateUsageError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(PROPERTY_KEYS))})")
-    if "kind" not in raw:
-        raise GateUsageError(f"{where}: missing key 'kind' (invariance or directional)")
+    _check_table(raw, where, PROPERTY_KEYS, "kind", "property")
     kwargs: dict[str, Any] = {"kind": _string(f"{where}.kind", raw["kind"])}
     for key in ("direction", "name"):
         if key in raw:
