@@ -176,7 +176,7 @@ class Gate:
     def _baselines(self, run: str | None):
         """Lazy scorers for the run baselines the checks name (champion, Flow/run_id)."""
         from . import runs
-        from .session import run_scorer
+        from .session import run_baseline_scorers
 
         wanted = {c.baseline for c in self.checks} - {"majority"}
         found: dict[str, str] = {}
@@ -190,7 +190,4 @@ class Gate:
                 absent["champion"] = reason
         for name in wanted - {"champion"}:
             found[name] = runs.resolve_baseline_run(name, run)
-        scorers = {
-            name: (lambda texts, p=p: run_scorer(p, self.model_artifact)(texts)) for name, p in found.items()
-        }
-        return scorers, absent, found, champion
+        return run_baseline_scorers(found, self.model_artifact), absent, found, champion

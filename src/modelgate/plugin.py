@@ -134,8 +134,6 @@ def pytest_configure(config: pytest.Config) -> None:
     workerinput = getattr(config, "workerinput", None)
     try:
         gate_config = _gate_config(config)
-        if workerinput is None:
-            _check_report_paths(config)
         if workerinput is not None:  # an xdist worker: the controller resolved the runs already
             shared = workerinput[_WORKER_KEY]
             gate = GateSession(
@@ -143,6 +141,7 @@ def pytest_configure(config: pytest.Config) -> None:
                 no_champion_reason=shared["no_champion_reason"], baseline_runs=shared["baseline_runs"], **flags,
             )
         else:
+            _check_report_paths(config)
             gate = open_gate(
                 spec,
                 flow=config.getoption("model_flow"),

@@ -87,13 +87,11 @@ class GateSession:
         else:
             absent[CHAMPION] = self.no_champion_reason
         # Run baselines are loaded and scored on first use only.
-        lazy = {name: (lambda texts, p=p: run_scorer(p, self.settings.model_artifact)(texts))
-                for name, p in runs_by_name.items()}
         return evaluate(
             self.scorer,
             texts,
             labels,
-            lazy,
+            run_baseline_scorers(runs_by_name, self.settings.model_artifact),
             absent=absent,
             require_baselines=self.config.require_champion,
             baseline_runs=runs_by_name,
@@ -183,11 +181,17 @@ def open_gate(
     return session
 
 
-def run_scorer(pathspec: str, model_artifact: str):
-    """The scorer of another run's model (a baseline), loaded now."""
+def run_baseline_scorers(runs_by_name: dict[str, str], model_artifact: str) -> dict:
+    """Scorers for other runs' models (baselines), each loaded on its first call."""
     from .scorers import as_scorer
 
-    return as_scorer(runs.load_artifact(pathspec, model_artifact))
+    def scorer_of(pathspec: str):
+        def score(texts):
+            return as_scorer(runs.load_artifact(pathspec, model_artifact))(texts)
+
+        return score
+
+    return {name: scorer_of(pathspec) for name, pathspec in runs_by_name.items()}
 
 
 def _refuse_relative_margins_on_zero(checks, labels) -> None:
