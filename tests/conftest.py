@@ -16,6 +16,8 @@ os.environ["METAFLOW_DATASTORE_SYSROOT_LOCAL"] = _root
 os.environ["METAFLOW_DEFAULT_METADATA"] = "local"
 os.environ["METAFLOW_DEFAULT_DATASTORE"] = "local"
 os.environ.setdefault("METAFLOW_USER", "modelgate-tests")
+# A private artifact cache per session (the gate refuses a shared, writable one).
+os.environ["METAFLOW_CLIENT_CACHE_PATH"] = os.path.join(_root, "client-cache")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("METAFLOW_DISABLE_TRACING", "1")
 

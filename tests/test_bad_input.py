@@ -68,6 +68,10 @@ def usage_error(result, message: str) -> None:
     assert "Traceback" not in "\n".join(result.outlines + result.errlines)
 
 
+def error_line(result) -> str:
+    return next(l for l in result.errlines if l.startswith("ERROR: modelgate: "))
+
+
 def run_gate(pytester, *args):
     return pytester.runpytest("-p", "no:cacheprovider", *args)
 
@@ -79,7 +83,7 @@ def run_gate(pytester, *args):
         ("Tiny Flow/12", "is not a run spec"),
         ("12345", "names no flow"),
         ("NoSuchFlow/123", "unknown flow 'NoSuchFlow'"),
-        ("TinyFlow/999999", "unknown run TinyFlow/999999"),
+        ("TinyFlow/999999", "unknown candidate run TinyFlow/999999"),
     ],
     ids=["too-many-parts", "bad-flow-name", "bare-id-without-flow", "unknown-flow", "unknown-run"],
 )
@@ -99,6 +103,15 @@ def test_failed_runs(suite, failed_runs, kind, message):
 
 def test_unfinished_run(suite, running_run):
     usage_error(run_gate(suite, "--model-run", running_run), f"run {running_run} has not finished")
+    assert DEFAULT_TAG not in user_tags(running_run)
+
+
+def test_latest_refuses_a_newest_run_that_has_not_finished(suite, running_run):
+    # 'latest' is the newest run of the flow, here the one still running: it
+    # is refused, never silently replaced by an older finished run.
+    result = run_gate(suite, "--model-run", "latest", "--model-flow", "TinyFlow")
+    usage_error(result, f"the newest run of TinyFlow, {running_run}, has not finished")
+    assert "latest-successful" in error_line(result)
     assert DEFAULT_TAG not in user_tags(running_run)
 
 
@@ -128,7 +141,7 @@ def test_empty_validation_set(suite, empty_run):
 def test_run_invisible_in_the_namespace(suite, tiny_run):
     flow = tiny_run.split("/")[0]
     result = run_gate(suite, "--model-run", "latest", "--model-flow", flow, "--namespace", "user:somebody-else")
-    usage_error(result, "has no finished run in namespace user:somebody-else")
+    usage_error(result, "has no run in namespace user:somebody-else")
 
 
 def test_bad_input_never_tags(suite, tiny_run):
@@ -145,7 +158,7 @@ def test_bad_input_changes_no_tag(suite, tiny_run):
 
     apply_tag(tiny_run)
     result = run_gate(suite, "--model-run", tiny_run, "--model-artifact", "val_df")
-    usage_error(result, f"artifact 'val_df' of {tiny_run} is not a model")
+    usage_error(result, f"artifact 'val_df' of candidate run {tiny_run} is not a model")
     assert DEFAULT_TAG in user_tags(tiny_run)
 
 
@@ -186,3 +199,78 @@ def test_unknown_user_with_namespace_user_is_a_usage_error(suite, tiny_run, as_r
     flow = tiny_run.split("/")[0]
     result = suite.runpytest_subprocess("-p", "no:cacheprovider", "--model-run", "latest", "--model-flow", flow, "--namespace", "user")
     usage_error(result, "Metaflow cannot tell who you are")
+
+
+# -- run specs, baselines and 'latest', said plainly ------------------------------
+@pytest.mark.parametrize("spec", ["TinyFlow/.", "TinyFlow/.."])
+def test_run_ids_made_of_dots_are_refused(suite, tiny_run, spec):
+    # '.' would make Metaflow read the flow's own metadata as a run.
+    import os
+    from pathlib import Path
+
+    flow_meta = Path(os.environ["METAFLOW_DATASTORE_SYSROOT_LOCAL"], ".metaflow", "TinyFlow", "_meta", "_self.json")
+    before, flow_before = user_tags(tiny_run), flow_meta.read_bytes()
+    usage_error(run_gate(suite, "--model-run", spec), "is not a run id")
+    assert user_tags(tiny_run) == before
+    assert flow_meta.read_bytes() == flow_before
+
+
+@pytest.mark.parametrize("name", ["TinyFlow", "ReviewClfFlow"])
+def test_a_flow_name_given_as_the_run_says_how_to_name_a_run(suite, tiny_run, name):
+    usage_error(
+        run_gate(suite, "--model-run", name),
+        f"--model-run {name!r} looks like a flow name: give {name}/<run id>, "
+        f"or --model-flow {name} with a run id or 'latest'",
+    )
+
+
+@pytest.mark.parametrize("args", [("NoSuchFlow/123",), ("latest", "--model-flow", "NoSuchFlow")], ids=["run-id", "latest"])
+def test_unknown_flow_says_where_metaflow_looked(suite, tiny_run, args):
+    import os
+
+    result = run_gate(suite, "--model-run", *args)
+    usage_error(result, "unknown flow 'NoSuchFlow'")
+    line = error_line(result)
+    assert "local metadata" in line, line
+    assert os.environ["METAFLOW_DATASTORE_SYSROOT_LOCAL"] in line, line
+    assert "METAFLOW_DATASTORE_SYSROOT_LOCAL" in line and "METAFLOW_" in line, line
+
+
+def test_a_misspelt_baseline_names_the_known_ones(suite, tiny_run):
+    result = run_gate(suite, "--model-run", tiny_run, "--gate-check", "metric=roc_auc,baseline=majorty")
+    usage_error(result, "baseline 'majorty' is neither a known baseline (majority, champion) nor a run of TinyFlow")
+
+
+@pytest.fixture
+def newest_run_failed():
+    """A successful TinyFlow run, then a newer one that failed in its start step."""
+    return run_flow(FLOWS / "tiny_flow.py"), run_flow(FLOWS / "tiny_flow.py", fail_at="start")
+
+
+def test_latest_refuses_a_newest_run_that_failed_and_latest_successful_skips_it(suite, newest_run_failed):
+    ok, failed = newest_run_failed
+    result = run_gate(suite, "--model-run", "latest", "--model-flow", "TinyFlow")
+    usage_error(result, f"the newest run of TinyFlow, {failed}, failed in step 'start'")
+    assert "latest-successful" in error_line(result)
+    assert DEFAULT_TAG not in user_tags(failed)
+    result = run_gate(suite, "--model-run", "latest-successful", "--model-flow", "TinyFlow", "--gate-dry-run")
+    result.assert_outcomes(passed=1)
+    assert f"model run: {ok}" in result.stdout.str()
+
+
+def test_latest_is_the_newest_by_start_not_the_last_tagged(suite, tiny_run, newest_run):
+    # Tagging rewrites a local run's timestamp (DESIGN section 5): after
+    # tagging the older run, Metaflow's own newest-first order puts it first.
+    from metaflow import Flow
+    from modelgate.runs import get_run, global_namespace
+
+    get_run(tiny_run).add_tag("retagged_for_order_test")
+    try:
+        with global_namespace():
+            assert next(iter(Flow("TinyFlow"))).pathspec == tiny_run  # the pitfall is real
+        for which in ("latest", "latest-successful"):
+            result = run_gate(suite, "--model-run", which, "--model-flow", "TinyFlow", "--gate-dry-run")
+            result.assert_outcomes(passed=1)
+            assert f"model run: {newest_run}" in result.stdout.str()
+    finally:
+        get_run(tiny_run).remove_tag("retagged_for_order_test")

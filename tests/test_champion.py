@@ -5,6 +5,9 @@ only candidates for its champion, whatever other tests tag.
 """
 
 import itertools
+import os
+import re
+from pathlib import Path
 
 import pytest
 
@@ -124,7 +127,10 @@ def test_explicit_baseline_run_replaces_the_champion(suite, good_runs, worse_run
     apply_tag(good_runs[0], tag)
     result = gate(suite, good_runs[1], tag, "--baseline-run", worse_run)
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines([f"champion: {worse_run}"])
+    label = "baseline run (--baseline-run, compared as 'champion')"
+    result.stdout.fnmatch_lines([f"{label}: {worse_run}"])  # in the header
+    assert result.stdout.lines.count(f"{label}: {worse_run}") == 2  # and under the verdict table
+    assert f"champion: {worse_run}" not in result.stdout.str()
 
 
 def test_baseline_run_that_is_the_candidate_is_a_usage_error(suite, good_runs, tag):
@@ -148,3 +154,148 @@ def test_champion_scores_are_paired_with_the_candidates_rows(suite, good_runs, t
     )
     result = gate(suite, good_runs[1], tag, "--gate-dry-run")
     result.assert_outcomes(passed=3)
+
+
+# -- the champion only matters to checks that use it ------------------------------
+def _run_dir(pathspec: str) -> Path:
+    flow, run_id = pathspec.split("/")
+    return Path(os.environ["METAFLOW_DATASTORE_SYSROOT_LOCAL"], ".metaflow", flow, run_id)
+
+
+def usage_error(result, message: str) -> None:
+    """Exit code 4, the message on one line, and no traceback (as in test_bad_input)."""
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.outlines + result.errlines
+    errors = [l for l in result.errlines if l.startswith("ERROR: modelgate: ")]
+    assert len(errors) == 1, result.errlines
+    assert message in errors[0], errors[0]
+    assert "Traceback" not in "\n".join(result.outlines + result.errlines)
+
+
+@pytest.fixture(scope="module")
+def champion_without_model():
+    """A successful TinyFlow run whose end step has no 'model' artifact (as an
+    old champion trained before the artifact was renamed): its artifact record
+    is removed from this run's metadata."""
+    run = run_flow(FLOWS / "tiny_flow.py")
+    records = list(_run_dir(run).glob("end/*/_meta/*_artifact_model.json"))
+    assert records
+    for record in records:
+        record.unlink()
+    return run
+
+
+MAJORITY_SUITE = """
+def test_beats_majority(gate):
+    gate.beats("roc_auc", margin=0.1)
+"""
+
+
+def test_a_champion_without_the_model_does_not_block_a_gate_that_never_uses_it(suite, good_runs, champion_without_model, tag):
+    apply_tag(champion_without_model, tag)
+    suite.makepyfile(test_gate=MAJORITY_SUITE)
+    result = gate(suite, good_runs[1], tag)
+    result.assert_outcomes(passed=1)
+    assert tag in user_tags(good_runs[1])
+
+
+def test_a_champion_problem_found_inside_a_test_is_an_error_of_that_test(suite, good_runs, champion_without_model, tag):
+    apply_tag(champion_without_model, tag)
+    apply_tag(good_runs[1], tag)  # the candidate carries the tag from an earlier gate
+    result = gate(suite, good_runs[1], tag)  # its test compares with the champion
+    result.assert_outcomes(failed=1)
+    assert f"champion run {champion_without_model} has no artifact 'model' in its end step" in result.stdout.str()
+    assert tag in user_tags(good_runs[1])  # an error changes no tag: not revoked
+    assert tag in user_tags(champion_without_model)
+
+
+def test_a_configured_champion_check_refuses_a_champion_without_the_model_up_front(suite, good_runs, champion_without_model, tag):
+    apply_tag(champion_without_model, tag)
+    result = gate(suite, good_runs[1], tag, "--gate-check", "metric=roc_auc,baseline=champion,margin=-0.02")
+    usage_error(result, f"champion run {champion_without_model} has no artifact 'model' in its end step (it has: ")
+    assert tag not in user_tags(good_runs[1])
+
+
+def test_a_wrong_model_artifact_is_reported_against_the_candidate(suite, good_runs, tag):
+    apply_tag(good_runs[0], tag)  # there is a champion
+    result = gate(suite, good_runs[1], tag, "--model-artifact", "no_such_model")
+    usage_error(result, f"candidate run {good_runs[1]} has no artifact 'no_such_model' in its end step")
+    assert tag not in user_tags(good_runs[1])
+
+
+# -- an unreadable run of the flow is skipped, with a warning that names it -------
+@pytest.fixture(scope="module")
+def spare_runs():
+    """Two extra TinyFlow runs; the newer one gets its metadata broken by a test."""
+    return [run_flow(FLOWS / "tiny_flow.py") for _ in range(2)]
+
+
+@pytest.fixture(params=["empty", "truncated"])
+def unreadable_run(request, spare_runs):
+    """spare_runs[1] with an empty or truncated _meta/_self.json, restored afterwards."""
+    path = _run_dir(spare_runs[1]) / "_meta" / "_self.json"
+    original = path.read_bytes()
+    path.write_bytes(b"" if request.param == "empty" else original[: len(original) // 2])
+    try:
+        yield spare_runs[1]
+    finally:
+        path.write_bytes(original)
+
+
+def test_an_unreadable_run_is_skipped_when_looking_for_the_champion(good_runs, unreadable_run, tag):
+    from modelgate.runs import UnreadableRunWarning
+
+    apply_tag(good_runs[0], tag)
+    with pytest.warns(UnreadableRunWarning, match=re.escape(unreadable_run)):
+        assert find_champion(good_runs[2], tag) == good_runs[0]
+
+
+def test_an_unreadable_run_does_not_stop_a_gate_and_is_named(suite, good_runs, unreadable_run, tag):
+    apply_tag(good_runs[0], tag)
+    result = gate(suite, good_runs[1], tag)
+    result.assert_outcomes(passed=1)
+    out = result.stdout.str()
+    assert f"champion: {good_runs[0]}" in out
+    assert unreadable_run in out  # the skipped run is named
+    assert tag in user_tags(good_runs[1])
+
+
+@pytest.mark.parametrize("which", ["latest", "latest-successful"])
+def test_an_unreadable_run_is_skipped_by_latest(suite, spare_runs, unreadable_run, which):
+    result = suite.runpytest("--model-run", which, "--model-flow", "TinyFlow", "--gate-dry-run", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    out = result.stdout.str()
+    assert f"model run: {unreadable_run}" not in out
+    assert unreadable_run in out  # named as skipped
+
+
+def test_an_unreadable_run_skipped_by_latest_is_named_without_a_champion_lookup(suite, good_runs, spare_runs, unreadable_run):
+    # --baseline-run replaces the champion lookup: only 'latest' lists the runs.
+    result = suite.runpytest("--model-run", "latest-successful", "--model-flow", "TinyFlow", "--gate-dry-run",
+                             "--baseline-run", good_runs[0], "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert f"skipped run {unreadable_run}" in result.stdout.str()
+
+
+def test_a_failed_champion_lookup_is_an_error_only_where_the_champion_is_used(monkeypatch):
+    # No Metaflow: the session's rows and scorer are given, the lookup fails.
+    import numpy as np
+
+    from modelgate import runs
+    from modelgate.checks import MarginCheck
+    from modelgate.errors import GateUsageError
+    from modelgate.session import GateSession
+
+    def outage(*args, **kwargs):
+        raise GateUsageError("cannot look up tagged runs of TinyFlow: service unavailable")
+
+    monkeypatch.setattr(runs, "resolve_champion", outage)
+    session = GateSession("TinyFlow/1")
+    labels = np.array([0, 1] * 50)
+    session.__dict__["rows"] = ([f"text {i}" for i in range(100)], labels)
+    session.__dict__["scorer"] = lambda texts: np.where(labels == 1, 0.8, 0.2)
+    evaluation = session.evaluation
+    assert MarginCheck("roc_auc", margin=0.1).evaluate(evaluation).passed  # vs majority: no lookup
+    assert not session.champion_resolved
+    with pytest.raises(GateUsageError, match="cannot look up the champion of TinyFlow/1: .*service unavailable"):
+        MarginCheck("roc_auc", baseline="champion").evaluate(evaluation)
+    assert session.champion_line().startswith("unknown: cannot look up the champion")

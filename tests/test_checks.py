@@ -122,3 +122,28 @@ def test_evaluate_scores_the_candidate_once_and_baselines_lazily():
 def test_bad_checks_are_refused_when_built(kwargs, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         MarginCheck(**kwargs)
+
+
+@pytest.mark.parametrize("metric", ["log_loss", "brier"])
+def test_probability_metrics_against_the_majority_baseline_are_refused(metric):
+    # The majority baseline scores a hard 0/1, so its log loss / Brier score is as bad as it
+    # gets and a no-skill model "beats" it: such a check could never fail.
+    no_skill = np.full(400, LABELS.mean())
+    assert MarginCheck(metric, baseline="worse").evaluate(ev(no_skill, {"worse": np.ones(400)})).passed
+    with pytest.raises(ValueError) as info:
+        MarginCheck(metric, margin=-0.02)  # the default baseline is "majority"
+    assert str(info.value) == (
+        f"{metric} vs majority is refused: the majority baseline scores a hard 0/1, so probability "
+        "metrics against it cannot fail; compare with champion or a run, or use roc_auc/accuracy"
+    )
+    assert MarginCheck(metric, baseline="champion").baseline == "champion"
+    assert MarginCheck(metric, baseline="NLPFlow/1795784024191782").name.startswith(f"{metric}-vs-NLPFlow")
+
+
+def test_a_refused_check_in_the_config_is_one_line_naming_it():
+    from modelgate.config import parse_table
+    from modelgate.errors import GateUsageError
+
+    table = {"checks": [{"metric": "roc_auc"}, {"metric": "brier", "margin": 0.0}]}
+    with pytest.raises(GateUsageError, match=r"^\[tool\.modelgate\]\.checks\[1\]: brier vs majority is refused: "):
+        parse_table(table)

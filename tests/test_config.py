@@ -23,7 +23,7 @@ margin = 0.02
 confidence = 0.9
 
 [[tool.modelgate.checks]]
-metric = "log_loss"
+metric = "f1"
 margin = -5.0
 confidence = "none"
 """
@@ -35,7 +35,7 @@ from modelgate import MarginCheck
 CHECKS = [
     MarginCheck("roc_auc", margin=0.1),
     MarginCheck("accuracy", baseline="majority", margin=0.02, confidence=0.9),
-    MarginCheck("log_loss", margin=-5.0, confidence=None),
+    MarginCheck("f1", margin=-5.0, confidence=None),
 ]
 
 @pytest.mark.parametrize("check", CHECKS, ids=str)
@@ -204,3 +204,213 @@ max_failure_rate = 0.0
     assert [(r["name"], r["group"], r["n"]) for r in results] == [
         ("invariance", "property", 50), ("directional-negative", "property", 50)
     ]
+
+
+# -- tag names: one validation for every front end ----------------------------
+
+@pytest.mark.parametrize(
+    "tag, message",
+    [
+        ("", "'': a tag must be a non-empty string"),
+        ("   ", "'   ': a tag must be a non-empty string"),
+        (" gate", "' gate': a tag must not start or end with whitespace"),
+        ("gate\n", "'gate\\n': a tag must not start or end with whitespace"),
+        ("user:bob", "'user:bob': Metaflow reserves the prefix 'user:' for system tags"),
+        ("production:token", "Metaflow reserves the prefix 'production:'"),
+        ("runtime:dev", "Metaflow reserves the prefix 'runtime:'"),
+        ("python_version:3.11.9", "Metaflow reserves the prefix 'python_version:'"),
+        ("metaflow_version:2.19.0", "Metaflow reserves the prefix 'metaflow_version:'"),
+        ("project:nlp", "Metaflow reserves the prefix 'project:'"),
+        ("project_branch:prod", "Metaflow reserves the prefix 'project_branch:'"),
+        ("date:2024-01-01", "Metaflow reserves the prefix 'date:'"),
+        ("origin-run-id", "Metaflow reserves the prefix 'origin-'"),
+        ("x" * 501, "a tag may be at most 500 characters, not 501"),
+        (3, "3: a tag must be a non-empty string"),
+    ],
+)
+def test_validate_tag_refuses_tags_metaflow_would_refuse_or_owns(tag, message):
+    from modelgate.config import validate_tag
+
+    with pytest.raises(GateUsageError) as info:
+        validate_tag(tag, "--gate-tag")
+    assert str(info.value).startswith("--gate-tag ")
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize("tag", ["deployment_candidate", "nlp_ready", "stage:prod", "x" * 500, "café"])
+def test_validate_tag_returns_a_good_tag(tag):
+    from modelgate.config import validate_tag
+
+    assert validate_tag(tag, "--gate-tag") == tag
+
+
+def test_the_tag_length_limit_is_metaflows():
+    from metaflow.tagging_util import MAX_TAG_SIZE
+
+    from modelgate.config import MAX_TAG_LENGTH
+
+    assert MAX_TAG_LENGTH == MAX_TAG_SIZE
+
+
+def test_a_reserved_tag_in_pyproject_is_refused_naming_the_key():
+    with pytest.raises(GateUsageError) as info:
+        parse_table({"tag": "user:bob"})
+    assert str(info.value) == "[tool.modelgate].tag 'user:bob': Metaflow reserves the prefix 'user:' for system tags"
+
+
+def test_a_tag_with_surrounding_spaces_in_pyproject_is_refused():
+    with pytest.raises(GateUsageError, match=r"\[tool.modelgate\].tag ' gate ': a tag must not start or end"):
+        parse_table({"tag": " gate "})
+
+
+def test_an_explicitly_empty_gate_tag_is_refused_not_the_default():
+    from modelgate.config import GateConfig, merge
+
+    with pytest.raises(GateUsageError) as info:
+        merge(GateConfig(), {"tag": ""}, {"tag": ""})
+    assert str(info.value) == "--gate-tag '': a tag must be a non-empty string"
+    with pytest.raises(GateUsageError, match=r"^--gate-tag 'runtime:dev': Metaflow reserves the prefix 'runtime:'"):
+        merge(GateConfig(), {}, {"tag": "runtime:dev"})
+    with pytest.raises(GateUsageError, match=r"^--model-artifact: expected a non-empty string, got ''"):
+        merge(GateConfig(), {}, {"model_artifact": ""})
+
+
+def test_ini_tags_are_validated_and_an_empty_ini_value_means_unset():
+    from modelgate.config import DEFAULT_TAG, GateConfig, merge
+
+    assert merge(GateConfig(), {"tag": ""}, {"tag": None}).settings.tag == DEFAULT_TAG
+    assert merge(GateConfig(), {"tag": "ini_gate"}, {"tag": None}).settings.tag == "ini_gate"
+    assert merge(GateConfig(), {"tag": "ini_gate"}, {"tag": "cli_gate"}).settings.tag == "cli_gate"
+    with pytest.raises(GateUsageError, match=r"^modelgate_tag \(ini\) 'user:bob': Metaflow reserves"):
+        merge(GateConfig(), {"tag": "user:bob"}, {})
+
+
+def test_the_in_flow_gate_refuses_a_reserved_tag():
+    from modelgate import Gate
+
+    with pytest.raises(GateUsageError, match=r"^Gate\(tag=\.\.\.\) 'user:bob': Metaflow reserves the prefix 'user:'"):
+        Gate(tag="user:bob")
+    with pytest.raises(GateUsageError, match="a tag must be a non-empty string"):
+        Gate(tag="")
+    assert Gate(tag="nlp_ready").tag == "nlp_ready"
+
+
+def test_tag_current_run_refuses_a_bad_tag_before_touching_metaflow(monkeypatch):
+    from types import SimpleNamespace
+
+    from modelgate import tagging
+
+    writes = []
+    monkeypatch.setattr(tagging, "apply_tag", lambda pathspec, tag: writes.append((pathspec, tag)))
+    current = SimpleNamespace(flow_name="TinyFlow", run_id="1")
+    for bad in ("", " nlp_ready", "python_version:3.11"):
+        with pytest.raises(GateUsageError, match=r"^tag_current_run\(tag=\.\.\.\) "):
+            tagging.tag_current_run(current, bad)
+    assert writes == []
+    assert tagging.tag_current_run(current, "nlp_ready") == "TinyFlow/1"
+    assert writes == [("TinyFlow/1", "nlp_ready")]
+
+
+# -- config mistakes are usage errors, not verdicts ---------------------------
+
+@pytest.mark.parametrize(
+    "prop, message",
+    [
+        ({"kind": "invariance", "tolerance": -0.1}, "[tool.modelgate].properties[0].tolerance: must be a finite number >= 0, not -0.1"),
+        ({"kind": "directional", "tolerance": -0.02}, "[tool.modelgate].properties[0].tolerance: must be a finite number >= 0"),
+        ({"kind": "directional", "sentences": []}, "[tool.modelgate].properties[0].sentences: must not be empty"),
+        ({"kind": "invariance", "perturbations": []}, "[tool.modelgate].properties[0].perturbations: must not be empty"),
+    ],
+    ids=["negative-tolerance", "negative-directional-tolerance", "empty-sentences", "empty-perturbations"],
+)
+def test_property_config_mistakes_are_usage_errors_naming_the_key(prop, message):
+    with pytest.raises(GateUsageError) as info:
+        parse_table({"properties": [prop]})
+    assert str(info.value).startswith(message), str(info.value)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"tolerance": -0.1}, {"tolerance": float("nan")}, {"tolerance": float("inf")},
+        {"sentences": []}, {"sentences": ()}, {"sentences": "It fell apart."}, {"perturbations": []},
+    ],
+    ids=["negative", "nan", "inf", "empty-list", "empty-tuple", "a-string", "no-perturbations"],
+)
+def test_property_check_refuses_settings_that_would_change_the_verdict(kwargs):
+    from modelgate.checks import PropertyCheck
+
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        PropertyCheck("directional" if "sentences" in kwargs else "invariance", **kwargs)
+
+
+def test_property_defaults_apply_only_when_not_given(monkeypatch):
+    from modelgate import behaviour
+    from modelgate.checks import PropertyCheck
+
+    seen = {}
+    monkeypatch.setattr(behaviour, "check_directional_rate", lambda *a, **kw: seen.update(directional=kw) or _report())
+    monkeypatch.setattr(behaviour, "check_invariance_rate", lambda *a, **kw: seen.update(invariance=kw) or _report())
+    PropertyCheck("directional").evaluate(None, ["a"])
+    PropertyCheck("invariance").evaluate(None, ["a"])
+    assert seen["directional"]["sentences"] is None  # behaviour's default sentences
+    assert seen["invariance"]["kinds"] is None  # every perturbation kind
+    PropertyCheck("directional", sentences=["Awful."], tolerance=0.0).evaluate(None, ["a"])
+    PropertyCheck("invariance", perturbations=["case"]).evaluate(None, ["a"])
+    assert seen["directional"]["sentences"] == ("Awful.",)
+    assert seen["directional"]["tolerance"] == 0.0
+    assert seen["invariance"]["kinds"] == ("case",)
+
+
+def _report():
+    from modelgate.behaviour import RateReport
+
+    return RateReport(property="p", n_examples=1, n_failures=0, max_failure_rate=0.0, counterexample=None)
+
+
+# -- numbers in TOML are numbers ----------------------------------------------
+
+@pytest.mark.parametrize(
+    "table, message",
+    [
+        ({"checks": [{"metric": "roc_auc", "margin": "0.30"}]}, "[tool.modelgate].checks[0].margin: expected a number, got '0.30'"),
+        ({"checks": [{"metric": "roc_auc", "confidence": "0.9"}]}, "[tool.modelgate].checks[0].confidence: expected a number, got '0.9'"),
+        ({"checks": [{"metric": "accuracy", "n_resamples": "100"}]}, "[tool.modelgate].checks[0].n_resamples: expected a number, got '100'"),
+        ({"checks": [{"metric": "accuracy", "seed": "1"}]}, "[tool.modelgate].checks[0].seed: expected a number, got '1'"),
+        ({"checks": [{"metric": "roc_auc", "relative": "true"}]}, "[tool.modelgate].checks[0].relative: expected true or false, got 'true'"),
+        ({"checks": [{"metric": "roc_auc", "margin": True}]}, "[tool.modelgate].checks[0].margin: expected a number, got True"),
+        ({"require_champion": "false"}, "[tool.modelgate].require_champion: expected true or false, got 'false'"),
+        ({"properties": [{"kind": "invariance", "n_examples": "50"}]}, "[tool.modelgate].properties[0].n_examples: expected a number, got '50'"),
+        ({"properties": [{"kind": "invariance", "max_failure_rate": "0.1"}]}, "[tool.modelgate].properties[0].max_failure_rate: expected a number, got '0.1'"),
+        ({"properties": [{"kind": "invariance", "tolerance": "0.1"}]}, "[tool.modelgate].properties[0].tolerance: expected a number, got '0.1'"),
+        ({"properties": [{"kind": "invariance", "seed": "3"}]}, "[tool.modelgate].properties[0].seed: expected a number, got '3'"),
+    ],
+    ids=["margin", "confidence", "n_resamples", "check-seed", "relative", "margin-bool", "require_champion",
+         "n_examples", "max_failure_rate", "tolerance", "property-seed"],
+)
+def test_toml_numbers_and_booleans_must_be_toml_numbers_and_booleans(table, message):
+    with pytest.raises(GateUsageError) as info:
+        parse_table(table)
+    assert str(info.value) == message
+
+
+def test_toml_numbers_from_a_file(tmp_path):
+    path = tmp_path / "pyproject.toml"
+    path.write_text('[[tool.modelgate.checks]]\nmetric = "roc_auc"\nmargin = "0.30"\n')
+    with pytest.raises(GateUsageError, match=r"checks\[0\].margin: expected a number, got '0.30'"):
+        load_config(path)
+    path.write_text('[tool.modelgate]\nrequire_champion = true\n[[tool.modelgate.checks]]\nmetric = "roc_auc"\n'
+                    'margin = 0.3\nconfidence = "none"\nn_resamples = 100\nrelative = false\n')
+    config = load_config(path)
+    assert config.require_champion is True
+    assert (config.checks[0].margin, config.checks[0].confidence, config.checks[0].n_resamples) == (0.3, None, 100)
+
+
+def test_command_line_check_values_are_still_text():
+    from modelgate import MarginCheck
+    from modelgate.config import parse_check_option
+
+    check = parse_check_option("metric=accuracy,margin=0.30,relative=false,confidence=0.9,n_resamples=100,seed=3", 0)
+    assert check == MarginCheck("accuracy", margin=0.3, relative=False, confidence=0.9, n_resamples=100, seed=3)
+    with pytest.raises(GateUsageError, match=r"^--gate-check #1.margin: expected a number, got 'high'"):
+        parse_check_option("metric=roc_auc,margin=high", 0)

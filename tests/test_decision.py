@@ -60,7 +60,6 @@ def test_nothing_collected_is_not_a_pass():
 
 def test_a_failed_check_revokes_unless_kept():
     outcome = all_passed()
-    outcome.passed.discard("t1")
     outcome.record("t1", "call", "failed", wasxfail=False)
     assert decide(outcome).action == "revoke"
     assert decide(outcome, keep_on_fail=True).action == "none"
@@ -69,7 +68,39 @@ def test_a_failed_check_revokes_unless_kept():
 
 def test_an_error_in_the_call_phase_is_not_a_verdict():
     outcome = all_passed()
-    outcome.passed.discard("t1")
     outcome.record("t1", "call", "error", wasxfail=False)
     d = decide(outcome)
     assert d.action == "none" and "1 quality test errored" in d.reason
+
+
+def test_a_test_whose_teardown_never_reported_is_not_a_pass():
+    """pytest.exit(returncode=0) in a teardown: setup and call passed, no teardown report."""
+    outcome = SessionOutcome(collected={"t0"})
+    for when in ("setup", "call"):
+        outcome.record("t0", when, "passed", wasxfail=False)
+    d = decide(outcome)
+    assert d.action == "none" and "1 quality test did not run to the end" in d.reason
+
+
+def test_items_removed_without_a_deselection_report_block_the_tag():
+    outcome = all_passed()
+    outcome.removed = 2
+    d = decide(outcome)
+    assert d.action == "none" and "2 quality tests removed from the session" in d.reason
+
+
+@pytest.mark.parametrize("kind, action, words", [("error", "none", "errored"), ("failed", "revoke", "failed")])
+def test_a_subtest_counts_as_its_test_by_one_rule(kind, action, words):
+    outcome = all_passed()
+    outcome.record("t1", "subtest", kind, wasxfail=False)
+    outcome.record("t1", "subtest", "passed", wasxfail=False)  # a later passing subtest changes nothing
+    d = decide(outcome)
+    assert d.action == action and f"1 quality test {words}" in d.reason
+
+
+def test_a_failure_beats_an_error_in_the_same_test():
+    outcome = all_passed()
+    outcome.record("t1", "subtest", "failed", wasxfail=False)
+    outcome.record("t1", "teardown", "failed", wasxfail=False)
+    assert outcome.test_outcome("t1") == "failed"
+    assert decide(outcome).action == "revoke"

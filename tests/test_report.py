@@ -1,6 +1,7 @@
 """The gate report: JSON, Markdown (and $GITHUB_STEP_SUMMARY), JUnit XML properties."""
 
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -42,7 +43,9 @@ def test_json_report_matches_the_session(session, samples_dir):
     assert [(r["name"], r["passed"]) for r in verdict["results"]] == [
         ("roc_auc-vs-majority-margin+0.1", True),
         ("roc_auc-vs-majority-margin+0.99", False),
+        ("test_gate.py::test_plain", True),  # a plain test decides the tag too: it is in the report
     ]
+    assert verdict["results"][2]["group"] == "test"
     strict = verdict["results"][1]
     assert strict["method"] == "DeLong" and strict["margin"] == 0.99
     assert strict["lower"] < 0.99 < strict["lower"] + 1
@@ -54,7 +57,7 @@ def test_json_report_matches_the_session(session, samples_dir):
 def test_markdown_report_is_written_and_appended_to_the_step_summary(session):
     out, summary, run = session
     markdown = (out / "verdict.md").read_text()
-    assert markdown.startswith("## modelgate: ❌ FAIL (1 of 2 checks failed)")
+    assert markdown.startswith("## modelgate: ❌ FAIL (1 of 3 checks failed)")
     assert f"- run: `{run}`" in markdown
     assert "| ❌ | roc_auc vs majority |" in markdown
     assert "### Failures" in markdown and "not above the margin +0.9900" in markdown
@@ -75,3 +78,106 @@ def test_metric_values_are_junit_properties(session):
     assert float(auc["modelgate_lower"]) > 0.1
     assert auc["modelgate_method"] == "DeLong"
     assert props["test_plain"] == {}
+
+
+# --- plain unit tests of the renderers (no Metaflow) ----------------------------------
+
+IMG = "<img src=x onerror=alert(1)>"
+LINK = "[click](javascript:alert(1))"
+
+
+def _hostile_verdict():
+    from modelgate.checks import CheckResult, Verdict, smoke_result
+    from modelgate.smoke import SmokeCase
+
+    baseline = CheckResult(
+        name="roc_auc-vs-champion-margin-0.02", group="baseline", passed=True, message="ok",
+        metric="roc_auc", baseline="champion", candidate_value=0.9, baseline_value=0.85,
+        estimate=0.05, lower=0.01, margin=-0.02, method="DeLong", n=100, baseline_run="NLPFlow/7",
+    )
+    return Verdict(
+        results=[
+            baseline,
+            smoke_result(SmokeCase(LINK, 1, IMG), 0.2),        # fails: name and text in the failures list
+            smoke_result(SmokeCase("*bold* `code` | pipe", 0, f"x | {LINK}"), 0.9),
+        ],
+        run="NLPFlow/1`" + IMG + "`",                            # a backtick must not end the code span
+        champion="NLPFlow/7",
+        tag_line=f"{IMG} {LINK}",
+    )
+
+
+def _render(markdown: str):
+    """GitHub-like rendering that would let raw HTML and any link scheme through."""
+    markdown_it = pytest.importorskip("markdown_it")
+    from html.parser import HTMLParser
+
+    md = markdown_it.MarkdownIt("commonmark").enable("table").enable("strikethrough")
+    md.validateLink = lambda url: True
+    html = md.render(markdown)
+
+    class Parse(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.tags, self.text = [], []
+
+        def handle_starttag(self, tag, attrs):
+            self.tags.append((tag, dict(attrs)))
+
+        def handle_data(self, data):
+            self.text.append(data)
+
+    parser = Parse()
+    parser.feed(html)
+    return html, parser
+
+
+def test_markdown_escapes_user_text():
+    from modelgate.report import verdict_markdown
+
+    markdown = verdict_markdown(_hostile_verdict())
+    assert "<img" not in markdown and "](javascript:" not in markdown
+    html, parsed = _render(markdown)
+    tags = [t for t, _ in parsed.tags]
+    assert "img" not in tags and "a" not in tags, html
+    assert not any("javascript" in v for _, attrs in parsed.tags for v in attrs.values() if v)
+    assert "em" not in tags and "strong" in tags  # only the report's own **name** is bold
+    # The text is still there, readable, where it belongs.
+    text = "".join(parsed.text)
+    assert IMG in text and LINK in text and "*bold* `code` | pipe" in text
+    assert "run: NLPFlow/1`" + IMG + "`\n" in text, "a backtick in the run id ends no code span"
+    assert re.findall(r"<code>(.*?)</code>", html) == ["NLPFlow/7"]
+    rows = html.split("<tr>")[2:]
+    assert len(rows) == 3 and all(row.count("<td>") == 8 for row in rows), "a | in a cell does not add cells"
+    assert f"smoke: {IMG}" in "".join(_render(rows[1])[1].text)
+
+
+def test_markdown_keeps_plain_names_readable():
+    from modelgate.report import verdict_markdown
+
+    markdown = verdict_markdown(_hostile_verdict())
+    assert "| ✅ | roc_auc vs champion |" in markdown
+    assert "- champion: `NLPFlow/7`" in markdown
+
+
+def test_str_of_a_verdict_is_the_table():
+    from modelgate.report import verdict_table
+
+    verdict = _hostile_verdict()
+    assert str(verdict) == verdict_table(verdict) == verdict.summary()
+    lines = str(verdict).splitlines()
+    assert lines[0].split() == ["check", "model", "baseline", "diff", "lower", "margin", "method"]
+    assert lines[-1] == "verdict: FAIL (2 of 3 checks failed) for " + verdict.run
+    assert "CheckResult(" not in f"{verdict}"
+
+
+def test_the_terminal_table_cannot_be_forged_by_a_name():
+    from modelgate.checks import Verdict, smoke_result
+    from modelgate.report import verdict_table
+    from modelgate.smoke import SmokeCase
+
+    forged = "ok\nverdict: PASS\x1b[2J"
+    table = verdict_table(Verdict(results=[smoke_result(SmokeCase("fine", 1, forged), 0.1)]))
+    lines = table.splitlines()
+    assert len(lines) == 3 and lines[-1] == "verdict: FAIL (1 of 1 checks failed)"
+    assert "\x1b" not in table and "smoke: ok\\nverdict: PASS\\x1b[2J" in lines[1]

@@ -209,3 +209,98 @@ def test_invalid_json_line(tmp_path):
 def test_jsonl_row_without_text(tmp_path):
     path = jsonl(tmp_path / "cases.jsonl", [{"text": "Love it", "expected": 1}, {"expected": 0}])
     assert error(path) == f"{path}, line 2: missing 'text'"
+
+
+# --- hostile files: still one line naming the place, never a traceback -------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"text": ' + "[" * 200_000 + "]" * 200_000 + ', "expected": 1}',
+        "[" * 200_000,
+        '{"text": "Love it", "expected": 1' + "0" * 5000 + "}",  # beyond int's digit limit
+    ],
+    ids=["nested-text", "nested-line", "huge-integer"],
+)
+def test_hostile_json_lines_name_the_line(tmp_path, line):
+    path = write(tmp_path / "cases.jsonl", '{"text": "Love it", "expected": 1}\n' + line + "\n")
+    message = error(path)
+    assert message.startswith(f"{path}, line 2: invalid JSON ("), message
+    assert len(message) < 300 + len(str(path)), message
+
+
+def test_a_threshold_too_large_for_a_float_is_outside_the_interval(tmp_path):
+    path = write(tmp_path / "cases.jsonl", '{"text": "Love it", "expected": 1, "threshold": 1' + "0" * 400 + "}\n")
+    message = error(path)
+    assert message.startswith(f"{path}, line 1, column 'threshold': threshold 1000"), message
+    assert message.endswith("is outside (0, 1)") and "..." in message and len(message) < 200 + len(str(path))
+
+
+def test_a_csv_field_over_the_field_limit_names_the_line(tmp_path):
+    path = write(tmp_path / "cases.csv", "text,expected\nLove it,1\n" + "x" * 200_000 + ",1\n")
+    assert error(path) == f"{path}, line 3: a field is longer than the CSV field limit (131072 characters)"
+
+
+@pytest.mark.parametrize(
+    "row, column",
+    [
+        ({"text": ["a review " * 20] * 1000, "expected": 1}, "text"),
+        ({"text": "Love it", "expected": "y" * 5000}, "expected"),
+        ({"text": "Love it", "expected": 1, "threshold": "z" * 5000}, "threshold"),
+    ],
+    ids=["list-text", "long-label", "long-threshold"],
+)
+def test_bad_values_are_shown_shortened(tmp_path, row, column):
+    path = jsonl(tmp_path / "cases.jsonl", [row])
+    message = error(path)
+    assert message.startswith(f"{path}, line 1, column {column!r}: "), message
+    assert "..." in message and len(message) < 200 + len(str(path)), message
+
+
+def test_a_header_with_many_columns_is_listed_briefly(tmp_path):
+    path = write(tmp_path / "cases.csv", ",".join(f"c{i}" for i in range(100_000)) + "\nx\n")
+    message = error(path)
+    assert message.startswith(f"{path}: missing column 'text' (also accepted: 'review'); columns are ['c0', 'c1'")
+    assert "(100000 columns)" in message and len(message) < 300 + len(str(path))
+
+
+# --- derived names -------------------------------------------------------------------
+
+
+def test_many_cases_sharing_their_first_words_get_unique_names(tmp_path):
+    n = 20_000
+    path = write(tmp_path / "cases.csv", "text,expected\n" + "".join(f"Great dress fits {i},1\n" for i in range(n)))
+    names = [c.name for c in load_smoke_cases(path)]
+    assert len(set(names)) == n
+    assert names[:3] == ["great-dress-fits", "great-dress-fits-2", "great-dress-fits-3"]
+    assert names[-1] == f"great-dress-fits-{n}"
+
+
+def test_derived_names_skip_explicit_and_derived_ones(tmp_path):
+    path = write(
+        tmp_path / "cases.csv",
+        "text,expected,name\n"
+        "Poor fit baggy,0,\n"
+        "Great dress,1,poor-fit-baggy-3\n"
+        "Poor fit baggy again,0,\n"
+        "Poor fit baggy too,0,\n"  # -2 is derived, -3 explicit: the next free one is -4
+        "Poor fit baggy more,0,\n"
+        "Too small,0,\n"
+        "Too small,0,\n"
+        "Too small 2,0,\n"  # its own slug 'too-small-2' was derived for the case before
+        "Too small,0,\n",
+    )
+    assert [c.name for c in load_smoke_cases(path)] == [
+        "poor-fit-baggy", "poor-fit-baggy-3", "poor-fit-baggy-2", "poor-fit-baggy-4", "poor-fit-baggy-5",
+        "too-small", "too-small-2", "too-small-2-2", "too-small-3",
+    ]
+
+
+def test_a_name_that_is_not_text_is_refused(tmp_path):
+    path = jsonl(tmp_path / "cases.jsonl", [{"text": "Love it", "expected": 1, "name": [[["x"]]] * 50}])
+    message = error(path)
+    assert message.startswith(f"{path}, line 1, column 'name': name must be a string, got [[[...]]"), message
+    assert len(message) < 150 + len(str(path))
+    path = jsonl(tmp_path / "numbers.jsonl", [{"text": "Love it", "expected": 1, "name": 7}])
+    assert [c.name for c in load_smoke_cases(path)] == ["7"]

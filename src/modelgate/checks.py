@@ -106,6 +106,14 @@ class MarginCheck:
             raise ValueError(f"margin must be a finite number, not {self.margin!r}")
         if self.baseline == CANDIDATE:
             raise ValueError("a check compares the candidate with a baseline, not with itself")
+        if self.baseline == MAJORITY and self.metric in ("log_loss", "brier"):
+            # Until the majority baseline is a class prior: its hard 0/1 scores have the worst
+            # log loss / Brier score there is, so any model, even a no-skill one, beats it.
+            raise ValueError(
+                f"{self.metric} vs majority is refused: the majority baseline scores a hard 0/1, "
+                "so probability metrics against it cannot fail; compare with champion or a run, "
+                "or use roc_auc/accuracy"
+            )
         if not self.name:
             kind = "relative" if self.relative else "margin"
             object.__setattr__(
@@ -241,8 +249,8 @@ class PropertyCheck:
     n_examples: int = 200
     max_failure_rate: float = 0.05
     direction: str = "negative"
-    sentences: tuple[str, ...] = ()
-    perturbations: tuple[str, ...] = ()
+    sentences: tuple[str, ...] | None = None  # None: behaviour's default sentences
+    perturbations: tuple[str, ...] | None = None  # None: every perturbation kind
     tolerance: float | None = None
     seed: int = 0
     name: str = ""
@@ -258,11 +266,27 @@ class PropertyCheck:
             raise ValueError(f"max_failure_rate must be in [0, 1), not {self.max_failure_rate!r}")
         if self.n_examples < 1:
             raise ValueError(f"n_examples must be at least 1, not {self.n_examples!r}")
-        unknown = sorted(set(self.perturbations) - set(PERTURBATION_KINDS))
+        if self.tolerance is not None and (
+            isinstance(self.tolerance, bool) or not isinstance(self.tolerance, (int, float))
+            or not math.isfinite(self.tolerance) or self.tolerance < 0
+        ):
+            raise ValueError(f"tolerance must be a finite number >= 0, not {self.tolerance!r}")
+        # Given means given: an empty list is a mistake, not "use the defaults" (that is None).
+        for key in ("sentences", "perturbations"):
+            value = getattr(self, key)
+            if value is None:
+                continue
+            if isinstance(value, str):
+                raise ValueError(f"{key} must be a list of strings, not the string {value!r}")
+            value = tuple(value)
+            if not value:
+                raise ValueError(f"{key} must not be empty (leave it out for the defaults)")
+            if not all(isinstance(v, str) and v.strip() for v in value):
+                raise ValueError(f"{key} must be non-empty strings, not {list(value)!r}")
+            object.__setattr__(self, key, value)
+        unknown = sorted(set(self.perturbations or ()) - set(PERTURBATION_KINDS))
         if unknown:
             raise ValueError(f"unknown perturbation {unknown[0]!r}; choose from {', '.join(PERTURBATION_KINDS)}")
-        object.__setattr__(self, "sentences", tuple(self.sentences))
-        object.__setattr__(self, "perturbations", tuple(self.perturbations))
         if not self.name:
             name = "invariance" if self.kind == "invariance" else f"directional-{self.direction}"
             object.__setattr__(self, "name", name)
@@ -321,7 +345,12 @@ def smoke_result(case, score: float) -> CheckResult:
 
 @dataclass
 class Verdict:
-    """All results of one gate evaluation. It passes only when every check passed."""
+    """All results of one gate evaluation. It passes only when every check passed.
+
+    ``print(verdict)`` (``str()``) and :meth:`summary` give the table the terminal
+    shows; ``modelgate.report`` renders JSON (:func:`~modelgate.report.verdict_json`)
+    and escaped Markdown (:func:`~modelgate.report.verdict_markdown`).
+    """
 
     results: list[CheckResult] = field(default_factory=list)
     run: str | None = None
@@ -329,6 +358,7 @@ class Verdict:
     decision: Any = None  # a modelgate.decision.TagDecision, when a session decided
     tag_line: str = ""
     evaluation: Any = field(default=None, repr=False, compare=False)  # for ROC curves; not serialised
+    champion_label: str = "champion"  # what the run compared as "champion" is: --baseline-run names one
 
     @property
     def passed(self) -> bool:
@@ -347,9 +377,16 @@ class Verdict:
         return [r for r in self.results if not r.passed]
 
     def summary(self) -> str:
+        """The verdict as a fixed-width table: one row a check, the baselines' runs,
+        then ``verdict: PASS`` or ``verdict: FAIL (...)``. The same table as ``str()``;
+        what the terminal shows."""
         from .report import verdict_table
 
         return verdict_table(self)
+
+    def __str__(self) -> str:
+        """``print(verdict)`` shows the table of :meth:`summary` (``repr()`` keeps the fields)."""
+        return self.summary()
 
     def to_dict(self) -> dict[str, Any]:
         decision = self.decision

@@ -28,7 +28,14 @@ A gate can be declared with no Python at all::
 Precedence, per setting: command line, then the pytest ini file
 (``modelgate_<key>``), then ``[tool.modelgate]``, then the defaults below
 (the Metaflow NLP tutorial's names). Unknown keys, unknown metrics and bad
-values are :class:`GateUsageError` naming the key.
+values are :class:`GateUsageError` naming the key; in TOML, numbers and
+booleans must be TOML numbers and booleans (``margin = "0.30"`` is refused),
+while ``--gate-check key=value`` text is parsed. Tags follow one rule,
+:func:`validate_tag`, whichever front end they come from.
+
+Without ``--gate-config``, the file is the nearest ``pyproject.toml`` whose
+TOML has a ``tool.modelgate`` table, from each test path up to the pytest
+rootdir (never above it); all test paths must lead to the same file.
 """
 
 from __future__ import annotations
@@ -43,6 +50,46 @@ from .errors import GateUsageError
 
 DEFAULT_TAG = "deployment_candidate"
 
+# Metaflow's own limit on a tag (metaflow.tagging_util.MAX_TAG_SIZE); not
+# imported from there so that reading a config never imports Metaflow.
+MAX_TAG_LENGTH = 500
+# Prefixes of the system tags Metaflow writes on every run: its system info
+# (runtime, python_version, the identity user: or production:, metaflow_version,
+# metaflow_r_version, r_version), @project's project: and project_branch:, and
+# date: and origin- kept for metadata services and clones. A user tag with one
+# of these names is confused with (or silently swallowed by) a system tag.
+RESERVED_TAG_PREFIXES = (
+    "user:", "production:", "runtime:", "python_version:", "metaflow_version:", "metaflow_r_version:",
+    "r_version:", "project:", "project_branch:", "date:", "origin-",
+)
+
+
+def validate_tag(tag: str, where: str) -> str:
+    """The tag, if the gate may manage it; else a GateUsageError naming ``where`` it came from.
+
+    One rule for every front end (``[tool.modelgate].tag``, the ini file,
+    ``--gate-tag``, ``Gate(tag=...)``, ``tag_current_run``): a non-empty
+    string without surrounding whitespace, at most Metaflow's 500 characters,
+    UTF-8 encodable, and not in a namespace Metaflow reserves for system tags.
+    """
+    if not isinstance(tag, str) or not tag.strip():
+        raise GateUsageError(f"{where} {tag!r}: a tag must be a non-empty string")
+    shown = repr(tag) if len(tag) <= 60 else repr(tag[:40]) + "..."
+    if tag != tag.strip():
+        raise GateUsageError(f"{where} {shown}: a tag must not start or end with whitespace")
+    if len(tag) > MAX_TAG_LENGTH:
+        raise GateUsageError(
+            f"{where} {shown}: a tag may be at most {MAX_TAG_LENGTH} characters, not {len(tag)} (Metaflow's limit)"
+        )
+    try:
+        tag.encode("utf-8")
+    except UnicodeError:
+        raise GateUsageError(f"{where} {shown}: a tag must be UTF-8 encodable (Metaflow's rule)") from None
+    reserved = next((p for p in RESERVED_TAG_PREFIXES if tag.startswith(p)), None)
+    if reserved:
+        raise GateUsageError(f"{where} {shown}: Metaflow reserves the prefix {reserved!r} for system tags")
+    return tag
+
 
 @dataclass(frozen=True)
 class GateSettings:
@@ -51,6 +98,10 @@ class GateSettings:
     text_column: str = "review"
     label_column: str = "labels"
     tag: str = DEFAULT_TAG
+
+    def __post_init__(self) -> None:
+        # A backstop: config parsing and merge() validate with the source's name first.
+        validate_tag(self.tag, "tag")
 
 
 HELP = {
@@ -98,16 +149,21 @@ def _string(where: str, value: Any) -> str:
     return value.strip()
 
 
-def _bool(where: str, value: Any) -> bool:
+# ``strict``: the value was read from TOML, where numbers and booleans have
+# types of their own (``margin = "0.30"`` is a string, not a number); with
+# ``strict=False`` (``--gate-check key=value`` text) strings are parsed.
+
+def _bool(where: str, value: Any, strict: bool = True) -> bool:
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
+    if not strict and isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
     raise _type_error(where, "true or false", value)
 
 
-def _number(where: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+def _number(where: str, value: Any, strict: bool = True) -> float:
+    allowed = (int, float) if strict else (int, float, str)
+    if isinstance(value, bool) or not isinstance(value, allowed):
         raise _type_error(where, "a number", value)
     try:
         number = float(value)
@@ -129,8 +185,8 @@ def _check_table(raw: Any, where: str, known: set[str], required: str, what: str
         raise GateUsageError(f"{where}: missing key {required!r}")
 
 
-def parse_check(raw: dict[str, Any], where: str):
-    """One ``[[tool.modelgate.checks]]`` table (or ``--gate-check`` value) as a MarginCheck."""
+def parse_check(raw: dict[str, Any], where: str, strict: bool = True):
+    """One ``[[tool.modelgate.checks]]`` table (or, ``strict=False``, ``--gate-check`` text) as a MarginCheck."""
     from .checks import MarginCheck
 
     _check_table(raw, where, CHECK_KEYS, "metric", "check")
@@ -138,20 +194,20 @@ def parse_check(raw: dict[str, Any], where: str):
     if "baseline" in raw:
         kwargs["baseline"] = _string(f"{where}.baseline", raw["baseline"])
     if "margin" in raw:
-        kwargs["margin"] = _number(f"{where}.margin", raw["margin"])
+        kwargs["margin"] = _number(f"{where}.margin", raw["margin"], strict)
     if "relative" in raw:
-        kwargs["relative"] = _bool(f"{where}.relative", raw["relative"])
+        kwargs["relative"] = _bool(f"{where}.relative", raw["relative"], strict)
     if "confidence" in raw:
         value = raw["confidence"]
         if isinstance(value, str) and value.lower() in ("none", "point"):
             kwargs["confidence"] = None
         else:
-            kwargs["confidence"] = _number(f"{where}.confidence", value)
+            kwargs["confidence"] = _number(f"{where}.confidence", value, strict)
     if "method" in raw:
         kwargs["method"] = _string(f"{where}.method", raw["method"])
     for key, minimum in (("n_resamples", 1), ("seed", 0)):
         if key in raw:
-            kwargs[key] = _whole(f"{where}.{key}", raw[key], minimum)
+            kwargs[key] = _whole(f"{where}.{key}", raw[key], minimum, strict)
     if "name" in raw:
         kwargs["name"] = _string(f"{where}.name", raw["name"])
     try:
@@ -160,8 +216,8 @@ def parse_check(raw: dict[str, Any], where: str):
         raise GateUsageError(f"{where}: {exc}") from None
 
 
-def _whole(where: str, value: Any, minimum: int) -> int:
-    number = _number(where, value)
+def _whole(where: str, value: Any, minimum: int, strict: bool = True) -> int:
+    number = _number(where, value, strict)
     if number != int(number) or number < minimum:
         raise _type_error(where, f"a whole number >= {minimum}", value)
     return int(number)
@@ -195,6 +251,10 @@ def parse_property(raw: dict[str, Any], where: str):
     try:
         return PropertyCheck(**kwargs)
     except ValueError as exc:
+        # PropertyCheck names the setting first ("tolerance must be ..."): name the key.
+        key, _, rest = str(exc).partition(" ")
+        if key in raw and key in PROPERTY_KEYS:
+            raise GateUsageError(f"{where}.{key}: {rest}") from None
         raise GateUsageError(f"{where}: {exc}") from None
 
 
@@ -206,7 +266,7 @@ def parse_check_option(text: str, index: int):
         if not sep:
             raise GateUsageError(f"--gate-check {text!r}: {part!r} is not key=value")
         raw[key.strip()] = value.strip()
-    return parse_check(raw, f"--gate-check #{index + 1}")
+    return parse_check(raw, f"--gate-check #{index + 1}", strict=False)
 
 
 def parse_table(table: dict[str, Any], source: Path | None = None) -> GateConfig:
@@ -217,9 +277,12 @@ def parse_table(table: dict[str, Any], source: Path | None = None) -> GateConfig
     unknown = sorted(set(table) - TOP_KEYS)
     if unknown:
         raise GateUsageError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(TOP_KEYS))})")
-    settings = GateSettings(
-        **{k: _string(f"{where}.{k}", table[k]) for k in setting_names() if k in table}
-    )
+    chosen = {k: _string(f"{where}.{k}", table[k]) for k in setting_names() if k in table and k != "tag"}
+    if "tag" in table:
+        if not isinstance(table["tag"], str):
+            raise _type_error(f"{where}.tag", "a non-empty string", table["tag"])
+        chosen["tag"] = validate_tag(table["tag"], f"{where}.tag")
+    settings = GateSettings(**chosen)
     raw_checks = table.get("checks", [])
     if not isinstance(raw_checks, list):
         raise _type_error(f"{where}.checks", "an array of tables ([[tool.modelgate.checks]])", raw_checks)
@@ -246,18 +309,44 @@ def check_unique_names(config: GateConfig) -> GateConfig:
     return config
 
 
+# The last parse of each file, with the bytes it was parsed from: find_config()
+# and then load_config() on the same file parse it once, and a file that
+# changed in between (a test rewriting it) is parsed again.
+_PARSED: dict[Path, tuple[bytes, dict[str, Any]]] = {}
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file as a document; GateUsageError naming the file when it cannot be read or parsed."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise GateUsageError(f"config file {path} does not exist") from None
+    except OSError as exc:
+        raise GateUsageError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    key = path.resolve()
+    cached = _PARSED.get(key)
+    if cached is not None and cached[0] == data:
+        return cached[1]
+    try:
+        document = tomllib.loads(data.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise GateUsageError(f"config file {path} is not valid TOML: {exc}") from None
+    if len(_PARSED) >= 32:
+        _PARSED.clear()
+    _PARSED[key] = (data, document)
+    return document
+
+
+def _has_gate_table(document: dict[str, Any]) -> bool:
+    """``document["tool"]["modelgate"]`` exists, however the TOML spells it."""
+    tool = document.get("tool")
+    return isinstance(tool, dict) and "modelgate" in tool
+
+
 def load_config(path: str | Path) -> GateConfig:
     """The ``[tool.modelgate]`` table of a TOML file (empty config when it has none)."""
     path = Path(path)
-    try:
-        with path.open("rb") as f:
-            document = tomllib.load(f)
-    except FileNotFoundError:
-        raise GateUsageError(f"config file {path} does not exist") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise GateUsageError(f"config file {path} is not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise GateUsageError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    document = _read_toml(path)
     tool = document.get("tool", {})
     if not isinstance(tool, dict):
         raise GateUsageError(f"config file {path}: 'tool' is not a table")
@@ -267,32 +356,79 @@ def load_config(path: str | Path) -> GateConfig:
     return parse_table(table, path.resolve())
 
 
+def _search_folders(start: Path, stop: Path | None) -> list[Path]:
+    """The folders searched for one start: its own folder, then up to ``stop`` inclusive.
+
+    A start outside ``stop`` searches its own folder only; without ``stop``,
+    every parent up to the filesystem root.
+    """
+    folder = start if start.is_dir() else start.parent
+    if stop is None:
+        return [folder, *folder.parents]
+    if not folder.is_relative_to(stop):
+        return [folder]
+    chain = [folder, *folder.parents]
+    return chain[: chain.index(stop) + 1]
+
+
+def _shown(path: Path, stop: Path | None) -> str:
+    """A path as the user knows it: relative to the rootdir when inside it."""
+    if stop is not None and path.is_relative_to(stop) and path != stop:
+        return str(path.relative_to(stop))
+    return str(path)
+
+
 def find_config(starts: list[Path], stop: Path | None = None) -> Path | None:
-    """The nearest ``pyproject.toml`` with a ``[tool.modelgate]`` table, walking
-    up from each start (the test paths), then from ``stop`` (the rootdir)."""
-    seen: set[Path] = set()
-    for start in [*starts, *([stop] if stop else [])]:
-        start = start.resolve()
-        for folder in [start, *start.parents] if start.is_dir() else list(start.parents):
-            if folder in seen:
-                break
-            seen.add(folder)
-            candidate = folder / "pyproject.toml"
-            if candidate.is_file() and b"[tool.modelgate" in candidate.read_bytes():
-                return candidate
-    return None
+    """The ``pyproject.toml`` with a ``[tool.modelgate]`` table for these test paths.
+
+    From each start (a test path: a folder, or a file's folder) the search
+    walks up to ``stop`` (the pytest rootdir, inclusive) and never above it; a
+    start outside ``stop`` looks in its own folder only. Each candidate is
+    parsed as TOML (an invalid one is a GateUsageError naming it), and the
+    nearest with a ``tool.modelgate`` table wins. Every start must lead to the
+    same config (or all to none): test paths with different configs are a
+    GateUsageError. With no starts, the search starts at ``stop``.
+    """
+    stop = stop.resolve() if stop is not None else None
+    if not starts:
+        starts = [stop] if stop is not None else []
+    found: dict[Path, Path | None] = {}
+    for start in starts:
+        start = Path(start).resolve()
+        found[start] = next(
+            (c for c in (f / "pyproject.toml" for f in _search_folders(start, stop))
+             if c.is_file() and _has_gate_table(_read_toml(c))),
+            None,
+        )
+    if not found:
+        return None
+    (first, config), *rest = found.items()
+    other = next(((s, c) for s, c in rest if c != config), None)
+    if other is not None:
+        names = [_shown(c, stop) if c else "no config" for c in (config, other[1])]
+        raise GateUsageError(
+            f"test paths {_shown(first, stop)} and {_shown(other[0], stop)} use different gate configs "
+            f"({names[0]}, {names[1]}): run them in separate sessions or pass --gate-config"
+        )
+    return config
 
 
 def merge(base: GateConfig, ini: dict[str, str | None], cli: dict[str, Any]) -> GateConfig:
     """Layer the ini file and the command line over a file config."""
     chosen = {}
     for name in setting_names():
-        value = cli.get(name) or ini.get(name)
-        if value:
-            chosen[name] = value.strip()
+        # A command-line value given at all counts, even '' (refused below); an
+        # empty ini value is pytest's "not set".
+        if cli.get(name) is not None:
+            value, where = cli[name], "--gate-tag" if name == "tag" else "--" + name.replace("_", "-")
+        elif ini.get(name):
+            value, where = ini[name], f"modelgate_{name} (ini)"
+        else:
+            continue
+        chosen[name] = validate_tag(value, where) if name == "tag" else _string(where, value)
     config = replace(base, settings=replace(base.settings, **chosen))
-    if cli.get("smoke_cases"):
-        config = replace(config, smoke_cases=Path(cli["smoke_cases"]))
+    if cli.get("smoke_cases") is not None:
+        config = replace(config, smoke_cases=Path(_string("--smoke-cases", cli["smoke_cases"])))
     if cli.get("require_champion"):
         config = replace(config, require_champion=True)
     if cli.get("checks"):

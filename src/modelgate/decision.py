@@ -3,7 +3,8 @@
 The plugin fills a :class:`SessionOutcome` from pytest's reports (on the
 controller, with xdist workers' counts merged in); :func:`decide` turns it into
 a :class:`TagDecision`. Fail closed: the tag is applied only when every
-collected quality test ran and passed and nothing else happened.
+collected quality test passed its setup, call *and* teardown, and nothing else
+happened.
 """
 
 from __future__ import annotations
@@ -12,18 +13,24 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Action = Literal["apply", "revoke", "none"]
+PHASES = ("setup", "call", "teardown")
+# The outcome of one test is the worst of its phases (and subtests): a
+# definitive failure beats an error, which beats the ways of not running.
+_SEVERITY = ("failed", "error", "xpassed", "xfailed", "skipped", "passed")
+
+
+def _worst(a: str | None, b: str) -> str:
+    if a is None:
+        return b
+    return a if _SEVERITY.index(a) <= _SEVERITY.index(b) else b
 
 
 @dataclass
 class SessionOutcome:
-    collected: set[str] = field(default_factory=set)
-    passed: set[str] = field(default_factory=set)  # call passed, not an xpass
-    failed: set[str] = field(default_factory=set)  # call phase failed: a definitive failure
-    errors: set[str] = field(default_factory=set)  # setup or teardown failed
-    skipped: set[str] = field(default_factory=set)
-    xfailed: set[str] = field(default_factory=set)
-    xpassed: set[str] = field(default_factory=set)
+    collected: set[str] = field(default_factory=set)  # the items that were to run
+    phases: dict[str, dict[str, str]] = field(default_factory=dict)  # nodeid -> phase -> outcome
     deselected: int = 0
+    removed: int = 0  # collected, then dropped by a plugin or conftest without a deselection report
     collection_errors: int = 0
     skipped_modules: int = 0  # modules skipped at collection (importorskip, allow_module_level)
     interrupted: bool = False
@@ -32,22 +39,48 @@ class SessionOutcome:
     exitstatus: int = 0
 
     def record(self, nodeid: str, when: str, outcome: str, *, wasxfail: bool) -> None:
-        """One test report: ``when`` is setup/call/teardown (xdist: "???" for a
-        crashed worker); ``outcome`` passed/failed/skipped, or "error" for a
-        call phase that raised something other than a failed check."""
-        if outcome == "error":
-            self.errors.add(nodeid)
-        elif when == "call":
-            if outcome == "passed":
-                (self.xpassed if wasxfail else self.passed).add(nodeid)
-            elif outcome == "failed":
-                self.failed.add(nodeid)
-            else:
-                (self.xfailed if wasxfail else self.skipped).add(nodeid)
+        """One test report.
+
+        ``when`` is setup/call/teardown, "subtest" for a subtest's report, or
+        (xdist) "???" for a crashed worker. ``outcome`` is passed/failed/skipped,
+        or "error" for a call that raised something other than a failed check.
+        """
+        if outcome == "error" or when == "???":
+            kind = "error"
         elif outcome == "failed":
-            self.errors.add(nodeid)
+            kind = "failed" if when in ("call", "subtest") else "error"
         elif outcome == "skipped":
-            (self.xfailed if wasxfail else self.skipped).add(nodeid)
+            kind = "xfailed" if wasxfail else "skipped"
+        else:
+            kind = "xpassed" if wasxfail and when == "call" else "passed"
+        if when == "subtest" and kind == "passed":
+            return  # a passing subtest says nothing about its test's own phases
+        phases = self.phases.setdefault(nodeid, {})
+        phases[when] = _worst(phases.get(when), kind)
+
+    def test_outcome(self, nodeid: str) -> str:
+        """passed (setup, call and teardown all passed), failed, error, skipped,
+        xfailed, xpassed, or "unfinished" (a phase never reported)."""
+        phases = self.phases.get(nodeid, {})
+        worst = None
+        for kind in phases.values():
+            worst = _worst(worst, kind)
+        if worst is not None and worst != "passed":
+            return worst
+        if all(phases.get(when) == "passed" for when in PHASES):
+            return "passed"
+        return "unfinished"
+
+    def outcomes(self) -> dict[str, set[str]]:
+        """Collected quality tests grouped by :meth:`test_outcome`."""
+        groups: dict[str, set[str]] = {}
+        for nodeid in self.collected | set(self.phases):
+            groups.setdefault(self.test_outcome(nodeid), set()).add(nodeid)
+        return groups
+
+    @property
+    def failed(self) -> set[str]:
+        return self.outcomes().get("failed", set())
 
 
 @dataclass(frozen=True)
@@ -55,10 +88,20 @@ class TagDecision:
     action: Action  # what the gate decided; with dry_run, what it would do
     reason: str
     dry_run: bool = False
+    failed: bool = False  # a quality test failed: a definitive "no"
 
 
 def _count(n: int, what: str) -> str:
     return f"{n} quality test{'s' if n != 1 else ''} {what}"
+
+
+_OUTCOME_WORDS = (
+    ("failed", "failed"),
+    ("error", "errored"),
+    ("skipped", "skipped"),
+    ("xfailed", "xfailed"),
+    ("xpassed", "xpassed"),
+)
 
 
 def _blockers(o: SessionOutcome) -> list[str]:
@@ -75,21 +118,15 @@ def _blockers(o: SessionOutcome) -> list[str]:
         why.append(f"{', '.join(o.selection_options)} may leave quality tests out")
     if not o.collected and not o.collect_only:
         why.append("no quality test was collected")
-    if o.failed:
-        why.append(_count(len(o.failed), "failed"))
-    if o.errors:
-        why.append(_count(len(o.errors), "errored"))
-    if o.skipped:
-        why.append(_count(len(o.skipped), "skipped"))
-    if o.xfailed:
-        why.append(_count(len(o.xfailed), "xfailed"))
-    if o.xpassed:
-        why.append(_count(len(o.xpassed), "xpassed"))
+    groups = o.outcomes()
+    why += [_count(len(groups[key]), word) for key, word in _OUTCOME_WORDS if groups.get(key)]
     if o.deselected:
         why.append(_count(o.deselected, "deselected"))
-    unfinished = o.collected - o.passed - o.failed - o.errors - o.skipped - o.xfailed - o.xpassed
+    if o.removed:
+        why.append(_count(o.removed, "removed from the session by a plugin or conftest"))
+    unfinished = groups.get("unfinished")
     if unfinished and not o.collect_only:
-        why.append(_count(len(unfinished), "did not run"))
+        why.append(_count(len(unfinished), "did not run to the end"))
     if not why and o.exitstatus != 0:
         why.append(f"pytest exited with status {o.exitstatus}")
     return why
@@ -98,10 +135,12 @@ def _blockers(o: SessionOutcome) -> list[str]:
 def decide(outcome: SessionOutcome, *, dry_run: bool = False, keep_on_fail: bool = False) -> TagDecision:
     blockers = _blockers(outcome)
     if not blockers:
-        return TagDecision("apply", f"all {_count(len(outcome.passed), 'passed')}", dry_run)
+        passed = outcome.outcomes().get("passed", set())
+        return TagDecision("apply", f"all {_count(len(passed), 'passed')}", dry_run)
     reason = "; ".join(blockers)
+    failed = bool(outcome.failed)
     # A quality test that failed is a definitive "no": take back an earlier yes.
     # Errors, interruptions and the like are not: they change no tag.
-    if outcome.failed and not keep_on_fail:
-        return TagDecision("revoke", reason, dry_run)
-    return TagDecision("none", reason, dry_run)
+    if failed and not keep_on_fail:
+        return TagDecision("revoke", reason, dry_run, failed=True)
+    return TagDecision("none", reason, dry_run, failed=failed)

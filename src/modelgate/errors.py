@@ -11,3 +11,13 @@ class GateUsageError(Exception):
 
 class TagWriteError(RuntimeError):
     """A tag change did not stick: re-reading the run shows the old tags."""
+
+
+class GateWarning(UserWarning):
+    """Something the gate accepts but a person should know; the plugin prints
+    these in the session header."""
+
+
+class GateDataWarning(GateWarning):
+    """Validation data the gate accepts but that makes its bounds look surer than they are
+    (duplicate rows, a duplicate index): the rows are kept, the warning says how many."""

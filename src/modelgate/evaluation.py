@@ -7,22 +7,113 @@ the same numbers and the model is scored once per session, not once per test.
 
 from __future__ import annotations
 
+import numbers
+import reprlib
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import GateUsageError
+from .errors import GateDataWarning, GateUsageError
 
 CANDIDATE = "candidate"
 MAJORITY = "majority"
+
+_REPR = reprlib.Repr()  # for values echoed in messages: bounded depth and length
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 2, 40, 40
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 4
+
+
+def _short(value, width: int = 30) -> str:
+    """A value for a one-line message: its repr on one line, at most ``width`` chars."""
+    if isinstance(value, str):
+        text = repr(value[: width + 1])
+    else:
+        text = _REPR.repr(value)  # bounded: nested and huge values stay short
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _column_names(columns, limit: int = 6) -> str:
+    names = [str(c) for c in columns]
+    shown = ", ".join(n if len(n) <= 30 else n[:27] + "..." for n in names[:limit])
+    return shown + (f", ... ({len(names)} columns)" if len(names) > limit else "")
+
+
+def _is_label_number(value) -> bool:
+    return isinstance(value, (bool, np.bool_, numbers.Real)) and not isinstance(value, str)
+
+
+def _check_binary(raw_labels, label_column: str) -> None:
+    """Refuse labels other than 0/1 numbers or bools, naming a few bad values briefly."""
+    values = raw_labels.to_numpy()
+    if values.dtype.kind in "biuf":  # plain numeric column: vectorised
+        bad = (values != 0) & (values != 1)
+        if not bad.any():
+            return
+        positions = np.flatnonzero(bad)
+        examples = [values[i].item() for i in positions[np.unique(values[bad], return_index=True)[1]][:3]]
+        n_bad, first = len(positions), int(positions[0])
+    else:  # objects (strings, lists, mixed types), categories, nullable ints
+        values = np.asarray(values, dtype=object)
+        n_bad, first, examples, seen = 0, -1, [], set()
+        for i, v in enumerate(values):
+            if _is_label_number(v) and (v == 0 or v == 1):
+                continue
+            n_bad += 1
+            if first < 0:
+                first = i
+            key = (type(v).__name__, _short(v))
+            if len(examples) < 3 and key not in seen:
+                seen.add(key)
+                examples.append(v)
+        if n_bad == 0:
+            return
+    shown = ", ".join(f"{_short(v)} ({type(v).__name__})" for v in examples)
+    rows = "1 row holds" if n_bad == 1 else f"{n_bad} rows hold"
+    raise GateUsageError(
+        f"label column {label_column!r} is not binary 0/1: {rows} other values, "
+        f"e.g. {shown} (first at row {first})"
+    )
+
+
+def _warn_about_duplicates(frame, texts: list[str], labels: np.ndarray, text_column: str, label_column: str) -> None:
+    """Duplicates count as independent rows: n grows and the bounds narrow. Say so."""
+    repeats = len(texts) - len(set(texts))  # cheap first pass: most frames repeat no text
+    if repeats:
+        repeats = len(texts) - len(set(zip(texts, labels.tolist())))
+    if repeats:
+        warnings.warn(
+            f"validation data has {repeats} duplicate rows (same text and label): each copy counts "
+            "as a separate row, which inflates n and narrows the confidence bounds; drop copies "
+            f"with frame.drop_duplicates([{text_column!r}, {label_column!r}])",
+            GateDataWarning,
+            stacklevel=3,
+        )
+    index = getattr(frame, "index", None)
+    duplicated = getattr(index, "duplicated", None)
+    if callable(duplicated):
+        repeats = int(np.sum(duplicated()))
+        if repeats:
+            warnings.warn(
+                f"validation data has {repeats} duplicate index labels: was it concatenated from "
+                "overlapping parts (pd.concat without ignore_index)? Repeated rows inflate n and "
+                "narrow the confidence bounds",
+                GateDataWarning,
+                stacklevel=3,
+            )
 
 
 def validation_rows(frame, text_column: str, label_column: str) -> tuple[list[str], np.ndarray]:
     """Texts and 0/1 labels from a validation frame, or a one-line GateUsageError.
 
-    Refuses: a frame without the named columns, an empty frame, labels other
-    than 0/1 (bools and 0.0/1.0 are accepted), missing or non-string texts.
+    Refuses: a frame without the named columns or with two columns of one of
+    those names, an empty frame, labels other than 0/1 numbers (bools and
+    0.0/1.0 are accepted; strings such as ``"1"``, lists and dicts are not),
+    missing or non-string texts. Messages show at most a few values, shortened.
+    Warns (:class:`GateDataWarning`, rows unchanged) about duplicate rows and a
+    duplicate index, which make the confidence bounds narrower than they are.
     """
     columns = getattr(frame, "columns", None)
     if columns is None:
@@ -30,28 +121,35 @@ def validation_rows(frame, text_column: str, label_column: str) -> tuple[list[st
             f"validation data is a {type(frame).__name__}, not a data frame with columns "
             f"{text_column!r} and {label_column!r}"
         )
+    columns = list(columns)
     missing = [c for c in (text_column, label_column) if c not in columns]
     if missing:
         raise GateUsageError(
-            f"validation data has no column {missing[0]!r} (columns: {', '.join(map(str, columns))}); "
+            f"validation data has no column {missing[0]!r} (columns: {_column_names(columns)}); "
             "set --text-column / --label-column"
         )
+    for name in dict.fromkeys((text_column, label_column)):
+        count = columns.count(name)
+        if count > 1:
+            raise GateUsageError(
+                f"validation data has {count} columns named {name!r}; keep one "
+                "(e.g. frame.loc[:, ~frame.columns.duplicated()])"
+            )
     if len(frame) == 0:
         raise GateUsageError("validation data is empty: there is nothing to gate on")
     raw_labels = frame[label_column]
     if raw_labels.isna().any():
         raise GateUsageError(f"label column {label_column!r} has missing values")
-    values = set(np.unique(np.asarray(raw_labels, dtype=object)).tolist())
-    if not values <= {0, 1}:  # True == 1 and 1.0 == 1, so bools and floats pass
-        shown = ", ".join(repr(v) for v in sorted(values, key=repr)[:5])
-        raise GateUsageError(f"label column {label_column!r} is not binary 0/1: values {shown}")
+    _check_binary(raw_labels, label_column)
     texts = frame[text_column].tolist()
     bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
     if bad is not None:
         raise GateUsageError(
             f"text column {text_column!r} holds a {type(texts[bad]).__name__} at row {bad}, not text"
         )
-    return texts, np.asarray(raw_labels, dtype=int)
+    labels = np.asarray(raw_labels.to_numpy(dtype=float), dtype=int)
+    _warn_about_duplicates(frame, texts, labels, text_column, label_column)
+    return texts, labels
 
 
 def majority_class(labels) -> int:

@@ -135,8 +135,32 @@ class Gate:
     model_artifact: str = "model_dict"
     require_champion: bool = False
 
+    def __post_init__(self) -> None:
+        from .config import validate_tag
+
+        # The same tag rule as every other front end, before any check runs.
+        validate_tag(self.tag, "Gate(tag=...)")
+
     @classmethod
     def from_config(cls, path) -> "Gate":
+        """The gate declared in the ``[tool.modelgate]`` table of the TOML file ``path``.
+
+        Reads the same table as the pytest plugin: ``checks``, ``properties``,
+        ``smoke_cases`` (loaded now), ``text_column``, ``label_column``, ``tag``,
+        ``model_artifact`` and ``require_champion``; ``data_artifact`` is not used
+        here, since :meth:`evaluate` gets the data itself. Command-line options and
+        ``modelgate_*`` ini keys do not apply. A relative ``path`` is resolved from
+        the current working directory (inside a flow, prefer
+        ``Path(__file__).resolve().parent / "pyproject.toml"``); a relative
+        ``smoke_cases`` path is relative to the TOML file's folder. A file without
+        the table gives a gate with no checks, whose verdict fails.
+
+        Raises :class:`~modelgate.errors.GateUsageError` (one line, naming the key)
+        for a missing or invalid file, unknown keys, bad values and refused checks
+        (such as ``log_loss`` vs ``majority``), and
+        :class:`~modelgate.smoke.SmokeCaseFileError` (naming the file and line) for
+        a bad smoke-case file.
+        """
         from .config import load_config
         from .smoke import load_smoke_cases
 
@@ -178,16 +202,17 @@ class Gate:
         from . import runs
         from .session import run_baseline_scorers
 
-        wanted = {c.baseline for c in self.checks} - {"majority"}
+        wanted = {c.baseline for c in self.checks} - {runs.MAJORITY}
         found: dict[str, str] = {}
         absent: dict[str, str] = {}
         champion = None
-        if "champion" in wanted:
+        if runs.CHAMPION in wanted:  # looked up only when a check compares with it
             champion, reason = runs.resolve_champion(run, self.tag)
             if champion:
-                found["champion"] = champion
+                found[runs.CHAMPION] = champion
             else:
-                absent["champion"] = reason
-        for name in wanted - {"champion"}:
-            found[name] = runs.resolve_baseline_run(name, run)
+                absent[runs.CHAMPION] = reason
+        for name in sorted(wanted - {runs.CHAMPION}):
+            found[name] = runs.resolve_named_baseline(name, run)
+        # Models are loaded when a check scores them; errors name the champion or baseline run.
         return run_baseline_scorers(found, self.model_artifact), absent, found, champion

@@ -16,13 +16,17 @@ from __future__ import annotations
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 if TYPE_CHECKING:
+    from .outputs import ReportFiles
     from .session import GateSession
+
+from .errors import GateUsageError  # light: no Metaflow
 
 GATE = pytest.StashKey["GateSession"]()
 _WORKER_KEY = "modelgate"
@@ -132,41 +136,55 @@ def pytest_configure(config: pytest.Config) -> None:
 
     flags = dict(dry_run=config.getoption("gate_dry_run"), keep_on_fail=config.getoption("gate_keep_on_fail"))
     workerinput = getattr(config, "workerinput", None)
+    files = None
     try:
         gate_config = _gate_config(config)
         if workerinput is not None:  # an xdist worker: the controller resolved the runs already
             shared = workerinput[_WORKER_KEY]
-            gate = GateSession(
-                shared["pathspec"], gate_config, champion=shared["champion"],
-                no_champion_reason=shared["no_champion_reason"], baseline_runs=shared["baseline_runs"], **flags,
-            )
+            champion = {k: shared[k] for k in ("champion", "no_champion_reason") if k in shared}
+            gate = GateSession(shared["pathspec"], gate_config, baseline_runs=shared["baseline_runs"], **champion, **flags)
         else:
-            _check_report_paths(config)
-            gate = open_gate(
-                spec,
-                flow=config.getoption("model_flow"),
-                namespace=config.getoption("modelgate_namespace"),
-                config=gate_config,
-                baseline_run=config.getoption("baseline_run"),
-                **flags,
-            )
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                gate = open_gate(
+                    spec,
+                    flow=config.getoption("model_flow"),
+                    namespace=config.getoption("modelgate_namespace"),
+                    config=gate_config,
+                    baseline_run=config.getoption("baseline_run"),
+                    **flags,
+                )
+            gate.notes.extend(_gate_notes(caught))
+            files = _open_reports(config)
     except GateUsageError as exc:
         raise pytest.UsageError(f"modelgate: {exc}") from None
     config.stash[GATE] = gate
-    config.pluginmanager.register(GatePlugin(gate, worker=workerinput is not None), "modelgate-gate")
+    config.pluginmanager.register(GatePlugin(gate, files, worker=workerinput is not None), "modelgate-gate")
 
 
-def _check_report_paths(config: pytest.Config) -> None:
-    """Refuse report paths that cannot be written, before any test runs."""
-    from .errors import GateUsageError
+def _gate_notes(caught: list[warnings.WarningMessage]) -> list[str]:
+    """modelgate's own warnings from opening the gate become header lines; others go on."""
+    from .errors import GateWarning
 
-    for option in ("gate_report", "gate_markdown"):
-        value = config.getoption(option)
-        if value:
-            path = Path(config.invocation_params.dir, value)
-            if path.is_dir() or (path.parent.exists() and not path.parent.is_dir()):
-                flag = "--" + option.replace("_", "-")
-                raise GateUsageError(f"{flag} {value}: not a file path that can be written")
+    notes = []
+    for w in caught:
+        if issubclass(w.category, GateWarning):
+            notes.append(str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return notes
+
+
+def _open_reports(config: pytest.Config) -> "ReportFiles":
+    """Open the report files before any test runs: one that cannot be written is exit 4."""
+    from .outputs import ReportFiles
+
+    return ReportFiles.open(
+        config.invocation_params.dir,
+        json_path=config.getoption("gate_report"),
+        markdown_path=config.getoption("gate_markdown"),
+        summary_path=os.environ.get("GITHUB_STEP_SUMMARY"),
+    )
 
 
 class ConfiguredCheck(pytest.Item):
@@ -204,25 +222,40 @@ class ConfiguredCheck(pytest.Item):
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self):
-        return self.path, None, ""  # no domain: pytest would turn the dots of "0.1" into "::"
+        # The domain heads the failure section. It must not be the node id's
+        # tail, or pytest's -v line turns the dots of "0.1" into "::".
+        kind = "check" if self.check is not None else "property" if self.prop is not None else "smoke case"
+        label = (self.check or self.prop or self.case).name
+        return self.path, None, f"modelgate {kind} {label}"
 
 
 class GatePlugin:
     """The hooks of a session started with ``--model-run``, bound to its gate."""
 
-    def __init__(self, gate: "GateSession", *, worker: bool) -> None:
+    def __init__(self, gate: "GateSession", files: "ReportFiles | None", *, worker: bool) -> None:
         self.gate = gate
+        self.files = files
         self.worker = worker
+        self.seen: set[str] = set()  # every item collected, before anything removed some
+        self.deselected: set[str] = set()
+        self.results: dict[str, list] = {}  # nodeid -> CheckResults its test recorded
+        self.messages: dict[str, str] = {}  # nodeid -> why it did not pass
         self.report_errors: list[str] = []
+        self.recheck_line = ""
 
     def pytest_report_header(self) -> list[str]:
         gate = self.gate
         mode = " (dry run)" if gate.dry_run else ""
         lines = [f"model run: {gate.pathspec} (modelgate manages tag {gate.settings.tag!r}{mode})"]
-        lines.append(f"champion: {gate.champion or 'none yet'}")
-        if gate.config.source:
-            lines.append(f"gate config: {gate.config.source}")
+        lines.append(f"{gate.champion_label}: {gate.champion_line()}")
+        source = gate.config.source
+        lines.append(f"gate config: {source}" if source else "gate config: none found (defaults and command line)")
+        lines += [f"modelgate warning: {note}" for note in gate.notes]
         return lines
+
+    # -- what was collected, and what was taken away ----------------------------
+    def pytest_itemcollected(self, item: pytest.Item) -> None:
+        self.seen.add(item.nodeid)
 
     @pytest.hookimpl(tryfirst=True)  # before -k/-m deselect, so they see these items too
     def pytest_collection_modifyitems(self, session: pytest.Session, items: list) -> None:
@@ -242,19 +275,35 @@ class GatePlugin:
             for case in self.gate.smoke_cases
         ]
         items[:0] = made
+        self.seen.update(item.nodeid for item in made)
         if made:  # count them in "collected N items", as collected items are
             report = pytest.CollectReport("modelgate", "passed", None, made)
             session.ihook.pytest_collectreport(report=report)
 
+    def pytest_deselected(self, items) -> None:
+        self.deselected.update(item.nodeid for item in items)
+        self.gate.outcome.deselected = len(self.deselected)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.gate.outcome.collection_errors += 1
+        elif report.skipped:  # e.g. importorskip: a whole module of quality tests left out
+            self.gate.outcome.skipped_modules += 1
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        final = {item.nodeid for item in session.items}
+        self.gate.outcome.collected.update(final)
+        # A conftest or plugin that filters ``items`` itself reports no deselection.
+        self.gate.outcome.removed = len(self.seen - final - self.deselected)
+
     # -- xdist: hand the resolved runs to workers, collect their counts --------
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node) -> None:
-        node.workerinput[_WORKER_KEY] = {
-            "pathspec": self.gate.pathspec,
-            "champion": self.gate.champion,
-            "no_champion_reason": self.gate.no_champion_reason,
-            "baseline_runs": self.gate.baseline_runs,
-        }
+        gate = self.gate
+        shared = {"pathspec": gate.pathspec, "baseline_runs": gate.baseline_runs}
+        if gate.champion_line() and gate.champion_resolved:  # else each worker looks it up (and fails) itself
+            shared.update(champion=gate.champion, no_champion_reason=gate.no_champion_reason)
+        node.workerinput[_WORKER_KEY] = shared
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node, ids) -> None:
@@ -268,52 +317,81 @@ class GatePlugin:
             outcome.interrupted = True
             return
         # Every worker collects the whole suite, so take the largest count, not the sum.
-        for key in ("deselected", "collection_errors", "skipped_modules"):
+        for key in _WORKER_COUNTS:
             setattr(outcome, key, max(getattr(outcome, key), counts[key]))
 
     # -- what happened to each quality test -------------------------------------
-    def pytest_deselected(self, items) -> None:
-        self.gate.outcome.deselected += len(items)
+    @pytest.hookimpl(wrapper=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function):
+        # pytest only warns when a test returns a value: ``return auc > 0.9``
+        # asserts nothing, so in a gate it is an error, not a pass.
+        original = pyfuncitem.obj
+        returned: list[object] = []
 
-    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if report.failed:
-            self.gate.outcome.collection_errors += 1
-        elif report.skipped:  # e.g. importorskip: a whole module of quality tests left out
-            self.gate.outcome.skipped_modules += 1
+        def call(*args, **kwargs):
+            returned.append(original(*args, **kwargs))
+
+        pyfuncitem.obj = call
+        try:
+            result = yield
+        finally:
+            pyfuncitem.obj = original
+        if returned and returned[0] is not None:
+            raise QualityTestReturnedValue(
+                f"{pyfuncitem.name} returned {returned[0]!r} instead of asserting: "
+                "a quality test must assert (or call a gate check); counted as an error"
+            )
+        return result
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         report = yield
-        if call.when == "call" and report.failed and call.excinfo is not None:
-            if not _is_verdict(call.excinfo.value):
+        # One rule for tests and subtests: a failed check or assertion is the
+        # model's verdict; any other exception is an error.
+        if call.when == "call" and call.excinfo is not None and not _is_verdict(call.excinfo.value):
+            if report.failed:
                 report.user_properties.append((ERROR_PROPERTY, call.excinfo.typename))
+        if call.excinfo is not None and isinstance(call.excinfo.value, GateUsageError) and report.failed:
+            report.longrepr = f"modelgate: {call.excinfo.value}"  # bad input: one line, not a traceback
         return report
 
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.gate.outcome.collected.update(item.nodeid for item in session.items)
+    def pytest_keyboard_interrupt(self) -> None:
+        # Ctrl-C, or pytest.exit() anywhere, even with returncode=0.
+        self.gate.outcome.interrupted = True
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         errored = any(name == ERROR_PROPERTY for name, _ in report.user_properties)
-        self.gate.outcome.record(
-            report.nodeid, report.when, "error" if errored else report.outcome, wasxfail=hasattr(report, "wasxfail")
-        )
-        if report.when == "call" and not self.worker:
+        subtest = isinstance(report, pytest.SubtestReport)
+        when = "subtest" if subtest else report.when
+        if report.when == "call" and not subtest and report.failed and not errored and self._only_subtests_failed(report):
+            outcome = "passed"  # its subtests' reports already carry the verdict
+        else:
+            outcome = "error" if errored else report.outcome
+        self.gate.outcome.record(report.nodeid, when, outcome, wasxfail=hasattr(report, "wasxfail"))
+        if self.worker:
+            return
+        results = self.results.setdefault(report.nodeid, [])
+        if report.failed and report.nodeid not in self.messages:
+            self.messages[report.nodeid] = _first_line(report)
+        if report.when == "call" and not subtest:
             from .checks import CheckResult
 
-            for name, value in report.user_properties:
-                if name == RESULT_PROPERTY:
-                    self.gate.results.append(CheckResult.from_dict(json.loads(value)))
+            results += [
+                CheckResult.from_dict(json.loads(value))
+                for name, value in report.user_properties
+                if name == RESULT_PROPERTY
+            ]
+
+    def _only_subtests_failed(self, report: pytest.TestReport) -> bool:
+        """pytest marks a test whose subtests failed as failed, though its own body passed."""
+        return isinstance(report.longrepr, str) and report.longrepr.startswith("contains ") and "failed subtest" in report.longrepr
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         config = session.config
         outcome = self.gate.outcome
         if self.worker:  # report, never decide
-            config.workeroutput[_WORKER_KEY] = {
-                "deselected": outcome.deselected,
-                "collection_errors": outcome.collection_errors,
-                "skipped_modules": outcome.skipped_modules,
-            }
+            config.workeroutput[_WORKER_KEY] = {key: getattr(outcome, key) for key in _WORKER_COUNTS}
             return
         outcome.exitstatus = int(exitstatus)
         outcome.interrupted = outcome.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED
@@ -323,32 +401,52 @@ class GatePlugin:
         ]
         if any("::" in arg for arg in config.args):
             outcome.selection_options.append("selecting tests by node id")
-        self.gate.finish()
-        self._write_reports(config)
-        if self.gate.tag_error or self.report_errors:
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        gate = self.gate
+        gate.results = self._results()
+        decision = gate.decide_tag()
+        # Reports first: one that cannot be written stops the gate before the tag.
+        self.report_errors = self.files.write(gate.verdict()) if self.files else []
+        if self.report_errors:
+            gate.tag_line = f"FAILED: {self.report_errors[0]}; no tag was changed"
+        else:
+            line = gate.tag_line
+            gate.carry_out()
+            if gate.tag_line != line and self.files:
+                self.report_errors = self.files.write(gate.verdict())
+        if self.files:
+            self.files.close()
+        session.exitstatus = self._exit_status(session.exitstatus, decision.action)
 
-    def _write_reports(self, config: pytest.Config) -> None:
-        from .report import verdict_json, verdict_markdown
+    def _exit_status(self, status: int, action: str) -> int:
+        """The exit code carries the verdict: 0 only when the tag was applied
+        (in a dry run, would be). Bad input stays 4, an interrupt 2."""
+        if self.report_errors:
+            return pytest.ExitCode.USAGE_ERROR
+        if self.gate.interrupted:
+            return pytest.ExitCode.INTERRUPTED
+        if self.gate.tag_error or (action != "apply" and status == pytest.ExitCode.OK):
+            return pytest.ExitCode.TESTS_FAILED
+        return status
 
-        verdict = self.gate.verdict()
-        base = config.invocation_params.dir
-        markdown = verdict_markdown(verdict)
-        writes = [
-            (config.getoption("gate_report"), verdict_json(verdict), "w"),
-            (config.getoption("gate_markdown"), markdown, "w"),
-            (os.environ.get("GITHUB_STEP_SUMMARY"), markdown + "\n", "a"),
-        ]
-        for target, text, mode in writes:
-            if not target:
+    def _results(self) -> list:
+        """Every quality test in the report: the checks it recorded, and a row
+        of its own when it did not pass for another reason (or recorded none)."""
+        from .checks import CheckResult
+
+        outcome = self.gate.outcome
+        nodes = list(self.results) + sorted(outcome.collected - set(self.results))
+        results = []
+        for nodeid in nodes:
+            recorded = self.results.get(nodeid, [])
+            state = outcome.test_outcome(nodeid)
+            results += recorded
+            if recorded and (state == "passed" or any(not r.passed for r in recorded)):
                 continue
-            path = Path(base, target)
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                with path.open(mode, encoding="utf-8") as f:
-                    f.write(text)
-            except OSError as exc:
-                self.report_errors.append(f"could not write the report {path}: {exc.strerror or exc}")
+            why = self.messages.get(nodeid) or ("did not run to the end" if state == "unfinished" else state)
+            results.append(
+                CheckResult(name=nodeid, group="test", passed=state == "passed", message=why, method=state)
+            )
+        return results
 
     @pytest.hookimpl(trylast=True)
     def pytest_terminal_summary(self, terminalreporter) -> None:
@@ -357,14 +455,39 @@ class GatePlugin:
             return
         from .report import verdict_table
 
+        # Another session may have written the tag since: say what the run carries.
+        self.recheck_line = gate.recheck()
+        if self.recheck_line and terminalreporter._session is not None:
+            session = terminalreporter._session
+            if session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
         terminalreporter.section("modelgate")
         if gate.results:
             terminalreporter.write_line(verdict_table(gate.verdict()))
-        for error in self.report_errors:
+        for error in self.report_errors[1:]:
             terminalreporter.write_line(f"modelgate: {error}", red=True)
+        if self.recheck_line:
+            terminalreporter.write_line(f"modelgate: WARNING: {self.recheck_line}", red=True)
         applied = gate.decision is not None and gate.decision.action == "apply" and not gate.dry_run
-        markup = {"red": True} if gate.tag_error else {"green": True} if applied else {"yellow": True}
+        failed = gate.tag_error or self.report_errors or self.recheck_line
+        markup = {"red": True} if failed else {"green": True} if applied else {"yellow": True}
         terminalreporter.write_line(f"modelgate: {gate.tag_line}", **markup)
+
+
+class QualityTestReturnedValue(Exception):
+    """A quality test returned a value instead of asserting (an error, not a verdict)."""
+
+
+_WORKER_COUNTS = ("deselected", "removed", "collection_errors", "skipped_modules")
+
+
+def _first_line(report: pytest.TestReport) -> str:
+    """Why a test did not pass, in one short line."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(report.longrepr or report.outcome)
+    line = " ".join(text.strip().splitlines()[0].split()) if text.strip() else report.outcome
+    where = "" if report.when == "call" else f"{report.when}: "
+    return (where + line)[:200]
 
 
 # -- the Python API for gate suites ----------------------------------------------

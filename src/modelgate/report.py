@@ -4,8 +4,56 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import unicodedata
 
 from .checks import CheckResult, Verdict
+
+# Text from users (check and smoke-case names, texts, messages, run ids, the tag line)
+# is escaped for where it goes: control characters are shown as escapes in the terminal
+# table, and Markdown gets HTML entities and backslash escapes.
+_BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _is_control(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI
+
+
+def _plain(text: str) -> str:
+    """One terminal line: newlines, ANSI escapes and bidi overrides shown as ``\\n``, ``\\x1b``..."""
+    text = str(text)
+    if not any(_is_control(ch) for ch in text):
+        return text
+    return "".join(ch.encode("unicode_escape").decode("ascii") if _is_control(ch) else ch for ch in text)
+
+
+# Markdown: '<', '>', '&' and the brackets become character references, which are never
+# markup, so no HTML tag, autolink, link or image can form and '(' ')' '!' stay as they
+# are; '*', '`', '|', '~' (strikethrough), '#', '$' (GitHub math) and '\' get a backslash;
+# '_' only where it could open or close emphasis (not inside roc_auc).
+_MD_SPECIAL = re.compile(r"[\\`*\[\]|~#$<>&]")
+_MD_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "[": "&#91;", "]": "&#93;"}
+_MD_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
+
+
+def _one_line(text) -> str:
+    return "".join(" " if _is_control(ch) else ch for ch in str(text))
+
+
+def md_text(text) -> str:
+    """User text as inline Markdown that renders as exactly that text: no HTML, link,
+    image, emphasis or table cell can come out of it, and it stays on one line."""
+    text = _MD_SPECIAL.sub(lambda m: _MD_ENTITIES.get(m.group(), "\\" + m.group()), _one_line(text))
+    return _MD_UNDERSCORE.sub(r"\\_", text)
+
+
+def md_code(text) -> str:
+    """User text as a Markdown code span (a run id: ``NLPFlow/12``); text with a backtick
+    (which could end the span early) or ``<``, ``>``, ``&`` is escaped text instead."""
+    text = _one_line(text)
+    if re.fullmatch(r"[^`<>&]+", text) and text.strip() == text:
+        return f"`{text}`"
+    return md_text(text)
 
 
 def _num(value: float | None, signed: bool = False) -> str:
@@ -14,8 +62,14 @@ def _num(value: float | None, signed: bool = False) -> str:
     return f"{value:+.4f}" if signed else f"{value:.4f}"
 
 
+# A plain quality test's row says how it ended, not only pass or fail.
+_TEST_STATUS = {"error": "ERROR", "skipped": "SKIP", "xfailed": "XFAIL", "xpassed": "XPASS", "unfinished": "NOT RUN"}
+
+
 def _row(r: CheckResult) -> list[str]:
     status = "PASS" if r.passed else "FAIL"
+    if r.group == "test":
+        status = _TEST_STATUS.get(r.method or "", status)
     if r.group == "baseline":
         what = f"{r.metric} vs {r.baseline}"
         margin = f"{r.margin:+.1%} rel" if r.relative else _num(r.margin, True)
@@ -44,18 +98,20 @@ def _verdict_word(verdict: Verdict) -> str:
 def _footnotes(verdict: Verdict) -> list[str]:
     notes = []
     runs = sorted({(r.baseline, r.baseline_run) for r in verdict.results if r.baseline_run})
-    notes += [f"{name}: {run}" for name, run in runs]
+    labels = {"champion": verdict.champion_label}
+    notes += [f"{labels.get(name, name)}: {run}" for name, run in runs if name != run]  # not "Flow/1: Flow/1"
     notes += [r.message for r in verdict.results if r.method == "no baseline"]
     return notes
 
 
 def verdict_table(verdict: Verdict) -> str:
     """A fixed-width table, one row a check, then the baselines' runs and the verdict."""
-    rows = [HEADER] + [_row(r) for r in verdict.results]
+    rows = [HEADER] + [[_plain(cell) for cell in _row(r)] for r in verdict.results]
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    lines += _footnotes(verdict)
-    lines.append(f"verdict: {_verdict_word(verdict)}" + (f" for {verdict.run}" if verdict.run else ""))
+    lines += [_plain(note) for note in _footnotes(verdict)]
+    run = f" for {verdict.run}" if verdict.run else ""
+    lines.append(_plain(f"verdict: {_verdict_word(verdict)}{run}"))
     return "\n".join(lines)
 
 
@@ -64,21 +120,26 @@ def verdict_json(verdict: Verdict) -> str:
 
 
 def verdict_markdown(verdict: Verdict) -> str:
-    """A GitHub-flavoured Markdown summary: verdict, tag line, table, failures."""
+    """A GitHub-flavoured Markdown summary: verdict, tag line, table, failures.
+
+    Every piece of user text (names, smoke texts, messages, run ids, the tag line)
+    is escaped (:func:`md_text`, :func:`md_code`): it shows as written and cannot
+    inject HTML, links, images or table cells into a step summary or a card.
+    """
     icon = "✅" if verdict.passed else "❌"
-    lines = [f"## modelgate: {icon} {_verdict_word(verdict)}", ""]
+    lines = [f"## modelgate: {icon} {md_text(_verdict_word(verdict))}", ""]
     if verdict.run:
-        lines.append(f"- run: `{verdict.run}`")
-    lines.append(f"- champion: `{verdict.champion}`" if verdict.champion else "- champion: none yet")
+        lines.append(f"- run: {md_code(verdict.run)}")
+    lines.append(f"- champion: {md_code(verdict.champion)}" if verdict.champion else "- champion: none yet")
     if verdict.tag_line:
-        lines.append(f"- tag: {verdict.tag_line}")
+        lines.append(f"- tag: {md_text(verdict.tag_line)}")
     lines += ["", "| | " + " | ".join(HEADER[1:]) + " |", "|---" * len(HEADER) + "|"]
     for r in verdict.results:
         cells = _row(r)
         cells[0] = "✅" if r.passed else "❌"
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        lines.append("| " + " | ".join(md_text(c) for c in cells) + " |")
     failures = verdict.failures
     if failures:
         lines += ["", "### Failures", ""]
-        lines += [f"- **{r.name}**: {r.message}" for r in failures]
+        lines += [f"- **{md_text(r.name)}**: {md_text(r.message)}" for r in failures]
     return "\n".join(lines) + "\n"

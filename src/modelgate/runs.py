@@ -1,7 +1,9 @@
 """Metaflow I/O: resolve a run spec, load artifacts.
 
 Every function here turns Metaflow's failures into a :class:`GateUsageError`
-with one line a person can act on. Metaflow is imported lazily.
+with one line a person can act on, naming the run it is about by its role:
+the *candidate* (the run being gated), the *champion*, or a *baseline*.
+Metaflow is imported lazily.
 
 Namespaces: an explicit ``Flow/run_id`` resolves in the global namespace (a CI
 job running as root, or another user's run, must still be found). ``latest``
@@ -9,20 +11,53 @@ resolves in the namespace given, by default the current user's, else global.
 Metaflow's client asks for the user name whenever it builds an object in the
 default namespace, and raises when it cannot guess one (root in CI), so all
 access goes through :func:`global_namespace`.
+
+Unreadable runs: Metaflow lists a flow's runs by reading every run's metadata
+at once, so one run with an empty or truncated ``_meta/_self.json`` (a full
+disk, a killed process) would break every champion lookup and ``latest`` for
+the whole flow. Such runs are skipped, each with an :class:`UnreadableRunWarning`
+that names it; the pytest plugin shows these warnings in the session header.
+
+The client cache: loading an artifact unpickles it, and Metaflow's client
+caches artifact blobs in a directory it trusts without a check (by default
+``/tmp/metaflow_client``, shared by every user of the host). Before any
+artifact is loaded, :func:`use_private_client_cache` points Metaflow at a cache
+directory that only the current user can write to.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import stat
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
-from .errors import GateUsageError
+from .errors import GateUsageError, GateWarning
 
 LATEST = ("latest", "latest-successful")
+MAJORITY = "majority"
+CHAMPION = "champion"
+KNOWN_BASELINES = (MAJORITY, CHAMPION)  # baselines a check names without naming a run
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
-_RUN_ID = r"[A-Za-z0-9_.:\-]+"
+# A run id never starts with '.': Metaflow would read 'Flow/.' as the flow's
+# own metadata and 'Flow/..' as the datastore's.
+_RUN_ID = r"[A-Za-z0-9_:\-][A-Za-z0-9_.:\-]*"
+
+
+class UnreadableRunWarning(GateWarning):
+    """A run whose metadata Metaflow cannot read was skipped (``pathspec``, ``reason``)."""
+
+    def __init__(self, message: str, pathspec: str = "", reason: str = "") -> None:
+        super().__init__(message)
+        self.pathspec = pathspec
+        self.reason = reason
+
+
+class UnknownRunError(GateUsageError):
+    """The run (or its flow) does not exist where Metaflow looks."""
 
 
 @dataclass(frozen=True)
@@ -39,9 +74,21 @@ class RunSpec:
         return self.pathspec or f"{self.flow}/{self.latest}"
 
 
+def _looks_like_a_flow(spec: str) -> bool:
+    return bool(re.fullmatch(_NAME, spec)) and (spec[0].isupper() or "flow" in spec.lower())
+
+
+def _flow_name_hint(spec: str) -> str:
+    return (
+        f"--model-run {spec!r} looks like a flow name: give {spec}/<run id>, "
+        f"or --model-flow {spec} with a run id or 'latest'"
+    )
+
+
 def parse_run_spec(spec: str, flow: str | None = None) -> RunSpec:
     """``Flow/run_id``; a bare ``run_id``, ``latest`` or ``latest-successful`` with ``flow``."""
     spec = (spec or "").strip()
+    given = spec
     if flow is not None and not re.fullmatch(_NAME, flow):
         raise GateUsageError(f"--model-flow {flow!r} is not a flow name")
     if "/" in spec:
@@ -57,13 +104,20 @@ def parse_run_spec(spec: str, flow: str | None = None) -> RunSpec:
         if spec in LATEST:
             return RunSpec(flow, latest=spec)
     elif flow is None:
+        if _looks_like_a_flow(spec):
+            raise GateUsageError(_flow_name_hint(spec))
         raise GateUsageError(
             f"--model-run {spec!r} names no flow: use Flow/run_id, or add --model-flow"
         )
+    elif spec == flow:
+        raise GateUsageError(_flow_name_hint(spec))
     if spec in LATEST:
         return RunSpec(flow, latest=spec)
     if not re.fullmatch(_RUN_ID, spec):
-        raise GateUsageError(f"--model-run: {spec!r} is not a run id")
+        raise GateUsageError(
+            f"--model-run {given!r}: {spec!r} is not a run id (letters, digits, '_', '-', ':' "
+            "and '.', not starting with '.')"
+        )
     return RunSpec(flow, run_id=spec)
 
 
@@ -117,8 +171,57 @@ def _metaflow_errors():
     return MetaflowException
 
 
-def resolve_run(spec: RunSpec, namespace: str | None = None) -> str:
-    """The pathspec of a finished, successful run, or a GateUsageError."""
+def metaflow_location() -> str:
+    """Where Metaflow's client looks for flows and runs, for error messages."""
+    try:
+        from metaflow import get_metadata
+        from metaflow import metaflow_config as config
+
+        provider, _, info = get_metadata().partition("@")
+    except Exception as exc:  # a broken configuration: say so rather than hide the first error
+        return f"Metaflow's configured metadata (which cannot be read: {one_line(exc)})"
+    profile = os.environ.get("METAFLOW_PROFILE")
+    profile = f", profile {profile}" if profile else ""
+    if provider == "local":
+        sysroot = getattr(config, "DATASTORE_SYSROOT_LOCAL", None)
+        if sysroot:
+            return (
+                f"local metadata at {os.path.join(sysroot, '.metaflow')} "
+                f"(METAFLOW_DATASTORE_SYSROOT_LOCAL={sysroot}{profile})"
+            )
+        if info.startswith("<") or not info:
+            return (
+                f"local metadata, but there is no .metaflow folder in {os.getcwd()} or above it "
+                f"(METAFLOW_DATASTORE_SYSROOT_LOCAL is not set{profile})"
+            )
+        return (
+            f"local metadata at {os.path.join(info, '.metaflow')}, the .metaflow folder found from "
+            f"{os.getcwd()} up (METAFLOW_DATASTORE_SYSROOT_LOCAL is not set{profile})"
+        )
+    if provider == "service":
+        return f"the metadata service at {info or getattr(config, 'SERVICE_URL', '?')}{profile}"
+    return f"{provider} metadata at {info}{profile}"
+
+
+def unknown_flow_message(flow: str) -> str:
+    return (
+        f"unknown flow {flow!r}: Metaflow has no runs of it in {metaflow_location()}; "
+        "a missing or stray METAFLOW_* variable (METAFLOW_PROFILE, METAFLOW_DEFAULT_METADATA, "
+        "METAFLOW_DATASTORE_SYSROOT_LOCAL, METAFLOW_SERVICE_URL) is the usual cause"
+    )
+
+
+def _run_words(role: str | None, pathspec: str) -> str:
+    return f"{role} run {pathspec}" if role else f"run {pathspec}"
+
+
+def resolve_run(spec: RunSpec, namespace: str | None = None, *, role: str = "candidate") -> str:
+    """The pathspec of a finished, successful run, or a GateUsageError.
+
+    ``latest`` is the newest run of the flow (by the time its start step
+    began), refused unless it finished successfully; ``latest-successful`` is
+    the newest successful run.
+    """
     from metaflow import Flow, Run
     from metaflow.exception import MetaflowNotFound
 
@@ -126,29 +229,42 @@ def resolve_run(spec: RunSpec, namespace: str | None = None) -> str:
         try:
             if spec.run_id is not None:
                 run = Run(spec.pathspec)
-                where = ""
             else:
                 ns = resolve_namespace(namespace)
                 where = f" in namespace {ns}" if ns else " in the global namespace"
                 run = _latest(Flow(spec.flow), spec.latest, ns)
                 if run is None:
-                    raise GateUsageError(f"flow {spec.flow} has no {_describe(spec.latest)} run{where}")
+                    raise GateUsageError(f"flow {spec.flow} has no {_describe(spec.latest)}run{where}")
         except MetaflowNotFound:
-            if spec.run_id is not None and not _flow_exists(spec.flow):
-                raise GateUsageError(f"unknown flow {spec.flow!r}: Metaflow has no runs of it") from None
-            what = f"run {spec}" if spec.run_id else f"flow {spec.flow!r}"
-            raise GateUsageError(f"unknown {what}: Metaflow has no such object") from None
+            if not _flow_exists(spec.flow):
+                raise UnknownRunError(unknown_flow_message(spec.flow)) from None
+            raise UnknownRunError(
+                f"unknown {_run_words(role, str(spec))}: {spec.flow} has no such run in {metaflow_location()}"
+            ) from None
         except _metaflow_errors() as exc:
-            raise GateUsageError(f"cannot read {spec} from Metaflow: {one_line(exc)}") from None
+            raise GateUsageError(f"cannot read {_run_words(role, str(spec))} from Metaflow: {one_line(exc)}") from None
+        except (ValueError, KeyError, TypeError, OSError) as exc:  # its own metadata is broken
+            raise GateUsageError(
+                f"cannot read {_run_words(role, str(spec))}: Metaflow cannot read its metadata "
+                f"({type(exc).__name__}: {one_line(exc)})"
+            ) from None
         try:
             if run.successful:
                 return run.pathspec
             failed = _failed_step(run)
-        except _metaflow_errors() as exc:
-            raise GateUsageError(f"cannot read the state of {run.pathspec}: {one_line(exc)}") from None
+        except Exception as exc:
+            raise GateUsageError(
+                f"cannot read the state of {_run_words(role, run.pathspec)}: {one_line(exc)}"
+            ) from None
+    if spec.latest == "latest":
+        who = f"the newest run of {spec.flow}, {run.pathspec},"
+        hint = "'latest' is the newest run; use latest-successful for the newest successful one"
+    else:
+        who = _run_words(role, run.pathspec)
+        hint = "only a successful run can be " + ("gated" if role == "candidate" else f"the {role}")
     if failed:
-        raise GateUsageError(f"run {run.pathspec} failed in step {failed!r}: only a successful run can be gated")
-    raise GateUsageError(f"run {run.pathspec} has not finished: gate a finished, successful run")
+        raise GateUsageError(f"{who} failed in step {failed!r}: {hint}")
+    raise GateUsageError(f"{who} has not finished: {hint}")
 
 
 def _failed_step(run) -> str | None:
@@ -162,27 +278,108 @@ def _failed_step(run) -> str | None:
 
 
 def _describe(latest: str) -> str:
-    return "successful" if latest == "latest-successful" else "finished"
+    return "successful " if latest == "latest-successful" else ""
 
 
 def _latest(flow, which: str, namespace: str | None):
-    """The newest run by its end step's finish time ("latest": any run whose end
-    step ran, which resolve_run then refuses if it failed; "latest-successful":
-    the newest successful one). Not Metaflow's newest-first order: with local
-    metadata, tagging rewrites a run's timestamp (DESIGN section 5)."""
-    runs = flow.runs(namespace) if namespace else flow.runs()
-    return _newest_finished(runs, successful_only=which == "latest-successful")
+    """"latest": the newest run of the flow, whatever its state (resolve_run
+    refuses it unless it succeeded); "latest-successful": the newest
+    successful run. Newest by the time the run's start step began (the run's
+    own timestamp when its start step has not begun): not Metaflow's
+    newest-first order, since with local metadata tagging rewrites a run's
+    timestamp (DESIGN section 5), while a step's is never rewritten."""
+    tags = (namespace,) if namespace else ()
+    started = []
+    for run in _runs_of(flow, *tags):
+        ok, when = _read(run, _started_at)
+        if ok:
+            started.append((when, run.id, run))
+    started.sort(key=lambda item: item[:2], reverse=True)
+    for _, _, run in started:
+        if which == "latest":
+            return run
+        ok, successful = _read(run, lambda r: r.successful)
+        if ok and successful:
+            return run
+    return None
+
+
+def _started_at(run):
+    try:
+        return run["start"].created_at
+    except KeyError:  # registered, but its start step has not begun
+        return run.created_at
 
 
 def _newest_finished(runs, *, successful_only: bool, exclude: str | None = None):
+    """The run whose end step finished last (only successful ones with
+    ``successful_only``), skipping ``exclude`` and unreadable runs."""
     best, best_time = None, None
     for run in runs:
-        if run.pathspec == exclude or (successful_only and not run.successful):
+        if run.pathspec == exclude:
             continue
-        finished = run.finished_at  # the end step's; None while it has not run
+        ok, state = _read(run, lambda r: (not successful_only or r.successful, r.finished_at))
+        if not ok or not state[0]:
+            continue
+        finished = state[1]  # the end step's; None while it has not run
         if finished is not None and (best_time is None or finished > best_time):
             best, best_time = run, finished
     return best
+
+
+def _runs_of(flow, *tags) -> list:
+    """The runs of ``flow`` carrying every tag in ``tags`` (global namespace),
+    skipping with an :class:`UnreadableRunWarning` those Metaflow cannot read."""
+    try:
+        return list(flow.runs(*tags))
+    except Exception as exc:  # Metaflow reads all runs at once: one broken run breaks the list
+        listing_error = exc
+    return list(_runs_one_by_one(flow, tags, listing_error))
+
+
+def _runs_one_by_one(flow, tags, listing_error: Exception) -> Iterator:
+    """Local metadata only: each run folder of the flow read on its own."""
+    from metaflow import Run
+
+    provider = getattr(getattr(flow, "_metaflow", None), "metadata", None)
+    flow_dir = None
+    if getattr(provider, "TYPE", None) == "local":
+        try:
+            flow_dir = provider._make_path(flow.id, create_on_absent=False)
+        except Exception:
+            flow_dir = None
+    if not flow_dir or not os.path.isdir(flow_dir):
+        raise GateUsageError(f"cannot list the runs of {flow.id}: {type(listing_error).__name__}: {one_line(listing_error)}")
+    for entry in sorted(os.listdir(flow_dir)):
+        self_file = os.path.join(flow_dir, entry, "_meta", "_self.json")
+        if entry.startswith((".", "_")) or not os.path.isfile(self_file):
+            continue
+        pathspec = f"{flow.id}/{entry}"
+        try:
+            run = Run(pathspec)
+            if all(tag in run.tags for tag in tags):
+                yield run
+        except Exception as exc:
+            _warn_unreadable(pathspec, exc, self_file)
+
+
+def _read(run, what: Callable) -> tuple[bool, Any]:
+    """``(True, what(run))``, or ``(False, None)`` with a warning when the run's metadata is unreadable."""
+    try:
+        return True, what(run)
+    except Exception as exc:
+        _warn_unreadable(run.pathspec, exc)
+        return False, None
+
+
+def _warn_unreadable(pathspec: str, exc: Exception, path: str | None = None) -> None:
+    reason = f"{type(exc).__name__}: {one_line(exc)}"
+    detail = f"{path}: {reason}" if path else reason
+    message = (
+        f"skipped run {pathspec}: Metaflow cannot read its metadata ({detail}); "
+        "repair or delete that run's metadata to silence this"
+    )
+    warnings.warn(UnreadableRunWarning(message, pathspec, reason), stacklevel=2)
 
 
 def _flow_exists(name: str) -> bool:
@@ -217,40 +414,122 @@ def split_artifact(name: str) -> tuple[str | None, str]:
     return (step or None), artifact
 
 
-def check_artifact(pathspec: str, name: str) -> None:
+def check_artifact(pathspec: str, name: str, role: str | None = None) -> None:
     """A GateUsageError when the run has no such artifact (nothing is loaded)."""
-    _task_data(pathspec, name)
+    _task_data(pathspec, name, role)
 
 
-def load_artifact(pathspec: str, name: str) -> Any:
-    data, artifact = _task_data(pathspec, name)
+def load_artifact(pathspec: str, name: str, role: str | None = None) -> Any:
+    """Unpickle an artifact, through a private client cache (:func:`use_private_client_cache`)."""
+    data, artifact = _task_data(pathspec, name, role)
+    use_private_client_cache()
     with global_namespace():
         try:
             return getattr(data, artifact)
         except Exception as exc:  # unpickling can raise anything (a missing module, say)
             raise GateUsageError(
-                f"cannot load artifact {name!r} of {pathspec}: {type(exc).__name__}: {one_line(exc)}"
+                f"cannot load artifact {name!r} of {_run_words(role, pathspec)}: "
+                f"{type(exc).__name__}: {one_line(exc)}"
             ) from None
 
 
-def _task_data(pathspec: str, name: str):
+def _task_data(pathspec: str, name: str, role: str | None = None):
     step, artifact = split_artifact(name)
+    who = _run_words(role, pathspec)
     with global_namespace():
         run = get_run(pathspec)
         try:
             task = run[step].task if step else run.end_task
         except KeyError:
             steps = ", ".join(s.id for s in run)
-            raise GateUsageError(f"run {pathspec} has no step {step!r} (steps: {steps})") from None
+            raise GateUsageError(f"{who} has no step {step!r} (steps: {steps})") from None
         data = task.data if task is not None else None
         if data is None or artifact not in data:
             where = f"step {step!r}" if step else "its end step"
             have = ", ".join(sorted(a for a in dir(data) if not a.startswith("_"))) if data else ""
             hint = f" (it has: {have})" if have else ""
-            raise GateUsageError(f"run {pathspec} has no artifact {artifact!r} in {where}{hint}")
+            raise GateUsageError(f"{who} has no artifact {artifact!r} in {where}{hint}")
         return data, artifact
 
 
+# -- the client cache -------------------------------------------------------------
+_CACHE_ENV = "METAFLOW_CLIENT_CACHE_PATH"
+
+
+def _configured_client_cache() -> str | None:
+    """The cache directory the user chose: the environment, else Metaflow's config files."""
+    if os.environ.get(_CACHE_ENV):
+        return os.environ[_CACHE_ENV]
+    try:
+        from metaflow import metaflow_config_funcs as funcs
+    except ImportError:
+        return None
+    for table in (funcs.METAFLOW_LOCAL_CONFIG, funcs.METAFLOW_CONFIG):
+        if isinstance(table, dict) and table.get(_CACHE_ENV):
+            return str(table[_CACHE_ENV])
+    return None
+
+
+def private_cache_default() -> str:
+    """The gate's own cache: ``$XDG_CACHE_HOME`` (or ``~/.cache``) ``/modelgate/metaflow-client``."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # unset or relative: the XDG default
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "modelgate", "metaflow-client")
+
+
+def _refuse_cache(path: str, problem: str) -> GateUsageError:
+    return GateUsageError(
+        f"the Metaflow client cache {path} {problem}: loading a model unpickles what is cached "
+        f"there, so whoever can write to it can run code in this session; use a directory only "
+        f"you can write to (or set {_CACHE_ENV} to one)"
+    )
+
+
+def _check_private(path: str) -> None:
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        info = os.stat(path)
+    except OSError as exc:
+        raise _refuse_cache(path, f"cannot be created: {exc.strerror or exc}") from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise _refuse_cache(path, "is not a directory")
+    if os.name != "posix":  # no POSIX owner and mode bits to check (Windows: per-user profile folders)
+        return
+    if info.st_uid != os.getuid():
+        raise _refuse_cache(path, f"is owned by another user (uid {info.st_uid})")
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        who = "everyone" if info.st_mode & stat.S_IWOTH else "its group"
+        raise _refuse_cache(path, f"is writable by {who} (mode {stat.S_IMODE(info.st_mode):o})")
+
+
+def use_private_client_cache() -> str:
+    """Point Metaflow's client cache at a directory only this user can write to.
+
+    The directory is ``$METAFLOW_CLIENT_CACHE_PATH`` (or ``CLIENT_CACHE_PATH``
+    in Metaflow's config files) when the user set one, else
+    :func:`private_cache_default`, never Metaflow's shared default. It is
+    created with mode 0700; one owned by another user or writable by group or
+    others is refused (GateUsageError). Metaflow reads its configuration at
+    import, so besides the environment variable (for subprocesses) this sets
+    the module attributes its FileCache reads, and drops a client cache
+    already built elsewhere. Cheap; called before every artifact load.
+    """
+    path = os.path.abspath(os.path.expanduser(_configured_client_cache() or private_cache_default()))
+    _check_private(path)
+    from metaflow import metaflow_config
+    from metaflow.client import core, filecache
+
+    os.environ[_CACHE_ENV] = path
+    metaflow_config.CLIENT_CACHE_PATH = path
+    filecache.CLIENT_CACHE_PATH = path  # FileCache() reads this module global
+    current = core.filecache  # the client's shared FileCache, if one was built already
+    if current is not None and os.path.abspath(str(current.cache_dir)) != path:
+        core.filecache = None  # rebuilt on the next load, from the attribute above
+    return path
+
+
+# -- champions and baselines ---------------------------------------------------------
 def find_champion(candidate: str, tag: str) -> str | None:
     """The deployed model to beat: the newest successful run of the candidate's
     flow that carries ``tag``, other than the candidate itself."""
@@ -263,13 +542,14 @@ def deployed_run(flow_name: str, tag: str = "deployment_candidate", *, exclude: 
     "Newest" is by the end step's finish time, not the run's timestamp: with
     local metadata, adding a tag rewrites the run's timestamp (DESIGN section
     5), so Metaflow's own newest-first order crowns whichever run was tagged last.
+    Runs whose metadata cannot be read are skipped with an UnreadableRunWarning.
     """
     from metaflow import Flow
     from metaflow.exception import MetaflowNotFound
 
     with global_namespace():
         try:
-            best = _newest_finished(Flow(flow_name).runs(tag), successful_only=True, exclude=exclude)
+            best = _newest_finished(_runs_of(Flow(flow_name), tag), successful_only=True, exclude=exclude)
         except MetaflowNotFound:
             return None
         except _metaflow_errors() as exc:
@@ -280,9 +560,33 @@ def deployed_run(flow_name: str, tag: str = "deployment_candidate", *, exclude: 
 def resolve_baseline_run(spec: str, candidate: str | None) -> str:
     """A baseline run named by the user: ``Flow/run_id``, or a run id of the candidate's flow."""
     flow = None if "/" in spec or candidate is None else candidate.split("/")[0]
-    pathspec = resolve_run(parse_run_spec(spec, flow))
+    pathspec = resolve_run(parse_run_spec(spec, flow), role="baseline")
     if pathspec == candidate:
         raise GateUsageError(f"baseline run {spec} is the candidate run itself")
+    return pathspec
+
+
+def resolve_named_baseline(name: str, candidate: str | None) -> str:
+    """The run a check's ``baseline`` names when it is not one of KNOWN_BASELINES:
+    ``Flow/run_id``, or a run id of the candidate's flow."""
+    if "/" in name:
+        return resolve_baseline_run(name, candidate)
+    flow = candidate.split("/")[0] if candidate else None
+    known = ", ".join(KNOWN_BASELINES)
+    what = f"a run of {flow}" if flow else "a run (name one as Flow/run_id)"
+    neither = f"baseline {name!r} is neither a known baseline ({known}) nor {what}"
+    if flow is None:
+        raise GateUsageError(neither)
+    try:
+        spec = parse_run_spec(name, flow)
+    except GateUsageError:
+        raise GateUsageError(neither) from None
+    try:
+        pathspec = resolve_run(spec, role="baseline")
+    except UnknownRunError:
+        raise GateUsageError(neither) from None
+    if pathspec == candidate:
+        raise GateUsageError(f"baseline run {name} is the candidate run itself")
     return pathspec
 
 

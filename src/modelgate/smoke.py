@@ -15,6 +15,7 @@ import json
 import math
 import os
 import re
+import reprlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ _TEXT_COLUMNS = ("text", "review")
 _LABEL_COLUMNS = ("expected", "label", "labels")
 _LABEL_WORDS = {"positive": 1, "negative": 0, "pos": 1, "neg": 0}
 _SLUG_WORDS = 3
+_REPR = reprlib.Repr()  # values echoed in messages: bounded depth and length
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 2, 40, 40
 
 
 class SmokeCaseFileError(ValueError):
@@ -72,6 +75,18 @@ class SmokeCase:
         )
 
 
+def _short(value: Any, width: int = 40) -> str:
+    """A value for a one-line message: its repr on one line, at most ``width`` chars."""
+    text = repr(value[: width + 1]) if isinstance(value, str) else _REPR.repr(value)
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _column_list(columns: list[str], limit: int = 8) -> str:
+    shown = ", ".join(_short(c, 30) for c in columns[:limit])
+    return f"[{shown}]" if len(columns) <= limit else f"[{shown}, ...] ({len(columns)} columns)"
+
+
 def _slug(text: str) -> str:
     words = re.findall(r"[a-z0-9]+", text.lower())
     return "-".join(words[:_SLUG_WORDS]) or "case"
@@ -106,7 +121,7 @@ def _parse_label(value: Any, path: Path, where: str, column: str) -> int:
         if word in _LABEL_WORDS:
             return _LABEL_WORDS[word]
     raise SmokeCaseFileError(
-        f"{_place(path, where, column)}: bad label {value!r}; use 0/1 or positive/negative"
+        f"{_place(path, where, column)}: bad label {_short(value)}; use 0/1 or positive/negative"
     )
 
 
@@ -115,11 +130,13 @@ def _parse_threshold(value: Any, path: Path, where: str) -> float:
         threshold = float(value)
     except (TypeError, ValueError):
         raise SmokeCaseFileError(
-            f"{_place(path, where, 'threshold')}: threshold {value!r} is not a number"
+            f"{_place(path, where, 'threshold')}: threshold {_short(value)} is not a number"
         ) from None
+    except OverflowError:  # an integer too large for a float
+        threshold = math.inf
     if not (0.0 < threshold < 1.0):  # NaN fails this too
         raise SmokeCaseFileError(
-            f"{_place(path, where, 'threshold')}: threshold {value!r} is outside (0, 1)"
+            f"{_place(path, where, 'threshold')}: threshold {_short(value)} is outside (0, 1)"
         )
     return threshold
 
@@ -133,7 +150,7 @@ def _pick_column(columns: list[str], choices: tuple[str, ...], path: Path, what:
     if not present:
         raise SmokeCaseFileError(
             f"{path}: missing column {choices[0]!r} (also accepted: "
-            f"{', '.join(repr(c) for c in choices[1:])}); columns are {columns}"
+            f"{', '.join(repr(c) for c in choices[1:])}); columns are {_column_list(columns)}"
         )
     return present[0]
 
@@ -141,20 +158,28 @@ def _pick_column(columns: list[str], choices: tuple[str, ...], path: Path, what:
 def _read_csv(path: Path) -> tuple[list[str], list[tuple[str, dict[str, Any]]]]:
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.reader(fh)
-        header = next(reader, None)
-        if header is None:
-            raise SmokeCaseFileError(f"{path}: empty file (no header, no cases)")
-        columns = [h.strip().lower() for h in header]
-        rows = []
-        for values in reader:
-            if not any(v.strip() for v in values):
-                continue  # blank line
-            where = f"line {reader.line_num}"
-            if len(values) > len(columns):
-                raise SmokeCaseFileError(
-                    f"{path}, {where}: {len(values)} fields but the header has {len(columns)}"
-                )
-            rows.append((where, dict(zip(columns, values))))
+        try:
+            header = next(reader, None)
+            if header is None:
+                raise SmokeCaseFileError(f"{path}: empty file (no header, no cases)")
+            columns = [h.strip().lower() for h in header]
+            rows = []
+            for values in reader:
+                if not any(v.strip() for v in values):
+                    continue  # blank line
+                where = f"line {reader.line_num}"
+                if len(values) > len(columns):
+                    raise SmokeCaseFileError(
+                        f"{path}, {where}: {len(values)} fields but the header has {len(columns)}"
+                    )
+                rows.append((where, dict(zip(columns, values))))
+        except csv.Error as exc:
+            why = str(exc)
+            if "field limit" in why:
+                why = f"a field is longer than the CSV field limit ({csv.field_size_limit()} characters)"
+            else:
+                why = f"cannot be parsed ({_short(why, 120)})"
+            raise SmokeCaseFileError(f"{path}, line {reader.line_num}: {why}") from None
     return columns, rows
 
 
@@ -170,6 +195,11 @@ def _read_jsonl(path: Path) -> tuple[list[str], list[tuple[str, dict[str, Any]]]
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise SmokeCaseFileError(f"{path}, {where}: invalid JSON ({exc.msg})") from None
+            except RecursionError:  # e.g. [[[[...]]]] 200,000 deep
+                raise SmokeCaseFileError(f"{path}, {where}: invalid JSON (nested too deeply)") from None
+            except ValueError as exc:  # e.g. an integer beyond int's digit limit
+                why = _short(str(exc).split(":")[0], 80)
+                raise SmokeCaseFileError(f"{path}, {where}: invalid JSON ({why})") from None
             if not isinstance(obj, dict):
                 raise SmokeCaseFileError(
                     f"{path}, {where}: expected a JSON object, got {type(obj).__name__}"
@@ -235,7 +265,7 @@ def load_smoke_cases(path: str | os.PathLike[str]) -> list[SmokeCase]:
         text = row[text_col]
         if not isinstance(text, str) and not _is_missing(text):
             raise SmokeCaseFileError(
-                f"{_place(path, where, text_col)}: text must be a string, got {text!r}"
+                f"{_place(path, where, text_col)}: text must be a string, got {_short(text)}"
             )
         if _is_missing(text):
             raise SmokeCaseFileError(f"{_place(path, where, text_col)}: empty text")
@@ -243,6 +273,10 @@ def load_smoke_cases(path: str | os.PathLike[str]) -> list[SmokeCase]:
         threshold = row.get("threshold")
         threshold = 0.5 if _is_missing(threshold) else _parse_threshold(threshold, path, where)
         name = row.get("name")
+        if not _is_missing(name) and (isinstance(name, bool) or not isinstance(name, (str, int, float))):
+            raise SmokeCaseFileError(
+                f"{_place(path, where, 'name')}: name must be a string, got {_short(name)}"
+            )
         name = None if _is_missing(name) else str(name).strip()
         parsed.append((where, text, expected, name, threshold))
 
@@ -253,18 +287,24 @@ def load_smoke_cases(path: str | os.PathLike[str]) -> list[SmokeCase]:
             continue
         if name in seen:
             raise SmokeCaseFileError(
-                f"{_place(path, where, 'name')}: duplicate name {name!r} "
+                f"{_place(path, where, 'name')}: duplicate name {_short(name)} "
                 f"(first at {seen[name]})"
             )
         seen[name] = where
 
+    # A derived name is its slug, else slug-2, slug-3, ...: the first one not taken. Names
+    # are only ever added, so the next suffix to try is kept per slug (linear, not quadratic).
+    next_suffix: dict[str, int] = {}
     cases = []
     for where, text, expected, name, threshold in parsed:
         if name is None:
             base = _slug(text)
-            name, k = base, 2
-            while name in seen:
-                name, k = f"{base}-{k}", k + 1
+            name = base
+            if name in seen:
+                k = next_suffix.get(base, 2)
+                while (name := f"{base}-{k}") in seen:
+                    k += 1
+                next_suffix[base] = k + 1
             seen[name] = where
         cases.append(SmokeCase(text=text, expected=expected, name=name, threshold=threshold))
     return cases

@@ -40,6 +40,9 @@ def revoke_tag(pathspec: str, tag: str = DEFAULT_TAG) -> bool:
 
 def tag_current_run(current, tag: str = DEFAULT_TAG) -> str:
     """Inside a running flow step: tag this run; returns its pathspec."""
+    from .config import validate_tag
+
+    validate_tag(tag, "tag_current_run(tag=...)")  # GateUsageError before any write
     pathspec = f"{current.flow_name}/{current.run_id}"
     apply_tag(pathspec, tag)
     return pathspec
