@@ -127,14 +127,177 @@ def tutorial_model_dict(demo_run):
 @pytest.fixture(scope="session", autouse=True)
 def _import_heavy_modules_once():
     # pytester's in-process sessions drop the modules first imported inside
-    # them; importing the heavy ones here keeps them from being imported twice.
+    # them, so a module a session imports is imported again by the next one.
+    # Importing them here, once, keeps a session at a fraction of a second:
+    # hypothesis alone (whose pytest plugin imports it at the end of every
+    # session, assertion-rewriting the whole package) costs seconds a session.
+    import importlib
+    import pkgutil
+
+    import hypothesis  # noqa: F401
+    import hypothesis.strategies  # noqa: F401
     import metaflow  # noqa: F401
     import pandas  # noqa: F401
     import sklearn.linear_model  # noqa: F401
+    import sklearn.metrics  # noqa: F401
     import sklearn.pipeline  # noqa: F401
-    import modelgate.gate  # noqa: F401  (and so checks, evaluation, ...)
-    import modelgate.session  # noqa: F401
-    import modelgate.report  # noqa: F401
-    import modelgate.scorers  # noqa: F401
-    import modelgate.smoke  # noqa: F401
-    import modelgate.stats  # noqa: F401
+    import modelgate
+
+    for module in pkgutil.iter_modules(modelgate.__path__):
+        try:
+            importlib.import_module(f"modelgate.{module.name}")
+        except Exception:  # a broken module fails the tests that use it, not every test
+            pass
+
+
+# ---------------------------------------------------------------------------
+# The tests' marker rule: `pytest -m "not slow"` answers in well under a minute.
+# A test is slow when it trains TensorFlow (the example's Keras model, in
+# process or in an NLPFlow run) or makes Metaflow runs of its own beyond the
+# shared `tiny_run`: it uses one of these fixtures. Tests that start pytest in
+# a subprocess or with xdist workers carry @pytest.mark.slow themselves.
+SLOW_FIXTURES = frozenset({
+    "trained_nbow", "demo_run", "real_run", "tutorial_model_dict",  # TensorFlow
+    # test_bad_input.py and test_champion.py: runs made for one module or one test
+    "failed_runs", "running_run", "text_label_run", "empty_run", "newest_run", "newest_run_failed",
+    "good_runs", "worse_run", "champion_without_model", "spare_runs",
+})
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+# ---------------------------------------------------------------------------
+# One way to gate a run in a test: write a gate suite with pytester, run pytest
+# on it with --model-run, read the run's tags back from Metaflow.
+
+MODEL_INI = "[pytest]\nmodelgate_model_artifact = model\n"  # TinyFlow's model artifact is `model`
+
+PASSING = """
+def test_auc_beats_majority(gate):
+    gate.beats("roc_auc", margin=0.1)
+
+def test_accuracy_beats_majority(gate):
+    gate.beats("accuracy", margin=0.0)
+"""
+
+
+def user_tags(pathspec: str) -> frozenset[str]:
+    """The run's user tags, as Metaflow reads them now."""
+    from modelgate.runs import get_run
+
+    return frozenset(get_run(pathspec).user_tags)
+
+
+def reset_tags(pathspec: str) -> str:
+    """Remove every user tag from the run (system tags stay); the pathspec."""
+    from modelgate.runs import get_run
+
+    tags = list(user_tags(pathspec))
+    if tags:
+        get_run(pathspec).remove_tags(tags)
+    assert user_tags(pathspec) == frozenset()
+    return pathspec
+
+
+def untag_flow(flow_name: str, tag: str = "deployment_candidate") -> None:
+    """Remove ``tag`` from every run of the flow: no champion for the next gate."""
+    from metaflow import Flow
+    from metaflow.exception import MetaflowNotFound
+
+    from modelgate.runs import global_namespace
+
+    with global_namespace():
+        try:
+            for run in Flow(flow_name).runs(tag):
+                run.remove_tag(tag)
+        except MetaflowNotFound:
+            pass
+
+
+def error_line(result) -> str:
+    """The session's ``ERROR: modelgate: ...`` line."""
+    return next(l for l in result.errlines if l.startswith("ERROR: modelgate: "))
+
+
+def usage_error(result, message: str) -> None:
+    """Exit code 4, exactly one ``ERROR: modelgate:`` line holding the message, and no traceback."""
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.outlines + result.errlines
+    errors = [l for l in result.errlines if l.startswith("ERROR: modelgate: ")]
+    assert len(errors) == 1, result.errlines
+    assert message in errors[0], errors[0]
+    assert "Traceback" not in "\n".join(result.outlines + result.errlines)
+
+
+class GateSuite:
+    """A gate suite in pytester's folder, and pytest sessions that gate a run with it.
+
+    ``write()`` puts the suite in ``test_gate.py`` (and any other files) beside
+    an ini naming TinyFlow's model artifact; ``run(run, *args)`` runs pytest in
+    process with ``--model-run run`` (``None``: no --model-run) and
+    ``-p no:cacheprovider``; ``run_subprocess`` the same in a new process.
+    """
+
+    def __init__(self, pytester: pytest.Pytester) -> None:
+        self.pytester = pytester
+        self.path = pytester.path
+
+    def write(self, source: str | None = PASSING, *, ini: str | None = MODEL_INI, **files: str) -> "GateSuite":
+        """``test_gate.py`` from ``source`` (None: leave it), the ini (None: none), and ``name=source``
+        Python files (a name may hold a folder: ``**{"gate/test_ok": ...}``)."""
+        if ini is not None:
+            self.pytester.makeini(ini)
+        if source is not None:
+            self.pytester.makepyfile(test_gate=source)
+        if files:
+            self.pytester.makepyfile(**files)
+        return self
+
+    def file(self, name: str, text: str) -> Path:
+        """Any other file (``pyproject.toml``, ``cases.csv``, ``gateA/pyproject.toml``), relative
+        to the suite; dedented and stripped as pytester writes files."""
+        stem, ext = name.rsplit(".", 1)
+        return self.pytester.makefile(f".{ext}", **{stem: text})
+
+    def conftest(self, source: str) -> "GateSuite":
+        self.pytester.makeconftest(source)
+        return self
+
+    @staticmethod
+    def _args(run: str | None, args: tuple[str, ...], cache: bool) -> list[str]:
+        model_run = ["--model-run", run] if run is not None else []
+        return [*model_run, *([] if cache else ["-p", "no:cacheprovider"]), *args]
+
+    def run(self, run: str | None, *args: str, cache: bool = False) -> pytest.RunResult:
+        """pytest in this process (``cache=True`` keeps the cache provider, for ``--lf``)."""
+        return self.pytester.runpytest(*self._args(run, args, cache))
+
+    def run_subprocess(self, run: str | None, *args: str) -> pytest.RunResult:
+        """pytest in a new process: for what a process reads once (environment, signals)."""
+        return self.pytester.runpytest_subprocess(*self._args(run, args, False))
+
+    @staticmethod
+    def tag_line(result: pytest.RunResult, *, warnings: bool = False) -> str:
+        """The one ``modelgate: `` line about the tag. With ``warnings=True``, ``modelgate: WARNING:``
+        lines may stand beside it; by default there must be none."""
+        lines = [l for l in result.outlines if l.startswith("modelgate: ")]
+        if warnings:
+            lines = [l for l in lines if not l.startswith("modelgate: WARNING:")]
+        assert len(lines) == 1, result.outlines
+        return lines[0]
+
+
+@pytest.fixture
+def gate_suite(pytester) -> GateSuite:
+    """The shared helper: a gate suite to write and pytest sessions to gate a run with it."""
+    return GateSuite(pytester)
+
+
+@pytest.fixture
+def run(tiny_run) -> str:
+    """The shared TinyFlow run with its user tags reset: none at all."""
+    return reset_tags(tiny_run)

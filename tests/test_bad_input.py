@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from modelgate.tagging import DEFAULT_TAG, user_tags
+from modelgate.tagging import DEFAULT_TAG
 
-from conftest import FLOWS, run_flow
+from conftest import FLOWS, error_line, reset_tags, run_flow, usage_error, user_tags
 
 SUITE = "def test_anything(evaluation):\n    assert evaluation.n > 0\n"
 
@@ -53,27 +53,9 @@ def empty_run():
 
 
 @pytest.fixture
-def suite(pytester):
-    pytester.makeini("[pytest]\nmodelgate_model_artifact = model\n")
-    pytester.makepyfile(test_gate=SUITE)
-    return pytester
-
-
-def usage_error(result, message: str) -> None:
-    """Exit code 4, the message on one line, and no traceback."""
-    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.outlines + result.errlines
-    errors = [l for l in result.errlines if l.startswith("ERROR: modelgate: ")]
-    assert len(errors) == 1, result.errlines
-    assert message in errors[0], errors[0]
-    assert "Traceback" not in "\n".join(result.outlines + result.errlines)
-
-
-def error_line(result) -> str:
-    return next(l for l in result.errlines if l.startswith("ERROR: modelgate: "))
-
-
-def run_gate(pytester, *args):
-    return pytester.runpytest("-p", "no:cacheprovider", *args)
+def suite(gate_suite):
+    """This module's suite (one test that needs the evaluation), written by the shared helper."""
+    return gate_suite.write(SUITE)
 
 
 @pytest.mark.parametrize(
@@ -88,67 +70,65 @@ def run_gate(pytester, *args):
     ids=["too-many-parts", "bad-flow-name", "bare-id-without-flow", "unknown-flow", "unknown-run"],
 )
 def test_bad_run_specs(suite, tiny_run, spec, message):
-    usage_error(run_gate(suite, "--model-run", spec), message)
+    usage_error(suite.run(spec), message)
 
 
 def test_latest_without_flow(suite, tiny_run):
-    usage_error(run_gate(suite, "--model-run", "latest"), "names no flow")
+    usage_error(suite.run("latest"), "names no flow")
 
 
 @pytest.mark.parametrize("kind, message", [("early", "failed in step 'start'"), ("late", "failed in step 'end': only a successful run")])
 def test_failed_runs(suite, failed_runs, kind, message):
-    usage_error(run_gate(suite, "--model-run", failed_runs[kind]), message)
+    usage_error(suite.run(failed_runs[kind]), message)
     assert DEFAULT_TAG not in user_tags(failed_runs[kind])
 
 
 def test_unfinished_run(suite, running_run):
-    usage_error(run_gate(suite, "--model-run", running_run), f"run {running_run} has not finished")
+    usage_error(suite.run(running_run), f"run {running_run} has not finished")
     assert DEFAULT_TAG not in user_tags(running_run)
 
 
 def test_latest_refuses_a_newest_run_that_has_not_finished(suite, running_run):
     # 'latest' is the newest run of the flow, here the one still running: it
     # is refused, never silently replaced by an older finished run.
-    result = run_gate(suite, "--model-run", "latest", "--model-flow", "TinyFlow")
+    result = suite.run("latest", "--model-flow", "TinyFlow")
     usage_error(result, f"the newest run of TinyFlow, {running_run}, has not finished")
     assert "latest-successful" in error_line(result)
     assert DEFAULT_TAG not in user_tags(running_run)
 
 
 def test_missing_model_artifact(suite, tiny_run):
-    result = run_gate(suite, "--model-run", tiny_run, "--model-artifact", "model_dict")
+    result = suite.run(tiny_run, "--model-artifact", "model_dict")
     usage_error(result, f"run {tiny_run} has no artifact 'model_dict' in its end step")
 
 
 def test_missing_step_of_a_step_artifact(suite, tiny_run):
-    result = run_gate(suite, "--model-run", tiny_run, "--data-artifact", "join/val_df")
+    result = suite.run(tiny_run, "--data-artifact", "join/val_df")
     usage_error(result, "has no step 'join'")
 
 
 def test_data_artifact_without_the_columns(suite, tiny_run):
-    result = run_gate(suite, "--model-run", tiny_run, "--text-column", "text")
+    result = suite.run(tiny_run, "--text-column", "text")
     usage_error(result, "validation data has no column 'text'")
 
 
 def test_labels_that_are_not_binary(suite, text_label_run):
-    usage_error(run_gate(suite, "--model-run", text_label_run), "label column 'labels' is not binary 0/1")
+    usage_error(suite.run(text_label_run), "label column 'labels' is not binary 0/1")
 
 
 def test_empty_validation_set(suite, empty_run):
-    usage_error(run_gate(suite, "--model-run", empty_run), "validation data is empty")
+    usage_error(suite.run(empty_run), "validation data is empty")
 
 
 def test_run_invisible_in_the_namespace(suite, tiny_run):
     flow = tiny_run.split("/")[0]
-    result = run_gate(suite, "--model-run", "latest", "--model-flow", flow, "--namespace", "user:somebody-else")
+    result = suite.run("latest", "--model-flow", flow, "--namespace", "user:somebody-else")
     usage_error(result, "has no run in namespace user:somebody-else")
 
 
 def test_bad_input_never_tags(suite, tiny_run):
-    from modelgate.tagging import revoke_tag
-
-    revoke_tag(tiny_run)
-    result = run_gate(suite, "--model-run", tiny_run, "--text-column", "text")
+    reset_tags(tiny_run)
+    result = suite.run(tiny_run, "--text-column", "text")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert DEFAULT_TAG not in user_tags(tiny_run)
 
@@ -157,7 +137,7 @@ def test_bad_input_changes_no_tag(suite, tiny_run):
     from modelgate.tagging import apply_tag
 
     apply_tag(tiny_run)
-    result = run_gate(suite, "--model-run", tiny_run, "--model-artifact", "val_df")
+    result = suite.run(tiny_run, "--model-artifact", "val_df")
     usage_error(result, f"artifact 'val_df' of candidate run {tiny_run} is not a model")
     assert DEFAULT_TAG in user_tags(tiny_run)
 
@@ -170,14 +150,11 @@ def as_root_without_a_user_name(monkeypatch):
     monkeypatch.setenv("USER", "root")
 
 
+@pytest.mark.slow  # a pytest subprocess
 def test_unknown_user_explicit_run_still_resolves_and_tags(suite, tiny_run, as_root_without_a_user_name):
-    from modelgate.runs import get_run
-
-    tags = list(user_tags(tiny_run))
-    if tags:
-        get_run(tiny_run).remove_tags(tags)
+    reset_tags(tiny_run)
     # a subprocess, so that Metaflow reads the changed environment at import
-    result = suite.runpytest_subprocess("-p", "no:cacheprovider", "--model-run", tiny_run)
+    result = suite.run_subprocess(tiny_run)
     result.assert_outcomes(passed=1)
     assert DEFAULT_TAG in user_tags(tiny_run)
 
@@ -187,17 +164,18 @@ def newest_run():
     return run_flow(FLOWS / "tiny_flow.py")  # as user modelgate-tests
 
 
+@pytest.mark.slow  # a pytest subprocess
 def test_unknown_user_latest_falls_back_to_the_global_namespace(suite, newest_run, as_root_without_a_user_name):
     newest = newest_run
-    result = suite.runpytest_subprocess("-p", "no:cacheprovider", "--model-run", "latest-successful",
-                                        "--model-flow", "TinyFlow", "--gate-dry-run")
+    result = suite.run_subprocess("latest-successful", "--model-flow", "TinyFlow", "--gate-dry-run")
     result.assert_outcomes(passed=1)
     assert f"model run: {newest}" in result.stdout.str()
 
 
+@pytest.mark.slow  # a pytest subprocess
 def test_unknown_user_with_namespace_user_is_a_usage_error(suite, tiny_run, as_root_without_a_user_name):
     flow = tiny_run.split("/")[0]
-    result = suite.runpytest_subprocess("-p", "no:cacheprovider", "--model-run", "latest", "--model-flow", flow, "--namespace", "user")
+    result = suite.run_subprocess("latest", "--model-flow", flow, "--namespace", "user")
     usage_error(result, "Metaflow cannot tell who you are")
 
 
@@ -210,7 +188,7 @@ def test_run_ids_made_of_dots_are_refused(suite, tiny_run, spec):
 
     flow_meta = Path(os.environ["METAFLOW_DATASTORE_SYSROOT_LOCAL"], ".metaflow", "TinyFlow", "_meta", "_self.json")
     before, flow_before = user_tags(tiny_run), flow_meta.read_bytes()
-    usage_error(run_gate(suite, "--model-run", spec), "is not a run id")
+    usage_error(suite.run(spec), "is not a run id")
     assert user_tags(tiny_run) == before
     assert flow_meta.read_bytes() == flow_before
 
@@ -218,7 +196,7 @@ def test_run_ids_made_of_dots_are_refused(suite, tiny_run, spec):
 @pytest.mark.parametrize("name", ["TinyFlow", "ReviewClfFlow"])
 def test_a_flow_name_given_as_the_run_says_how_to_name_a_run(suite, tiny_run, name):
     usage_error(
-        run_gate(suite, "--model-run", name),
+        suite.run(name),
         f"--model-run {name!r} looks like a flow name: give {name}/<run id>, "
         f"or --model-flow {name} with a run id or 'latest'",
     )
@@ -228,7 +206,7 @@ def test_a_flow_name_given_as_the_run_says_how_to_name_a_run(suite, tiny_run, na
 def test_unknown_flow_says_where_metaflow_looked(suite, tiny_run, args):
     import os
 
-    result = run_gate(suite, "--model-run", *args)
+    result = suite.run(*args)
     usage_error(result, "unknown flow 'NoSuchFlow'")
     line = error_line(result)
     assert "local metadata" in line, line
@@ -237,7 +215,7 @@ def test_unknown_flow_says_where_metaflow_looked(suite, tiny_run, args):
 
 
 def test_a_misspelt_baseline_names_the_known_ones(suite, tiny_run):
-    result = run_gate(suite, "--model-run", tiny_run, "--gate-check", "metric=roc_auc,baseline=majorty")
+    result = suite.run(tiny_run, "--gate-check", "metric=roc_auc,baseline=majorty")
     usage_error(result, "baseline 'majorty' is neither a known baseline (majority, champion) nor a run of TinyFlow")
 
 
@@ -249,11 +227,11 @@ def newest_run_failed():
 
 def test_latest_refuses_a_newest_run_that_failed_and_latest_successful_skips_it(suite, newest_run_failed):
     ok, failed = newest_run_failed
-    result = run_gate(suite, "--model-run", "latest", "--model-flow", "TinyFlow")
+    result = suite.run("latest", "--model-flow", "TinyFlow")
     usage_error(result, f"the newest run of TinyFlow, {failed}, failed in step 'start'")
     assert "latest-successful" in error_line(result)
     assert DEFAULT_TAG not in user_tags(failed)
-    result = run_gate(suite, "--model-run", "latest-successful", "--model-flow", "TinyFlow", "--gate-dry-run")
+    result = suite.run("latest-successful", "--model-flow", "TinyFlow", "--gate-dry-run")
     result.assert_outcomes(passed=1)
     assert f"model run: {ok}" in result.stdout.str()
 
@@ -269,7 +247,7 @@ def test_latest_is_the_newest_by_start_not_the_last_tagged(suite, tiny_run, newe
         with global_namespace():
             assert next(iter(Flow("TinyFlow"))).pathspec == tiny_run  # the pitfall is real
         for which in ("latest", "latest-successful"):
-            result = run_gate(suite, "--model-run", which, "--model-flow", "TinyFlow", "--gate-dry-run")
+            result = suite.run(which, "--model-flow", "TinyFlow", "--gate-dry-run")
             result.assert_outcomes(passed=1)
             assert f"model run: {newest_run}" in result.stdout.str()
     finally:

@@ -1,7 +1,8 @@
 """Champion vs challenger with real runs: which run is the champion, and what happens.
 
 Each test manages its own tag (``--gate-tag``), so the runs it tags are the
-only candidates for its champion, whatever other tests tag.
+only candidates for its champion, whatever other tests tag. The runs these
+tests need beyond ``tiny_run`` make them slow (conftest's SLOW_FIXTURES).
 """
 
 import itertools
@@ -12,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from modelgate.runs import find_champion
-from modelgate.tagging import apply_tag, user_tags
+from modelgate.tagging import apply_tag
 
-from conftest import FLOWS, run_flow
+from conftest import FLOWS, run_flow, usage_error, user_tags
 
 CHAMPION_SUITE = """
 def test_not_much_worse_than_champion(gate):
@@ -29,9 +30,10 @@ def tag():
 
 
 @pytest.fixture(scope="module")
-def good_runs():
-    """Three successful TinyFlow runs with the same good model, oldest first."""
-    return [run_flow(FLOWS / "tiny_flow.py") for _ in range(3)]
+def good_runs(tiny_run):
+    """Three successful TinyFlow runs with the same good model, oldest first (the shared
+    tiny_run and two more: the tests' own tags keep them apart from other tests)."""
+    return [tiny_run] + [run_flow(FLOWS / "tiny_flow.py") for _ in range(2)]
 
 
 @pytest.fixture(scope="module")
@@ -41,14 +43,9 @@ def worse_run():
 
 
 @pytest.fixture
-def suite(pytester):
-    pytester.makeini("[pytest]\nmodelgate_model_artifact = model\n")
-    pytester.makepyfile(test_gate=CHAMPION_SUITE)
-    return pytester
-
-
-def gate(pytester, run, tag, *args):
-    return pytester.runpytest("--model-run", run, "--gate-tag", tag, "-p", "no:cacheprovider", *args)
+def suite(gate_suite):
+    """This module's suite (one check against the champion), written by the shared helper."""
+    return gate_suite.write(CHAMPION_SUITE)
 
 
 def test_no_champion_yet(good_runs, tag):
@@ -91,14 +88,14 @@ def test_the_candidate_itself_is_never_its_own_champion(good_runs, tag):
 
 
 def test_first_run_passes_by_default_and_says_no_champion_yet(suite, good_runs, tag):
-    result = gate(suite, good_runs[0], tag)
+    result = suite.run(good_runs[0], "--gate-tag", tag)
     result.assert_outcomes(passed=1)
     assert tag in user_tags(good_runs[0])
     result.stdout.fnmatch_lines(["champion: none yet", "*no champion yet*passes by default*"])
 
 
 def test_first_run_fails_with_require_champion(suite, good_runs, tag):
-    result = gate(suite, good_runs[0], tag, "--require-champion")
+    result = suite.run(good_runs[0], "--gate-tag", tag, "--require-champion")
     result.assert_outcomes(failed=1)
     assert tag not in user_tags(good_runs[0])
     result.stdout.fnmatch_lines(["*no champion yet*fails: a baseline is required*"])
@@ -106,7 +103,7 @@ def test_first_run_fails_with_require_champion(suite, good_runs, tag):
 
 def test_challenger_as_good_as_the_champion_is_tagged(suite, good_runs, tag):
     apply_tag(good_runs[0], tag)
-    result = gate(suite, good_runs[1], tag)
+    result = suite.run(good_runs[1], "--gate-tag", tag)
     result.assert_outcomes(passed=1)
     assert tag in user_tags(good_runs[1])
     result.stdout.fnmatch_lines([f"champion: {good_runs[0]}"])
@@ -114,7 +111,7 @@ def test_challenger_as_good_as_the_champion_is_tagged(suite, good_runs, tag):
 
 def test_challenger_worse_than_the_champion_is_not_tagged_and_the_report_names_it(suite, good_runs, worse_run, tag):
     apply_tag(good_runs[0], tag)
-    result = gate(suite, worse_run, tag)
+    result = suite.run(worse_run, "--gate-tag", tag)
     result.assert_outcomes(failed=1)
     assert tag not in user_tags(worse_run)
     assert tag in user_tags(good_runs[0])  # the champion keeps its tag
@@ -125,7 +122,7 @@ def test_challenger_worse_than_the_champion_is_not_tagged_and_the_report_names_i
 
 def test_explicit_baseline_run_replaces_the_champion(suite, good_runs, worse_run, tag):
     apply_tag(good_runs[0], tag)
-    result = gate(suite, good_runs[1], tag, "--baseline-run", worse_run)
+    result = suite.run(good_runs[1], "--gate-tag", tag, "--baseline-run", worse_run)
     result.assert_outcomes(passed=1)
     label = "baseline run (--baseline-run, compared as 'champion')"
     result.stdout.fnmatch_lines([f"{label}: {worse_run}"])  # in the header
@@ -134,14 +131,15 @@ def test_explicit_baseline_run_replaces_the_champion(suite, good_runs, worse_run
 
 
 def test_baseline_run_that_is_the_candidate_is_a_usage_error(suite, good_runs, tag):
-    result = gate(suite, good_runs[1], tag, "--baseline-run", good_runs[1])
+    result = suite.run(good_runs[1], "--gate-tag", tag, "--baseline-run", good_runs[1])
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "is the candidate run itself" in result.stderr.str()
 
 
 def test_champion_scores_are_paired_with_the_candidates_rows(suite, good_runs, tag):
     apply_tag(good_runs[0], tag)
-    suite.makepyfile(
+    suite.write(
+        None,
         test_twice="""
         def test_a(gate):
             gate.beats("roc_auc", baseline="champion", margin=-0.02)
@@ -152,7 +150,7 @@ def test_champion_scores_are_paired_with_the_candidates_rows(suite, good_runs, t
             assert evaluation.baseline_runs["champion"] == %r
         """ % good_runs[0]
     )
-    result = gate(suite, good_runs[1], tag, "--gate-dry-run")
+    result = suite.run(good_runs[1], "--gate-tag", tag, "--gate-dry-run")
     result.assert_outcomes(passed=3)
 
 
@@ -160,15 +158,6 @@ def test_champion_scores_are_paired_with_the_candidates_rows(suite, good_runs, t
 def _run_dir(pathspec: str) -> Path:
     flow, run_id = pathspec.split("/")
     return Path(os.environ["METAFLOW_DATASTORE_SYSROOT_LOCAL"], ".metaflow", flow, run_id)
-
-
-def usage_error(result, message: str) -> None:
-    """Exit code 4, the message on one line, and no traceback (as in test_bad_input)."""
-    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.outlines + result.errlines
-    errors = [l for l in result.errlines if l.startswith("ERROR: modelgate: ")]
-    assert len(errors) == 1, result.errlines
-    assert message in errors[0], errors[0]
-    assert "Traceback" not in "\n".join(result.outlines + result.errlines)
 
 
 @pytest.fixture(scope="module")
@@ -192,8 +181,8 @@ def test_beats_majority(gate):
 
 def test_a_champion_without_the_model_does_not_block_a_gate_that_never_uses_it(suite, good_runs, champion_without_model, tag):
     apply_tag(champion_without_model, tag)
-    suite.makepyfile(test_gate=MAJORITY_SUITE)
-    result = gate(suite, good_runs[1], tag)
+    suite.write(MAJORITY_SUITE)
+    result = suite.run(good_runs[1], "--gate-tag", tag)
     result.assert_outcomes(passed=1)
     assert tag in user_tags(good_runs[1])
 
@@ -201,7 +190,7 @@ def test_a_champion_without_the_model_does_not_block_a_gate_that_never_uses_it(s
 def test_a_champion_problem_found_inside_a_test_is_an_error_of_that_test(suite, good_runs, champion_without_model, tag):
     apply_tag(champion_without_model, tag)
     apply_tag(good_runs[1], tag)  # the candidate carries the tag from an earlier gate
-    result = gate(suite, good_runs[1], tag)  # its test compares with the champion
+    result = suite.run(good_runs[1], "--gate-tag", tag)  # its test compares with the champion
     result.assert_outcomes(failed=1)
     assert f"champion run {champion_without_model} has no artifact 'model' in its end step" in result.stdout.str()
     assert tag in user_tags(good_runs[1])  # an error changes no tag: not revoked
@@ -210,14 +199,14 @@ def test_a_champion_problem_found_inside_a_test_is_an_error_of_that_test(suite, 
 
 def test_a_configured_champion_check_refuses_a_champion_without_the_model_up_front(suite, good_runs, champion_without_model, tag):
     apply_tag(champion_without_model, tag)
-    result = gate(suite, good_runs[1], tag, "--gate-check", "metric=roc_auc,baseline=champion,margin=-0.02")
+    result = suite.run(good_runs[1], "--gate-tag", tag, "--gate-check", "metric=roc_auc,baseline=champion,margin=-0.02")
     usage_error(result, f"champion run {champion_without_model} has no artifact 'model' in its end step (it has: ")
     assert tag not in user_tags(good_runs[1])
 
 
 def test_a_wrong_model_artifact_is_reported_against_the_candidate(suite, good_runs, tag):
     apply_tag(good_runs[0], tag)  # there is a champion
-    result = gate(suite, good_runs[1], tag, "--model-artifact", "no_such_model")
+    result = suite.run(good_runs[1], "--gate-tag", tag, "--model-artifact", "no_such_model")
     usage_error(result, f"candidate run {good_runs[1]} has no artifact 'no_such_model' in its end step")
     assert tag not in user_tags(good_runs[1])
 
@@ -251,7 +240,7 @@ def test_an_unreadable_run_is_skipped_when_looking_for_the_champion(good_runs, u
 
 def test_an_unreadable_run_does_not_stop_a_gate_and_is_named(suite, good_runs, unreadable_run, tag):
     apply_tag(good_runs[0], tag)
-    result = gate(suite, good_runs[1], tag)
+    result = suite.run(good_runs[1], "--gate-tag", tag)
     result.assert_outcomes(passed=1)
     out = result.stdout.str()
     assert f"champion: {good_runs[0]}" in out
@@ -261,7 +250,7 @@ def test_an_unreadable_run_does_not_stop_a_gate_and_is_named(suite, good_runs, u
 
 @pytest.mark.parametrize("which", ["latest", "latest-successful"])
 def test_an_unreadable_run_is_skipped_by_latest(suite, spare_runs, unreadable_run, which):
-    result = suite.runpytest("--model-run", which, "--model-flow", "TinyFlow", "--gate-dry-run", "-p", "no:cacheprovider")
+    result = suite.run(which, "--model-flow", "TinyFlow", "--gate-dry-run")
     result.assert_outcomes(passed=1)
     out = result.stdout.str()
     assert f"model run: {unreadable_run}" not in out
@@ -270,32 +259,32 @@ def test_an_unreadable_run_is_skipped_by_latest(suite, spare_runs, unreadable_ru
 
 def test_an_unreadable_run_skipped_by_latest_is_named_without_a_champion_lookup(suite, good_runs, spare_runs, unreadable_run):
     # --baseline-run replaces the champion lookup: only 'latest' lists the runs.
-    result = suite.runpytest("--model-run", "latest-successful", "--model-flow", "TinyFlow", "--gate-dry-run",
-                             "--baseline-run", good_runs[0], "-p", "no:cacheprovider")
+    result = suite.run("latest-successful", "--model-flow", "TinyFlow", "--gate-dry-run", "--baseline-run", good_runs[0])
     result.assert_outcomes(passed=1)
     assert f"skipped run {unreadable_run}" in result.stdout.str()
 
 
 def test_a_failed_champion_lookup_is_an_error_only_where_the_champion_is_used(monkeypatch):
-    # No Metaflow: the session's rows and scorer are given, the lookup fails.
+    # No Metaflow: the runner's model and data are in memory, the lookup fails.
     import numpy as np
+    import pandas as pd
 
     from modelgate import runs
     from modelgate.checks import MarginCheck
+    from modelgate.config import GateConfig
     from modelgate.errors import GateUsageError
-    from modelgate.session import GateSession
+    from modelgate.runner import GateRunner
 
     def outage(*args, **kwargs):
         raise GateUsageError("cannot look up tagged runs of TinyFlow: service unavailable")
 
     monkeypatch.setattr(runs, "resolve_champion", outage)
-    session = GateSession("TinyFlow/1")
+    runner = GateRunner.for_run(GateConfig(), "TinyFlow/1")
     labels = np.array([0, 1] * 50)
-    session.__dict__["rows"] = ([f"text {i}" for i in range(100)], labels)
-    session.__dict__["scorer"] = lambda texts: np.where(labels == 1, 0.8, 0.2)
-    evaluation = session.evaluation
+    frame = pd.DataFrame({"review": [f"text {i}" for i in range(100)], "labels": labels})
+    evaluation = runner.evidence(lambda texts: np.where(labels == 1, 0.8, 0.2), frame)
     assert MarginCheck("roc_auc", margin=0.1).evaluate(evaluation).passed  # vs majority: no lookup
-    assert not session.champion_resolved
+    assert not runner.baselines.resolved
     with pytest.raises(GateUsageError, match="cannot look up the champion of TinyFlow/1: .*service unavailable"):
         MarginCheck("roc_auc", baseline="champion").evaluate(evaluation)
-    assert session.champion_line().startswith("unknown: cannot look up the champion")
+    assert runner.baselines.champion_line().startswith("unknown: cannot look up the champion")

@@ -46,10 +46,16 @@ def test_lower_is_better_metrics_flip_the_sign():
 
 
 def test_non_inferiority_allows_a_small_loss():
-    slightly_better = np.clip(GOOD + rng.normal(0, 0.02, 400), 0, 1)
-    check = MarginCheck("roc_auc", baseline="other", margin=-0.05)
-    result = check.evaluate(ev(GOOD, {"other": slightly_better}))
-    assert result.estimate < 0.05 and result.passed is True
+    # the candidate is the baseline's scores with noise added: it really loses a little AUC
+    slightly_worse = np.clip(GOOD + np.random.default_rng(1).normal(0, 0.1, 400), 0, 1)
+    evaluation = ev(slightly_worse, {"other": GOOD})
+    result = MarginCheck("roc_auc", baseline="other", margin=-0.05).evaluate(evaluation)
+    assert result.candidate_value < result.baseline_value
+    assert -0.05 < result.lower < result.estimate < 0  # a real loss, and surely less than 0.05
+    assert result.passed is True
+    # the same loss fails where no loss is allowed, or a smaller one than it may be
+    assert MarginCheck("roc_auc", baseline="other", margin=0.0).evaluate(evaluation).passed is False
+    assert MarginCheck("roc_auc", baseline="other", margin=-0.01).evaluate(evaluation).passed is False
 
 
 def test_relative_margin_is_a_share_of_the_baseline():
@@ -129,7 +135,8 @@ def test_probability_metrics_against_the_majority_baseline_are_refused(metric):
     # The majority baseline scores a hard 0/1, so its log loss / Brier score is as bad as it
     # gets and a no-skill model "beats" it: such a check could never fail.
     no_skill = np.full(400, LABELS.mean())
-    assert MarginCheck(metric, baseline="worse").evaluate(ev(no_skill, {"worse": np.ones(400)})).passed
+    # (200 resamples: the generic bootstrap calls scikit-learn twice a resample)
+    assert MarginCheck(metric, baseline="worse", n_resamples=200).evaluate(ev(no_skill, {"worse": np.ones(400)})).passed
     with pytest.raises(ValueError) as info:
         MarginCheck(metric, margin=-0.02)  # the default baseline is "majority"
     assert str(info.value) == (

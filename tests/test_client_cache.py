@@ -13,9 +13,7 @@ import pickle
 
 import pytest
 
-from modelgate.tagging import user_tags
-
-from test_bad_input import usage_error
+from conftest import usage_error, user_tags
 
 SUITE = """
 def test_the_real_model(evaluation):
@@ -28,14 +26,9 @@ TAG = "client_cache_test"
 
 
 @pytest.fixture
-def suite(pytester):
-    pytester.makeini("[pytest]\nmodelgate_model_artifact = model\n")
-    pytester.makepyfile(test_gate=SUITE)
-    return pytester
-
-
-def run_gate(pytester, *args):
-    return pytester.runpytest("-p", "no:cacheprovider", "--gate-tag", TAG, *args)
+def suite(gate_suite):
+    """This module's suite (the real model's AUC), written by the shared helper."""
+    return gate_suite.write(SUITE)
 
 
 @pytest.fixture
@@ -66,7 +59,7 @@ def test_an_unsafe_cache_directory_is_refused(suite, tiny_run, tmp_path, monkeyp
         os.chown(cache, 65534, 65534)
     monkeypatch.setenv("METAFLOW_CLIENT_CACHE_PATH", str(cache))
     before = user_tags(tiny_run)
-    result = run_gate(suite, "--model-run", tiny_run)
+    result = suite.run(tiny_run, "--gate-tag", TAG)
     usage_error(result, f"Metaflow client cache {cache} ")
     assert user_tags(tiny_run) == before
 
@@ -76,7 +69,7 @@ def test_a_cache_directory_the_user_chose_is_used_even_after_metaflow_was_import
 ):
     cache = tmp_path / "my-metaflow-cache"  # not there yet: the gate creates it, private
     monkeypatch.setenv("METAFLOW_CLIENT_CACHE_PATH", str(cache))
-    result = run_gate(suite, "--model-run", tiny_run, "--gate-dry-run")
+    result = suite.run(tiny_run, "--gate-tag", TAG, "--gate-dry-run")
     result.assert_outcomes(passed=1)
     assert (cache.stat().st_mode & 0o777) == 0o700
     assert list(cache.rglob("*.blob")), "the artifacts were not read through the chosen cache"
@@ -122,7 +115,7 @@ def test_a_pickle_planted_in_the_shared_default_cache_never_runs(suite, tiny_run
     marker.unlink()
     core.filecache = None
 
-    result = run_gate(suite, "--model-run", tiny_run, "--gate-dry-run")
+    result = suite.run(tiny_run, "--gate-tag", TAG, "--gate-dry-run")
     assert not marker.exists(), "the gate unpickled a file from the shared cache"
     result.assert_outcomes(passed=1)  # the verdict came from the real model
     private = tmp_path / "xdg-cache" / "modelgate" / "metaflow-client"

@@ -2,10 +2,13 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from modelgate.config import load_config, parse_table
 from modelgate.errors import GateUsageError
+
+from conftest import MODEL_INI, error_line, reset_tags, usage_error, user_tags
 
 CONFIG = """
 [tool.modelgate]
@@ -49,106 +52,137 @@ def _results(path):
     return [(r["name"], r["passed"], r["estimate"], r["lower"], r["method"]) for r in data["results"]], data
 
 
-def test_gate_in_pyproject_equals_the_same_gate_in_python(pytester, tiny_run):
-    pytester.makefile(".toml", pyproject=CONFIG.format(tag="config_gate"))
-    pytester.mkdir("gate")
-    config_run = pytester.runpytest("gate", "--model-run", tiny_run, "-p", "no:cacheprovider",
-                                    "--gate-dry-run", "--gate-report", "config.json", "-v")
+def test_gate_in_pyproject_equals_the_same_gate_in_python(gate_suite, tiny_run):
+    gate_suite.file("pyproject.toml", CONFIG.format(tag="config_gate"))
+    (gate_suite.path / "gate").mkdir()
+    config_run = gate_suite.run(tiny_run, "gate", "--gate-dry-run", "--gate-report", "config.json", "-v")
     config_run.assert_outcomes(passed=3)
     config_run.stdout.fnmatch_lines(["*modelgate::roc_auc-vs-majority-margin+0.1 PASSED*"])
 
-    (pytester.path / "pyproject.toml").unlink()
-    pytester.makeini("[pytest]\nmodelgate_model_artifact = model\nmodelgate_tag = config_gate\n")
-    pytester.makepyfile(test_python_gate=PYTHON_SUITE)
-    python_run = pytester.runpytest("test_python_gate.py", "--model-run", tiny_run, "-p", "no:cacheprovider",
-                                    "--gate-dry-run", "--gate-report", "python.json")
+    (gate_suite.path / "pyproject.toml").unlink()
+    gate_suite.write(None, ini=MODEL_INI + "modelgate_tag = config_gate\n", test_python_gate=PYTHON_SUITE)
+    python_run = gate_suite.run(tiny_run, "test_python_gate.py", "--gate-dry-run", "--gate-report", "python.json")
     python_run.assert_outcomes(passed=3)
 
-    from_config, config_verdict = _results(pytester.path / "config.json")
-    from_python, python_verdict = _results(pytester.path / "python.json")
+    from_config, config_verdict = _results(gate_suite.path / "config.json")
+    from_python, python_verdict = _results(gate_suite.path / "python.json")
     assert from_config == from_python
     assert len(from_config) == 3
     assert config_verdict["passed"] is python_verdict["passed"] is True
     assert config_verdict["tag"]["action"] == python_verdict["tag"]["action"] == "apply"
 
 
-def test_checks_on_the_command_line(pytester, tiny_run):
-    pytester.makeini("[pytest]\nmodelgate_model_artifact = model\n")
-    result = pytester.runpytest("--model-run", tiny_run, "-p", "no:cacheprovider", "--gate-dry-run",
-                                "--gate-check", "metric=roc_auc,margin=0.99", "-v")
-    result.assert_outcomes(failed=1)
+def test_checks_on_the_command_line(gate_suite, tiny_run):
+    result = gate_suite.write(None).run(
+        tiny_run, "--gate-dry-run", "-v", "--gate-report", "v.json",
+        "--gate-check", "metric=roc_auc,margin=0.99",
+        "--gate-check", "metric=accuracy,margin=-0.5,confidence=none",
+    )
+    result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*modelgate::roc_auc-vs-majority-margin+0.99 FAILED*"])
     # a configured check fails with its message, not a traceback
     result.stdout.fnmatch_lines(["*roc_auc: candidate 0.* vs majority 0.5000*not above the margin +0.9900*"])
     assert "Traceback" not in result.stdout.str()
+    # each option is a check of its own, with its own margin and confidence, parsed from text
+    results = json.loads((gate_suite.path / "v.json").read_text())["results"]
+    assert [(r["name"], r["metric"], r["baseline"], r["margin"], r["confidence"], r["passed"]) for r in results] == [
+        ("roc_auc-vs-majority-margin+0.99", "roc_auc", "majority", 0.99, 0.95, False),
+        ("accuracy-vs-majority-margin-0.5", "accuracy", "majority", -0.5, None, True),
+    ]
+    assert results[0]["method"] == "DeLong" and results[0]["lower"] < 0.99
+    assert results[1]["method"] == "point estimate" and results[1]["lower"] == results[1]["estimate"] > -0.5
 
 
-def test_smoke_cases_from_config_are_items_of_their_own(pytester, tiny_run):
-    pytester.makefile(".csv", cases="name,text,expected\nclearly-good,great love perfect,1\nclearly-bad,awful poor broken,0\nwrong-on-purpose,great love perfect,0\n")
-    pytester.makefile(".toml", pyproject='[tool.modelgate]\nmodel_artifact = "model"\nsmoke_cases = "cases.csv"\n')
-    result = pytester.runpytest("--model-run", tiny_run, "-p", "no:cacheprovider", "-v")
+def test_smoke_cases_from_config_are_items_of_their_own(gate_suite, tiny_run):
+    reset_tags(tiny_run)
+    gate_suite.file("cases.csv", "name,text,expected\nclearly-good,great love perfect,1\nclearly-bad,awful poor broken,0\nwrong-on-purpose,great love perfect,0\n")
+    gate_suite.file("pyproject.toml", '[tool.modelgate]\nmodel_artifact = "model"\nsmoke_cases = "cases.csv"\n')
+    result = gate_suite.run(tiny_run, "-v")
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines([
         "*modelgate::smoke::clearly-good PASSED*",
         "*modelgate::smoke::clearly-bad PASSED*",
         "*modelgate::smoke::wrong-on-purpose FAILED*",
     ])
-    from modelgate.tagging import user_tags
-
     assert "deployment_candidate" not in user_tags(tiny_run)
+    assert gate_suite.tag_line(result) == (
+        f"modelgate: tag 'deployment_candidate' not applied to {tiny_run}: 1 quality test failed"
+    )
+
+
+# -- a bad config is a usage error naming the key ------------------------------------
+
+BAD_CONFIGS = [
+    ('[tool.modelgate]\ncolour = "red"\n', "[tool.modelgate]: unknown key 'colour'"),
+    ('[tool.modelgate]\ntag = 3\n', "[tool.modelgate].tag: expected a non-empty string, got 3"),
+    ('[[tool.modelgate.checks]]\nmetric = "aucc"\n', "[tool.modelgate].checks[0]: unknown metric 'aucc'"),
+    ('[[tool.modelgate.checks]]\nmargin = 0.1\n', "[tool.modelgate].checks[0]: missing key 'metric'"),
+    ('[[tool.modelgate.checks]]\nmetric = "roc_auc"\nmargin = "high"\n', "[tool.modelgate].checks[0].margin: expected a number, got 'high'"),
+    ('[[tool.modelgate.checks]]\nmetric = "roc_auc"\nrelative = "yes"\n', "[tool.modelgate].checks[0].relative: expected true or false"),
+    ('[[tool.modelgate.checks]]\nmetric = "roc_auc"\nconfidence = 1.5\n', "[tool.modelgate].checks[0]: confidence must be in [0.5, 1)"),
+    ('[[tool.modelgate.checks]]\nmetric = "roc_auc"\nthreshold = 1\n', "[tool.modelgate].checks[0]: unknown key 'threshold'"),
+    ('[[tool.modelgate.checks]]\nmetric = "accuracy"\nmethod = "delong"\n', "method 'delong' applies to roc_auc only"),
+    ('[[tool.modelgate.checks]]\nmetric = "roc_auc"\n[[tool.modelgate.checks]]\nmetric = "roc_auc"\n', "two configured checks are named 'roc_auc-vs-majority-margin+0'"),
+    ('[tool.modelgate]\nmodel_artifact = "model"\nsmoke_cases = "missing.csv"\n', "missing.csv"),
+    ('[[tool.modelgate.properties]]\nkind = "sideways"\n', "[tool.modelgate].properties[0]: unknown property kind 'sideways'"),
+    ('[[tool.modelgate.properties]]\nkind = "invariance"\nperturbations = ["emoji"]\n', "unknown perturbation 'emoji'"),
+    ('[[tool.modelgate.properties]]\nn_examples = 5\n', "[tool.modelgate].properties[0]: missing key 'kind'"),
+    ('[[tool.modelgate.properties]]\nkind = "directional"\nsentences = "one"\n', ".sentences: expected an array of non-empty strings"),
+]
 
 
 @pytest.mark.parametrize(
     "toml, message",
-    [
-        ('[tool.modelgate]\ncolour = "red"\n', "[tool.modelgate]: unknown key 'colour'"),
-        ('[tool.modelgate]\ntag = 3\n', "[tool.modelgate].tag: expected a non-empty string, got 3"),
-        ('[[tool.modelgate.checks]]\nmetric = "aucc"\n', "[tool.modelgate].checks[0]: unknown metric 'aucc'"),
-        ('[[tool.modelgate.checks]]\nmargin = 0.1\n', "[tool.modelgate].checks[0]: missing key 'metric'"),
-        ('[[tool.modelgate.checks]]\nmetric = "roc_auc"\nmargin = "high"\n', "[tool.modelgate].checks[0].margin: expected a number, got 'high'"),
-        ('[[tool.modelgate.checks]]\nmetric = "roc_auc"\nrelative = "yes"\n', "[tool.modelgate].checks[0].relative: expected true or false"),
-        ('[[tool.modelgate.checks]]\nmetric = "roc_auc"\nconfidence = 1.5\n', "[tool.modelgate].checks[0]: confidence must be in [0.5, 1)"),
-        ('[[tool.modelgate.checks]]\nmetric = "roc_auc"\nthreshold = 1\n', "[tool.modelgate].checks[0]: unknown key 'threshold'"),
-        ('[[tool.modelgate.checks]]\nmetric = "accuracy"\nmethod = "delong"\n', "method 'delong' applies to roc_auc only"),
-        ('[[tool.modelgate.checks]]\nmetric = "roc_auc"\n[[tool.modelgate.checks]]\nmetric = "roc_auc"\n', "two configured checks are named 'roc_auc-vs-majority-margin+0'"),
-        ('[tool.modelgate]\nmodel_artifact = "model"\nsmoke_cases = "missing.csv"\n', "missing.csv"),
-        ('[[tool.modelgate.properties]]\nkind = "sideways"\n', "[tool.modelgate].properties[0]: unknown property kind 'sideways'"),
-        ('[[tool.modelgate.properties]]\nkind = "invariance"\nperturbations = ["emoji"]\n', "unknown perturbation 'emoji'"),
-        ('[[tool.modelgate.properties]]\nn_examples = 5\n', "[tool.modelgate].properties[0]: missing key 'kind'"),
-        ('[[tool.modelgate.properties]]\nkind = "directional"\nsentences = "one"\n', ".sentences: expected an array of non-empty strings"),
-    ],
+    BAD_CONFIGS,
     ids=["unknown-key", "bad-tag", "unknown-metric", "no-metric", "margin-not-number", "relative-not-bool",
          "confidence-range", "unknown-check-key", "method-metric", "duplicate-names", "missing-smoke-file",
          "property-kind", "property-perturbation", "property-no-kind", "property-sentences"],
 )
-def test_bad_config_is_a_usage_error_naming_the_key(pytester, tiny_run, toml, message):
-    pytester.makefile(".toml", pyproject=toml)
-    result = pytester.runpytest("--model-run", tiny_run, "-p", "no:cacheprovider")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.outlines
-    errors = [l for l in result.errlines if l.startswith("ERROR: modelgate:")]
-    assert errors and message in errors[0], result.errlines
+def test_bad_config_is_a_usage_error_naming_the_key(tmp_path, toml, message):
+    # What a gate session does with its pyproject.toml before any test runs:
+    # read the table, then the smoke cases it names.
+    from modelgate.runner import load_smoke_cases
+
+    path = tmp_path / "pyproject.toml"
+    path.write_text(toml)
+    with pytest.raises(GateUsageError) as info:
+        load_smoke_cases(load_config(path))
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)  # one line after "ERROR: modelgate: "
 
 
-def test_bad_toml_in_gate_config(pytester, tiny_run):
-    pytester.makefile(".toml", gate='[tool.modelgate\n')
-    result = pytester.runpytest("--model-run", tiny_run, "--gate-config", "gate.toml", "-p", "no:cacheprovider")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    assert "gate.toml is not valid TOML" in result.stderr.str()
+def test_a_bad_config_stops_the_session_with_one_error_line_and_exit_4(gate_suite, tiny_run):
+    # The cases above, end to end: the session stops before any test, with the message.
+    reset_tags(tiny_run)
+    gate_suite.file("pyproject.toml", '[[tool.modelgate.checks]]\nmetric = "roc_auc"\nmargin = "high"\n')
+    result = gate_suite.run(tiny_run)
+    usage_error(result, "[tool.modelgate].checks[0].margin: expected a number, got 'high'")
+    assert error_line(result) == "ERROR: modelgate: [tool.modelgate].checks[0].margin: expected a number, got 'high'"
+    assert user_tags(tiny_run) == frozenset()
 
 
-def test_bad_check_on_the_command_line(pytester, tiny_run):
-    result = pytester.runpytest("--model-run", tiny_run, "--gate-check", "metric=roc_auc,margin", "-p", "no:cacheprovider")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    assert "--gate-check 'metric=roc_auc,margin': 'margin' is not key=value" in result.stderr.str()
+def test_bad_toml_in_gate_config(gate_suite, tiny_run):
+    gate_suite.file("gate.toml", "[tool.modelgate\n")
+    result = gate_suite.run(tiny_run, "--gate-config", "gate.toml")
+    usage_error(result, "gate.toml is not valid TOML")
 
 
-def test_command_line_wins_over_the_ini_file_and_pyproject(pytester, tiny_run):
-    pytester.makefile(".toml", pyproject='[tool.modelgate]\nmodel_artifact = "nope_from_toml"\n')
-    pytester.makeini("[pytest]\nmodelgate_model_artifact = nope_from_ini\n")
-    result = pytester.runpytest("--model-run", tiny_run, "-p", "no:cacheprovider")
-    assert "no artifact 'nope_from_ini'" in result.stderr.str()  # ini over pyproject
-    pytester.makepyfile(test_ok="def test_ok(evaluation):\n    assert evaluation.n == 200\n")
-    result = pytester.runpytest("--model-run", tiny_run, "-p", "no:cacheprovider", "--model-artifact", "model", "--gate-dry-run")
+def test_bad_check_on_the_command_line():
+    # what the plugin does with the --gate-check options
+    from modelgate.config import GateConfig, merge
+
+    with pytest.raises(GateUsageError) as info:
+        merge(GateConfig(), {}, {"checks": ["metric=roc_auc,margin"]})
+    assert str(info.value) == "--gate-check 'metric=roc_auc,margin': 'margin' is not key=value"
+
+
+def test_command_line_wins_over_the_ini_file_and_pyproject(gate_suite, tiny_run):
+    gate_suite.file("pyproject.toml", '[tool.modelgate]\nmodel_artifact = "nope_from_toml"\n')
+    gate_suite.write(None, ini="[pytest]\nmodelgate_model_artifact = nope_from_ini\n")
+    result = gate_suite.run(tiny_run)
+    usage_error(result, "no artifact 'nope_from_ini'")  # ini over pyproject
+    gate_suite.write(None, ini=None, test_ok="def test_ok(evaluation):\n    assert evaluation.n == 200\n")
+    result = gate_suite.run(tiny_run, "--model-artifact", "model", "--gate-dry-run")
     result.assert_outcomes(passed=1)
 
 
@@ -165,9 +199,17 @@ def test_relative_margin_on_a_zero_baseline_is_refused():
     check = parse_table({"checks": [{"metric": "f1", "relative": True, "margin": 0.1}]}).checks[0]
     # the majority class here is 0: it predicts no positive, so its F1 is 0
     ev = evaluate(lambda texts: [0.9, 0.1, 0.2, 0.8, 0.3], ["a", "b", "c", "d", "e"], [1, 0, 0, 1, 0])
-    with pytest.raises(ValueError, match="a relative margin needs a non-zero baseline"):
-        check.evaluate(ev)
+    # One rule: the quantity is undefined, so the check fails with the reason
+    # (against any baseline, the champion too) ...
+    result = check.evaluate(ev)
+    assert result.passed is False
+    assert "relative margin needs a positive baseline metric value, got 0" in result.message
     assert check == MarginCheck("f1", relative=True, margin=0.1)
+    # ... and against majority, whose value the labels alone give, it is refused up front.
+    from modelgate.runner import refuse_relative_margins_on_zero
+
+    with pytest.raises(GateUsageError, match="a relative margin needs a non-zero baseline"):
+        refuse_relative_margins_on_zero([check], ev.labels)
 
 
 def test_parse_table_rejects_non_tables():
@@ -175,8 +217,8 @@ def test_parse_table_rejects_non_tables():
         parse_table({"checks": {"metric": "roc_auc"}})
 
 
-def test_properties_from_config_are_items_and_results(pytester, tiny_run):
-    pytester.makefile(".toml", pyproject="""
+def test_properties_from_config_are_items_and_results(gate_suite, tiny_run):
+    gate_suite.file("pyproject.toml", """
 [tool.modelgate]
 model_artifact = "model"
 
@@ -193,14 +235,13 @@ sentences = ["awful poor broken returned"]
 n_examples = 50
 max_failure_rate = 0.0
 """)
-    result = pytester.runpytest("--model-run", tiny_run, "-p", "no:cacheprovider", "-v", "--gate-dry-run",
-                                "--gate-report", "v.json")
+    result = gate_suite.run(tiny_run, "-v", "--gate-dry-run", "--gate-report", "v.json")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines([
         "*modelgate::property::invariance PASSED*",
         "*modelgate::property::directional-negative PASSED*",
     ])
-    results = json.loads((pytester.path / "v.json").read_text())["results"]
+    results = json.loads((gate_suite.path / "v.json").read_text())["results"]
     assert [(r["name"], r["group"], r["n"]) for r in results] == [
         ("invariance", "property", 50), ("directional-negative", "property", 50)
     ]
@@ -348,15 +389,18 @@ def test_property_defaults_apply_only_when_not_given(monkeypatch):
     from modelgate import behaviour
     from modelgate.checks import PropertyCheck
 
+    from modelgate.evaluation import Evaluation
+
+    evidence = Evaluation(labels=np.array([1]), candidate=np.array([0.9]), texts=("a",), scorer=lambda texts: [0.9])
     seen = {}
     monkeypatch.setattr(behaviour, "check_directional_rate", lambda *a, **kw: seen.update(directional=kw) or _report())
     monkeypatch.setattr(behaviour, "check_invariance_rate", lambda *a, **kw: seen.update(invariance=kw) or _report())
-    PropertyCheck("directional").evaluate(None, ["a"])
-    PropertyCheck("invariance").evaluate(None, ["a"])
+    PropertyCheck("directional").evaluate(evidence)
+    PropertyCheck("invariance").evaluate(evidence)
     assert seen["directional"]["sentences"] is None  # behaviour's default sentences
     assert seen["invariance"]["kinds"] is None  # every perturbation kind
-    PropertyCheck("directional", sentences=["Awful."], tolerance=0.0).evaluate(None, ["a"])
-    PropertyCheck("invariance", perturbations=["case"]).evaluate(None, ["a"])
+    PropertyCheck("directional", sentences=["Awful."], tolerance=0.0).evaluate(evidence)
+    PropertyCheck("invariance", perturbations=["case"]).evaluate(evidence)
     assert seen["directional"]["sentences"] == ("Awful.",)
     assert seen["directional"]["tolerance"] == 0.0
     assert seen["invariance"]["kinds"] == ("case",)

@@ -5,6 +5,8 @@ import pytest
 from modelgate.config import find_config, load_config
 from modelgate.errors import GateUsageError
 
+from conftest import MODEL_INI, error_line, usage_error, user_tags
+
 GATE = '[tool.modelgate]\ntag = "{tag}"\n'
 
 
@@ -115,36 +117,32 @@ def test_a_path_with_a_config_and_one_without_are_refused(tmp_path):
 
 # -- end to end ---------------------------------------------------------------
 
-def test_a_spaced_table_header_is_the_gate_and_its_failing_check_blocks_the_tag(pytester, tiny_run):
-    from modelgate.tagging import user_tags
-
-    pytester.makeini("[pytest]\nmodelgate_model_artifact = model\nmodelgate_tag = spaced_gate\n")
+def test_a_spaced_table_header_is_the_gate_and_its_failing_check_blocks_the_tag(gate_suite, tiny_run):
+    gate_suite.write(None, ini=MODEL_INI + "modelgate_tag = spaced_gate\n")
     # valid TOML that a text search for "[tool.modelgate" does not see
-    pytester.makefile(".toml", pyproject='[ tool.modelgate ]\nrequire_champion = false\n\n'
-                                         '[[ tool.modelgate.checks ]]\nmetric = "roc_auc"\nmargin = 0.99\n')
-    pytester.mkdir("gate")
-    pytester.makepyfile(**{"gate/test_ok": "def test_ok(evaluation):\n    assert evaluation.n == 200\n"})
-    result = pytester.runpytest("gate", "--model-run", tiny_run, "-p", "no:cacheprovider", "-v")
+    gate_suite.file("pyproject.toml", '[ tool.modelgate ]\nrequire_champion = false\n\n'
+                                      '[[ tool.modelgate.checks ]]\nmetric = "roc_auc"\nmargin = 0.99\n')
+    gate_suite.write(None, **{"gate/test_ok": "def test_ok(evaluation):\n    assert evaluation.n == 200\n"})
+    result = gate_suite.run(tiny_run, "gate", "-v")
     assert result.ret == pytest.ExitCode.TESTS_FAILED, result.outlines
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*modelgate::roc_auc-vs-majority-margin+0.99 FAILED*"])
     assert "spaced_gate" not in user_tags(tiny_run)
 
 
-def test_two_suites_with_different_configs_in_one_session_is_a_usage_error(pytester, tiny_run):
-    from modelgate.tagging import user_tags
-
-    pytester.makeini("[pytest]\nmodelgate_model_artifact = model\n")
+def test_two_suites_with_different_configs_in_one_session_is_a_usage_error(gate_suite, tiny_run):
+    gate_suite.write(None)
     for name, tag in (("gateA", "gate_a"), ("gateB", "gate_b")):
-        pytester.mkdir(name)
-        (pytester.path / name / "pyproject.toml").write_text(GATE.format(tag=tag))
-        (pytester.path / name / f"test_{tag}.py").write_text("def test_ok(evaluation):\n    assert evaluation.n == 200\n")
-    result = pytester.runpytest("gateA", "gateB", "--model-run", tiny_run, "-p", "no:cacheprovider")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.outlines + result.errlines
-    errors = [l for l in result.errlines if l.startswith("ERROR: modelgate: ")]
-    assert errors == [
+        gate_suite.file(f"{name}/pyproject.toml", GATE.format(tag=tag))
+        gate_suite.write(None, **{f"{name}/test_{tag}": "def test_ok(evaluation):\n    assert evaluation.n == 200\n"})
+    result = gate_suite.run(tiny_run, "gateA", "gateB")
+    usage_error(
+        result,
+        "test paths gateA and gateB use different gate configs "
+        "(gateA/pyproject.toml, gateB/pyproject.toml): run them in separate sessions or pass --gate-config",
+    )
+    assert error_line(result) == (
         "ERROR: modelgate: test paths gateA and gateB use different gate configs "
         "(gateA/pyproject.toml, gateB/pyproject.toml): run them in separate sessions or pass --gate-config"
-    ], result.errlines
-    assert "Traceback" not in "\n".join(result.outlines + result.errlines)
+    )
     assert not {"gate_a", "gate_b", "deployment_candidate"} & user_tags(tiny_run)

@@ -1,25 +1,24 @@
-"""The tutorial flow in examples/, trained for real and gated by its own suite."""
+"""The tutorial flow in examples/, trained for real and gated by its own suite.
+
+Every test here but the last trains the example NLPFlow with TensorFlow: slow
+(conftest's SLOW_FIXTURES).
+"""
 
 import pytest
 
 from modelgate.runs import get_run, load_artifact
-from modelgate.tagging import DEFAULT_TAG, user_tags
+from modelgate.tagging import DEFAULT_TAG
 
-from conftest import EXAMPLES, FLOWS, run_flow
+from conftest import EXAMPLES, FLOWS, run_flow, untag_flow, user_tags
 
 GATE_SUITE = str(EXAMPLES / "gate")
 N_QUALITY_TESTS = 19  # examples/pyproject.toml: 3 checks, 3 properties, 12 smoke cases; + 1 test in gate/
 
 
-def gate_example(pytester, run, *args):
+def gate_example(gate_suite, run, *args):
     """Run the example's gate suite on ``run``, with no champion around (no other run tagged)."""
-    from modelgate.runs import global_namespace
-    from metaflow import Flow
-
-    with global_namespace():
-        for other in Flow(run.split("/")[0]).runs(DEFAULT_TAG):
-            other.remove_tag(DEFAULT_TAG)
-    return pytester.runpytest(GATE_SUITE, "--model-run", run, "-p", "no:cacheprovider", *args)
+    untag_flow(run.split("/")[0])
+    return gate_suite.run(run, GATE_SUITE, *args)
 
 
 def test_demo_data_model_lands_inside_the_promised_range(demo_run):
@@ -41,8 +40,8 @@ def test_flow_keeps_the_tutorial_artifacts(demo_run):
     assert load_artifact(demo_run, "gate_verdict")["passed"] is True
 
 
-def test_example_gate_tags_the_demo_run(pytester, demo_run):
-    result = gate_example(pytester, demo_run)
+def test_example_gate_tags_the_demo_run(gate_suite, demo_run):
+    result = gate_example(gate_suite, demo_run)
     result.assert_outcomes(passed=N_QUALITY_TESTS)
     assert DEFAULT_TAG in user_tags(demo_run)
     result.stdout.fnmatch_lines([
@@ -52,27 +51,27 @@ def test_example_gate_tags_the_demo_run(pytester, demo_run):
     ])
 
 
-def test_example_gate_reads_start_step_artifacts(pytester, demo_run):
+def test_example_gate_reads_start_step_artifacts(gate_suite, demo_run):
     """`step/name` reads another step's artifact: the tutorial's valdf lives only in start."""
-    result = gate_example(pytester, demo_run, "--data-artifact", "start/valdf", "--gate-dry-run")
+    result = gate_example(gate_suite, demo_run, "--data-artifact", "start/valdf", "--gate-dry-run")
     result.assert_outcomes(passed=N_QUALITY_TESTS)
 
 
 @pytest.mark.slow
-def test_real_data_flow_matches_the_tutorial_and_is_tagged(pytester, real_run):
+def test_real_data_flow_matches_the_tutorial_and_is_tagged(gate_suite, real_run):
     auc = load_artifact(real_run, "model_rocauc")
     acc = load_artifact(real_run, "model_acc")
     assert 0.88 < auc < 0.94, auc  # the tutorial reports about 0.91
     assert 0.84 < acc < 0.90, acc  # and 86-87%
-    result = gate_example(pytester, real_run)
+    result = gate_example(gate_suite, real_run)
     result.assert_outcomes(passed=N_QUALITY_TESTS)
     assert DEFAULT_TAG in user_tags(real_run)
 
 
 @pytest.mark.slow
-def test_inverted_model_is_not_tagged_and_the_failing_check_is_named(pytester, real_run):
+def test_inverted_model_is_not_tagged_and_the_failing_check_is_named(gate_suite, real_run):
     inverted = run_flow(FLOWS / "inverted_flow.py", source=real_run)
-    result = gate_example(pytester, inverted)
+    result = gate_example(gate_suite, inverted)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert DEFAULT_TAG not in user_tags(inverted)
     result.stdout.fnmatch_lines([
@@ -83,10 +82,9 @@ def test_inverted_model_is_not_tagged_and_the_failing_check_is_named(pytester, r
     result.stdout.re_match_lines([r"FAILED \S*modelgate::roc_auc-vs-majority-margin\+0\.1 - "])
 
 
-def test_scores_are_computed_once_per_session(pytester, tiny_run):
-    pytester.makeini("[pytest]\nmodelgate_model_artifact = model\n")
-    pytester.makepyfile(
-        test_gate="""
+def test_scores_are_computed_once_per_session(gate_suite, tiny_run):
+    gate_suite.write(
+        """
         seen = []
 
         def test_auc(gate, evaluation):
@@ -107,5 +105,5 @@ def test_scores_are_computed_once_per_session(pytester, tiny_run):
             assert model_scorer.texts_scored == len(set(evaluation.texts))
         """
     )
-    result = pytester.runpytest("--model-run", tiny_run, "-p", "no:cacheprovider", "--gate-dry-run")
+    result = gate_suite.run(tiny_run, "--gate-dry-run")
     result.assert_outcomes(passed=4)

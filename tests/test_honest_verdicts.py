@@ -9,15 +9,10 @@ import sys
 
 import pytest
 
-from modelgate.tagging import DEFAULT_TAG, apply_tag, user_tags
+from modelgate.tagging import DEFAULT_TAG, apply_tag
 
-PASSING = """
-def test_auc_beats_majority(gate):
-    gate.beats("roc_auc", margin=0.1)
+from conftest import PASSING, user_tags
 
-def test_accuracy_beats_majority(gate):
-    gate.beats("accuracy", margin=0.0)
-"""
 FAILING = "\ndef test_too_strict(gate):\n    gate.beats('roc_auc', margin=0.99)\n"
 CONFIG = """
 [tool.modelgate]
@@ -29,40 +24,9 @@ margin = 0.99
 """
 
 
-@pytest.fixture
-def run(tiny_run):
-    from modelgate.runs import get_run
-
-    tags = list(user_tags(tiny_run))
-    if tags:
-        get_run(tiny_run).remove_tags(tags)
-    return tiny_run
-
-
-@pytest.fixture
-def suite(pytester):
-    pytester.makeini("[pytest]\nmodelgate_model_artifact = model\n")
-
-    def write(source: str = PASSING, **files):
-        pytester.makepyfile(test_gate=source, **files)
-        return pytester
-
-    return write
-
-
-def gate(pytester, run, *args):
-    return pytester.runpytest("--model-run", run, "-p", "no:cacheprovider", *args)
-
-
-def tag_line(result) -> str:
-    lines = [l for l in result.outlines if l.startswith("modelgate: ") and "WARNING" not in l]
-    assert len(lines) == 1, result.outlines
-    return lines[0]
-
-
 # -- 1. every phase of every test must pass ----------------------------------------
 @pytest.mark.parametrize("scope", ["function", "session"])
-def test_pytest_exit_0_in_a_fixture_teardown_does_not_tag(suite, run, scope):
+def test_pytest_exit_0_in_a_fixture_teardown_does_not_tag(gate_suite, run, scope):
     source = PASSING + f"""
 import pytest
 
@@ -74,27 +38,27 @@ def leaves_early():
 def test_uses_it(leaves_early):
     pass
 """
-    result = gate(suite(source), run)
+    result = gate_suite.write(source).run(run)
     assert DEFAULT_TAG not in user_tags(run)
-    assert "not applied" in tag_line(result)
-    assert "interrupted" in tag_line(result)
+    assert "not applied" in gate_suite.tag_line(result, warnings=True)
+    assert "interrupted" in gate_suite.tag_line(result, warnings=True)
 
 
 # -- 2. whatever removes a collected quality test blocks the tag ------------------------
-def test_a_conftest_that_filters_items_itself_does_not_tag(suite, run):
-    pytester = suite(PASSING + FAILING)
-    pytester.makefile(".toml", pyproject=CONFIG)
-    pytester.makeconftest(
+def test_a_conftest_that_filters_items_itself_does_not_tag(gate_suite, run):
+    gate_suite.write(PASSING + FAILING)
+    gate_suite.file("pyproject.toml", CONFIG)
+    gate_suite.conftest(
         """
         def pytest_collection_modifyitems(items):
             items[:] = [i for i in items if "strict" not in i.nodeid and not i.nodeid.startswith("modelgate::")]
         """
     )
-    result = gate(pytester, run)
+    result = gate_suite.run(run)
     result.assert_outcomes(passed=2)
     assert DEFAULT_TAG not in user_tags(run)
-    assert "2 quality tests removed from the session by a plugin or conftest" in tag_line(result)
-    assert result.ret != 0
+    assert "2 quality tests removed from the session by a plugin or conftest" in gate_suite.tag_line(result, warnings=True)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
 # -- 6. a report that cannot be written: exit 4 and no tag -------------------------------
@@ -107,21 +71,21 @@ def test_a_conftest_that_filters_items_itself_does_not_tag(suite, run):
     ],
     ids=["json", "markdown", "step-summary"],
 )
-def test_an_unwritable_report_is_exit_4_and_no_tag(suite, run, monkeypatch, args, env):
+def test_an_unwritable_report_is_exit_4_and_no_tag(gate_suite, run, monkeypatch, args, env):
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    result = gate(suite(), run, *args)
+    result = gate_suite.write().run(run, *args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     errors = [l for l in result.errlines if l.startswith("ERROR: modelgate: ")]
     assert len(errors) == 1 and "cannot be written" in errors[0], result.errlines
     assert DEFAULT_TAG not in user_tags(run)
 
 
-def test_reports_are_written_with_the_tag_action(suite, run, tmp_path, monkeypatch):
+def test_reports_are_written_with_the_tag_action(gate_suite, run, tmp_path, monkeypatch):
     summary = tmp_path / "summary.md"
     summary.write_text("earlier step\n")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-    result = gate(suite(), run, "--gate-report", str(tmp_path / "v.json"))
+    result = gate_suite.write().run(run, "--gate-report", str(tmp_path / "v.json"))
     assert result.ret == 0
     verdict = json.loads((tmp_path / "v.json").read_text())
     assert verdict["passed"] is True and verdict["tag"]["action"] == "apply"
@@ -143,44 +107,44 @@ def test_reports_are_written_with_the_tag_action(suite, run, tmp_path, monkeypat
     ],
     ids=["pass", "dry-pass", "fail", "dry-fail", "narrowed", "skipped"],
 )
-def test_exit_code_is_0_only_when_the_tag_is_applied(suite, run, source, args, code):
-    result = gate(suite(source), run, *args)
+def test_exit_code_is_0_only_when_the_tag_is_applied(gate_suite, run, source, args, code):
+    result = gate_suite.write(source).run(run, *args)
     assert result.ret == code, result.outlines
     applied = DEFAULT_TAG in user_tags(run)
     assert applied == (code == 0 and "--gate-dry-run" not in args)
 
 
 # -- 9. the tag line tells the truth about the run -------------------------------------
-def test_an_errored_session_says_the_run_still_carries_the_earlier_tag(suite, run):
+def test_an_errored_session_says_the_run_still_carries_the_earlier_tag(gate_suite, run):
     apply_tag(run)
     source = PASSING + "\ndef test_outage(evaluation):\n    raise ConnectionError('metadata service unreachable')\n"
-    result = gate(suite(source), run)
+    result = gate_suite.write(source).run(run)
     assert DEFAULT_TAG in user_tags(run)
-    assert tag_line(result) == (
+    assert gate_suite.tag_line(result, warnings=True) == (
         f"modelgate: tag '{DEFAULT_TAG}' not applied by this session; {run} still carries it "
         "from an earlier gate: 1 quality test errored"
     )
 
 
 @pytest.mark.parametrize("carried", [True, False])
-def test_a_dry_run_says_whether_the_tag_is_there(suite, run, carried):
+def test_a_dry_run_says_whether_the_tag_is_there(gate_suite, run, carried):
     if carried:
         apply_tag(run)
-    result = gate(suite(PASSING + FAILING), run, "--gate-dry-run")
+    result = gate_suite.write(PASSING + FAILING).run(run, "--gate-dry-run")
     assert (DEFAULT_TAG in user_tags(run)) == carried  # a dry run changes nothing
     expected = (
         f"would revoke tag '{DEFAULT_TAG}' from {run} (it carries it now)"
         if carried
         else f"would not change tag '{DEFAULT_TAG}': {run} does not carry it"
     )
-    assert tag_line(result) == f"modelgate: dry run: {expected}: 1 quality test failed"
+    assert gate_suite.tag_line(result, warnings=True) == f"modelgate: dry run: {expected}: 1 quality test failed"
 
 
 # -- 10. another writer changes the tag before the session ends ----------------------------
-def test_a_tag_changed_by_another_writer_is_reported(suite, run):
-    pytester = suite()
+def test_a_tag_changed_by_another_writer_is_reported(gate_suite, run):
+    gate_suite.write()
     # Another process revokes the tag right after this session wrote it.
-    pytester.makeconftest(
+    gate_suite.conftest(
         f"""
         import subprocess, sys
         import pytest
@@ -191,7 +155,7 @@ def test_a_tag_changed_by_another_writer_is_reported(suite, run):
             subprocess.run([sys.executable, "-c", code], check=True)
         """
     )
-    result = gate(pytester, run)
+    result = gate_suite.run(run)
     assert DEFAULT_TAG not in user_tags(run)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     warning = [l for l in result.outlines if l.startswith("modelgate: WARNING: ")]
@@ -204,7 +168,7 @@ def test_a_tag_changed_by_another_writer_is_reported(suite, run):
     [("raise RuntimeError('bug')", True, "1 quality test errored"), ("assert False, 'too weak'", False, "1 quality test failed")],
     ids=["error", "failure"],
 )
-def test_a_subtest_follows_the_same_rule_as_a_test(suite, run, raise_, tag_kept, words):
+def test_a_subtest_follows_the_same_rule_as_a_test(gate_suite, run, raise_, tag_kept, words):
     apply_tag(run)
     source = PASSING + f"""
 def test_with_subtests(subtests, evaluation):
@@ -213,25 +177,26 @@ def test_with_subtests(subtests, evaluation):
     with subtests.test("broken"):
         {raise_}
 """
-    result = gate(suite(source), run)
+    result = gate_suite.write(source).run(run)
     assert (DEFAULT_TAG in user_tags(run)) == tag_kept
-    assert words in tag_line(result)
+    assert words in gate_suite.tag_line(result, warnings=True)
 
 
 # -- 13. a quality test that returns instead of asserting ----------------------------------
-def test_a_test_that_returns_a_value_is_an_error_not_a_pass(suite, run):
+def test_a_test_that_returns_a_value_is_an_error_not_a_pass(gate_suite, run):
     source = PASSING + "\ndef test_returns(evaluation):\n    return evaluation.n > 10\n"
-    result = gate(suite(source), run)
+    result = gate_suite.write(source).run(run)
     assert DEFAULT_TAG not in user_tags(run)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    assert "1 quality test errored" in tag_line(result)
+    assert "1 quality test errored" in gate_suite.tag_line(result, warnings=True)
     result.stdout.fnmatch_lines(["*test_returns returned True instead of asserting*"])
 
 
 # -- 15. an interrupt during the tag write -------------------------------------------------
-def test_sigint_during_the_tag_write_is_one_line_and_exit_2(suite, run):
-    pytester = suite()
-    pytester.makeconftest(
+@pytest.mark.slow  # a pytest subprocess
+def test_sigint_during_the_tag_write_is_one_line_and_exit_2(gate_suite, run):
+    gate_suite.write()
+    gate_suite.conftest(
         """
         import os, signal
         from metaflow.client.core import Run
@@ -242,24 +207,24 @@ def test_sigint_during_the_tag_write_is_one_line_and_exit_2(suite, run):
         Run.add_tag = interrupted_add_tag
         """
     )
-    result = pytester.runpytest_subprocess("--model-run", run, "-p", "no:cacheprovider")
+    result = gate_suite.run_subprocess(run)
     assert result.ret == pytest.ExitCode.INTERRUPTED
     output = "\n".join(result.outlines + result.errlines)
     assert "Traceback" not in output and "KeyboardInterrupt" not in output
-    line = tag_line(result)
+    line = gate_suite.tag_line(result, warnings=True)
     assert line.startswith(f"modelgate: FAILED: interrupted while writing tag '{DEFAULT_TAG}' on {run}")
     assert line.endswith(f"{run} does not carry it now")
     assert DEFAULT_TAG not in user_tags(run)
 
 
 # -- 18. every test that decides the tag is in the report -------------------------------
-def test_plain_tests_are_in_the_report_with_their_outcome(suite, run, tmp_path):
+def test_plain_tests_are_in_the_report_with_their_outcome(gate_suite, run, tmp_path):
     source = PASSING + "\ndef test_plain(evaluation):\n    assert evaluation.n == 200\n" + FAILING.replace(
         "gate.beats('roc_auc', margin=0.99)", "assert evaluation.n > 10_000, 'too few rows'"
     ).replace("(gate)", "(evaluation)")
-    pytester = suite(source)
-    pytester.makefile(".toml", pyproject=CONFIG)
-    result = gate(pytester, run, "--gate-report", str(tmp_path / "v.json"))
+    gate_suite.write(source)
+    gate_suite.file("pyproject.toml", CONFIG)
+    result = gate_suite.run(run, "--gate-report", str(tmp_path / "v.json"))
     rows = {r["name"]: r for r in json.loads((tmp_path / "v.json").read_text())["results"]}
     assert rows["test_gate.py::test_plain"]["passed"] is True
     assert rows["test_gate.py::test_plain"]["group"] == "test"

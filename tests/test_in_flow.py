@@ -8,24 +8,13 @@ import re
 import pytest
 
 from modelgate.runs import get_run, load_artifact, global_namespace
-from modelgate.tagging import DEFAULT_TAG, user_tags
+from modelgate.tagging import DEFAULT_TAG
 
-from conftest import EXAMPLES, example_module, run_flow
+from conftest import EXAMPLES, example_module, run_flow, untag_flow, user_tags
 
 FLOW = EXAMPLES / "nlpflow.py"
 
-
-def untag_all(flow_name: str) -> None:
-    """No champion: the runs these tests make are judged against the majority only."""
-    from metaflow import Flow
-    from metaflow.exception import MetaflowNotFound
-
-    with global_namespace():
-        try:
-            for run in Flow(flow_name).runs(DEFAULT_TAG):
-                run.remove_tag(DEFAULT_TAG)
-        except MetaflowNotFound:
-            pass
+pytestmark = pytest.mark.slow  # every test trains the example NLPFlow (TensorFlow)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +32,7 @@ def demo_files(tmp_path_factory):
 def self_gated_run(demo_files):
     import keras  # noqa: F401
 
-    untag_all("NLPFlow")
+    untag_flow("NLPFlow")  # no champion: these runs are judged against the majority only
     return run_flow(FLOW, epochs=3, train_data=str(demo_files / "train.parquet"), valid_data=str(demo_files / "valid.parquet"))
 
 
@@ -85,7 +74,7 @@ def test_the_card_shows_the_verdict_and_roc_curves(self_gated_run, samples_dir):
     assert "data:image/png;base64" in content  # the ROC curves
 
 
-def test_in_flow_gate_gives_the_same_verdict_as_the_pytest_gate(pytester, self_gated_run, samples_dir):
+def test_in_flow_gate_gives_the_same_verdict_as_the_pytest_gate(gate_suite, self_gated_run, samples_dir):
     from modelgate import Gate
 
     gate = Gate.from_config(EXAMPLES / "pyproject.toml")
@@ -93,14 +82,12 @@ def test_in_flow_gate_gives_the_same_verdict_as_the_pytest_gate(pytester, self_g
     val_df = load_artifact(self_gated_run, "val_df")
     in_memory = gate.evaluate(model_dict, val_df, run=self_gated_run)
 
-    result = pytester.runpytest(str(EXAMPLES / "gate"), "--model-run", self_gated_run, "-p", "no:cacheprovider",
-                                "--gate-dry-run", "--gate-report", "verdict.json", "--gate-markdown", "verdict.md")
+    result = gate_suite.run(self_gated_run, str(EXAMPLES / "gate"), "--gate-dry-run",
+                            "--gate-report", "verdict.json", "--gate-markdown", "verdict.md")
     result.assert_outcomes(passed=19)
-    import json
-
-    from_pytest = json.loads((pytester.path / "verdict.json").read_text())
+    from_pytest = json.loads((gate_suite.path / "verdict.json").read_text())
     for name in ("verdict.json", "verdict.md"):
-        (samples_dir / f"example-{name}").write_bytes((pytester.path / name).read_bytes())
+        (samples_dir / f"example-{name}").write_bytes((gate_suite.path / name).read_bytes())
     # 3 checks, 3 properties, 12 smoke cases, and the suite's one plain test (pytest only)
     assert [r["group"] for r in from_pytest["results"]].count("test") == 1
     from_pytest["results"] = [r for r in from_pytest["results"] if r["group"] != "test"]

@@ -2,6 +2,7 @@
 
 import json
 import re
+import shutil
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -18,19 +19,26 @@ def test_plain(evaluation):
 """
 
 
+@pytest.fixture(scope="module")
+def _sessions():
+    return {}
+
+
 @pytest.fixture
-def session(pytester, tiny_run, monkeypatch, tmp_path):
-    summary = tmp_path / "step_summary.md"
-    summary.write_text("# earlier step\n")
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-    pytester.makeini("[pytest]\nmodelgate_model_artifact = model\n")
-    pytester.makepyfile(test_gate=SUITE)
-    result = pytester.runpytest(
-        "--model-run", tiny_run, "-p", "no:cacheprovider", "--gate-dry-run",
-        "--gate-report", "out/verdict.json", "--gate-markdown", "out/verdict.md", "--junitxml", "out/junit.xml",
-    )
-    result.assert_outcomes(passed=2, failed=1)
-    return pytester.path / "out", summary, tiny_run
+def session(_sessions, gate_suite, tiny_run, monkeypatch, tmp_path_factory):
+    """One gate session's reports, made once for this module's tests (they only read them)."""
+    if "reports" not in _sessions:
+        summary = tmp_path_factory.mktemp("summary") / "step_summary.md"
+        summary.write_text("# earlier step\n")
+        monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+        result = gate_suite.write(SUITE).run(
+            tiny_run, "--gate-dry-run",
+            "--gate-report", "out/verdict.json", "--gate-markdown", "out/verdict.md", "--junitxml", "out/junit.xml",
+        )
+        result.assert_outcomes(passed=2, failed=1)
+        out = shutil.copytree(gate_suite.path / "out", summary.parent / "out")  # outlives this test's folder
+        _sessions["reports"] = (out, summary, tiny_run)
+    return _sessions["reports"]
 
 
 def test_json_report_matches_the_session(session, samples_dir):
@@ -49,6 +57,8 @@ def test_json_report_matches_the_session(session, samples_dir):
     strict = verdict["results"][1]
     assert strict["method"] == "DeLong" and strict["margin"] == 0.99
     assert strict["lower"] < 0.99 < strict["lower"] + 1
+    assert strict["estimate"] == pytest.approx(strict["candidate_value"] - strict["baseline_value"])
+    assert strict["baseline_value"] == 0.5 and strict["lower"] < strict["estimate"]
     assert "not above the margin +0.9900" in strict["message"]
     assert verdict["tag"]["action"] == "revoke" and verdict["tag"]["dry_run"] is True
     assert "1 quality test failed" in verdict["tag"]["reason"]

@@ -2,37 +2,27 @@
 
 import numpy as np
 
-from modelgate.tagging import DEFAULT_TAG, user_tags
+from modelgate.tagging import DEFAULT_TAG
+
+from conftest import user_tags
 
 CASES = """name,text,expected
 clearly-good,great love perfect,1
 clearly-bad,awful poor broken,0
 wrong-on-purpose,great love perfect,0
 """
+SMOKE_SUITE = """
+import modelgate
+
+@modelgate.smoke_cases("cases.csv")
+def test_smoke(gate, smoke_case):
+    gate.smoke(smoke_case)
+"""
 
 
-def _untag(run):
-    from modelgate.runs import get_run
-
-    tags = list(user_tags(run))
-    if tags:
-        get_run(run).remove_tags(tags)
-
-
-def test_smoke_case_decorator_makes_one_item_per_case_and_a_failure_blocks_the_tag(pytester, tiny_run):
-    _untag(tiny_run)
-    pytester.makeini("[pytest]\nmodelgate_model_artifact = model\n")
-    pytester.makefile(".csv", cases=CASES)
-    pytester.makepyfile(
-        test_gate="""
-        import modelgate
-
-        @modelgate.smoke_cases("cases.csv")
-        def test_smoke(gate, smoke_case):
-            gate.smoke(smoke_case)
-        """
-    )
-    result = pytester.runpytest("--model-run", tiny_run, "-p", "no:cacheprovider", "-v")
+def test_smoke_case_decorator_makes_one_item_per_case_and_a_failure_blocks_the_tag(gate_suite, run):
+    gate_suite.file("cases.csv", CASES)
+    result = gate_suite.write(SMOKE_SUITE).run(run, "-v")
     result.assert_outcomes(passed=2, failed=1)  # the failing case fails only its own item
     result.stdout.fnmatch_lines([
         "*test_smoke?clearly-good? PASSED*",
@@ -43,26 +33,16 @@ def test_smoke_case_decorator_makes_one_item_per_case_and_a_failure_blocks_the_t
     out = result.stdout.str()
     assert "smoke wrong-on-purpose: expected negative (0), needs score < 0.5, got 0.9" in out
     assert "text: 'great love perfect'" in out
-    assert DEFAULT_TAG not in user_tags(tiny_run)
+    assert DEFAULT_TAG not in user_tags(run)
     assert "1 quality test failed" in out
+    assert gate_suite.tag_line(result) == f"modelgate: tag '{DEFAULT_TAG}' not applied to {run}: 1 quality test failed"
 
 
-def test_passing_smoke_cases_tag_the_run(pytester, tiny_run):
-    _untag(tiny_run)
-    pytester.makeini("[pytest]\nmodelgate_model_artifact = model\n")
-    pytester.makefile(".csv", cases="\n".join(CASES.splitlines()[:3]) + "\n")
-    pytester.makepyfile(
-        test_gate="""
-        import modelgate
-
-        @modelgate.smoke_cases("cases.csv")
-        def test_smoke(gate, smoke_case):
-            gate.smoke(smoke_case)
-        """
-    )
-    result = pytester.runpytest("--model-run", tiny_run, "-p", "no:cacheprovider")
+def test_passing_smoke_cases_tag_the_run(gate_suite, run):
+    gate_suite.file("cases.csv", "\n".join(CASES.splitlines()[:3]) + "\n")
+    result = gate_suite.write(SMOKE_SUITE).run(run)
     result.assert_outcomes(passed=2)
-    assert DEFAULT_TAG in user_tags(tiny_run)
+    assert DEFAULT_TAG in user_tags(run)
 
 
 def test_scorer_on_a_real_runs_model_matches_the_tutorials_predict(tutorial_model_dict, demo_run):

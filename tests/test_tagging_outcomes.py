@@ -7,85 +7,47 @@ from Metaflow: that is what downstream flows rely on.
 
 import pytest
 
-from modelgate.tagging import DEFAULT_TAG, user_tags
+from modelgate.tagging import DEFAULT_TAG
 
-PASSING = """
-def test_auc_beats_majority(gate):
-    gate.beats("roc_auc", margin=0.1)
+from conftest import MODEL_INI, PASSING, user_tags
 
-def test_accuracy_beats_majority(gate):
-    gate.beats("accuracy", margin=0.0)
-"""
+FAILING = "\ndef test_too_strict(gate):\n    gate.beats('roc_auc', margin=0.99)\n"
 
 
-@pytest.fixture
-def run(tiny_run):
-    """The shared TinyFlow run with its user tags reset: none at all."""
-    from modelgate.runs import get_run
-
-    tags = list(user_tags(tiny_run))
-    if tags:
-        get_run(tiny_run).remove_tags(tags)
-    assert user_tags(tiny_run) == frozenset()
-    return tiny_run
-
-
-@pytest.fixture
-def suite(pytester):
-    """Write a gate suite (and the ini that names TinyFlow's model artifact)."""
-    pytester.makeini("[pytest]\nmodelgate_model_artifact = model\n")
-
-    def write(source: str = PASSING, **files):
-        pytester.makepyfile(test_gate=source, **files)
-        return pytester
-
-    return write
-
-
-def gate(pytester, run, *args):
-    return pytester.runpytest("--model-run", run, "-p", "no:cacheprovider", *args)
-
-
-def tag_line(result) -> str:
-    lines = [l for l in result.outlines if l.startswith("modelgate: ")]
-    assert len(lines) == 1, result.outlines
-    return lines[0]
-
-
-def test_all_pass_tags_the_run(suite, run):
-    result = gate(suite(), run)
+def test_all_pass_tags_the_run(gate_suite, run):
+    result = gate_suite.write().run(run)
     result.assert_outcomes(passed=2)
     assert DEFAULT_TAG in user_tags(run)
-    assert tag_line(result) == f"modelgate: tag '{DEFAULT_TAG}' applied to {run}: all 2 quality tests passed"
+    assert gate_suite.tag_line(result) == f"modelgate: tag '{DEFAULT_TAG}' applied to {run}: all 2 quality tests passed"
 
 
-def test_one_failure_does_not_tag_and_revokes_an_existing_tag(suite, run):
+def test_one_failure_does_not_tag_and_revokes_an_existing_tag(gate_suite, run):
     from modelgate.tagging import apply_tag
 
     apply_tag(run)
-    result = gate(suite(PASSING + "\ndef test_too_strict(gate):\n    gate.beats('roc_auc', margin=0.99)\n"), run)
+    result = gate_suite.write(PASSING + FAILING).run(run)
     result.assert_outcomes(passed=2, failed=1)
     assert DEFAULT_TAG not in user_tags(run)
-    assert "revoked from" in tag_line(result)
-    assert "1 quality test failed" in tag_line(result)
+    assert "revoked from" in gate_suite.tag_line(result)
+    assert "1 quality test failed" in gate_suite.tag_line(result)
     # the failure message says what was measured, against what, with which margin
     result.stdout.fnmatch_lines(["*roc_auc: candidate 0.* vs majority 0.5000*lower bound*not above the margin +0.9900*"])
 
 
-def test_failure_with_keep_on_fail_keeps_an_existing_tag(suite, run):
+def test_failure_with_keep_on_fail_keeps_an_existing_tag(gate_suite, run):
     from modelgate.tagging import apply_tag
 
     apply_tag(run)
-    result = gate(suite("def test_too_strict(gate):\n    gate.beats('roc_auc', margin=0.99)\n"), run, "--gate-keep-on-fail")
+    result = gate_suite.write(FAILING).run(run, "--gate-keep-on-fail")
     result.assert_outcomes(failed=1)
     assert DEFAULT_TAG in user_tags(run)
     # the line says what the run carries now, and why
-    assert tag_line(result) == (
+    assert gate_suite.tag_line(result) == (
         f"modelgate: tag '{DEFAULT_TAG}' kept on {run} (--gate-keep-on-fail): 1 quality test failed"
     )
 
 
-def test_fixture_error_does_not_tag_and_keeps_an_existing_tag(suite, run):
+def test_fixture_error_does_not_tag_and_keeps_an_existing_tag(gate_suite, run):
     from modelgate.tagging import apply_tag
 
     apply_tag(run)
@@ -99,13 +61,13 @@ def broken():
 def test_uses_broken(gate, broken):
     pass
 """
-    result = gate(suite(source), run)
+    result = gate_suite.write(source).run(run)
     result.assert_outcomes(passed=2, errors=1)
     assert DEFAULT_TAG in user_tags(run)
-    assert "1 quality test errored" in tag_line(result)
+    assert "1 quality test errored" in gate_suite.tag_line(result)
 
 
-def test_fixture_error_alone_does_not_tag(suite, run):
+def test_fixture_error_alone_does_not_tag(gate_suite, run):
     source = PASSING + """
 import pytest
 
@@ -116,7 +78,7 @@ def broken():
 def test_uses_broken(broken):
     pass
 """
-    result = gate(suite(source), run)
+    result = gate_suite.write(source).run(run)
     result.assert_outcomes(passed=2, errors=1)
     assert DEFAULT_TAG not in user_tags(run)
 
@@ -131,110 +93,112 @@ def test_uses_broken(broken):
     ],
     ids=["skip-marker", "skip-call", "xfail", "xpass"],
 )
-def test_skip_xfail_and_xpass_do_not_tag(suite, run, extra, outcome, reason):
-    result = gate(suite(PASSING + "\n" + extra), run)
+def test_skip_xfail_and_xpass_do_not_tag(gate_suite, run, extra, outcome, reason):
+    result = gate_suite.write(PASSING + "\n" + extra).run(run)
     result.assert_outcomes(passed=2, **outcome)
     assert DEFAULT_TAG not in user_tags(run)
-    assert reason in tag_line(result)
+    assert reason in gate_suite.tag_line(result)
 
 
-def test_deselecting_a_quality_test_with_k_does_not_tag(suite, run):
-    result = gate(suite(), run, "-k", "auc")
+def test_deselecting_a_quality_test_with_k_does_not_tag(gate_suite, run):
+    result = gate_suite.write().run(run, "-k", "auc")
     result.assert_outcomes(passed=1, deselected=1)
     assert DEFAULT_TAG not in user_tags(run)
-    assert "1 quality test deselected" in tag_line(result)
+    assert "1 quality test deselected" in gate_suite.tag_line(result)
 
 
-def test_no_tests_collected_does_not_tag(suite, run):
-    result = gate(suite("# no tests here\n"), run)
+def test_no_tests_collected_does_not_tag(gate_suite, run):
+    result = gate_suite.write("# no tests here\n").run(run)
     assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
     assert DEFAULT_TAG not in user_tags(run)
-    assert "no quality test was collected" in tag_line(result)
+    assert "no quality test was collected" in gate_suite.tag_line(result)
 
 
-def test_collection_error_does_not_tag(suite, run):
-    result = gate(suite(PASSING, test_broken="import no_such_module_anywhere\n"), run, "--continue-on-collection-errors")
+def test_collection_error_does_not_tag(gate_suite, run):
+    result = gate_suite.write(PASSING, test_broken="import no_such_module_anywhere\n").run(run, "--continue-on-collection-errors")
     result.assert_outcomes(passed=2, errors=1)
     assert DEFAULT_TAG not in user_tags(run)
-    assert "1 collection error" in tag_line(result)
+    assert "1 collection error" in gate_suite.tag_line(result)
 
 
-def test_collection_error_that_stops_the_session_does_not_tag(suite, run):
-    result = gate(suite(PASSING, test_broken="import no_such_module_anywhere\n"), run)
+def test_collection_error_that_stops_the_session_does_not_tag(gate_suite, run):
+    result = gate_suite.write(PASSING, test_broken="import no_such_module_anywhere\n").run(run)
     assert result.ret == pytest.ExitCode.INTERRUPTED
     assert DEFAULT_TAG not in user_tags(run)
 
 
-def test_collect_only_does_not_tag(suite, run):
-    result = gate(suite(), run, "--collect-only")
+def test_collect_only_does_not_tag(gate_suite, run):
+    result = gate_suite.write().run(run, "--collect-only")
     assert result.ret == pytest.ExitCode.TESTS_FAILED  # no verdict is not a pass
     assert DEFAULT_TAG not in user_tags(run)
-    assert "--collect-only runs no test" in tag_line(result)
+    assert "--collect-only runs no test" in gate_suite.tag_line(result)
 
 
-def test_dry_run_does_not_tag_and_says_it_would(suite, run):
-    result = gate(suite(), run, "--gate-dry-run")
+def test_dry_run_does_not_tag_and_says_it_would(gate_suite, run):
+    result = gate_suite.write().run(run, "--gate-dry-run")
     result.assert_outcomes(passed=2)
     assert DEFAULT_TAG not in user_tags(run)
-    assert tag_line(result) == (
+    assert gate_suite.tag_line(result) == (
         f"modelgate: dry run: would apply tag '{DEFAULT_TAG}' to {run}: all 2 quality tests passed"
     )
 
 
-def test_exitfirst_leaves_tests_unrun_and_does_not_tag(suite, run):
+def test_exitfirst_leaves_tests_unrun_and_does_not_tag(gate_suite, run):
     source = "def test_fails(gate):\n    gate.beats('roc_auc', margin=0.99)\n" + PASSING
-    result = gate(suite(source), run, "-x")
+    result = gate_suite.write(source).run(run, "-x")
     result.assert_outcomes(failed=1)
     assert DEFAULT_TAG not in user_tags(run)
-    assert "2 quality tests did not run" in tag_line(result)
+    assert "2 quality tests did not run" in gate_suite.tag_line(result)
 
 
-def test_other_user_tags_survive_tagging_and_revoking(suite, run):
+def test_other_user_tags_survive_tagging_and_revoking(gate_suite, run):
     from modelgate.runs import get_run
 
     get_run(run).add_tags(["team:nlp", "reviewed"])
     system_before = get_run(run).system_tags
-    gate(suite(), run).assert_outcomes(passed=2)
+    gate_suite.write().run(run).assert_outcomes(passed=2)
     assert user_tags(run) == {"team:nlp", "reviewed", DEFAULT_TAG}
-    gate(suite("def test_too_strict(gate):\n    gate.beats('roc_auc', margin=0.99)\n"), run)
+    gate_suite.write(FAILING).run(run)
     assert user_tags(run) == {"team:nlp", "reviewed"}
     assert get_run(run).system_tags == system_before
 
 
-def test_custom_tag_is_the_only_tag_managed(suite, run):
-    result = gate(suite(), run, "--gate-tag", "nlp_ready")
+def test_custom_tag_is_the_only_tag_managed(gate_suite, run):
+    result = gate_suite.write().run(run, "--gate-tag", "nlp_ready")
     result.assert_outcomes(passed=2)
     assert user_tags(run) == {"nlp_ready"}
 
 
-def test_xdist_all_pass_tags_exactly_once(suite, run):
-    result = gate(suite(PASSING + "\ndef test_third(evaluation):\n    assert evaluation.n == 200\n"), run, "-n", "2")
+@pytest.mark.slow  # xdist workers
+def test_xdist_all_pass_tags_exactly_once(gate_suite, run):
+    result = gate_suite.write(PASSING + "\ndef test_third(evaluation):\n    assert evaluation.n == 200\n").run(run, "-n", "2")
     result.assert_outcomes(passed=3)
     assert DEFAULT_TAG in user_tags(run)
     # one decision, on the controller: one tag line, and it counts all three tests
-    assert tag_line(result) == f"modelgate: tag '{DEFAULT_TAG}' applied to {run}: all 3 quality tests passed"
+    assert gate_suite.tag_line(result) == f"modelgate: tag '{DEFAULT_TAG}' applied to {run}: all 3 quality tests passed"
 
 
-def test_xdist_deselection_on_workers_blocks_the_tag(suite, run):
-    result = gate(suite(), run, "-n", "2", "-k", "auc")
+@pytest.mark.slow  # xdist workers
+def test_xdist_deselection_on_workers_blocks_the_tag(gate_suite, run):
+    result = gate_suite.write().run(run, "-n", "2", "-k", "auc")
     result.assert_outcomes(passed=1)
     assert DEFAULT_TAG not in user_tags(run)
-    assert "deselected" in tag_line(result)
+    assert "deselected" in gate_suite.tag_line(result)
 
 
-def test_without_model_run_the_plugin_stays_out_of_the_way(suite, run):
-    pytester = suite("def test_plain():\n    assert 1 + 1 == 2\n\ndef test_needs_gate(gate):\n    pass\n")
-    result = pytester.runpytest("-p", "no:cacheprovider")
+def test_without_model_run_the_plugin_stays_out_of_the_way(gate_suite, run):
+    source = "def test_plain():\n    assert 1 + 1 == 2\n\ndef test_needs_gate(gate):\n    pass\n"
+    result = gate_suite.write(source).run(None)  # no --model-run
     result.assert_outcomes(passed=1, skipped=1)
     assert not [l for l in result.outlines if l.startswith("modelgate:")]
     assert user_tags(run) == frozenset()
 
 
-def test_a_tag_write_that_does_not_stick_fails_the_session(suite, run):
+def test_a_tag_write_that_does_not_stick_fails_the_session(gate_suite, run):
     # A lost write (an unlocked local metadata store, a proxy that drops the
     # request): Metaflow returns, but the tag is not there on re-reading.
-    pytester = suite()
-    pytester.makeconftest(
+    gate_suite.write()
+    gate_suite.conftest(
         """
         from metaflow.client.core import Run
 
@@ -246,23 +210,23 @@ def test_a_tag_write_that_does_not_stick_fails_the_session(suite, run):
             Run.add_tag = Run._gate_add_tag
         """
     )
-    result = gate(pytester, run)
+    result = gate_suite.run(run)
     assert result.ret == pytest.ExitCode.TESTS_FAILED  # although every quality test passed
     result.assert_outcomes(passed=2)
-    line = tag_line(result)
+    line = gate_suite.tag_line(result)
     assert line.startswith(f"modelgate: FAILED: could not apply tag '{DEFAULT_TAG}' on {run}")
     assert "not there on re-reading" in line and line.endswith(f"{run} does not carry it now)")
     assert DEFAULT_TAG not in user_tags(run)
 
 
-def test_a_module_skipped_at_collection_does_not_tag(suite, run):
-    result = gate(suite(PASSING, test_optional="import pytest\npytest.importorskip('no_such_module_anywhere')\n"), run)
+def test_a_module_skipped_at_collection_does_not_tag(gate_suite, run):
+    result = gate_suite.write(PASSING, test_optional="import pytest\npytest.importorskip('no_such_module_anywhere')\n").run(run)
     result.assert_outcomes(passed=2, skipped=1)
     assert DEFAULT_TAG not in user_tags(run)
-    assert "1 test module skipped" in tag_line(result)
+    assert "1 test module skipped" in gate_suite.tag_line(result)
 
 
-def test_a_skip_inside_a_fixture_does_not_tag(suite, run):
+def test_a_skip_inside_a_fixture_does_not_tag(gate_suite, run):
     source = PASSING + """
 import pytest
 
@@ -273,7 +237,7 @@ def not_today():
 def test_needs_it(not_today):
     pass
 """
-    result = gate(suite(source), run)
+    result = gate_suite.write(source).run(run)
     result.assert_outcomes(passed=2, skipped=1)
     assert DEFAULT_TAG not in user_tags(run)
 
@@ -287,52 +251,50 @@ def test_needs_it(not_today):
     ],
     ids=["marker", "deselect", "node-id"],
 )
-def test_narrowing_the_suite_does_not_tag(suite, run, args, reason):
+def test_narrowing_the_suite_does_not_tag(gate_suite, run, args, reason):
     source = "import pytest\n" + PASSING.replace(
         "def test_accuracy", "@pytest.mark.slow\ndef test_accuracy"
     )
-    pytester = suite(source)
-    pytester.makeini("[pytest]\nmodelgate_model_artifact = model\nmarkers = slow\n")
-    result = gate(pytester, run, *args)
+    result = gate_suite.write(source, ini=MODEL_INI + "markers = slow\n").run(run, *args)
     result.assert_outcomes(passed=1, deselected=1) if "deselect" in reason else result.assert_outcomes(passed=1)
     assert DEFAULT_TAG not in user_tags(run)
-    assert reason in tag_line(result)
+    assert reason in gate_suite.tag_line(result)
 
 
-def test_last_failed_does_not_tag(suite, run):
-    pytester = suite()
-    result = pytester.runpytest("--model-run", run, "--lf")
+def test_last_failed_does_not_tag(gate_suite, run):
+    result = gate_suite.write().run(run, "--lf", cache=True)
     result.assert_outcomes(passed=2)
     assert DEFAULT_TAG not in user_tags(run)
-    assert "--lf may leave quality tests out" in tag_line(result)
+    assert "--lf may leave quality tests out" in gate_suite.tag_line(result)
 
 
-def test_an_error_inside_a_test_is_not_a_verdict_and_keeps_the_tag(suite, run):
+def test_an_error_inside_a_test_is_not_a_verdict_and_keeps_the_tag(gate_suite, run):
     from modelgate.tagging import apply_tag
 
     apply_tag(run)
     source = PASSING + "\ndef test_outage(evaluation):\n    raise ConnectionError('metadata service unreachable')\n"
-    result = gate(suite(source), run)
+    result = gate_suite.write(source).run(run)
     result.assert_outcomes(passed=2, failed=1)  # pytest says failed; the gate says error
     assert DEFAULT_TAG in user_tags(run)
-    assert "1 quality test errored" in tag_line(result)
+    assert "1 quality test errored" in gate_suite.tag_line(result)
 
 
-def test_a_failing_plain_assert_is_a_verdict_and_revokes(suite, run):
+def test_a_failing_plain_assert_is_a_verdict_and_revokes(gate_suite, run):
     from modelgate.tagging import apply_tag
 
     apply_tag(run)
     source = PASSING + "\ndef test_enough_rows(evaluation):\n    assert evaluation.n > 10_000\n"
-    result = gate(suite(source), run)
+    result = gate_suite.write(source).run(run)
     result.assert_outcomes(passed=2, failed=1)
     assert DEFAULT_TAG not in user_tags(run)
 
 
-def test_only_the_controller_writes_the_tag_under_xdist(suite, run, tmp_path):
+@pytest.mark.slow  # xdist workers
+def test_only_the_controller_writes_the_tag_under_xdist(gate_suite, run, tmp_path):
     """A spy on modelgate's own apply_tag logs which process wrote the tag."""
     log = tmp_path / "writes.log"
-    pytester = suite(PASSING + "\ndef test_third(evaluation):\n    assert evaluation.n == 200\n")
-    pytester.makeconftest(
+    gate_suite.write(PASSING + "\ndef test_third(evaluation):\n    assert evaluation.n == 200\n")
+    gate_suite.conftest(
         f"""
         import os
         import modelgate.tagging as tagging
@@ -351,31 +313,32 @@ def test_only_the_controller_writes_the_tag_under_xdist(suite, run, tmp_path):
             tagging.apply_tag = _apply
         """
     )
-    result = gate(pytester, run, "-n", "2")
+    result = gate_suite.run(run, "-n", "2")
     result.assert_outcomes(passed=3)
     assert log.read_text().splitlines() == ["controller"]
     assert DEFAULT_TAG in user_tags(run)
 
 
-def test_a_crashed_worker_changes_no_tag(suite, run):
+@pytest.mark.slow  # xdist workers
+def test_a_crashed_worker_changes_no_tag(gate_suite, run):
     from modelgate.tagging import apply_tag
 
     apply_tag(run)
     source = PASSING + "\ndef test_crash(evaluation):\n    import os\n    os._exit(3)\n"
-    result = gate(suite(source), run, "-n", "2")
+    result = gate_suite.write(source).run(run, "-n", "2")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert DEFAULT_TAG in user_tags(run)
-    assert "not applied" in tag_line(result) and "errored" in tag_line(result)
+    assert "not applied" in gate_suite.tag_line(result) and "errored" in gate_suite.tag_line(result)
 
 
-def test_empty_model_run_is_a_usage_error(suite, run):
-    result = gate(suite(), "")
+def test_empty_model_run_is_a_usage_error(gate_suite, run):
+    result = gate_suite.write().run("")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "--model-run is empty" in result.stderr.str()
 
 
-def test_report_path_that_is_a_folder_is_a_usage_error_before_any_tag(suite, run, tmp_path):
-    result = gate(suite(), run, f"--gate-report={tmp_path}")  # "=": not taken for a test path
+def test_report_path_that_is_a_folder_is_a_usage_error_before_any_tag(gate_suite, run, tmp_path):
+    result = gate_suite.write().run(run, f"--gate-report={tmp_path}")  # "=": not taken for a test path
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "--gate-report" in result.stderr.str() and "cannot be written" in result.stderr.str()
     assert DEFAULT_TAG not in user_tags(run)

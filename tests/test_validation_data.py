@@ -127,3 +127,52 @@ def test_a_duplicate_index_warns_with_the_count():
 
 def test_the_data_warning_is_a_user_warning():
     assert issubclass(GateDataWarning, UserWarning)
+
+
+# --- what the end-to-end tests in test_bad_input.py (slow: runs of their own) check, as plain calls
+
+
+@pytest.mark.parametrize(
+    "data, name",
+    [([["a", 1]], "list"), ({"review": ["a"], "labels": [1]}, "dict"), (np.array([[0, 1]]), "ndarray")],
+    ids=["list", "dict", "array"],
+)
+def test_something_that_is_not_a_frame_is_refused(data, name):
+    assert refused(data) == (
+        f"validation data is a {name}, not a data frame with columns 'review' and 'labels'"
+    )
+
+
+def test_a_missing_label_column_says_which_options_name_the_columns():
+    frame = pd.DataFrame({"review": ["good", "bad"], "label": [1, 0]})
+    assert refused(frame) == (
+        "validation data has no column 'labels' (columns: review, label); set --text-column / --label-column"
+    )
+
+
+def test_an_empty_frame_is_refused():
+    frame = pd.DataFrame({"review": pd.Series([], dtype=object), "labels": pd.Series([], dtype=int)})
+    assert refused(frame) == "validation data is empty: there is nothing to gate on"
+
+
+def test_missing_labels_are_refused():
+    frame = pd.DataFrame({"review": ["good", "bad", "meh"], "labels": [1, None, 0]})
+    assert refused(frame) == "label column 'labels' has missing values"
+
+
+def test_text_labels_are_refused():
+    # TinyFlow's labels_kind="text" run: 'pos' / 'neg' instead of 1 / 0
+    frame = pd.DataFrame({"review": ["good", "bad", "fine"], "labels": ["pos", "neg", "pos"]})
+    message = refused(frame)
+    assert message.startswith("label column 'labels' is not binary 0/1: 3 rows hold other values"), message
+    assert "'pos' (str)" in message and "'neg' (str)" in message
+
+
+@pytest.mark.parametrize(
+    "text, shown",
+    [(float("nan"), "float"), (3, "int"), (b"bytes", "bytes")],
+    ids=["nan", "int", "bytes"],
+)
+def test_a_text_that_is_not_text_is_refused_naming_its_row(text, shown):
+    frame = pd.DataFrame({"review": pd.Series(["good", text, "bad"], dtype=object), "labels": [1, 0, 0]})
+    assert refused(frame) == f"text column 'review' holds a {shown} at row 1, not text"

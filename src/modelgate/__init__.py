@@ -14,14 +14,19 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "Gate": "gate",
-    "GateCheckFailed": "gate",
+    "GateCheckFailed": "errors",
     "assert_beats": "gate",
     "assert_check": "gate",
     "assert_smoke": "gate",
     "MarginCheck": "checks",
-    "CheckResult": "checks",
-    "Verdict": "checks",
+    "PropertyCheck": "properties",
+    "SmokeCheck": "checks",
+    "Check": "checks",
+    "CheckResult": "verdict",
+    "Verdict": "verdict",
+    "GateRunner": "runner",
     "Evaluation": "evaluation",
+    "Evidence": "evaluation",
     "evaluate": "evaluation",
     "as_scorer": "scorers",
     "SmokeCase": "smoke",
@@ -36,10 +41,13 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
-    from .checks import CheckResult, MarginCheck, Verdict
-    from .errors import GateUsageError
-    from .evaluation import Evaluation, evaluate
-    from .gate import Gate, GateCheckFailed, assert_beats, assert_check, assert_smoke
+    from .checks import Check, MarginCheck, SmokeCheck
+    from .errors import GateCheckFailed, GateUsageError
+    from .evaluation import Evaluation, Evidence, evaluate
+    from .gate import Gate, assert_beats, assert_check, assert_smoke
+    from .properties import PropertyCheck
+    from .runner import GateRunner
+    from .verdict import CheckResult, Verdict
     from .scorers import as_scorer
     from .smoke import SmokeCase, load_smoke_cases
     from .config import load_config

@@ -25,6 +25,7 @@ and all drawn examples are scored in one batch.
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -86,7 +87,7 @@ POSITIVE_SENTENCES: tuple[str, ...] = (
 )
 
 # Simplest kinds first: Hypothesis shrinks one_of towards its first branch.
-PERTURBATION_KINDS: tuple[str, ...] = ("whitespace", "punctuation", "case", "typo", "filler")
+from .properties import PERTURBATION_KINDS  # the names, defined where configs are checked
 _OPS: dict[str, tuple[str, ...]] = {
     "whitespace": ("double_space", "trailing_space", "leading_space", "newline", "tab"),
     "punctuation": (
@@ -536,18 +537,19 @@ class RateReport:
     max_failure_rate: float
     counterexample: Counterexample | None
 
-    @property
+    # builtins.property: in this class body mypy takes `property` for the str field above.
+    @builtins.property
     def failure_rate(self) -> float:
         return self.n_failures / self.n_examples if self.n_examples else 0.0
 
-    @property
+    @builtins.property
     def passed(self) -> bool:
         return self.n_examples > 0 and self.failure_rate <= self.max_failure_rate
 
     def __bool__(self) -> bool:
         return self.passed
 
-    @property
+    @builtins.property
     def message(self) -> str:
         if self.n_examples == 0:
             return f"{self.property}: FAIL, no example could be drawn (every perturbation left its text unchanged)"

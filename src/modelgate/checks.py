@@ -1,69 +1,66 @@
-"""Checks, their results and the verdict: the decision layer.
+"""Checks: one protocol for every kind, and the registry config parsing reads.
 
-One definition of each check serves both front ends (the pytest plugin and the
-in-flow :class:`~modelgate.gate.Gate`). The margin rule is DESIGN section 3:
+A check is an object with a ``name``, a ``kind`` and ``evaluate(evidence) ->
+CheckResult``; the evidence is one :class:`~modelgate.evaluation.Evaluation`
+(task, labels, inputs, the candidate's scorer and scores, baselines computed
+lazily). Both front ends run the same checks through
+:mod:`modelgate.runner`. Kinds today: margin (this module), property
+(:mod:`modelgate.properties`) and smoke (one smoke case). Each kind is
+registered once in :data:`CHECK_KINDS` with the config table it is declared
+in, the keys that table allows, its parser, and the prefix of its test items.
+
+The margin rule is DESIGN section 3:
 
 - quantity ``d = c - b`` for a higher-is-better metric, ``d = b - c`` for a
   lower-is-better one; with ``relative=True`` the quantity is ``d / b``;
 - a check passes when the one-sided lower confidence bound of the quantity is
   strictly above the margin (``confidence=None``: the point estimate is);
-- anything undefined (NaN) fails, with the reason in the message.
+- anything undefined (NaN, a relative margin on a zero baseline) fails, with
+  the reason in the message.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-import numpy as np
-
-from .evaluation import CANDIDATE, MAJORITY, Evaluation
-from .metrics import get_metric, predicted_labels
+from . import tables
+from .errors import GateUsageError
+from .evaluation import Evaluation
+from .metrics import METRICS, get_metric, predicted_labels
+from .names import BASELINE, CANDIDATE, MAJORITY, SMOKE
+from .properties import PropertyCheck, parse_property, property_result
+from .registry import Registry
+from .verdict import CheckResult, Verdict
 
 if TYPE_CHECKING:
     from . import stats
+    from .smoke import SmokeCase
+
+__all__ = [
+    "CHECK_KINDS", "Check", "CheckKind", "CheckResult", "MarginCheck", "PropertyCheck", "SmokeCheck",
+    "Verdict", "parse_margin", "property_result", "register_check_kind", "smoke_result",
+]
 
 METHODS = ("auto", "delong", "bootstrap", "mcnemar")
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    """What one check measured and decided. ``message`` is for people."""
+class Check(Protocol):
+    """What every kind of check is: a name (its test item's), its kind (a key of
+    :data:`CHECK_KINDS`), and an evaluation of the evidence."""
 
-    name: str
-    group: str  # "baseline", "smoke" or "property"
-    passed: bool
-    message: str
-    metric: str | None = None
-    baseline: str | None = None
-    candidate_value: float | None = None
-    baseline_value: float | None = None
-    estimate: float | None = None
-    lower: float | None = None
-    p_value: float | None = None
-    margin: float | None = None
-    relative: bool = False
-    confidence: float | None = None
-    method: str | None = None
-    n: int | None = None
-    baseline_run: str | None = None
+    check_kind: ClassVar[str]
 
-    def to_dict(self) -> dict[str, Any]:
-        return {k: _jsonable(v) for k, v in asdict(self).items()}
+    @property
+    def name(self) -> str: ...
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "CheckResult":
-        known = {f for f in cls.__dataclass_fields__}
-        return cls(**{k: v for k, v in data.items() if k in known})
+    def prepare(self, evidence: Evaluation) -> None:
+        """Compute what :meth:`evaluate` reads (a baseline's scores), so that a
+        failure to get it happens before the check (an error, not a verdict)."""
 
-
-def _jsonable(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None  # JSON has no NaN; None reads as "undefined"
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+    def evaluate(self, evidence: Evaluation) -> CheckResult: ...
 
 
 def _fmt(value: float | None, signed: bool = False) -> str:
@@ -82,6 +79,8 @@ class MarginCheck:
     the margin is 0) for accuracy, and the paired bootstrap otherwise.
     """
 
+    check_kind: ClassVar[str] = "margin"
+
     metric: str
     baseline: str = MAJORITY
     margin: float = 0.0
@@ -93,13 +92,13 @@ class MarginCheck:
     name: str = ""
 
     def __post_init__(self) -> None:
-        get_metric(self.metric)  # unknown metric: ValueError naming the known ones
+        metric = get_metric(self.metric)  # unknown metric: ValueError naming the known ones
         if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r}; use one of {', '.join(METHODS)}")
-        if self.method == "delong" and self.metric != "roc_auc":
-            raise ValueError("method 'delong' applies to roc_auc only")
-        if self.method == "mcnemar" and self.metric != "accuracy":
-            raise ValueError("method 'mcnemar' applies to accuracy only")
+        # DeLong and McNemar are exact for one metric each; the bootstrap fits any.
+        if self.method not in ("auto", "bootstrap", metric.method):
+            owner = next(m.name for m in METRICS.values() if m.method == self.method)
+            raise ValueError(f"method {self.method!r} applies to {owner} only")
         if self.confidence is not None and not 0.5 <= self.confidence < 1:
             raise ValueError(f"confidence must be in [0.5, 1) or None, not {self.confidence!r}")
         if not math.isfinite(self.margin):
@@ -132,21 +131,14 @@ class MarginCheck:
     def bound(self, evaluation: Evaluation) -> "stats.DifferenceBound":
         """The statistic the rule decides on."""
         from . import stats  # scipy: imported when a check first runs
+
         metric = get_metric(self.metric)
         y = evaluation.labels
         c = evaluation.scores(CANDIDATE)
         b = evaluation.scores(self.baseline)
-        if self.relative:
-            base_value = metric(y, b)
-            if base_value == 0:
-                raise ValueError(
-                    f"{self.name}: a relative margin needs a non-zero baseline, "
-                    f"but {self.baseline}'s {self.metric} is 0; use an absolute margin"
-                )
-        common = dict(margin=self.margin, confidence=self.confidence, relative=self.relative)
-        method = self.method
-        if method == "auto":
-            method = {"roc_auc": "delong", "accuracy": "mcnemar"}.get(self.metric, "bootstrap")
+        # A relative margin on a zero baseline is undefined: stats says so, and it fails.
+        common: dict[str, Any] = dict(margin=self.margin, confidence=self.confidence, relative=self.relative)
+        method = metric.method if self.method == "auto" else self.method
         if method == "delong":
             return stats.delong_auc_difference(y, c, b, **common)
         if method == "mcnemar":
@@ -162,6 +154,10 @@ class MarginCheck:
             **common,
         )
 
+    def prepare(self, evidence: Evaluation) -> None:
+        if self.baseline not in evidence.absent:
+            evidence.scores(self.baseline)
+
     def evaluate(self, evaluation: Evaluation) -> CheckResult:
         baseline_run = evaluation.baseline_runs.get(self.baseline)
         if self.baseline in evaluation.absent:
@@ -170,7 +166,7 @@ class MarginCheck:
         passed = bool(bound.defined and bound.lower > self.margin)
         return CheckResult(
             name=self.name,
-            group="baseline",
+            group=BASELINE,
             passed=passed,
             message=self._message(bound, passed, baseline_run),
             metric=self.metric,
@@ -199,7 +195,7 @@ class MarginCheck:
         )
         return CheckResult(
             name=self.name,
-            group="baseline",
+            group=BASELINE,
             passed=passed,
             message=f"{self.metric} vs {self.baseline}: {reason}; the check {policy}",
             metric=self.metric,
@@ -232,99 +228,31 @@ class MarginCheck:
         return f"{head}: {stat} is {verdict} the margin {_fmt(self.margin, True)}"
 
 
+
+
 @dataclass(frozen=True)
-class PropertyCheck:
-    """A CheckList-style behavioural property with a failure budget.
+class SmokeCheck:
+    """One smoke case as a check: the candidate must score its text on the expected side."""
 
-    ``kind="invariance"``: the predicted label survives typos, case,
-    punctuation, whitespace and filler sentences (``perturbations`` picks
-    which; ``tolerance`` bounds the score change instead). ``kind="directional"``:
-    appending a ``direction`` sentence ("negative": must not raise the score;
-    "positive": must not lower it) from ``sentences``. The property may fail on
-    at most ``max_failure_rate`` of ``n_examples`` examples drawn from the
-    validation texts; the report names a counterexample Hypothesis shrank.
-    """
+    check_kind: ClassVar[str] = "smoke"
 
-    kind: str
-    n_examples: int = 200
-    max_failure_rate: float = 0.05
-    direction: str = "negative"
-    sentences: tuple[str, ...] | None = None  # None: behaviour's default sentences
-    perturbations: tuple[str, ...] | None = None  # None: every perturbation kind
-    tolerance: float | None = None
-    seed: int = 0
-    name: str = ""
+    case: SmokeCase
 
-    def __post_init__(self) -> None:
-        from .behaviour import PERTURBATION_KINDS
-
-        if self.kind not in ("invariance", "directional"):
-            raise ValueError(f"unknown property kind {self.kind!r}; use 'invariance' or 'directional'")
-        if self.direction not in ("negative", "positive"):
-            raise ValueError(f"direction must be 'negative' or 'positive', not {self.direction!r}")
-        if not 0 <= self.max_failure_rate < 1:
-            raise ValueError(f"max_failure_rate must be in [0, 1), not {self.max_failure_rate!r}")
-        if self.n_examples < 1:
-            raise ValueError(f"n_examples must be at least 1, not {self.n_examples!r}")
-        if self.tolerance is not None and (
-            isinstance(self.tolerance, bool) or not isinstance(self.tolerance, (int, float))
-            or not math.isfinite(self.tolerance) or self.tolerance < 0
-        ):
-            raise ValueError(f"tolerance must be a finite number >= 0, not {self.tolerance!r}")
-        # Given means given: an empty list is a mistake, not "use the defaults" (that is None).
-        for key in ("sentences", "perturbations"):
-            value = getattr(self, key)
-            if value is None:
-                continue
-            if isinstance(value, str):
-                raise ValueError(f"{key} must be a list of strings, not the string {value!r}")
-            value = tuple(value)
-            if not value:
-                raise ValueError(f"{key} must not be empty (leave it out for the defaults)")
-            if not all(isinstance(v, str) and v.strip() for v in value):
-                raise ValueError(f"{key} must be non-empty strings, not {list(value)!r}")
-            object.__setattr__(self, key, value)
-        unknown = sorted(set(self.perturbations or ()) - set(PERTURBATION_KINDS))
-        if unknown:
-            raise ValueError(f"unknown perturbation {unknown[0]!r}; choose from {', '.join(PERTURBATION_KINDS)}")
-        if not self.name:
-            name = "invariance" if self.kind == "invariance" else f"directional-{self.direction}"
-            object.__setattr__(self, "name", name)
+    @property
+    def name(self) -> str:
+        return self.case.name
 
     def __str__(self) -> str:
         return self.name
 
-    def evaluate(self, scorer, texts) -> CheckResult:
-        from . import behaviour
+    def prepare(self, evidence: Evaluation) -> None:
+        pass
 
-        common = dict(n_examples=self.n_examples, max_failure_rate=self.max_failure_rate, seed=self.seed)
-        if self.kind == "invariance":
-            report = behaviour.check_invariance_rate(
-                scorer, texts, tolerance=self.tolerance, kinds=self.perturbations or None, **common
-            )
-        else:
-            extra = {} if self.tolerance is None else {"tolerance": self.tolerance}
-            report = behaviour.check_directional_rate(
-                scorer, texts, direction=self.direction, sentences=self.sentences or None, **extra, **common
-            )
-        return property_result(report, self.name)
+    def evaluate(self, evidence: Evaluation) -> CheckResult:
+        return smoke_result(self.case, float(evidence.candidate_scorer([self.case.text])[0]))
 
 
-def property_result(report, name: str | None = None) -> CheckResult:
-    """A behavioural property's :class:`~modelgate.behaviour.RateReport` as a CheckResult."""
-    return CheckResult(
-        name=name or report.property,
-        group="property",
-        passed=report.passed,
-        message=report.message,
-        candidate_value=report.failure_rate,
-        margin=report.max_failure_rate,
-        n=report.n_examples,
-        method="failure rate",
-    )
-
-
-def smoke_result(case, score: float) -> CheckResult:
+def smoke_result(case: SmokeCase, score: float) -> CheckResult:
     """The result of one smoke case (a :class:`modelgate.smoke.SmokeCase`)."""
     passed = case.passes(score)
     message = (
@@ -334,7 +262,7 @@ def smoke_result(case, score: float) -> CheckResult:
     )
     return CheckResult(
         name=case.name,
-        group="smoke",
+        group=SMOKE,
         passed=passed,
         message=message,
         candidate_value=float(score),
@@ -343,59 +271,55 @@ def smoke_result(case, score: float) -> CheckResult:
     )
 
 
-@dataclass
-class Verdict:
-    """All results of one gate evaluation. It passes only when every check passed.
+# -- the registry of check kinds -----------------------------------------------
+MARGIN_KEYS = frozenset({"metric", "baseline", "margin", "relative", "confidence", "method", "n_resamples", "seed", "name"})
 
-    ``print(verdict)`` (``str()``) and :meth:`summary` give the table the terminal
-    shows; ``modelgate.report`` renders JSON (:func:`~modelgate.report.verdict_json`)
-    and escaped Markdown (:func:`~modelgate.report.verdict_markdown`).
-    """
 
-    results: list[CheckResult] = field(default_factory=list)
-    run: str | None = None
-    champion: str | None = None
-    decision: Any = None  # a modelgate.decision.TagDecision, when a session decided
-    tag_line: str = ""
-    evaluation: Any = field(default=None, repr=False, compare=False)  # for ROC curves; not serialised
-    champion_label: str = "champion"  # what the run compared as "champion" is: --baseline-run names one
+def parse_margin(raw: Mapping[str, Any], where: str, strict: bool = True) -> MarginCheck:
+    """One ``[[tool.modelgate.checks]]`` table (or, ``strict=False``, ``--gate-check`` text)."""
+    tables.check_table(raw, where, MARGIN_KEYS, "metric", "check")
+    kwargs: dict[str, Any] = {"metric": tables.string(f"{where}.metric", raw["metric"])}
+    for key in ("baseline", "method", "name"):
+        if key in raw:
+            kwargs[key] = tables.string(f"{where}.{key}", raw[key])
+    if "margin" in raw:
+        kwargs["margin"] = tables.number(f"{where}.margin", raw["margin"], strict)
+    if "relative" in raw:
+        kwargs["relative"] = tables.boolean(f"{where}.relative", raw["relative"], strict)
+    if "confidence" in raw:
+        value = raw["confidence"]
+        if isinstance(value, str) and value.lower() in ("none", "point"):
+            kwargs["confidence"] = None
+        else:
+            kwargs["confidence"] = tables.number(f"{where}.confidence", value, strict)
+    for key, minimum in (("n_resamples", 1), ("seed", 0)):
+        if key in raw:
+            kwargs[key] = tables.whole(f"{where}.{key}", raw[key], minimum, strict)
+    try:
+        return MarginCheck(**kwargs)
+    except ValueError as exc:
+        raise GateUsageError(f"{where}: {exc}") from None
 
-    @property
-    def passed(self) -> bool:
-        """Every check passed; in a gate session, also the tag decision said yes."""
-        checks_passed = bool(self.results) and all(r.passed for r in self.results)
-        if self.decision is not None:
-            return checks_passed and self.decision.action == "apply"
-        return checks_passed
 
-    def passed_group(self, group: str) -> bool:
-        results = [r for r in self.results if r.group == group]
-        return bool(results) and all(r.passed for r in results)
+@dataclass(frozen=True)
+class CheckKind:
+    """One kind of check: where a config declares it and how its tables are read."""
 
-    @property
-    def failures(self) -> list[CheckResult]:
-        return [r for r in self.results if not r.passed]
+    name: str
+    table: str | None  # the [tool.modelgate] key holding an array of its tables (None: not declared in a table)
+    keys: frozenset[str]  # the keys its tables allow
+    parse: Callable[[Mapping[str, Any], str, bool], Check] | None  # (table, where, strict) -> check
+    item_prefix: str  # its pytest items are "<prefix><check name>"
+    label: str  # what a person calls one: "check", "property", "smoke case"
 
-    def summary(self) -> str:
-        """The verdict as a fixed-width table: one row a check, the baselines' runs,
-        then ``verdict: PASS`` or ``verdict: FAIL (...)``. The same table as ``str()``;
-        what the terminal shows."""
-        from .report import verdict_table
 
-        return verdict_table(self)
+CHECK_KINDS: Registry[CheckKind] = Registry("check kind")
+register_check_kind = CHECK_KINDS.register
 
-    def __str__(self) -> str:
-        """``print(verdict)`` shows the table of :meth:`summary` (``repr()`` keeps the fields)."""
-        return self.summary()
 
-    def to_dict(self) -> dict[str, Any]:
-        decision = self.decision
-        return {
-            "passed": self.passed,
-            "run": self.run,
-            "champion": self.champion,
-            "tag": None
-            if decision is None
-            else {"action": decision.action, "reason": decision.reason, "dry_run": decision.dry_run, "line": self.tag_line},
-            "results": [r.to_dict() for r in self.results],
-        }
+# The order here is the order checks run in, in both front ends.
+register_check_kind(CheckKind("margin", "checks", MARGIN_KEYS, parse_margin, "modelgate::", "check"))
+register_check_kind(
+    CheckKind("property", "properties", PropertyCheck.keys(), parse_property, "modelgate::property::", "property")
+)
+register_check_kind(CheckKind("smoke", None, frozenset(), None, "modelgate::smoke::", "smoke case"))  # from a file

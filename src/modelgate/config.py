@@ -40,15 +40,21 @@ rootdir (never above it); all test paths must lead to the same file.
 
 from __future__ import annotations
 
-import math
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+
+from . import tables
 from .errors import GateUsageError
+from .names import DEFAULT_TAG
 
-DEFAULT_TAG = "deployment_candidate"
+if TYPE_CHECKING:  # the check kinds are imported when a table is parsed: `pytest --help` stays light
+    from .checks import Check, MarginCheck
+    from .properties import PropertyCheck
+
 
 # Metaflow's own limit on a tag (metaflow.tagging_util.MAX_TAG_SIZE); not
 # imported from there so that reading a config never imports Metaflow.
@@ -122,143 +128,44 @@ class GateConfig:
     """Everything a gate needs to know besides the run itself."""
 
     settings: GateSettings = field(default_factory=GateSettings)
-    checks: tuple = ()  # MarginCheck
-    properties: tuple = ()  # PropertyCheck
+    declared: Mapping[str, tuple[Check, ...]] = field(default_factory=dict)  # check kind -> its checks
     smoke_cases: Path | None = None
     require_champion: bool = False
     source: Path | None = None  # the pyproject.toml it came from
 
     @property
+    def checks(self) -> tuple[MarginCheck, ...]:
+        """The margin checks (``[[tool.modelgate.checks]]`` and ``--gate-check``)."""
+        return self.declared.get("margin", ())  # type: ignore[return-value]
+
+    @property
+    def properties(self) -> tuple[PropertyCheck, ...]:
+        """The behavioural properties (``[[tool.modelgate.properties]]``)."""
+        return self.declared.get("property", ())  # type: ignore[return-value]
+
+    @property
     def baseline_names(self) -> list[str]:
         return sorted({c.baseline for c in self.checks})
 
+    def all_checks(self) -> tuple[Check, ...]:
+        """Every check the config declares in a table, in the order of CHECK_KINDS."""
+        from .checks import CHECK_KINDS
 
-TOP_KEYS = set(setting_names()) | {"checks", "properties", "smoke_cases", "require_champion"}
-CHECK_KEYS = {"metric", "baseline", "margin", "relative", "confidence", "method", "n_resamples", "seed", "name"}
-PROPERTY_KEYS = {"kind", "direction", "sentences", "perturbations", "n_examples", "max_failure_rate",
-                 "tolerance", "seed", "name"}
-
-
-def _type_error(where: str, expected: str, value: Any) -> GateUsageError:
-    return GateUsageError(f"{where}: expected {expected}, got {value!r}")
+        return tuple(check for kind in CHECK_KINDS for check in self.declared.get(kind, ()))
 
 
-def _string(where: str, value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _type_error(where, "a non-empty string", value)
-    return value.strip()
+OTHER_KEYS = ("smoke_cases", "require_champion")
 
 
-# ``strict``: the value was read from TOML, where numbers and booleans have
-# types of their own (``margin = "0.30"`` is a string, not a number); with
-# ``strict=False`` (``--gate-check key=value`` text) strings are parsed.
+def top_keys() -> set[str]:
+    """The keys ``[tool.modelgate]`` allows: settings, one table per check kind, the rest."""
+    from .checks import CHECK_KINDS
 
-def _bool(where: str, value: Any, strict: bool = True) -> bool:
-    if isinstance(value, bool):
-        return value
-    if not strict and isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    raise _type_error(where, "true or false", value)
+    tables_of_kinds = {k.table for k in CHECK_KINDS.values() if k.table}
+    return set(setting_names()) | tables_of_kinds | set(OTHER_KEYS)
 
 
-def _number(where: str, value: Any, strict: bool = True) -> float:
-    allowed = (int, float) if strict else (int, float, str)
-    if isinstance(value, bool) or not isinstance(value, allowed):
-        raise _type_error(where, "a number", value)
-    try:
-        number = float(value)
-    except ValueError:
-        raise _type_error(where, "a number", value) from None
-    if not math.isfinite(number):
-        raise _type_error(where, "a finite number", value)
-    return number
-
-
-def _check_table(raw: Any, where: str, known: set[str], required: str, what: str) -> None:
-    """A table with only known keys and its required one, or a GateUsageError naming the key."""
-    if not isinstance(raw, dict):
-        raise _type_error(where, f"a table of {what} settings", raw)
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise GateUsageError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
-    if required not in raw:
-        raise GateUsageError(f"{where}: missing key {required!r}")
-
-
-def parse_check(raw: dict[str, Any], where: str, strict: bool = True):
-    """One ``[[tool.modelgate.checks]]`` table (or, ``strict=False``, ``--gate-check`` text) as a MarginCheck."""
-    from .checks import MarginCheck
-
-    _check_table(raw, where, CHECK_KEYS, "metric", "check")
-    kwargs: dict[str, Any] = {"metric": _string(f"{where}.metric", raw["metric"])}
-    if "baseline" in raw:
-        kwargs["baseline"] = _string(f"{where}.baseline", raw["baseline"])
-    if "margin" in raw:
-        kwargs["margin"] = _number(f"{where}.margin", raw["margin"], strict)
-    if "relative" in raw:
-        kwargs["relative"] = _bool(f"{where}.relative", raw["relative"], strict)
-    if "confidence" in raw:
-        value = raw["confidence"]
-        if isinstance(value, str) and value.lower() in ("none", "point"):
-            kwargs["confidence"] = None
-        else:
-            kwargs["confidence"] = _number(f"{where}.confidence", value, strict)
-    if "method" in raw:
-        kwargs["method"] = _string(f"{where}.method", raw["method"])
-    for key, minimum in (("n_resamples", 1), ("seed", 0)):
-        if key in raw:
-            kwargs[key] = _whole(f"{where}.{key}", raw[key], minimum, strict)
-    if "name" in raw:
-        kwargs["name"] = _string(f"{where}.name", raw["name"])
-    try:
-        return MarginCheck(**kwargs)
-    except ValueError as exc:
-        raise GateUsageError(f"{where}: {exc}") from None
-
-
-def _whole(where: str, value: Any, minimum: int, strict: bool = True) -> int:
-    number = _number(where, value, strict)
-    if number != int(number) or number < minimum:
-        raise _type_error(where, f"a whole number >= {minimum}", value)
-    return int(number)
-
-
-def _strings(where: str, value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise _type_error(where, "an array of non-empty strings", value)
-    return tuple(value)
-
-
-def parse_property(raw: dict[str, Any], where: str):
-    """One ``[[tool.modelgate.properties]]`` table as a PropertyCheck."""
-    from .checks import PropertyCheck
-
-    _check_table(raw, where, PROPERTY_KEYS, "kind", "property")
-    kwargs: dict[str, Any] = {"kind": _string(f"{where}.kind", raw["kind"])}
-    for key in ("direction", "name"):
-        if key in raw:
-            kwargs[key] = _string(f"{where}.{key}", raw[key])
-    for key in ("sentences", "perturbations"):
-        if key in raw:
-            kwargs[key] = _strings(f"{where}.{key}", raw[key])
-    if "n_examples" in raw:
-        kwargs["n_examples"] = _whole(f"{where}.n_examples", raw["n_examples"], 1)
-    if "seed" in raw:
-        kwargs["seed"] = _whole(f"{where}.seed", raw["seed"], 0)
-    for key in ("max_failure_rate", "tolerance"):
-        if key in raw:
-            kwargs[key] = _number(f"{where}.{key}", raw[key])
-    try:
-        return PropertyCheck(**kwargs)
-    except ValueError as exc:
-        # PropertyCheck names the setting first ("tolerance must be ..."): name the key.
-        key, _, rest = str(exc).partition(" ")
-        if key in raw and key in PROPERTY_KEYS:
-            raise GateUsageError(f"{where}.{key}: {rest}") from None
-        raise GateUsageError(f"{where}: {exc}") from None
-
-
-def parse_check_option(text: str, index: int):
+def parse_check_option(text: str, index: int) -> MarginCheck:
     """``--gate-check metric=roc_auc,baseline=champion,margin=-0.01``."""
     raw: dict[str, Any] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
@@ -266,43 +173,57 @@ def parse_check_option(text: str, index: int):
         if not sep:
             raise GateUsageError(f"--gate-check {text!r}: {part!r} is not key=value")
         raw[key.strip()] = value.strip()
-    return parse_check(raw, f"--gate-check #{index + 1}", strict=False)
+    from .checks import parse_margin
+
+    return parse_margin(raw, f"--gate-check #{index + 1}", strict=False)
 
 
-def parse_table(table: dict[str, Any], source: Path | None = None) -> GateConfig:
-    """A ``[tool.modelgate]`` table as a GateConfig; GateUsageError naming the key."""
+def parse_table(table: Any, source: Path | None = None) -> GateConfig:
+    """A ``[tool.modelgate]`` table as a GateConfig; GateUsageError naming the key.
+
+    Each check kind's array of tables is read by the kind's own parser
+    (:data:`modelgate.checks.CHECK_KINDS`).
+    """
+    from .checks import CHECK_KINDS
+
     where = "[tool.modelgate]"
     if not isinstance(table, dict):
-        raise _type_error(where, "a table", table)
-    unknown = sorted(set(table) - TOP_KEYS)
+        raise tables.type_error(where, "a table", table)
+    known = top_keys()
+    unknown = sorted(set(table) - known)
     if unknown:
-        raise GateUsageError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(TOP_KEYS))})")
-    chosen = {k: _string(f"{where}.{k}", table[k]) for k in setting_names() if k in table and k != "tag"}
+        raise GateUsageError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
+    chosen = {k: tables.string(f"{where}.{k}", table[k]) for k in setting_names() if k in table and k != "tag"}
     if "tag" in table:
         if not isinstance(table["tag"], str):
-            raise _type_error(f"{where}.tag", "a non-empty string", table["tag"])
+            raise tables.type_error(f"{where}.tag", "a non-empty string", table["tag"])
         chosen["tag"] = validate_tag(table["tag"], f"{where}.tag")
-    settings = GateSettings(**chosen)
-    raw_checks = table.get("checks", [])
-    if not isinstance(raw_checks, list):
-        raise _type_error(f"{where}.checks", "an array of tables ([[tool.modelgate.checks]])", raw_checks)
-    checks = tuple(parse_check(c, f"{where}.checks[{i}]") for i, c in enumerate(raw_checks))
-    raw_properties = table.get("properties", [])
-    if not isinstance(raw_properties, list):
-        raise _type_error(f"{where}.properties", "an array of tables ([[tool.modelgate.properties]])", raw_properties)
-    properties = tuple(parse_property(p, f"{where}.properties[{i}]") for i, p in enumerate(raw_properties))
+    declared: dict[str, tuple[Check, ...]] = {}
+    for kind in CHECK_KINDS.values():
+        if kind.table is None or kind.parse is None:
+            continue
+        raw = table.get(kind.table, [])
+        if not isinstance(raw, list):
+            raise tables.type_error(
+                f"{where}.{kind.table}", f"an array of tables ([[tool.modelgate.{kind.table}]])", raw
+            )
+        parse = kind.parse
+        declared[kind.name] = tuple(
+            parse(t, f"{where}.{kind.table}[{i}]", True) for i, t in enumerate(raw)
+        )
     smoke = None
     if "smoke_cases" in table:
-        smoke = Path(_string(f"{where}.smoke_cases", table["smoke_cases"]))
+        smoke = Path(tables.string(f"{where}.smoke_cases", table["smoke_cases"]))
         if source is not None and not smoke.is_absolute():
             smoke = source.parent / smoke
-    require = _bool(f"{where}.require_champion", table.get("require_champion", False))
-    return check_unique_names(GateConfig(settings, checks, properties, smoke, require, source))
+    require = tables.boolean(f"{where}.require_champion", table.get("require_champion", False))
+    config = GateConfig(GateSettings(**chosen), declared, smoke_cases=smoke, require_champion=require, source=source)
+    return check_unique_names(config)
 
 
 def check_unique_names(config: GateConfig) -> GateConfig:
     """Each configured check becomes a test item named after it: names must differ."""
-    names = [c.name for c in (*config.checks, *config.properties)]
+    names = [c.name for c in config.all_checks()]
     duplicate = next((n for n in names if names.count(n) > 1), None)
     if duplicate:
         raise GateUsageError(f"two configured checks are named {duplicate!r}; give one a name")
@@ -425,13 +346,13 @@ def merge(base: GateConfig, ini: dict[str, str | None], cli: dict[str, Any]) -> 
             value, where = ini[name], f"modelgate_{name} (ini)"
         else:
             continue
-        chosen[name] = validate_tag(value, where) if name == "tag" else _string(where, value)
+        chosen[name] = validate_tag(value, where) if name == "tag" else tables.string(where, value)
     config = replace(base, settings=replace(base.settings, **chosen))
     if cli.get("smoke_cases") is not None:
-        config = replace(config, smoke_cases=Path(_string("--smoke-cases", cli["smoke_cases"])))
+        config = replace(config, smoke_cases=Path(tables.string("--smoke-cases", cli["smoke_cases"])))
     if cli.get("require_champion"):
         config = replace(config, require_champion=True)
     if cli.get("checks"):
         extra = tuple(parse_check_option(t, i) for i, t in enumerate(cli["checks"]))
-        config = check_unique_names(replace(config, checks=config.checks + extra))
+        config = check_unique_names(replace(config, declared={**config.declared, "margin": config.checks + extra}))
     return config

@@ -17,6 +17,7 @@ PHASES = ("setup", "call", "teardown")
 # The outcome of one test is the worst of its phases (and subtests): a
 # definitive failure beats an error, which beats the ways of not running.
 _SEVERITY = ("failed", "error", "xpassed", "xfailed", "skipped", "passed")
+WORKER_COUNTS = ("deselected", "removed", "collection_errors", "skipped_modules")
 
 
 def _worst(a: str | None, b: str) -> str:
@@ -81,6 +82,19 @@ class SessionOutcome:
     @property
     def failed(self) -> set[str]:
         return self.outcomes().get("failed", set())
+
+    # -- xdist: every worker collects the whole suite and reports its counts ------------
+    def worker_counts(self) -> dict[str, int]:
+        return {key: getattr(self, key) for key in WORKER_COUNTS}
+
+    def merge_worker(self, counts: dict[str, int] | None) -> None:
+        """A worker's counts: the largest, not the sum (each collected everything);
+        a worker that died before reporting counts as an interruption (fail closed)."""
+        if counts is None:
+            self.interrupted = True
+            return
+        for key in WORKER_COUNTS:
+            setattr(self, key, max(getattr(self, key), counts[key]))
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,13 @@ class GateUsageError(Exception):
     """A bad run spec, a missing artifact, unusable validation data, bad config."""
 
 
+class GateCheckFailed(AssertionError):
+    """A quality check did not pass; the message says what was measured.
+
+    An AssertionError: in a pytest session it is the model's verdict (a
+    failure), not an error."""
+
+
 class TagWriteError(RuntimeError):
     """A tag change did not stick: re-reading the run shows the old tags."""
 

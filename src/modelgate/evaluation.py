@@ -1,8 +1,10 @@
-"""The evidence a gate decides on: labels and scores, computed once.
+"""The evidence a gate decides on: labels, inputs, scores, computed once.
 
-An :class:`Evaluation` holds the validation labels, the candidate's scores and
-the scores of each baseline on the same rows (paired), so every check reads
-the same numbers and the model is scored once per session, not once per test.
+An :class:`Evaluation` (also spelled :data:`Evidence`) holds the task, the
+validation labels and inputs, the candidate's scorer and its scores, and the
+scores of each baseline on the same rows (paired, computed on first use), so
+every check reads the same numbers and the model is scored once per session,
+not once per test.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import GateDataWarning, GateUsageError
+from .names import CANDIDATE, MAJORITY
 
-CANDIDATE = "candidate"
-MAJORITY = "majority"
+Scorer = Callable[[Sequence[str]], np.ndarray]  # inputs -> one score a row
 
 _REPR = reprlib.Repr()  # for values echoed in messages: bounded depth and length
 _REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 2, 40, 40
@@ -177,6 +179,10 @@ class LazyScores(Mapping[str, np.ndarray]):
             self._done[name] = np.asarray(made if isinstance(made, np.ndarray) else made(), dtype=float)
         return self._done[name]
 
+    def ready(self) -> list[str]:
+        """The names whose scores need no more work."""
+        return [n for n, made in self._makers.items() if n in self._done or isinstance(made, np.ndarray)]
+
     def __iter__(self):
         return iter(self._makers)
 
@@ -186,9 +192,11 @@ class LazyScores(Mapping[str, np.ndarray]):
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Labels, the candidate's scores and the baselines' scores, on the same rows.
+    """The evidence: labels, inputs, the candidate's scorer and scores, and the
+    baselines' scores, on the same rows.
 
-    ``absent`` names baselines that do not exist (``"champion"`` before the
+    ``scorer`` scores new inputs (smoke cases, perturbed texts) with the
+    candidate, cached; ``task`` is the prediction task ("binary"). ``absent`` names baselines that do not exist (``"champion"`` before the
     first deployment) with the reason; ``require_baselines`` says whether a
     check against one fails (True) or passes by default (False).
     ``baseline_runs`` maps baseline names to the Metaflow runs they came from.
@@ -201,10 +209,26 @@ class Evaluation:
     absent: Mapping[str, str] = field(default_factory=dict)
     require_baselines: bool = False
     baseline_runs: Mapping[str, str] = field(default_factory=dict)
+    scorer: Scorer | None = field(default=None, repr=False, compare=False)
+    task: str = "binary"
 
     @property
     def n(self) -> int:
         return len(self.labels)
+
+    def scored_baselines(self) -> list[str]:
+        """Names of the baselines whose scores are at hand: given as arrays, or
+        computed because a check compared with them (never loads a model)."""
+        ready = getattr(self.baselines, "ready", None)
+        names = ready() if ready is not None else list(self.baselines)
+        return [name for name in names if name not in self.absent]
+
+    @property
+    def candidate_scorer(self) -> Scorer:
+        """The candidate's scorer, for inputs other than the validation rows."""
+        if self.scorer is None:
+            raise ValueError("this evaluation has no scorer: build it with modelgate.evaluate(scorer, ...)")
+        return self.scorer
 
     def scores(self, name: str) -> np.ndarray:
         """Scores of ``"candidate"`` or of a named baseline."""
@@ -237,11 +261,20 @@ def evaluate(
         if isinstance(baseline, np.ndarray):
             makers[name] = baseline
         else:
-            makers[name] = lambda baseline=baseline: baseline(texts)
+            makers[name] = _deferred(baseline, texts)
     return Evaluation(
         labels=labels,
         candidate=np.asarray(scorer(texts), dtype=float),
         baselines=LazyScores(makers),
         texts=texts,
+        scorer=scorer,
         **extra,
     )
+
+
+Evidence = Evaluation  # the name the checks' protocol uses
+
+
+def _deferred(scorer: Scorer, texts: Sequence[str]) -> Callable[[], np.ndarray]:
+    """A baseline's scores on the validation rows, computed when first asked for."""
+    return lambda: np.asarray(scorer(texts), dtype=float)

@@ -1,29 +1,38 @@
-"""The gate as a library: run checks inside a flow step, or as pytest assertions.
+"""The gate as a library: run the checks inside a flow step, or in any Python code.
 
-:class:`Gate` evaluates an in-memory model on in-memory data and returns a
-:class:`~modelgate.checks.Verdict` (no pytest needed). :class:`GateRecorder`
-is what the ``gate`` fixture hands to a quality test: each call runs one
-check, records its result on the test report (terminal table, JUnit XML) and
-fails the test with a readable message when the check does not pass.
+:class:`Gate` evaluates an in-memory model on in-memory data through the same
+:class:`~modelgate.runner.GateRunner` the pytest plugin uses, and returns a
+:class:`~modelgate.verdict.Verdict` (no pytest needed). ``assert_*`` raise
+:class:`GateCheckFailed` (an ``AssertionError``) with a readable message.
 """
 
 from __future__ import annotations
 
-import json
+import os
+from pathlib import Path
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .checks import CheckResult, MarginCheck, PropertyCheck, Verdict, smoke_result
-from .evaluation import Evaluation
+from .checks import MarginCheck, PropertyCheck, smoke_result
+from .config import GateConfig, GateSettings, validate_tag
+from .errors import GateCheckFailed
+from .names import MAJORITY
+from .runner import GateRunner
+
+if TYPE_CHECKING:
+    from .checks import Check
+    from .evaluation import Evaluation, Scorer
+    from .smoke import SmokeCase
+    from .verdict import CheckResult, Verdict
+
+__all__ = ["Gate", "GateCheckFailed", "GateRecorder", "assert_beats", "assert_check", "assert_smoke"]
+
+_DEFAULTS = GateSettings()
 
 
-class GateCheckFailed(AssertionError):
-    """A quality check did not pass; the message says what was measured."""
-
-
-def assert_check(check: MarginCheck, evaluation: Evaluation) -> CheckResult:
-    """Evaluate a margin check; raise :class:`GateCheckFailed` unless it passes."""
+def assert_check(check: Check, evaluation: Evaluation) -> CheckResult:
+    """Evaluate a check; raise :class:`GateCheckFailed` unless it passes."""
     result = check.evaluate(evaluation)
     if not result.passed:
         raise GateCheckFailed(result.message)
@@ -34,7 +43,7 @@ def assert_beats(
     evaluation: Evaluation,
     metric: str,
     *,
-    baseline: str = "majority",
+    baseline: str = MAJORITY,
     margin: float = 0.0,
     relative: bool = False,
     confidence: float | None = 0.95,
@@ -44,7 +53,7 @@ def assert_beats(
     return assert_check(check, evaluation)
 
 
-def assert_smoke(scorer, case) -> CheckResult:
+def assert_smoke(scorer: Scorer, case: SmokeCase) -> CheckResult:
     """Score one smoke case; raise :class:`GateCheckFailed` unless it lands on the expected side."""
     result = smoke_result(case, float(scorer([case.text])[0]))
     if not result.passed:
@@ -52,61 +61,13 @@ def assert_smoke(scorer, case) -> CheckResult:
     return result
 
 
-def result_properties(result: CheckResult) -> list[tuple[str, Any]]:
-    """Test-report properties: the full result as JSON, plus flat values for JUnit XML."""
-    props: list[tuple[str, Any]] = [("modelgate_result", json.dumps(result.to_dict()))]
-    for key in ("candidate_value", "baseline_value", "estimate", "lower", "p_value", "margin", "method"):
-        value = getattr(result, key)
-        if value is not None:
-            props.append((f"modelgate_{key}", value))
-    return props
+def __getattr__(name: str) -> Any:
+    # The pytest-side helpers moved to modelgate.recorder; the old names keep working.
+    if name in ("GateRecorder", "result_properties"):
+        from . import recorder
 
-
-class GateRecorder:
-    """The ``gate`` fixture: checks against the session's evaluation, recorded."""
-
-    def __init__(self, session, user_properties: list) -> None:
-        self._session = session
-        self._properties = user_properties
-
-    @property
-    def evaluation(self) -> Evaluation:
-        return self._session.evaluation
-
-    def _record(self, result: CheckResult) -> CheckResult:
-        __tracebackhide__ = True
-        self._properties.extend(result_properties(result))
-        if not result.passed:
-            raise GateCheckFailed(result.message)
-        return result
-
-    def check(self, check: MarginCheck) -> CheckResult:
-        __tracebackhide__ = True
-        return self._record(check.evaluate(self._session.evaluation))
-
-    def beats(self, metric: str, **kwargs) -> CheckResult:
-        __tracebackhide__ = True
-        return self.check(MarginCheck(metric, **kwargs))
-
-    def smoke(self, case) -> CheckResult:
-        __tracebackhide__ = True
-        score = float(self._session.scorer([case.text])[0])
-        return self._record(smoke_result(case, score))
-
-    def property(self, prop: PropertyCheck) -> CheckResult:
-        """A behavioural property on the validation texts."""
-        __tracebackhide__ = True
-        return self._record(prop.evaluate(self._session.scorer, self._session.rows[0]))
-
-    def invariance(self, **kwargs) -> CheckResult:
-        """``gate.invariance(n_examples=200, max_failure_rate=0.05)``: see :class:`PropertyCheck`."""
-        __tracebackhide__ = True
-        return self.property(PropertyCheck("invariance", **kwargs))
-
-    def directional(self, **kwargs) -> CheckResult:
-        """``gate.directional(direction="negative", sentences=[...])``: see :class:`PropertyCheck`."""
-        __tracebackhide__ = True
-        return self.property(PropertyCheck("directional", **kwargs))
+        return getattr(recorder, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -127,22 +88,30 @@ class Gate:
     """
 
     checks: Sequence[MarginCheck] = ()
-    smoke_cases: Sequence[Any] = ()
+    smoke_cases: Sequence[SmokeCase] = ()
     properties: Sequence[PropertyCheck] = ()
-    text_column: str = "review"
-    label_column: str = "labels"
-    tag: str = "deployment_candidate"
-    model_artifact: str = "model_dict"
+    text_column: str = _DEFAULTS.text_column
+    label_column: str = _DEFAULTS.label_column
+    tag: str = _DEFAULTS.tag
+    model_artifact: str = _DEFAULTS.model_artifact
     require_champion: bool = False
 
     def __post_init__(self) -> None:
-        from .config import validate_tag
-
         # The same tag rule as every other front end, before any check runs.
         validate_tag(self.tag, "Gate(tag=...)")
 
+    @property
+    def config(self) -> GateConfig:
+        """This gate as the config both front ends run."""
+        settings = GateSettings(
+            model_artifact=self.model_artifact, text_column=self.text_column,
+            label_column=self.label_column, tag=self.tag,
+        )
+        declared: dict[str, tuple[Check, ...]] = {"margin": tuple(self.checks), "property": tuple(self.properties)}
+        return GateConfig(settings, declared, require_champion=self.require_champion)
+
     @classmethod
-    def from_config(cls, path) -> "Gate":
+    def from_config(cls, path: str | os.PathLike[str]) -> Gate:
         """The gate declared in the ``[tool.modelgate]`` table of the TOML file ``path``.
 
         Reads the same table as the pytest plugin: ``checks``, ``properties``,
@@ -164,7 +133,7 @@ class Gate:
         from .config import load_config
         from .smoke import load_smoke_cases
 
-        config = load_config(path)
+        config = load_config(Path(path))
         s = config.settings
         return cls(
             checks=config.checks,
@@ -177,42 +146,13 @@ class Gate:
             require_champion=config.require_champion,
         )
 
-    def evaluate(self, model, data, *, run: str | None = None) -> Verdict:
-        """Score ``model`` on ``data`` once and run every check and smoke case."""
-        from .evaluation import evaluate, validation_rows
-        from .scorers import as_scorer
+    def evaluate(self, model: Any, data: Any, *, run: str | None = None) -> Verdict:
+        """Score ``model`` on ``data`` once and run every check, property and smoke case.
 
-        scorer = as_scorer(model)
-        texts, labels = validation_rows(data, self.text_column, self.label_column)
-        baselines, absent, runs_by_name, champion = self._baselines(run)
-        evaluation = evaluate(
-            scorer, texts, labels, baselines,
-            absent=absent, require_baselines=self.require_champion, baseline_runs=runs_by_name,
-        )
-        # The order of the pytest plugin's items: checks, properties, smoke cases.
-        results = [check.evaluate(evaluation) for check in self.checks]
-        results += [prop.evaluate(scorer, texts) for prop in self.properties]
-        if self.smoke_cases:
-            scores = scorer([case.text for case in self.smoke_cases])
-            results += [smoke_result(c, float(s)) for c, s in zip(self.smoke_cases, scores)]
-        return Verdict(results=results, run=run, champion=champion, evaluation=evaluation)
-
-    def _baselines(self, run: str | None):
-        """Lazy scorers for the run baselines the checks name (champion, Flow/run_id)."""
-        from . import runs
-        from .session import run_baseline_scorers
-
-        wanted = {c.baseline for c in self.checks} - {runs.MAJORITY}
-        found: dict[str, str] = {}
-        absent: dict[str, str] = {}
-        champion = None
-        if runs.CHAMPION in wanted:  # looked up only when a check compares with it
-            champion, reason = runs.resolve_champion(run, self.tag)
-            if champion:
-                found[runs.CHAMPION] = champion
-            else:
-                absent[runs.CHAMPION] = reason
-        for name in sorted(wanted - {runs.CHAMPION}):
-            found[name] = runs.resolve_named_baseline(name, run)
-        # Models are loaded when a check scores them; errors name the champion or baseline run.
-        return run_baseline_scorers(found, self.model_artifact), absent, found, champion
+        ``run`` (``"Flow/run_id"``) is the candidate's pathspec: checks against
+        ``"champion"`` compare with the newest other successful run of that flow
+        carrying the gate's tag (looked up only if a check needs it).
+        """
+        runner = GateRunner.for_run(self.config, run, self.smoke_cases)
+        evidence = runner.evidence(model, data)
+        return runner.verdict(runner.evaluate(evidence), run=run, evidence=evidence)

@@ -15,6 +15,8 @@ from typing import Callable
 
 import numpy as np
 
+from .registry import Registry
+
 THRESHOLD = 0.5
 
 
@@ -72,25 +74,31 @@ def brier(y_true, scores) -> float:
 
 @dataclass(frozen=True)
 class Metric:
+    """A metric the gate can compare: its function, its direction, how its
+    difference is bounded by default, and the tasks it applies to."""
+
     name: str
     function: Callable[..., float]
     higher_is_better: bool
-    uses_labels: bool  # computed on thresholded predictions, not raw scores
+    method: str = "bootstrap"  # the default bound: "delong", "mcnemar" or "bootstrap" (any metric)
+    tasks: tuple[str, ...] = ("binary",)
 
     def __call__(self, y_true, scores) -> float:
         return self.function(y_true, scores)
 
 
-METRICS: dict[str, Metric] = {
-    m.name: m
-    for m in (
-        Metric("roc_auc", roc_auc, higher_is_better=True, uses_labels=False),
-        Metric("accuracy", accuracy, higher_is_better=True, uses_labels=True),
-        Metric("f1", f1, higher_is_better=True, uses_labels=True),
-        Metric("log_loss", log_loss, higher_is_better=False, uses_labels=False),
-        Metric("brier", brier, higher_is_better=False, uses_labels=False),
-    )
-}
+METRICS: Registry[Metric] = Registry("metric")
+register_metric = METRICS.register  # the name a config or a check uses
+
+
+for _metric in (
+    Metric("roc_auc", roc_auc, higher_is_better=True, method="delong"),
+    Metric("accuracy", accuracy, higher_is_better=True, method="mcnemar"),
+    Metric("f1", f1, higher_is_better=True),
+    Metric("log_loss", log_loss, higher_is_better=False),
+    Metric("brier", brier, higher_is_better=False),
+):
+    register_metric(_metric)
 
 
 def get_metric(name: str) -> Metric:

@@ -16,21 +16,29 @@ from __future__ import annotations
 import json
 import os
 import sys
-import warnings
+from collections.abc import Generator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
+    import numpy as np
+
+    from .checks import Check
+    from .config import GateConfig
+    from .evaluation import Evaluation, Scorer
+    from .recorder import GateRecorder
+    from .decision import SessionOutcome
     from .outputs import ReportFiles
+    from .verdict import CheckResult
     from .session import GateSession
 
 from .errors import GateUsageError  # light: no Metaflow
+from .names import MAJORITY, RESULT_PROPERTY, TEST
 
 GATE = pytest.StashKey["GateSession"]()
 _WORKER_KEY = "modelgate"
-RESULT_PROPERTY = "modelgate_result"  # JSON of a CheckResult, carried by the test report
 ERROR_PROPERTY = "modelgate_error"  # marks a call phase that raised something other than a failed check
 # Options that may drop quality tests without pytest reporting them as deselected.
 _PARTIAL_RUN_OPTIONS = (("lf", "--lf"), ("stepwise", "--sw"), ("stepwise_skip", "--sw-skip"))
@@ -99,7 +107,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         parser.addini(f"modelgate_{name}", f"modelgate: {text}", default="")
 
 
-def _gate_config(config: pytest.Config):
+def _gate_config(config: pytest.Config) -> GateConfig:
     from .config import GateConfig, find_config, load_config, merge, setting_names
 
     path = config.getoption("gate_config")
@@ -140,39 +148,21 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         gate_config = _gate_config(config)
         if workerinput is not None:  # an xdist worker: the controller resolved the runs already
-            shared = workerinput[_WORKER_KEY]
-            champion = {k: shared[k] for k in ("champion", "no_champion_reason") if k in shared}
-            gate = GateSession(shared["pathspec"], gate_config, baseline_runs=shared["baseline_runs"], **champion, **flags)
+            gate = GateSession.for_worker(workerinput[_WORKER_KEY], gate_config, **flags)
         else:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                gate = open_gate(
-                    spec,
-                    flow=config.getoption("model_flow"),
-                    namespace=config.getoption("modelgate_namespace"),
-                    config=gate_config,
-                    baseline_run=config.getoption("baseline_run"),
-                    **flags,
-                )
-            gate.notes.extend(_gate_notes(caught))
+            gate = open_gate(
+                spec,
+                flow=config.getoption("model_flow"),
+                namespace=config.getoption("modelgate_namespace"),
+                config=gate_config,
+                baseline_run=config.getoption("baseline_run"),
+                **flags,
+            )
             files = _open_reports(config)
     except GateUsageError as exc:
         raise pytest.UsageError(f"modelgate: {exc}") from None
     config.stash[GATE] = gate
     config.pluginmanager.register(GatePlugin(gate, files, worker=workerinput is not None), "modelgate-gate")
-
-
-def _gate_notes(caught: list[warnings.WarningMessage]) -> list[str]:
-    """modelgate's own warnings from opening the gate become header lines; others go on."""
-    from .errors import GateWarning
-
-    notes = []
-    for w in caught:
-        if issubclass(w.category, GateWarning):
-            notes.append(str(w.message))
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return notes
 
 
 def _open_reports(config: pytest.Config) -> "ReportFiles":
@@ -188,99 +178,118 @@ def _open_reports(config: pytest.Config) -> "ReportFiles":
 
 
 class ConfiguredCheck(pytest.Item):
-    """A check, smoke case or property declared in ``[tool.modelgate]``, as a test item."""
+    """A check declared in ``[tool.modelgate]`` (or a smoke case of its file), as a test item."""
 
-    def __init__(self, *, gate: "GateSession", check=None, case=None, prop=None, **kwargs) -> None:
+    def __init__(self, *, gate: "GateSession", check: "Check", **kwargs: Any) -> None:
         # The session's children would get ids starting with "::"; these read "modelgate::...".
         super().__init__(nodeid=kwargs["name"], **kwargs)
-        self.gate, self.check, self.case, self.prop = gate, check, case, prop
+        self.gate, self.check = gate, check
         self.add_marker("modelgate")
 
     def setup(self) -> None:
         # Load and score in setup: a failure to get the evidence is an error
         # (no tag change), not a failed check (which revokes).
-        evaluation = self.gate.evaluation
-        if self.check is not None and self.check.baseline not in evaluation.absent:
-            evaluation.scores(self.check.baseline)
+        self.check.prepare(self.gate.evaluation)
 
     def runtest(self) -> None:
-        from .gate import GateRecorder
+        from .recorder import GateRecorder
 
-        recorder = GateRecorder(self.gate, self.user_properties)
-        if self.check is not None:
-            recorder.check(self.check)
-        elif self.prop is not None:
-            recorder.property(self.prop)
-        else:
-            recorder.smoke(self.case)
+        GateRecorder(self.gate, self.user_properties).check(self.check)
 
-    def repr_failure(self, excinfo, style=None):
-        from .gate import GateCheckFailed
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        from .errors import GateCheckFailed
 
         if isinstance(excinfo.value, GateCheckFailed):
             return str(excinfo.value)
         return super().repr_failure(excinfo, style)
 
-    def reportinfo(self):
+    def reportinfo(self) -> tuple[Path, None, str]:
         # The domain heads the failure section. It must not be the node id's
         # tail, or pytest's -v line turns the dots of "0.1" into "::".
-        kind = "check" if self.check is not None else "property" if self.prop is not None else "smoke case"
-        label = (self.check or self.prop or self.case).name
-        return self.path, None, f"modelgate {kind} {label}"
+        from .checks import CHECK_KINDS
+
+        return self.path, None, f"modelgate {CHECK_KINDS[self.check.check_kind].label} {self.check.name}"
+
+
+class ReportLog:
+    """What pytest's reports said about each quality test: its phases (into the
+    session's outcome), the check results it recorded, why it did not pass."""
+
+    def __init__(self, outcome: SessionOutcome) -> None:
+        self.outcome = outcome
+        self.results: dict[str, list[CheckResult]] = {}  # nodeid -> results its test recorded
+        self.messages: dict[str, str] = {}  # nodeid -> why it did not pass
+
+    def record(self, report: pytest.TestReport, *, keep_results: bool) -> None:
+        errored = any(name == ERROR_PROPERTY for name, _ in report.user_properties)
+        subtest = isinstance(report, pytest.SubtestReport)
+        outcome = "error" if errored else report.outcome
+        if report.when == "call" and not subtest and report.failed and not errored and _only_subtests_failed(report):
+            outcome = "passed"  # its subtests' reports carry the verdict already
+        self.outcome.record(report.nodeid, "subtest" if subtest else report.when, outcome, wasxfail=hasattr(report, "wasxfail"))
+        if not keep_results:
+            return
+        recorded = self.results.setdefault(report.nodeid, [])
+        if report.failed and report.nodeid not in self.messages:
+            self.messages[report.nodeid] = _first_line(report)
+        if report.when == "call" and not subtest:
+            from .verdict import CheckResult
+
+            recorded += [
+                CheckResult.from_dict(json.loads(str(value)))
+                for name, value in report.user_properties
+                if name == RESULT_PROPERTY
+            ]
+
+    def verdict_results(self) -> list[CheckResult]:
+        """Every quality test in the report: the checks it recorded, and a row
+        of its own when it did not pass for another reason (or recorded none)."""
+        from .verdict import CheckResult
+
+        nodes = list(self.results) + sorted(self.outcome.collected - set(self.results))
+        results: list[CheckResult] = []
+        for nodeid in nodes:
+            recorded = self.results.get(nodeid, [])
+            state = self.outcome.test_outcome(nodeid)
+            results += recorded
+            if recorded and (state == "passed" or any(not r.passed for r in recorded)):
+                continue
+            why = self.messages.get(nodeid) or ("did not run to the end" if state == "unfinished" else state)
+            results.append(CheckResult(name=nodeid, group=TEST, passed=state == "passed", message=why, method=state))
+        return results
 
 
 class GatePlugin:
-    """The hooks of a session started with ``--model-run``, bound to its gate."""
+    """The hooks of a session started with ``--model-run``, bound to its gate.
 
-    def __init__(self, gate: "GateSession", files: "ReportFiles | None", *, worker: bool) -> None:
+    They map pytest's items to checks and its reports to the decision's input
+    (:class:`~modelgate.decision.SessionOutcome`); the session decides and acts.
+    """
+
+    def __init__(self, gate: GateSession, files: ReportFiles | None, *, worker: bool) -> None:
         self.gate = gate
         self.files = files
         self.worker = worker
+        self.log = ReportLog(gate.outcome)
         self.seen: set[str] = set()  # every item collected, before anything removed some
         self.deselected: set[str] = set()
-        self.results: dict[str, list] = {}  # nodeid -> CheckResults its test recorded
-        self.messages: dict[str, str] = {}  # nodeid -> why it did not pass
-        self.report_errors: list[str] = []
-        self.recheck_line = ""
 
     def pytest_report_header(self) -> list[str]:
-        gate = self.gate
-        mode = " (dry run)" if gate.dry_run else ""
-        lines = [f"model run: {gate.pathspec} (modelgate manages tag {gate.settings.tag!r}{mode})"]
-        lines.append(f"{gate.champion_label}: {gate.champion_line()}")
-        source = gate.config.source
-        lines.append(f"gate config: {source}" if source else "gate config: none found (defaults and command line)")
-        lines += [f"modelgate warning: {note}" for note in gate.notes]
-        return lines
+        return self.gate.header()
 
     # -- what was collected, and what was taken away ----------------------------
     def pytest_itemcollected(self, item: pytest.Item) -> None:
         self.seen.add(item.nodeid)
 
     @pytest.hookimpl(tryfirst=True)  # before -k/-m deselect, so they see these items too
-    def pytest_collection_modifyitems(self, session: pytest.Session, items: list) -> None:
-        config = self.gate.config
-        where = Path(config.source or session.path)  # shown as the items' file
-        made = [
-            ConfiguredCheck.from_parent(session, name=f"modelgate::{check.name}", path=where, gate=self.gate, check=check)
-            for check in config.checks
-        ]
-        made += [
-            ConfiguredCheck.from_parent(session, name=f"modelgate::property::{prop.name}", path=where, gate=self.gate, prop=prop)
-            for prop in config.properties
-        ]
-        where = Path(config.smoke_cases or where)
-        made += [
-            ConfiguredCheck.from_parent(session, name=f"modelgate::smoke::{case.name}", path=where, gate=self.gate, case=case)
-            for case in self.gate.smoke_cases
-        ]
+    def pytest_collection_modifyitems(self, session: pytest.Session, items: list[pytest.Item]) -> None:
+        made = configured_items(session, self.gate)
         items[:0] = made
         self.seen.update(item.nodeid for item in made)
         if made:  # count them in "collected N items", as collected items are
-            report = pytest.CollectReport("modelgate", "passed", None, made)
-            session.ihook.pytest_collectreport(report=report)
+            session.ihook.pytest_collectreport(report=pytest.CollectReport("modelgate", "passed", None, list(made)))
 
-    def pytest_deselected(self, items) -> None:
+    def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
         self.deselected.update(item.nodeid for item in items)
         self.gate.outcome.deselected = len(self.deselected)
 
@@ -298,40 +307,25 @@ class GatePlugin:
 
     # -- xdist: hand the resolved runs to workers, collect their counts --------
     @pytest.hookimpl(optionalhook=True)
-    def pytest_configure_node(self, node) -> None:
-        gate = self.gate
-        shared = {"pathspec": gate.pathspec, "baseline_runs": gate.baseline_runs}
-        if gate.champion_line() and gate.champion_resolved:  # else each worker looks it up (and fails) itself
-            shared.update(champion=gate.champion, no_champion_reason=gate.no_champion_reason)
-        node.workerinput[_WORKER_KEY] = shared
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput[_WORKER_KEY] = self.gate.shared()
 
     @pytest.hookimpl(optionalhook=True)
-    def pytest_xdist_node_collection_finished(self, node, ids) -> None:
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: Sequence[str]) -> None:
         self.gate.outcome.collected.update(ids)
 
     @pytest.hookimpl(optionalhook=True)
-    def pytest_testnodedown(self, node, error) -> None:
-        counts = getattr(node, "workeroutput", {}).get(_WORKER_KEY)
-        outcome = self.gate.outcome
-        if counts is None:  # a worker that died before reporting: fail closed
-            outcome.interrupted = True
-            return
-        # Every worker collects the whole suite, so take the largest count, not the sum.
-        for key in _WORKER_COUNTS:
-            setattr(outcome, key, max(getattr(outcome, key), counts[key]))
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        self.gate.outcome.merge_worker(getattr(node, "workeroutput", {}).get(_WORKER_KEY))
 
     # -- what happened to each quality test -------------------------------------
     @pytest.hookimpl(wrapper=True)
-    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function):
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> Generator[None, object, object]:
         # pytest only warns when a test returns a value: ``return auc > 0.9``
         # asserts nothing, so in a gate it is an error, not a pass.
         original = pyfuncitem.obj
         returned: list[object] = []
-
-        def call(*args, **kwargs):
-            returned.append(original(*args, **kwargs))
-
-        pyfuncitem.obj = call
+        pyfuncitem.obj = lambda *args, **kwargs: returned.append(original(*args, **kwargs))
         try:
             result = yield
         finally:
@@ -344,15 +338,17 @@ class GatePlugin:
         return result
 
     @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
         # One rule for tests and subtests: a failed check or assertion is the
         # model's verdict; any other exception is an error.
-        if call.when == "call" and call.excinfo is not None and not _is_verdict(call.excinfo.value):
-            if report.failed:
+        if call.excinfo is not None and report.failed:
+            if call.when == "call" and not _is_verdict(call.excinfo.value):
                 report.user_properties.append((ERROR_PROPERTY, call.excinfo.typename))
-        if call.excinfo is not None and isinstance(call.excinfo.value, GateUsageError) and report.failed:
-            report.longrepr = f"modelgate: {call.excinfo.value}"  # bad input: one line, not a traceback
+            if isinstance(call.excinfo.value, GateUsageError):
+                report.longrepr = f"modelgate: {call.excinfo.value}"  # bad input: one line, not a traceback
         return report
 
     def pytest_keyboard_interrupt(self) -> None:
@@ -360,125 +356,64 @@ class GatePlugin:
         self.gate.outcome.interrupted = True
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        errored = any(name == ERROR_PROPERTY for name, _ in report.user_properties)
-        subtest = isinstance(report, pytest.SubtestReport)
-        when = "subtest" if subtest else report.when
-        if report.when == "call" and not subtest and report.failed and not errored and self._only_subtests_failed(report):
-            outcome = "passed"  # its subtests' reports already carry the verdict
-        else:
-            outcome = "error" if errored else report.outcome
-        self.gate.outcome.record(report.nodeid, when, outcome, wasxfail=hasattr(report, "wasxfail"))
-        if self.worker:
-            return
-        results = self.results.setdefault(report.nodeid, [])
-        if report.failed and report.nodeid not in self.messages:
-            self.messages[report.nodeid] = _first_line(report)
-        if report.when == "call" and not subtest:
-            from .checks import CheckResult
-
-            results += [
-                CheckResult.from_dict(json.loads(value))
-                for name, value in report.user_properties
-                if name == RESULT_PROPERTY
-            ]
-
-    def _only_subtests_failed(self, report: pytest.TestReport) -> bool:
-        """pytest marks a test whose subtests failed as failed, though its own body passed."""
-        return isinstance(report.longrepr, str) and report.longrepr.startswith("contains ") and "failed subtest" in report.longrepr
+        self.log.record(report, keep_results=not self.worker)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        config = session.config
-        outcome = self.gate.outcome
         if self.worker:  # report, never decide
-            config.workeroutput[_WORKER_KEY] = {key: getattr(outcome, key) for key in _WORKER_COUNTS}
+            session.config.workeroutput[_WORKER_KEY] = self.gate.outcome.worker_counts()  # type: ignore[attr-defined]
             return
-        outcome.exitstatus = int(exitstatus)
-        outcome.interrupted = outcome.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED
-        outcome.collect_only = bool(config.getoption("collectonly"))
-        outcome.selection_options = [
-            flag for option, flag in _PARTIAL_RUN_OPTIONS if config.getoption(option, None)
-        ]
-        if any("::" in arg for arg in config.args):
-            outcome.selection_options.append("selecting tests by node id")
-        gate = self.gate
-        gate.results = self._results()
-        decision = gate.decide_tag()
-        # Reports first: one that cannot be written stops the gate before the tag.
-        self.report_errors = self.files.write(gate.verdict()) if self.files else []
-        if self.report_errors:
-            gate.tag_line = f"FAILED: {self.report_errors[0]}; no tag was changed"
-        else:
-            line = gate.tag_line
-            gate.carry_out()
-            if gate.tag_line != line and self.files:
-                self.report_errors = self.files.write(gate.verdict())
+        _observe(self.gate.outcome, session.config, int(exitstatus))
+        self.gate.results = self.log.verdict_results()
+        session.exitstatus = self.gate.finish(self.files)
         if self.files:
             self.files.close()
-        session.exitstatus = self._exit_status(session.exitstatus, decision.action)
-
-    def _exit_status(self, status: int, action: str) -> int:
-        """The exit code carries the verdict: 0 only when the tag was applied
-        (in a dry run, would be). Bad input stays 4, an interrupt 2."""
-        if self.report_errors:
-            return pytest.ExitCode.USAGE_ERROR
-        if self.gate.interrupted:
-            return pytest.ExitCode.INTERRUPTED
-        if self.gate.tag_error or (action != "apply" and status == pytest.ExitCode.OK):
-            return pytest.ExitCode.TESTS_FAILED
-        return status
-
-    def _results(self) -> list:
-        """Every quality test in the report: the checks it recorded, and a row
-        of its own when it did not pass for another reason (or recorded none)."""
-        from .checks import CheckResult
-
-        outcome = self.gate.outcome
-        nodes = list(self.results) + sorted(outcome.collected - set(self.results))
-        results = []
-        for nodeid in nodes:
-            recorded = self.results.get(nodeid, [])
-            state = outcome.test_outcome(nodeid)
-            results += recorded
-            if recorded and (state == "passed" or any(not r.passed for r in recorded)):
-                continue
-            why = self.messages.get(nodeid) or ("did not run to the end" if state == "unfinished" else state)
-            results.append(
-                CheckResult(name=nodeid, group="test", passed=state == "passed", message=why, method=state)
-            )
-        return results
 
     @pytest.hookimpl(trylast=True)
-    def pytest_terminal_summary(self, terminalreporter) -> None:
-        gate = self.gate
-        if self.worker or not gate.tag_line:
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if self.worker or not self.gate.tag_line:
             return
-        from .report import verdict_table
-
-        # Another session may have written the tag since: say what the run carries.
-        self.recheck_line = gate.recheck()
-        if self.recheck_line and terminalreporter._session is not None:
-            session = terminalreporter._session
-            if session.exitstatus == pytest.ExitCode.OK:
-                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        self.gate.recheck()  # another session may have written the tag since
+        session = getattr(terminalreporter, "_session", None)
+        if session is not None:
+            session.exitstatus = self.gate.exit_status()
         terminalreporter.section("modelgate")
-        if gate.results:
-            terminalreporter.write_line(verdict_table(gate.verdict()))
-        for error in self.report_errors[1:]:
-            terminalreporter.write_line(f"modelgate: {error}", red=True)
-        if self.recheck_line:
-            terminalreporter.write_line(f"modelgate: WARNING: {self.recheck_line}", red=True)
-        applied = gate.decision is not None and gate.decision.action == "apply" and not gate.dry_run
-        failed = gate.tag_error or self.report_errors or self.recheck_line
-        markup = {"red": True} if failed else {"green": True} if applied else {"yellow": True}
-        terminalreporter.write_line(f"modelgate: {gate.tag_line}", **markup)
+        for line, colour in self.gate.summary_lines():
+            terminalreporter.write_line(line, **{colour: True} if colour else {})
 
 
 class QualityTestReturnedValue(Exception):
     """A quality test returned a value instead of asserting (an error, not a verdict)."""
 
 
-_WORKER_COUNTS = ("deselected", "removed", "collection_errors", "skipped_modules")
+def configured_items(session: pytest.Session, gate: GateSession) -> list[ConfiguredCheck]:
+    """One test item a configured check: ``modelgate::<name>``, ``modelgate::smoke::<name>``..."""
+    from .checks import CHECK_KINDS
+
+    config = gate.config
+    made = []
+    for check in gate.checks():
+        kind = CHECK_KINDS[check.check_kind]
+        where = config.smoke_cases if kind.table is None and config.smoke_cases else config.source
+        made.append(ConfiguredCheck.from_parent(
+            session, name=kind.item_prefix + check.name, path=Path(where or session.path), gate=gate, check=check,
+        ))
+    return made
+
+
+def _observe(outcome: SessionOutcome, config: pytest.Config, exitstatus: int) -> None:
+    """What the session as a whole did: its exit status, interruption, options that narrow it."""
+    outcome.exitstatus = exitstatus
+    outcome.interrupted = outcome.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED
+    outcome.collect_only = bool(config.getoption("collectonly"))
+    outcome.selection_options = [flag for option, flag in _PARTIAL_RUN_OPTIONS if config.getoption(option, None)]
+    if any("::" in arg for arg in config.args):
+        outcome.selection_options.append("selecting tests by node id")
+
+
+def _only_subtests_failed(report: pytest.TestReport) -> bool:
+    """pytest marks a test whose subtests failed as failed, though its own body passed."""
+    return isinstance(report.longrepr, str) and report.longrepr.startswith("contains ") and "failed subtest" in report.longrepr
 
 
 def _first_line(report: pytest.TestReport) -> str:
@@ -491,7 +426,7 @@ def _first_line(report: pytest.TestReport) -> str:
 
 
 # -- the Python API for gate suites ----------------------------------------------
-def smoke_cases(path: str | os.PathLike[str]):
+def smoke_cases(path: str | os.PathLike[str]) -> pytest.MarkDecorator:
     """Decorator: one test item per smoke case in a CSV/JSONL/parquet file.
 
     A relative path is taken from the test module's folder. The test receives
@@ -521,31 +456,31 @@ def _require(request: pytest.FixtureRequest) -> "GateSession":
 
 
 @pytest.fixture(scope="session")
-def model_run(request: pytest.FixtureRequest):
+def model_run(request: pytest.FixtureRequest) -> Any:
     """The Metaflow Run being gated."""
     return _require(request).run
 
 
 @pytest.fixture(scope="session")
-def validation_data(request: pytest.FixtureRequest):
+def validation_data(request: pytest.FixtureRequest) -> Any:
     """The run's validation frame (the data artifact)."""
     return _require(request).data
 
 
 @pytest.fixture(scope="session")
-def model_scorer(request: pytest.FixtureRequest):
+def model_scorer(request: pytest.FixtureRequest) -> Scorer:
     """The run's model as a scorer: texts -> 1-D array of positive-class probabilities."""
     return _require(request).scorer
 
 
 @pytest.fixture(scope="session")
-def majority_baseline(request: pytest.FixtureRequest):
+def majority_baseline(request: pytest.FixtureRequest) -> np.ndarray:
     """Scores of the majority-class baseline on the validation rows."""
-    return _require(request).evaluation.scores("majority")
+    return _require(request).evaluation.scores(MAJORITY)
 
 
 @pytest.fixture(scope="session")
-def evaluation(request: pytest.FixtureRequest):
+def evaluation(request: pytest.FixtureRequest) -> Evaluation:
     """Labels plus candidate and baseline scores, computed once per session."""
     return _require(request).evaluation
 
@@ -557,13 +492,13 @@ def champion_run(request: pytest.FixtureRequest) -> str | None:
 
 
 @pytest.fixture
-def gate(request: pytest.FixtureRequest, evaluation):
+def gate(request: pytest.FixtureRequest, evaluation: Evaluation) -> GateRecorder:
     """Run checks as assertions and record their results for the report and JUnit XML.
 
     It asks for ``evaluation`` so that loading the model and scoring happen in
     setup: a failure there is an error (no tag change), not a failed check.
     """
-    from .gate import GateRecorder
+    from .recorder import GateRecorder
 
     return GateRecorder(_require(request), request.node.user_properties)
 

@@ -7,7 +7,8 @@ import math
 import re
 import unicodedata
 
-from .checks import CheckResult, Verdict
+from .names import CHAMPION
+from .verdict import CheckResult, Verdict
 
 # Text from users (check and smoke-case names, texts, messages, run ids, the tag line)
 # is escaped for where it goes: control characters are shown as escapes in the terminal
@@ -97,8 +98,8 @@ def _verdict_word(verdict: Verdict) -> str:
 
 def _footnotes(verdict: Verdict) -> list[str]:
     notes = []
-    runs = sorted({(r.baseline, r.baseline_run) for r in verdict.results if r.baseline_run})
-    labels = {"champion": verdict.champion_label}
+    runs = sorted({(r.baseline or "", r.baseline_run) for r in verdict.results if r.baseline_run})
+    labels = {CHAMPION: verdict.champion_label}
     notes += [f"{labels.get(name, name)}: {run}" for name, run in runs if name != run]  # not "Flow/1: Flow/1"
     notes += [r.message for r in verdict.results if r.method == "no baseline"]
     return notes

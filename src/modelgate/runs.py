@@ -31,16 +31,21 @@ import os
 import re
 import stat
 import warnings
+from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .errors import GateUsageError, GateWarning
+from .names import CANDIDATE, CHAMPION, DEFAULT_TAG, KNOWN_BASELINES, MAJORITY  # noqa: F401  (re-exported)
+
+if TYPE_CHECKING:  # Metaflow is imported lazily at run time
+    from metaflow import Flow, Run
+    from metaflow.client.core import MetaflowData
+    from metaflow.exception import MetaflowException
 
 LATEST = ("latest", "latest-successful")
-MAJORITY = "majority"
-CHAMPION = "champion"
-KNOWN_BASELINES = (MAJORITY, CHAMPION)  # baselines a check names without naming a run
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 # A run id never starts with '.': Metaflow would read 'Flow/.' as the flow's
 # own metadata and 'Flow/..' as the datastore's.
@@ -127,7 +132,9 @@ def global_namespace() -> Iterator[None]:
     from metaflow.client import core
 
     saved = core.current_namespace  # may be False: "not resolved yet"
-    core.current_namespace = None
+    # Metaflow's module global is inferred as bool from its initial False;
+    # metaflow.namespace(None) stores None there too (global namespace).
+    core.current_namespace = None  # type: ignore[assignment]
     try:
         yield
     finally:
@@ -165,7 +172,7 @@ def resolve_namespace(namespace: str | None) -> str | None:
     return namespace
 
 
-def _metaflow_errors():
+def _metaflow_errors() -> type[MetaflowException]:
     from metaflow.exception import MetaflowException
 
     return MetaflowException
@@ -215,7 +222,7 @@ def _run_words(role: str | None, pathspec: str) -> str:
     return f"{role} run {pathspec}" if role else f"run {pathspec}"
 
 
-def resolve_run(spec: RunSpec, namespace: str | None = None, *, role: str = "candidate") -> str:
+def resolve_run(spec: RunSpec, namespace: str | None = None, *, role: str = CANDIDATE) -> str:
     """The pathspec of a finished, successful run, or a GateUsageError.
 
     ``latest`` is the newest run of the flow (by the time its start step
@@ -232,9 +239,10 @@ def resolve_run(spec: RunSpec, namespace: str | None = None, *, role: str = "can
             else:
                 ns = resolve_namespace(namespace)
                 where = f" in namespace {ns}" if ns else " in the global namespace"
-                run = _latest(Flow(spec.flow), spec.latest, ns)
-                if run is None:
+                newest = _latest(Flow(spec.flow), spec.latest, ns)
+                if newest is None:
                     raise GateUsageError(f"flow {spec.flow} has no {_describe(spec.latest)}run{where}")
+                run = newest
         except MetaflowNotFound:
             if not _flow_exists(spec.flow):
                 raise UnknownRunError(unknown_flow_message(spec.flow)) from None
@@ -261,13 +269,13 @@ def resolve_run(spec: RunSpec, namespace: str | None = None, *, role: str = "can
         hint = "'latest' is the newest run; use latest-successful for the newest successful one"
     else:
         who = _run_words(role, run.pathspec)
-        hint = "only a successful run can be " + ("gated" if role == "candidate" else f"the {role}")
+        hint = "only a successful run can be " + ("gated" if role == CANDIDATE else f"the {role}")
     if failed:
         raise GateUsageError(f"{who} failed in step {failed!r}: {hint}")
     raise GateUsageError(f"{who} has not finished: {hint}")
 
 
-def _failed_step(run) -> str | None:
+def _failed_step(run: Run) -> str | None:
     """The first step with a task whose last attempt ended in failure, if any."""
     # Only on the error path: it reads every task's metadata.
     for step in run:
@@ -277,11 +285,11 @@ def _failed_step(run) -> str | None:
     return None
 
 
-def _describe(latest: str) -> str:
+def _describe(latest: str | None) -> str:
     return "successful " if latest == "latest-successful" else ""
 
 
-def _latest(flow, which: str, namespace: str | None):
+def _latest(flow: Flow, which: str | None, namespace: str | None) -> Run | None:
     """"latest": the newest run of the flow, whatever its state (resolve_run
     refuses it unless it succeeded); "latest-successful": the newest
     successful run. Newest by the time the run's start step began (the run's
@@ -289,7 +297,7 @@ def _latest(flow, which: str, namespace: str | None):
     newest-first order, since with local metadata tagging rewrites a run's
     timestamp (DESIGN section 5), while a step's is never rewritten."""
     tags = (namespace,) if namespace else ()
-    started = []
+    started: list[tuple[datetime, str, Run]] = []
     for run in _runs_of(flow, *tags):
         ok, when = _read(run, _started_at)
         if ok:
@@ -304,17 +312,20 @@ def _latest(flow, which: str, namespace: str | None):
     return None
 
 
-def _started_at(run):
+def _started_at(run: Run) -> datetime:
     try:
         return run["start"].created_at
     except KeyError:  # registered, but its start step has not begun
         return run.created_at
 
 
-def _newest_finished(runs, *, successful_only: bool, exclude: str | None = None):
+def _newest_finished(
+    runs: Iterable[Run], *, successful_only: bool, exclude: str | None = None
+) -> Run | None:
     """The run whose end step finished last (only successful ones with
     ``successful_only``), skipping ``exclude`` and unreadable runs."""
-    best, best_time = None, None
+    best: Run | None = None
+    best_time: datetime | None = None
     for run in runs:
         if run.pathspec == exclude:
             continue
@@ -327,7 +338,7 @@ def _newest_finished(runs, *, successful_only: bool, exclude: str | None = None)
     return best
 
 
-def _runs_of(flow, *tags) -> list:
+def _runs_of(flow: Flow, *tags: str) -> list[Run]:
     """The runs of ``flow`` carrying every tag in ``tags`` (global namespace),
     skipping with an :class:`UnreadableRunWarning` those Metaflow cannot read."""
     try:
@@ -337,13 +348,13 @@ def _runs_of(flow, *tags) -> list:
     return list(_runs_one_by_one(flow, tags, listing_error))
 
 
-def _runs_one_by_one(flow, tags, listing_error: Exception) -> Iterator:
+def _runs_one_by_one(flow: Flow, tags: tuple[str, ...], listing_error: Exception) -> Iterator[Run]:
     """Local metadata only: each run folder of the flow read on its own."""
     from metaflow import Run
 
     provider = getattr(getattr(flow, "_metaflow", None), "metadata", None)
     flow_dir = None
-    if getattr(provider, "TYPE", None) == "local":
+    if provider is not None and getattr(provider, "TYPE", None) == "local":
         try:
             flow_dir = provider._make_path(flow.id, create_on_absent=False)
         except Exception:
@@ -363,7 +374,7 @@ def _runs_one_by_one(flow, tags, listing_error: Exception) -> Iterator:
             _warn_unreadable(pathspec, exc, self_file)
 
 
-def _read(run, what: Callable) -> tuple[bool, Any]:
+def _read(run: Run, what: Callable[[Run], Any]) -> tuple[bool, Any]:
     """``(True, what(run))``, or ``(False, None)`` with a warning when the run's metadata is unreadable."""
     try:
         return True, what(run)
@@ -398,7 +409,7 @@ def one_line(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
-def get_run(pathspec: str):
+def get_run(pathspec: str) -> Run:
     """The Metaflow Run object for a resolved pathspec (global namespace)."""
     from metaflow import Run
 
@@ -433,7 +444,7 @@ def load_artifact(pathspec: str, name: str, role: str | None = None) -> Any:
             ) from None
 
 
-def _task_data(pathspec: str, name: str, role: str | None = None):
+def _task_data(pathspec: str, name: str, role: str | None = None) -> tuple[MetaflowData, str]:
     step, artifact = split_artifact(name)
     who = _run_words(role, pathspec)
     with global_namespace():
@@ -536,7 +547,7 @@ def find_champion(candidate: str, tag: str) -> str | None:
     return deployed_run(candidate.split("/")[0], tag, exclude=candidate)
 
 
-def deployed_run(flow_name: str, tag: str = "deployment_candidate", *, exclude: str | None = None) -> str | None:
+def deployed_run(flow_name: str, tag: str = DEFAULT_TAG, *, exclude: str | None = None) -> str | None:
     """Pathspec of the newest successful run of ``flow_name`` carrying ``tag``, or None.
 
     "Newest" is by the end step's finish time, not the run's timestamp: with

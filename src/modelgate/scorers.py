@@ -199,7 +199,7 @@ def _keras_forward(model: Any, n_features: int) -> Callable[[np.ndarray], Any]:
             input_signature=[tf.TensorSpec([None, n_features], tf.float32)],
             reduce_retracing=True,
         )
-        def forward(x):
+        def forward(x: Any) -> Any:  # a float32 tensor in, the model's output tensor out
             return model(x, training=False)
 
         def run(x: np.ndarray) -> Any:

@@ -1,44 +1,47 @@
-"""One gate session: the run, its data and model, its baselines, the outcome, the tag.
+"""One gate session: the candidate run, its evidence, the outcome, the tag.
 
-Front-end neutral (no pytest): the plugin drives it. :func:`open_gate` checks
-everything a user can get wrong before a single test runs, so that bad input
-is a one-line usage error and never a tag; models and scores are loaded
-lazily and only once per process.
+Front-end neutral (no pytest): the plugin drives it, over the shared
+:class:`~modelgate.runner.GateRunner` (baselines, evidence, checks, verdict).
+:func:`open_gate` checks everything a user can get wrong before a single test
+runs, so that bad input is a one-line usage error and never a tag; the model
+and the scores are loaded lazily and only once per process (xdist worker).
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from . import runs, tagging
-from .checks import CheckResult
-from .config import GateConfig
+from .config import GateConfig, GateSettings
 from .decision import SessionOutcome, TagDecision, decide
 from .errors import GateUsageError
+from .names import CANDIDATE
+from .runner import Baselines, GateRunner, refuse_relative_margins_on_zero
+from .verdict import CheckResult, Verdict
 
-CHAMPION = runs.CHAMPION  # defined once, with the other known baselines (runs.KNOWN_BASELINES)
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .outputs import ReportFiles
+    from .checks import Check
+    from .evaluation import Evaluation
+    from .scorers import Scorer
+    from .smoke import SmokeCase
 
 
-class _Unresolved:
-    def __repr__(self) -> str:
-        return "<not looked up yet>"
-
-
-_UNRESOLVED = _Unresolved()  # the champion before its first lookup
+# Exit codes (pytest's numbers, so that a gate session is an ordinary pytest run).
+EXIT_OK, EXIT_NOT_PASSED, EXIT_INTERRUPTED, EXIT_USAGE = 0, 1, 2, 4
 
 
 @dataclass
 class GateSession:
+    """The state of one gate session: the runner, what happened, the tag."""
+
     pathspec: str
-    config: GateConfig = field(default_factory=GateConfig)
-    # The champion (or --baseline-run) and why there is none: given (xdist
-    # workers get the controller's), else looked up once, on first read.
-    champion: str | None = field(default=_UNRESOLVED, repr=False, compare=False)
-    no_champion_reason: str = field(default=_UNRESOLVED, repr=False, compare=False)
-    baseline_runs: dict[str, str] = field(default_factory=dict)  # name -> pathspec
+    runner: GateRunner
     dry_run: bool = False
     keep_on_fail: bool = False
     outcome: SessionOutcome = field(default_factory=SessionOutcome)
@@ -48,134 +51,151 @@ class GateSession:
     tag_error: str = ""
     carried_before: bool = False  # the run carried the tag when the session decided
     interrupted: bool = False  # an interrupt while writing the tag
-    notes: list[str] = field(default_factory=list)  # warnings to show in the header
-    champion_label: str = "champion"  # "baseline run (--baseline-run)" when the user named it
+    report_errors: list[str] = field(default_factory=list)
+    recheck_line: str = ""  # another writer changed the tag after this session wrote it
 
     @property
-    def settings(self):
-        return self.config.settings
+    def config(self) -> GateConfig:
+        return self.runner.config
+
+    @property
+    def settings(self) -> GateSettings:
+        return self.runner.config.settings
+
+    @property
+    def baselines(self) -> Baselines:
+        return self.runner.baselines
+
+    @property
+    def champion(self) -> str | None:
+        """The champion's pathspec (or --baseline-run's), or None; looked up on first read."""
+        return self.baselines.champion
+
+    @property
+    def notes(self) -> list[str]:
+        """Warnings to show people: runs skipped as unreadable, data warnings."""
+        return self.runner.notes + [n for n in self.baselines.notes if n not in self.runner.notes]
+
+    # -- xdist: what the controller resolved, handed to each worker ------------------
+    def shared(self) -> dict[str, Any]:
+        baselines = self.baselines
+        shared: dict[str, Any] = {"pathspec": self.pathspec, "named": baselines.named}
+        if baselines.champion_line() and baselines.resolved:  # else each worker looks it up (and fails) itself
+            shared["champion"] = (baselines.champion, baselines.no_champion_reason, baselines.champion_label)
+        return shared
+
+    @classmethod
+    def for_worker(cls, shared: dict[str, Any], config: GateConfig, *, dry_run: bool, keep_on_fail: bool) -> GateSession:
+        runner = GateRunner.for_run(config, None, _smoke_cases(config))
+        runner.baselines = Baselines(
+            shared["pathspec"], tag=config.settings.tag, model_artifact=config.settings.model_artifact,
+            named=shared["named"],
+        )
+        if "champion" in shared:
+            runner.baselines.fix_champion(*shared["champion"])
+        return cls(shared["pathspec"], runner, dry_run=dry_run, keep_on_fail=keep_on_fail)
 
     # -- evidence, loaded lazily (in each xdist worker) -------------------------
     @cached_property
-    def run(self):
+    def run(self) -> Any:
         return runs.get_run(self.pathspec)
 
     @cached_property
-    def data(self):
-        return runs.load_artifact(self.pathspec, self.settings.data_artifact, role="candidate")
+    def data(self) -> Any:
+        return runs.load_artifact(self.pathspec, self.settings.data_artifact, role=CANDIDATE)
 
     @cached_property
-    def rows(self):
+    def model(self) -> Any:
+        return runs.load_artifact(self.pathspec, self.settings.model_artifact, role=CANDIDATE)
+
+    @cached_property
+    def scorer(self) -> Scorer:
+        from .scorers import as_scorer
+
+        try:
+            return as_scorer(self.model)
+        except TypeError as exc:
+            raise GateUsageError(
+                f"artifact {self.settings.model_artifact!r} of candidate run {self.pathspec} is not a model: {exc}"
+            ) from None
+
+    @cached_property
+    def rows(self) -> tuple[list[str], np.ndarray]:
         from .evaluation import validation_rows
 
         return validation_rows(self.data, self.settings.text_column, self.settings.label_column)
 
-    @cached_property
-    def model(self):
-        return runs.load_artifact(self.pathspec, self.settings.model_artifact, role="candidate")
-
-    @cached_property
-    def scorer(self):
-        from .scorers import as_scorer
-
-        return as_scorer(self.model)
-
-    @cached_property
-    def smoke_cases(self) -> list:
-        if self.config.smoke_cases is None:
-            return []
-        from .smoke import SmokeCaseFileError, load_smoke_cases
-
-        try:
-            return load_smoke_cases(self.config.smoke_cases)
-        except SmokeCaseFileError as exc:
-            raise GateUsageError(str(exc)) from None
-
-    @cached_property
-    def evaluation(self):
-        from .evaluation import evaluate
-
-        texts, labels = self.rows
-        # Run baselines are loaded and scored on first use only; the champion
-        # is not even looked up until a check reads its entries.
-        baselines = run_baseline_scorers(self.baseline_runs, self.settings.model_artifact)
-        baselines[CHAMPION] = self._score_champion
-        return evaluate(
-            self.scorer,
-            texts,
-            labels,
-            baselines,
-            absent=_WithChampion({}, lambda: (self.champion is None, self.no_champion_reason)),
-            require_baselines=self.config.require_champion,
-            baseline_runs=_WithChampion(self.baseline_runs, lambda: (self.champion is not None, self.champion)),
-        )
-
-    # -- the champion: looked up on first read, then fixed --------------------------
     @property
-    def champion_resolved(self) -> bool:
-        return self.__dict__.get("_champion", _UNRESOLVED) is not _UNRESOLVED
+    def smoke_cases(self) -> list[SmokeCase]:
+        return list(self.runner.smoke_cases)
 
-    def champion_line(self) -> str:
-        """The champion for a header or report, never raising: its pathspec,
-        'none yet', or why it could not be looked up."""
-        try:
-            return self.champion or "none yet"
-        except GateUsageError as exc:
-            return f"unknown: {exc}"
+    @cached_property
+    def evaluation(self) -> Evaluation:
+        """The evidence, computed once: the candidate scored on the validation rows."""
+        self.rows  # data problems surface here first, with their own message
+        return self.runner.evidence(self.scorer, self.data)
 
-    def _get_champion(self) -> str | None:
-        if not self.champion_resolved:
-            self._look_up_champion()
-        return self.__dict__["_champion"]
+    def checks(self) -> list[Check]:
+        return self.runner.checks()
 
-    def _set_champion(self, value: str | None) -> None:
-        self.__dict__["_champion"] = value
+    # -- what people read ------------------------------------------------------------
+    def header(self) -> list[str]:
+        """The session header: the run, the champion, the config, warnings."""
+        mode = " (dry run)" if self.dry_run else ""
+        source = self.config.source
+        return [
+            f"model run: {self.pathspec} (modelgate manages tag {self.settings.tag!r}{mode})",
+            f"{self.baselines.champion_label}: {self.baselines.champion_line()}",
+            f"gate config: {source}" if source else "gate config: none found (defaults and command line)",
+            *(f"modelgate warning: {note}" for note in self.notes),
+        ]
 
-    def _get_no_champion_reason(self) -> str:
-        if not self.champion_resolved:
-            self._look_up_champion()
-        reason = self.__dict__.get("_no_champion_reason", _UNRESOLVED)
-        return "" if reason is _UNRESOLVED else reason
+    def summary_lines(self) -> list[tuple[str, str]]:
+        """The closing summary as (line, colour): the verdict table, then what
+        happened to the tag (red: something failed; green: applied)."""
+        from .report import verdict_table
 
-    def _set_no_champion_reason(self, value: str) -> None:
-        self.__dict__["_no_champion_reason"] = value
-
-    def _look_up_champion(self) -> None:
-        """Find the champion once; a failed lookup is a GateUsageError on every read
-        (inside a test: an error of that test, which changes no tag)."""
-        failed = self.__dict__.get("_champion_error")
-        if failed:
-            raise GateUsageError(failed)
-        caught: list = []
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                champion, reason = runs.resolve_champion(self.pathspec, self.settings.tag)
-        except GateUsageError as exc:
-            self.__dict__["_champion_error"] = f"cannot look up the champion of {self.pathspec}: {exc}"
-            raise GateUsageError(self.__dict__["_champion_error"]) from None
-        finally:
-            self._keep_notes(caught)  # outside the catch: other warnings go on
-        self.champion, self.no_champion_reason = champion, reason
-
-    def _keep_notes(self, caught) -> None:
-        """modelgate's warnings (skipped unreadable runs) become header notes; others go on."""
-        from .errors import GateWarning
-
-        for w in caught:
-            if issubclass(w.category, GateWarning):
-                if str(w.message) not in self.notes:
-                    self.notes.append(str(w.message))
-            else:
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-
-    def _score_champion(self, texts):
-        champion = self.champion
-        if champion is None:
-            raise GateUsageError(f"there is no champion to score: {self.no_champion_reason}")
-        return run_baseline_scorers({CHAMPION: champion}, self.settings.model_artifact)[CHAMPION](texts)
+        lines = [(verdict_table(self.verdict()), "")] if self.results else []
+        lines += [(f"modelgate: {error}", "red") for error in self.report_errors[1:]]
+        if self.recheck_line:
+            lines.append((f"modelgate: WARNING: {self.recheck_line}", "red"))
+        applied = self.decision is not None and self.decision.action == "apply" and not self.dry_run
+        failed = self.tag_error or self.report_errors or self.recheck_line
+        lines.append((f"modelgate: {self.tag_line}", "red" if failed else "green" if applied else "yellow"))
+        return lines
 
     # -- the end: decide and act ------------------------------------------------
+    def finish(self, files: ReportFiles | None) -> int:
+        """Decide, write the reports, then the tag; the session's exit code.
+
+        The reports are written before the tag: one that cannot be written
+        stops the gate with no tag change. They are written again only when
+        the tag write changed the story (an outage, an interrupt).
+        """
+        self.decide_tag()
+        self.report_errors = files.write(self.verdict()) if files else []
+        if self.report_errors:
+            self.tag_line = f"FAILED: {self.report_errors[0]}; no tag was changed"
+            return EXIT_USAGE
+        line = self.tag_line
+        self.carry_out()
+        if self.tag_line != line and files:
+            self.report_errors = files.write(self.verdict())
+        return self.exit_status()
+
+    def exit_status(self) -> int:
+        """The exit code carries the verdict (README, "Exit codes"): 0 only when
+        the tag was applied (in a dry run, would be); bad input 4; an interrupt 2;
+        otherwise pytest's own code, or 1 where pytest would say 0."""
+        if self.report_errors:
+            return EXIT_USAGE
+        if self.interrupted:
+            return EXIT_INTERRUPTED
+        passed = self.decision is not None and self.decision.action == "apply"
+        if self.tag_error or self.recheck_line or (not passed and self.outcome.exitstatus == EXIT_OK):
+            return EXIT_NOT_PASSED
+        return self.outcome.exitstatus
+
     def decide_tag(self) -> TagDecision:
         """Decide on the tag and say what would happen to it (``tag_line``).
 
@@ -215,6 +235,10 @@ class GateSession:
     def recheck(self) -> str:
         """Re-read the tag at the very end: '' when the run carries what this
         session left, else a line saying that another writer changed it."""
+        self.recheck_line = self._recheck()
+        return self.recheck_line
+
+    def _recheck(self) -> str:
         decision = self.decision
         if decision is None or decision.dry_run or self.tag_error:
             return ""
@@ -262,51 +286,14 @@ class GateSession:
             return f"tag {tag!r} kept on {run} (--gate-keep-on-fail): {reason}"
         return f"tag {tag!r} not applied by this session; {run} still carries it from an earlier gate: {reason}"
 
-    def verdict(self):
-        from .checks import Verdict
-
-        return Verdict(
-            results=list(self.results),
-            run=self.pathspec,
-            champion=self.champion if self.champion_resolved else None,
-            decision=self.decision,
-            tag_line=self.tag_line,
-            champion_label=self.champion_label,
-        )
+    def verdict(self) -> Verdict:
+        return self.runner.verdict(self.results, run=self.pathspec, decision=self.decision, tag_line=self.tag_line)
 
 
-# The dataclass's ``champion`` and ``no_champion_reason`` fields, read through
-# the lazy lookup above (their __init__ arguments still set them).
-GateSession.champion = property(GateSession._get_champion, GateSession._set_champion)  # type: ignore[assignment]
-GateSession.no_champion_reason = property(  # type: ignore[assignment]
-    GateSession._get_no_champion_reason, GateSession._set_no_champion_reason
-)
+def _smoke_cases(config: GateConfig) -> list[SmokeCase]:
+    from .runner import load_smoke_cases
 
-
-class _WithChampion(Mapping):
-    """``fixed`` plus a ``"champion"`` entry made on first read: ``entry()``
-    returns ``(present, value)``. Building an evaluation does not look the
-    champion up; a check that compares with it does."""
-
-    def __init__(self, fixed: Mapping, entry) -> None:
-        self._fixed = {k: v for k, v in fixed.items() if k != CHAMPION}
-        self._entry = entry
-
-    def __getitem__(self, key):
-        if key == CHAMPION:
-            present, value = self._entry()
-            if present:
-                return value
-            raise KeyError(key)
-        return self._fixed[key]
-
-    def __iter__(self):
-        yield from self._fixed
-        if self._entry()[0]:
-            yield CHAMPION
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
+    return load_smoke_cases(config)
 
 
 def open_gate(
@@ -321,100 +308,18 @@ def open_gate(
 ) -> GateSession:
     """Resolve the run, its baselines and data; GateUsageError on bad input.
 
-    The candidate comes first: its run, then its artifacts, so a wrong
-    artifact name is reported against it. Run baselines that checks name, and
-    ``baseline_run``, are resolved now (and their model artifact checked when
-    a configured check compares with them). The champion is looked up now
-    only when a configured check compares with it, and then its model
-    artifact is checked too; otherwise on first use, so a champion that no
-    check compares with never stops a gate. Baseline models are loaded only
-    when a check scores them. Warnings about skipped unreadable runs are
-    issued once each.
+    Checks now what would otherwise fail inside a test (and count as an error
+    there, not a verdict): the run, the artifacts, the data, the smoke cases,
+    the model. Warnings (skipped unreadable runs, duplicate rows) become the
+    session's notes.
     """
-    session, caught = None, []
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            session = _open_gate(
-                spec, flow=flow, namespace=namespace, config=config or GateConfig(),
-                baseline_run=baseline_run, dry_run=dry_run, keep_on_fail=keep_on_fail,
-            )
-    finally:  # issue each warning once (and not again when the session noted it already)
-        seen = set(session.notes) if session is not None else set()
-        for w in caught:
-            if str(w.message) not in seen:
-                seen.add(str(w.message))
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return session
-
-
-def _open_gate(spec, *, flow, namespace, config: GateConfig, baseline_run, dry_run, keep_on_fail) -> GateSession:
-    settings = config.settings  # the tag was validated where it entered (config.validate_tag)
-    model_artifact = settings.model_artifact
-    pathspec = runs.resolve_run(runs.parse_run_spec(spec, flow), namespace)
-    runs.check_artifact(pathspec, model_artifact, role="candidate")
-    runs.check_artifact(pathspec, settings.data_artifact, role="candidate")
-    named = {
-        name: runs.resolve_named_baseline(name, pathspec)
-        for name in config.baseline_names
-        if name not in runs.KNOWN_BASELINES
-    }
-    for other in named.values():
-        runs.check_artifact(other, model_artifact, role="baseline")
-    session = GateSession(pathspec, config, baseline_runs=named, dry_run=dry_run, keep_on_fail=keep_on_fail)
-    if baseline_run:  # named by the user: resolved now, whether or not a check uses it
-        session.champion, session.no_champion_reason = runs.resolve_champion(pathspec, settings.tag, baseline_run)
-        session.champion_label = "baseline run (--baseline-run, compared as 'champion')"
-    if any(check.baseline == CHAMPION for check in config.checks):
-        # Fixed now, before any test (and before this run is tagged).
-        if session.champion:
-            runs.check_artifact(session.champion, model_artifact, role="baseline" if baseline_run else CHAMPION)
-    # Check now what would otherwise fail inside a test (and count as an
-    # error there, not a verdict): the data, the smoke cases, the model.
-    session.rows
-    session.smoke_cases
-    _refuse_relative_margins_on_zero(config.checks, session.rows[1])
-    try:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        runner, pathspec = GateRunner.open(
+            spec, flow=flow, namespace=namespace, config=config or GateConfig(), baseline_run=baseline_run
+        )
+        session = GateSession(pathspec, runner, dry_run=dry_run, keep_on_fail=keep_on_fail)
+        refuse_relative_margins_on_zero(runner.config.checks, session.rows[1])
         session.scorer
-    except TypeError as exc:
-        raise GateUsageError(f"artifact {model_artifact!r} of candidate run {pathspec} is not a model: {exc}") from None
+    runner.baselines.keep_notes(caught)
     return session
-
-
-def run_baseline_scorers(runs_by_name: Mapping[str, str], model_artifact: str) -> dict:
-    """Scorers for other runs' models (the champion, run baselines), each loaded
-    on its first call; errors name the run as the champion or a baseline."""
-    from .scorers import as_scorer
-
-    def scorer_of(name: str, pathspec: str):
-        role = CHAMPION if name == CHAMPION else "baseline"
-
-        def score(texts):
-            model = runs.load_artifact(pathspec, model_artifact, role=role)
-            try:
-                scorer = as_scorer(model)
-            except TypeError as exc:
-                raise GateUsageError(
-                    f"artifact {model_artifact!r} of {role} run {pathspec} is not a model: {exc}"
-                ) from None
-            return scorer(texts)
-
-        return score
-
-    return {name: scorer_of(name, pathspec) for name, pathspec in runs_by_name.items()}
-
-
-def _refuse_relative_margins_on_zero(checks, labels) -> None:
-    """A relative margin on the majority baseline whose metric is 0 is refused
-    up front (its value is known from the labels alone)."""
-    from .evaluation import majority_scores
-    from .metrics import get_metric
-
-    for check in checks:
-        if check.relative and check.baseline == "majority":
-            value = get_metric(check.metric)(labels, majority_scores(labels))
-            if value == 0:
-                raise GateUsageError(
-                    f"check {check.name}: a relative margin needs a non-zero baseline, but the "
-                    f"majority baseline's {check.metric} is 0 on these labels; use an absolute margin"
-                )

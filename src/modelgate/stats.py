@@ -236,7 +236,9 @@ def _placements(
     new_block = np.empty(n_rows, dtype=bool)
     new_block[0] = True
     np.not_equal(ss[1:], ss[:-1], out=new_block[1:])
-    cum_pos = np.cumsum(lab)
+    # dtype spelled out: numpy's stubs type a bool cumsum as bool (at run time
+    # it is the default int, int64), and bool - bool would then be an error.
+    cum_pos = np.cumsum(lab, dtype=np.int64)
     if new_block.all():
         # No ties: every block is one row, so "before" and "through" differ
         # only by the row itself.
@@ -600,6 +602,7 @@ def paired_bootstrap_difference(
     estimate = _quantity(point_c, point_b, relative=relative, higher_is_better=higher_is_better)
     if z is None:
         return DifferenceBound(estimate, estimate, math.nan, method, None, n_rows, point_c, point_b)
+    assert confidence is not None  # _check_options gives z only for a confidence
 
     B = int(n_resamples)
     if metric == "roc_auc":
@@ -776,6 +779,7 @@ def accuracy_difference(
     estimate = acc_c / acc_b - 1.0 if relative else (wins - losses) / n
     if z is None:
         return DifferenceBound(estimate, estimate, math.nan, method, None, n, acc_c, acc_b)
+    assert confidence is not None  # _check_options gives z only for a confidence
 
     if relative:
         p11 = both / n

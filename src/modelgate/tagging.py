@@ -7,9 +7,14 @@ every write is checked by re-reading the run (DESIGN section 5).
 
 from __future__ import annotations
 
-from .config import DEFAULT_TAG
+from typing import TYPE_CHECKING
+
 from .errors import TagWriteError
+from .names import DEFAULT_TAG
 from .runs import get_run, global_namespace
+
+if TYPE_CHECKING:
+    from metaflow.metaflow_current import Current
 
 
 def user_tags(pathspec: str) -> frozenset[str]:
@@ -38,7 +43,7 @@ def revoke_tag(pathspec: str, tag: str = DEFAULT_TAG) -> bool:
     return True
 
 
-def tag_current_run(current, tag: str = DEFAULT_TAG) -> str:
+def tag_current_run(current: Current, tag: str = DEFAULT_TAG) -> str:
     """Inside a running flow step: tag this run; returns its pathspec."""
     from .config import validate_tag
 

@@ -1,0 +1,23 @@
+"""Every name the gate gives a meaning to, defined once.
+
+Baseline names a check can use without naming a run, the result groups of a
+verdict, and the test-report property that carries a result from a pytest
+test to the session. Nothing here imports anything.
+"""
+
+from __future__ import annotations
+
+CANDIDATE = "candidate"  # the run being gated
+MAJORITY = "majority"  # the majority-class baseline, computed from the validation labels
+CHAMPION = "champion"  # the deployed model: the newest other run carrying the gate's tag
+KNOWN_BASELINES = (MAJORITY, CHAMPION)  # any other baseline name is a run: Flow/run_id or a run id
+
+DEFAULT_TAG = "deployment_candidate"
+
+# Result groups: which kind of check a CheckResult came from (report rows, card, JSON).
+BASELINE = "baseline"  # a margin check against a baseline
+PROPERTY = "property"  # a behavioural property
+SMOKE = "smoke"  # one smoke case
+TEST = "test"  # a plain pytest quality test (only in a pytest session)
+
+RESULT_PROPERTY = "modelgate_result"  # pytest user property: a CheckResult as JSON

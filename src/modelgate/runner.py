@@ -1,0 +1,337 @@
+"""One gate runner for every front end.
+
+The pytest session (:mod:`modelgate.session`, driven by the plugin) and the
+in-flow :class:`~modelgate.gate.Gate` both go through :class:`GateRunner`:
+it resolves the candidate run and its baselines (the champion looked up once,
+when first needed; runs that checks name), builds the evidence, runs the
+checks in one order (:data:`~modelgate.checks.CHECK_KINDS`: margins,
+properties, smoke cases) and produces the :class:`~modelgate.verdict.Verdict`.
+No pytest here, and Metaflow only through :mod:`modelgate.runs`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import runs
+from .errors import GateUsageError, GateWarning
+from .names import CANDIDATE, CHAMPION, KNOWN_BASELINES, MAJORITY
+
+if TYPE_CHECKING:
+    from .checks import Check
+    from .config import GateConfig
+    from .decision import TagDecision
+    from .evaluation import Evaluation
+    from .smoke import SmokeCase
+    from .verdict import CheckResult, Verdict
+
+_UNRESOLVED: Any = object()  # the champion before its first lookup
+
+
+class Baselines:
+    """The run baselines of one candidate: runs that checks name, and the
+    champion, looked up once, on first need, then fixed.
+
+    A failed champion lookup is a :class:`GateUsageError` on every read (inside
+    a test: an error of that test, which changes no tag). Warnings about runs
+    the lookup skipped become ``notes`` (shown in the session header).
+    """
+
+    def __init__(
+        self,
+        candidate: str | None,
+        *,
+        tag: str,
+        model_artifact: str,
+        named: Mapping[str, str] | None = None,
+        champion: str | None = _UNRESOLVED,
+        no_champion_reason: str = "",
+        champion_label: str = CHAMPION,
+    ) -> None:
+        self.candidate = candidate
+        self.tag = tag
+        self.model_artifact = model_artifact
+        self.named = dict(named or {})
+        self._champion = champion
+        self._no_champion_reason = no_champion_reason
+        self._error = ""
+        self.champion_label = champion_label  # "baseline run (--baseline-run ...)" when the user named it
+        self.notes: list[str] = []
+
+    @property
+    def resolved(self) -> bool:
+        return self._champion is not _UNRESOLVED
+
+    @property
+    def champion(self) -> str | None:
+        self._look_up()
+        return self._champion
+
+    @property
+    def no_champion_reason(self) -> str:
+        self._look_up()
+        return self._no_champion_reason
+
+    def fix_champion(self, champion: str | None, reason: str, label: str = CHAMPION) -> None:
+        """Set the champion now (``--baseline-run``, or the controller's for an xdist worker)."""
+        self._champion, self._no_champion_reason, self.champion_label = champion, reason, label
+
+    def champion_line(self) -> str:
+        """The champion for a header or report, never raising: its pathspec,
+        'none yet', or why it could not be looked up."""
+        try:
+            return self.champion or "none yet"
+        except GateUsageError as exc:
+            return f"unknown: {exc}"
+
+    def _look_up(self) -> None:
+        if self.resolved:
+            return
+        if self._error:
+            raise GateUsageError(self._error)
+        if self.candidate is None:
+            self.fix_champion(None, "no champion: the gate was not told which run it is evaluating")
+            return
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                champion, reason = runs.resolve_champion(self.candidate, self.tag)
+            except GateUsageError as exc:
+                self._error = f"cannot look up the champion of {self.candidate}: {exc}"
+        self.keep_notes(caught)
+        if self._error:
+            raise GateUsageError(self._error)
+        self.fix_champion(champion, reason, self.champion_label)
+
+    def keep_notes(self, caught: Sequence[warnings.WarningMessage]) -> None:
+        """modelgate's warnings (skipped unreadable runs) become notes; others go on."""
+        for w in caught:
+            if issubclass(w.category, GateWarning):
+                if str(w.message) not in self.notes:
+                    self.notes.append(str(w.message))
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+    # -- what the evidence needs ------------------------------------------------
+    def scorers(self) -> dict[str, Callable[[Sequence[str]], np.ndarray]]:
+        """Scorers of the named runs and the champion, each loading its model on first call."""
+        made = {name: _run_scorer(name, pathspec, self.model_artifact) for name, pathspec in self.named.items()}
+        made[CHAMPION] = self._score_champion
+        return made
+
+    def _score_champion(self, texts: Sequence[str]) -> np.ndarray:
+        champion = self.champion
+        if champion is None:
+            raise GateUsageError(f"there is no champion to score: {self.no_champion_reason}")
+        return _run_scorer(CHAMPION, champion, self.model_artifact)(texts)
+
+    def absent(self) -> Mapping[str, str]:
+        """Baselines that do not exist, with why: the champion before the first deployment."""
+        return _WithChampion({}, lambda: (self.champion is None, self.no_champion_reason))
+
+    def runs(self) -> Mapping[str, str]:
+        """Baseline name -> the run it came from (the champion's looked up on first read)."""
+        return _WithChampion(self.named, lambda: (self.champion is not None, self.champion or ""))
+
+
+class _WithChampion(Mapping[str, str]):
+    """``fixed`` plus a ``"champion"`` entry made on first read: ``entry()``
+    returns ``(present, value)``. Building the evidence does not look the
+    champion up; a check that compares with it does."""
+
+    def __init__(self, fixed: Mapping[str, str], entry: Callable[[], tuple[bool, str]]) -> None:
+        self._fixed = {k: v for k, v in fixed.items() if k != CHAMPION}
+        self._entry = entry
+
+    def __getitem__(self, key: str) -> str:
+        if key == CHAMPION:
+            present, value = self._entry()
+            if present:
+                return value
+            raise KeyError(key)
+        return self._fixed[key]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._fixed
+        if self._entry()[0]:
+            yield CHAMPION
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def _run_scorer(name: str, pathspec: str, model_artifact: str) -> Callable[[Sequence[str]], np.ndarray]:
+    """A scorer for another run's model, loaded on its first call; errors name
+    the run as the champion or a baseline."""
+    role = CHAMPION if name == CHAMPION else "baseline"
+    loaded: list[Callable[[Sequence[str]], np.ndarray]] = []
+
+    def score(texts: Sequence[str]) -> np.ndarray:
+        if not loaded:
+            from .scorers import as_scorer
+
+            model = runs.load_artifact(pathspec, model_artifact, role=role)
+            try:
+                loaded.append(as_scorer(model))
+            except TypeError as exc:
+                raise GateUsageError(
+                    f"artifact {model_artifact!r} of {role} run {pathspec} is not a model: {exc}"
+                ) from None
+        return loaded[0](texts)
+
+    return score
+
+
+@dataclass
+class GateRunner:
+    """One gate: its config, its smoke cases and its baselines; what both front ends share."""
+
+    config: GateConfig
+    baselines: Baselines
+    smoke_cases: Sequence[SmokeCase] = ()
+    notes: list[str] = field(default_factory=list)
+
+    # -- building one --------------------------------------------------------------
+    @classmethod
+    def for_run(cls, config: GateConfig, candidate: str | None, smoke_cases: Sequence[SmokeCase] = ()) -> GateRunner:
+        """A runner for ``candidate`` (a pathspec, or None: no champion) whose
+        named baselines are resolved now and whose champion is looked up on first need."""
+        named = {
+            name: runs.resolve_named_baseline(name, candidate)
+            for name in config.baseline_names
+            if name not in KNOWN_BASELINES
+        }
+        baselines = Baselines(candidate, tag=config.settings.tag, model_artifact=config.settings.model_artifact, named=named)
+        return cls(config, baselines, smoke_cases)
+
+    @classmethod
+    def open(
+        cls,
+        spec: str,
+        *,
+        flow: str | None = None,
+        namespace: str | None = None,
+        config: GateConfig,
+        baseline_run: str | None = None,
+    ) -> tuple[GateRunner, str]:
+        """Resolve the candidate run and what its checks need, checking everything
+        a user can get wrong before a test runs; (runner, candidate pathspec).
+
+        The candidate comes first (its run, then its artifacts), so a wrong
+        artifact name is reported against it. Run baselines that checks name,
+        and ``baseline_run``, are resolved now. The champion is looked up now
+        only when a configured check compares with it (and its model artifact
+        checked); otherwise on first use, so a champion no check compares with
+        never stops a gate.
+        """
+        settings = config.settings
+        model_artifact = settings.model_artifact
+        pathspec = runs.resolve_run(runs.parse_run_spec(spec, flow), namespace)
+        runs.check_artifact(pathspec, model_artifact, role=CANDIDATE)
+        runs.check_artifact(pathspec, settings.data_artifact, role=CANDIDATE)
+        runner = cls.for_run(config, pathspec, load_smoke_cases(config))
+        for other in runner.baselines.named.values():
+            runs.check_artifact(other, model_artifact, role="baseline")
+        baselines = runner.baselines
+        if baseline_run:  # named by the user: resolved now, whether or not a check uses it
+            champion, reason = runs.resolve_champion(pathspec, settings.tag, baseline_run)
+            baselines.fix_champion(champion, reason, "baseline run (--baseline-run, compared as 'champion')")
+        if any(check.baseline == CHAMPION for check in config.checks):
+            if baselines.champion:  # fixed now, before any test (and before this run is tagged)
+                role = "baseline" if baseline_run else CHAMPION
+                runs.check_artifact(baselines.champion, model_artifact, role=role)
+        return runner, pathspec
+
+    # -- running it ------------------------------------------------------------------
+    def checks(self) -> list[Check]:
+        """Every configured check, in the one order both front ends run them."""
+        from .checks import SmokeCheck
+
+        return [*self.config.all_checks(), *(SmokeCheck(case) for case in self.smoke_cases)]
+
+    def evidence(self, model: Any, data: Any) -> Evaluation:
+        """Score ``model`` (anything :func:`~modelgate.scorers.as_scorer` takes) on the
+        validation frame ``data`` once; baselines are scored on first use."""
+        from .evaluation import evaluate, validation_rows
+        from .scorers import as_scorer
+
+        settings = self.config.settings
+        texts, labels = validation_rows(data, settings.text_column, settings.label_column)
+        refuse_relative_margins_on_zero(self.config.checks, labels)
+        try:
+            scorer = as_scorer(model)
+        except TypeError as exc:
+            raise GateUsageError(f"the candidate's model is not a model: {exc}") from None
+        return evaluate(
+            scorer,
+            texts,
+            labels,
+            self.baselines.scorers(),
+            absent=self.baselines.absent(),
+            require_baselines=self.config.require_champion,
+            baseline_runs=self.baselines.runs(),
+        )
+
+    def evaluate(self, evidence: Evaluation, checks: Sequence[Check] | None = None) -> list[CheckResult]:
+        """Run ``checks`` (default: all of them) on the evidence, in order."""
+        checks = self.checks() if checks is None else checks
+        if self.smoke_cases:  # one scoring call for every smoke case: the scorer caches by text
+            evidence.candidate_scorer([case.text for case in self.smoke_cases])
+        return [check.evaluate(evidence) for check in checks]
+
+    def verdict(
+        self,
+        results: Sequence[CheckResult],
+        *,
+        run: str | None,
+        decision: TagDecision | None = None,
+        tag_line: str = "",
+        evidence: Evaluation | None = None,
+    ) -> Verdict:
+        from .verdict import Verdict
+
+        baselines = self.baselines
+        return Verdict(
+            results=list(results),
+            run=run,
+            champion=baselines.champion if baselines.resolved else None,
+            decision=decision,
+            tag_line=tag_line,
+            evaluation=evidence,
+            champion_label=baselines.champion_label,
+        )
+
+
+def load_smoke_cases(config: GateConfig) -> list[SmokeCase]:
+    """The config's smoke cases; a bad file is a GateUsageError naming it."""
+    if config.smoke_cases is None:
+        return []
+    from .smoke import SmokeCaseFileError
+    from .smoke import load_smoke_cases as load
+
+    try:
+        return load(config.smoke_cases)
+    except SmokeCaseFileError as exc:
+        raise GateUsageError(str(exc)) from None
+
+
+def refuse_relative_margins_on_zero(checks: Sequence[Any], labels: np.ndarray) -> None:
+    """A relative margin on the majority baseline whose metric is 0 is refused
+    up front: its value is known from the labels alone. (Against a run, a zero
+    baseline makes the check's quantity undefined, and the check fails.)"""
+    from .evaluation import majority_scores
+    from .metrics import get_metric
+
+    for check in checks:
+        if check.relative and check.baseline == MAJORITY:
+            value = get_metric(check.metric)(labels, majority_scores(labels))
+            if value == 0:
+                raise GateUsageError(
+                    f"check {check.name}: a relative margin needs a non-zero baseline, but the "
+                    f"majority baseline's {check.metric} is 0 on these labels; use an absolute margin"
+                )

@@ -1,0 +1,116 @@
+"""What a gate decided: one :class:`CheckResult` a check, and the :class:`Verdict`.
+
+Plain data with no logic beyond "did everything pass": checks produce results,
+the runner collects them into a verdict, and :mod:`modelgate.report` renders it.
+Nothing here imports a check, a report or Metaflow.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .names import CHAMPION
+
+if TYPE_CHECKING:
+    from .decision import TagDecision
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What one check measured and decided. ``message`` is for people."""
+
+    name: str
+    group: str  # "baseline", "smoke" or "property"
+    passed: bool
+    message: str
+    metric: str | None = None
+    baseline: str | None = None
+    candidate_value: float | None = None
+    baseline_value: float | None = None
+    estimate: float | None = None
+    lower: float | None = None
+    p_value: float | None = None
+    margin: float | None = None
+    relative: bool = False
+    confidence: float | None = None
+    method: str | None = None
+    n: int | None = None
+    baseline_run: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: _jsonable(v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "CheckResult":
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON has no NaN; None reads as "undefined"
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+@dataclass
+class Verdict:
+    """All results of one gate evaluation. It passes only when every check passed.
+
+    ``print(verdict)`` (``str()``) and :meth:`summary` give the table the terminal
+    shows; ``modelgate.report`` renders JSON (:func:`~modelgate.report.verdict_json`)
+    and escaped Markdown (:func:`~modelgate.report.verdict_markdown`).
+    """
+
+    results: list[CheckResult] = field(default_factory=list)
+    run: str | None = None
+    champion: str | None = None
+    decision: TagDecision | None = None  # when a gate session decided the tag
+    tag_line: str = ""
+    evaluation: Any = field(default=None, repr=False, compare=False)  # for ROC curves; not serialised
+    champion_label: str = CHAMPION  # what the run compared as "champion" is: --baseline-run names one
+
+    @property
+    def passed(self) -> bool:
+        """Every check passed; in a gate session, also the tag decision said yes."""
+        checks_passed = bool(self.results) and all(r.passed for r in self.results)
+        if self.decision is not None:
+            return checks_passed and self.decision.action == "apply"
+        return checks_passed
+
+    def passed_group(self, group: str) -> bool:
+        results = [r for r in self.results if r.group == group]
+        return bool(results) and all(r.passed for r in results)
+
+    @property
+    def failures(self) -> list[CheckResult]:
+        return [r for r in self.results if not r.passed]
+
+    def summary(self) -> str:
+        """The verdict as a fixed-width table: one row a check, the baselines' runs,
+        then ``verdict: PASS`` or ``verdict: FAIL (...)``. The same table as ``str()``;
+        what the terminal shows."""
+        from .report import verdict_table
+
+        return verdict_table(self)
+
+    def __str__(self) -> str:
+        """``print(verdict)`` shows the table of :meth:`summary` (``repr()`` keeps the fields)."""
+        return self.summary()
+
+    def to_dict(self) -> dict[str, Any]:
+        decision = self.decision
+        return {
+            "passed": self.passed,
+            "run": self.run,
+            "champion": self.champion,
+            "tag": None
+            if decision is None
+            else {"action": decision.action, "reason": decision.reason, "dry_run": decision.dry_run, "line": self.tag_line},
+            "results": [r.to_dict() for r in self.results],
+        }

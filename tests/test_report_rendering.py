@@ -1,0 +1,199 @@
+"""Rendering a Verdict (terminal table, JSON, Markdown) from hand-built CheckResults.
+
+Plain calls of modelgate.report: no session, no Metaflow. test_report.py checks
+the same renderers end to end, and against hostile text.
+"""
+
+import json
+import math
+import re
+
+import numpy as np
+import pytest
+
+from modelgate import CheckResult, Verdict
+from modelgate.decision import TagDecision
+from modelgate.report import verdict_json, verdict_markdown, verdict_table
+
+AUC = CheckResult(
+    name="roc_auc-vs-majority-margin+0.1", group="baseline", passed=True, message="roc_auc: fine",
+    metric="roc_auc", baseline="majority", candidate_value=0.91, baseline_value=0.5, estimate=0.41,
+    lower=0.38, p_value=1e-9, margin=0.1, confidence=0.95, method="DeLong", n=200,
+)
+ACCURACY = CheckResult(
+    name="accuracy-vs-champion-margin-5%", group="baseline", passed=False, message="accuracy: lost too much",
+    metric="accuracy", baseline="champion", candidate_value=0.8, baseline_value=0.86, estimate=-0.0698,
+    lower=-0.1, margin=-0.05, relative=True, method="paired bootstrap", n=200, baseline_run="NLPFlow/7",
+)
+INVARIANCE = CheckResult(
+    name="invariance", group="property", passed=True, message="invariance: ok",
+    candidate_value=0.02, margin=0.05, n=200, method="failure rate",
+)
+SMOKE = CheckResult(name="love-dress", group="smoke", passed=True, message="smoke ok", candidate_value=0.93, margin=0.5, n=1)
+PLAIN = CheckResult(name="test_gate.py::test_plain", group="test", passed=True, message="", method="passed")
+OUTAGE = CheckResult(
+    name="test_gate.py::test_outage", group="test", passed=False,
+    message="ConnectionError: metadata service unreachable", method="error",
+)
+RESULTS = [AUC, ACCURACY, INVARIANCE, SMOKE, PLAIN, OUTAGE]
+
+
+def verdict(results=RESULTS, **kwargs) -> Verdict:
+    kwargs.setdefault("run", "NLPFlow/12")
+    kwargs.setdefault("champion", "NLPFlow/7")
+    return Verdict(results=list(results), **kwargs)
+
+
+def cells(line: str) -> list[str]:
+    """A table line's cells: columns are two or more spaces apart."""
+    return re.split(r"\s{2,}", line.strip())
+
+
+# --- the terminal table ------------------------------------------------------------
+
+
+def test_the_table_has_a_row_per_result_in_order():
+    lines = verdict_table(verdict()).splitlines()
+    assert cells(lines[0]) == ["check", "model", "baseline", "diff", "lower", "margin", "method"]
+    assert [cells(l) for l in lines[1:7]] == [
+        ["PASS", "roc_auc vs majority", "0.9100", "0.5000", "+0.4100", "+0.3800", "+0.1000", "DeLong"],
+        ["FAIL", "accuracy vs champion", "0.8000", "0.8600", "-0.0698", "-0.1000", "-5.0% rel", "paired bootstrap"],
+        ["PASS", "property: invariance", "2.0% failed", "-", "-", "-", "max 5%", "failure rate (n=200)"],
+        ["PASS", "smoke: love-dress", "0.9300", "-", "-", "-", "thr 0.5", "-"],
+        ["PASS", "test: test_gate.py::test_plain", "-", "-", "-", "-", "-", "passed"],
+        ["ERROR", "test: test_gate.py::test_outage", "-", "-", "-", "-", "-", "error"],
+    ]
+    assert lines[7:] == ["champion: NLPFlow/7", "verdict: FAIL (2 of 6 checks failed) for NLPFlow/12"]
+
+
+@pytest.mark.parametrize(
+    "state, passed, word",
+    [("passed", True, "PASS"), ("failed", False, "FAIL"), ("error", False, "ERROR"), ("skipped", False, "SKIP"),
+     ("xfailed", False, "XFAIL"), ("xpassed", False, "XPASS"), ("unfinished", False, "NOT RUN")],
+)
+def test_a_plain_tests_row_says_how_it_ended(state, passed, word):
+    row = CheckResult(name="test_gate.py::test_x", group="test", passed=passed, message="", method=state)
+    line = verdict_table(verdict([row])).splitlines()[1]
+    assert cells(line)[:2] == [word, "test: test_gate.py::test_x"]
+
+
+def test_undefined_numbers_show_as_a_dash():
+    undefined = CheckResult(
+        name="f1-vs-majority-margin+0", group="baseline", passed=False, message="f1: undefined",
+        metric="f1", baseline="majority", candidate_value=math.nan, baseline_value=0.0, estimate=None,
+        lower=math.inf, margin=0.0, method="paired bootstrap", n=200,
+    )
+    line = verdict_table(verdict([undefined])).splitlines()[1]
+    assert cells(line) == ["FAIL", "f1 vs majority", "-", "0.0000", "-", "-", "+0.0000", "paired bootstrap"]
+
+
+def test_footnotes_name_the_baselines_runs():
+    named = CheckResult(
+        name="roc_auc-vs-NLPFlow/3", group="baseline", passed=True, message="ok", metric="roc_auc",
+        baseline="NLPFlow/3", candidate_value=0.9, baseline_value=0.88, estimate=0.02, lower=0.01,
+        margin=0.0, method="DeLong", n=200, baseline_run="NLPFlow/3",
+    )
+    absent = CheckResult(
+        name="roc_auc-vs-champion-margin-0.02", group="baseline", passed=True,
+        message="no champion yet: no other successful run of NLPFlow carries the tag; passes by default",
+        metric="roc_auc", baseline="champion", margin=-0.02, method="no baseline",
+    )
+    lines = verdict_table(verdict([ACCURACY, named, absent], champion_label="baseline run (--baseline-run)")).splitlines()
+    assert lines[4:] == [
+        "baseline run (--baseline-run): NLPFlow/7",  # what was compared as "champion", named as given
+        absent.message,  # why a check had nothing to compare with
+        "verdict: FAIL (1 of 3 checks failed) for NLPFlow/12",
+    ]  # and no "NLPFlow/3: NLPFlow/3"
+
+
+@pytest.mark.parametrize(
+    "results, kwargs, last",
+    [
+        ([AUC, SMOKE], {}, "verdict: PASS for NLPFlow/12"),
+        ([AUC, SMOKE], {"run": None}, "verdict: PASS"),
+        ([AUC, ACCURACY], {}, "verdict: FAIL (1 of 2 checks failed) for NLPFlow/12"),
+        ([AUC], {"decision": TagDecision("none", "1 quality test deselected")},
+         "verdict: FAIL (1 quality test deselected) for NLPFlow/12"),
+        ([AUC], {"decision": TagDecision("apply", "all 1 quality tests passed")}, "verdict: PASS for NLPFlow/12"),
+        ([], {}, "verdict: FAIL (no checks ran) for NLPFlow/12"),
+    ],
+    ids=["pass", "pass-without-run", "fail", "session-said-no", "session-said-yes", "nothing-ran"],
+)
+def test_the_verdict_line(results, kwargs, last):
+    v = verdict(results, **kwargs)
+    assert verdict_table(v).splitlines()[-1] == last
+    assert v.passed is last.startswith("verdict: PASS")
+
+
+# --- JSON ----------------------------------------------------------------------------
+
+
+def test_json_is_the_verdict_as_data():
+    v = verdict(decision=TagDecision("revoke", "2 quality tests failed", dry_run=True), tag_line="would revoke")
+    text = verdict_json(v)
+    data = json.loads(text)
+    assert text == json.dumps(data, indent=2, sort_keys=True)
+    assert (data["passed"], data["run"], data["champion"]) == (False, "NLPFlow/12", "NLPFlow/7")
+    assert data["tag"] == {"action": "revoke", "reason": "2 quality tests failed", "dry_run": True, "line": "would revoke"}
+    assert [r["name"] for r in data["results"]] == [r.name for r in RESULTS]
+    assert data["results"][1] == {
+        "name": "accuracy-vs-champion-margin-5%", "group": "baseline", "passed": False,
+        "message": "accuracy: lost too much", "metric": "accuracy", "baseline": "champion",
+        "candidate_value": 0.8, "baseline_value": 0.86, "estimate": -0.0698, "lower": -0.1, "p_value": None,
+        "margin": -0.05, "relative": True, "confidence": None, "method": "paired bootstrap", "n": 200,
+        "baseline_run": "NLPFlow/7",
+    }
+    error_row = data["results"][5]
+    assert (error_row["group"], error_row["method"], error_row["passed"]) == ("test", "error", False)
+    assert [CheckResult.from_dict(r) for r in data["results"]] == RESULTS
+
+
+def test_json_without_a_session_has_no_tag_and_no_nan():
+    odd = CheckResult(
+        name="brier-vs-champion", group="baseline", passed=False, message="undefined", metric="brier",
+        baseline="champion", candidate_value=np.float64(0.2), baseline_value=math.nan, estimate=-math.inf,
+        lower=None, margin=np.float32(0.0), n=np.int64(200), method="paired bootstrap",
+    )
+    text = verdict_json(verdict([odd]))
+    assert "NaN" not in text and "Infinity" not in text  # JSON has neither
+    data = json.loads(text)
+    assert data["tag"] is None and data["passed"] is False
+    row = data["results"][0]
+    assert (row["candidate_value"], row["baseline_value"], row["estimate"], row["lower"]) == (0.2, None, None, None)
+    assert row["n"] == 200 and type(row["n"]) is int and row["margin"] == 0.0
+
+
+# --- Markdown --------------------------------------------------------------------------
+
+
+def test_markdown_summary():
+    v = verdict(tag_line="tag 'deployment_candidate' not applied to NLPFlow/12: 1 quality test errored")
+    lines = verdict_markdown(v).splitlines()
+    assert lines[:7] == [
+        "## modelgate: ❌ FAIL (2 of 6 checks failed)",
+        "",
+        "- run: `NLPFlow/12`",
+        "- champion: `NLPFlow/7`",
+        "- tag: tag 'deployment_candidate' not applied to NLPFlow/12: 1 quality test errored",
+        "",
+        "| | check | model | baseline | diff | lower | margin | method |",
+    ]
+    rows = [l for l in lines if l.startswith("| ") and not l.startswith("| |")]
+    assert len(rows) == len(RESULTS) and all(r.count(" | ") == 7 for r in rows)
+    assert rows[0] == "| ✅ | roc_auc vs majority | 0.9100 | 0.5000 | +0.4100 | +0.3800 | +0.1000 | DeLong |"
+    assert rows[5] == "| ❌ | test: test_gate.py::test_outage | - | - | - | - | - | error |"
+    assert lines[lines.index("### Failures"):] == [
+        "### Failures",
+        "",
+        "- **accuracy-vs-champion-margin-5%**: accuracy: lost too much",
+        "- **test_gate.py::test_outage**: ConnectionError: metadata service unreachable",
+    ]
+
+
+def test_markdown_of_a_pass_without_a_champion():
+    markdown = verdict_markdown(verdict([AUC, PLAIN], champion=None))
+    assert markdown.startswith("## modelgate: ✅ PASS\n")
+    assert "- champion: none yet\n" in markdown
+    assert "- tag:" not in markdown  # no session, no tag line
+    assert "### Failures" not in markdown
+    assert markdown.endswith("| ✅ | test: test_gate.py::test_plain | - | - | - | - | - | passed |\n")
