@@ -90,10 +90,57 @@ def run_flow(flow_file: Path, **params) -> str:
         return running.run.pathspec
 
 
+# The shared TinyFlow run starts in the background when pytest starts, so that
+# its ~10 seconds overlap collection; it is stopped if no selected test uses it.
+_background_tiny_run: dict = {}
+
+
+def pytest_configure(config):
+    xdist_controller = config.getoption("numprocesses", None) and not hasattr(config, "workerinput")
+    runs_no_test = config.getoption("collectonly") or config.getoption("help")
+    if xdist_controller or runs_no_test or _background_tiny_run:
+        return  # an xdist controller runs no test: its workers make their own runs
+    import subprocess
+    import sys
+
+    folder = Path(tempfile.mkdtemp(prefix="tiny-run-", dir=_root))
+    log = (folder / "log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, str(FLOWS / "tiny_flow.py"), "run", "--run-id-file", str(folder / "run_id")],
+        cwd=_root, stdout=log, stderr=subprocess.STDOUT,  # in the datastore root, as run_flow does
+    )
+    _background_tiny_run.update(process=process, folder=folder, log=log)
+
+
+def _stop_background_tiny_run() -> None:
+    process = _background_tiny_run.pop("process", None)
+    if process is not None and process.poll() is None:
+        process.kill()
+        process.wait()
+    if "log" in _background_tiny_run:
+        _background_tiny_run.pop("log").close()
+
+
+@pytest.hookimpl(trylast=True)  # after -m and -k deselected
+def pytest_collection_finish(session):
+    if not any("tiny_run" in getattr(item, "fixturenames", ()) for item in session.items):
+        _stop_background_tiny_run()
+
+
+def pytest_unconfigure(config):
+    _stop_background_tiny_run()
+
+
 @pytest.fixture(scope="session")
 def tiny_run() -> str:
     """A successful TinyFlow run (scikit-learn model; its artifact is ``model``)."""
-    return run_flow(FLOWS / "tiny_flow.py")
+    process = _background_tiny_run.get("process")
+    if process is None:
+        return run_flow(FLOWS / "tiny_flow.py")
+    folder = _background_tiny_run["folder"]
+    if process.wait() != 0:
+        raise RuntimeError(f"tiny_flow.py failed:\n{(folder / 'log').read_text(errors='replace')}")
+    return f"TinyFlow/{(folder / 'run_id').read_text().strip()}"
 
 
 @pytest.fixture(scope="session")
@@ -138,6 +185,7 @@ def _import_heavy_modules_once():
     import hypothesis.strategies  # noqa: F401
     import metaflow  # noqa: F401
     import pandas  # noqa: F401
+    import sklearn.feature_extraction.text  # noqa: F401  (unpickling TinyFlow's model)
     import sklearn.linear_model  # noqa: F401
     import sklearn.metrics  # noqa: F401
     import sklearn.pipeline  # noqa: F401

@@ -132,8 +132,7 @@ def test_explicit_baseline_run_replaces_the_champion(suite, good_runs, worse_run
 
 def test_baseline_run_that_is_the_candidate_is_a_usage_error(suite, good_runs, tag):
     result = suite.run(good_runs[1], "--gate-tag", tag, "--baseline-run", good_runs[1])
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    assert "is the candidate run itself" in result.stderr.str()
+    usage_error(result, f"baseline run {good_runs[1]} is the candidate run itself")
 
 
 def test_champion_scores_are_paired_with_the_candidates_rows(suite, good_runs, tag):

@@ -131,26 +131,33 @@ def test_bad_checks_are_refused_when_built(kwargs, message):
 
 
 @pytest.mark.parametrize("metric", ["log_loss", "brier"])
-def test_probability_metrics_against_the_majority_baseline_are_refused(metric):
-    # The majority baseline scores a hard 0/1, so its log loss / Brier score is as bad as it
-    # gets and a no-skill model "beats" it: such a check could never fail.
-    no_skill = np.full(400, LABELS.mean())
-    # (200 resamples: the generic bootstrap calls scikit-learn twice a resample)
-    assert MarginCheck(metric, baseline="worse", n_resamples=200).evaluate(ev(no_skill, {"worse": np.ones(400)})).passed
-    with pytest.raises(ValueError) as info:
-        MarginCheck(metric, margin=-0.02)  # the default baseline is "majority"
-    assert str(info.value) == (
-        f"{metric} vs majority is refused: the majority baseline scores a hard 0/1, so probability "
-        "metrics against it cannot fail; compare with champion or a run, or use roc_auc/accuracy"
-    )
-    assert MarginCheck(metric, baseline="champion").baseline == "champion"
-    assert MarginCheck(metric, baseline="NLPFlow/1795784024191782").name.startswith(f"{metric}-vs-NLPFlow")
+def test_a_no_skill_model_does_not_beat_the_majority_prior_on_probability_metrics(metric):
+    # The majority baseline is the class prior as a probability: a model that gives
+    # every row the same score has no skill, and must not beat it by a margin. (A hard
+    # 0/1 baseline had the worst log loss there is, so such checks could not fail.)
+    no_skill = lambda texts: np.full(len(texts), 0.5)  # noqa: E731
+    evidence = evaluate(no_skill, [str(i) for i in range(400)], LABELS)
+    result = MarginCheck(metric, margin=0.05, n_resamples=200).evaluate(evidence)
+    assert result.passed is False and result.estimate < 0.05
+    # ... while a model with skill does beat it (on the same rows, the same rule).
+    skilled = evaluate(lambda texts: np.where(LABELS == 1, 0.9, 0.2), [str(i) for i in range(400)], LABELS)
+    assert MarginCheck(metric, margin=0.05, n_resamples=200).evaluate(skilled).passed is True
 
 
-def test_a_refused_check_in_the_config_is_one_line_naming_it():
-    from modelgate.config import parse_table
-    from modelgate.errors import GateUsageError
+def test_the_majority_prior_keeps_the_majority_class_accuracy_and_auc():
+    from modelgate.evaluation import majority_class, majority_scores
+    from modelgate.metrics import accuracy, roc_auc
 
-    table = {"checks": [{"metric": "roc_auc"}, {"metric": "brier", "margin": 0.0}]}
-    with pytest.raises(GateUsageError, match=r"^\[tool\.modelgate\]\.checks\[1\]: brier vs majority is refused: "):
-        parse_table(table)
+    prior = majority_scores(LABELS)
+    assert np.all(prior == LABELS.mean())
+    hard = np.full(len(LABELS), float(majority_class(LABELS)))
+    assert accuracy(LABELS, prior) == accuracy(LABELS, hard) == pytest.approx(LABELS.mean())
+    assert roc_auc(LABELS, prior) == roc_auc(LABELS, hard) == 0.5
+
+
+def test_an_accuracy_check_with_a_nan_score_fails_with_the_reason():
+    scores = GOOD.copy()
+    scores[3] = np.nan  # thresholding would quietly call it a 0
+    result = MarginCheck("accuracy", margin=-0.5).evaluate(ev(scores))
+    assert result.passed is False
+    assert "a score is NaN or infinite, so its predicted label is undefined" in result.message

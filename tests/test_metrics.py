@@ -82,8 +82,8 @@ def test_auc_of_a_single_class_is_nan():
         ("roc_auc", True, "delong"),
         ("accuracy", True, "mcnemar"),
         ("f1", True, "bootstrap"),
-        ("log_loss", False, "bootstrap"),
-        ("brier", False, "bootstrap"),
+        ("log_loss", False, "paired-loss"),
+        ("brier", False, "paired-loss"),
     ],
 )
 def test_directions_and_default_bounds(name, higher_is_better, method):
@@ -92,6 +92,17 @@ def test_directions_and_default_bounds(name, higher_is_better, method):
     assert metric.higher_is_better is higher_is_better
     assert metric.method == method
     assert "binary" in metric.tasks
+    assert (metric.row_loss is not None) is (method == "paired-loss")
+
+
+@pytest.mark.parametrize("name", ["log_loss", "brier"])
+def test_a_mean_of_row_losses_is_the_metric(name):
+    metric = M.get_metric(name)
+    rows = metric.row_loss(Y, P)
+    assert rows.shape == Y.shape and np.all(rows >= 0)
+    assert rows.mean() == pytest.approx(metric(Y, P), abs=1e-12)
+    with_nan = metric.row_loss(Y, np.where(np.arange(len(P)) == 3, math.nan, P))
+    assert np.isnan(with_nan).tolist() == [i == 3 for i in range(len(P))]  # only the NaN row
 
 
 def test_the_better_model_scores_better_in_each_direction():

@@ -45,9 +45,10 @@ def test_a_registered_metric_is_known_to_config_checks_and_the_margin_rule(regis
     config = parse_table({"checks": [{"metric": "recall", "margin": 0.5, "n_resamples": 200}]})
     runner = GateRunner.for_run(config, None)
     [result] = runner.evaluate(runner.evidence(good_model, FRAME))
-    # the majority class is 1 on a tie: its recall is 1, the model's is 1 too
-    assert (result.metric, result.method, result.passed) == ("recall", "paired bootstrap", False)
-    assert result.estimate == pytest.approx(0.0)
+    # the majority prior is 0.5 on these 50/50 labels: it predicts no positive (recall 0);
+    # the model finds every positive (recall 1): the difference is 1 on every resample
+    assert (result.metric, result.method, result.passed) == ("recall", "paired bootstrap", True)
+    assert result.estimate == pytest.approx(1.0) and result.lower == pytest.approx(1.0)
 
 
 def test_a_registered_property_kind_is_parsed_and_run_by_the_runner(registered):
@@ -118,7 +119,7 @@ def test_a_name_is_registered_once(registry, register, item):
 
 def test_the_default_bound_comes_from_the_metric_registry():
     assert {name: m.method for name, m in METRICS.items()} == {
-        "roc_auc": "delong", "accuracy": "mcnemar", "f1": "bootstrap", "log_loss": "bootstrap", "brier": "bootstrap",
+        "roc_auc": "delong", "accuracy": "mcnemar", "f1": "bootstrap", "log_loss": "paired-loss", "brier": "paired-loss",
     }
     with pytest.raises(ValueError, match="method 'delong' applies to roc_auc only"):
         MarginCheck("f1", method="delong")

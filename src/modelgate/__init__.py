@@ -21,6 +21,7 @@ _EXPORTS = {
     "MarginCheck": "checks",
     "PropertyCheck": "properties",
     "SmokeCheck": "checks",
+    "FloorCheck": "floors",
     "Check": "checks",
     "CheckResult": "verdict",
     "Verdict": "verdict",
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from .checks import Check, MarginCheck, SmokeCheck
     from .errors import GateCheckFailed, GateUsageError
     from .evaluation import Evaluation, Evidence, evaluate
+    from .floors import FloorCheck
     from .gate import Gate, assert_beats, assert_check, assert_smoke
     from .properties import PropertyCheck
     from .runner import GateRunner

@@ -26,6 +26,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+import numpy as np
+
 from . import tables
 from .errors import GateUsageError
 from .evaluation import Evaluation
@@ -44,7 +46,8 @@ __all__ = [
     "Verdict", "parse_margin", "property_result", "register_check_kind", "smoke_result",
 ]
 
-METHODS = ("auto", "delong", "bootstrap", "mcnemar")
+# "paired-loss": the paired per-row loss differences of a metric with a row_loss (log_loss, brier), normal bound.
+METHODS = ("auto", "delong", "bootstrap", "mcnemar", "paired-loss")
 
 
 class Check(Protocol):
@@ -105,14 +108,6 @@ class MarginCheck:
             raise ValueError(f"margin must be a finite number, not {self.margin!r}")
         if self.baseline == CANDIDATE:
             raise ValueError("a check compares the candidate with a baseline, not with itself")
-        if self.baseline == MAJORITY and self.metric in ("log_loss", "brier"):
-            # Until the majority baseline is a class prior: its hard 0/1 scores have the worst
-            # log loss / Brier score there is, so any model, even a no-skill one, beats it.
-            raise ValueError(
-                f"{self.metric} vs majority is refused: the majority baseline scores a hard 0/1, "
-                "so probability metrics against it cannot fail; compare with champion or a run, "
-                "or use roc_auc/accuracy"
-            )
         if not self.name:
             kind = "relative" if self.relative else "margin"
             object.__setattr__(
@@ -142,7 +137,26 @@ class MarginCheck:
         if method == "delong":
             return stats.delong_auc_difference(y, c, b, **common)
         if method == "mcnemar":
+            if not (np.all(np.isfinite(c)) and np.all(np.isfinite(b))):  # a NaN score has no label
+                return stats.DifferenceBound(
+                    estimate=math.nan, lower=math.nan, p_value=math.nan, method="exact McNemar",
+                    confidence=self.confidence, n=len(y), candidate=math.nan, baseline=math.nan,
+                    reason="a score is NaN or infinite, so its predicted label is undefined",
+                )
             return stats.accuracy_difference(y, predicted_labels(c), predicted_labels(b), **common)
+        if method == "paired-loss":
+            # A mean of per-row losses: the bound comes from the paired per-row loss
+            # differences, with no metric call per resample ("bootstrap" keeps the generic path).
+            if metric.row_loss is None:  # Metric refuses method "paired-loss" without a row_loss
+                raise ValueError(f"method 'paired-loss' needs a metric with a per-row loss, not {self.metric}")
+            return stats.paired_loss_difference(
+                metric.row_loss(y, c),
+                metric.row_loss(y, b),
+                method="normal",
+                n_resamples=self.n_resamples,
+                seed=self.seed,
+                **common,
+            )
         return stats.paired_bootstrap_difference(
             "roc_auc" if self.metric == "roc_auc" else metric.function,
             y,
@@ -311,14 +325,32 @@ class CheckKind:
     parse: Callable[[Mapping[str, Any], str, bool], Check] | None  # (table, where, strict) -> check
     item_prefix: str  # its pytest items are "<prefix><check name>"
     label: str  # what a person calls one: "check", "property", "smoke case"
+    # Kinds may share a table: an entry goes to the kind whose claims(entry) is true,
+    # else to the table's kind without claims (its default; margin for "checks").
+    claims: Callable[[Mapping[str, Any]], bool] | None = None
 
 
 CHECK_KINDS: Registry[CheckKind] = Registry("check kind")
 register_check_kind = CHECK_KINDS.register
 
 
+def kind_for_entry(table: str, entry: Any) -> CheckKind:
+    """The kind that reads one entry of the ``[tool.modelgate]`` array ``table``: the first
+    kind of that table (in registry order) that claims it, else the table's default kind."""
+    kinds = [k for k in CHECK_KINDS.values() if k.table == table and k.parse is not None]
+    claimed = next((k for k in kinds if k.claims is not None and isinstance(entry, Mapping) and k.claims(entry)), None)
+    default = next((k for k in kinds if k.claims is None), None)
+    chosen = claimed or default or (kinds[0] if kinds else None)
+    if chosen is None:
+        raise GateUsageError(f"no check kind is declared in [tool.modelgate].{table}")
+    return chosen
+
+
+from .floors import FLOOR_KEYS, is_floor_table, parse_floor  # noqa: E402  (floors needs nothing from here)
+
 # The order here is the order checks run in, in both front ends.
 register_check_kind(CheckKind("margin", "checks", MARGIN_KEYS, parse_margin, "modelgate::", "check"))
+register_check_kind(CheckKind("floor", "checks", FLOOR_KEYS, parse_floor, "modelgate::", "floor", claims=is_floor_table))
 register_check_kind(
     CheckKind("property", "properties", PropertyCheck.keys(), parse_property, "modelgate::property::", "property")
 )

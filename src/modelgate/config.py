@@ -41,7 +41,7 @@ rootdir (never above it); all test paths must lead to the same file.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,6 +53,7 @@ from .names import DEFAULT_TAG
 
 if TYPE_CHECKING:  # the check kinds are imported when a table is parsed: `pytest --help` stays light
     from .checks import Check, MarginCheck
+    from .floors import FloorCheck
     from .properties import PropertyCheck
 
 
@@ -133,10 +134,16 @@ class GateConfig:
     require_champion: bool = False
     source: Path | None = None  # the pyproject.toml it came from
 
+
     @property
     def checks(self) -> tuple[MarginCheck, ...]:
         """The margin checks (``[[tool.modelgate.checks]]`` and ``--gate-check``)."""
         return self.declared.get("margin", ())  # type: ignore[return-value]
+
+    @property
+    def floors(self) -> tuple[FloorCheck, ...]:
+        """The floors (``at_least``/``at_most`` entries of ``[[tool.modelgate.checks]]``, ``--gate-check``)."""
+        return self.declared.get("floor", ())  # type: ignore[return-value]
 
     @property
     def properties(self) -> tuple[PropertyCheck, ...]:
@@ -157,6 +164,14 @@ class GateConfig:
 OTHER_KEYS = ("smoke_cases", "require_champion")
 
 
+def by_kind(checks: Sequence[Check]) -> dict[str, tuple[Check, ...]]:
+    """Checks grouped by their kind (``GateConfig.declared``), each kind's in the given order."""
+    grouped: dict[str, tuple[Check, ...]] = {}
+    for check in checks:
+        grouped[check.check_kind] = grouped.get(check.check_kind, ()) + (check,)
+    return grouped
+
+
 def top_keys() -> set[str]:
     """The keys ``[tool.modelgate]`` allows: settings, one table per check kind, the rest."""
     from .checks import CHECK_KINDS
@@ -165,17 +180,20 @@ def top_keys() -> set[str]:
     return set(setting_names()) | tables_of_kinds | set(OTHER_KEYS)
 
 
-def parse_check_option(text: str, index: int) -> MarginCheck:
-    """``--gate-check metric=roc_auc,baseline=champion,margin=-0.01``."""
+def parse_check_option(text: str, index: int) -> Check:
+    """``--gate-check metric=roc_auc,baseline=champion,margin=-0.01`` (a margin check) or
+    ``--gate-check metric=roc_auc,at_least=0.85`` (a floor): routed as a ``checks`` table is."""
     raw: dict[str, Any] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         key, sep, value = part.partition("=")
         if not sep:
             raise GateUsageError(f"--gate-check {text!r}: {part!r} is not key=value")
         raw[key.strip()] = value.strip()
-    from .checks import parse_margin
+    from .checks import kind_for_entry
 
-    return parse_margin(raw, f"--gate-check #{index + 1}", strict=False)
+    kind = kind_for_entry("checks", raw)
+    assert kind.parse is not None  # kind_for_entry returns kinds with a parser
+    return kind.parse(raw, f"--gate-check #{index + 1}", False)
 
 
 def parse_table(table: Any, source: Path | None = None) -> GateConfig:
@@ -184,7 +202,7 @@ def parse_table(table: Any, source: Path | None = None) -> GateConfig:
     Each check kind's array of tables is read by the kind's own parser
     (:data:`modelgate.checks.CHECK_KINDS`).
     """
-    from .checks import CHECK_KINDS
+    from .checks import CHECK_KINDS, kind_for_entry
 
     where = "[tool.modelgate]"
     if not isinstance(table, dict):
@@ -208,8 +226,12 @@ def parse_table(table: Any, source: Path | None = None) -> GateConfig:
                 f"{where}.{kind.table}", f"an array of tables ([[tool.modelgate.{kind.table}]])", raw
             )
         parse = kind.parse
+        # Kinds may share a table (margin checks and floors in "checks"): each entry is
+        # read by the kind that claims it, and keeps its index in the shared array.
         declared[kind.name] = tuple(
-            parse(t, f"{where}.{kind.table}[{i}]", True) for i, t in enumerate(raw)
+            parse(t, f"{where}.{kind.table}[{i}]", True)
+            for i, t in enumerate(raw)
+            if kind_for_entry(kind.table, t) is kind
         )
     smoke = None
     if "smoke_cases" in table:
@@ -354,5 +376,5 @@ def merge(base: GateConfig, ini: dict[str, str | None], cli: dict[str, Any]) -> 
         config = replace(config, require_champion=True)
     if cli.get("checks"):
         extra = tuple(parse_check_option(t, i) for i, t in enumerate(cli["checks"]))
-        config = check_unique_names(replace(config, declared={**config.declared, "margin": config.checks + extra}))
+        config = check_unique_names(replace(config, declared=by_kind(config.all_checks() + extra)))
     return config

@@ -161,8 +161,16 @@ def majority_class(labels) -> int:
 
 
 def majority_scores(labels) -> np.ndarray:
-    """The majority-class baseline: the same score, that class, for every row."""
-    return np.full(len(labels), float(majority_class(labels)))
+    """The majority baseline: the class prior (the share of positives in the
+    validation labels) as every row's probability.
+
+    Thresholded at 0.5 it predicts the majority class, so its accuracy and AUC
+    (0.5) are the majority class's; as a probability it is the best constant
+    model, so log loss and Brier score compare against a real no-skill
+    baseline. (On an exact 50/50 tie it predicts 0 for every row.)
+    """
+    labels = np.asarray(labels, dtype=float)
+    return np.full(len(labels), labels.mean() if len(labels) else 0.0)
 
 
 class LazyScores(Mapping[str, np.ndarray]):

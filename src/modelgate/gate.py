@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .checks import MarginCheck, PropertyCheck, smoke_result
-from .config import GateConfig, GateSettings, validate_tag
+from .config import GateConfig, GateSettings, by_kind, validate_tag
 from .errors import GateCheckFailed
 from .names import MAJORITY
 from .runner import GateRunner
@@ -87,7 +87,7 @@ class Gate:
     other successful run of that flow carrying the gate's tag.
     """
 
-    checks: Sequence[MarginCheck] = ()
+    checks: Sequence[Check] = ()  # margin checks and floors
     smoke_cases: Sequence[SmokeCase] = ()
     properties: Sequence[PropertyCheck] = ()
     text_column: str = _DEFAULTS.text_column
@@ -107,8 +107,7 @@ class Gate:
             model_artifact=self.model_artifact, text_column=self.text_column,
             label_column=self.label_column, tag=self.tag,
         )
-        declared: dict[str, tuple[Check, ...]] = {"margin": tuple(self.checks), "property": tuple(self.properties)}
-        return GateConfig(settings, declared, require_champion=self.require_champion)
+        return GateConfig(settings, by_kind([*self.checks, *self.properties]), require_champion=self.require_champion)
 
     @classmethod
     def from_config(cls, path: str | os.PathLike[str]) -> Gate:
@@ -136,7 +135,7 @@ class Gate:
         config = load_config(Path(path))
         s = config.settings
         return cls(
-            checks=config.checks,
+            checks=(*config.checks, *config.floors),
             properties=config.properties,
             smoke_cases=load_smoke_cases(config.smoke_cases) if config.smoke_cases else (),
             text_column=s.text_column,

@@ -16,6 +16,7 @@ DEFAULT_TAG = "deployment_candidate"
 
 # Result groups: which kind of check a CheckResult came from (report rows, card, JSON).
 BASELINE = "baseline"  # a margin check against a baseline
+FLOOR = "floor"  # a floor: one metric's own bound against at_least / at_most
 PROPERTY = "property"  # a behavioural property
 SMOKE = "smoke"  # one smoke case
 TEST = "test"  # a plain pytest quality test (only in a pytest session)

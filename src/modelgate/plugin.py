@@ -27,12 +27,12 @@ if TYPE_CHECKING:
 
     from .checks import Check
     from .config import GateConfig
-    from .evaluation import Evaluation, Scorer
-    from .recorder import GateRecorder
     from .decision import SessionOutcome
+    from .evaluation import Evaluation, Scorer
     from .outputs import ReportFiles
-    from .verdict import CheckResult
+    from .recorder import GateRecorder
     from .session import GateSession
+    from .verdict import CheckResult
 
 from .errors import GateUsageError  # light: no Metaflow
 from .names import MAJORITY, RESULT_PROPERTY, TEST
@@ -90,7 +90,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE,...",
-        help="add a check, e.g. metric=roc_auc,baseline=champion,margin=-0.01 (repeatable)",
+        help="add a check, e.g. metric=roc_auc,baseline=champion,margin=-0.01, or a floor: "
+        "metric=roc_auc,at_least=0.85 (repeatable)",
     )
     group.addoption("--smoke-cases", metavar="PATH", help="CSV, JSONL or parquet file of smoke cases")
     group.addoption("--gate-report", metavar="PATH", help="write the verdict as JSON")

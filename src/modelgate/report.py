@@ -7,7 +7,7 @@ import math
 import re
 import unicodedata
 
-from .names import CHAMPION
+from .names import CHAMPION, FLOOR, TEST
 from .verdict import CheckResult, Verdict
 
 # Text from users (check and smoke-case names, texts, messages, run ids, the tag line)
@@ -76,11 +76,33 @@ def _row(r: CheckResult) -> list[str]:
         margin = f"{r.margin:+.1%} rel" if r.relative else _num(r.margin, True)
         return [status, what, _num(r.candidate_value), _num(r.baseline_value), _num(r.estimate, True),
                 _num(r.lower, True), margin, r.method or "-"]
+    if r.group == FLOOR:
+        return _floor_row(status, r)
     if r.group == "property":
         return [status, f"property: {r.name}", f"{r.candidate_value:.1%} failed", "-", "-", "-",
                 f"max {r.margin:.0%}", f"{r.method} (n={r.n})"]
     return [status, f"{r.group}: {r.name}", _num(r.candidate_value), "-", "-", "-",
             f"thr {r.margin:g}" if r.margin is not None else "-", r.method or "-"]
+
+
+def _floor_row(status: str, r: CheckResult) -> list[str]:
+    """A floor: the metric, its value, its bound (in "lower"; the upper bound for at_most),
+    "≥ 0.85" or "≤ 0.45" in the margin column. The side is the metric's direction: a
+    floor on the wrong side is refused, so at_least goes with higher-is-better metrics."""
+    from .metrics import METRICS
+
+    metric = METRICS.get(r.metric or "")
+    at_most = metric is not None and not metric.higher_is_better
+    if r.margin is None:
+        limit = "-"
+    elif metric is None:  # a metric registered in another process: no direction known here
+        limit = f"floor {r.margin:g}"
+    else:
+        limit = f"{'≤' if at_most else '≥'} {r.margin:g}"
+    method = r.method or "-"
+    if at_most and r.confidence is not None:
+        method += " (upper bound)"
+    return [status, f"{r.metric} floor", _num(r.candidate_value), "-", "-", _num(r.lower), limit, method]
 
 
 HEADER = ["", "check", "model", "baseline", "diff", "lower", "margin", "method"]
@@ -137,7 +159,7 @@ def verdict_markdown(verdict: Verdict) -> str:
     lines += ["", "| | " + " | ".join(HEADER[1:]) + " |", "|---" * len(HEADER) + "|"]
     for r in verdict.results:
         cells = _row(r)
-        cells[0] = "✅" if r.passed else "❌"
+        cells[0] = "✅" if r.passed else "⚠️ " + cells[0] if r.group == TEST and r.method not in ("failed", None) else "❌"
         lines.append("| " + " | ".join(md_text(c) for c in cells) + " |")
     failures = verdict.failures
     if failures:

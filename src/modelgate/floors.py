@@ -1,0 +1,232 @@
+"""Floors: one metric of the candidate against a fixed number, with no baseline.
+
+``at_least = 0.85`` (a higher-is-better metric) or ``at_most = 0.45`` (a
+lower-is-better one), declared in the same ``[[tool.modelgate.checks]]``
+table as margin checks (a table with ``at_least`` or ``at_most`` is a floor)
+or as ``--gate-check metric=roc_auc,at_least=0.85``. The rule (DESIGN section
+7): the check passes when the one-sided confidence bound of the metric itself
+clears the floor, lower bound > ``at_least`` or upper bound < ``at_most``;
+with ``confidence="none"``, when the point estimate does. Anything undefined
+fails, with the reason. The bound (:mod:`modelgate.stats`, "one-sample
+bounds") is DeLong's on the logit scale for ROC AUC, exact Clopper-Pearson
+for accuracy, and the stratified percentile bootstrap otherwise.
+
+This module is light: scipy is imported when a floor first runs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from . import tables
+from .errors import GateUsageError
+from .metrics import get_metric, predicted_labels
+from .names import CANDIDATE, FLOOR
+from .verdict import CheckResult
+
+if TYPE_CHECKING:
+    from . import stats
+    from .evaluation import Evaluation
+
+__all__ = ["FLOOR_KEYS", "FloorCheck", "FloorError", "is_floor_table", "parse_floor"]
+
+FLOOR_KEYS = frozenset({"metric", "at_least", "at_most", "confidence", "method", "n_resamples", "seed", "name"})
+# Keys of a margin check that a floor refuses: it has no baseline to compare with.
+MARGIN_ONLY_KEYS = ("baseline", "margin", "relative")
+METHODS = ("auto", "delong", "clopper-pearson", "bootstrap")
+# The exact bound of a metric's floor ("auto"); any other metric, or method="bootstrap", is bootstrapped.
+EXACT_METHODS = {"roc_auc": "delong", "accuracy": "clopper-pearson"}
+
+
+def is_floor_table(raw: Mapping[str, Any]) -> bool:
+    """An entry of ``[[tool.modelgate.checks]]`` (or ``--gate-check``) is a floor when it
+    has ``at_least`` or ``at_most``; every other entry is a margin check."""
+    return isinstance(raw, Mapping) and ("at_least" in raw or "at_most" in raw)
+
+
+class FloorError(ValueError):
+    """A floor that cannot be: ``key`` is the setting at fault (a config error names it)."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4f}" if math.isfinite(value) else "undefined"
+
+
+@dataclass(frozen=True)
+class FloorCheck:
+    """The candidate's metric against a fixed floor, on its own one-sided confidence bound.
+
+    Give exactly one of ``at_least`` (higher-is-better metrics: passes when the
+    lower bound is > at_least) and ``at_most`` (lower-is-better metrics: passes
+    when the upper bound is < at_most). ``confidence=None`` decides on the point
+    estimate. ``method="auto"``: DeLong (logit scale) for roc_auc, Clopper-Pearson
+    for accuracy, the stratified bootstrap (``n_resamples``, ``seed``) otherwise.
+    """
+
+    check_kind: ClassVar[str] = "floor"
+
+    metric: str
+    at_least: float | None = None
+    at_most: float | None = None
+    confidence: float | None = 0.95
+    method: str = "auto"
+    n_resamples: int = 2000
+    seed: int = 0
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        try:
+            metric = get_metric(self.metric)
+        except ValueError as exc:
+            raise FloorError("metric", str(exc)) from None
+        if self.at_least is not None and self.at_most is not None:
+            raise FloorError("at_most", "give at_least or at_most, not both")
+        if self.at_least is None and self.at_most is None:
+            raise FloorError("at_least", "a floor needs at_least (higher-is-better metric) or at_most (lower-is-better)")
+        key = "at_least" if self.at_least is not None else "at_most"
+        value = self.at_least if self.at_least is not None else self.at_most
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise FloorError(key, f"{key} must be a finite number, not {value!r}")
+        if key == "at_least" and not metric.higher_is_better:
+            raise FloorError(key, f"{self.metric} is lower-is-better: its floor is at_most (an upper limit), not at_least")
+        if key == "at_most" and metric.higher_is_better:
+            raise FloorError(key, f"{self.metric} is higher-is-better: its floor is at_least, not at_most")
+        if self.method not in METHODS:
+            raise FloorError("method", f"unknown method {self.method!r}; use one of {', '.join(METHODS)}")
+        if self.method not in ("auto", "bootstrap") and EXACT_METHODS.get(self.metric) != self.method:
+            owner = next(m for m, exact in EXACT_METHODS.items() if exact == self.method)
+            raise FloorError("method", f"method {self.method!r} applies to {owner} only")
+        if self.confidence is not None and not 0.5 <= self.confidence < 1:
+            raise FloorError("confidence", f"confidence must be in [0.5, 1) or None, not {self.confidence!r}")
+        if self.n_resamples < 1:
+            raise FloorError("n_resamples", f"n_resamples must be at least 1, not {self.n_resamples!r}")
+        if not self.name:
+            words = "at-least" if key == "at_least" else "at-most"
+            object.__setattr__(self, "name", f"{self.metric}-{words}-{value:g}")
+
+    @property
+    def floor(self) -> float:
+        """The number the metric must clear (``at_least`` or ``at_most``)."""
+        value = self.at_least if self.at_least is not None else self.at_most
+        assert value is not None  # __post_init__: exactly one is given
+        return float(value)
+
+    @property
+    def side(self) -> stats.Side:
+        """Which bound decides: "lower" for ``at_least``, "upper" for ``at_most``."""
+        return "lower" if self.at_least is not None else "upper"
+
+    @property
+    def bound_method(self) -> str:
+        """The method ``auto`` stands for: "delong", "clopper-pearson" or "bootstrap"."""
+        return EXACT_METHODS.get(self.metric, "bootstrap") if self.method == "auto" else self.method
+
+    def __str__(self) -> str:
+        return self.name
+
+    def describe(self) -> str:
+        key, op = ("at_least", ">") if self.side == "lower" else ("at_most", "<")
+        what = "point estimate" if self.confidence is None else f"{self.confidence:.0%} {self.side} bound"
+        return f"{self.metric}: {what} {op} {self.floor:g} ({key})"
+
+    def bound(self, evidence: Evaluation) -> stats.MetricBound:
+        """The statistic the rule decides on: the candidate's metric and its one-sided bound."""
+        from . import stats  # scipy: imported when a floor first runs
+
+        y = evidence.labels
+        scores = evidence.scores(CANDIDATE)
+        common: dict[str, Any] = dict(side=self.side, floor=self.floor, confidence=self.confidence)
+        method = self.bound_method
+        if method == "delong":
+            return stats.auc_bound(y, scores, **common)
+        if method == "clopper-pearson":
+            # NaN > 0.5 is False: keep a NaN score NaN, so the bound is undefined, not "predicted 0".
+            scores = np.asarray(scores, dtype=float)
+            predictions = np.where(np.isnan(scores), np.nan, predicted_labels(scores))
+            return stats.accuracy_bound(y, predictions, **common)
+        # The registry's metrics with a vectorised form go by name (no call per resample).
+        metric: stats.OneSampleMetric = (
+            self.metric if self.metric in stats.BOOTSTRAP_METRICS else get_metric(self.metric).function
+        )
+        return stats.bootstrap_metric_bound(
+            metric, y, scores, n_resamples=self.n_resamples, seed=self.seed, **common
+        )
+
+    def prepare(self, evidence: Evaluation) -> None:
+        evidence.scores(CANDIDATE)
+
+    def evaluate(self, evidence: Evaluation) -> CheckResult:
+        bound = self.bound(evidence)
+        passed = bound.clears(self.floor)
+        return CheckResult(
+            name=self.name,
+            group=FLOOR,
+            passed=passed,
+            message=self._message(bound, passed),
+            metric=self.metric,
+            candidate_value=bound.value,
+            lower=bound.bound,  # the decisive bound: the upper one for at_most
+            p_value=bound.p_value,
+            margin=self.floor,
+            confidence=self.confidence,
+            method=bound.method,
+            n=bound.n,
+        )
+
+    def _message(self, bound: stats.MetricBound, passed: bool) -> str:
+        head = f"{self.metric}: candidate {_fmt(bound.value)} on {bound.n} rows"
+        if not bound.defined:
+            why = bound.reason or "the statistic is undefined (NaN)"
+            return f"{head}: FAIL, {why}; nothing undefined passes"
+        key, word = ("at_least", "above") if self.side == "lower" else ("at_most", "below")
+        if self.confidence is None:
+            stat = "(point estimate, no confidence bound)"
+        else:
+            p = "" if not math.isfinite(bound.p_value) else f", p={bound.p_value:.3g}"
+            stat = f"{self.confidence:.0%} {self.side} bound {_fmt(bound.bound)} ({bound.method}{p})"
+        verdict = word if passed else f"not {word}"
+        return f"{head}, {stat} is {verdict} {key} {self.floor:g}"
+
+
+def _confidence(where: str, value: Any, strict: bool) -> float | None:
+    if isinstance(value, str) and value.strip().lower() in ("none", "point"):
+        return None
+    return tables.number(where, value, strict)
+
+
+def parse_floor(raw: Mapping[str, Any], where: str, strict: bool = True) -> FloorCheck:
+    """One floor table of ``[[tool.modelgate.checks]]`` (or, ``strict=False``, ``--gate-check``
+    text) as a FloorCheck; GateUsageError naming the key."""
+    if isinstance(raw, Mapping):
+        extra = next((k for k in MARGIN_ONLY_KEYS if k in raw), None)
+        if extra is not None:
+            raise GateUsageError(
+                f"{where}.{extra}: a floor (at_least/at_most) takes no {extra!r}: it bounds the metric itself, "
+                "with no baseline; compare with a baseline in a check of its own"
+            )
+    tables.check_table(raw, where, FLOOR_KEYS, "metric", "floor")
+    kwargs: dict[str, Any] = {"metric": tables.string(f"{where}.metric", raw["metric"])}
+    for key in ("method", "name"):
+        if key in raw:
+            kwargs[key] = tables.string(f"{where}.{key}", raw[key])
+    for key in ("at_least", "at_most"):
+        if key in raw:
+            kwargs[key] = tables.number(f"{where}.{key}", raw[key], strict)
+    if "confidence" in raw:
+        kwargs["confidence"] = _confidence(f"{where}.confidence", raw["confidence"], strict)
+    for key, minimum in (("n_resamples", 1), ("seed", 0)):
+        if key in raw:
+            kwargs[key] = tables.whole(f"{where}.{key}", raw[key], minimum, strict)
+    try:
+        return FloorCheck(**kwargs)
+    except FloorError as exc:
+        raise GateUsageError(f"{where}.{exc.key}: {exc}") from None
