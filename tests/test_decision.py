@@ -104,3 +104,18 @@ def test_a_failure_beats_an_error_in_the_same_test():
     outcome.record("t1", "teardown", "failed", wasxfail=False)
     assert outcome.test_outcome("t1") == "failed"
     assert decide(outcome).action == "revoke"
+
+
+def test_an_outcome_the_gate_does_not_know_is_an_error_not_a_pass():
+    """pytest-rerunfailures reports "rerun" for a failed attempt: never count it as passed."""
+    outcome = all_passed()
+    outcome.record("t1", "call", "rerun", wasxfail=False)
+    d = decide(outcome)
+    assert d.action == "none" and "1 quality test errored" in d.reason
+
+
+def test_an_interrupted_xdist_worker_reaches_the_controller():
+    controller = all_passed()
+    worker = SessionOutcome(interrupted=True)
+    controller.merge_worker(worker.worker_counts())
+    assert decide(controller).action == "none" and "interrupted" in decide(controller).reason

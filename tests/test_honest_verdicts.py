@@ -11,7 +11,7 @@ import pytest
 
 from modelgate.tagging import DEFAULT_TAG, apply_tag
 
-from conftest import PASSING, user_tags
+from conftest import PASSING, usage_error, user_tags
 
 FAILING = "\ndef test_too_strict(gate):\n    gate.beats('roc_auc', margin=0.99)\n"
 CONFIG = """
@@ -40,8 +40,9 @@ def test_uses_it(leaves_early):
 """
     result = gate_suite.write(source).run(run)
     assert DEFAULT_TAG not in user_tags(run)
-    assert "not applied" in gate_suite.tag_line(result, warnings=True)
-    assert "interrupted" in gate_suite.tag_line(result, warnings=True)
+    assert "not applied" in gate_suite.tag_line(result)
+    assert "interrupted" in gate_suite.tag_line(result)
+    assert result.ret == pytest.ExitCode.INTERRUPTED  # whatever return code pytest.exit was given
 
 
 # -- 2. whatever removes a collected quality test blocks the tag ------------------------
@@ -57,7 +58,7 @@ def test_a_conftest_that_filters_items_itself_does_not_tag(gate_suite, run):
     result = gate_suite.run(run)
     result.assert_outcomes(passed=2)
     assert DEFAULT_TAG not in user_tags(run)
-    assert "2 quality tests removed from the session by a plugin or conftest" in gate_suite.tag_line(result, warnings=True)
+    assert "2 quality tests removed from the session by a plugin or conftest" in gate_suite.tag_line(result)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
@@ -120,7 +121,7 @@ def test_an_errored_session_says_the_run_still_carries_the_earlier_tag(gate_suit
     source = PASSING + "\ndef test_outage(evaluation):\n    raise ConnectionError('metadata service unreachable')\n"
     result = gate_suite.write(source).run(run)
     assert DEFAULT_TAG in user_tags(run)
-    assert gate_suite.tag_line(result, warnings=True) == (
+    assert gate_suite.tag_line(result) == (
         f"modelgate: tag '{DEFAULT_TAG}' not applied by this session; {run} still carries it "
         "from an earlier gate: 1 quality test errored"
     )
@@ -137,7 +138,7 @@ def test_a_dry_run_says_whether_the_tag_is_there(gate_suite, run, carried):
         if carried
         else f"would not change tag '{DEFAULT_TAG}': {run} does not carry it"
     )
-    assert gate_suite.tag_line(result, warnings=True) == f"modelgate: dry run: {expected}: 1 quality test failed"
+    assert gate_suite.tag_line(result) == f"modelgate: dry run: {expected}: 1 quality test failed"
 
 
 # -- 10. another writer changes the tag before the session ends ----------------------------
@@ -179,7 +180,7 @@ def test_with_subtests(subtests, evaluation):
 """
     result = gate_suite.write(source).run(run)
     assert (DEFAULT_TAG in user_tags(run)) == tag_kept
-    assert words in gate_suite.tag_line(result, warnings=True)
+    assert words in gate_suite.tag_line(result)
 
 
 # -- 13. a quality test that returns instead of asserting ----------------------------------
@@ -188,7 +189,7 @@ def test_a_test_that_returns_a_value_is_an_error_not_a_pass(gate_suite, run):
     result = gate_suite.write(source).run(run)
     assert DEFAULT_TAG not in user_tags(run)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    assert "1 quality test errored" in gate_suite.tag_line(result, warnings=True)
+    assert "1 quality test errored" in gate_suite.tag_line(result)
     result.stdout.fnmatch_lines(["*test_returns returned True instead of asserting*"])
 
 
@@ -211,7 +212,7 @@ def test_sigint_during_the_tag_write_is_one_line_and_exit_2(gate_suite, run):
     assert result.ret == pytest.ExitCode.INTERRUPTED
     output = "\n".join(result.outlines + result.errlines)
     assert "Traceback" not in output and "KeyboardInterrupt" not in output
-    line = gate_suite.tag_line(result, warnings=True)
+    line = gate_suite.tag_line(result)
     assert line.startswith(f"modelgate: FAILED: interrupted while writing tag '{DEFAULT_TAG}' on {run}")
     assert line.endswith(f"{run} does not carry it now")
     assert DEFAULT_TAG not in user_tags(run)
@@ -235,3 +236,46 @@ def test_plain_tests_are_in_the_report_with_their_outcome(gate_suite, run, tmp_p
     # a configured item's failure is headed by its own name, not "test session"
     result.stdout.fnmatch_lines(["*_ modelgate check roc_auc-vs-majority-margin+0.99 _*"])
     assert not [l for l in result.outlines if "_ test session _" in l]
+
+
+# -- found in review: more ways to a wrong tag or a wrong exit code ---------------------
+def test_a_test_that_catches_a_failed_check_is_still_a_failure(gate_suite, run):
+    apply_tag(run)
+    source = PASSING + """
+def test_swallows_the_failure(gate):
+    try:
+        gate.beats("roc_auc", margin=0.99)
+    except AssertionError:
+        pass
+"""
+    result = gate_suite.write(source).run(run)
+    assert DEFAULT_TAG not in user_tags(run)  # revoked: the check failed
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert "1 quality test failed" in gate_suite.tag_line(result)
+
+
+def test_a_report_that_fails_at_the_end_is_exit_4_and_no_report_claims_the_tag(gate_suite, run, tmp_path, monkeypatch):
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    # /dev/full opens, and every write to it fails (ENOSPC): a disk that fills up mid-session.
+    result = gate_suite.write().run(run, "--gate-report=/dev/full")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert DEFAULT_TAG not in user_tags(run)
+    line = gate_suite.tag_line(result)  # and no "tags changed" warning beside it
+    assert line.startswith("modelgate: FAILED: could not write the report /dev/full") and "no tag was changed" in line
+    text = summary.read_text()
+    assert "FAILED: could not write the report /dev/full" in text and "applied to" not in text
+    assert "❌" in text.splitlines()[0]
+
+
+def test_a_gate_config_without_the_table_is_a_usage_error(gate_suite, run):
+    gate_suite.write()
+    gate_suite.file("gate.toml", "[tool.modelgates]\nmodel_artifact = 'model'\n")
+    usage_error(gate_suite.run(run, "--gate-config", "gate.toml"), "has no [tool.modelgate] table")
+    assert DEFAULT_TAG not in user_tags(run)
+
+
+def test_deselecting_everything_is_not_a_pass_and_exits_1(gate_suite, run):
+    result = gate_suite.write().run(run, "-k", "no_such_test")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert "2 quality tests deselected" in gate_suite.tag_line(result)

@@ -125,3 +125,36 @@ def test_the_default_bound_comes_from_the_metric_registry():
         MarginCheck("f1", method="delong")
     with pytest.raises(ValueError, match="method 'mcnemar' applies to accuracy only"):
         MarginCheck("roc_auc", method="mcnemar")
+
+
+def test_the_in_flow_gate_refuses_a_check_of_an_unregistered_kind():
+    """A check the runner does not know must not be dropped (and the gate pass without it)."""
+    from dataclasses import dataclass
+    from typing import ClassVar
+
+    from modelgate import Gate
+
+    @dataclass(frozen=True)
+    class Never:
+        check_kind: ClassVar[str] = "custom"
+        name: str = "never"
+
+        def prepare(self, evidence):
+            pass
+
+        def evaluate(self, evidence):
+            return CheckResult(name=self.name, group="custom", passed=False, message="never passes")
+
+    gate = Gate(checks=[MarginCheck("roc_auc", margin=0.1), Never()])
+    with pytest.raises(GateUsageError, match="check kind 'custom' is not registered"):
+        gate.evaluate(good_model, FRAME)
+
+
+def test_an_xdist_worker_does_not_resolve_the_named_baselines_again():
+    from modelgate.config import parse_table
+    from modelgate.session import GateSession
+
+    config = parse_table({"checks": [{"metric": "roc_auc", "baseline": "1234"}]})
+    shared = {"pathspec": "TinyFlow/99", "named": {"1234": "TinyFlow/1234"}}
+    worker = GateSession.for_worker(shared, config, dry_run=False, keep_on_fail=False)  # no Metaflow call
+    assert worker.baselines.named == {"1234": "TinyFlow/1234"}

@@ -100,8 +100,8 @@ class MarginCheck:
             raise ValueError(f"unknown method {self.method!r}; use one of {', '.join(METHODS)}")
         # DeLong and McNemar are exact for one metric each; the bootstrap fits any.
         if self.method not in ("auto", "bootstrap", metric.method):
-            owner = next(m.name for m in METRICS.values() if m.method == self.method)
-            raise ValueError(f"method {self.method!r} applies to {owner} only")
+            owners = " and ".join(m.name for m in METRICS.values() if m.method == self.method)
+            raise ValueError(f"method {self.method!r} applies to {owners} only")
         if self.confidence is not None and not 0.5 <= self.confidence < 1:
             raise ValueError(f"confidence must be in [0.5, 1) or None, not {self.confidence!r}")
         if not math.isfinite(self.margin):

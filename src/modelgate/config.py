@@ -158,6 +158,9 @@ class GateConfig:
         """Every check the config declares in a table, in the order of CHECK_KINDS."""
         from .checks import CHECK_KINDS
 
+        unknown = sorted(set(self.declared) - set(CHECK_KINDS))
+        if unknown:  # never drop a check: an unregistered kind would pass by not running
+            raise GateUsageError(f"check kind {unknown[0]!r} is not registered (known: {', '.join(CHECK_KINDS)})")
         return tuple(check for kind in CHECK_KINDS for check in self.declared.get(kind, ()))
 
 
@@ -286,8 +289,9 @@ def _has_gate_table(document: dict[str, Any]) -> bool:
     return isinstance(tool, dict) and "modelgate" in tool
 
 
-def load_config(path: str | Path) -> GateConfig:
-    """The ``[tool.modelgate]`` table of a TOML file (empty config when it has none)."""
+def load_config(path: str | Path, *, required: bool = False) -> GateConfig:
+    """The ``[tool.modelgate]`` table of a TOML file (empty config when it has none;
+    with ``required``, a GateUsageError)."""
     path = Path(path)
     document = _read_toml(path)
     tool = document.get("tool", {})
@@ -295,6 +299,8 @@ def load_config(path: str | Path) -> GateConfig:
         raise GateUsageError(f"config file {path}: 'tool' is not a table")
     table = tool.get("modelgate")
     if table is None:
+        if required:
+            raise GateUsageError(f"config file {path} has no [tool.modelgate] table")
         return GateConfig(source=path)
     return parse_table(table, path.resolve())
 

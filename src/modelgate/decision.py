@@ -17,7 +17,7 @@ PHASES = ("setup", "call", "teardown")
 # The outcome of one test is the worst of its phases (and subtests): a
 # definitive failure beats an error, which beats the ways of not running.
 _SEVERITY = ("failed", "error", "xpassed", "xfailed", "skipped", "passed")
-WORKER_COUNTS = ("deselected", "removed", "collection_errors", "skipped_modules")
+WORKER_COUNTS = ("deselected", "removed", "collection_errors", "skipped_modules", "interrupted")
 
 
 def _worst(a: str | None, b: str) -> str:
@@ -46,14 +46,14 @@ class SessionOutcome:
         (xdist) "???" for a crashed worker. ``outcome`` is passed/failed/skipped,
         or "error" for a call that raised something other than a failed check.
         """
-        if outcome == "error" or when == "???":
-            kind = "error"
-        elif outcome == "failed":
+        if outcome == "failed":
             kind = "failed" if when in ("call", "subtest") else "error"
         elif outcome == "skipped":
             kind = "xfailed" if wasxfail else "skipped"
-        else:
+        elif outcome == "passed" and when != "???":
             kind = "xpassed" if wasxfail and when == "call" else "passed"
+        else:  # "error", a crashed worker, or an outcome a plugin made up ("rerun"): fail closed
+            kind = "error"
         if when == "subtest" and kind == "passed":
             return  # a passing subtest says nothing about its test's own phases
         phases = self.phases.setdefault(nodeid, {})
@@ -84,10 +84,10 @@ class SessionOutcome:
         return self.outcomes().get("failed", set())
 
     # -- xdist: every worker collects the whole suite and reports its counts ------------
-    def worker_counts(self) -> dict[str, int]:
+    def worker_counts(self) -> dict[str, int | bool]:
         return {key: getattr(self, key) for key in WORKER_COUNTS}
 
-    def merge_worker(self, counts: dict[str, int] | None) -> None:
+    def merge_worker(self, counts: dict[str, int | bool] | None) -> None:
         """A worker's counts: the largest, not the sum (each collected everything);
         a worker that died before reporting counts as an interruption (fail closed)."""
         if counts is None:

@@ -125,7 +125,7 @@ class Gate:
 
         Raises :class:`~modelgate.errors.GateUsageError` (one line, naming the key)
         for a missing or invalid file, unknown keys, bad values and refused checks
-        (such as ``log_loss`` vs ``majority``), and
+        (such as a floor on the wrong side), and
         :class:`~modelgate.smoke.SmokeCaseFileError` (naming the file and line) for
         a bad smoke-case file.
         """

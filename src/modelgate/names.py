@@ -22,3 +22,4 @@ SMOKE = "smoke"  # one smoke case
 TEST = "test"  # a plain pytest quality test (only in a pytest session)
 
 RESULT_PROPERTY = "modelgate_result"  # pytest user property: a CheckResult as JSON
+ERROR_PROPERTY = "modelgate_error"  # pytest user property: the call raised something other than a failed check

@@ -35,11 +35,11 @@ if TYPE_CHECKING:
     from .verdict import CheckResult
 
 from .errors import GateUsageError  # light: no Metaflow
-from .names import MAJORITY, RESULT_PROPERTY, TEST
+from .names import ERROR_PROPERTY, MAJORITY, RESULT_PROPERTY, TEST
 
 GATE = pytest.StashKey["GateSession"]()
 _WORKER_KEY = "modelgate"
-ERROR_PROPERTY = "modelgate_error"  # marks a call phase that raised something other than a failed check
+_SUBTEST_REPORT: Any = getattr(pytest, "SubtestReport", ())  # pytest >= 9
 # Options that may drop quality tests without pytest reporting them as deselected.
 _PARTIAL_RUN_OPTIONS = (("lf", "--lf"), ("stepwise", "--sw"), ("stepwise_skip", "--sw-skip"))
 
@@ -112,8 +112,8 @@ def _gate_config(config: pytest.Config) -> GateConfig:
     from .config import GateConfig, find_config, load_config, merge, setting_names
 
     path = config.getoption("gate_config")
-    if path:
-        base = load_config(Path(config.invocation_params.dir, path))
+    if path:  # named on purpose: a file without the table is a mistake, not "no config"
+        base = load_config(Path(config.invocation_params.dir, path), required=True)
     else:
         starts = [Path(config.invocation_params.dir, a.split("::")[0]) for a in config.args]
         found = find_config(starts, config.rootpath)
@@ -223,9 +223,9 @@ class ReportLog:
 
     def record(self, report: pytest.TestReport, *, keep_results: bool) -> None:
         errored = any(name == ERROR_PROPERTY for name, _ in report.user_properties)
-        subtest = isinstance(report, pytest.SubtestReport)
+        subtest = isinstance(report, _SUBTEST_REPORT)
         outcome = "error" if errored else report.outcome
-        if report.when == "call" and not subtest and report.failed and not errored and _only_subtests_failed(report):
+        if report.when == "call" and not subtest and report.failed and not errored and self._subtest_failed(report):
             outcome = "passed"  # its subtests' reports carry the verdict already
         self.outcome.record(report.nodeid, "subtest" if subtest else report.when, outcome, wasxfail=hasattr(report, "wasxfail"))
         if not keep_results:
@@ -241,6 +241,14 @@ class ReportLog:
                 for name, value in report.user_properties
                 if name == RESULT_PROPERTY
             ]
+            if any(not r.passed for r in recorded):
+                # A failed check is a failure even when the test caught the AssertionError.
+                self.outcome.record(report.nodeid, "call", "failed", wasxfail=False)
+
+    def _subtest_failed(self, report: pytest.TestReport) -> bool:
+        """pytest marks a test whose subtests failed as failed, though its own body
+        passed: true when such a subtest report was recorded for this test."""
+        return self.outcome.phases.get(report.nodeid, {}).get("subtest") in ("failed", "error")
 
     def verdict_results(self) -> list[CheckResult]:
         """Every quality test in the report: the checks it recorded, and a row
@@ -410,11 +418,6 @@ def _observe(outcome: SessionOutcome, config: pytest.Config, exitstatus: int) ->
     outcome.selection_options = [flag for option, flag in _PARTIAL_RUN_OPTIONS if config.getoption(option, None)]
     if any("::" in arg for arg in config.args):
         outcome.selection_options.append("selecting tests by node id")
-
-
-def _only_subtests_failed(report: pytest.TestReport) -> bool:
-    """pytest marks a test whose subtests failed as failed, though its own body passed."""
-    return isinstance(report.longrepr, str) and report.longrepr.startswith("contains ") and "failed subtest" in report.longrepr
 
 
 def _first_line(report: pytest.TestReport) -> str:

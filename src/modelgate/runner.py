@@ -194,7 +194,6 @@ class GateRunner:
     config: GateConfig
     baselines: Baselines
     smoke_cases: Sequence[SmokeCase] = ()
-    notes: list[str] = field(default_factory=list)
 
     # -- building one --------------------------------------------------------------
     @classmethod
@@ -292,6 +291,7 @@ class GateRunner:
         decision: TagDecision | None = None,
         tag_line: str = "",
         evidence: Evaluation | None = None,
+        tag_failed: bool = False,
     ) -> Verdict:
         from .verdict import Verdict
 
@@ -304,6 +304,7 @@ class GateRunner:
             tag_line=tag_line,
             evaluation=evidence,
             champion_label=baselines.champion_label,
+            tag_failed=tag_failed,
         )
 
 

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 
 # Exit codes (pytest's numbers, so that a gate session is an ordinary pytest run).
-EXIT_OK, EXIT_NOT_PASSED, EXIT_INTERRUPTED, EXIT_USAGE = 0, 1, 2, 4
+EXIT_OK, EXIT_NOT_PASSED, EXIT_INTERRUPTED, EXIT_USAGE, EXIT_NO_TESTS = 0, 1, 2, 4, 5
 
 
 @dataclass
@@ -74,7 +74,7 @@ class GateSession:
     @property
     def notes(self) -> list[str]:
         """Warnings to show people: runs skipped as unreadable, data warnings."""
-        return self.runner.notes + [n for n in self.baselines.notes if n not in self.runner.notes]
+        return self.baselines.notes
 
     # -- xdist: what the controller resolved, handed to each worker ------------------
     def shared(self) -> dict[str, Any]:
@@ -86,11 +86,12 @@ class GateSession:
 
     @classmethod
     def for_worker(cls, shared: dict[str, Any], config: GateConfig, *, dry_run: bool, keep_on_fail: bool) -> GateSession:
-        runner = GateRunner.for_run(config, None, _smoke_cases(config))
-        runner.baselines = Baselines(
+        # The controller resolved the named baselines: a worker never resolves them again.
+        baselines = Baselines(
             shared["pathspec"], tag=config.settings.tag, model_artifact=config.settings.model_artifact,
             named=shared["named"],
         )
+        runner = GateRunner(config, baselines, _smoke_cases(config))
         if "champion" in shared:
             runner.baselines.fix_champion(*shared["champion"])
         return cls(shared["pathspec"], runner, dry_run=dry_run, keep_on_fail=keep_on_fail)
@@ -176,6 +177,8 @@ class GateSession:
         self.report_errors = files.write(self.verdict()) if files else []
         if self.report_errors:
             self.tag_line = f"FAILED: {self.report_errors[0]}; no tag was changed"
+            if files:  # the reports that could be written must not say "applied"
+                files.write(self.verdict())
             return EXIT_USAGE
         line = self.tag_line
         self.carry_out()
@@ -189,12 +192,15 @@ class GateSession:
         otherwise pytest's own code, or 1 where pytest would say 0."""
         if self.report_errors:
             return EXIT_USAGE
-        if self.interrupted:
+        if self.interrupted or self.outcome.interrupted:  # Ctrl-C, or pytest.exit with any return code
             return EXIT_INTERRUPTED
         passed = self.decision is not None and self.decision.action == "apply"
-        if self.tag_error or self.recheck_line or (not passed and self.outcome.exitstatus == EXIT_OK):
+        status = self.outcome.exitstatus
+        if status == EXIT_NO_TESTS and (self.outcome.deselected or self.outcome.removed):
+            return EXIT_NOT_PASSED  # everything was deselected: narrowed, not "nothing collected"
+        if self.tag_error or self.recheck_line or (not passed and status == EXIT_OK):
             return EXIT_NOT_PASSED
-        return self.outcome.exitstatus
+        return status
 
     def decide_tag(self) -> TagDecision:
         """Decide on the tag and say what would happen to it (``tag_line``).
@@ -240,8 +246,8 @@ class GateSession:
 
     def _recheck(self) -> str:
         decision = self.decision
-        if decision is None or decision.dry_run or self.tag_error:
-            return ""
+        if decision is None or decision.dry_run or self.tag_error or self.report_errors:
+            return ""  # nothing was written
         expected = {"apply": True, "revoke": False}.get(decision.action, self.carried_before)
         try:
             now = tagging.has_tag(self.pathspec, self.settings.tag)
@@ -287,7 +293,10 @@ class GateSession:
         return f"tag {tag!r} not applied by this session; {run} still carries it from an earlier gate: {reason}"
 
     def verdict(self) -> Verdict:
-        return self.runner.verdict(self.results, run=self.pathspec, decision=self.decision, tag_line=self.tag_line)
+        return self.runner.verdict(
+            self.results, run=self.pathspec, decision=self.decision, tag_line=self.tag_line,
+            tag_failed=bool(self.tag_error or self.report_errors),
+        )
 
 
 def _smoke_cases(config: GateConfig) -> list[SmokeCase]:

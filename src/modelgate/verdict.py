@@ -73,6 +73,7 @@ class Verdict:
     decision: TagDecision | None = None  # when a gate session decided the tag
     tag_line: str = ""
     evaluation: Any = field(default=None, repr=False, compare=False)  # for ROC curves; not serialised
+    tag_failed: bool = False  # the tag (or a report) could not be written: not a pass
     champion_label: str = CHAMPION  # what the run compared as "champion" is: --baseline-run names one
 
     @property
@@ -80,7 +81,7 @@ class Verdict:
         """Every check passed; in a gate session, also the tag decision said yes."""
         checks_passed = bool(self.results) and all(r.passed for r in self.results)
         if self.decision is not None:
-            return checks_passed and self.decision.action == "apply"
+            return checks_passed and self.decision.action == "apply" and not self.tag_failed
         return checks_passed
 
     def passed_group(self, group: str) -> bool:
