@@ -155,7 +155,10 @@ def validation_rows(frame, text_column: str, label_column: str) -> tuple[list[st
 
 
 def majority_class(labels) -> int:
-    """The more frequent label (1 on a tie, as the tutorial's all-ones baseline)."""
+    """The more frequent label (1 on a tie, as the tutorial's all-ones baseline).
+
+    The majority *baseline* is the class prior (:func:`majority_scores`); on an
+    exact tie its prior 0.5 thresholds to 0, so there the two differ."""
     labels = np.asarray(labels)
     return int(2 * labels.sum() >= len(labels))
 

@@ -7,7 +7,7 @@ import math
 import re
 import unicodedata
 
-from .names import CHAMPION, FLOOR, TEST
+from .names import BASELINE, CHAMPION, FLOOR, PROPERTY, TEST
 from .verdict import CheckResult, Verdict
 
 # Text from users (check and smoke-case names, texts, messages, run ids, the tag line)
@@ -69,16 +69,16 @@ _TEST_STATUS = {"error": "ERROR", "skipped": "SKIP", "xfailed": "XFAIL", "xpasse
 
 def _row(r: CheckResult) -> list[str]:
     status = "PASS" if r.passed else "FAIL"
-    if r.group == "test":
+    if r.group == TEST:
         status = _TEST_STATUS.get(r.method or "", status)
-    if r.group == "baseline":
+    if r.group == BASELINE:
         what = f"{r.metric} vs {r.baseline}"
         margin = f"{r.margin:+.1%} rel" if r.relative else _num(r.margin, True)
         return [status, what, _num(r.candidate_value), _num(r.baseline_value), _num(r.estimate, True),
                 _num(r.lower, True), margin, r.method or "-"]
     if r.group == FLOOR:
         return _floor_row(status, r)
-    if r.group == "property":
+    if r.group == PROPERTY:
         return [status, f"property: {r.name}", f"{r.candidate_value:.1%} failed", "-", "-", "-",
                 f"max {r.margin:.0%}", f"{r.method} (n={r.n})"]
     return [status, f"{r.group}: {r.name}", _num(r.candidate_value), "-", "-", "-",
