@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .checks import Check
     from .config import GateConfig
     from .decision import TagDecision
-    from .evaluation import Evaluation
+    from .evaluation import Evaluation, Scorer
     from .smoke import SmokeCase
     from .verdict import CheckResult, Verdict
 
@@ -256,16 +256,22 @@ class GateRunner:
     def evidence(self, model: Any, data: Any) -> Evaluation:
         """Score ``model`` (anything :func:`~modelgate.scorers.as_scorer` takes) on the
         validation frame ``data`` once; baselines are scored on first use."""
-        from .evaluation import evaluate, validation_rows
+        from .evaluation import validation_rows
         from .scorers import as_scorer
 
         settings = self.config.settings
         texts, labels = validation_rows(data, settings.text_column, settings.label_column)
-        refuse_relative_margins_on_zero(self.config.checks, labels)
         try:
             scorer = as_scorer(model)
         except TypeError as exc:
             raise GateUsageError(f"the candidate's model is not a model: {exc}") from None
+        return self.evidence_from_rows(scorer, texts, labels)
+
+    def evidence_from_rows(self, scorer: Scorer, texts: Sequence[str], labels: np.ndarray) -> Evaluation:
+        """The evidence from validation rows already read (and a scorer already made)."""
+        from .evaluation import evaluate
+
+        refuse_relative_margins_on_zero(self.config.checks, labels)
         return evaluate(
             scorer,
             texts,

@@ -133,8 +133,8 @@ class GateSession:
     @cached_property
     def evaluation(self) -> Evaluation:
         """The evidence, computed once: the candidate scored on the validation rows."""
-        self.rows  # data problems surface here first, with their own message
-        return self.runner.evidence(self.scorer, self.data)
+        texts, labels = self.rows  # read (and warned about) once
+        return self.runner.evidence_from_rows(self.scorer, texts, labels)
 
     def checks(self) -> list[Check]:
         return self.runner.checks()
