@@ -361,8 +361,9 @@ class GatePlugin:
         return report
 
     def pytest_keyboard_interrupt(self) -> None:
-        # Ctrl-C, or pytest.exit() anywhere, even with returncode=0.
-        self.gate.outcome.interrupted = True
+        # Ctrl-C, or pytest.exit() anywhere, even with returncode=0: no tag, exit 2.
+        # (A crashed xdist worker also blocks the tag, but keeps pytest's exit code.)
+        self.gate.outcome.interrupted = self.gate.interrupted = True
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.log.record(report, keep_results=not self.worker)

@@ -50,7 +50,7 @@ class GateSession:
     tag_line: str = ""
     tag_error: str = ""
     carried_before: bool = False  # the run carried the tag when the session decided
-    interrupted: bool = False  # an interrupt while writing the tag
+    interrupted: bool = False  # Ctrl-C or pytest.exit in this process, or an interrupt while writing the tag
     report_errors: list[str] = field(default_factory=list)
     recheck_line: str = ""  # another writer changed the tag after this session wrote it
 
@@ -192,7 +192,7 @@ class GateSession:
         otherwise pytest's own code, or 1 where pytest would say 0."""
         if self.report_errors:
             return EXIT_USAGE
-        if self.interrupted or self.outcome.interrupted:  # Ctrl-C, or pytest.exit with any return code
+        if self.interrupted:  # Ctrl-C or pytest.exit (any return code) here, or during the tag write
             return EXIT_INTERRUPTED
         passed = self.decision is not None and self.decision.action == "apply"
         status = self.outcome.exitstatus
