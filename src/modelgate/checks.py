@@ -301,11 +301,7 @@ def parse_margin(raw: Mapping[str, Any], where: str, strict: bool = True) -> Mar
     if "relative" in raw:
         kwargs["relative"] = tables.boolean(f"{where}.relative", raw["relative"], strict)
     if "confidence" in raw:
-        value = raw["confidence"]
-        if isinstance(value, str) and value.lower() in ("none", "point"):
-            kwargs["confidence"] = None
-        else:
-            kwargs["confidence"] = tables.number(f"{where}.confidence", value, strict)
+        kwargs["confidence"] = tables.confidence(f"{where}.confidence", raw["confidence"], strict)
     for key, minimum in (("n_resamples", 1), ("seed", 0)):
         if key in raw:
             kwargs[key] = tables.whole(f"{where}.{key}", raw[key], minimum, strict)

@@ -197,12 +197,6 @@ class FloorCheck:
         return f"{head}, {stat} is {verdict} {key} {self.floor:g}"
 
 
-def _confidence(where: str, value: Any, strict: bool) -> float | None:
-    if isinstance(value, str) and value.strip().lower() in ("none", "point"):
-        return None
-    return tables.number(where, value, strict)
-
-
 def parse_floor(raw: Mapping[str, Any], where: str, strict: bool = True) -> FloorCheck:
     """One floor table of ``[[tool.modelgate.checks]]`` (or, ``strict=False``, ``--gate-check``
     text) as a FloorCheck; GateUsageError naming the key."""
@@ -222,7 +216,7 @@ def parse_floor(raw: Mapping[str, Any], where: str, strict: bool = True) -> Floo
         if key in raw:
             kwargs[key] = tables.number(f"{where}.{key}", raw[key], strict)
     if "confidence" in raw:
-        kwargs["confidence"] = _confidence(f"{where}.confidence", raw["confidence"], strict)
+        kwargs["confidence"] = tables.confidence(f"{where}.confidence", raw["confidence"], strict)
     for key, minimum in (("n_resamples", 1), ("seed", 0)):
         if key in raw:
             kwargs[key] = tables.whole(f"{where}.{key}", raw[key], minimum, strict)

@@ -311,6 +311,26 @@ def delong_auc_variance(y_true: ArrayLike, scores: ArrayLike) -> tuple[float, fl
 # ----------------------------------------------------- one-sided bound logic
 
 
+def _percentile_bound(
+    draws: NDArray[np.float64], estimate: float, margin: float, method: str,
+    confidence: float, n: int, candidate: float, baseline: float,
+) -> DifferenceBound:
+    """A one-sided percentile bound from bootstrap draws of the quantity, with
+    the bootstrap p-value; undefined when any draw is not finite."""
+    B = len(draws)
+    bad = int(np.count_nonzero(~np.isfinite(draws)))
+    if bad:
+        return _undefined(
+            method, confidence, n,
+            f"bootstrap distribution is degenerate: {bad} of {B} resamples gave a "
+            "non-finite difference",
+            estimate=estimate, candidate=candidate, baseline=baseline,
+        )
+    lower = float(np.quantile(draws, 1.0 - confidence))
+    p = (1.0 + np.count_nonzero(draws <= margin)) / (B + 1.0)
+    return DifferenceBound(estimate, lower, float(p), method, confidence, n, candidate, baseline)
+
+
 def _normal_bound(
     estimate: float, var: float, z: float, margin: float
 ) -> tuple[float, float]:
@@ -613,17 +633,7 @@ def paired_bootstrap_difference(
     if relative:
         with np.errstate(divide="ignore", invalid="ignore"):
             d = np.where(res_b > 0, d / res_b, np.nan)
-    bad = int(np.count_nonzero(~np.isfinite(d)))
-    if bad:
-        return _undefined(
-            method, confidence, n_rows,
-            f"bootstrap distribution is degenerate: {bad} of {B} resamples gave a "
-            "non-finite difference",
-            estimate=estimate, **common,
-        )
-    lower = float(np.quantile(d, 1.0 - confidence))
-    p = (1.0 + np.count_nonzero(d <= margin)) / (B + 1.0)
-    return DifferenceBound(estimate, lower, float(p), method, confidence, n_rows, point_c, point_b)
+    return _percentile_bound(d, estimate, margin, method, confidence, n_rows, point_c, point_b)
 
 
 # ------------------------------------------------------------------ accuracy
@@ -1017,17 +1027,7 @@ def paired_loss_difference(
 
     B = int(n_resamples)
     q = _loss_bootstrap(d, lb if relative else None, B, seed)
-    bad = int(np.count_nonzero(~np.isfinite(q)))
-    if bad:
-        return _undefined(
-            name, confidence, n_rows,
-            f"bootstrap distribution is degenerate: {bad} of {B} resamples gave a "
-            "non-finite difference",
-            estimate=estimate, **common,
-        )
-    lower = float(np.quantile(q, 1.0 - confidence))
-    p = (1.0 + np.count_nonzero(q <= margin)) / (B + 1.0)
-    return DifferenceBound(estimate, lower, float(p), name, confidence, n_rows, c, b)
+    return _percentile_bound(q, estimate, margin, name, confidence, n_rows, c, b)
 
 
 __all__ += ["paired_loss_difference"]

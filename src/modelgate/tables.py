@@ -56,6 +56,13 @@ def whole(where: str, value: Any, minimum: int, strict: bool = True) -> int:
     return int(parsed)
 
 
+def confidence(where: str, value: Any, strict: bool = True) -> float | None:
+    """A one-sided confidence level, or None for ``"none"``/``"point"`` (decide on the point estimate)."""
+    if isinstance(value, str) and value.lower() in ("none", "point"):
+        return None
+    return number(where, value, strict)
+
+
 def strings(where: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise type_error(where, "an array of non-empty strings", value)
