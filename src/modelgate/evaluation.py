@@ -14,13 +14,16 @@ import reprlib
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from .errors import GateDataWarning, GateUsageError
-from .names import CANDIDATE, MAJORITY
+from .names import BINARY, CANDIDATE, MAJORITY, MEAN, MEDIAN, MULTICLASS, REGRESSION
 
-Scorer = Callable[[Sequence[str]], np.ndarray]  # inputs -> one score a row
+# inputs (a list of texts, or a DataFrame of feature columns) -> the task's output:
+# (n,) probabilities (binary), (n, k) probabilities (multiclass), (n,) numbers (regression)
+Scorer = Callable[[Any], np.ndarray]
 
 _REPR = reprlib.Repr()  # for values echoed in messages: bounded depth and length
 _REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 2, 40, 40
@@ -163,6 +166,27 @@ def majority_class(labels) -> int:
     return int(2 * labels.sum() >= len(labels))
 
 
+def class_prior(codes, n_classes: int) -> np.ndarray:
+    """The share of each class (codes 0..k-1) in the labels, in class order."""
+    codes = np.asarray(codes, dtype=int)
+    counts = np.bincount(codes, minlength=n_classes).astype(float)
+    return counts / max(len(codes), 1)
+
+
+def constant_baselines(task: str, labels, n_classes: int = 2) -> dict[str, np.ndarray]:
+    """The baselines computed from the validation labels alone (as the tutorial's
+    all-ones baseline is): for classification ``majority``, the class prior as
+    every row's probabilities; for regression ``mean`` and ``median`` of the
+    targets as every row's prediction."""
+    n = len(labels)
+    if task == REGRESSION:
+        y = np.asarray(labels, dtype=float)
+        return {MEAN: np.full(n, float(np.mean(y))), MEDIAN: np.full(n, float(np.median(y)))}
+    if task == MULTICLASS:
+        return {MAJORITY: np.tile(class_prior(labels, n_classes), (n, 1))}
+    return {MAJORITY: majority_scores(labels)}
+
+
 def majority_scores(labels) -> np.ndarray:
     """The majority baseline: the class prior (the share of positives in the
     validation labels) as every row's probability.
@@ -207,7 +231,14 @@ class Evaluation:
     baselines' scores, on the same rows.
 
     ``scorer`` scores new inputs (smoke cases, perturbed texts) with the
-    candidate, cached; ``task`` is the prediction task ("binary"). ``absent`` names baselines that do not exist (``"champion"`` before the
+    candidate, cached; ``task`` is the prediction task (:data:`~modelgate.names.TASKS`).
+    The inputs are ``texts`` (one text column) or ``features`` (a pandas
+    DataFrame of the feature columns; ``texts`` is then empty).
+
+    Per task: binary labels are 0/1 and scores one probability a row;
+    multiclass labels are codes 0..k-1 into ``classes`` (the candidate model's
+    class values, in its column order) and scores an (n, k) matrix; regression
+    labels and scores are floats. ``absent`` names baselines that do not exist (``"champion"`` before the
     first deployment) with the reason; ``require_baselines`` says whether a
     check against one fails (True) or passes by default (False).
     ``baseline_runs`` maps baseline names to the Metaflow runs they came from.
@@ -221,11 +252,18 @@ class Evaluation:
     require_baselines: bool = False
     baseline_runs: Mapping[str, str] = field(default_factory=dict)
     scorer: Scorer | None = field(default=None, repr=False, compare=False)
-    task: str = "binary"
+    task: str = BINARY
+    features: Any = field(default=None, repr=False, compare=False)  # a DataFrame, or None for texts
+    classes: tuple[Any, ...] = ()  # multiclass: the class value of each score column
 
     @property
     def n(self) -> int:
         return len(self.labels)
+
+    @property
+    def inputs(self) -> Any:
+        """What the model receives for the validation rows: the feature frame, or the texts."""
+        return self.features if self.features is not None else self.texts
 
     def scored_baselines(self) -> list[str]:
         """Names of the baselines whose scores are at hand: given as arrays, or
@@ -253,32 +291,48 @@ class Evaluation:
 
 
 def evaluate(
-    scorer: Callable[[Sequence[str]], np.ndarray],
-    texts: Sequence[str],
+    scorer: Scorer,
+    inputs: Any,
     labels,
-    baselines: Mapping[str, Callable[[Sequence[str]], np.ndarray] | np.ndarray] | None = None,
+    baselines: Mapping[str, Scorer | np.ndarray] | None = None,
+    *,
+    task: str = BINARY,
+    classes: Sequence[Any] = (),
     **extra,
 ) -> Evaluation:
     """Score the candidate now and every baseline on first use, on the same rows.
 
-    ``baselines`` maps names to scorers or to precomputed score arrays; the
-    majority-class baseline is always there as ``"majority"``. ``extra`` goes
-    to :class:`Evaluation` (``absent``, ``require_baselines``, ``baseline_runs``).
+    ``inputs`` is a sequence of texts or a pandas DataFrame of feature columns.
+    ``labels``: 0/1 (binary), codes 0..k-1 into ``classes`` (multiclass) or
+    numbers (regression). ``baselines`` maps names to scorers or to
+    precomputed score arrays; the label-only baselines of the task
+    (:func:`constant_baselines`) are always there. ``extra`` goes to
+    :class:`Evaluation` (``absent``, ``require_baselines``, ``baseline_runs``).
     """
-    labels = np.asarray(labels, dtype=int)
-    texts = tuple(texts)
-    makers: dict[str, Callable[[], np.ndarray] | np.ndarray] = {MAJORITY: majority_scores(labels)}
+    labels = np.asarray(labels, dtype=float if task == REGRESSION else int)
+    classes = tuple(classes)
+    if task == MULTICLASS and not classes:
+        raise ValueError("a multiclass evaluation needs classes=: the class value of each score column")
+    features = inputs if hasattr(inputs, "columns") else None
+    texts: tuple[str, ...] = () if features is not None else tuple(inputs)
+    rows = features if features is not None else texts
+    makers: dict[str, Callable[[], np.ndarray] | np.ndarray] = dict(
+        constant_baselines(task, labels, len(classes) or 2)
+    )
     for name, baseline in (baselines or {}).items():
         if isinstance(baseline, np.ndarray):
             makers[name] = baseline
         else:
-            makers[name] = _deferred(baseline, texts)
+            makers[name] = _deferred(baseline, rows)
     return Evaluation(
         labels=labels,
-        candidate=np.asarray(scorer(texts), dtype=float),
+        candidate=np.asarray(scorer(rows), dtype=float),
         baselines=LazyScores(makers),
         texts=texts,
         scorer=scorer,
+        task=task,
+        features=features,
+        classes=classes,
         **extra,
     )
 
@@ -286,6 +340,6 @@ def evaluate(
 Evidence = Evaluation  # the name the checks' protocol uses
 
 
-def _deferred(scorer: Scorer, texts: Sequence[str]) -> Callable[[], np.ndarray]:
+def _deferred(scorer: Scorer, rows: Any) -> Callable[[], np.ndarray]:
     """A baseline's scores on the validation rows, computed when first asked for."""
-    return lambda: np.asarray(scorer(texts), dtype=float)
+    return lambda: np.asarray(scorer(rows), dtype=float)

@@ -10,7 +10,16 @@ from __future__ import annotations
 CANDIDATE = "candidate"  # the run being gated
 MAJORITY = "majority"  # the majority-class baseline, computed from the validation labels
 CHAMPION = "champion"  # the deployed model: the newest other run carrying the gate's tag
-KNOWN_BASELINES = (MAJORITY, CHAMPION)  # any other baseline name is a run: Flow/run_id or a run id
+MEAN = "mean"  # regression: the mean of the validation targets, for every row
+MEDIAN = "median"  # regression: their median, for every row
+KNOWN_BASELINES = (MAJORITY, MEAN, MEDIAN, CHAMPION)  # any other baseline name is a run: Flow/run_id or a run id
+
+# Tasks (DESIGN section 7): what a model predicts, and so its output's shape.
+BINARY = "binary"  # one positive-class probability per row
+MULTICLASS = "multiclass"  # an n x k probability matrix, rows summing to 1, columns in the model's classes
+REGRESSION = "regression"  # one finite number per row
+TASKS = (BINARY, MULTICLASS, REGRESSION)
+ALL_FEATURES = "*"  # feature_columns = "*": every column of the validation frame but the label
 
 DEFAULT_TAG = "deployment_candidate"
 
