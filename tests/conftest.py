@@ -164,6 +164,12 @@ def real_run() -> str:
 
 
 @pytest.fixture(scope="session")
+def table_run() -> str:
+    """A TableFlow run: a scikit-learn model and validation frame per task (see tests/flows/table_flow.py)."""
+    return run_flow(FLOWS / "table_flow.py")
+
+
+@pytest.fixture(scope="session")
 def tutorial_model_dict(demo_run):
     """The model_dict artifact ({'vectorizer', 'model'}) of a real NLPFlow run."""
     from modelgate.runs import load_artifact
@@ -189,6 +195,7 @@ def _import_heavy_modules_once():
     import sklearn.linear_model  # noqa: F401
     import sklearn.metrics  # noqa: F401
     import sklearn.pipeline  # noqa: F401
+    import sklearn.preprocessing  # noqa: F401  (unpickling TableFlow's models)
     import modelgate
 
     for module in pkgutil.iter_modules(modelgate.__path__):
@@ -209,6 +216,7 @@ SLOW_FIXTURES = frozenset({
     # test_bad_input.py and test_champion.py: runs made for one module or one test
     "failed_runs", "running_run", "text_label_run", "empty_run", "newest_run", "newest_run_failed",
     "good_runs", "worse_run", "champion_without_model", "spare_runs",
+    "table_run",  # tests/flows/table_flow.py: a model per task
 })
 
 

@@ -216,7 +216,7 @@ def test_unknown_flow_says_where_metaflow_looked(suite, tiny_run, args):
 
 def test_a_misspelt_baseline_names_the_known_ones(suite, tiny_run):
     result = suite.run(tiny_run, "--gate-check", "metric=roc_auc,baseline=majorty")
-    usage_error(result, "baseline 'majorty' is neither a known baseline (majority, champion) nor a run of TinyFlow")
+    usage_error(result, "baseline 'majorty' is neither a known baseline (majority, mean, median, champion) nor a run of TinyFlow")
 
 
 @pytest.fixture

@@ -73,9 +73,10 @@ def test_bare_keras_model_with_vectorizer(trained_nbow, valid_texts):
     np.testing.assert_allclose(scorer(valid_texts[:50]), expected, rtol=0, atol=1e-6)
 
 
-def test_keras_model_without_vectorizer_is_a_type_error(trained_nbow):
+def test_keras_model_without_vectorizer_cannot_score_texts(trained_nbow):
+    scorer = as_scorer(trained_nbow.model)  # fine for feature columns (a DataFrame)
     with pytest.raises(TypeError, match=r"needs vectorizer= \(an object with \.transform"):
-        as_scorer(trained_nbow.model)
+        scorer(["great product"])
 
 
 def test_vectorizer_of_the_wrong_width_is_named(trained_nbow):
@@ -101,8 +102,8 @@ def test_keras_model_with_two_outputs_per_row_names_the_model_type(trained_nbow)
     with pytest.raises(ScorerOutputError) as info:
         scorer(["a nice dress", "poor fit"])
     assert str(info.value) == (
-        "Keras model + CountVectorizer (fast path) returned scores of shape (2, 2) for 2 texts; "
-        "expected (2,) or (2, 1): one positive-class probability per text"
+        "Keras model + CountVectorizer (fast path) returned 2 columns for 2 rows, but the task is "
+        'binary: a multiclass output: gate it with task = "multiclass"'
     )
 
 
@@ -242,7 +243,7 @@ def test_model_dict_missing_a_key():
             lambda texts: np.array([0.5, np.nan, 0.5]),
             "callable <lambda> returned nan (NaN/inf) at position 1 of 3, for text 'b'",
         ),
-        (lambda texts: np.array([0.5, 0.5]), "callable <lambda> returned 2 scores for 3 texts"),
+        (lambda texts: np.array([0.5, 0.5]), "callable <lambda> returned 2 scores for 3 rows"),
         (
             lambda texts: np.array([0.5, 1.5, 0.5]),
             "callable <lambda> returned 1.5 at position 1 of 3, outside [0, 1] "
@@ -250,8 +251,8 @@ def test_model_dict_missing_a_key():
         ),
         (
             lambda texts: np.full((3, 2), 0.5),
-            "callable <lambda> returned scores of shape (3, 2) for 3 texts; expected (3,) "
-            "or (3, 1): one positive-class probability per text",
+            "callable <lambda> returned 2 columns for 3 rows, but the task is binary: "
+            'a multiclass output: gate it with task = "multiclass"',
         ),
     ],
     ids=["nan", "length", "range", "two-columns"],

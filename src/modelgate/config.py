@@ -5,8 +5,10 @@ A gate can be declared with no Python at all::
     [tool.modelgate]
     model_artifact = "model_dict"      # 'name' (end step) or 'step/name'
     data_artifact = "val_df"
-    text_column = "review"
+    text_column = "review"             # the model receives a list of texts...
+    # feature_columns = ["age", "income"] # ...or a DataFrame of these columns ("*": all but the label)
     label_column = "labels"
+    task = "binary"                    # binary | multiclass | regression (unset: inferred when unambiguous)
     tag = "deployment_candidate"
     smoke_cases = "gate/smoke_cases.csv"   # relative to this file
     require_champion = false
@@ -49,7 +51,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import tables
 from .errors import GateUsageError
-from .names import DEFAULT_TAG
+from .names import ALL_FEATURES, DEFAULT_TAG, TASKS
 
 if TYPE_CHECKING:  # the check kinds are imported when a table is parsed: `pytest --help` stays light
     from .checks import Check, MarginCheck
@@ -98,6 +100,35 @@ def validate_tag(tag: str, where: str) -> str:
     return tag
 
 
+def validate_task(task: str, where: str) -> str:
+    """``task`` if it names a task (or is empty: inferred); else a GateUsageError naming ``where``."""
+    if task and task not in TASKS:
+        raise GateUsageError(f"{where} {task!r}: unknown task; use one of {', '.join(TASKS)}")
+    return task
+
+
+def feature_list(where: str, value: Any) -> tuple[str, ...]:
+    """``feature_columns``: a list of column names, or ``"*"`` (every column but the label).
+
+    From TOML a list of strings or "*"; from the command line or the ini file,
+    names separated by commas.
+    """
+    if isinstance(value, str):
+        names = tuple(n.strip() for n in value.split(","))
+        if value.strip() == ALL_FEATURES:
+            return (ALL_FEATURES,)
+    else:
+        names = tables.strings(where, value)
+    if not names or any(not n for n in names):
+        raise GateUsageError(f"{where} {value!r}: name the feature columns, or \"*\" for all but the label")
+    if ALL_FEATURES in names:
+        raise GateUsageError(f"{where}: \"*\" stands alone (every column but the label), not in a list")
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate:
+        raise GateUsageError(f"{where}: column {duplicate!r} is named twice")
+    return names
+
+
 @dataclass(frozen=True)
 class GateSettings:
     model_artifact: str = "model_dict"
@@ -105,18 +136,29 @@ class GateSettings:
     text_column: str = "review"
     label_column: str = "labels"
     tag: str = DEFAULT_TAG
+    task: str = ""  # "" : inferred from the model and the labels (binary for today's configs)
+    feature_columns: tuple[str, ...] = ()  # () : the text column; ("*",): all but the label
 
     def __post_init__(self) -> None:
         # A backstop: config parsing and merge() validate with the source's name first.
         validate_tag(self.tag, "tag")
+        validate_task(self.task, "task")
+
+    @property
+    def uses_features(self) -> bool:
+        """The model receives a DataFrame of feature columns, not a list of texts."""
+        return bool(self.feature_columns)
 
 
 HELP = {
     "model_artifact": "artifact holding the model: 'name' (end step) or 'step/name'",
     "data_artifact": "artifact holding the validation frame: 'name' (end step) or 'step/name'",
     "text_column": "column of the validation frame holding the texts",
-    "label_column": "column of the validation frame holding the 0/1 labels",
+    "label_column": "column of the validation frame holding the labels (0/1, class values or targets)",
     "tag": "Metaflow tag applied when every quality test passes",
+    "task": "binary, multiclass or regression (default: inferred when the model and labels leave no doubt)",
+    "feature_columns": "feature columns, comma-separated, or '*' for every column but the label: "
+    "the model receives a DataFrame (default: the text column, as a list of texts)",
 }
 
 
@@ -214,7 +256,14 @@ def parse_table(table: Any, source: Path | None = None) -> GateConfig:
     unknown = sorted(set(table) - known)
     if unknown:
         raise GateUsageError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
-    chosen = {k: tables.string(f"{where}.{k}", table[k]) for k in setting_names() if k in table and k != "tag"}
+    special = ("tag", "feature_columns", "task")
+    chosen: dict[str, Any] = {
+        k: tables.string(f"{where}.{k}", table[k]) for k in setting_names() if k in table and k not in special
+    }
+    if "task" in table:
+        chosen["task"] = validate_task(tables.string(f"{where}.task", table["task"]), f"{where}.task")
+    if "feature_columns" in table:
+        chosen["feature_columns"] = feature_list(f"{where}.feature_columns", table["feature_columns"])
     if "tag" in table:
         if not isinstance(table["tag"], str):
             raise tables.type_error(f"{where}.tag", "a non-empty string", table["tag"])
@@ -364,7 +413,7 @@ def find_config(starts: list[Path], stop: Path | None = None) -> Path | None:
 
 def merge(base: GateConfig, ini: dict[str, str | None], cli: dict[str, Any]) -> GateConfig:
     """Layer the ini file and the command line over a file config."""
-    chosen = {}
+    chosen: dict[str, Any] = {}
     for name in setting_names():
         # A command-line value given at all counts, even '' (refused below); an
         # empty ini value is pytest's "not set".
@@ -374,7 +423,14 @@ def merge(base: GateConfig, ini: dict[str, str | None], cli: dict[str, Any]) -> 
             value, where = ini[name], f"modelgate_{name} (ini)"
         else:
             continue
-        chosen[name] = validate_tag(value, where) if name == "tag" else tables.string(where, value)
+        if name == "tag":
+            chosen[name] = validate_tag(value, where)
+        elif name == "task":
+            chosen[name] = validate_task(tables.string(where, value), where)
+        elif name == "feature_columns":
+            chosen[name] = feature_list(where, tables.string(where, value))
+        else:
+            chosen[name] = tables.string(where, value)
     config = replace(base, settings=replace(base.settings, **chosen))
     if cli.get("smoke_cases") is not None:
         config = replace(config, smoke_cases=Path(tables.string("--smoke-cases", cli["smoke_cases"])))

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .errors import GateDataWarning, GateUsageError
-from .names import BINARY, CANDIDATE, MAJORITY, MEAN, MEDIAN, MULTICLASS, REGRESSION
+from .names import ALL_FEATURES, BINARY, CANDIDATE, MAJORITY, MEAN, MEDIAN, MULTICLASS, REGRESSION
 
 # inputs (a list of texts, or a DataFrame of feature columns) -> the task's output:
 # (n,) probabilities (binary), (n, k) probabilities (multiclass), (n,) numbers (regression)
@@ -110,6 +110,44 @@ def _warn_about_duplicates(frame, texts: list[str], labels: np.ndarray, text_col
             )
 
 
+def _frame_columns(frame, needed: Sequence[str], hint: str) -> list:
+    """The frame's columns, after refusing a non-frame, a missing or a doubled needed column, and no rows."""
+    columns = getattr(frame, "columns", None)
+    if columns is None:
+        raise GateUsageError(
+            f"validation data is a {type(frame).__name__}, not a data frame with columns "
+            + " and ".join(repr(c) for c in needed[:4])
+        )
+    columns = list(columns)
+    missing = [c for c in needed if c not in columns]
+    if missing:
+        raise GateUsageError(
+            f"validation data has no column {missing[0]!r} (columns: {_column_names(columns)}); {hint}"
+        )
+    for name in dict.fromkeys(needed):
+        count = columns.count(name)
+        if count > 1:
+            raise GateUsageError(
+                f"validation data has {count} columns named {name!r}; keep one "
+                "(e.g. frame.loc[:, ~frame.columns.duplicated()])"
+            )
+    if len(frame) == 0:
+        raise GateUsageError("validation data is empty: there is nothing to gate on")
+    return columns
+
+
+def _text_rows(frame, text_column: str, label_column: str) -> tuple[list[str], Any]:
+    _frame_columns(frame, (text_column, label_column), "set --text-column / --label-column")
+    raw_labels = frame[label_column]
+    texts = frame[text_column].tolist()
+    bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
+    if bad is not None:
+        raise GateUsageError(
+            f"text column {text_column!r} holds a {type(texts[bad]).__name__} at row {bad}, not text"
+        )
+    return texts, raw_labels
+
+
 def validation_rows(frame, text_column: str, label_column: str) -> tuple[list[str], np.ndarray]:
     """Texts and 0/1 labels from a validation frame, or a one-line GateUsageError.
 
@@ -120,41 +158,51 @@ def validation_rows(frame, text_column: str, label_column: str) -> tuple[list[st
     Warns (:class:`GateDataWarning`, rows unchanged) about duplicate rows and a
     duplicate index, which make the confidence bounds narrower than they are.
     """
-    columns = getattr(frame, "columns", None)
-    if columns is None:
-        raise GateUsageError(
-            f"validation data is a {type(frame).__name__}, not a data frame with columns "
-            f"{text_column!r} and {label_column!r}"
-        )
-    columns = list(columns)
-    missing = [c for c in (text_column, label_column) if c not in columns]
-    if missing:
-        raise GateUsageError(
-            f"validation data has no column {missing[0]!r} (columns: {_column_names(columns)}); "
-            "set --text-column / --label-column"
-        )
-    for name in dict.fromkeys((text_column, label_column)):
-        count = columns.count(name)
-        if count > 1:
-            raise GateUsageError(
-                f"validation data has {count} columns named {name!r}; keep one "
-                "(e.g. frame.loc[:, ~frame.columns.duplicated()])"
-            )
-    if len(frame) == 0:
-        raise GateUsageError("validation data is empty: there is nothing to gate on")
+    _frame_columns(frame, (text_column, label_column), "set --text-column / --label-column")
     raw_labels = frame[label_column]
     if raw_labels.isna().any():
         raise GateUsageError(f"label column {label_column!r} has missing values")
     _check_binary(raw_labels, label_column)
-    texts = frame[text_column].tolist()
-    bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
-    if bad is not None:
-        raise GateUsageError(
-            f"text column {text_column!r} holds a {type(texts[bad]).__name__} at row {bad}, not text"
-        )
+    texts, _ = _text_rows(frame, text_column, label_column)
     labels = np.asarray(raw_labels.to_numpy(dtype=float), dtype=int)
     _warn_about_duplicates(frame, texts, labels, text_column, label_column)
     return texts, labels
+
+
+def feature_rows(frame, feature_columns: Sequence[str], label_column: str) -> tuple[Any, Any]:
+    """The feature columns as a DataFrame (in the given order; ``["*"]``: every
+    column but the label) and the raw labels; a one-line GateUsageError for a
+    missing, doubled or label feature column, or no rows. Warns about
+    duplicate rows and a duplicate index, as :func:`validation_rows` does."""
+    if list(feature_columns) == [ALL_FEATURES]:
+        columns = _frame_columns(frame, (label_column,), "set --label-column")
+        feature_columns = [c for c in columns if c != label_column]
+        if not feature_columns:
+            raise GateUsageError(f"validation data has no column besides the label {label_column!r}")
+    if label_column in feature_columns:
+        raise GateUsageError(f"feature_columns includes the label column {label_column!r}")
+    _frame_columns(frame, (*feature_columns, label_column), "check feature_columns / --label-column")
+    features = frame.loc[:, list(feature_columns)]
+    repeats = int(frame.loc[:, [*feature_columns, label_column]].duplicated().sum())
+    if repeats:
+        warnings.warn(
+            f"validation data has {repeats} duplicate rows (same features and label): each copy counts "
+            "as a separate row, which inflates n and narrows the confidence bounds",
+            GateDataWarning,
+            stacklevel=3,
+        )
+    return features, frame[label_column]
+
+
+def validation_inputs(frame, settings: Any) -> tuple[Any, Any]:
+    """(inputs, raw labels) for ``settings`` (a :class:`~modelgate.config.GateSettings`):
+    the text column as a list of texts, or the feature columns as a DataFrame.
+    The labels are read for the task by :func:`modelgate.tasks.labels_for_task`."""
+    if settings.feature_columns:
+        return feature_rows(frame, settings.feature_columns, settings.label_column)
+    texts, raw_labels = _text_rows(frame, settings.text_column, settings.label_column)
+    _warn_about_duplicates(frame, texts, raw_labels.to_numpy(), settings.text_column, settings.label_column)
+    return texts, raw_labels
 
 
 def majority_class(labels) -> int:

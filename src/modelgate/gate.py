@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .checks import MarginCheck, PropertyCheck, smoke_result
-from .config import GateConfig, GateSettings, by_kind, validate_tag
+from .config import GateConfig, GateSettings, by_kind, feature_list, validate_tag, validate_task
 from .errors import GateCheckFailed
 from .names import MAJORITY
 from .runner import GateRunner
@@ -95,17 +95,25 @@ class Gate:
     tag: str = _DEFAULTS.tag
     model_artifact: str = _DEFAULTS.model_artifact
     require_champion: bool = False
+    task: str = _DEFAULTS.task  # "": inferred from the model and the labels
+    feature_columns: Sequence[str] = ()  # the model receives a DataFrame of these ("*": all but the label)
 
     def __post_init__(self) -> None:
-        # The same tag rule as every other front end, before any check runs.
+        # The same tag and task rules as every other front end, before any check runs.
         validate_tag(self.tag, "Gate(tag=...)")
+        validate_task(self.task, "Gate(task=...)")
+        if isinstance(self.feature_columns, str):
+            self.feature_columns = feature_list("Gate(feature_columns=...)", self.feature_columns)
+        elif self.feature_columns:
+            self.feature_columns = feature_list("Gate(feature_columns=...)", list(self.feature_columns))
 
     @property
     def config(self) -> GateConfig:
         """This gate as the config both front ends run."""
         settings = GateSettings(
             model_artifact=self.model_artifact, text_column=self.text_column,
-            label_column=self.label_column, tag=self.tag,
+            label_column=self.label_column, tag=self.tag, task=self.task,
+            feature_columns=tuple(self.feature_columns),
         )
         return GateConfig(settings, by_kind([*self.checks, *self.properties]), require_champion=self.require_champion)
 
@@ -114,7 +122,8 @@ class Gate:
         """The gate declared in the ``[tool.modelgate]`` table of the TOML file ``path``.
 
         Reads the same table as the pytest plugin: ``checks``, ``properties``,
-        ``smoke_cases`` (loaded now), ``text_column``, ``label_column``, ``tag``,
+        ``smoke_cases`` (loaded now), ``text_column``, ``feature_columns``,
+        ``label_column``, ``task``, ``tag``,
         ``model_artifact`` and ``require_champion``; ``data_artifact`` is not used
         here, since :meth:`evaluate` gets the data itself. Command-line options and
         ``modelgate_*`` ini keys do not apply. A relative ``path`` is resolved from
@@ -143,6 +152,8 @@ class Gate:
             tag=s.tag,
             model_artifact=s.model_artifact,
             require_champion=config.require_champion,
+            task=s.task,
+            feature_columns=s.feature_columns,
         )
 
     def evaluate(self, model: Any, data: Any, *, run: str | None = None) -> Verdict:

@@ -104,7 +104,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for name, text in HELP.items():
         flag = "--gate-tag" if name == "tag" else "--" + name.replace("_", "-")
         default = getattr(defaults, name)
-        group.addoption(flag, dest=f"modelgate_{name}", metavar="NAME", help=f"{text} (default: {default})")
+        shown = f" (default: {default})" if default else ""
+        metavar = {"task": "TASK", "feature_columns": "COLUMNS"}.get(name, "NAME")
+        group.addoption(flag, dest=f"modelgate_{name}", metavar=metavar, help=text + shown)
         parser.addini(f"modelgate_{name}", f"modelgate: {text}", default="")
 
 

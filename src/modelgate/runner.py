@@ -20,10 +20,11 @@ import numpy as np
 
 from . import runs
 from .errors import GateUsageError, GateWarning
-from .names import CANDIDATE, CHAMPION, KNOWN_BASELINES, MAJORITY
+from .names import BINARY, CANDIDATE, CHAMPION, KNOWN_BASELINES, MAJORITY, MEAN, MEDIAN, REGRESSION
 
 if TYPE_CHECKING:
-    from .checks import Check
+    from .checks import Check, MarginCheck
+    from .floors import FloorCheck
     from .config import GateConfig
     from .decision import TagDecision
     from .evaluation import Evaluation, Scorer
@@ -118,17 +119,22 @@ class Baselines:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
     # -- what the evidence needs ------------------------------------------------
-    def scorers(self) -> dict[str, Callable[[Sequence[str]], np.ndarray]]:
-        """Scorers of the named runs and the champion, each loading its model on first call."""
-        made = {name: _run_scorer(name, pathspec, self.model_artifact) for name, pathspec in self.named.items()}
-        made[CHAMPION] = self._score_champion
-        return made
+    def scorers(self, task: str = BINARY, classes: Sequence[Any] = ()) -> dict[str, Callable[[Any], np.ndarray]]:
+        """Scorers of the named runs and the champion for ``task`` (multiclass:
+        columns in ``classes``' order), each loading its model on first call."""
+        made = {
+            name: _run_scorer(name, pathspec, self.model_artifact, task, classes)
+            for name, pathspec in self.named.items()
+        }
 
-    def _score_champion(self, texts: Sequence[str]) -> np.ndarray:
-        champion = self.champion
-        if champion is None:
-            raise GateUsageError(f"there is no champion to score: {self.no_champion_reason}")
-        return _run_scorer(CHAMPION, champion, self.model_artifact)(texts)
+        def score_champion(inputs: Any) -> np.ndarray:
+            champion = self.champion
+            if champion is None:
+                raise GateUsageError(f"there is no champion to score: {self.no_champion_reason}")
+            return _run_scorer(CHAMPION, champion, self.model_artifact, task, classes)(inputs)
+
+        made[CHAMPION] = score_champion
+        return made
 
     def absent(self) -> Mapping[str, str]:
         """Baselines that do not exist, with why: the champion before the first deployment."""
@@ -165,24 +171,31 @@ class _WithChampion(Mapping[str, str]):
         return sum(1 for _ in self)
 
 
-def _run_scorer(name: str, pathspec: str, model_artifact: str) -> Callable[[Sequence[str]], np.ndarray]:
-    """A scorer for another run's model, loaded on its first call; errors name
-    the run as the champion or a baseline."""
+def _run_scorer(
+    name: str, pathspec: str, model_artifact: str, task: str = BINARY, classes: Sequence[Any] = ()
+) -> Callable[[Any], np.ndarray]:
+    """A scorer for another run's model, loaded on its first call, for the
+    candidate's task and classes; errors name the run as the champion or a baseline."""
     role = CHAMPION if name == CHAMPION else "baseline"
-    loaded: list[Callable[[Sequence[str]], np.ndarray]] = []
+    loaded: list[Callable[[Any], np.ndarray]] = []
 
-    def score(texts: Sequence[str]) -> np.ndarray:
+    def score(inputs: Any) -> np.ndarray:
         if not loaded:
             from .scorers import as_scorer
 
             model = runs.load_artifact(pathspec, model_artifact, role=role)
             try:
-                loaded.append(as_scorer(model))
-            except TypeError as exc:
+                loaded.append(as_scorer(model, task=task, classes=tuple(classes) or None))
+            except (TypeError, ValueError) as exc:
                 raise GateUsageError(
-                    f"artifact {model_artifact!r} of {role} run {pathspec} is not a model: {exc}"
+                    f"artifact {model_artifact!r} of {role} run {pathspec} cannot be gated as the candidate is: {exc}"
                 ) from None
-        return loaded[0](texts)
+        from .scorers import ScorerOutputError
+
+        try:
+            return loaded[0](inputs)
+        except ScorerOutputError as exc:
+            raise GateUsageError(f"the {role} run {pathspec}: {exc}") from None
 
     return score
 
@@ -253,39 +266,73 @@ class GateRunner:
 
         return [*self.config.all_checks(), *(SmokeCheck(case) for case in self.smoke_cases)]
 
-    def evidence(self, model: Any, data: Any) -> Evaluation:
+    def evidence(self, model: Any, data: Any, where: str = "the candidate's model") -> Evaluation:
         """Score ``model`` (anything :func:`~modelgate.scorers.as_scorer` takes) on the
-        validation frame ``data`` once; baselines are scored on first use."""
-        from .evaluation import validation_rows
-        from .scorers import as_scorer
+        validation frame ``data`` once; baselines are scored on first use.
+
+        Reads the inputs (the text column, or the feature columns as a
+        DataFrame) and the labels, decides the task (:mod:`modelgate.tasks`),
+        and checks that every configured check fits it. Everything a user can
+        get wrong here is a one-line GateUsageError.
+        """
+        from .evaluation import validation_inputs
+        from .tasks import labels_for_task, model_shape, resolve_task
 
         settings = self.config.settings
-        texts, labels = validation_rows(data, settings.text_column, settings.label_column)
-        try:
-            scorer = as_scorer(model)
-        except TypeError as exc:
-            raise GateUsageError(f"the candidate's model is not a model: {exc}") from None
-        return self.evidence_from_rows(scorer, texts, labels)
+        inputs, raw_labels = validation_inputs(data, settings)
+        shape = model_shape(model)
+        task = resolve_task(settings.task, shape, raw_labels, settings.label_column)
+        labels, classes = labels_for_task(task, raw_labels, shape.classes, settings.label_column)
+        self.check_task(task)
+        scorer = _candidate_scorer(model, task, classes, where)
+        return self.evidence_from_rows(scorer, inputs, labels, task=task, classes=classes)
 
-    def evidence_from_rows(self, scorer: Scorer, texts: Sequence[str], labels: np.ndarray) -> Evaluation:
+    def check_task(self, task: str) -> None:
+        """Every configured check's metric and baseline fit ``task``."""
+        from .metrics import METRICS, get_metric
+
+        measured: list[MarginCheck | FloorCheck] = [*self.config.checks, *self.config.floors]
+        for check in measured:
+            if task not in get_metric(check.metric).tasks:
+                fitting = sorted(m.name for m in METRICS.values() if task in m.tasks)
+                raise GateUsageError(
+                    f"check {check.name}: metric {check.metric!r} does not apply to task {task!r} "
+                    f"({task} metrics: {', '.join(fitting)})"
+                )
+        for check in self.config.checks:
+            label_only = {REGRESSION: (MEAN, MEDIAN)}.get(task, (MAJORITY,))
+            if check.baseline in (MAJORITY, MEAN, MEDIAN) and check.baseline not in label_only:
+                raise GateUsageError(
+                    f"check {check.name}: baseline {check.baseline!r} does not apply to task {task!r} "
+                    f"(use {' or '.join(label_only)}, champion or a run)"
+                )
+
+    def evidence_from_rows(
+        self, scorer: Scorer, inputs: Any, labels: np.ndarray, *, task: str = BINARY, classes: Sequence[Any] = ()
+    ) -> Evaluation:
         """The evidence from validation rows already read (and a scorer already made)."""
         from .evaluation import evaluate
 
-        refuse_relative_margins_on_zero(self.config.checks, labels)
-        return evaluate(
-            scorer,
-            texts,
-            labels,
-            self.baselines.scorers(),
-            absent=self.baselines.absent(),
-            require_baselines=self.config.require_champion,
-            baseline_runs=self.baselines.runs(),
+        refuse_relative_margins_on_zero(self.config.checks, labels, task, len(classes))
+        return _scored(
+            lambda: evaluate(
+                scorer,
+                inputs,
+                labels,
+                self.baselines.scorers(task, classes),
+                task=task,
+                classes=classes,
+                absent=self.baselines.absent(),
+                require_baselines=self.config.require_champion,
+                baseline_runs=self.baselines.runs(),
+            ),
+            inputs,
         )
 
     def evaluate(self, evidence: Evaluation, checks: Sequence[Check] | None = None) -> list[CheckResult]:
         """Run ``checks`` (default: all of them) on the evidence, in order."""
         checks = self.checks() if checks is None else checks
-        if self.smoke_cases:  # one scoring call for every smoke case: the scorer caches by text
+        if self.smoke_cases:  # one scoring call for every smoke case: the scorer caches by row
             evidence.candidate_scorer([case.text for case in self.smoke_cases])
         return [check.evaluate(evidence) for check in checks]
 
@@ -327,18 +374,55 @@ def load_smoke_cases(config: GateConfig) -> list[SmokeCase]:
         raise GateUsageError(str(exc)) from None
 
 
-def refuse_relative_margins_on_zero(checks: Sequence[Any], labels: np.ndarray) -> None:
-    """A relative margin on the majority baseline whose metric is 0 is refused
-    up front: its value is known from the labels alone. (Against a run, a zero
-    baseline makes the check's quantity undefined, and the check fails.)"""
-    from .evaluation import majority_scores
+def _candidate_scorer(model: Any, task: str, classes: Sequence[Any], where: str) -> Scorer:
+    from .scorers import as_scorer
+
+    try:
+        return as_scorer(model, task=task, classes=tuple(classes) or None)
+    except (TypeError, ValueError) as exc:
+        what = "is not a model" if str(exc).startswith("cannot score with") else f"cannot be gated as {task}"
+        raise GateUsageError(f"{where} {what}: {exc}") from None
+
+
+def _scored(build: Callable[[], Evaluation], inputs: Any) -> Evaluation:
+    """``build()``, with the candidate model's failures on the validation rows as
+    one line (a model that cannot take NaN features says which columns hold them)."""
+    from .scorers import ScorerOutputError, is_frame
+
+    try:
+        return build()
+    except (GateUsageError, KeyboardInterrupt):
+        raise
+    except ScorerOutputError as exc:
+        raise GateUsageError(f"the candidate's model: {exc}") from None
+    except Exception as exc:
+        detail = " ".join(str(exc).split())[:300]
+        hint = ""
+        if is_frame(inputs):
+            holes = [str(c) for c in inputs.columns if inputs[c].isna().any()]
+            if holes:
+                hint = f" (feature columns with missing values: {', '.join(holes[:6])}; the model cannot take NaN?)"
+        raise GateUsageError(
+            f"the candidate's model failed on the validation rows: {type(exc).__name__}: {detail}{hint}"
+        ) from None
+
+
+def refuse_relative_margins_on_zero(
+    checks: Sequence[Any], labels: np.ndarray, task: str = BINARY, n_classes: int = 2
+) -> None:
+    """A relative margin on a label-only baseline (majority, mean, median) whose
+    metric is 0 is refused up front: its value is known from the labels alone.
+    (Against a run, a zero baseline makes the check's quantity undefined, and
+    the check fails.)"""
+    from .evaluation import constant_baselines
     from .metrics import get_metric
 
+    constants = constant_baselines(task, labels, n_classes)
     for check in checks:
-        if check.relative and check.baseline == MAJORITY:
-            value = get_metric(check.metric)(labels, majority_scores(labels))
+        if check.relative and check.baseline in constants:
+            value = get_metric(check.metric)(labels, constants[check.baseline])
             if value == 0:
                 raise GateUsageError(
                     f"check {check.name}: a relative margin needs a non-zero baseline, but the "
-                    f"majority baseline's {check.metric} is 0 on these labels; use an absolute margin"
+                    f"{check.baseline} baseline's {check.metric} is 0 on these labels; use an absolute margin"
                 )

@@ -1,17 +1,26 @@
-"""Turn a model into a scorer: texts -> 1-D float64 array of positive-class probabilities.
+"""Turn a model into a scorer: inputs -> the task's output, as float64.
+
+Inputs are a list of texts (one text column) or a pandas DataFrame of feature
+columns (``feature_columns``). The output depends on the task
+(:data:`modelgate.names.TASKS`): one positive-class probability per row
+(binary), an (n, k) probability matrix whose columns are ``Scorer.classes``
+(multiclass), or one finite number per row (regression).
 
 ``as_scorer`` accepts the Metaflow tutorial's ``model_dict``
 (``{'vectorizer': CountVectorizer, 'model': keras.Model}``), anything with
-``predict_proba`` (a scikit-learn pipeline), a Keras model plus
-``vectorizer=``, an existing :class:`Scorer`, or a plain callable.
+``predict_proba`` (scikit-learn classifiers and pipelines, and anything with
+their API such as XGBoost and LightGBM models), anything with ``predict``
+for regression, a Keras model (plus ``vectorizer=`` for texts; softmax
+outputs for multiclass), an existing :class:`Scorer`, or a plain callable.
 
-Every scorer scores in chunks (memory stays bounded for millions of texts),
-caches scores by text (a text is sent to the model once per scorer) and checks
-every batch the model returns (length, shape, NaN/inf, range), raising
+Every scorer scores in chunks (memory stays bounded for millions of rows),
+caches outputs by row (a text, or a hash of a frame row's values: a row is
+sent to the model once per scorer) and checks every batch the model returns
+(length, shape, NaN/inf, range, rows of probabilities summing to 1), raising
 :class:`ScorerOutputError` with a one-line message.
 
-This module imports only numpy at import time: TensorFlow/Keras are imported
-when a Keras model is first scored.
+This module imports only numpy at import time: pandas is imported when a frame
+is scored, TensorFlow/Keras when a Keras model is first scored.
 """
 
 from __future__ import annotations
@@ -21,9 +30,14 @@ from typing import Any
 
 import numpy as np
 
+from .names import BINARY, MULTICLASS, REGRESSION, TASKS
+
 __all__ = ["Scorer", "ScorerOutputError", "as_scorer"]
 
-BatchFn = Callable[[list[str]], Any]
+BatchFn = Callable[[Any], Any]  # a list of texts, or a DataFrame chunk -> the model's raw output
+
+# Rows of class probabilities may be off 1 by float32 rounding (a softmax), not by more.
+SUM_TOLERANCE = 1e-4
 
 
 class ScorerOutputError(ValueError):
@@ -36,39 +50,77 @@ def _short(text: str, limit: int = 60) -> str:
     return repr(cut)
 
 
-def _validate(raw: Any, texts: list[str], description: str) -> np.ndarray:
-    """Check one batch of model output; return it as a 1-D float64 array."""
-    n = len(texts)
+def _validate(
+    raw: Any, n: int, where: Callable[[int], str], description: str, task: str = BINARY, width: int | None = None
+) -> np.ndarray:
+    """Check one batch of model output for the task; return it as float64:
+    (n,) for binary and regression, (n, k) for multiclass. ``where(i)`` names row i."""
     try:
         arr = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise ScorerOutputError(
             f"{description} returned non-numeric output of type {type(raw).__name__} "
-            f"for {n} texts ({exc})"
+            f"for {n} rows ({exc})"
         ) from None
-    if arr.ndim == 2 and arr.shape[1] == 1:
+    if task == MULTICLASS:
+        k = width or (arr.shape[1] if arr.ndim == 2 else 0)
+        if arr.ndim != 2 or arr.shape[1] < 2:
+            raise ScorerOutputError(
+                f"{description} returned scores of shape {arr.shape} for {n} rows, but the task is "
+                f"multiclass: expected an ({n}, {k or 'k'}) matrix of class probabilities; "
+                "is the model binary or a regressor (task = \"binary\" / \"regression\")?"
+            )
+        if arr.shape != (n, k):
+            raise ScorerOutputError(
+                f"{description} returned scores of shape {arr.shape} for {n} rows and {k} classes; "
+                f"expected ({n}, {k})"
+            )
+    elif arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
-    elif arr.ndim != 1:
+    elif arr.ndim == 2 and arr.shape[1] > 1 and arr.shape[0] == n:
+        hint = (
+            "a multiclass output: gate it with task = \"multiclass\""
+            if task == BINARY
+            else "a regression model gives one number per row"
+        )
         raise ScorerOutputError(
-            f"{description} returned scores of shape {arr.shape} for {n} texts; expected "
-            f"({n},) or ({n}, 1): one positive-class probability per text"
+            f"{description} returned {arr.shape[1]} columns for {n} rows, but the task is {task}: {hint}"
+        )
+    elif arr.ndim != 1:
+        what = "one positive-class probability" if task == BINARY else "one number"
+        raise ScorerOutputError(
+            f"{description} returned scores of shape {arr.shape} for {n} rows; expected "
+            f"({n},) or ({n}, 1): {what} per row"
         )
     if arr.shape[0] != n:
-        raise ScorerOutputError(f"{description} returned {arr.shape[0]} scores for {n} texts")
+        raise ScorerOutputError(f"{description} returned {arr.shape[0]} scores for {n} rows")
     finite = np.isfinite(arr)
     if not finite.all():
-        i = int(np.argmin(finite))
+        i = int(np.argmin(finite.all(axis=1) if arr.ndim == 2 else finite))
+        value = arr[i] if arr.ndim == 1 else arr[i][~finite[i]][0]
         raise ScorerOutputError(
-            f"{description} returned {float(arr[i])} (NaN/inf) at position {i} of {n}, "
-            f"for text {_short(texts[i])}"
+            f"{description} returned {float(value)} (NaN/inf) at position {i} of {n}, for {where(i)}"
         )
+    if task == REGRESSION:
+        return arr
     outside = (arr < 0.0) | (arr > 1.0)
     if outside.any():
-        i = int(np.argmax(outside))
+        i = int(np.argmax(outside.any(axis=1) if arr.ndim == 2 else outside))
+        value = arr[i] if arr.ndim == 1 else arr[i][outside[i]][0]
         raise ScorerOutputError(
-            f"{description} returned {float(arr[i])!r} at position {i} of {n}, outside [0, 1] "
-            f"(scores must be probabilities), for text {_short(texts[i])}"
+            f"{description} returned {float(value)!r} at position {i} of {n}, outside [0, 1] "
+            f"(scores must be probabilities), for {where(i)}"
         )
+    if task == MULTICLASS:
+        sums = arr.sum(axis=1)
+        off = np.abs(sums - 1.0) > SUM_TOLERANCE
+        if off.any():
+            i = int(np.argmax(off))
+            raise ScorerOutputError(
+                f"{description} returned class probabilities that sum to {float(sums[i]):.6g}, not 1, "
+                f"at position {i} of {n} ({int(off.sum())} rows off), for {where(i)}: "
+                "give probabilities (a softmax), not scores"
+            )
     return arr
 
 
@@ -83,12 +135,53 @@ def _as_text_list(texts: Sequence[str]) -> list[str]:
     return items
 
 
-class Scorer:
-    """texts -> 1-D float64 array of positive-class probabilities.
+def is_frame(inputs: Any) -> bool:
+    """A pandas DataFrame (told apart without importing pandas)."""
+    return hasattr(inputs, "columns") and hasattr(inputs, "iloc")
 
-    Wraps a batch function (list of texts -> scores) with chunking, a per-scorer
-    cache keyed by text, and output validation. ``model_calls`` counts calls to
-    the batch function, ``texts_scored`` the texts sent to it (cache misses).
+
+class _Rows:
+    """The inputs of one call: a list of texts or a DataFrame, with a cache key per row."""
+
+    def __init__(self, inputs: Any) -> None:
+        self.frame = inputs if is_frame(inputs) else None
+        if self.frame is not None:
+            import pandas as pd
+
+            self.n = len(self.frame)
+            # A 64-bit hash of each row's values (not its index): equal rows share a key.
+            self.keys: list[Any] = pd.util.hash_pandas_object(self.frame, index=False).to_numpy().tolist()
+            self.texts: list[str] = []
+        else:
+            self.texts = _as_text_list(inputs)
+            self.n = len(self.texts)
+            self.keys = self.texts
+
+    def take(self, positions: list[int]) -> Any:
+        if self.frame is not None:
+            return self.frame.iloc[positions]
+        return [self.texts[i] for i in positions]
+
+    def part(self, start: int, stop: int) -> Any:
+        return self.frame.iloc[start:stop] if self.frame is not None else self.texts[start:stop]
+
+    def where(self, positions: list[int] | None = None) -> Callable[[int], str]:
+        """Names row i of a batch (of the rows at ``positions``), for messages."""
+        def name(i: int) -> str:
+            j = positions[i] if positions is not None else i
+            return f"row {j} of the inputs" if self.frame is not None else f"text {_short(self.texts[j])}"
+
+        return name
+
+
+class Scorer:
+    """inputs (texts or a DataFrame) -> float64 scores of the task's shape.
+
+    Wraps a batch function (a list of texts or a DataFrame chunk -> raw output)
+    with chunking, a per-scorer cache keyed by row, and output validation for
+    ``task``; ``classes`` are the class values of a multiclass output's columns.
+    ``model_calls`` counts calls to the batch function, ``texts_scored`` the
+    rows sent to it (cache misses).
     """
 
     model_calls: int
@@ -102,14 +195,20 @@ class Scorer:
         description: str,
         chunk_size: int = 8192,
         cache: bool = True,
+        task: str = BINARY,
+        classes: Sequence[Any] | None = None,
     ) -> None:
         if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
             raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
+        if task not in TASKS:
+            raise ValueError(f"unknown task {task!r}; use one of {', '.join(TASKS)}")
         self._batch_fn = batch_fn
         self.description = description
         self.chunk_size = chunk_size
         self.cache_enabled = cache
-        self._cache: dict[str, float] = {}
+        self.task = task
+        self.classes: tuple[Any, ...] | None = None if classes is None else tuple(classes)
+        self._cache: dict[Any, Any] = {}
         self.model_calls = 0
         self.texts_scored = 0
 
@@ -121,38 +220,61 @@ class Scorer:
 
     @property
     def cache_size(self) -> int:
-        """How many distinct texts have a cached score."""
+        """How many distinct rows have a cached output."""
         return len(self._cache)
 
+    @property
+    def rows_scored(self) -> int:
+        """Rows sent to the model (cache misses); the same count as ``texts_scored``."""
+        return self.texts_scored
+
     def clear_cache(self) -> None:
-        """Forget cached scores (the counters are kept)."""
+        """Forget cached outputs (the counters are kept)."""
         self._cache.clear()
 
-    def _score_chunk(self, chunk: list[str]) -> np.ndarray:
+    def _score_chunk(self, chunk: Any, where: Callable[[int], str]) -> np.ndarray:
         self.model_calls += 1
         self.texts_scored += len(chunk)
-        return _validate(self._batch_fn(chunk), chunk, self.description)
+        width = len(self.classes) if self.classes is not None else None
+        out = _validate(self._batch_fn(chunk), len(chunk), where, self.description, self.task, width)
+        if self.task == MULTICLASS and self.classes is None:  # a callable's width, fixed by its first batch
+            self.classes = tuple(range(out.shape[1]))
+        return out
 
-    def __call__(self, texts: Sequence[str]) -> np.ndarray:
-        items = _as_text_list(texts)
-        n = len(items)
+    def _empty(self) -> np.ndarray:
+        if self.task == MULTICLASS:
+            return np.empty((0, len(self.classes or ())), dtype=np.float64)
+        return np.empty(0, dtype=np.float64)
+
+    def __call__(self, inputs: Any) -> np.ndarray:
+        rows = _Rows(inputs)
+        n = rows.n
         if n == 0:
-            return np.empty(0, dtype=np.float64)
+            return self._empty()
         step = self.chunk_size
         if not self.cache_enabled:
-            out = np.empty(n, dtype=np.float64)
-            for start in range(0, n, step):
-                out[start : start + step] = self._score_chunk(items[start : start + step])
-            return out
+            parts = [
+                self._score_chunk(rows.part(start, start + step), rows.where(list(range(start, min(n, start + step)))))
+                for start in range(0, n, step)
+            ]
+            return np.concatenate(parts)
         cache = self._cache
-        # dict.fromkeys de-duplicates while keeping first-seen order, so chunk
+        # First positions of the keys not cached, in first-seen order, so chunk
         # boundaries (and so results) do not depend on hash order.
-        misses = [t for t in dict.fromkeys(items) if t not in cache]
-        for start in range(0, len(misses), step):
-            chunk = misses[start : start + step]
-            # Only validated scores enter the cache: a bad batch poisons nothing.
-            cache.update(zip(chunk, self._score_chunk(chunk).tolist()))
-        return np.fromiter((cache[t] for t in items), dtype=np.float64, count=n)
+        first: dict[Any, int] = {}
+        for i, key in enumerate(rows.keys):
+            if key not in cache and key not in first:
+                first[key] = i
+        missing = list(first.values())
+        for start in range(0, len(missing), step):
+            positions = missing[start : start + step]
+            scored = self._score_chunk(rows.take(positions), rows.where(positions))
+            # Only validated outputs enter the cache: a bad batch poisons nothing.
+            values = [tuple(r) for r in scored.tolist()] if scored.ndim == 2 else scored.tolist()
+            cache.update(zip((rows.keys[i] for i in positions), values))
+        if self.task == MULTICLASS:
+            return np.array([cache[k] for k in rows.keys], dtype=np.float64)
+        return np.fromiter((cache[k] for k in rows.keys), dtype=np.float64, count=n)
 
 
 # --- adapters ---------------------------------------------------------------
@@ -224,25 +346,49 @@ def _keras_input_width(model: Any) -> int | None:
     return int(width) if width is not None else None
 
 
-def _keras_batch_fn(model: Any, vectorizer: Any) -> BatchFn:
+def keras_output_width(model: Any) -> int | None:
+    """The width of a one-output Keras model's output (1: binary or regression; k: softmax), when known."""
+    try:
+        shape = model.outputs[0].shape
+    except (AttributeError, IndexError, TypeError, ValueError):
+        return None
+    width = shape[-1] if len(shape) >= 2 else 1
+    return int(width) if width is not None else None
+
+
+def _feature_matrix(frame: Any) -> np.ndarray:
+    """A frame of numeric feature columns as the float32 matrix a Keras model takes."""
+    try:
+        return np.ascontiguousarray(frame.to_numpy(dtype=np.float32))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"a Keras model takes numeric feature columns only: {exc}") from None
+
+
+def _keras_batch_fn(model: Any, vectorizer: Any | None) -> BatchFn:
     forward: list[Callable[[np.ndarray], Any]] = []  # built on the first chunk
 
-    def score(texts: list[str]) -> Any:
-        x = _dense_float32(vectorizer.transform(texts))
+    def score(inputs: Any) -> Any:
+        if vectorizer is None and not is_frame(inputs):
+            raise TypeError(
+                f"{type(model).__name__} (Keras) needs vectorizer= (an object with .transform(texts)) "
+                "to turn texts into its input, or feature columns (a DataFrame)"
+            )
+        x = _feature_matrix(inputs) if vectorizer is None else _dense_float32(vectorizer.transform(inputs))
         if not forward:
             # A vectorizer from another run gives the wrong width: say so plainly
             # instead of letting TensorFlow fail while tracing.
             width = _keras_input_width(model)
             if width is not None and width != x.shape[1]:
+                source = "the feature columns" if vectorizer is None else f"the vectorizer ({type(vectorizer).__name__})"
                 raise ValueError(
-                    f"the vectorizer ({type(vectorizer).__name__}) gives {x.shape[1]} features "
+                    f"{source} give{'' if vectorizer is None else 's'} {x.shape[1]} features "
                     f"but the Keras model expects {width}: are they from the same run?"
                 )
             forward.append(_keras_forward(model, x.shape[1]))
         out = forward[0](x)
         if isinstance(out, (list, tuple, dict)):
             raise ScorerOutputError(
-                f"Keras model returned {len(out)} outputs; expected one (n, 1) output"
+                f"Keras model returned {len(out)} outputs; expected one"
             )
         return out
 
@@ -267,13 +413,34 @@ def _positive_column(model: Any) -> int | None:
     )
 
 
-def _proba_batch_fn(model: Any, vectorizer: Any | None) -> BatchFn:
-    column = _positive_column(model)
-    n_classes = None if column is None else len(model.classes_)
+def _class_order(model: Any, classes: Sequence[Any] | None) -> tuple[tuple[Any, ...] | None, list[int] | None]:
+    """A multiclass model's classes, and the columns that put its output in ``classes``' order.
+
+    ``classes`` None: the model's own ``classes_`` in its order. A class the
+    model does not know is a ValueError naming it.
+    """
+    own = getattr(model, "classes_", None)
+    if own is None:
+        return (None if classes is None else tuple(classes)), None
+    own = tuple(np.asarray(own).tolist())
+    if classes is None or tuple(classes) == own:
+        return own, None
+    missing = [c for c in classes if c not in own]
+    if missing:
+        raise ValueError(
+            f"{type(model).__name__} does not know class {missing[0]!r} (its classes_: "
+            f"{', '.join(map(repr, own))})"
+        )
+    return tuple(classes), [own.index(c) for c in classes]
+
+
+def _proba_batch_fn(model: Any, vectorizer: Any | None, task: str = BINARY, columns: list[int] | None = None) -> BatchFn:
+    column = _positive_column(model) if task == BINARY else None
+    n_classes = None if getattr(model, "classes_", None) is None else len(model.classes_)
     name = type(model).__name__
 
-    def score(texts: list[str]) -> Any:
-        x = texts if vectorizer is None else vectorizer.transform(texts)
+    def score(inputs: Any) -> Any:
+        x = inputs if vectorizer is None else vectorizer.transform(inputs)
         proba = np.asarray(model.predict_proba(x))
         if proba.ndim != 2:
             return proba  # let validation describe the shape
@@ -282,11 +449,20 @@ def _proba_batch_fn(model: Any, vectorizer: Any | None) -> BatchFn:
                 f"{name}.predict_proba returned {proba.shape[1]} columns for "
                 f"{n_classes} classes_"
             )
+        if task == MULTICLASS:
+            return proba if columns is None else proba[:, columns]
         if column is not None:
             return proba[:, column]
         return proba[:, 1] if proba.shape[1] == 2 else proba
 
     return score
+
+
+def _predict_batch_fn(model: Any, vectorizer: Any | None) -> BatchFn:
+    def predict(inputs: Any) -> Any:
+        return model.predict(inputs if vectorizer is None else vectorizer.transform(inputs))
+
+    return predict
 
 
 def _callable_name(fn: Any) -> str:
@@ -299,14 +475,27 @@ def as_scorer(
     vectorizer: Any = None,
     chunk_size: int = 8192,
     cache: bool = True,
+    task: str = BINARY,
+    classes: Sequence[Any] | None = None,
 ) -> Scorer:
-    """Wrap ``model`` as a :class:`Scorer` (see the module docstring for accepted types).
+    """Wrap ``model`` as a :class:`Scorer` for ``task`` (see the module docstring
+    for accepted types).
 
+    For a multiclass task, ``classes`` orders the output's columns (a model
+    with ``classes_`` is reordered to it; a class it lacks is a ValueError);
+    None keeps the model's ``classes_`` (0..k-1 for a model without them).
+    A model that cannot give the task's output (a regressor gated as a
+    classifier, a classifier as a regressor) is a TypeError naming both.
     An existing Scorer is returned as is (its cache and counters kept).
     """
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; use one of {', '.join(TASKS)}")
+    options: dict[str, Any] = dict(chunk_size=chunk_size, cache=cache, task=task)
     if isinstance(model, Scorer):
         if vectorizer is not None:
             raise TypeError("vectorizer= cannot be combined with an existing Scorer")
+        if model.task != task:
+            raise TypeError(f"this Scorer scores for task {model.task!r}, not {task!r}")
         return model
     if isinstance(model, dict):
         missing = [k for k in ("vectorizer", "model") if k not in model]
@@ -317,32 +506,40 @@ def as_scorer(
             )
         if vectorizer is not None:
             raise TypeError("vectorizer= given twice: in the model_dict and as an argument")
-        return as_scorer(
-            model["model"], vectorizer=model["vectorizer"], chunk_size=chunk_size, cache=cache
-        )
+        return as_scorer(model["model"], vectorizer=model["vectorizer"], classes=classes, **options)
     if vectorizer is not None:
         _check_vectorizer(vectorizer)
     vec_name = type(vectorizer).__name__
+    suffix = "" if vectorizer is None else f" + {vec_name}"
+    name = type(model).__name__
 
     if _is_keras_model(model):
-        if vectorizer is None:
-            raise TypeError(
-                f"{type(model).__name__} (Keras) needs vectorizer= (an object with "
-                ".transform(texts)) to turn texts into its input"
-            )
         return Scorer(
             _keras_batch_fn(model, vectorizer),
-            description=f"Keras model + {vec_name} (fast path)",
-            chunk_size=chunk_size,
-            cache=cache,
+            description=f"Keras model{suffix} (fast path)",
+            classes=classes,
+            **options,
         )
-    if callable(getattr(model, "predict_proba", None)):
-        suffix = "" if vectorizer is None else f" + {vec_name}"
+    has_proba = callable(getattr(model, "predict_proba", None))
+    if task == REGRESSION and has_proba:
+        raise TypeError(
+            f"{name} is a classifier (it has predict_proba), but the task is regression: "
+            "set task = \"binary\" or \"multiclass\""
+        )
+    if has_proba:
+        known, columns = _class_order(model, classes) if task == MULTICLASS else (None, None)
         return Scorer(
-            _proba_batch_fn(model, vectorizer),
-            description=f"{type(model).__name__}.predict_proba{suffix}",
-            chunk_size=chunk_size,
-            cache=cache,
+            _proba_batch_fn(model, vectorizer, task, columns),
+            description=f"{name}.predict_proba{suffix}",
+            classes=known,
+            **options,
+        )
+    if task == REGRESSION and callable(getattr(model, "predict", None)):
+        return Scorer(_predict_batch_fn(model, vectorizer), description=f"{name}.predict{suffix}", **options)
+    if callable(getattr(model, "predict", None)) and not callable(model):
+        raise TypeError(
+            f"{name} has predict but no predict_proba: a {task} gate needs class probabilities; "
+            "is it a regressor (task = \"regression\")?"
         )
     if callable(model):
         if vectorizer is not None:
@@ -350,16 +547,11 @@ def as_scorer(
                 "vectorizer= applies to Keras and predict_proba models, not to a callable "
                 f"({_callable_name(model)}): the callable takes raw texts"
             )
-        return Scorer(
-            model,
-            description=f"callable {_callable_name(model)}",
-            chunk_size=chunk_size,
-            cache=cache,
-        )
+        return Scorer(model, description=f"callable {_callable_name(model)}", classes=classes, **options)
     mod = type(model).__module__
     qual = type(model).__qualname__
     raise TypeError(
         f"cannot score with an object of type {mod}.{qual}: expected a model_dict "
-        "{'vectorizer', 'model'}, an object with predict_proba, a Keras model with "
-        "vectorizer=, a Scorer or a callable texts -> scores"
+        "{'vectorizer', 'model'}, an object with predict_proba (or predict, for regression), "
+        "a Keras model, a Scorer or a callable inputs -> scores"
     )

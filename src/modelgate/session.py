@@ -19,7 +19,7 @@ from .config import GateConfig, GateSettings
 from .decision import SessionOutcome, TagDecision, decide
 from .errors import GateUsageError
 from .names import CANDIDATE
-from .runner import Baselines, GateRunner, refuse_relative_margins_on_zero
+from .runner import Baselines, GateRunner
 from .verdict import CheckResult, Verdict
 
 if TYPE_CHECKING:
@@ -109,22 +109,10 @@ class GateSession:
     def model(self) -> Any:
         return runs.load_artifact(self.pathspec, self.settings.model_artifact, role=CANDIDATE)
 
-    @cached_property
+    @property
     def scorer(self) -> Scorer:
-        from .scorers import as_scorer
-
-        try:
-            return as_scorer(self.model)
-        except TypeError as exc:
-            raise GateUsageError(
-                f"artifact {self.settings.model_artifact!r} of candidate run {self.pathspec} is not a model: {exc}"
-            ) from None
-
-    @cached_property
-    def rows(self) -> tuple[list[str], np.ndarray]:
-        from .evaluation import validation_rows
-
-        return validation_rows(self.data, self.settings.text_column, self.settings.label_column)
+        """The candidate's scorer (for the evidence's task), cached."""
+        return self.evaluation.candidate_scorer  # type: ignore[return-value]
 
     @property
     def smoke_cases(self) -> list[SmokeCase]:
@@ -132,9 +120,10 @@ class GateSession:
 
     @cached_property
     def evaluation(self) -> Evaluation:
-        """The evidence, computed once: the candidate scored on the validation rows."""
-        texts, labels = self.rows  # read (and warned about) once
-        return self.runner.evidence_from_rows(self.scorer, texts, labels)
+        """The evidence, computed once: the candidate scored on the validation rows
+        (read, and warned about, once), for the task the config names or the model implies."""
+        where = f"artifact {self.settings.model_artifact!r} of candidate run {self.pathspec}"
+        return self.runner.evidence(self.model, self.data, where)
 
     def checks(self) -> list[Check]:
         return self.runner.checks()
@@ -148,8 +137,22 @@ class GateSession:
             f"model run: {self.pathspec} (modelgate manages tag {self.settings.tag!r}{mode})",
             f"{self.baselines.champion_label}: {self.baselines.champion_line()}",
             f"gate config: {source}" if source else "gate config: none found (defaults and command line)",
+            *self._task_line(),
             *(f"modelgate warning: {note}" for note in self.notes),
         ]
+
+    def _task_line(self) -> list[str]:
+        """What the gate judges: the task, the rows and what the model receives (once scored)."""
+        evidence = self.__dict__.get("evaluation")  # never scores the model just to print a header
+        if evidence is None:
+            return []
+        inferred = "" if self.settings.task else " (inferred)"
+        classes = f", {len(evidence.classes)} classes" if evidence.classes else ""
+        if evidence.features is not None:
+            inputs = f"{evidence.features.shape[1]} feature columns (a DataFrame)"
+        else:
+            inputs = f"text column {self.settings.text_column!r}"
+        return [f"task: {evidence.task}{inferred}{classes}; {evidence.n} validation rows; the model receives {inputs}"]
 
     def summary_lines(self) -> list[tuple[str, str]]:
         """The closing summary as (line, colour): the verdict table, then what
@@ -328,7 +331,6 @@ def open_gate(
             spec, flow=flow, namespace=namespace, config=config or GateConfig(), baseline_run=baseline_run
         )
         session = GateSession(pathspec, runner, dry_run=dry_run, keep_on_fail=keep_on_fail)
-        refuse_relative_margins_on_zero(runner.config.checks, session.rows[1])
-        session.scorer
+        session.evaluation  # the data, the task, the model and its output: checked before any test
     runner.baselines.keep_notes(caught)
     return session

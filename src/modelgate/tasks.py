@@ -1,0 +1,209 @@
+"""The task: what the model predicts, from the config, the model and the labels.
+
+DESIGN section 7. ``task`` in ``[tool.modelgate]`` (or ``--task``) names it;
+unset, it is inferred only when the model and the labels leave no doubt:
+
+- a model whose output is described by its attributes: a scikit-learn-style
+  classifier (``predict_proba`` and ``classes_``: two classes binary, more
+  multiclass), a regressor (``predict`` and the scikit-learn regressor type),
+  a Keras model (output width 1: binary; k > 1: a softmax, multiclass);
+- a callable (or anything else the model's attributes do not describe):
+  binary when every label is 0 or 1 (today's gates), regression when the
+  labels are numbers that are not all whole; anything else asks for ``task``.
+
+A task that contradicts the model (a multiclass model gated as binary, a
+classifier as a regressor) is a :class:`GateUsageError` naming both. This
+module also reads the labels for the task: 0/1 (binary), codes into the
+model's classes (multiclass; a class the model does not know is refused), or
+finite numbers (regression; NaN is refused).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import GateUsageError
+from .names import BINARY, MULTICLASS, REGRESSION
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    """What a model's attributes say about its output, without scoring it."""
+
+    task: str | None  # None: the attributes do not tell (a callable)
+    classes: tuple[Any, ...] | None = None  # a classifier's classes_, in its column order
+    source: str = "the model"  # for messages: "LogisticRegression.classes_ has 3 classes"
+
+
+def _estimator_type(model: Any) -> str | None:
+    tags = getattr(model, "__sklearn_tags__", None)
+    if callable(tags):
+        try:
+            return getattr(tags(), "estimator_type", None)
+        except Exception:  # a half-built or third-party estimator: fall back on the old attribute
+            pass
+    return getattr(model, "_estimator_type", None)
+
+
+def model_shape(model: Any) -> ModelShape:
+    """The task a model's attributes imply (see the module docstring)."""
+    from .scorers import Scorer, _is_keras_model, keras_output_width
+
+    if isinstance(model, Scorer):
+        return ModelShape(model.task, model.classes, f"the Scorer ({model.description})")
+    if isinstance(model, dict) and "model" in model:
+        model = model["model"]
+    name = type(model).__name__
+    if _is_keras_model(model):
+        width = keras_output_width(model)
+        if width is None:
+            return ModelShape(None)
+        if width == 1:
+            return ModelShape(BINARY, None, f"the Keras model ({name}) has one output")
+        return ModelShape(MULTICLASS, tuple(range(width)), f"the Keras model ({name}) has {width} outputs")
+    classes = getattr(model, "classes_", None)
+    if callable(getattr(model, "predict_proba", None)) and classes is not None:
+        found = tuple(np.asarray(classes).tolist())
+        task = BINARY if len(found) == 2 else MULTICLASS
+        return ModelShape(task, found, f"{name}.classes_ has {len(found)} classes")
+    if (
+        callable(getattr(model, "predict", None))
+        and not callable(getattr(model, "predict_proba", None))
+        and _estimator_type(model) == "regressor"
+    ):
+        return ModelShape(REGRESSION, None, f"{name} is a regressor")
+    return ModelShape(None)
+
+
+def _whole(values: np.ndarray) -> bool:
+    return bool(np.all(np.equal(np.mod(values, 1), 0)))
+
+
+def resolve_task(setting: str, shape: ModelShape, raw_labels: Any, label_column: str) -> str:
+    """The task to gate with: ``setting`` when given (checked against the
+    model), else what the model's attributes or the labels leave no doubt about."""
+    if setting:
+        if shape.task is not None and shape.task != setting:
+            raise GateUsageError(
+                f"the gate's task is {setting!r}, but {shape.source}: it is {shape.task}; "
+                f'set task = "{shape.task}"'
+            )
+        return setting
+    if shape.task is not None:
+        return shape.task
+    values = np.asarray(raw_labels)
+    if values.dtype.kind in "biuf" and len(values):
+        finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
+        if np.all((finite == 0) | (finite == 1)):
+            return BINARY
+        if not _whole(finite):
+            return REGRESSION
+    distinct = len(set(values.tolist())) if values.dtype.kind != "f" else len(np.unique(values))
+    raise GateUsageError(
+        f"cannot tell the task from the model and label column {label_column!r} ({distinct} distinct "
+        f"values, {values.dtype}): set task = \"binary\", \"multiclass\" or \"regression\" in "
+        "[tool.modelgate] or pass --task"
+    )
+
+
+def _shown(values: list[Any], limit: int = 6) -> str:
+    text = ", ".join(repr(v) for v in values[:limit])
+    return text + (f", ... ({len(values)})" if len(values) > limit else "")
+
+
+def multiclass_labels(raw_labels: Any, classes: tuple[Any, ...], label_column: str) -> np.ndarray:
+    """Codes 0..k-1 of the labels in ``classes``; a class the model does not know is refused."""
+    import pandas as pd
+
+    series = pd.Series(raw_labels)
+    if series.isna().any():
+        raise GateUsageError(f"label column {label_column!r} has {int(series.isna().sum())} missing values")
+    index = {c: i for i, c in enumerate(classes)}
+    codes = series.map(index)
+    unknown = series[codes.isna()]
+    if len(unknown):
+        names = list(dict.fromkeys(unknown.tolist()))
+        raise GateUsageError(
+            f"label column {label_column!r} holds {len(names)} class{'es' if len(names) > 1 else ''} "
+            f"the model does not know: {_shown(names)} ({len(unknown)} rows; the model's classes: "
+            f"{_shown(list(classes))})"
+        )
+    return codes.to_numpy(dtype=int)
+
+
+def regression_targets(raw_labels: Any, label_column: str) -> np.ndarray:
+    """The targets as finite floats; text, NaN and infinite targets are refused."""
+    values = np.asarray(raw_labels)
+    if values.dtype.kind not in "biuf":
+        try:
+            values = values.astype(float)
+        except (TypeError, ValueError):
+            raise GateUsageError(
+                f"label column {label_column!r} holds {values.dtype} values, not numbers: "
+                "a regression target must be numeric"
+            ) from None
+    values = values.astype(float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        first = int(np.argmax(bad))
+        raise GateUsageError(
+            f"regression target {label_column!r} has {int(bad.sum())} missing or infinite values "
+            f"(first at row {first}); drop or impute them before the gate"
+        )
+    return values
+
+
+def binary_labels(raw_labels: Any, classes: tuple[Any, ...] | None, label_column: str) -> np.ndarray:
+    """0/1 labels; labels spelled as a binary model's two classes (``classes_[1]``
+    positive, scikit-learn's convention) are mapped to 0/1."""
+    import pandas as pd
+
+    from .evaluation import _check_binary
+
+    series = pd.Series(raw_labels)
+    if series.isna().any():
+        raise GateUsageError(f"label column {label_column!r} has missing values")
+    if classes is not None and len(classes) == 2:
+        values = list(dict.fromkeys(series.tolist()))
+        unknown = [v for v in values if v not in classes]
+        if unknown:
+            rows = int((~series.isin(list(classes))).sum())
+            raise GateUsageError(
+                f"label column {label_column!r} holds {len(unknown)} class{'es' if len(unknown) > 1 else ''} "
+                f"the model does not know: {_shown(unknown)} ({rows} rows; the model's classes: "
+                f"{_shown(list(classes))}); is it multiclass (task = \"multiclass\")?"
+            )
+        if not set(classes) <= {0, 1}:  # spelled as the model's classes: classes_[1] is positive
+            return (series == classes[1]).to_numpy(dtype=int)
+    _check_binary(series, label_column)
+    return np.asarray(series.to_numpy(dtype=float), dtype=int)
+
+
+def labels_for_task(
+    task: str, raw_labels: Any, model_classes: tuple[Any, ...] | None, label_column: str
+) -> tuple[np.ndarray, tuple[Any, ...]]:
+    """(labels, classes) for ``task``: 0/1 and () for binary; codes into the
+    classes and the classes for multiclass (the model's, or, for a model that
+    names none, the sorted label values); floats and () for regression."""
+    if task == REGRESSION:
+        return regression_targets(raw_labels, label_column), ()
+    if task == BINARY:
+        return binary_labels(raw_labels, model_classes, label_column), ()
+    classes = model_classes
+    if classes is None:
+        import pandas as pd
+
+        series = pd.Series(raw_labels)
+        if series.isna().any():
+            raise GateUsageError(f"label column {label_column!r} has {int(series.isna().sum())} missing values")
+        try:
+            classes = tuple(sorted(series.unique().tolist()))
+        except TypeError:
+            raise GateUsageError(
+                f"label column {label_column!r} mixes types ({', '.join(sorted({type(v).__name__ for v in series}))}): "
+                "the class values cannot be ordered"
+            ) from None
+    return multiclass_labels(raw_labels, classes, label_column), classes

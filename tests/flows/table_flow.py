@@ -1,0 +1,51 @@
+"""One fast flow with a model per task on data that ships inside scikit-learn.
+
+Its end step holds, for each task, a fitted scikit-learn pipeline and its
+validation frame (feature columns plus ``target``), and frames with the
+mistakes a gate must refuse: a class the model does not know, NaN targets,
+NaN features. Tests pick them with ``--model-artifact`` / ``--data-artifact``.
+"""
+
+from metaflow import FlowSpec, step
+
+
+class TableFlow(FlowSpec):
+    @step
+    def start(self):
+        import numpy as np
+        from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
+        from sklearn.linear_model import LogisticRegression, Ridge
+        from sklearn.model_selection import train_test_split
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        def split(loader):
+            frame = loader(as_frame=True).frame
+            return train_test_split(frame, test_size=0.4, random_state=0)
+
+        def fit(model, train):
+            return model.fit(train.drop(columns="target"), train["target"])
+
+        train, self.wine_df = split(load_wine)
+        self.wine_model = fit(make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)), train)
+        self.wine_unknown_df = self.wine_df.copy()
+        self.wine_unknown_df.loc[self.wine_unknown_df.index[:3], "target"] = 7
+
+        train, self.diabetes_df = split(load_diabetes)
+        self.diabetes_model = fit(Ridge(alpha=0.1), train)
+        self.diabetes_nan_target_df = self.diabetes_df.copy()
+        self.diabetes_nan_target_df.loc[self.diabetes_nan_target_df.index[5], "target"] = np.nan
+        self.diabetes_nan_feature_df = self.diabetes_df.copy()
+        self.diabetes_nan_feature_df.loc[self.diabetes_nan_feature_df.index[2], "bmi"] = np.nan
+
+        train, self.cancer_df = split(load_breast_cancer)
+        self.cancer_model = fit(make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)), train)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+
+
+if __name__ == "__main__":
+    TableFlow()
