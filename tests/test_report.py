@@ -56,6 +56,7 @@ def test_json_report_matches_the_session(session, samples_dir):
     assert verdict["results"][2]["group"] == "test"
     strict = verdict["results"][1]
     assert strict["method"] == "DeLong" and strict["margin"] == 0.99
+    assert strict["higher_is_better"] is True and "higher_is_better" not in verdict["results"][2]
     assert strict["lower"] < 0.99 < strict["lower"] + 1
     assert strict["estimate"] == pytest.approx(strict["candidate_value"] - strict["baseline_value"])
     assert strict["baseline_value"] == 0.5 and strict["lower"] < strict["estimate"]
@@ -69,7 +70,7 @@ def test_markdown_report_is_written_and_appended_to_the_step_summary(session):
     markdown = (out / "verdict.md").read_text()
     assert markdown.startswith("## modelgate: ❌ FAIL (1 of 3 checks failed)")
     assert f"- run: `{run}`" in markdown
-    assert "| ❌ | roc_auc vs majority |" in markdown
+    assert "| ❌ | roc_auc vs majority | higher |" in markdown
     assert "### Failures" in markdown and "not above the margin +0.9900" in markdown
     step_summary = summary.read_text()
     assert step_summary.startswith("# earlier step\n") and markdown in step_summary
@@ -158,7 +159,7 @@ def test_markdown_escapes_user_text():
     assert "run: NLPFlow/1`" + IMG + "`\n" in text, "a backtick in the run id ends no code span"
     assert re.findall(r"<code>(.*?)</code>", html) == ["NLPFlow/7"]
     rows = html.split("<tr>")[2:]
-    assert len(rows) == 3 and all(row.count("<td>") == 8 for row in rows), "a | in a cell does not add cells"
+    assert len(rows) == 3 and all(row.count("<td>") == 9 for row in rows), "a | in a cell does not add cells"
     assert f"smoke: {IMG}" in "".join(_render(rows[1])[1].text)
 
 
@@ -166,7 +167,7 @@ def test_markdown_keeps_plain_names_readable():
     from modelgate.report import verdict_markdown
 
     markdown = verdict_markdown(_hostile_verdict())
-    assert "| ✅ | roc_auc vs champion |" in markdown
+    assert "| ✅ | roc_auc vs champion | higher |" in markdown
     assert "- champion: `NLPFlow/7`" in markdown
 
 
@@ -176,7 +177,8 @@ def test_str_of_a_verdict_is_the_table():
     verdict = _hostile_verdict()
     assert str(verdict) == verdict_table(verdict) == verdict.summary()
     lines = str(verdict).splitlines()
-    assert lines[0].split() == ["check", "model", "baseline", "diff", "lower", "margin", "method"]
+    assert lines[0].split() == ["check", "better", "model", "baseline", "diff", "lower", "margin", "method"]
+    assert lines[1].split()[:5] == ["PASS", "roc_auc", "vs", "champion", "higher"]
     assert lines[-1] == "verdict: FAIL (2 of 3 checks failed) for " + verdict.run
     assert "CheckResult(" not in f"{verdict}"
 

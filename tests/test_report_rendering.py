@@ -54,14 +54,15 @@ def cells(line: str) -> list[str]:
 
 def test_the_table_has_a_row_per_result_in_order():
     lines = verdict_table(verdict()).splitlines()
-    assert cells(lines[0]) == ["check", "model", "baseline", "diff", "lower", "margin", "method"]
+    assert cells(lines[0]) == ["check", "better", "model", "baseline", "diff", "lower", "margin", "method"]
     assert [cells(l) for l in lines[1:7]] == [
-        ["PASS", "roc_auc vs majority", "0.9100", "0.5000", "+0.4100", "+0.3800", "+0.1000", "DeLong"],
-        ["FAIL", "accuracy vs champion", "0.8000", "0.8600", "-0.0698", "-0.1000", "-5.0% rel", "paired bootstrap"],
-        ["PASS", "property: invariance", "2.0% failed", "-", "-", "-", "max 5%", "failure rate (n=200)"],
-        ["PASS", "smoke: love-dress", "0.9300", "-", "-", "-", "thr 0.5", "-"],
-        ["PASS", "test: test_gate.py::test_plain", "-", "-", "-", "-", "-", "passed"],
-        ["ERROR", "test: test_gate.py::test_outage", "-", "-", "-", "-", "-", "error"],
+        ["PASS", "roc_auc vs majority", "higher", "0.9100", "0.5000", "+0.4100", "+0.3800", "+0.1000", "DeLong"],
+        ["FAIL", "accuracy vs champion", "higher", "0.8000", "0.8600", "-0.0698", "-0.1000", "-5.0% rel",
+         "paired bootstrap"],
+        ["PASS", "property: invariance", "-", "2.0% failed", "-", "-", "-", "max 5%", "failure rate (n=200)"],
+        ["PASS", "smoke: love-dress", "-", "0.9300", "-", "-", "-", "thr 0.5", "-"],
+        ["PASS", "test: test_gate.py::test_plain", "-", "-", "-", "-", "-", "-", "passed"],
+        ["ERROR", "test: test_gate.py::test_outage", "-", "-", "-", "-", "-", "-", "error"],
     ]
     assert lines[7:] == ["champion: NLPFlow/7", "verdict: FAIL (2 of 6 checks failed) for NLPFlow/12"]
 
@@ -84,7 +85,7 @@ def test_undefined_numbers_show_as_a_dash():
         lower=math.inf, margin=0.0, method="paired bootstrap", n=200,
     )
     line = verdict_table(verdict([undefined])).splitlines()[1]
-    assert cells(line) == ["FAIL", "f1 vs majority", "-", "0.0000", "-", "-", "+0.0000", "paired bootstrap"]
+    assert cells(line) == ["FAIL", "f1 vs majority", "higher", "-", "0.0000", "-", "-", "+0.0000", "paired bootstrap"]
 
 
 def test_footnotes_name_the_baselines_runs():
@@ -141,7 +142,7 @@ def test_json_is_the_verdict_as_data():
         "message": "accuracy: lost too much", "metric": "accuracy", "baseline": "champion",
         "candidate_value": 0.8, "baseline_value": 0.86, "estimate": -0.0698, "lower": -0.1, "p_value": None,
         "margin": -0.05, "relative": True, "confidence": None, "method": "paired bootstrap", "n": 200,
-        "baseline_run": "NLPFlow/7",
+        "baseline_run": "NLPFlow/7", "higher_is_better": True,
     }
     error_row = data["results"][5]
     assert (error_row["group"], error_row["method"], error_row["passed"]) == ("test", "error", False)
@@ -176,13 +177,13 @@ def test_markdown_summary():
         "- champion: `NLPFlow/7`",
         "- tag: tag 'deployment_candidate' not applied to NLPFlow/12: 1 quality test errored",
         "",
-        "| | check | model | baseline | diff | lower | margin | method |",
+        "| | check | better | model | baseline | diff | lower | margin | method |",
     ]
     rows = [l for l in lines if l.startswith("| ") and not l.startswith("| |")]
-    assert len(rows) == len(RESULTS) and all(r.count(" | ") == 7 for r in rows)
-    assert rows[0] == "| ✅ | roc_auc vs majority | 0.9100 | 0.5000 | +0.4100 | +0.3800 | +0.1000 | DeLong |"
+    assert len(rows) == len(RESULTS) and all(r.count(" | ") == 8 for r in rows)
+    assert rows[0] == "| ✅ | roc_auc vs majority | higher | 0.9100 | 0.5000 | +0.4100 | +0.3800 | +0.1000 | DeLong |"
     # an errored test is no verdict on the model: it says so, as the terminal table does
-    assert rows[5] == "| ⚠️ ERROR | test: test_gate.py::test_outage | - | - | - | - | - | error |"
+    assert rows[5] == "| ⚠️ ERROR | test: test_gate.py::test_outage | - | - | - | - | - | - | error |"
     assert lines[lines.index("### Failures"):] == [
         "### Failures",
         "",
@@ -197,4 +198,97 @@ def test_markdown_of_a_pass_without_a_champion():
     assert "- champion: none yet\n" in markdown
     assert "- tag:" not in markdown  # no session, no tag line
     assert "### Failures" not in markdown
-    assert markdown.endswith("| ✅ | test: test_gate.py::test_plain | - | - | - | - | - | passed |\n")
+    assert markdown.endswith("| ✅ | test: test_gate.py::test_plain | - | - | - | - | - | - | passed |\n")
+
+
+# --- each metric's direction, in every format -------------------------------------------
+
+# The true directions, written out here; the renderers read them from the metric registry.
+DIRECTIONS = {
+    "roc_auc": True, "accuracy": True, "f1": True, "log_loss": False, "brier": False,
+    "macro_f1": True, "roc_auc_ovr": True, "mae": False, "rmse": False, "r2": True,
+}
+
+
+@pytest.fixture
+def registered_metrics():
+    """Every metric of DIRECTIONS in the registry; one not registered (yet) is added for
+    this test only, with its true direction, and removed afterwards."""
+    from modelgate.metrics import METRICS, Metric
+
+    added = []
+    for name, higher in DIRECTIONS.items():
+        if name not in METRICS:
+            METRICS.register(Metric(name, lambda y, s: math.nan, higher_is_better=higher, tasks=("multiclass", "regression")))
+            added.append(name)
+    yield
+    for name in added:
+        del METRICS[name]
+
+
+def margin_result(metric: str) -> CheckResult:
+    return CheckResult(
+        name=f"{metric}-vs-majority", group="baseline", passed=True, message="ok", metric=metric,
+        baseline="majority", candidate_value=0.7, baseline_value=0.6, estimate=0.1, lower=0.05, margin=0.0,
+        method="paired bootstrap", n=100,
+    )
+
+
+def floor_result(metric: str) -> CheckResult:
+    return CheckResult(
+        name=f"{metric}-floor", group="floor", passed=True, message="ok", metric=metric,
+        candidate_value=0.7, lower=0.65, margin=0.5, confidence=0.95, method="stratified bootstrap", n=100,
+    )
+
+
+@pytest.mark.parametrize("metric", list(DIRECTIONS))
+def test_every_format_shows_the_metrics_direction(registered_metrics, metric):
+    word = "higher" if DIRECTIONS[metric] else "lower"
+    results = [margin_result(metric), floor_result(metric), SMOKE]
+    v = verdict(results)
+    table = verdict_table(v).splitlines()
+    assert cells(table[0])[:2] == ["check", "better"]
+    assert cells(table[1])[1:3] == [f"{metric} vs majority", word]
+    assert cells(table[2])[1:3] == [f"{metric} floor", word]
+    assert cells(table[2])[7] == f"{'≥' if DIRECTIONS[metric] else '≤'} 0.5"  # the floor's side agrees
+    assert cells(table[3])[1:3] == ["smoke: love-dress", "-"]  # no metric, no direction
+
+    markdown = verdict_markdown(v)
+    assert f"| ✅ | {md(metric)} vs majority | {word} | 0.7000 |" in markdown
+    assert f"| ✅ | {md(metric)} floor | {word} | 0.7000 |" in markdown
+
+    data = json.loads(verdict_json(v))["results"]
+    assert [r.get("higher_is_better", "absent") for r in data] == [DIRECTIONS[metric], DIRECTIONS[metric], "absent"]
+    assert [CheckResult.from_dict(r) for r in data] == results  # the extra field reads back
+
+
+def md(name: str) -> str:
+    from modelgate.report import md_text
+
+    return md_text(name)
+
+
+def test_a_metric_this_process_does_not_know_renders_without_a_direction():
+    unknown = [margin_result("pinball_loss"), floor_result("pinball_loss"), PLAIN]
+    v = verdict(unknown)
+    table = verdict_table(v).splitlines()
+    assert [cells(line)[1:3] for line in table[1:4]] == [
+        ["pinball_loss vs majority", "-"], ["pinball_loss floor", "-"], ["test: test_gate.py::test_plain", "-"],
+    ]
+    assert cells(table[2])[7] == "floor 0.5"
+    assert "| ✅ | pinball_loss vs majority | - | 0.7000 |" in verdict_markdown(v)
+    data = json.loads(verdict_json(v))["results"]
+    assert [r.get("higher_is_better", "absent") for r in data] == [None, None, "absent"]
+
+
+def test_the_direction_follows_the_registry_not_the_name(registered_metrics):
+    """A metric registered as lower-is-better shows "lower", whatever it is called."""
+    from modelgate.metrics import METRICS, Metric
+
+    METRICS.register(Metric("error_rate", lambda y, s: math.nan, higher_is_better=False))
+    try:
+        v = verdict([margin_result("error_rate")])
+        assert cells(verdict_table(v).splitlines()[1])[2] == "lower"
+        assert json.loads(verdict_json(v))["results"][0]["higher_is_better"] is False
+    finally:
+        del METRICS["error_rate"]

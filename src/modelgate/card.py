@@ -1,22 +1,50 @@
-"""A Metaflow card for a verdict: the verdict, the table, and ROC curves.
+"""A Metaflow card for a verdict: the verdict, the table, and one figure for the task.
+
+The figure follows ``evaluation.task`` (:func:`task_figure`):
+
+- binary: ROC curves of the candidate and of every baseline whose scores are at
+  hand (:func:`roc_figure`);
+- multiclass: the candidate's confusion matrix (:func:`confusion_figure`): counts
+  of validation rows by actual class (rows) and predicted class (columns, the
+  argmax of the candidate's probabilities), named by ``evaluation.classes``;
+- regression: predicted vs actual with the line y = x, and the residuals
+  (actual - predicted) against the prediction with the line y = 0
+  (:func:`regression_figure`).
+
+Many rows stay readable. The regression panels draw each row as a translucent
+point up to :data:`SCATTER_MAX_ROWS` rows; above that, a hexagonal binning of all
+rows with log-scaled counts, so no row is dropped and dense regions show as
+dense. The confusion matrix writes each count in its cell up to
+:data:`ANNOTATE_MAX_CLASSES` classes and shows colour alone beyond, with a figure
+that grows with the number of classes. ROC curves keep only their corners
+(scikit-learn's ``drop_intermediate``), whatever the number of rows.
 
 Imports Metaflow's card components and matplotlib lazily, so it costs nothing
-unless a step with ``@card`` calls it.
+unless a step with ``@card`` calls it. The figures are plain matplotlib
+``Figure`` objects, not managed by pyplot: no backend is switched and no
+window opens; closing them is optional.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
-from .names import CANDIDATE, MAJORITY
-from .verdict import Verdict
+import numpy as np
+
+from .names import BINARY, CANDIDATE, MAJORITY, MULTICLASS, REGRESSION
 from .report import HEADER, _row, verdict_markdown
+from .verdict import Verdict
 
 if TYPE_CHECKING:  # imported lazily at run time
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
     from metaflow.cards import MetaflowCardComponent
 
     from .evaluation import Evaluation
+
+SCATTER_MAX_ROWS = 5_000  # regression: more rows than this are drawn as a hexbin, not as points
+ANNOTATE_MAX_CLASSES = 25  # multiclass: more classes than this show colour without the counts
+_HEXBIN_GRID = 50  # hexagons across the x axis
 
 
 class _Card(Protocol):
@@ -25,32 +53,168 @@ class _Card(Protocol):
     def append(self, component: Any, /) -> object: ...
 
 
-def roc_figure(evaluation: Evaluation) -> Figure:
-    """ROC curves of the candidate and every baseline on the same rows."""
-    import matplotlib
+def _figure(width: float, height: float) -> Figure:
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")  # no display inside a step
-    import matplotlib.pyplot as plt
+    return Figure(figsize=(width, height))
+
+
+def roc_figure(evaluation: Evaluation) -> Figure:
+    """Binary: ROC curves of the candidate and every scored baseline on the same rows.
+
+    A curve that cannot be drawn (labels of one class only, a non-finite score)
+    is left out, and the title says why."""
     from sklearn.metrics import roc_auc_score, roc_curve
 
-    fig, ax = plt.subplots(figsize=(5, 5))
+    fig = _figure(5, 5)
+    ax = fig.subplots()
+    labels = np.asarray(evaluation.labels)
     curves = {CANDIDATE: evaluation.candidate, **{name: evaluation.baselines[name] for name in evaluation.scored_baselines()}}
+    skipped = []
     for name, scores in curves.items():
-        fpr, tpr, _ = roc_curve(evaluation.labels, scores)
+        scores = np.asarray(scores, dtype=float)
+        if len(np.unique(labels)) < 2 or not np.all(np.isfinite(scores)):
+            skipped.append(name)
+            continue
+        fpr, tpr, _ = roc_curve(labels, scores)
         run = evaluation.baseline_runs.get(name)
-        label = f"{name}{f' ({run})' if run else ''}: AUC {roc_auc_score(evaluation.labels, scores):.3f}"
+        label = f"{name}{f' ({run})' if run else ''}: AUC {roc_auc_score(labels, scores):.3f}"
         ax.plot(fpr, tpr, label=label, linestyle="--" if name == MAJORITY else "-")
     ax.plot([0, 1], [0, 1], color="grey", linewidth=0.5)
     ax.set_xlabel("false positive rate")
     ax.set_ylabel("true positive rate")
-    ax.set_title("ROC curves on the validation rows")
-    ax.legend(loc="lower right", fontsize=7)
+    title = f"ROC curves on the validation rows (n={evaluation.n})"
+    if skipped:
+        title += f"\nnot drawn (one class or non-finite scores): {', '.join(skipped)}"
+    ax.set_title(title, fontsize=9 if skipped else 10)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="lower right", fontsize=7)
     fig.tight_layout()
     return fig
 
 
+def _class_names(evaluation: Evaluation, k: int) -> list[str]:
+    classes = list(evaluation.classes)
+    return [str(c) for c in classes] if len(classes) == k else [str(i) for i in range(k)]
+
+
+def confusion_counts(evaluation: Evaluation) -> np.ndarray:
+    """Multiclass: the candidate's confusion matrix, ``counts[actual, predicted]``
+    (k x k, class codes 0..k-1), predicting the argmax of each row's probabilities."""
+    scores = np.asarray(evaluation.candidate, dtype=float)
+    if scores.ndim != 2:
+        raise ValueError(f"multiclass scores are an n x k matrix, not an array of shape {scores.shape}")
+    actual = np.asarray(evaluation.labels, dtype=int)
+    k = max(scores.shape[1], len(evaluation.classes), int(actual.max(initial=-1)) + 1)
+    predicted = np.argmax(np.nan_to_num(scores, nan=-np.inf), axis=1)  # a NaN is never the prediction
+    counts = np.zeros((k, k), dtype=int)
+    np.add.at(counts, (actual, predicted), 1)
+    return counts
+
+
+def confusion_figure(evaluation: Evaluation) -> Figure:
+    """Multiclass: the candidate's confusion matrix on the validation rows, in counts.
+
+    Rows are the actual classes, columns the predicted ones (argmax), both named
+    by ``evaluation.classes`` in score-column order; the diagonal is the correct
+    predictions. Counts are written in the cells up to :data:`ANNOTATE_MAX_CLASSES`
+    classes. The title gives the candidate's accuracy and the majority class's."""
+    counts = confusion_counts(evaluation)
+    k = counts.shape[0]
+    names = _class_names(evaluation, k)
+    side = float(min(max(5.0, 0.45 * k + 2.5), 20.0))
+    fig = _figure(side + 1, side)
+    ax = fig.subplots()
+    image = ax.imshow(counts, cmap="Blues", interpolation="nearest", vmin=0)  # colour from 0: a count's share
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="rows")
+    tilt = max(map(len, names), default=0) > 3
+    ax.set_xticks(range(k), names, rotation=45 if tilt else 0, ha="right" if tilt else "center",
+                  fontsize=8 if k <= ANNOTATE_MAX_CLASSES else 6)
+    ax.set_yticks(range(k), names, fontsize=8 if k <= ANNOTATE_MAX_CLASSES else 6)
+    if k <= ANNOTATE_MAX_CLASSES:
+        dark = counts > counts.max() / 2 if counts.size else counts.astype(bool)
+        for (i, j), count in np.ndenumerate(counts):
+            ax.text(j, i, str(count), ha="center", va="center", fontsize=8, color="white" if dark[i, j] else "black")
+    ax.set_xlabel("predicted class (candidate)")
+    ax.set_ylabel("actual class")
+    n = int(counts.sum())
+    accuracy = np.trace(counts) / n if n else float("nan")
+    majority = counts.sum(axis=1).max() / n if n else float("nan")
+    ax.set_title(f"Confusion matrix on the validation rows (n={n})\n"
+                 f"candidate accuracy {accuracy:.3f}, majority class {majority:.3f}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _density(ax: Axes, x: np.ndarray, y: np.ndarray) -> None:
+    """Every row: translucent points up to SCATTER_MAX_ROWS, a log-count hexbin above."""
+    if len(x) > SCATTER_MAX_ROWS:
+        bins = ax.hexbin(x, y, gridsize=_HEXBIN_GRID, bins="log", mincnt=1, cmap="viridis", linewidths=0)
+        ax.figure.colorbar(bins, ax=ax, label="rows (log scale)")
+    else:
+        alpha = float(np.clip(300 / max(len(x), 1), 0.15, 0.8))
+        ax.scatter(x, y, s=8, alpha=alpha, linewidths=0)
+
+
+def regression_figure(evaluation: Evaluation) -> Figure:
+    """Regression: predicted vs actual (with y = x: on it, a prediction is exact), and
+    residuals, actual - predicted, against the prediction (with y = 0).
+
+    Non-finite predictions are left out and counted in the title. Up to
+    :data:`SCATTER_MAX_ROWS` rows are points, more a hexbin of log counts."""
+    actual = np.asarray(evaluation.labels, dtype=float)
+    predicted = np.asarray(evaluation.candidate, dtype=float)
+    finite = np.isfinite(actual) & np.isfinite(predicted)
+    actual, predicted = actual[finite], predicted[finite]
+    residual = actual - predicted
+    fig = _figure(10, 4.8)
+    scatter, residuals = fig.subplots(1, 2)
+
+    _density(scatter, actual, predicted)
+    if len(actual):
+        low = float(min(actual.min(), predicted.min()))
+        high = float(max(actual.max(), predicted.max()))
+        scatter.plot([low, high], [low, high], color="grey", linewidth=1, label="y = x")
+        scatter.legend(loc="upper left", fontsize=7)
+    scatter.set_xlabel("actual")
+    scatter.set_ylabel("predicted (candidate)")
+    mae = float(np.mean(np.abs(residual))) if len(residual) else float("nan")
+    rmse = float(np.sqrt(np.mean(residual**2))) if len(residual) else float("nan")
+    scatter.set_title(f"Predicted vs actual (n={len(actual)})\nMAE {mae:.4g}, RMSE {rmse:.4g}", fontsize=10)
+
+    _density(residuals, predicted, residual)
+    residuals.axhline(0.0, color="grey", linewidth=1)
+    residuals.set_xlabel("predicted (candidate)")
+    residuals.set_ylabel("residual (actual - predicted)")
+    dropped = int(np.sum(~finite))
+    note = f"\n{dropped} non-finite rows not drawn" if dropped else ""
+    residuals.set_title(f"Residuals{note}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+TASK_FIGURES: dict[str, Callable[[Evaluation], Figure]] = {
+    BINARY: roc_figure,
+    MULTICLASS: confusion_figure,
+    REGRESSION: regression_figure,
+}
+
+
+def task_figure(evaluation: Evaluation) -> Figure:
+    """The card's figure for ``evaluation.task``: ROC curves, a confusion matrix, or
+    predicted vs actual with residuals."""
+    task = getattr(evaluation, "task", BINARY)
+    try:
+        draw = TASK_FIGURES[task]
+    except KeyError:
+        raise ValueError(f"no card figure for task {task!r}; known tasks: {', '.join(TASK_FIGURES)}") from None
+    return draw(evaluation)
+
+
 def add_verdict_card(card: _Card, verdict: Verdict) -> None:
-    """Append the verdict to a Metaflow card (``current.card`` in a ``@card`` step)."""
+    """Append the verdict to a Metaflow card (``current.card`` in a ``@card`` step):
+    the Markdown summary, the table, and the task's figure (:func:`task_figure`)
+    when the verdict carries its evaluation."""
     from metaflow.cards import Image, Markdown, Table
 
     card.append(Markdown(verdict_markdown(verdict)))
@@ -58,8 +222,5 @@ def add_verdict_card(card: _Card, verdict: Verdict) -> None:
     rows: list[list[str | MetaflowCardComponent]] = [list(_row(r)) for r in verdict.results]
     card.append(Table(rows, headers=["result", *HEADER[1:]]))
     if verdict.evaluation is not None:
-        import matplotlib.pyplot as plt
-
-        fig = roc_figure(verdict.evaluation)
+        fig = task_figure(verdict.evaluation)
         card.append(Image.from_matplotlib(fig))
-        plt.close(fig)

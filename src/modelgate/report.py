@@ -63,6 +63,30 @@ def _num(value: float | None, signed: bool = False) -> str:
     return f"{value:+.4f}" if signed else f"{value:.4f}"
 
 
+# Each metric's direction, from the metric registry: the tables' "better" column says
+# "higher" or "lower" (or "-": no metric, or one this process does not know); JSON gets
+# ``higher_is_better`` (true, false or null) on every margin and floor result.
+HIGHER, LOWER, UNKNOWN = "higher", "lower", "-"
+
+
+def higher_is_better(metric: str | None) -> bool | None:
+    """The direction of a registered metric: True when higher is better, False when
+    lower is, None for no metric or one not registered in this process (its row
+    shows "-" as its direction)."""
+    if not metric:
+        return None
+    from .metrics import METRICS
+
+    known = METRICS.get(metric)
+    return None if known is None else bool(known.higher_is_better)
+
+
+def _better(metric: str | None) -> str:
+    """The "better" cell: ``higher``, ``lower``, or ``-`` when the direction is unknown."""
+    direction = higher_is_better(metric)
+    return UNKNOWN if direction is None else HIGHER if direction else LOWER
+
+
 # A plain quality test's row says how it ended, not only pass or fail.
 _TEST_STATUS = {"error": "ERROR", "skipped": "SKIP", "xfailed": "XFAIL", "xpassed": "XPASS", "unfinished": "NOT RUN"}
 
@@ -74,14 +98,14 @@ def _row(r: CheckResult) -> list[str]:
     if r.group == BASELINE:
         what = f"{r.metric} vs {r.baseline}"
         margin = f"{r.margin:+.1%} rel" if r.relative else _num(r.margin, True)
-        return [status, what, _num(r.candidate_value), _num(r.baseline_value), _num(r.estimate, True),
-                _num(r.lower, True), margin, r.method or "-"]
+        return [status, what, _better(r.metric), _num(r.candidate_value), _num(r.baseline_value),
+                _num(r.estimate, True), _num(r.lower, True), margin, r.method or "-"]
     if r.group == FLOOR:
         return _floor_row(status, r)
     if r.group == PROPERTY:
-        return [status, f"property: {r.name}", f"{r.candidate_value:.1%} failed", "-", "-", "-",
+        return [status, f"property: {r.name}", UNKNOWN, f"{r.candidate_value:.1%} failed", "-", "-", "-",
                 f"max {r.margin:.0%}", f"{r.method} (n={r.n})"]
-    return [status, f"{r.group}: {r.name}", _num(r.candidate_value), "-", "-", "-",
+    return [status, f"{r.group}: {r.name}", UNKNOWN, _num(r.candidate_value), "-", "-", "-",
             f"thr {r.margin:g}" if r.margin is not None else "-", r.method or "-"]
 
 
@@ -102,10 +126,11 @@ def _floor_row(status: str, r: CheckResult) -> list[str]:
     method = r.method or "-"
     if at_most and r.confidence is not None:
         method += " (upper bound)"
-    return [status, f"{r.metric} floor", _num(r.candidate_value), "-", "-", _num(r.lower), limit, method]
+    return [status, f"{r.metric} floor", _better(r.metric), _num(r.candidate_value), "-", "-", _num(r.lower),
+            limit, method]
 
 
-HEADER = ["", "check", "model", "baseline", "diff", "lower", "margin", "method"]
+HEADER = ["", "check", "better", "model", "baseline", "diff", "lower", "margin", "method"]
 
 
 def _verdict_word(verdict: Verdict) -> str:
@@ -139,7 +164,13 @@ def verdict_table(verdict: Verdict) -> str:
 
 
 def verdict_json(verdict: Verdict) -> str:
-    return json.dumps(verdict.to_dict(), indent=2, sort_keys=True)
+    """The verdict as JSON; each margin and floor result also says ``higher_is_better``
+    (true, false, or null for a metric not registered in this process)."""
+    data = verdict.to_dict()
+    for result, row in zip(verdict.results, data["results"]):
+        if result.group in (BASELINE, FLOOR):
+            row["higher_is_better"] = higher_is_better(result.metric)
+    return json.dumps(data, indent=2, sort_keys=True)
 
 
 def verdict_markdown(verdict: Verdict) -> str:

@@ -93,9 +93,10 @@ class Verdict:
         return [r for r in self.results if not r.passed]
 
     def summary(self) -> str:
-        """The verdict as a fixed-width table: one row a check, the baselines' runs,
-        then ``verdict: PASS`` or ``verdict: FAIL (...)``. The same table as ``str()``;
-        what the terminal shows."""
+        """The verdict as a fixed-width table: one row a check (each metric with its
+        direction, ``roc_auc ↑`` or ``log_loss ↓``), a line explaining the arrows, the
+        baselines' runs, then ``verdict: PASS`` or ``verdict: FAIL (...)``. The same
+        table as ``str()``; what the terminal shows."""
         from .report import verdict_table
 
         return verdict_table(self)
