@@ -4,6 +4,7 @@ Run on demand (not part of the test suite):
 
     .venv/bin/python benchmarks/bench_stats.py           # ~2 minutes
     .venv/bin/python benchmarks/bench_stats.py --quick   # ~20 seconds
+    .venv/bin/python benchmarks/bench_stats.py --tasks   # multiclass and regression metrics, ~6 minutes
 
 1. Decision quality. Trials of a validation set shaped like the real one
    (2,264 rows, 77% positives). Scores are binormal: per class, candidate and
@@ -637,7 +638,308 @@ def losses_main(argv: list[str] | None = None) -> int:
     return 0
 
 
+# =============================================================================
+# --tasks: multiclass and regression metrics (issue 10)
+#
+# For each new (metric, method), simulated validation sets of 2,264 independent
+# rows (class counts included: rows are drawn, not classes stratified) from a
+# population whose metric difference is known exactly; every trial runs the
+# gate's own MarginCheck (margin rule, 95% one-sided) on an Evaluation of the
+# task, against a baseline model scored on the same rows. False promotions:
+# share promoted when the true gain equals the margin (goal <= 5%); power:
+# share promoted at margin + a stated effect. Time: one MarginCheck.evaluate
+# (metric, row losses or influences, bound), median of repeats, at 2,264 and
+# 1,000,000 rows.
+#
+# Worlds (3 classes with shares 0.5 / 0.3 / 0.2, or a regression target):
+# * accuracy: each model is right on a row with probability p (baseline 0.70,
+#   candidate 0.70 + gain), through uniforms shared with probability 0.7 (so
+#   the two are correlated as real models are); a wrong prediction is one of the
+#   other classes at random. True difference = the gain.
+# * log_loss: 256 equally likely latent logit vectors z_j (3 classes, N(0, 1.5^2)
+#   entries, fixed); a row draws j and its class from softmax(z_j). The candidate
+#   scores softmax(z_j) (calibrated), the baseline softmax(kappa z_j) (under-
+#   confident), kappa solved so that mean_j KL(pi_j || b_j) = the gain.
+# * macro_f1: as accuracy, with per-class accuracies (0.80, 0.65, 0.55) for the
+#   baseline and those + delta for the candidate; the population macro F1 is
+#   mean_c 2 P(y=c, yhat=c) / (P(y=c) + P(yhat=c)) and delta is solved for the gain.
+# * roc_auc_ovr: column c of the scores is N(mu, 1) on class c rows and N(0, 1)
+#   elsewhere (columns independent, candidate and baseline noise correlated 0.7),
+#   so every one-vs-rest AUC is Phi(mu / sqrt 2) exactly; baseline 0.80.
+# * mae, rmse, r2: y ~ N(0, 2^2); errors e = sigma T with T a unit-variance
+#   t(5) pair (heavy tails), candidate and baseline correlated 0.7 through a
+#   shared chi-square; prediction y - e. RMSE = sigma, MAE = sigma E|T|,
+#   R^2 = 1 - sigma^2 / 4 (population values); baseline sigma = 1.
+# =============================================================================
+
+CLASS_SHARES = np.array([0.5, 0.3, 0.2])
+TASK_RHO = 0.7
+T_DF = 5
+T_SCALE = math.sqrt((T_DF - 2) / T_DF)  # t(5) * this has unit variance
+T_ABS = T_SCALE * 2 * math.sqrt(T_DF) * math.gamma((T_DF + 1) / 2) / (math.sqrt(math.pi) * (T_DF - 1) * math.gamma(T_DF / 2))
+Y_SD = 2.0
+
+# metric: (task, baseline method label, margin, power effect, baseline name for the check)
+# (the power effects are about 2.5 standard deviations of the estimate at 2,264 rows)
+TASK_SCENARIOS = {
+    "accuracy": ("multiclass", "McNemar / Newcombe", 0.02, 0.02),
+    "log_loss": ("multiclass", "paired-loss", 0.01, 0.007),
+    "macro_f1": ("multiclass", "class-stratified bootstrap", 0.02, 0.02),
+    "roc_auc_ovr": ("multiclass", "delta (DeLong per class)", 0.02, 0.012),
+    "mae": ("regression", "paired-loss", 0.02, 0.035),
+    "rmse": ("regression", "delta", 0.02, 0.06),
+    "r2": ("regression", "delta", 0.01, 0.03),
+}
+BOOTSTRAP_ALSO = ("rmse", "r2", "roc_auc_ovr")  # also run with method = "bootstrap", on fewer trials
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _one_hot_scores(pred: np.ndarray, k: int) -> np.ndarray:
+    """Probability rows whose arg max is pred (0.8 there, the rest shared)."""
+    p = np.full((pred.size, k), 0.2 / (k - 1))
+    p[np.arange(pred.size), pred] = 0.8
+    return p
+
+
+def _correct_draws(y: np.ndarray, q_c: np.ndarray, q_b: np.ndarray, rng: np.random.Generator):
+    """Predictions right with per-class probabilities q_c / q_b, correlated through shared uniforms."""
+    n, k = y.size, len(CLASS_SHARES)
+    u_c = rng.random(n)
+    u_b = np.where(rng.random(n) < TASK_RHO, u_c, rng.random(n))
+    wrong = (y + rng.integers(1, k, n)) % k  # one of the other classes (the same for both models)
+    pc = np.where(u_c < q_c[y], y, wrong)
+    pb = np.where(u_b < q_b[y], y, wrong)
+    return _one_hot_scores(pc, k), _one_hot_scores(pb, k)
+
+
+def _population_macro_f1(q: np.ndarray) -> float:
+    k = len(q)
+    joint = CLASS_SHARES[:, None] * np.where(np.eye(k, dtype=bool), q[:, None], ((1 - q) / (k - 1))[:, None])
+    said = joint.sum(axis=0)
+    return float(np.mean(2 * np.diag(joint) / (CLASS_SHARES + said)))
+
+
+class TaskWorld:
+    """One scenario's population, with the true gain set exactly (see the section comment)."""
+
+    def __init__(self, metric: str, gain: float) -> None:
+        from scipy import optimize
+
+        self.metric, self.gain = metric, gain
+        if metric == "accuracy":
+            self.q_b = np.full(3, 0.70)
+            self.q_c = self.q_b + gain
+        elif metric == "macro_f1":
+            self.q_b = np.array([0.80, 0.65, 0.55])
+            base = _population_macro_f1(self.q_b)
+            delta = optimize.brentq(lambda d: _population_macro_f1(self.q_b + d) - base - gain, 0.0, 0.4, xtol=1e-15)
+            self.q_c = self.q_b + delta
+        elif metric == "log_loss":
+            z = np.random.default_rng(7).normal(0.0, 1.5, (LOSS_LEVELS, 3))
+            self.pi = _softmax(z)
+
+            def kl(kappa: float) -> float:
+                b = _softmax(kappa * z)
+                return float(np.mean(np.sum(self.pi * np.log(self.pi / b), axis=1)))
+
+            self.kappa = optimize.brentq(lambda k: kl(k) - gain, 0.05, 1.0, xtol=1e-15)
+            self.b = _softmax(self.kappa * z)
+        elif metric == "roc_auc_ovr":
+            self.mu_b, self.mu_c = mu_for_auc(BASE_AUC), mu_for_auc(BASE_AUC + gain)
+        else:
+            sigma_b = 1.0
+            if metric == "mae":
+                sigma_c = sigma_b - gain / T_ABS
+            elif metric == "rmse":
+                sigma_c = sigma_b - gain
+            else:  # r2: (sigma_b^2 - sigma_c^2) / Y_SD^2 = gain
+                sigma_c = math.sqrt(sigma_b**2 - gain * Y_SD**2)
+            self.sigma_b, self.sigma_c = sigma_b, sigma_c
+
+    def sample(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self.metric in ("accuracy", "macro_f1"):
+            y = rng.choice(3, n, p=CLASS_SHARES)
+            c, b = _correct_draws(y, self.q_c, self.q_b, rng)
+            return y, c, b
+        if self.metric == "log_loss":
+            j = rng.integers(0, LOSS_LEVELS, n)
+            cum = np.cumsum(self.pi[j], axis=1)
+            y = np.minimum((rng.random(n)[:, None] > cum).sum(axis=1), 2)
+            return y, self.pi[j], self.b[j]
+        if self.metric == "roc_auc_ovr":
+            y = rng.choice(3, n, p=CLASS_SHARES)
+            e_c = rng.standard_normal((n, 3))
+            e_b = TASK_RHO * e_c + math.sqrt(1 - TASK_RHO**2) * rng.standard_normal((n, 3))
+            onehot = np.eye(3)[y]
+            return y, e_c + self.mu_c * onehot, e_b + self.mu_b * onehot
+        y = rng.normal(0.0, Y_SD, n)
+        z1 = rng.standard_normal(n)
+        z2 = TASK_RHO * z1 + math.sqrt(1 - TASK_RHO**2) * rng.standard_normal(n)
+        scale = T_SCALE / np.sqrt(rng.chisquare(T_DF, n) / T_DF)
+        return y, y - self.sigma_c * z1 * scale, y - self.sigma_b * z2 * scale
+
+
+def _task_check(metric: str, margin: float, method: str = "auto", n_resamples: int = 2000):
+    from modelgate.checks import MarginCheck
+
+    return MarginCheck(metric, baseline="base", margin=margin, method=method, n_resamples=n_resamples)
+
+
+def _task_evaluation(task: str, y: np.ndarray, c: np.ndarray, b: np.ndarray):
+    from modelgate.evaluation import Evaluation
+
+    classes = ("a", "b", "c") if task == "multiclass" else ()
+    return Evaluation(labels=y, candidate=c, baselines={"base": b}, task=task, classes=classes)
+
+
+def simulate_task(metric: str, gain: float, trials: int, seed: int, method: str = "auto", n_resamples: int = 2000) -> dict:
+    """Share promoted over `trials` validation sets, and the spread of the estimate."""
+    task, _, margin, _ = TASK_SCENARIOS[metric]
+    world = TaskWorld(metric, gain)
+    rng = np.random.default_rng(seed)
+    check = _task_check(metric, margin, method, n_resamples)
+    promoted = point = 0
+    estimates = np.empty(trials)
+    label = ""
+    for t in range(trials):
+        y, c, b = world.sample(N_ROWS, rng)
+        result = check.evaluate(_task_evaluation(task, y, c, b))
+        promoted += result.passed
+        assert result.estimate is not None
+        point += result.estimate > margin
+        estimates[t] = result.estimate
+        label = result.method or ""
+    return {"rate": promoted / trials, "point": point / trials, "trials": trials, "method": label,
+            "mean estimate": float(estimates.mean()), "sd estimate": float(estimates.std(ddof=1))}
+
+
+def time_task(metric: str, n: int, repeats: int, method: str = "auto", n_resamples: int = 2000, seed: int = 0) -> float:
+    """Median seconds of one MarginCheck.evaluate on n rows (scaled to 2,000 resamples when fewer are run)."""
+    task, _, margin, _ = TASK_SCENARIOS[metric]
+    y, c, b = TaskWorld(metric, TASK_SCENARIOS[metric][2]).sample(n, np.random.default_rng(seed))
+    evaluation = _task_evaluation(task, y, c, b)
+    check = _task_check(metric, margin, method, n_resamples)
+    check.evaluate(evaluation)  # warm-up
+    times = [timed(lambda: check.evaluate(evaluation)) for _ in range(repeats)]
+    return statistics.median(times) * (2000 / n_resamples)
+
+
+def _bootstraps_at(metric: str, method: str) -> bool:
+    """Does this (metric, method) resample rows (slow at 1,000,000 rows: timed on fewer resamples)?"""
+    return method == "bootstrap"
+
+
+def tasks_section(args: argparse.Namespace) -> None:
+    quick = args.quick
+    fast_trials = args.task_trials or (300 if quick else 2000)
+    boot_trials = args.task_boot_trials or (60 if quick else 250)
+    print(f"\n== multiclass and regression metrics: MarginCheck on {N_ROWS:,} independent rows ==")
+    print(f"   {'metric':<12}{'method':<36}{'false promotions':>20}{'point rule':>12}"
+          f"{'power (+effect)':>24}{'2,264 rows':>12}{'1,000,000 rows':>16}")
+    rows = [(m, "auto") for m in TASK_SCENARIOS] + [(m, "bootstrap") for m in BOOTSTRAP_ALSO]
+    for i, (metric, method) in enumerate(rows):
+        task, _, margin, effect = TASK_SCENARIOS[metric]
+        slow = _bootstraps_at(metric, method)
+        trials = boot_trials if slow else fast_trials
+        n_resamples = 1000 if slow else 2000
+        null = simulate_task(metric, margin, trials, args.seed + 10 * i, method, n_resamples)
+        power = simulate_task(metric, margin + effect, trials, args.seed + 10 * i + 1, method, n_resamples)
+        small = time_task(metric, N_ROWS, 5 if quick else 15, method)
+        large = time_task(metric, 1_000_000, 1 if quick else 3, method,
+                          n_resamples=10 if _bootstraps_at(metric, method) else 2000)
+        scaled = "*" if _bootstraps_at(metric, method) else " "
+        fmt = lambda r: f"{r:6.1%} ±{mc_se(r, trials):4.1%}"  # noqa: E731
+        print(
+            f"   {metric:<12}{null['method']:<36}{fmt(null['rate']):>20}{null['point']:>12.1%}"
+            f"{fmt(power['rate']) + f' (+{effect:g})':>24}{small * 1e3:9.1f} ms{large:14.2f} s{scaled}"
+        )
+        print(f"   {'':<12}(margin {margin:g}, {trials} trials{', B = 1,000' if slow else ''}; "
+              f"estimate at the margin: mean {null['mean estimate']:+.4f}, sd {null['sd estimate']:.4f})")
+    print("   (± Monte Carlo s.e.; time: median of one MarginCheck.evaluate with B = 2,000 where it resamples; "
+          "* = timed on 10 resamples and scaled to 2,000)")
+
+
+def _population_candidate(world: TaskWorld) -> float:
+    """The candidate's own metric in the population (what a floor at the truth compares with)."""
+    metric = world.metric
+    if metric == "accuracy":
+        return float(np.dot(CLASS_SHARES, world.q_c))
+    if metric == "macro_f1":
+        return _population_macro_f1(world.q_c)
+    if metric == "log_loss":
+        return float(np.mean(-np.sum(world.pi * np.log(world.pi), axis=1)))
+    if metric == "roc_auc_ovr":
+        return float(sps.norm.cdf(world.mu_c / math.sqrt(2.0)))
+    if metric == "mae":
+        return world.sigma_c * T_ABS
+    if metric == "rmse":
+        return world.sigma_c
+    return 1.0 - world.sigma_c**2 / Y_SD**2
+
+
+def simulate_task_floor(metric: str, trials: int, seed: int, n_resamples: int = 2000, method: str = "auto") -> dict:
+    """Share of FloorChecks passed when the floor is the candidate's true metric (goal <= 5%)."""
+    from modelgate.evaluation import Evaluation
+    from modelgate.floors import FloorCheck
+    from modelgate.metrics import get_metric
+
+    task, _, margin, _ = TASK_SCENARIOS[metric]
+    world = TaskWorld(metric, margin)
+    truth = _population_candidate(world)
+    key = "at_least" if get_metric(metric).higher_is_better else "at_most"
+    floor = FloorCheck(metric, **{key: truth}, n_resamples=n_resamples, method=method)
+    rng = np.random.default_rng(seed)
+    passed, label, values = 0, "", np.empty(trials)
+    classes = ("a", "b", "c") if task == "multiclass" else ()
+    for t in range(trials):
+        y, c, _ = world.sample(N_ROWS, rng)
+        result = floor.evaluate(Evaluation(labels=y, candidate=c, task=task, classes=classes))
+        passed += result.passed
+        label = result.method or ""
+        values[t] = result.candidate_value if result.candidate_value is not None else math.nan
+    return {"rate": passed / trials, "method": label, "truth": truth, "mean value": float(np.mean(values))}
+
+
+def task_floors_section(args: argparse.Namespace) -> None:
+    fast_trials = args.task_trials or (300 if args.quick else 2000)
+    boot_trials = args.task_boot_trials or (60 if args.quick else 250)
+    print(f"\n== floors at the true value (FloorCheck, 95% one-sided, {N_ROWS:,} rows; goal <= 5%) ==")
+    print(f"   {'metric':<12}{'method':<36}{'false passes':>16}   true value / mean estimate")
+    rows = [(m, "auto") for m in TASK_SCENARIOS] + [("roc_auc_ovr", "bootstrap")]
+    for i, (metric, method) in enumerate(rows):
+        slow = (metric == "macro_f1" and method == "auto") or method == "bootstrap"
+        trials = boot_trials if slow else fast_trials
+        r = simulate_task_floor(metric, trials, args.seed + 500 + i, 1000 if slow else 2000, method)
+        cell = f"{r['rate']:6.1%} ±{mc_se(r['rate'], trials):4.1%}"
+        print(f"   {metric:<12}{r['method']:<36}{cell:>16}   {r['truth']:.4f} / {r['mean value']:.4f} ({trials} trials)")
+
+
+def tasks_main(argv: list[str] | None = None) -> int:
+    """``--tasks``: multiclass and regression metrics only."""
+    parser = argparse.ArgumentParser(description="modelgate.stats benchmark: multiclass and regression metrics")
+    parser.add_argument("--tasks", action="store_true", help="run the multiclass and regression section only")
+    parser.add_argument("--quick", action="store_true", help="300 trials a scenario (bootstrap 60), fewer repeats")
+    parser.add_argument("--task-trials", type=int, help="trials a scenario for the fast bounds (default 2000, quick 300)")
+    parser.add_argument("--no-floors", action="store_true", help="leave out the floors at the true value")
+    parser.add_argument("--task-boot-trials", type=int, help="trials a scenario for the bootstraps (default 250, quick 60)")
+    parser.add_argument("--seed", type=int, default=20240601)
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    print(f"modelgate.stats benchmark, tasks ({'quick' if args.quick else 'full'}); numpy {np.__version__}")
+    tasks_section(args)
+    if not args.no_floors:
+        task_floors_section(args)
+    print(f"\ntotal {time.perf_counter() - started:.0f} s")
+    return 0
+
+
 if __name__ == "__main__":
+    if "--tasks" in sys.argv[1:]:
+        raise SystemExit(tasks_main())
     if "--losses" in sys.argv[1:]:
         raise SystemExit(losses_main())
     if "--floors" in sys.argv[1:]:

@@ -62,7 +62,9 @@ def test_a_floor_defaults_to_a_95_percent_bound_with_the_metrics_own_method():
     floor = FloorCheck("roc_auc", at_least=0.85)
     assert (floor.confidence, floor.method, floor.bound_method, floor.side, floor.floor) == (0.95, "auto", "delong", "lower", 0.85)
     assert FloorCheck("accuracy", at_least=0.9).bound_method == "clopper-pearson"
-    assert [FloorCheck(m, at_most=1.0).bound_method for m in ("log_loss", "brier")] == ["bootstrap", "bootstrap"]
+    assert [FloorCheck(m, at_most=1.0).bound_method for m in ("log_loss", "brier", "mae")] == ["mean-loss"] * 3
+    assert [FloorCheck(m, at_least=0.5).bound_method for m in ("f1", "macro_f1", "roc_auc_ovr")] == ["bootstrap", "bootstrap", "delta"]
+    assert (FloorCheck("rmse", at_most=1.0).bound_method, FloorCheck("r2", at_least=0.5).bound_method) == ("delta", "delta")
     assert FloorCheck("roc_auc", at_least=0.85, method="bootstrap").bound_method == "bootstrap"
     assert FloorCheck("brier", at_most=0.2).describe() == "brier: 95% upper bound < 0.2 (at_most)"
 
@@ -123,7 +125,10 @@ WHERE = "[tool.modelgate].checks[0]"
         ({"metric": "accuracy", "at_least": 0.8, "method": "delong"}, f"{WHERE}.method: method 'delong' applies to roc_auc only"),
         ({"metric": "roc_auc", "at_least": 0.8, "method": "clopper-pearson"}, f"{WHERE}.method: method 'clopper-pearson' applies to accuracy only"),
         ({"metric": "accuracy", "at_least": 0.8, "method": "mcnemar"},
-         f"{WHERE}.method: unknown method 'mcnemar'; use one of auto, delong, clopper-pearson, bootstrap"),
+         f"{WHERE}.method: unknown method 'mcnemar'; use one of auto, delong, clopper-pearson, mean-loss, delta, bootstrap"),
+        ({"metric": "brier", "at_most": 0.8, "method": "delta"}, f"{WHERE}.method: method 'delta' applies to roc_auc_ovr and rmse and r2 only"),
+        ({"metric": "mae", "at_least": 0.8}, f"{WHERE}.at_least: mae is lower-is-better: its floor is at_most"),
+        ({"metric": "r2", "at_most": 0.8}, f"{WHERE}.at_most: r2 is higher-is-better: its floor is at_least"),
         ({"metric": "roc_auc", "at_least": 0.8, "confidence": 0.3}, f"{WHERE}.confidence: confidence must be in [0.5, 1) or None, not 0.3"),
         ({"metric": "roc_auc", "at_least": 0.8, "confidence": "high"}, f"{WHERE}.confidence: expected a number, got 'high'"),
         ({"metric": "roc_auc", "at_least": 0.8, "n_resamples": 0}, f"{WHERE}.n_resamples: expected a whole number >= 1, got 0"),
@@ -174,17 +179,40 @@ def test_a_floor_built_in_python_refuses_the_same_mistakes():
 
 
 # -- every metric of the registry ------------------------------------------------------
-@pytest.mark.parametrize("name", sorted(METRICS))
-def test_every_registered_metric_takes_a_floor_on_its_side(name):
+def task_evidence(task):
+    """Evidence with some skill for each task: binary (scored_rows), 3 classes, or regression."""
+    if task == "binary":
+        return evidence(*scored_rows())
+    rng = np.random.default_rng(1)
+    if task == "multiclass":
+        y = rng.integers(0, 3, 600)
+        logits = rng.standard_normal((600, 3)) + 1.5 * np.eye(3)[y]
+        p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        return Evaluation(labels=y, candidate=p, task="multiclass", classes=("a", "b", "c"))
+    y = rng.normal(10.0, 2.0, 600)
+    return Evaluation(labels=y, candidate=y + rng.normal(0.0, 1.0, 600), task="regression")
+
+
+FLOOR_METHOD_NAMES = {
+    "roc_auc": "DeLong (logit)", "accuracy": "Clopper-Pearson", "f1": "stratified bootstrap",
+    "log_loss": "mean-loss normal (skew-corrected)", "brier": "mean-loss normal (skew-corrected)",
+    "macro_f1": "class-stratified bootstrap", "roc_auc_ovr": "delta (skew-corrected)",
+    "mae": "mean-loss normal (skew-corrected)", "rmse": "delta (skew-corrected)", "r2": "delta (skew-corrected)",
+}
+
+
+@pytest.mark.parametrize("name, task", [(m.name, t) for m in METRICS.values() for t in m.tasks])
+def test_every_registered_metric_takes_a_floor_on_its_side(name, task):
     metric = METRICS[name]
-    y, s = scored_rows()
+    ev = task_evidence(task)
+    y, s = ev.labels, ev.candidate
     value = metric(y, s)
     key = "at_least" if metric.higher_is_better else "at_most"
     easy, hard = (value - 0.1, value + 0.1) if metric.higher_is_better else (value + 0.1, value - 0.1)
     config = parse_table({"checks": [{"metric": name, key: easy}, {"metric": name, key: hard}]})
-    results = [floor.evaluate(evidence(y, s)) for floor in config.floors]
+    results = [floor.evaluate(ev) for floor in config.floors]
     assert [r.passed for r in results] == [True, False]
-    expected = {"roc_auc": "DeLong (logit)", "accuracy": "Clopper-Pearson"}.get(name, "stratified bootstrap")
+    expected = FLOOR_METHOD_NAMES[name]
     for r in results:
         assert (r.group, r.metric, r.method, r.n) == ("floor", name, expected, len(y))
         assert r.candidate_value == pytest.approx(value, abs=1e-12)
@@ -251,13 +279,17 @@ def test_the_p_value_agrees_with_the_bound(name):
 
 def test_undefined_never_passes():
     one_class = evidence(np.ones(50), np.linspace(0.1, 0.9, 50))
-    for floor in (FloorCheck("roc_auc", at_least=0.0), FloorCheck("f1", at_least=0.0), FloorCheck("brier", at_most=1.0)):
+    for floor in (FloorCheck("roc_auc", at_least=0.0), FloorCheck("f1", at_least=0.0)):
         r = floor.evaluate(one_class)
         assert not r.passed and "single class" in r.message and "nothing undefined passes" in r.message
+    # A mean of losses needs no second class: the Brier score of one class is defined.
+    assert FloorCheck("brier", at_most=1.0).evaluate(one_class).passed
     nan_scores = evidence(np.array([0, 1] * 10), np.r_[np.nan, np.full(19, 0.5)])
-    for floor in (FloorCheck("roc_auc", at_least=0.0), FloorCheck("accuracy", at_least=0.0), FloorCheck("log_loss", at_most=100.0)):
+    for floor in (FloorCheck("roc_auc", at_least=0.0), FloorCheck("accuracy", at_least=0.0)):
         r = floor.evaluate(nan_scores)
         assert not r.passed and "contains NaN" in r.message, r.message
+    r = FloorCheck("log_loss", at_most=100.0).evaluate(nan_scores)
+    assert not r.passed and "loss is not finite on 1 of 20 rows" in r.message, r.message
     few = evidence([1, 0, 0, 0], [0.9, 0.1, 0.95, 0.2])  # one positive: no DeLong variance
     r = FloorCheck("roc_auc", at_least=0.1).evaluate(few)
     assert not r.passed and "DeLong variance needs at least 2 positives and 2 negatives" in r.message
@@ -347,17 +379,19 @@ def test_a_floor_row_shows_metric_value_bound_floor_and_method():
                FloorCheck("log_loss", at_most=0.45).evaluate(evidence(y, s))]
     auc, loss = results
     table = verdict_table(Verdict(results=results)).splitlines()
-    assert table[0].split() == ["check", "model", "baseline", "diff", "lower", "margin", "method"]
-    assert table[1].split() == [
-        "PASS" if auc.passed else "FAIL", "roc_auc", "floor", f"{auc.candidate_value:.4f}", "-", "-",
-        f"{auc.lower:.4f}", "≥", "0.85", "DeLong", "(logit)",
+    # (the report's "better" column, the metric's direction, is the report's own; not asserted here)
+    assert table[0].split()[-6:] == ["model", "baseline", "diff", "lower", "margin", "method"]
+    assert table[1].split()[:3] == ["PASS" if auc.passed else "FAIL", "roc_auc", "floor"]
+    assert table[1].split()[-8:] == [
+        f"{auc.candidate_value:.4f}", "-", "-", f"{auc.lower:.4f}", "≥", "0.85", "DeLong", "(logit)",
     ]
-    assert table[2].split() == [
-        "PASS" if loss.passed else "FAIL", "log_loss", "floor", f"{loss.candidate_value:.4f}", "-", "-",
-        f"{loss.lower:.4f}", "≤", "0.45", "stratified", "bootstrap", "(upper", "bound)",
+    assert table[2].split()[:3] == ["PASS" if loss.passed else "FAIL", "log_loss", "floor"]
+    assert table[2].split()[-11:] == [
+        f"{loss.candidate_value:.4f}", "-", "-", f"{loss.lower:.4f}", "≤", "0.45",
+        "mean-loss", "normal", "(skew-corrected)", "(upper", "bound)",
     ]
     markdown = verdict_markdown(Verdict(results=results))
-    assert f"| roc_auc floor | {auc.candidate_value:.4f} | - | - | {auc.lower:.4f} | ≥ 0.85 | DeLong (logit) |" in markdown
+    assert f"| {auc.candidate_value:.4f} | - | - | {auc.lower:.4f} | ≥ 0.85 | DeLong (logit) |" in markdown
     point = FloorCheck("log_loss", at_most=40, confidence=None).evaluate(evidence(y, s))
     assert verdict_table(Verdict(results=[point])).splitlines()[1].split()[-4:] == ["≤", "40", "point", "estimate"]
 

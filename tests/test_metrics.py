@@ -114,13 +114,18 @@ def test_the_better_model_scores_better_in_each_direction():
 
 
 def test_the_registry_holds_exactly_the_documented_metrics():
-    assert sorted(M.METRICS) == ["accuracy", "brier", "f1", "log_loss", "roc_auc"]
+    assert sorted(M.METRICS) == [
+        "accuracy", "brier", "f1", "log_loss", "macro_f1", "mae", "r2", "rmse", "roc_auc", "roc_auc_ovr",
+    ]
 
 
 def test_an_unknown_metric_names_the_known_ones():
     with pytest.raises(ValueError) as info:
         M.get_metric("aucc")
-    assert str(info.value) == "unknown metric 'aucc'; known metrics: accuracy, brier, f1, log_loss, roc_auc"
+    assert str(info.value) == (
+        "unknown metric 'aucc'; known metrics: accuracy, brier, f1, log_loss, macro_f1, mae, r2, rmse, roc_auc, "
+        "roc_auc_ovr"
+    )
 
 
 def test_registering_a_metric():

@@ -120,6 +120,7 @@ def test_a_name_is_registered_once(registry, register, item):
 def test_the_default_bound_comes_from_the_metric_registry():
     assert {name: m.method for name, m in METRICS.items()} == {
         "roc_auc": "delong", "accuracy": "mcnemar", "f1": "bootstrap", "log_loss": "paired-loss", "brier": "paired-loss",
+        "macro_f1": "bootstrap", "roc_auc_ovr": "delta", "mae": "paired-loss", "rmse": "delta", "r2": "delta",
     }
     with pytest.raises(ValueError, match="method 'delong' applies to roc_auc only"):
         MarginCheck("f1", method="delong")

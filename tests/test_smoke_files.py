@@ -5,9 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from modelgate.smoke import SmokeCase, SmokeCaseFileError, load_smoke_cases
+from modelgate.errors import GateUsageError
+from modelgate.evaluation import Evaluation
+from modelgate.smoke import SmokeCase, SmokeCaseFileError, check_cases, load_smoke_cases
+
+# A binary text model's evidence: what check_cases fits the cases to.
+TEXT_EVIDENCE = Evaluation(labels=np.array([1, 0]), candidate=np.array([0.9, 0.1]), texts=("a", "b"))
 
 CSV = """text,expected,name,threshold
 "Poor fit, baggy in places.",0,,
@@ -34,6 +40,17 @@ def jsonl(path: Path, rows: list[dict]) -> Path:
 def error(path) -> str:
     with pytest.raises(SmokeCaseFileError) as info:
         load_smoke_cases(path)
+    message = str(info.value)
+    assert "\n" not in message, "errors are one line"
+    assert str(path) in message, "errors name the file"
+    return message
+
+
+def misfit(path, evidence=TEXT_EVIDENCE) -> str:
+    """A file that loads but does not fit the model: check_cases says so in one line."""
+    cases = load_smoke_cases(path)
+    with pytest.raises(GateUsageError) as info:
+        check_cases(cases, evidence)
     message = str(info.value)
     assert "\n" not in message, "errors are one line"
     assert str(path) in message, "errors name the file"
@@ -135,7 +152,11 @@ def test_missing_text_column_in_parquet(tmp_path):
 
     path = tmp_path / "cases.parquet"
     pd.DataFrame({"sentence": ["Love it"], "expected": [1]}).to_parquet(path)
-    assert "missing column 'text' (also accepted: 'review')" in error(path)
+    # Without a text column the file is rows of feature columns: a text model refuses them.
+    assert misfit(path) == (
+        f"smoke case 'row-1' ({path}, row 1): no text (column 'text' or 'review'), which a text model "
+        "needs; the case has columns ['sentence', 'expected']"
+    )
 
 
 def test_two_label_columns_are_ambiguous(tmp_path):
@@ -143,16 +164,20 @@ def test_two_label_columns_are_ambiguous(tmp_path):
     assert error(path) == f"{path}: both 'expected' and 'label' columns give the expected label; keep one"
 
 
-def test_bad_label_value_names_line_and_column(tmp_path):
+def test_bad_label_value_names_the_case_and_line(tmp_path):
+    # A label other than 0/1 may be a multiclass model's class: the file loads, and a
+    # binary model refuses it before any verdict.
     path = write(tmp_path / "cases.csv", "text,expected\nLove it,1\nMeh,maybe\n")
-    assert error(path) == (
-        f"{path}, line 3, column 'expected': bad label 'maybe'; use 0/1 or positive/negative"
+    assert misfit(path) == (
+        f"smoke case 'meh' ({path}, line 3): bad label 'maybe' for a binary model; use 0/1 or positive/negative"
     )
 
 
 def test_bad_label_number_in_jsonl(tmp_path):
     path = jsonl(tmp_path / "cases.jsonl", [{"text": "Meh", "label": 2}])
-    assert error(path) == f"{path}, line 1, column 'label': bad label 2; use 0/1 or positive/negative"
+    assert misfit(path) == (
+        f"smoke case 'meh' ({path}, line 1): bad label 2 for a binary model; use 0/1 or positive/negative"
+    )
 
 
 @pytest.mark.parametrize("value", ["1.5", "0", "1", "-0.1"])
@@ -253,15 +278,22 @@ def test_a_csv_field_over_the_field_limit_names_the_line(tmp_path):
 )
 def test_bad_values_are_shown_shortened(tmp_path, row, column):
     path = jsonl(tmp_path / "cases.jsonl", [row])
-    message = error(path)
-    assert message.startswith(f"{path}, line 1, column {column!r}: "), message
+    if column == "expected":  # not a binary label: a class, which the binary model refuses
+        message = misfit(path)
+        assert message.startswith(f"smoke case 'love-it' ({path}, line 1): bad label 'yyy"), message
+    else:
+        message = error(path)
+        assert message.startswith(f"{path}, line 1, column {column!r}: "), message
     assert "..." in message and len(message) < 200 + len(str(path)), message
 
 
 def test_a_header_with_many_columns_is_listed_briefly(tmp_path):
     path = write(tmp_path / "cases.csv", ",".join(f"c{i}" for i in range(100_000)) + "\nx\n")
     message = error(path)
-    assert message.startswith(f"{path}: missing column 'text' (also accepted: 'review'); columns are ['c0', 'c1'")
+    assert message.startswith(
+        f"{path}: missing column 'expected' (also accepted: 'label', 'labels'), or 'min'/'max' for a regression "
+        "model; columns are ['c0', 'c1'"
+    )
     assert "(100000 columns)" in message and len(message) < 300 + len(str(path))
 
 

@@ -280,3 +280,45 @@ def test_bad_table_input_is_one_line_exit_4_and_no_tag(gate_suite, table_run, mo
     result = _table_suite(gate_suite, model, data).run(run, *args)
     usage_error(result, message)
     assert "deployment_candidate" not in user_tags(run)
+
+
+class ScikitLearnApi:
+    """A model with scikit-learn's API and nothing of scikit-learn (as XGBoost's and LightGBM's)."""
+
+    classes_ = np.array(["low", "mid", "high"])
+
+    def predict_proba(self, frame):
+        alcohol = frame["alcohol"].to_numpy()
+        high = np.clip((alcohol - 12.0) / 2.0, 0.05, 0.9)
+        low = (1 - high) / 2
+        return np.column_stack([low, 1 - high - low, high])
+
+
+@pytest.mark.filterwarnings("ignore:validation data has 11 duplicate rows")  # one feature column: repeats are real
+def test_anything_with_the_scikit_learn_api_is_gated_with_its_classes(wine):
+    _, valid = wine
+    frame = valid.assign(grade=np.where(valid["alcohol"] > 13.5, "high", np.where(valid["alcohol"] < 12.5, "low", "mid")))
+    frame = frame.drop(columns="target")
+    gate = Gate(checks=[MarginCheck("log_loss", margin=0.0, confidence=None)], feature_columns=["alcohol"], label_column="grade")
+    verdict = gate.evaluate(ScikitLearnApi(), frame)
+    evidence = verdict.evaluation
+    assert (evidence.task, evidence.classes) == ("multiclass", ("low", "mid", "high"))
+    assert evidence.labels.tolist() == [("low", "mid", "high").index(g) for g in frame["grade"]]
+
+
+@pytest.mark.slow  # trains a (small) Keras model
+def test_a_keras_softmax_model_on_feature_columns_is_multiclass(wine):
+    import keras
+
+    model_sk, valid = wine
+    features = valid.drop(columns="target")
+    keras.utils.set_random_seed(0)
+    net = keras.Sequential([keras.Input((features.shape[1],)), keras.layers.Normalization(), keras.layers.Dense(3, activation="softmax")])
+    net.layers[0].adapt(features.to_numpy("float32"))
+    net.compile(optimizer=keras.optimizers.Adam(0.05), loss="sparse_categorical_crossentropy")
+    net.fit(features.to_numpy("float32"), valid["target"].to_numpy(), epochs=60, verbose=0)
+    verdict = Gate(checks=[MarginCheck("accuracy", margin=0.3)], feature_columns="*", label_column="target").evaluate(net, valid)
+    evidence = verdict.evaluation
+    assert (evidence.task, evidence.classes) == ("multiclass", (0, 1, 2))
+    np.testing.assert_allclose(evidence.candidate, net.predict(features.to_numpy("float32"), verbose=0), atol=1e-5)
+    assert verdict.passed, str(verdict)

@@ -31,23 +31,24 @@ import numpy as np
 from . import tables
 from .errors import GateUsageError
 from .evaluation import Evaluation
-from .metrics import METRICS, get_metric, predicted_labels
-from .names import BASELINE, CANDIDATE, MAJORITY, SMOKE
+from .metrics import METRICS, check_metric_fits, get_metric, predicted_labels
+from .names import BASELINE, BINARY, CANDIDATE, MAJORITY, SMOKE
 from .properties import PropertyCheck, parse_property, property_result
 from .registry import Registry
 from .verdict import CheckResult, Verdict
 
 if TYPE_CHECKING:
     from . import stats
-    from .smoke import SmokeCase
+    from .smoke import SmokeCase, SmokeRow
 
 __all__ = [
     "CHECK_KINDS", "Check", "CheckKind", "CheckResult", "MarginCheck", "PropertyCheck", "SmokeCheck",
     "Verdict", "parse_margin", "property_result", "register_check_kind", "smoke_result",
 ]
 
-# "paired-loss": the paired per-row loss differences of a metric with a row_loss (log_loss, brier), normal bound.
-METHODS = ("auto", "delong", "bootstrap", "mcnemar", "paired-loss")
+# "paired-loss": the paired per-row loss differences of a metric with a row_loss (log_loss, brier, mae),
+# normal bound; "delta": the delta-method normal bound of a metric with an influence function (rmse, r2).
+METHODS = ("auto", "delong", "bootstrap", "mcnemar", "paired-loss", "delta")
 
 
 class Check(Protocol):
@@ -78,8 +79,12 @@ class MarginCheck:
 
     ``margin`` may be negative (non-inferiority: "loses at most |margin|").
     ``confidence=None`` decides on the point estimate only. ``method="auto"``
-    uses DeLong for ROC AUC, the paired accuracy interval (exact McNemar when
-    the margin is 0) for accuracy, and the paired bootstrap otherwise.
+    uses the metric's own method (``Metric.method``): DeLong for ROC AUC, the
+    paired accuracy interval (exact McNemar when the margin is 0) for accuracy
+    (binary and multiclass), the paired per-row losses for log loss, Brier and
+    MAE, the delta method for RMSE and R^2, and the paired bootstrap otherwise
+    (class-stratified for multiclass). The metric must apply to the
+    evaluation's task (:func:`modelgate.metrics.check_metric_fits`).
     """
 
     check_kind: ClassVar[str] = "margin"
@@ -98,9 +103,10 @@ class MarginCheck:
         metric = get_metric(self.metric)  # unknown metric: ValueError naming the known ones
         if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r}; use one of {', '.join(METHODS)}")
-        # DeLong and McNemar are exact for one metric each; the bootstrap fits any.
-        if self.method not in ("auto", "bootstrap", metric.method):
-            owners = " and ".join(m.name for m in METRICS.values() if m.method == self.method)
+        # DeLong and McNemar are exact for one metric each; the bootstrap fits any, "delta" any
+        # metric with an influence function (Metric.margin_methods).
+        if self.method != "auto" and self.method not in metric.margin_methods:
+            owners = " and ".join(m.name for m in METRICS.values() if self.method in m.margin_methods)
             raise ValueError(f"method {self.method!r} applies to {owners} only")
         if self.confidence is not None and not 0.5 <= self.confidence < 1:
             raise ValueError(f"confidence must be in [0.5, 1) or None, not {self.confidence!r}")
@@ -128,6 +134,8 @@ class MarginCheck:
         from . import stats  # scipy: imported when a check first runs
 
         metric = get_metric(self.metric)
+        task = evaluation.task
+        check_metric_fits(self.metric, task)  # GateUsageError: an error, not a verdict
         y = evaluation.labels
         c = evaluation.scores(CANDIDATE)
         b = evaluation.scores(self.baseline)
@@ -138,6 +146,7 @@ class MarginCheck:
             return stats.delong_auc_difference(y, c, b, **common)
         if method == "mcnemar":
             if not (np.all(np.isfinite(c)) and np.all(np.isfinite(b))):  # a NaN score has no label
+                # (multiclass: the arg max of each row; binary: the score above 0.5)
                 return stats.DifferenceBound(
                     estimate=math.nan, lower=math.nan, p_value=math.nan, method="exact McNemar",
                     confidence=self.confidence, n=len(y), candidate=math.nan, baseline=math.nan,
@@ -157,6 +166,28 @@ class MarginCheck:
                 seed=self.seed,
                 **common,
             )
+        if method == "delta":
+            if metric.influence is None:  # Metric refuses method "delta" without an influence function
+                raise ValueError(f"method 'delta' needs a metric with an influence function, not {self.metric}")
+            value_c, influence_c = metric.influence(y, c)
+            value_b, influence_b = metric.influence(y, b)
+            return stats.delta_difference(
+                value_c, influence_c, value_b, influence_b, higher_is_better=metric.higher_is_better, **common
+            )
+        if task != BINARY:
+            # Vectorised by name where stats has the metric's resampled form, else one call a resample.
+            named = self.metric in stats.TASK_BOOTSTRAP_METRICS.get(task, ())
+            return stats.task_bootstrap_difference(
+                self.metric if named else metric.function,
+                task,
+                y,
+                c,
+                b,
+                higher_is_better=metric.higher_is_better,
+                n_resamples=self.n_resamples,
+                seed=self.seed,
+                **common,
+            )
         return stats.paired_bootstrap_difference(
             "roc_auc" if self.metric == "roc_auc" else metric.function,
             y,
@@ -169,6 +200,7 @@ class MarginCheck:
         )
 
     def prepare(self, evidence: Evaluation) -> None:
+        check_metric_fits(self.metric, evidence.task)
         if self.baseline not in evidence.absent:
             evidence.scores(self.baseline)
 
@@ -246,11 +278,12 @@ class MarginCheck:
 
 @dataclass(frozen=True)
 class SmokeCheck:
-    """One smoke case as a check: the candidate must score its text on the expected side."""
+    """One smoke case as a check: the candidate must give its input the expected answer
+    (a text or a row; a class on the expected side, or a value in range: :mod:`modelgate.smoke`)."""
 
     check_kind: ClassVar[str] = "smoke"
 
-    case: SmokeCase
+    case: SmokeCase | SmokeRow
 
     @property
     def name(self) -> str:
@@ -260,27 +293,30 @@ class SmokeCheck:
         return self.name
 
     def prepare(self, evidence: Evaluation) -> None:
-        pass
+        from .smoke import check_cases
+
+        check_cases([self.case], evidence)  # a case that does not fit the model: an error, not a verdict
 
     def evaluate(self, evidence: Evaluation) -> CheckResult:
-        return smoke_result(self.case, float(evidence.candidate_scorer([self.case.text])[0]))
+        from .smoke import smoke_inputs
+
+        output = evidence.candidate_scorer(smoke_inputs([self.case], evidence))  # the scorer caches the runner's batch
+        return smoke_result(self.case, np.asarray(output)[0], evidence)
 
 
-def smoke_result(case: SmokeCase, score: float) -> CheckResult:
-    """The result of one smoke case (a :class:`modelgate.smoke.SmokeCase`)."""
-    passed = case.passes(score)
-    message = (
-        f"smoke {case.name}: score {score:.3f} is on the expected side of {case.threshold}"
-        if passed
-        else case.failure_message(score)
-    )
+def smoke_result(case: SmokeCase | SmokeRow, output: Any, evidence: Evaluation | None = None) -> CheckResult:
+    """The result of one smoke case, given the model's output for it (a score, a row of
+    class probabilities or a value); ``evidence`` gives the task and classes (None: binary)."""
+    from .smoke import judge
+
+    judged = judge(case, output, evidence)
     return CheckResult(
         name=case.name,
         group=SMOKE,
-        passed=passed,
-        message=message,
-        candidate_value=float(score),
-        margin=case.threshold,
+        passed=judged.passed,
+        message=judged.message,
+        candidate_value=judged.value,
+        margin=judged.threshold,
         n=1,
     )
 

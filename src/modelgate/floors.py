@@ -8,8 +8,12 @@ or as ``--gate-check metric=roc_auc,at_least=0.85``. The rule (DESIGN section
 clears the floor, lower bound > ``at_least`` or upper bound < ``at_most``;
 with ``confidence="none"``, when the point estimate does. Anything undefined
 fails, with the reason. The bound (:mod:`modelgate.stats`, "one-sample
-bounds") is DeLong's on the logit scale for ROC AUC, exact Clopper-Pearson
-for accuracy, and the stratified percentile bootstrap otherwise.
+bounds") is the metric's ``floor_method`` in the registry
+(:data:`modelgate.metrics.METRICS`): DeLong's on the logit scale for ROC AUC,
+exact Clopper-Pearson for accuracy (binary and multiclass), the
+skew-corrected normal bound of the mean loss for log loss, Brier and MAE
+("mean-loss"), the delta method for RMSE and R^2, and the percentile
+bootstrap otherwise (stratified by class for classification).
 
 This module is light: scipy is imported when a floor first runs.
 """
@@ -25,8 +29,11 @@ import numpy as np
 
 from . import tables
 from .errors import GateUsageError
-from .metrics import get_metric, predicted_labels
-from .names import CANDIDATE, FLOOR
+from .metrics import (
+    BOOTSTRAP, CLOPPER_PEARSON, DELONG, DELTA, MEAN_LOSS, check_metric_fits, get_metric, predicted_labels,
+    undefined_rows,
+)
+from .names import BINARY, CANDIDATE, FLOOR
 from .verdict import CheckResult
 
 if TYPE_CHECKING:
@@ -38,9 +45,9 @@ __all__ = ["FLOOR_KEYS", "FloorCheck", "FloorError", "is_floor_table", "parse_fl
 FLOOR_KEYS = frozenset({"metric", "at_least", "at_most", "confidence", "method", "n_resamples", "seed", "name"})
 # Keys of a margin check that a floor refuses: it has no baseline to compare with.
 MARGIN_ONLY_KEYS = ("baseline", "margin", "relative")
-METHODS = ("auto", "delong", "clopper-pearson", "bootstrap")
-# The exact bound of a metric's floor ("auto"); any other metric, or method="bootstrap", is bootstrapped.
-EXACT_METHODS = {"roc_auc": "delong", "accuracy": "clopper-pearson"}
+# The floor methods; each metric's own ("auto") is Metric.floor_method in the registry, and
+# "bootstrap" fits any metric.
+METHODS = ("auto", DELONG, CLOPPER_PEARSON, MEAN_LOSS, DELTA, BOOTSTRAP)
 
 
 def is_floor_table(raw: Mapping[str, Any]) -> bool:
@@ -68,8 +75,11 @@ class FloorCheck:
     Give exactly one of ``at_least`` (higher-is-better metrics: passes when the
     lower bound is > at_least) and ``at_most`` (lower-is-better metrics: passes
     when the upper bound is < at_most). ``confidence=None`` decides on the point
-    estimate. ``method="auto"``: DeLong (logit scale) for roc_auc, Clopper-Pearson
-    for accuracy, the stratified bootstrap (``n_resamples``, ``seed``) otherwise.
+    estimate. ``method="auto"``: the metric's ``floor_method`` (DeLong on the logit
+    scale for roc_auc, Clopper-Pearson for accuracy, "mean-loss" for log_loss,
+    brier and mae, "delta" for rmse and r2), the bootstrap (``n_resamples``,
+    ``seed``; stratified by class) otherwise. The metric must apply to the
+    evaluation's task.
     """
 
     check_kind: ClassVar[str] = "floor"
@@ -102,9 +112,11 @@ class FloorCheck:
             raise FloorError(key, f"{self.metric} is higher-is-better: its floor is at_least, not at_most")
         if self.method not in METHODS:
             raise FloorError("method", f"unknown method {self.method!r}; use one of {', '.join(METHODS)}")
-        if self.method not in ("auto", "bootstrap") and EXACT_METHODS.get(self.metric) != self.method:
-            owner = next(m for m, exact in EXACT_METHODS.items() if exact == self.method)
-            raise FloorError("method", f"method {self.method!r} applies to {owner} only")
+        if self.method != "auto" and self.method not in metric.floor_methods:
+            from .metrics import METRICS
+
+            owners = " and ".join(m.name for m in METRICS.values() if self.method in m.floor_methods) or "no metric"
+            raise FloorError("method", f"method {self.method!r} applies to {owners} only")
         if self.confidence is not None and not 0.5 <= self.confidence < 1:
             raise FloorError("confidence", f"confidence must be in [0.5, 1) or None, not {self.confidence!r}")
         if self.n_resamples < 1:
@@ -127,8 +139,8 @@ class FloorCheck:
 
     @property
     def bound_method(self) -> str:
-        """The method ``auto`` stands for: "delong", "clopper-pearson" or "bootstrap"."""
-        return EXACT_METHODS.get(self.metric, "bootstrap") if self.method == "auto" else self.method
+        """The method ``auto`` stands for: the metric's ``floor_method`` in the registry."""
+        return get_metric(self.metric).floor_method if self.method == "auto" else self.method
 
     def __str__(self) -> str:
         return self.name
@@ -142,26 +154,40 @@ class FloorCheck:
         """The statistic the rule decides on: the candidate's metric and its one-sided bound."""
         from . import stats  # scipy: imported when a floor first runs
 
+        task = evidence.task
+        check_metric_fits(self.metric, task)  # GateUsageError: an error, not a verdict
+        metric = get_metric(self.metric)
         y = evidence.labels
         scores = evidence.scores(CANDIDATE)
         common: dict[str, Any] = dict(side=self.side, floor=self.floor, confidence=self.confidence)
         method = self.bound_method
-        if method == "delong":
+        if method == DELONG:
             return stats.auc_bound(y, scores, **common)
-        if method == "clopper-pearson":
-            # NaN > 0.5 is False: keep a NaN score NaN, so the bound is undefined, not "predicted 0".
+        if method == CLOPPER_PEARSON:
+            # NaN > 0.5 is False (and a NaN row has some arg max): keep a NaN score NaN, so the
+            # bound is undefined, not "predicted 0".
             scores = np.asarray(scores, dtype=float)
-            predictions = np.where(np.isnan(scores), np.nan, predicted_labels(scores))
+            predictions = np.where(undefined_rows(scores), np.nan, predicted_labels(scores))
             return stats.accuracy_bound(y, predictions, **common)
+        if method == MEAN_LOSS and metric.row_loss is not None:
+            return stats.mean_loss_bound(metric.row_loss(y, scores), **common)
+        if method == DELTA and metric.influence is not None:
+            value, influence = metric.influence(y, scores)
+            return stats.delta_bound(value, influence, **common)
+        if task != BINARY:
+            named = self.metric in stats.TASK_BOOTSTRAP_METRICS.get(task, ())
+            return stats.task_bootstrap_bound(
+                self.metric if named else metric.function, task, y, scores,
+                n_resamples=self.n_resamples, seed=self.seed, **common,
+            )
         # The registry's metrics with a vectorised form go by name (no call per resample).
-        metric: stats.OneSampleMetric = (
-            self.metric if self.metric in stats.BOOTSTRAP_METRICS else get_metric(self.metric).function
-        )
+        by_name: stats.OneSampleMetric = self.metric if self.metric in stats.BOOTSTRAP_METRICS else metric.function
         return stats.bootstrap_metric_bound(
-            metric, y, scores, n_resamples=self.n_resamples, seed=self.seed, **common
+            by_name, y, scores, n_resamples=self.n_resamples, seed=self.seed, **common
         )
 
     def prepare(self, evidence: Evaluation) -> None:
+        check_metric_fits(self.metric, evidence.task)
         evidence.scores(CANDIDATE)
 
     def evaluate(self, evidence: Evaluation) -> CheckResult:

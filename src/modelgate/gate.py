@@ -23,7 +23,7 @@ from .runner import GateRunner
 if TYPE_CHECKING:
     from .checks import Check
     from .evaluation import Evaluation, Scorer
-    from .smoke import SmokeCase
+    from .smoke import AnyCase
     from .verdict import CheckResult, Verdict
 
 __all__ = ["Gate", "GateCheckFailed", "GateRecorder", "assert_beats", "assert_check", "assert_smoke"]
@@ -53,9 +53,16 @@ def assert_beats(
     return assert_check(check, evaluation)
 
 
-def assert_smoke(scorer: Scorer, case: SmokeCase) -> CheckResult:
-    """Score one smoke case; raise :class:`GateCheckFailed` unless it lands on the expected side."""
-    result = smoke_result(case, float(scorer([case.text])[0]))
+def assert_smoke(scorer: Scorer, case: AnyCase, evidence: Evaluation | None = None) -> CheckResult:
+    """Score one smoke case; raise :class:`GateCheckFailed` unless the model's output
+    meets it. A row case (feature columns, multiclass, regression) needs the
+    ``evidence`` it is judged in (its task, classes and feature columns)."""
+    if evidence is None:
+        result = smoke_result(case, float(scorer([case.text])[0]))
+    else:
+        from .smoke import smoke_inputs
+
+        result = smoke_result(case, scorer(smoke_inputs([case], evidence))[0], evidence)
     if not result.passed:
         raise GateCheckFailed(result.message)
     return result
@@ -88,7 +95,7 @@ class Gate:
     """
 
     checks: Sequence[Check] = ()  # margin checks and floors
-    smoke_cases: Sequence[SmokeCase] = ()
+    smoke_cases: Sequence[AnyCase] = ()
     properties: Sequence[PropertyCheck] = ()
     text_column: str = _DEFAULTS.text_column
     label_column: str = _DEFAULTS.label_column

@@ -4,9 +4,27 @@ A :class:`PropertyCheck` is CheckList-style (Ribeiro et al., 2020): a
 perturbation of the validation inputs must not change the prediction, or must
 move it one way, on all but ``max_failure_rate`` of ``n_examples`` examples.
 Each kind is registered once in :data:`PROPERTY_KINDS` with the config keys it
-takes, its default name and its evaluator. This module is light: the
-evaluators import :mod:`modelgate.behaviour` (and so Hypothesis) only when a
-property runs, so parsing a config never does.
+takes, its default name, what it needs of the evidence (``prepare``: a text
+model or a feature column, checked before the verdict) and its evaluator.
+This module is light: the evaluators import :mod:`modelgate.behaviour` (and
+so Hypothesis) only when a property runs, so parsing a config never does.
+
+The kinds, as ``[[tool.modelgate.properties]]`` tables:
+
+* text models: ``kind = "invariance"`` (typos, case, punctuation, whitespace,
+  filler sentences; ``perturbations``, ``tolerance``) and ``kind =
+  "directional"`` (``direction``, ``sentences``, ``tolerance``);
+* models over feature columns: ``kind = "invariance"`` with ``column =
+  "batch_id"``: setting the column to another of its observed values (or one of
+  ``values = [...]``) leaves the prediction unchanged (binary: the label at
+  0.5, or the probability within ``tolerance``; multiclass: the predicted
+  class, or every class probability within ``tolerance``; regression: the
+  value within ``tolerance``, else unchanged up to 1e-6 relative); and
+  ``kind = "monotonic"`` with ``column = "bmi"``, ``direction = "increasing"``
+  (default) or ``"decreasing"``: raising the column (to a larger observed value,
+  or by ``step``) must not lower (raise) the positive-class probability, the
+  probability of ``class = ...`` (multiclass, required there) or the predicted
+  value by more than ``tolerance`` (default 0).
 """
 
 from __future__ import annotations
@@ -29,6 +47,8 @@ if TYPE_CHECKING:
 # Names of behaviour's perturbations (behaviour checks that it builds these).
 PERTURBATION_KINDS: tuple[str, ...] = ("whitespace", "punctuation", "case", "typo", "filler")
 DIRECTIONS = ("negative", "positive")
+MONOTONIC_DIRECTIONS = ("increasing", "decreasing")
+COLUMN_KINDS = ("monotonic",)  # kinds that always name a feature column (invariance does when given one)
 COMMON_KEYS = frozenset({"kind", "n_examples", "max_failure_rate", "seed", "name"})
 
 
@@ -40,6 +60,8 @@ class PropertyKind:
     keys: frozenset[str]  # config keys it takes besides COMMON_KEYS
     default_name: Callable[["PropertyCheck"], str]
     evaluate: Callable[["PropertyCheck", "Evaluation"], "RateReport"]
+    # What it needs of the evidence (a text model, a feature column): a one-line GateUsageError, before the verdict.
+    prepare: Callable[["PropertyCheck", "Evaluation"], None] | None = None
 
 
 PROPERTY_KINDS: Registry[PropertyKind] = Registry("property kind")
@@ -57,6 +79,15 @@ class PropertyCheck:
     "positive": must not lower it) from ``sentences``. The property may fail on
     at most ``max_failure_rate`` of ``n_examples`` examples drawn from the
     validation texts; the report names a counterexample Hypothesis shrank.
+
+    For a model over feature columns: ``kind="invariance", column="batch_id"``
+    (new values from the column's other observed values, or from ``values``)
+    and ``kind="monotonic", column="bmi"`` with ``direction`` "increasing"
+    (default) or "decreasing", ``step`` (raise by it instead of to a larger
+    observed value), ``tolerance`` and, for multiclass, ``class_value`` (the
+    config's ``class``): see the module's docstring. Their counterexample is
+    shrunk in one batch (the smallest change that still fails), not probed one
+    model call at a time.
     """
 
     check_kind: ClassVar[str] = "property"
@@ -64,20 +95,30 @@ class PropertyCheck:
     kind: str  # the property kind: a key of PROPERTY_KINDS
     n_examples: int = 200
     max_failure_rate: float = 0.05
-    direction: str = "negative"
+    direction: str | None = None  # None: "increasing" for monotonic, "negative" otherwise
     sentences: tuple[str, ...] | None = None  # None: behaviour's default sentences
     perturbations: tuple[str, ...] | None = None  # None: every perturbation kind
     tolerance: float | None = None
     seed: int = 0
     name: str = ""
+    column: str | None = None  # a feature column (column invariance, monotonic)
+    values: tuple[Any, ...] | None = None  # column invariance: the values to try (None: the column's observed ones)
+    step: float | None = None  # monotonic: raise the column by this (None: to a larger observed value)
+    class_value: Any = None  # monotonic: the class whose probability is watched (config key "class")
 
     def __post_init__(self) -> None:
         kind = PROPERTY_KINDS.get(self.kind)
         if kind is None:
             known = ", ".join(repr(k) for k in PROPERTY_KINDS)
             raise ValueError(f"unknown property kind {self.kind!r}; use one of {known}")
-        if self.direction not in DIRECTIONS:
+        monotonic = self.kind == "monotonic"
+        if self.direction is None:
+            object.__setattr__(self, "direction", "increasing" if monotonic else "negative")
+        if monotonic and self.direction not in MONOTONIC_DIRECTIONS:
+            raise ValueError(f"direction must be 'increasing' or 'decreasing', not {self.direction!r}")
+        if not monotonic and self.direction not in DIRECTIONS:
             raise ValueError(f"direction must be 'negative' or 'positive', not {self.direction!r}")
+        self._check_column_settings()
         if not 0 <= self.max_failure_rate < 1:
             raise ValueError(f"max_failure_rate must be in [0, 1), not {self.max_failure_rate!r}")
         if self.n_examples < 1:
@@ -106,6 +147,36 @@ class PropertyCheck:
         if not self.name:
             object.__setattr__(self, "name", kind.default_name(self))
 
+    def _check_column_settings(self) -> None:
+        """The settings of column properties, as far as they can be checked without the model."""
+        if self.column is not None and (not isinstance(self.column, str) or not self.column.strip()):
+            raise ValueError(f"column must be a column name, not {self.column!r}")
+        if self.kind in COLUMN_KINDS and self.column is None:
+            raise ValueError(f"column must name the feature column a {self.kind} property changes")
+        if self.column is not None and self.perturbations is not None:
+            raise ValueError("perturbations do not apply with a column: a column invariance changes the column's values")
+        if self.values is not None:
+            if self.column is None or self.kind != "invariance":
+                raise ValueError("values need a column: they are what a column invariance sets it to")
+            if isinstance(self.values, (str, bytes)) or not isinstance(self.values, (list, tuple)):
+                raise ValueError(f"values must be a list, not {self.values!r}")
+            values = tuple(self.values)
+            if not values:
+                raise ValueError("values must not be empty (leave it out for the column's observed values)")
+            if not all(_is_scalar(v) for v in values):
+                raise ValueError(f"values must be strings, numbers or booleans, not {list(values)!r}")
+            object.__setattr__(self, "values", values)
+        if self.step is not None:
+            if self.kind != "monotonic":
+                raise ValueError("step is for monotonic properties")
+            if isinstance(self.step, bool) or not isinstance(self.step, (int, float)) or not math.isfinite(self.step) or self.step <= 0:
+                raise ValueError(f"step must be a finite number > 0, not {self.step!r}")
+        if self.class_value is not None:
+            if self.kind != "monotonic":
+                raise ValueError("class is for monotonic properties")
+            if not _is_scalar(self.class_value):
+                raise ValueError(f"class must be a class value (a string or a number), not {self.class_value!r}")
+
     @classmethod
     def keys(cls) -> frozenset[str]:
         """Every key a ``[[tool.modelgate.properties]]`` table may have, for any kind."""
@@ -115,9 +186,14 @@ class PropertyCheck:
         return self.name
 
     def prepare(self, evidence: Evaluation) -> None:
-        pass
+        """Check that the property fits the model (a text model for text perturbations,
+        a known feature column for a column property); a one-line GateUsageError if not."""
+        check = PROPERTY_KINDS[self.kind].prepare
+        if check is not None:
+            check(self, evidence)
 
     def evaluate(self, evidence: Evaluation) -> CheckResult:
+        self.prepare(evidence)  # also when no front end prepared it: a misfit is never a verdict
         return property_result(PROPERTY_KINDS[self.kind].evaluate(self, evidence), self.name)
 
 
@@ -146,9 +222,21 @@ def parse_property(raw: Mapping[str, Any], where: str, strict: bool = True) -> P
             allowed = ", ".join(sorted(COMMON_KEYS | kind.keys))
             raise GateUsageError(f"{where}.{extra[0]}: a {name} property takes no {extra[0]!r} (it takes: {allowed})")
     kwargs: dict[str, Any] = {"kind": name}
-    for key in ("direction", "name"):
+    for key in ("direction", "name", "column"):
         if key in raw:
             kwargs[key] = tables.string(f"{where}.{key}", raw[key])
+    if "values" in raw:
+        values = raw["values"]
+        if not isinstance(values, (list, tuple)) or not values or not all(_is_scalar(v) for v in values):
+            raise tables.type_error(f"{where}.values", "a non-empty list of strings, numbers or booleans", values)
+        kwargs["values"] = tuple(values)
+    if "step" in raw:
+        kwargs["step"] = tables.number(f"{where}.step", raw["step"], strict)
+    if "class" in raw:
+        value = raw["class"]
+        if not _is_scalar(value) or isinstance(value, bool) or (isinstance(value, str) and not value.strip()):
+            raise tables.type_error(f"{where}.class", "a class value (a string or a number)", value)
+        kwargs["class_value"] = value.strip() if isinstance(value, str) else value
     for key in ("sentences", "perturbations"):
         if key in raw:
             kwargs[key] = tables.strings(f"{where}.{key}", raw[key])
@@ -168,10 +256,138 @@ def parse_property(raw: Mapping[str, Any], where: str, strict: bool = True) -> P
         raise GateUsageError(f"{where}: {exc}") from None
 
 
+def _is_scalar(value: Any) -> bool:
+    """A value a config or a column can hold: a string, a finite number or a boolean."""
+    if isinstance(value, (str, bool)):
+        return True
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+# -- what each kind needs of the evidence -------------------------------------------
+def _needs_texts(prop: PropertyCheck, evidence: Evaluation) -> None:
+    if evidence.features is not None:
+        columns = _columns_shown(evidence)
+        raise GateUsageError(
+            f"property {prop.name}: a {prop.kind} property perturbs texts, but the model takes feature columns "
+            f"({columns}); for a column property give column = ..."
+        )
+
+
+def _needs_column(prop: PropertyCheck, evidence: Evaluation) -> Any:
+    """The feature column ``prop.column`` of the validation frame (a pandas Series)."""
+    if evidence.features is None:
+        raise GateUsageError(
+            f"property {prop.name}: column {prop.column!r} names a feature column, but the model takes texts"
+        )
+    frame = evidence.features
+    if prop.column not in frame.columns:
+        raise GateUsageError(
+            f"property {prop.name}: no feature column {prop.column!r}; the model's columns are {_columns_shown(evidence)}"
+        )
+    return frame[prop.column]
+
+
+def _columns_shown(evidence: Evaluation, limit: int = 8) -> str:
+    names = [str(c) for c in evidence.features.columns]
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f", ... ({len(names)} columns)" if len(names) > limit else "")
+
+
+def _prepare_invariance(prop: PropertyCheck, evidence: Evaluation) -> None:
+    if prop.column is None:
+        _needs_texts(prop, evidence)
+    else:
+        _invariance_values(prop, evidence)
+
+
+def _invariance_values(prop: PropertyCheck, evidence: Evaluation) -> list[Any]:
+    """The values a column invariance sets: ``values`` in the column's type, else its observed ones."""
+    from .smoke import conform_values
+
+    column = _needs_column(prop, evidence)
+    observed = column.dropna().unique().tolist()
+    if prop.values is None:
+        values = observed
+        if len(values) < 2:
+            raise GateUsageError(
+                f"property {prop.name}: column {prop.column!r} has {len(values)} distinct value(s) in the validation "
+                "data, so there is nothing to change it to; give values = [...]"
+            )
+        return values
+    converted = conform_values(
+        list(prop.values), column.dtype, lambda i: f"property {prop.name}: values[{i}] for column {prop.column!r}"
+    )
+    values = list(dict.fromkeys(converted.tolist() if hasattr(converted, "tolist") else list(converted)))
+    if len(values) == 1 and all(v == values[0] for v in observed):
+        raise GateUsageError(
+            f"property {prop.name}: every validation row already has {prop.column!r} = {values[0]!r}, the only "
+            "value given: nothing changes"
+        )
+    return values
+
+
+def _prepare_monotonic(prop: PropertyCheck, evidence: Evaluation) -> None:
+    _monotonic_setup(prop, evidence)
+
+
+def _monotonic_setup(prop: PropertyCheck, evidence: Evaluation) -> int | None:
+    """Check a monotonic property against the evidence; the index of the watched class
+    (binary: 1 or 0, multiclass: its column; regression: None)."""
+    from pandas.api import types as pdt
+
+    from .names import BINARY, MULTICLASS, REGRESSION
+    from .smoke import match_class
+
+    column = _needs_column(prop, evidence)
+    if pdt.is_bool_dtype(column.dtype) or not pdt.is_numeric_dtype(column.dtype):
+        raise GateUsageError(
+            f"property {prop.name}: column {prop.column!r} is {column.dtype}, not numeric: it cannot be raised"
+        )
+    if prop.step is None and column.dropna().nunique() < 2:
+        raise GateUsageError(
+            f"property {prop.name}: column {prop.column!r} has fewer than 2 distinct values in the validation "
+            "data, so no row can be raised to a larger one; give step = ..."
+        )
+    classes = tuple(evidence.classes)
+    if evidence.task == REGRESSION:
+        if prop.class_value is not None:
+            raise GateUsageError(f"property {prop.name}: class is for classifiers; the model is a regression model")
+        return None
+    if evidence.task == MULTICLASS:
+        if prop.class_value is None:
+            raise GateUsageError(
+                f"property {prop.name}: a multiclass model needs class = ...: the class whose probability must "
+                f"move with {prop.column!r} (classes: {', '.join(repr(c) for c in classes[:10])})"
+            )
+        index = match_class(prop.class_value, classes)
+        if index is None:
+            raise GateUsageError(
+                f"property {prop.name}: class {prop.class_value!r} is not a class of the model "
+                f"(classes: {', '.join(repr(c) for c in classes[:10])})"
+            )
+        return index
+    if evidence.task != BINARY:
+        raise GateUsageError(f"property {prop.name}: unknown task {evidence.task!r}")
+    if prop.class_value is None:
+        return 1
+    index = match_class(prop.class_value, classes) if len(classes) == 2 else None
+    if index is None:
+        index = match_class(prop.class_value, (0, 1))
+    if index is None:
+        raise GateUsageError(f"property {prop.name}: class {prop.class_value!r} is not a class of the binary model")
+    return index
+
+
 # -- the kinds -------------------------------------------------------------------
 def _invariance(prop: PropertyCheck, evidence: Evaluation) -> RateReport:
     from . import behaviour
 
+    if prop.column is not None:
+        return behaviour.check_column_invariance_rate(
+            evidence.candidate_scorer, evidence.features, prop.column, task=evidence.task, classes=evidence.classes,
+            values=_invariance_values(prop, evidence), tolerance=prop.tolerance,
+            n_examples=prop.n_examples, max_failure_rate=prop.max_failure_rate, seed=prop.seed,
+        )
     return behaviour.check_invariance_rate(
         evidence.candidate_scorer, evidence.texts, tolerance=prop.tolerance, kinds=prop.perturbations,
         n_examples=prop.n_examples, max_failure_rate=prop.max_failure_rate, seed=prop.seed,
@@ -189,11 +405,41 @@ def _directional(prop: PropertyCheck, evidence: Evaluation) -> RateReport:
     )
 
 
+def _monotonic(prop: PropertyCheck, evidence: Evaluation) -> RateReport:
+    from . import behaviour
+
+    return behaviour.check_monotonic_rate(
+        evidence.candidate_scorer, evidence.features, prop.column, task=evidence.task, classes=evidence.classes,  # type: ignore[arg-type]  # required in __post_init__
+        class_index=_monotonic_setup(prop, evidence), direction=prop.direction,  # type: ignore[arg-type]
+        step=prop.step, tolerance=prop.tolerance or 0.0,
+        n_examples=prop.n_examples, max_failure_rate=prop.max_failure_rate, seed=prop.seed,
+    )
+
+
+def _invariance_name(prop: PropertyCheck) -> str:
+    return "invariance" if prop.column is None else f"invariance-{prop.column}"
+
+
+def _monotonic_name(prop: PropertyCheck) -> str:
+    of_class = "" if prop.class_value is None else f"-{prop.class_value}"
+    return f"monotonic-{prop.column}-{prop.direction}{of_class}"
+
+
 register_property_kind(
-    PropertyKind("invariance", frozenset({"perturbations", "tolerance"}), lambda p: "invariance", _invariance)
+    PropertyKind(
+        "invariance", frozenset({"perturbations", "tolerance", "column", "values"}), _invariance_name, _invariance,
+        _prepare_invariance,
+    )
 )
 register_property_kind(
     PropertyKind(
-        "directional", frozenset({"direction", "sentences", "tolerance"}), lambda p: f"directional-{p.direction}", _directional
+        "directional", frozenset({"direction", "sentences", "tolerance"}), lambda p: f"directional-{p.direction}", _directional,
+        _needs_texts,
+    )
+)
+register_property_kind(
+    PropertyKind(
+        "monotonic", frozenset({"column", "direction", "step", "tolerance", "class"}), _monotonic_name, _monotonic,
+        _prepare_monotonic,
     )
 )

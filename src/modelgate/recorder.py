@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .checks import Check
     from .evaluation import Evaluation
     from .session import GateSession
-    from .smoke import SmokeCase
+    from .smoke import AnyCase
     from .verdict import CheckResult
 
 _FLAT = ("candidate_value", "baseline_value", "estimate", "lower", "p_value", "margin", "method")
@@ -65,7 +65,7 @@ class GateRecorder:
 
         return self.check(MarginCheck(metric, **kwargs))
 
-    def smoke(self, case: SmokeCase) -> CheckResult:
+    def smoke(self, case: AnyCase) -> CheckResult:
         """One smoke case: the candidate must score its text on the expected side."""
         __tracebackhide__ = True
         from .checks import SmokeCheck

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from .config import GateConfig
     from .decision import TagDecision
     from .evaluation import Evaluation, Scorer
-    from .smoke import SmokeCase
+    from .smoke import AnyCase
     from .verdict import CheckResult, Verdict
 
 _UNRESOLVED: Any = object()  # the champion before its first lookup
@@ -206,11 +206,11 @@ class GateRunner:
 
     config: GateConfig
     baselines: Baselines
-    smoke_cases: Sequence[SmokeCase] = ()
+    smoke_cases: Sequence[AnyCase] = ()
 
     # -- building one --------------------------------------------------------------
     @classmethod
-    def for_run(cls, config: GateConfig, candidate: str | None, smoke_cases: Sequence[SmokeCase] = ()) -> GateRunner:
+    def for_run(cls, config: GateConfig, candidate: str | None, smoke_cases: Sequence[AnyCase] = ()) -> GateRunner:
         """A runner for ``candidate`` (a pathspec, or None: no champion) whose
         named baselines are resolved now and whose champion is looked up on first need."""
         named = {
@@ -314,7 +314,7 @@ class GateRunner:
         from .evaluation import evaluate
 
         refuse_relative_margins_on_zero(self.config.checks, labels, task, len(classes))
-        return _scored(
+        evidence = _scored(
             lambda: evaluate(
                 scorer,
                 inputs,
@@ -328,12 +328,19 @@ class GateRunner:
             ),
             inputs,
         )
+        if self.smoke_cases:  # cases that do not fit the model or the task: one line, before any test
+            from .smoke import check_cases
+
+            check_cases(self.smoke_cases, evidence)
+        return evidence
 
     def evaluate(self, evidence: Evaluation, checks: Sequence[Check] | None = None) -> list[CheckResult]:
         """Run ``checks`` (default: all of them) on the evidence, in order."""
         checks = self.checks() if checks is None else checks
         if self.smoke_cases:  # one scoring call for every smoke case: the scorer caches by row
-            evidence.candidate_scorer([case.text for case in self.smoke_cases])
+            from .smoke import smoke_inputs
+
+            evidence.candidate_scorer(smoke_inputs(self.smoke_cases, evidence))
         return [check.evaluate(evidence) for check in checks]
 
     def verdict(
@@ -361,7 +368,7 @@ class GateRunner:
         )
 
 
-def load_smoke_cases(config: GateConfig) -> list[SmokeCase]:
+def load_smoke_cases(config: GateConfig) -> list[AnyCase]:
     """The config's smoke cases; a bad file is a GateUsageError naming it."""
     if config.smoke_cases is None:
         return []

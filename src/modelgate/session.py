@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from .checks import Check
     from .evaluation import Evaluation
     from .scorers import Scorer
-    from .smoke import SmokeCase
+    from .smoke import AnyCase
 
 
 # Exit codes (pytest's numbers, so that a gate session is an ordinary pytest run).
@@ -115,7 +115,7 @@ class GateSession:
         return self.evaluation.candidate_scorer  # type: ignore[return-value]
 
     @property
-    def smoke_cases(self) -> list[SmokeCase]:
+    def smoke_cases(self) -> list[AnyCase]:
         return list(self.runner.smoke_cases)
 
     @cached_property
@@ -302,7 +302,7 @@ class GateSession:
         )
 
 
-def _smoke_cases(config: GateConfig) -> list[SmokeCase]:
+def _smoke_cases(config: GateConfig) -> list[AnyCase]:
     from .runner import load_smoke_cases
 
     return load_smoke_cases(config)
