@@ -322,3 +322,17 @@ def test_a_keras_softmax_model_on_feature_columns_is_multiclass(wine):
     assert (evidence.task, evidence.classes) == ("multiclass", (0, 1, 2))
     np.testing.assert_allclose(evidence.candidate, net.predict(features.to_numpy("float32"), verbose=0), atol=1e-5)
     assert verdict.passed, str(verdict)
+
+
+def test_the_in_flow_gate_reads_all_feature_columns_from_its_config(tmp_path, wine):
+    """A regression test: Gate.from_config refused feature_columns = "*" (already parsed to ("*",))."""
+    model, valid = wine
+    path = tmp_path / "pyproject.toml"
+    path.write_text(
+        '[tool.modelgate]\nfeature_columns = "*"\nlabel_column = "target"\n'
+        '[[tool.modelgate.checks]]\nmetric = "accuracy"\nmargin = 0.3\n'
+    )
+    gate = Gate.from_config(path)
+    assert tuple(gate.feature_columns) == ("*",)
+    verdict = gate.evaluate(model, valid)
+    assert verdict.passed and verdict.evaluation.features.shape[1] == 13

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .checks import MarginCheck, PropertyCheck, smoke_result
 from .config import GateConfig, GateSettings, by_kind, feature_list, validate_tag, validate_task
 from .errors import GateCheckFailed
-from .names import MAJORITY
+from .names import ALL_FEATURES, MAJORITY
 from .runner import GateRunner
 
 if TYPE_CHECKING:
@@ -111,6 +111,8 @@ class Gate:
         validate_task(self.task, "Gate(task=...)")
         if isinstance(self.feature_columns, str):
             self.feature_columns = feature_list("Gate(feature_columns=...)", self.feature_columns)
+        elif tuple(self.feature_columns) == (ALL_FEATURES,):  # "*" as the config keeps it
+            self.feature_columns = (ALL_FEATURES,)
         elif self.feature_columns:
             self.feature_columns = feature_list("Gate(feature_columns=...)", list(self.feature_columns))
 
