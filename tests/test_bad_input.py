@@ -113,7 +113,12 @@ def test_data_artifact_without_the_columns(suite, tiny_run):
 
 
 def test_labels_that_are_not_binary(suite, text_label_run):
-    usage_error(suite.run(text_label_run), "label column 'labels' is not binary 0/1")
+    # TinyFlow's classifier knows classes 0 and 1; these labels are spelled 'pos' / 'neg'
+    usage_error(
+        suite.run(text_label_run),
+        "label column 'labels' holds 2 classes the model does not know: 'pos', 'neg' (200 rows; "
+        "the model's classes: 0, 1)",
+    )
 
 
 def test_empty_validation_set(suite, empty_run):

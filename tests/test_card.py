@@ -206,7 +206,7 @@ def test_add_verdict_card_appends_summary_table_and_the_tasks_figure(task, monke
     card.add_verdict_card(components, Verdict(results=[RESULTS[task]], run="Flow/1", evaluation=evaluation))
     markdown, table, image = components
     assert isinstance(markdown, Markdown) and isinstance(table, Table) and isinstance(image, Image)
-    assert table._headers == ["result", "check", "better", "model", "baseline", "diff", "lower", "margin", "method"]
+    assert table._headers == ["result", "check", "better", "model", "baseline", "diff", "bound", "margin", "method"]
     better = {"binary": "higher", "multiclass": "lower", "regression": "-"}[task]
     assert table._data[0][2] == better
     assert f"| {better} |" in markdown._text

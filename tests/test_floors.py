@@ -380,7 +380,7 @@ def test_a_floor_row_shows_metric_value_bound_floor_and_method():
     auc, loss = results
     table = verdict_table(Verdict(results=results)).splitlines()
     # (the report's "better" column, the metric's direction, is the report's own; not asserted here)
-    assert table[0].split()[-6:] == ["model", "baseline", "diff", "lower", "margin", "method"]
+    assert table[0].split()[-6:] == ["model", "baseline", "diff", "bound", "margin", "method"]
     assert table[1].split()[:3] == ["PASS" if auc.passed else "FAIL", "roc_auc", "floor"]
     assert table[1].split()[-8:] == [
         f"{auc.candidate_value:.4f}", "-", "-", f"{auc.lower:.4f}", "≥", "0.85", "DeLong", "(logit)",

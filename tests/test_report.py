@@ -177,7 +177,7 @@ def test_str_of_a_verdict_is_the_table():
     verdict = _hostile_verdict()
     assert str(verdict) == verdict_table(verdict) == verdict.summary()
     lines = str(verdict).splitlines()
-    assert lines[0].split() == ["check", "better", "model", "baseline", "diff", "lower", "margin", "method"]
+    assert lines[0].split() == ["check", "better", "model", "baseline", "diff", "bound", "margin", "method"]
     assert lines[1].split()[:5] == ["PASS", "roc_auc", "vs", "champion", "higher"]
     assert lines[-1] == "verdict: FAIL (2 of 3 checks failed) for " + verdict.run
     assert "CheckResult(" not in f"{verdict}"

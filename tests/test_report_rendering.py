@@ -54,7 +54,7 @@ def cells(line: str) -> list[str]:
 
 def test_the_table_has_a_row_per_result_in_order():
     lines = verdict_table(verdict()).splitlines()
-    assert cells(lines[0]) == ["check", "better", "model", "baseline", "diff", "lower", "margin", "method"]
+    assert cells(lines[0]) == ["check", "better", "model", "baseline", "diff", "bound", "margin", "method"]
     assert [cells(l) for l in lines[1:7]] == [
         ["PASS", "roc_auc vs majority", "higher", "0.9100", "0.5000", "+0.4100", "+0.3800", "+0.1000", "DeLong"],
         ["FAIL", "accuracy vs champion", "higher", "0.8000", "0.8600", "-0.0698", "-0.1000", "-5.0% rel",
@@ -177,7 +177,7 @@ def test_markdown_summary():
         "- champion: `NLPFlow/7`",
         "- tag: tag 'deployment_candidate' not applied to NLPFlow/12: 1 quality test errored",
         "",
-        "| | check | better | model | baseline | diff | lower | margin | method |",
+        "| | check | better | model | baseline | diff | bound | margin | method |",
     ]
     rows = [l for l in lines if l.startswith("| ") and not l.startswith("| |")]
     assert len(rows) == len(RESULTS) and all(r.count(" | ") == 8 for r in rows)

@@ -529,3 +529,18 @@ def test_a_floor_on_the_wrong_side_is_refused_for_the_new_metrics(entry, message
     with pytest.raises(GateUsageError) as info:
         parse_table({"checks": [entry]})
     assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_bootstrap_on_too_few_rows_claims_no_certainty():
+    """A regression test: a macro_f1 floor on 1 row passed with a 'lower bound' of 1.0."""
+    from modelgate.evaluation import Evaluation
+    from modelgate.floors import FloorCheck
+
+    one = Evaluation(labels=np.array([0]), candidate=np.array([[0.9, 0.05, 0.05]]), task="multiclass", classes=(0, 1, 2))
+    result = FloorCheck("macro_f1", at_least=0.5).evaluate(one)
+    assert not result.passed and "needs at least 2 rows" in result.message
+    lonely = Evaluation(
+        labels=np.array([0, 0, 1, 1, 2]), candidate=np.eye(3)[[0, 0, 1, 1, 2]] * 0.9 + 0.1 / 3, task="multiclass", classes=(0, 1, 2)
+    )
+    result = FloorCheck("macro_f1", at_least=0.5).evaluate(lonely)
+    assert not result.passed and "at least 2 rows of each class present" in result.message

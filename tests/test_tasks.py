@@ -336,3 +336,52 @@ def test_the_in_flow_gate_reads_all_feature_columns_from_its_config(tmp_path, wi
     assert tuple(gate.feature_columns) == ("*",)
     verdict = gate.evaluate(model, valid)
     assert verdict.passed and verdict.evaluation.features.shape[1] == 13
+
+
+def test_a_champion_that_never_saw_a_class_scores_it_zero(wine):
+    model, valid = wine
+    features = valid.drop(columns="target")
+    older = LogisticRegression(max_iter=2000).fit(features[valid["target"] != 2], valid["target"][valid["target"] != 2])
+    scores = as_scorer(older, task="multiclass", classes=(0, 1, 2), unknown_classes="zero")(features)
+    np.testing.assert_allclose(scores[:, :2], older.predict_proba(features))
+    assert (scores[:, 2] == 0).all()
+    with pytest.raises(ValueError, match="does not know class 2"):
+        as_scorer(older, task="multiclass", classes=(0, 1, 2))
+
+
+def test_feature_columns_in_another_order_reach_the_model_in_its_own(wine):
+    model, valid = wine
+    columns = list(reversed(valid.drop(columns="target").columns))
+    verdict = Gate(checks=[MarginCheck("accuracy", margin=0.3)], feature_columns=columns, label_column="target").evaluate(model, valid)
+    assert verdict.passed
+    np.testing.assert_allclose(verdict.evaluation.candidate, model.predict_proba(valid.drop(columns="target")))
+
+
+def test_a_binary_model_with_named_classes_keeps_them(wine):
+    _, valid = wine
+    frame = valid.assign(label=np.where(valid["target"] == 0, "barolo", "other")).drop(columns="target")
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(frame.drop(columns="label"), frame["label"])
+    verdict = Gate(checks=[MarginCheck("roc_auc", margin=0.2)], feature_columns="*", label_column="label").evaluate(model, frame)
+    evidence = verdict.evaluation
+    assert (evidence.task, evidence.classes) == ("binary", ("barolo", "other"))
+    assert evidence.labels.tolist() == (frame["label"] == "other").astype(int).tolist()  # classes_[1] is positive
+    assert verdict.passed
+
+
+@pytest.mark.slow  # trains a (small) Keras model
+def test_a_keras_regressor_is_not_taken_for_a_binary_classifier(diabetes):
+    import keras
+
+    _, valid = diabetes
+    features = valid.drop(columns="target").to_numpy("float32")
+    keras.utils.set_random_seed(0)
+    net = keras.Sequential([keras.Input((features.shape[1],)), keras.layers.Dense(1)])
+    net.compile(optimizer=keras.optimizers.Adam(0.5), loss="mae")
+    net.fit(features, valid["target"].to_numpy(), epochs=100, verbose=0)
+    checks = [MarginCheck("mae", baseline="mean", margin=0.0, confidence=None)]
+    # one linear output and whole-number targets (counts? classes?): the gate asks, not guesses
+    with pytest.raises(GateUsageError, match=r"cannot tell the task .* set task = "):
+        Gate(checks=checks, feature_columns="*", label_column="target").evaluate(net, valid)
+    verdict = Gate(checks=checks, feature_columns="*", label_column="target", task="regression").evaluate(net, valid)
+    assert verdict.evaluation.task == "regression"
+    np.testing.assert_allclose(verdict.evaluation.candidate, net.predict(features, verbose=0).ravel(), rtol=1e-5)

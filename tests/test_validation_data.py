@@ -1,8 +1,9 @@
 """Validation data: bad frames are one-line usage errors, suspicious ones warn.
 
-``validation_rows`` is what every front end calls on the data artifact; the
-pytest plugin turns its GateUsageError into ``ERROR: modelgate: ...`` (exit 4),
-so these plain calls pin the message users read.
+``validation_rows`` is the binary text gate's reading of the data artifact
+(``validation_inputs`` plus ``tasks.binary_labels``, which every front end
+calls); the pytest plugin turns its GateUsageError into ``ERROR: modelgate: ...``
+(exit 4), so these plain calls pin the message users read.
 """
 
 from __future__ import annotations

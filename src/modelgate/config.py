@@ -14,14 +14,20 @@ A gate can be declared with no Python at all::
     require_champion = false
 
     [[tool.modelgate.checks]]
-    metric = "roc_auc"                 # roc_auc | accuracy | f1 | log_loss | brier
-    baseline = "majority"              # majority | champion | Flow/run_id
+    metric = "roc_auc"                 # binary: roc_auc | accuracy | f1 | log_loss | brier
+                                       # multiclass: accuracy | macro_f1 | log_loss | roc_auc_ovr
+                                       # regression: mae | rmse | r2
+    baseline = "majority"              # majority (classification) | mean | median (regression) | champion | Flow/run_id
     margin = 0.10
     relative = false
     confidence = 0.95                  # or "none" for the point estimate
 
+    [[tool.modelgate.checks]]
+    metric = "roc_auc"
+    at_least = 0.85                    # a floor (at_most for lower-is-better metrics): no baseline
+
     [[tool.modelgate.properties]]
-    kind = "directional"               # invariance | directional
+    kind = "directional"               # text: invariance | directional; columns: invariance (column =) | monotonic
     direction = "negative"
     sentences = ["It fell apart and I returned it."]
     n_examples = 200

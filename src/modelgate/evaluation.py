@@ -96,6 +96,10 @@ def _warn_about_duplicates(frame, texts: list[str], labels: np.ndarray, text_col
             GateDataWarning,
             stacklevel=3,
         )
+    _warn_about_duplicate_index(frame)
+
+
+def _warn_about_duplicate_index(frame) -> None:
     index = getattr(frame, "index", None)
     duplicated = getattr(index, "duplicated", None)
     if callable(duplicated):
@@ -106,7 +110,7 @@ def _warn_about_duplicates(frame, texts: list[str], labels: np.ndarray, text_col
                 "overlapping parts (pd.concat without ignore_index)? Repeated rows inflate n and "
                 "narrow the confidence bounds",
                 GateDataWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
 
 
@@ -149,7 +153,10 @@ def _text_rows(frame, text_column: str, label_column: str) -> tuple[list[str], A
 
 
 def validation_rows(frame, text_column: str, label_column: str) -> tuple[list[str], np.ndarray]:
-    """Texts and 0/1 labels from a validation frame, or a one-line GateUsageError.
+    """Texts and 0/1 labels from a validation frame, or a one-line GateUsageError:
+    the binary text gate's reading (:func:`validation_inputs` plus
+    :func:`modelgate.tasks.binary_labels`), for code that knows it gates a
+    binary text model.
 
     Refuses: a frame without the named columns or with two columns of one of
     those names, an empty frame, labels other than 0/1 numbers (bools and
@@ -158,13 +165,11 @@ def validation_rows(frame, text_column: str, label_column: str) -> tuple[list[st
     Warns (:class:`GateDataWarning`, rows unchanged) about duplicate rows and a
     duplicate index, which make the confidence bounds narrower than they are.
     """
+    from .tasks import binary_labels
+
     _frame_columns(frame, (text_column, label_column), "set --text-column / --label-column")
-    raw_labels = frame[label_column]
-    if raw_labels.isna().any():
-        raise GateUsageError(f"label column {label_column!r} has missing values")
-    _check_binary(raw_labels, label_column)
+    labels = binary_labels(frame[label_column], None, label_column)
     texts, _ = _text_rows(frame, text_column, label_column)
-    labels = np.asarray(raw_labels.to_numpy(dtype=float), dtype=int)
     _warn_about_duplicates(frame, texts, labels, text_column, label_column)
     return texts, labels
 
@@ -191,6 +196,7 @@ def feature_rows(frame, feature_columns: Sequence[str], label_column: str) -> tu
             GateDataWarning,
             stacklevel=3,
         )
+    _warn_about_duplicate_index(frame)
     return features, frame[label_column]
 
 

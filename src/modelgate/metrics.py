@@ -25,9 +25,9 @@ metric call per resample. A smooth function of means (``rmse``, ``r2``) gives
 its influence function (``Metric.influence``): its bounds are the
 delta-method normal bounds (``"delta"``, :func:`modelgate.stats.delta_difference`
 and :func:`modelgate.stats.delta_bound`). ``roc_auc_ovr`` has one too (DeLong's
-structural components per class): its default is the class-stratified
-bootstrap, and ``method="delta"`` picks the influence bound (milliseconds, where
-the bootstrap takes minutes on a million rows).
+structural components per class): the influence bound is its default
+(milliseconds, where the class-stratified bootstrap, still selectable with
+``method="bootstrap"``, takes minutes on a million rows).
 """
 
 from __future__ import annotations

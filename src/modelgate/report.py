@@ -110,7 +110,7 @@ def _row(r: CheckResult) -> list[str]:
 
 
 def _floor_row(status: str, r: CheckResult) -> list[str]:
-    """A floor: the metric, its value, its bound (in "lower"; the upper bound for at_most),
+    """A floor: the metric, its value, its bound (the "bound" column: lower, or upper for at_most),
     "≥ 0.85" or "≤ 0.45" in the margin column. The side is the metric's direction: a
     floor on the wrong side is refused, so at_least goes with higher-is-better metrics."""
     from .metrics import METRICS
@@ -130,7 +130,7 @@ def _floor_row(status: str, r: CheckResult) -> list[str]:
             limit, method]
 
 
-HEADER = ["", "check", "better", "model", "baseline", "diff", "lower", "margin", "method"]
+HEADER = ["", "check", "better", "model", "baseline", "diff", "bound", "margin", "method"]
 
 
 def _verdict_word(verdict: Verdict) -> str:

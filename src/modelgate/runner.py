@@ -185,7 +185,8 @@ def _run_scorer(
 
             model = runs.load_artifact(pathspec, model_artifact, role=role)
             try:
-                loaded.append(as_scorer(model, task=task, classes=tuple(classes) or None))
+                # an older champion that never saw a newer class gives it probability 0
+                loaded.append(as_scorer(model, task=task, classes=tuple(classes) or None, unknown_classes="zero"))
             except (TypeError, ValueError) as exc:
                 raise GateUsageError(
                     f"artifact {model_artifact!r} of {role} run {pathspec} cannot be gated as the candidate is: {exc}"
@@ -289,16 +290,11 @@ class GateRunner:
 
     def check_task(self, task: str) -> None:
         """Every configured check's metric and baseline fit ``task``."""
-        from .metrics import METRICS, get_metric
+        from .metrics import check_metric_fits
 
         measured: list[MarginCheck | FloorCheck] = [*self.config.checks, *self.config.floors]
         for check in measured:
-            if task not in get_metric(check.metric).tasks:
-                fitting = sorted(m.name for m in METRICS.values() if task in m.tasks)
-                raise GateUsageError(
-                    f"check {check.name}: metric {check.metric!r} does not apply to task {task!r} "
-                    f"({task} metrics: {', '.join(fitting)})"
-                )
+            check_metric_fits(check.metric, task)
         for check in self.config.checks:
             label_only = {REGRESSION: (MEAN, MEDIAN)}.get(task, (MAJORITY,))
             if check.baseline in (MAJORITY, MEAN, MEDIAN) and check.baseline not in label_only:

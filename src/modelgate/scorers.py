@@ -413,11 +413,17 @@ def _positive_column(model: Any) -> int | None:
     )
 
 
-def _class_order(model: Any, classes: Sequence[Any] | None) -> tuple[tuple[Any, ...] | None, list[int] | None]:
-    """A multiclass model's classes, and the columns that put its output in ``classes``' order.
+def _class_order(
+    model: Any, classes: Sequence[Any] | None, unknown_classes: str = "error"
+) -> tuple[tuple[Any, ...] | None, list[int] | None]:
+    """A multiclass model's classes, and the columns that put its output in
+    ``classes``' order (-1: a class the model does not know, scored 0).
 
     ``classes`` None: the model's own ``classes_`` in its order. A class the
-    model does not know is a ValueError naming it.
+    model does not know is a ValueError naming it, or, with
+    ``unknown_classes="zero"`` (an older champion that never saw a newer
+    class), a column of zeros. A class the model knows beyond ``classes`` is
+    a ValueError: its probability would be lost and the rows not sum to 1.
     """
     own = getattr(model, "classes_", None)
     if own is None:
@@ -426,12 +432,39 @@ def _class_order(model: Any, classes: Sequence[Any] | None) -> tuple[tuple[Any, 
     if classes is None or tuple(classes) == own:
         return own, None
     missing = [c for c in classes if c not in own]
-    if missing:
+    if missing and unknown_classes != "zero":
         raise ValueError(
             f"{type(model).__name__} does not know class {missing[0]!r} (its classes_: "
             f"{', '.join(map(repr, own))})"
         )
-    return tuple(classes), [own.index(c) for c in classes]
+    extra = [c for c in own if c not in classes]
+    if extra:
+        raise ValueError(
+            f"{type(model).__name__} knows class {extra[0]!r}, which the candidate does not "
+            f"(the candidate's classes: {', '.join(map(repr, classes))})"
+        )
+    return tuple(classes), [own.index(c) if c in own else -1 for c in classes]
+
+
+def _in_columns(proba: np.ndarray, columns: list[int]) -> np.ndarray:
+    """``proba``'s columns in the order ``columns`` gives, with zeros where it is -1."""
+    out = np.zeros((proba.shape[0], len(columns)), dtype=np.float64)
+    for j, c in enumerate(columns):
+        if c >= 0:
+            out[:, j] = proba[:, c]
+    return out
+
+
+def _aligned(model: Any, inputs: Any) -> Any:
+    """A frame's columns in the order the model was fitted with (``feature_names_in_``),
+    when they are the same names in another order; anything else as it is."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is None or not is_frame(inputs):
+        return inputs
+    names = list(names)
+    if list(inputs.columns) != names and sorted(map(str, inputs.columns)) == sorted(map(str, names)):
+        return inputs.loc[:, names]
+    return inputs
 
 
 def _proba_batch_fn(model: Any, vectorizer: Any | None, task: str = BINARY, columns: list[int] | None = None) -> BatchFn:
@@ -440,7 +473,7 @@ def _proba_batch_fn(model: Any, vectorizer: Any | None, task: str = BINARY, colu
     name = type(model).__name__
 
     def score(inputs: Any) -> Any:
-        x = inputs if vectorizer is None else vectorizer.transform(inputs)
+        x = _aligned(model, inputs) if vectorizer is None else vectorizer.transform(inputs)
         proba = np.asarray(model.predict_proba(x))
         if proba.ndim != 2:
             return proba  # let validation describe the shape
@@ -450,7 +483,7 @@ def _proba_batch_fn(model: Any, vectorizer: Any | None, task: str = BINARY, colu
                 f"{n_classes} classes_"
             )
         if task == MULTICLASS:
-            return proba if columns is None else proba[:, columns]
+            return proba if columns is None else _in_columns(proba, columns)
         if column is not None:
             return proba[:, column]
         return proba[:, 1] if proba.shape[1] == 2 else proba
@@ -460,7 +493,7 @@ def _proba_batch_fn(model: Any, vectorizer: Any | None, task: str = BINARY, colu
 
 def _predict_batch_fn(model: Any, vectorizer: Any | None) -> BatchFn:
     def predict(inputs: Any) -> Any:
-        return model.predict(inputs if vectorizer is None else vectorizer.transform(inputs))
+        return model.predict(_aligned(model, inputs) if vectorizer is None else vectorizer.transform(inputs))
 
     return predict
 
@@ -477,12 +510,15 @@ def as_scorer(
     cache: bool = True,
     task: str = BINARY,
     classes: Sequence[Any] | None = None,
+    unknown_classes: str = "error",
 ) -> Scorer:
     """Wrap ``model`` as a :class:`Scorer` for ``task`` (see the module docstring
     for accepted types).
 
     For a multiclass task, ``classes`` orders the output's columns (a model
-    with ``classes_`` is reordered to it; a class it lacks is a ValueError);
+    with ``classes_`` is reordered to it; a class it lacks is a ValueError, or
+    with ``unknown_classes="zero"`` a column of zeros: how a champion trained
+    before a class existed is compared);
     None keeps the model's ``classes_`` (0..k-1 for a model without them).
     A model that cannot give the task's output (a regressor gated as a
     classifier, a classifier as a regressor) is a TypeError naming both.
@@ -506,7 +542,9 @@ def as_scorer(
             )
         if vectorizer is not None:
             raise TypeError("vectorizer= given twice: in the model_dict and as an argument")
-        return as_scorer(model["model"], vectorizer=model["vectorizer"], classes=classes, **options)
+        return as_scorer(
+            model["model"], vectorizer=model["vectorizer"], classes=classes, unknown_classes=unknown_classes, **options
+        )
     if vectorizer is not None:
         _check_vectorizer(vectorizer)
     vec_name = type(vectorizer).__name__
@@ -527,7 +565,7 @@ def as_scorer(
             "set task = \"binary\" or \"multiclass\""
         )
     if has_proba:
-        known, columns = _class_order(model, classes) if task == MULTICLASS else (None, None)
+        known, columns = _class_order(model, classes, unknown_classes) if task == MULTICLASS else (None, None)
         return Scorer(
             _proba_batch_fn(model, vectorizer, task, columns),
             description=f"{name}.predict_proba{suffix}",

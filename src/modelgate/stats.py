@@ -1623,6 +1623,17 @@ def mean_loss_bound(
 # ------------------------------------------------- class-stratified bootstrap
 
 
+def _too_few_to_resample(sizes: NDArray[np.int64]) -> str | None:
+    """Why a (class-stratified) bootstrap cannot bound a metric: a stratum of one
+    row never varies, so its bound would claim certainty it does not have."""
+    present = sizes[sizes > 0]
+    if present.sum() < 2:
+        return "a confidence bound needs at least 2 rows"
+    if present.min() < 2:
+        return "a class-stratified bootstrap needs at least 2 rows of each class present"
+    return None
+
+
 def _task_inputs(
     task: str, y_true: ArrayLike, scores: list[tuple[str, ArrayLike]]
 ) -> tuple[NDArray[np.int64], NDArray[np.float64] | NDArray[np.int64], list[NDArray[np.float64]], NDArray[np.int64]]:
@@ -1898,6 +1909,9 @@ def task_bootstrap_difference(
     except _Undefined as exc:
         return _undefined(method, confidence, _safe_len(y_true), str(exc))
     n_rows = y.size
+    too_few = _too_few_to_resample(sizes) if z is not None else None
+    if too_few:
+        return _undefined(method, confidence, n_rows, too_few)
     B = int(n_resamples)
     confusion = _uses_confusion(metric, task, sizes.size)
     if confusion:
@@ -1957,6 +1971,9 @@ def task_bootstrap_bound(
     except _Undefined as exc:
         return _one_sample_undefined(method, side, confidence, _safe_len(y_true), str(exc))
     n_rows = y.size
+    too_few = _too_few_to_resample(sizes) if z is not None else None
+    if too_few:
+        return _one_sample_undefined(method, side, confidence, n_rows, too_few)
     B = int(n_resamples)
     confusion = _uses_confusion(metric, task, sizes.size)
     if confusion:

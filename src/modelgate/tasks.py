@@ -48,6 +48,15 @@ def _estimator_type(model: Any) -> str | None:
     return getattr(model, "_estimator_type", None)
 
 
+def _last_activation(model: Any) -> str | None:
+    """The name of a Keras model's last layer's activation (``"sigmoid"``), when it has one."""
+    try:
+        activation = model.layers[-1].activation
+    except (AttributeError, IndexError, TypeError):
+        return None
+    return getattr(activation, "__name__", None)
+
+
 def model_shape(model: Any) -> ModelShape:
     """The task a model's attributes imply (see the module docstring)."""
     from .scorers import Scorer, _is_keras_model, keras_output_width
@@ -61,8 +70,10 @@ def model_shape(model: Any) -> ModelShape:
         width = keras_output_width(model)
         if width is None:
             return ModelShape(None)
-        if width == 1:
-            return ModelShape(BINARY, None, f"the Keras model ({name}) has one output")
+        if width == 1:  # a probability only behind a sigmoid; otherwise binary or regression: the labels tell
+            if _last_activation(model) == "sigmoid":
+                return ModelShape(BINARY, None, f"the Keras model ({name}) has one sigmoid output")
+            return ModelShape(None)
         return ModelShape(MULTICLASS, tuple(range(width)), f"the Keras model ({name}) has {width} outputs")
     classes = getattr(model, "classes_", None)
     if callable(getattr(model, "predict_proba", None)) and classes is not None:
@@ -174,7 +185,8 @@ def binary_labels(raw_labels: Any, classes: tuple[Any, ...] | None, label_column
             raise GateUsageError(
                 f"label column {label_column!r} holds {len(unknown)} class{'es' if len(unknown) > 1 else ''} "
                 f"the model does not know: {_shown(unknown)} ({rows} rows; the model's classes: "
-                f"{_shown(list(classes))}); is it multiclass (task = \"multiclass\")?"
+                f"{_shown(list(classes))})"
+                + ('; is it multiclass (task = "multiclass")?' if len(values) > 2 else "")
             )
         if not set(classes) <= {0, 1}:  # spelled as the model's classes: classes_[1] is positive
             return (series == classes[1]).to_numpy(dtype=int)
@@ -185,13 +197,15 @@ def binary_labels(raw_labels: Any, classes: tuple[Any, ...] | None, label_column
 def labels_for_task(
     task: str, raw_labels: Any, model_classes: tuple[Any, ...] | None, label_column: str
 ) -> tuple[np.ndarray, tuple[Any, ...]]:
-    """(labels, classes) for ``task``: 0/1 and () for binary; codes into the
-    classes and the classes for multiclass (the model's, or, for a model that
-    names none, the sorted label values); floats and () for regression."""
+    """(labels, classes) for ``task``: 0/1 and the model's two classes (or ())
+    for binary; codes into the classes and the classes for multiclass (the
+    model's, or, for a model that names none, the sorted label values); floats
+    and () for regression."""
     if task == REGRESSION:
         return regression_targets(raw_labels, label_column), ()
     if task == BINARY:
-        return binary_labels(raw_labels, model_classes, label_column), ()
+        two = model_classes if model_classes is not None and len(model_classes) == 2 else ()
+        return binary_labels(raw_labels, model_classes, label_column), tuple(two)
     classes = model_classes
     if classes is None:
         import pandas as pd
