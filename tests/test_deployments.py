@@ -1,0 +1,226 @@
+"""The gate on three Metaflow deployments, with real servers (issue 11, point 1).
+
+Each test body runs on ``local`` (local metadata and datastore), ``service``
+(Netflix's metadata service over HTTP, on its own Postgres) and ``s3`` (a
+metadata service plus an S3 datastore on moto's server). Flows, gate sessions
+and tag reads run in subprocesses with the deployment's environment
+(tests/deployments.py), because this process imported Metaflow with the local
+configuration. The three TinyFlow runs of a deployment (``tiny_runs``, oldest
+first) are shared: each test uses its own runs or its own tag.
+
+Deselect the server-backed ones with ``-m "not service and not s3"``.
+"""
+
+import itertools
+import json
+import urllib.request
+
+import pytest
+
+from deployments import BUCKET, tag_lines, write_suite
+from modelgate.names import DEFAULT_TAG
+
+from conftest import PASSING
+
+pytestmark = pytest.mark.slow  # flows and gate sessions in subprocesses
+
+LOCAL = pytest.param("local", id="local")
+SERVICE = pytest.param("service", id="service", marks=pytest.mark.service)
+S3 = pytest.param("s3", id="s3", marks=[pytest.mark.service, pytest.mark.s3])
+every_deployment = pytest.mark.parametrize("deployment", [LOCAL, SERVICE, S3], indirect=True)
+service_deployments = pytest.mark.parametrize("deployment", [SERVICE, S3], indirect=True)
+
+FAILING = "\ndef test_too_strict(gate):\n    gate.beats('roc_auc', margin=0.99)\n"
+CHAMPION_SUITE = """
+def test_not_much_worse_than_champion(gate):
+    gate.beats("roc_auc", baseline="champion", margin=-0.02)
+"""
+_tags = itertools.count()
+
+
+@pytest.fixture
+def tag():
+    """A tag of this test's own: only the runs it tags carry it."""
+    return f"deployments_test_{next(_tags)}"
+
+
+def explain(result) -> str:
+    return f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+
+
+def header(result, label: str) -> str:
+    """The session header's ``label: ...`` line."""
+    lines = [line for line in result.stdout.splitlines() if line.startswith(f"{label}: ")]
+    assert lines, explain(result)
+    return lines[0]
+
+
+@every_deployment
+def test_a_passing_gate_tags_the_run(deployment, tiny_runs, tmp_path):
+    run = tiny_runs[0]
+    result = deployment.gate(write_suite(tmp_path, PASSING), "--model-run", run)
+    assert result.returncode == 0, explain(result)
+    assert tag_lines(result) == [f"modelgate: tag '{DEFAULT_TAG}' applied to {run}: all 2 quality tests passed"]
+    assert deployment.tags(run) == {DEFAULT_TAG}  # read back by a new Metaflow client
+
+
+@every_deployment
+def test_a_failing_gate_does_not_tag_and_revokes_an_earlier_tag(deployment, tiny_runs, tmp_path):
+    run = tiny_runs[1]
+    assert deployment.add_tags(run, DEFAULT_TAG, "team:nlp") == {DEFAULT_TAG, "team:nlp"}
+    result = deployment.gate(write_suite(tmp_path, PASSING + FAILING), "--model-run", run)
+    assert result.returncode == 1, explain(result)
+    [line] = tag_lines(result)
+    assert line.startswith(f"modelgate: tag '{DEFAULT_TAG}' revoked from {run}"), line
+    assert "1 quality test failed" in line
+    assert deployment.tags(run) == {"team:nlp"}  # the other user tag stays
+
+
+@every_deployment
+def test_the_champion_is_the_newest_other_tagged_run(deployment, tiny_runs, tmp_path, tag):
+    oldest, middle, newest = tiny_runs.all()
+    # Tag the newest first: on local metadata a tag rewrites the run's
+    # timestamp, so Metaflow's own order would crown the one tagged last.
+    deployment.add_tags(newest, tag)
+    deployment.add_tags(middle, tag)
+    result = deployment.gate(write_suite(tmp_path, CHAMPION_SUITE), "--model-run", oldest, "--gate-tag", tag)
+    assert result.returncode == 0, explain(result)  # the same model: not much worse than the champion
+    assert header(result, "champion") == f"champion: {newest}"
+    assert tag in deployment.tags(oldest)
+    assert tag in deployment.tags(newest) and tag in deployment.tags(middle)  # the champion keeps its tag
+
+
+@every_deployment
+def test_latest_picks_the_newest_run(deployment, tiny_runs, tmp_path):
+    newest = tiny_runs.all()[-1]
+    result = deployment.gate(write_suite(tmp_path, PASSING), "--model-run", "latest", "--model-flow", "TinyFlow",
+                             "--gate-dry-run")
+    assert result.returncode == 0, explain(result)
+    assert header(result, "model run").startswith(f"model run: {newest} "), explain(result)
+    assert tag_lines(result) == [
+        f"modelgate: dry run: would apply tag '{DEFAULT_TAG}' to {newest}: all 2 quality tests passed"
+    ]
+
+
+@service_deployments
+def test_run_ids_are_small_integers_and_the_service_holds_the_tags(deployment, tiny_runs):
+    runs = tiny_runs.all()
+    assert [run.split("/") for run in runs] == [["TinyFlow", "1"], ["TinyFlow", "2"], ["TinyFlow", "3"]]
+    # The tags the client reads are the service's, over HTTP.
+    tagged = deployment.add_tags(runs[2], "read-over-http")
+    url = deployment.env["METAFLOW_SERVICE_URL"]
+    with urllib.request.urlopen(f"{url}/flows/TinyFlow/runs/3", timeout=10) as answer:
+        record = json.load(answer)
+    assert set(record["tags"]) == tagged and "read-over-http" in tagged
+    assert f"user:{deployment.env['METAFLOW_USER']}" in record["system_tags"]
+
+
+@pytest.mark.parametrize("deployment", [S3], indirect=True)
+def test_the_artifacts_are_in_s3(deployment, tiny_runs):
+    import boto3
+
+    tiny_runs[0]  # wait for the first run
+    env = deployment.env
+    s3 = boto3.client(
+        "s3", endpoint_url=env["METAFLOW_S3_ENDPOINT_URL"], region_name=env["AWS_DEFAULT_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+    prefix = env["METAFLOW_DATASTORE_SYSROOT_S3"].removeprefix(f"s3://{BUCKET}/")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{prefix}/TinyFlow/")["Contents"]]
+    assert any("/TinyFlow/1/end/" in key for key in keys), keys[:20]  # the end step's artifacts
+    local = deployment.workdir / ".metaflow" / "TinyFlow"  # where a local datastore would put the run
+    assert sorted(p.name for p in local.iterdir()) == ["latest_run"]  # only the run id, for `resume`
+
+
+# -- tag writes retry the service's 5xx answers (issue 11, point 4) ------------------------
+class FaultyProxy:
+    """A real HTTP proxy in front of the real metadata service that answers 500 to
+    the next ``times`` GETs of one path, then passes everything through."""
+
+    def __init__(self, upstream: str) -> None:
+        import http.server
+        import threading
+
+        self.upstream, self.path, self.times, self.served_500, self.seen = upstream, "", 0, 0, []
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _forward(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0)) or None
+                proxy.seen.append((self.command, self.path))
+                if self.command == "GET" and self.path == proxy.path and proxy.times > 0:
+                    proxy.times -= 1
+                    proxy.served_500 += 1
+                    return self._answer(500, {}, b'{"message": "injected by the test proxy"}')
+                request = urllib.request.Request(proxy.upstream + self.path, data=body, method=self.command,
+                                                 headers={"Content-Type": self.headers.get("Content-Type", "application/json")})
+                try:
+                    with urllib.request.urlopen(request, timeout=30) as answer:
+                        self._answer(answer.status, answer.headers, answer.read())
+                except urllib.error.HTTPError as error:
+                    self._answer(error.code, error.headers, error.read())
+
+            def _answer(self, status, headers, payload):
+                self.send_response(status)
+                for key, value in headers.items():
+                    if key.lower() not in ("content-length", "transfer-encoding", "connection", "date", "server"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PATCH = _forward
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def fail(self, path: str, times: int) -> None:
+        self.path, self.times, self.served_500 = path, times, 0
+
+    def __enter__(self) -> "FaultyProxy":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+APPLY_TAG = """
+import sys
+from modelgate.tagging import apply_tag
+apply_tag(sys.argv[1], sys.argv[2])
+"""
+
+
+@pytest.mark.parametrize("deployment", [SERVICE], indirect=True)
+def test_a_tag_write_retries_the_services_5xx_answers(deployment, tiny_runs):
+    run = tiny_runs[2]
+    with FaultyProxy(deployment.env["METAFLOW_SERVICE_URL"]) as proxy:
+        proxy.fail(f"/flows/{run.replace('/', '/runs/')}", times=2)  # the run's record: 500, 500, then the real one
+        done = deployment.with_env(METAFLOW_SERVICE_URL=proxy.url).python(APPLY_TAG, run, "written_after_500s")
+    assert done.returncode == 0, done.stderr
+    assert proxy.served_500 == 2
+    assert ("PATCH", f"/flows/{run.replace('/', '/runs/')}/tag/mutate") in proxy.seen  # through the proxy
+    assert "written_after_500s" in deployment.tags(run)
+
+
+@pytest.mark.parametrize("deployment", [SERVICE], indirect=True)
+def test_tag_write_retries_are_bounded(deployment, tiny_runs):
+    import time
+
+    run = tiny_runs[2]
+    with FaultyProxy(deployment.env["METAFLOW_SERVICE_URL"]) as proxy:
+        proxy.fail(f"/flows/{run.replace('/', '/runs/')}", times=1000)  # the service keeps failing
+        begin = time.monotonic()
+        done = deployment.with_env(METAFLOW_SERVICE_URL=proxy.url).python(APPLY_TAG, run, "never_written")
+        seconds = time.monotonic() - begin
+    assert done.returncode == 1
+    assert "ServiceException" in done.stderr and "code 500" in done.stderr, done.stderr[-2000:]
+    assert proxy.served_500 == 3  # three attempts, then the error
+    assert seconds < 30, seconds  # 0.5 s and 2 s of backoff (plus jitter) beyond the process's start
+    assert "never_written" not in deployment.tags(run)
