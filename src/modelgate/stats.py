@@ -1415,6 +1415,15 @@ def bootstrap_metric_bound(
         return _point_bound(value, side, n_rows)
     B = int(n_resamples)
     res = _one_sample_resamples(metric, pos, s, B, seed)
+    return _one_sample_percentile_bound(res, value, side, floor, method, confidence, n_rows)
+
+
+def _one_sample_percentile_bound(
+    res: NDArray[np.float64], value: float, side: Side, floor: float | None, method: str, confidence: float, n_rows: int
+) -> MetricBound:
+    """The percentile bound of one metric's bootstrap resamples ``res`` on ``side``,
+    and the p-value of the floor; undefined when a resample gave a non-finite metric."""
+    B = res.size
     bad = int(np.count_nonzero(~np.isfinite(res)))
     if bad:
         return _one_sample_undefined(
@@ -1991,20 +2000,7 @@ def task_bootstrap_bound(
         for w in _stratified_counts(sizes, B, seed):
             res[done : done + w.shape[0]] = form(w)
             done += w.shape[0]
-    bad = int(np.count_nonzero(~np.isfinite(res)))
-    if bad:
-        return _one_sample_undefined(
-            method, side, confidence, n_rows,
-            f"bootstrap distribution is degenerate: {bad} of {B} resamples gave a non-finite metric", value,
-        )
-    if side == "lower":
-        bound = float(np.quantile(res, 1.0 - confidence))
-        wrong = np.count_nonzero(res <= floor) if floor is not None else -1
-    else:
-        bound = float(np.quantile(res, confidence))
-        wrong = np.count_nonzero(res >= floor) if floor is not None else -1
-    p = math.nan if floor is None else (1.0 + wrong) / (B + 1.0)
-    return MetricBound(value, bound, side, float(p), method, confidence, n_rows)
+    return _one_sample_percentile_bound(res, value, side, floor, method, confidence, n_rows)
 
 
 __all__ += [
