@@ -503,6 +503,84 @@ class Runs:
         self._pool.shutdown(wait=True)
 
 
+# -- a metadata service of one test's own (issue 11, point 4: outages) ---------------------
+
+
+class PrivateService:
+    """A metadata service on its own Postgres for one test, with a deployment on it
+    (local datastore): a test may take it down (:meth:`outage`) without touching the
+    session's servers. :meth:`close` stops and removes it; so do ``atexit`` and a
+    watchdog process, should the test process die. Use it as a context manager::
+
+        with PrivateService(tmp_path) as private:
+            run = private.deployment.run_flow(TINY_FLOW)
+            ...
+            private.outage()  # the service and its Postgres stop: connections are refused
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.service = MetadataService(root / "service-state")
+        self.deployment: Deployment | None = None
+        self._watchdog: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Deployment:
+        prepare_service_venv()
+        live = self.root / "live-process-groups"
+        live.mkdir(parents=True)
+        atexit.register(self.close)
+        self._watchdog = subprocess.Popen(
+            [sys.executable, "-c", _WATCHDOG, str(live), json.dumps([self.service.stop_command()])],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        try:
+            url = self.service.start()
+        except BaseException:
+            self.close()
+            raise
+        folder = self.root / "deployment"
+        folder.mkdir(parents=True)
+        env = base_env(folder)
+        env.update(METAFLOW_DEFAULT_METADATA="service", METAFLOW_SERVICE_URL=url)
+        self.deployment = Deployment("private-service", env, folder, live)
+        return self.deployment
+
+    def outage(self) -> None:
+        """Stop the service and its Postgres (state kept): from now on, connections are refused."""
+        subprocess.run([str(SERVICE_SOURCE / "stop.sh"), str(self.service.state)], capture_output=True, timeout=120,
+                       stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def restart(self) -> Deployment:
+        """Start the service again after :meth:`outage`, on its kept Postgres cluster (the
+        same runs and tags), on new free ports: the deployment, with the new URL."""
+        assert self.deployment is not None
+        out = _run_checked([str(SERVICE_SOURCE / "start.sh"), str(self.service.state)], "metaflow-service restart",
+                           SERVER_TIMEOUT)
+        exports = dict(word.split("=", 1) for line in out.splitlines() if line.startswith("export ")
+                       for word in line.split()[1:])
+        self.deployment = self.deployment.with_env(METAFLOW_SERVICE_URL=exports["METAFLOW_SERVICE_URL"])
+        return self.deployment
+
+    def close(self) -> None:
+        """Stop everything and remove the service's state; safe to call twice."""
+        if self.deployment is not None:
+            self.deployment.kill()
+        self.service.stop()
+        if self._watchdog is not None:
+            watchdog, self._watchdog = self._watchdog, None
+            watchdog.stdin.close()  # type: ignore[union-attr]
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                watchdog.wait(timeout=30)
+        atexit.unregister(self.close)
+
+    def __enter__(self) -> "PrivateService":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def _main(argv: list[str]) -> int:
     if argv[:1] == ["prepare"]:
         seconds = prepare_service_venv()
@@ -525,3 +603,43 @@ def _main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(_main(sys.argv[1:]))
+
+
+# -- issue 11, points 2 and 3 (appended): @project branches, production runs, promote ------------
+PROJECT_FLOW = FLOWS / "project_flow.py"
+
+
+def run_flow_with(deployment: Deployment, path: Path, *options: str, env: dict[str, str] | None = None) -> str:
+    """Run a flow with top-level options (``--branch alpha``, ``--production``) and extra
+    environment (``METAFLOW_PRODUCTION_TOKEN``); its pathspec."""
+    target = deployment.with_env(**env) if env else deployment
+    id_file = Path(tempfile.mkstemp(prefix="run-id-", dir=deployment.workdir)[1])
+    done = target._python([str(path), *options, "run", "--run-id-file", str(id_file)], deployment.workdir, RUN_TIMEOUT)
+    run_id = id_file.read_text().strip()
+    id_file.unlink()
+    if done.returncode != 0 or not run_id:
+        raise RuntimeError(f"{path.name} {' '.join(options)} failed on {deployment.name} "
+                           f"(exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return f"{flow_name(path)}/{run_id}"
+
+
+def promote(deployment: Deployment, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m modelgate promote *args`` with the deployment's environment."""
+    return deployment._python(["-m", "modelgate", "promote", *args], cwd or deployment.workdir, RUN_TIMEOUT)
+
+
+_SYSTEM_TAGS = """
+import json, sys
+from metaflow import Run, namespace
+
+namespace(None)
+print(json.dumps(sorted(Run(sys.argv[1]).system_tags)))
+"""
+
+
+def system_tags(deployment: Deployment, pathspec: str) -> frozenset[str]:
+    """The run's system tags (``project:``, ``project_branch:``, ``user:`` or ``production:``)."""
+    done = deployment.python(_SYSTEM_TAGS, pathspec)
+    if done.returncode != 0:
+        raise RuntimeError(f"Metaflow client on {deployment.name}: system tags of {pathspec} failed:\n{done.stderr}")
+    return frozenset(json.loads(done.stdout.strip().splitlines()[-1]))

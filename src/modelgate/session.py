@@ -10,7 +10,7 @@ and the scores are loaded lazily and only once per process (xdist worker).
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -216,7 +216,7 @@ class GateSession:
         try:
             self.carried_before = tagging.has_tag(self.pathspec, self.settings.tag)
         except Exception as exc:  # an outage: say so, and change nothing
-            self.tag_error = f"could not read the tags of {self.pathspec}: {runs.one_line(exc)}"
+            self.tag_error = f"could not read the tags of {self.pathspec}: {tagging.describe_error(exc)}"
             self.tag_line = f"FAILED: {self.tag_error}; no tag was changed"
             return decision
         self.tag_line = self._line(decision.action, self.carried_before)
@@ -238,7 +238,7 @@ class GateSession:
             self.tag_error = f"interrupted while writing tag {tag!r} on {run}: {self._carries_now()}"
             self.tag_line = f"FAILED: {self.tag_error}"
         except Exception as exc:  # an outage or a lost write must fail the session
-            self.tag_error = f"could not {decision.action} tag {tag!r} on {run}: {runs.one_line(exc)}"
+            self.tag_error = f"could not {decision.action} tag {tag!r} on {run}: {tagging.describe_error(exc)}"
             self.tag_line = f"FAILED: {self.tag_error} ({self._carries_now()})"
 
     def recheck(self) -> str:
@@ -255,7 +255,7 @@ class GateSession:
         try:
             now = tagging.has_tag(self.pathspec, self.settings.tag)
         except Exception as exc:
-            return f"could not re-read the tags of {self.pathspec}: {runs.one_line(exc)}"
+            return f"could not re-read the tags of {self.pathspec}: {tagging.describe_error(exc)}"
         if now == expected:
             return ""
         state = "carries" if now else "no longer carries"
@@ -297,9 +297,19 @@ class GateSession:
 
     def verdict(self) -> Verdict:
         return self.runner.verdict(
-            self.results, run=self.pathspec, decision=self.decision, tag_line=self.tag_line,
+            self.results, run=self.pathspec, decision=self._reported_decision(), tag_line=self.tag_line,
             tag_failed=bool(self.tag_error or self.report_errors),
         )
+
+    def _reported_decision(self) -> TagDecision | None:
+        """The decision as the reports give it. When the tags could not be read or
+        written (a metadata service outage, a lost write, an interrupt), the
+        reports say action "none" and why: never "apply" or "revoke" for a change
+        that did not happen. The session's own decision (exit code) is unchanged."""
+        decision = self.decision
+        if decision is None or decision.action == "none" or not self.tag_error:
+            return decision
+        return replace(decision, action="none", reason=f"{decision.reason}; but the run's tags could not be read or written")
 
 
 def _smoke_cases(config: GateConfig) -> list[AnyCase]:

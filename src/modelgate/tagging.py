@@ -56,6 +56,35 @@ def _with_retries(write: Callable[[], None]) -> None:
         time.sleep(delay * random.uniform(1.0, 1.5))
 
 
+# What an unreachable metadata service's error says (urllib3's nested repr), in a few words.
+_UNREACHABLE = (
+    ("connection refused", "connection refused"),
+    ("timed out", "timed out"),
+    ("connection reset", "connection reset"),
+    ("name or service not known", "unknown host"),
+    ("temporary failure in name resolution", "unknown host"),
+)
+
+
+def describe_error(exc: BaseException) -> str:
+    """An error of a tag read or write in one short line. A metadata service that
+    cannot be reached (once Metaflow's own retries are spent) is said as such, with
+    its URL, rather than as urllib3's nested ``HTTPConnectionPool(...)`` text."""
+    from .runs import one_line
+
+    if type(exc).__module__.split(".")[0] in ("requests", "urllib3") or isinstance(exc, ConnectionError):
+        text = str(exc).lower()
+        why = next((short for words, short in _UNREACHABLE if words in text), type(exc).__name__)
+        try:
+            from metaflow.metaflow_config import SERVICE_URL
+        except Exception:  # pragma: no cover - Metaflow's configuration could not be read
+            SERVICE_URL = None
+        where = f" at {SERVICE_URL}" if SERVICE_URL else ""
+        return f"the metadata service{where} cannot be reached ({why})"
+    line = one_line(exc)
+    return line if len(line) <= 300 else line[:297] + "..."
+
+
 def user_tags(pathspec: str) -> frozenset[str]:
     return get_run(pathspec).user_tags
 
