@@ -10,6 +10,8 @@ A gate can be declared with no Python at all::
     label_column = "labels"
     task = "binary"                    # binary | multiclass | regression (unset: inferred when unambiguous)
     tag = "deployment_candidate"
+    champion_scope = "branch"          # branch | project | flow: where the champion is sought
+    # champion_tag = "deployed"        # the champion carries this tag (default: the gate's tag)
     smoke_cases = "gate/smoke_cases.csv"   # relative to this file
     require_champion = false
 
@@ -57,7 +59,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import tables
 from .errors import GateUsageError
-from .names import ALL_FEATURES, DEFAULT_TAG, TASKS
+from .names import ALL_FEATURES, BRANCH_SCOPE, DEFAULT_TAG, SCOPES, TASKS
 
 if TYPE_CHECKING:  # the check kinds are imported when a table is parsed: `pytest --help` stays light
     from .checks import Check, MarginCheck
@@ -113,6 +115,18 @@ def validate_task(task: str, where: str) -> str:
     return task
 
 
+def validate_scope(scope: str, where: str) -> str:
+    """``scope`` if it is a champion scope (branch, project, flow); else a GateUsageError naming ``where``."""
+    if scope not in SCOPES:
+        raise GateUsageError(f"{where} {scope!r}: unknown champion scope; use one of {', '.join(SCOPES)}")
+    return scope
+
+
+def validate_champion_tag(tag: str, where: str) -> str:
+    """``champion_tag``: "" (unset: the gate's own tag) or a tag :func:`validate_tag` accepts."""
+    return validate_tag(tag, where) if tag != "" else tag
+
+
 def feature_list(where: str, value: Any) -> tuple[str, ...]:
     """``feature_columns``: a list of column names, or ``"*"`` (every column but the label).
 
@@ -144,11 +158,20 @@ class GateSettings:
     tag: str = DEFAULT_TAG
     task: str = ""  # "" : inferred from the model and the labels (binary for today's configs)
     feature_columns: tuple[str, ...] = ()  # () : the text column; ("*",): all but the label
+    champion_scope: str = BRANCH_SCOPE  # where the champion is sought: branch | project | flow
+    champion_tag: str = ""  # "" : the champion is the newest run in scope carrying `tag`
 
     def __post_init__(self) -> None:
         # A backstop: config parsing and merge() validate with the source's name first.
         validate_tag(self.tag, "tag")
         validate_task(self.task, "task")
+        validate_scope(self.champion_scope, "champion_scope")
+        validate_champion_tag(self.champion_tag, "champion_tag")
+
+    @property
+    def champion_carries(self) -> str:
+        """The tag the champion carries: ``champion_tag`` when set, else the gate's tag."""
+        return self.champion_tag or self.tag
 
     @property
     def uses_features(self) -> bool:
@@ -165,6 +188,11 @@ HELP = {
     "task": "binary, multiclass or regression (default: inferred when the model and labels leave no doubt)",
     "feature_columns": "feature columns, comma-separated, or '*' for every column but the label: "
     "the model receives a DataFrame (default: the text column, as a list of texts)",
+    "champion_scope": "where the champion is sought: 'branch' (the candidate's @project branch), "
+    "'project' (any branch of its project) or 'flow' (any run); without @project, branch and project "
+    "mean the flow's runs without @project",
+    "champion_tag": "tag that marks the deployed model, e.g. 'deployed' (see `python -m modelgate promote`): "
+    "the champion is the newest run in scope carrying it (default: the gate's own tag)",
 }
 
 
@@ -262,12 +290,19 @@ def parse_table(table: Any, source: Path | None = None) -> GateConfig:
     unknown = sorted(set(table) - known)
     if unknown:
         raise GateUsageError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
-    special = ("tag", "feature_columns", "task")
+    special = ("tag", "feature_columns", "task", "champion_scope", "champion_tag")
     chosen: dict[str, Any] = {
         k: tables.string(f"{where}.{k}", table[k]) for k in setting_names() if k in table and k not in special
     }
     if "task" in table:
         chosen["task"] = validate_task(tables.string(f"{where}.task", table["task"]), f"{where}.task")
+    if "champion_scope" in table:
+        where_scope = f"{where}.champion_scope"
+        chosen["champion_scope"] = validate_scope(tables.string(where_scope, table["champion_scope"]), where_scope)
+    if "champion_tag" in table:
+        if not isinstance(table["champion_tag"], str):
+            raise tables.type_error(f"{where}.champion_tag", "a non-empty string", table["champion_tag"])
+        chosen["champion_tag"] = validate_tag(table["champion_tag"], f"{where}.champion_tag")
     if "feature_columns" in table:
         chosen["feature_columns"] = feature_list(f"{where}.feature_columns", table["feature_columns"])
     if "tag" in table:
@@ -435,6 +470,10 @@ def merge(base: GateConfig, ini: dict[str, str | None], cli: dict[str, Any]) -> 
             chosen[name] = validate_task(tables.string(where, value), where)
         elif name == "feature_columns":
             chosen[name] = feature_list(where, tables.string(where, value))
+        elif name == "champion_scope":
+            chosen[name] = validate_scope(tables.string(where, value), where)
+        elif name == "champion_tag":
+            chosen[name] = validate_tag(value, where)
         else:
             chosen[name] = tables.string(where, value)
     config = replace(base, settings=replace(base.settings, **chosen))

@@ -23,6 +23,14 @@ ALL_FEATURES = "*"  # feature_columns = "*": every column of the validation fram
 
 DEFAULT_TAG = "deployment_candidate"
 
+# Where the champion is sought (champion_scope), relative to the candidate's
+# @project tags: its project branch, its whole project, or the whole flow. For a
+# run without @project, "branch" and "project" both mean: runs without @project.
+BRANCH_SCOPE = "branch"
+PROJECT_SCOPE = "project"
+FLOW_SCOPE = "flow"
+SCOPES = (BRANCH_SCOPE, PROJECT_SCOPE, FLOW_SCOPE)
+
 # Result groups: which kind of check a CheckResult came from (report rows, card, JSON).
 BASELINE = "baseline"  # a margin check against a baseline
 FLOOR = "floor"  # a floor: one metric's own bound against at_least / at_most

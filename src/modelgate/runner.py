@@ -20,7 +20,7 @@ import numpy as np
 
 from . import runs
 from .errors import GateUsageError, GateWarning
-from .names import BINARY, CANDIDATE, CHAMPION, KNOWN_BASELINES, MAJORITY, MEAN, MEDIAN, REGRESSION
+from .names import BINARY, BRANCH_SCOPE, CANDIDATE, CHAMPION, KNOWN_BASELINES, MAJORITY, MEAN, MEDIAN, REGRESSION
 
 if TYPE_CHECKING:
     from .checks import Check, MarginCheck
@@ -53,9 +53,14 @@ class Baselines:
         champion: str | None = _UNRESOLVED,
         no_champion_reason: str = "",
         champion_label: str = CHAMPION,
+        scope: str = BRANCH_SCOPE,
+        champion_tag: str = "",
     ) -> None:
         self.candidate = candidate
         self.tag = tag
+        self.scope = scope  # champion_scope: branch | project | flow
+        self.champion_tag = champion_tag  # "" : the champion carries `tag`
+        self.scope_note = ""  # where the champion was sought, for the header (project flows, flow scope)
         self.model_artifact = model_artifact
         self.named = dict(named or {})
         self._champion = champion
@@ -78,6 +83,11 @@ class Baselines:
         self._look_up()
         return self._no_champion_reason
 
+    def configure(self, scope: str, champion_tag: str) -> None:
+        """How the champion is sought (``champion_scope``, ``champion_tag``); before the lookup."""
+        if not self.resolved:
+            self.scope, self.champion_tag = scope, champion_tag
+
     def fix_champion(self, champion: str | None, reason: str, label: str = CHAMPION) -> None:
         """Set the champion now (``--baseline-run``, or the controller's for an xdist worker)."""
         self._champion, self._no_champion_reason, self.champion_label = champion, reason, label
@@ -86,9 +96,10 @@ class Baselines:
         """The champion for a header or report, never raising: its pathspec,
         'none yet', or why it could not be looked up."""
         try:
-            return self.champion or "none yet"
+            line = self.champion or "none yet"
         except GateUsageError as exc:
             return f"unknown: {exc}"
+        return f"{line} ({self.scope_note})" if self.scope_note else line
 
     def _look_up(self) -> None:
         if self.resolved:
@@ -101,7 +112,10 @@ class Baselines:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                champion, reason = runs.resolve_champion(self.candidate, self.tag)
+                champion, reason = runs.resolve_champion(self.candidate, self.champion_tag or self.tag, scope=self.scope)
+                scope = runs.champion_scope(self.candidate, self.scope)  # for the header
+                if scope.project is not None:  # a run without @project: the header stays as it was
+                    self.scope_note = scope.describe()
             except GateUsageError as exc:
                 self._error = f"cannot look up the champion of {self.candidate}: {exc}"
         self.keep_notes(caught)
@@ -209,6 +223,12 @@ class GateRunner:
     baselines: Baselines
     smoke_cases: Sequence[AnyCase] = ()
 
+    def __post_init__(self) -> None:
+        # The config decides where the champion is sought and which tag it carries,
+        # however the baselines were made (here, or for an xdist worker).
+        settings = self.config.settings
+        self.baselines.configure(settings.champion_scope, settings.champion_tag)
+
     # -- building one --------------------------------------------------------------
     @classmethod
     def for_run(cls, config: GateConfig, candidate: str | None, smoke_cases: Sequence[AnyCase] = ()) -> GateRunner:
@@ -252,7 +272,7 @@ class GateRunner:
             runs.check_artifact(other, model_artifact, role="baseline")
         baselines = runner.baselines
         if baseline_run:  # named by the user: resolved now, whether or not a check uses it
-            champion, reason = runs.resolve_champion(pathspec, settings.tag, baseline_run)
+            champion, reason = runs.resolve_champion(pathspec, settings.champion_carries, baseline_run)
             baselines.fix_champion(champion, reason, "baseline run (--baseline-run, compared as 'champion')")
         if any(check.baseline == CHAMPION for check in config.checks):
             if baselines.champion:  # fixed now, before any test (and before this run is tagged)

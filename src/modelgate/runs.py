@@ -38,7 +38,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .errors import GateUsageError, GateWarning
-from .names import CANDIDATE, CHAMPION, DEFAULT_TAG, KNOWN_BASELINES, MAJORITY  # noqa: F401  (re-exported)
+from .names import (  # noqa: F401  (re-exported)
+    BRANCH_SCOPE, CANDIDATE, CHAMPION, DEFAULT_TAG, FLOW_SCOPE, KNOWN_BASELINES, MAJORITY, PROJECT_SCOPE, SCOPES,
+)
 
 if TYPE_CHECKING:  # Metaflow is imported lazily at run time
     from metaflow import Flow, Run
@@ -269,7 +271,7 @@ def resolve_run(spec: RunSpec, namespace: str | None = None, *, role: str = CAND
         hint = "'latest' is the newest run; use latest-successful for the newest successful one"
     else:
         who = _run_words(role, run.pathspec)
-        hint = "only a successful run can be " + ("gated" if role == CANDIDATE else f"the {role}")
+        hint = "only a successful run can be " + {CANDIDATE: "gated", "promoted": "promoted"}.get(role, f"the {role}")
     if failed:
         raise GateUsageError(f"{who} failed in step {failed!r}: {hint}")
     raise GateUsageError(f"{who} has not finished: {hint}")
@@ -541,31 +543,136 @@ def use_private_client_cache() -> str:
 
 
 # -- champions and baselines ---------------------------------------------------------
-def find_champion(candidate: str, tag: str) -> str | None:
-    """The deployed model to beat: the newest successful run of the candidate's
-    flow that carries ``tag``, other than the candidate itself."""
-    return deployed_run(candidate.split("/")[0], tag, exclude=candidate)
+ANY = "*"  # deployed_run(project=ANY / branch=ANY): not filtered (no project is named "*")
 
 
-def deployed_run(flow_name: str, tag: str = DEFAULT_TAG, *, exclude: str | None = None) -> str | None:
+def project_of(run: Run) -> tuple[str | None, str | None]:
+    """``(project, branch)`` from a run's ``project:`` and ``project_branch:`` system
+    tags (``@project``), or ``(None, None)`` for a run without ``@project``."""
+    project = branch = None
+    for tag in run.system_tags:
+        if tag.startswith("project:"):
+            project = tag[len("project:"):]
+        elif tag.startswith("project_branch:"):
+            branch = tag[len("project_branch:"):]
+    return project, branch
+
+
+@dataclass(frozen=True)
+class ChampionScope:
+    """Which runs of a flow may be the champion: those whose ``@project`` tags match.
+
+    ``project``/``branch``: a name (the run must carry it), None (the run must
+    carry no project tags) or :data:`ANY` (not filtered). Made from a candidate
+    by :func:`champion_scope`.
+    """
+
+    flow: str
+    kind: str = FLOW_SCOPE
+    project: str | None = ANY
+    branch: str | None = ANY
+
+    def matches(self, run: Run) -> bool:
+        project, branch = project_of(run)
+        if self.project != ANY and project != self.project:
+            return False
+        return self.branch == ANY or branch == self.branch
+
+    def describe(self) -> str:
+        """``branch user.alice of project nlp``, ``any branch of project nlp``,
+        ``runs of Flow without @project``, ``any run of Flow``."""
+        if self.project == ANY:
+            return f"any run of {self.flow}" if self.branch == ANY else f"branch {self.branch} of {self.flow}"
+        if self.project is None:
+            return f"runs of {self.flow} without @project"
+        if self.branch == ANY:
+            return f"any branch of project {self.project}"
+        return f"branch {self.branch} of project {self.project}"
+
+
+def champion_scope(candidate: str, kind: str = BRANCH_SCOPE) -> ChampionScope:
+    """The runs that may be ``candidate``'s champion under ``champion_scope = kind``.
+
+    "branch": runs of the candidate's project branch; "project": runs of its
+    project, any branch; "flow": every run of the flow. For a candidate without
+    ``@project``, "branch" and "project" mean the flow's runs without ``@project``
+    (a project's runs are never the champion of a run outside it, nor the reverse).
+    """
+    flow = candidate.split("/")[0]
+    if kind == FLOW_SCOPE:
+        return ChampionScope(flow, kind)
+    if kind not in (BRANCH_SCOPE, PROJECT_SCOPE):
+        raise GateUsageError(f"unknown champion scope {kind!r}; use one of {', '.join(SCOPES)}")
+    from metaflow.exception import MetaflowNotFound
+
+    with global_namespace():
+        try:
+            project, branch = project_of(get_run(candidate))
+        except MetaflowNotFound:
+            raise UnknownRunError(f"unknown run {candidate}: no such run in {metaflow_location()}") from None
+        except _metaflow_errors() as exc:
+            raise GateUsageError(f"cannot read the project tags of {candidate}: {one_line(exc)}") from None
+    if project is None:
+        return ChampionScope(flow, kind, None, None)
+    return ChampionScope(flow, kind, project, branch if kind == BRANCH_SCOPE else ANY)
+
+
+def _scope(candidate: str, scope: str | ChampionScope) -> ChampionScope:
+    return scope if isinstance(scope, ChampionScope) else champion_scope(candidate, scope)
+
+
+def find_champion(candidate: str, tag: str, scope: str | ChampionScope = BRANCH_SCOPE) -> str | None:
+    """The deployed model to beat: the newest successful run in the candidate's
+    ``scope`` (:func:`champion_scope`) that carries ``tag``, other than the candidate itself."""
+    where = _scope(candidate, scope)
+    return deployed_run(where.flow, tag, project=where.project, branch=where.branch, exclude=candidate)
+
+
+def deployed_run(
+    flow_name: str,
+    tag: str = DEFAULT_TAG,
+    *,
+    project: str | None = ANY,
+    branch: str | None = ANY,
+    exclude: str | None = None,
+) -> str | None:
     """Pathspec of the newest successful run of ``flow_name`` carrying ``tag``, or None.
+
+    ``project`` and ``branch`` narrow it to runs of that ``@project`` (and
+    project branch, e.g. ``"prod"``, ``"test.alpha"``, ``"user.alice"``);
+    ``project=None``: runs without ``@project``; unset: any run of the flow.
+    With ``champion_tag = "deployed"`` and ``promote``:
+    ``deployed_run("NLPFlow", "deployed", project="nlp", branch="prod")``.
 
     "Newest" is by the end step's finish time, not the run's timestamp: with
     local metadata, adding a tag rewrites the run's timestamp (DESIGN section
     5), so Metaflow's own newest-first order crowns whichever run was tagged last.
     Runs whose metadata cannot be read are skipped with an UnreadableRunWarning.
     """
+    scope = ChampionScope(flow_name, FLOW_SCOPE, project, branch)
+    try:
+        holders = tagged_runs(scope, tag)
+    except UnknownRunError:
+        return None
+    with global_namespace():
+        best = _newest_finished(holders, successful_only=True, exclude=exclude)
+    return best.pathspec if best is not None else None
+
+
+def tagged_runs(scope: ChampionScope, tag: str) -> list[Run]:
+    """Every run in ``scope`` carrying ``tag`` (any state), read afresh; unreadable ones
+    skipped with a warning; UnknownRunError when the flow does not exist."""
     from metaflow import Flow
     from metaflow.exception import MetaflowNotFound
 
     with global_namespace():
         try:
-            best = _newest_finished(_runs_of(Flow(flow_name), tag), successful_only=True, exclude=exclude)
+            runs = _runs_of(Flow(scope.flow), tag)
         except MetaflowNotFound:
-            return None
+            raise UnknownRunError(unknown_flow_message(scope.flow)) from None
         except _metaflow_errors() as exc:
-            raise GateUsageError(f"cannot look up tagged runs of {flow_name}: {one_line(exc)}") from None
-    return best.pathspec if best is not None else None
+            raise GateUsageError(f"cannot look up tagged runs of {scope.flow}: {one_line(exc)}") from None
+        return [run for run in runs if _read(run, scope.matches) == (True, True)]
 
 
 def resolve_baseline_run(spec: str, candidate: str | None) -> str:
@@ -601,14 +708,21 @@ def resolve_named_baseline(name: str, candidate: str | None) -> str:
     return pathspec
 
 
-def resolve_champion(candidate: str | None, tag: str, baseline_run: str | None = None) -> tuple[str | None, str]:
+def resolve_champion(
+    candidate: str | None,
+    tag: str,
+    baseline_run: str | None = None,
+    scope: str | ChampionScope = BRANCH_SCOPE,
+) -> tuple[str | None, str]:
     """The champion's pathspec (or ``--baseline-run``'s), or None and why there is none."""
     if baseline_run:
         return resolve_baseline_run(baseline_run, candidate), ""
     if candidate is None:
         return None, "no champion: the gate was not told which run it is evaluating"
-    champion = find_champion(candidate, tag)
+    where = _scope(candidate, scope)
+    champion = find_champion(candidate, tag, where)
     if champion is None:
         flow = candidate.split("/")[0]
-        return None, f"no champion yet: no other successful run of {flow} carries the tag {tag!r}"
+        among = "" if where.project == ANY else f" ({where.describe()})"
+        return None, f"no champion yet: no other successful run of {flow}{among} carries the tag {tag!r}"
     return champion, ""

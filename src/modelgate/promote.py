@@ -1,0 +1,135 @@
+"""``python -m modelgate promote Flow/id``: move the "deployed" tag to a run.
+
+``deployment_candidate`` is the gate's verdict (the run passed); what is
+deployed is a separate tag, ``champion_tag`` in ``[tool.modelgate]`` (or
+``--tag``). Promoting a run moves that tag to it from the run(s) holding it
+in the run's champion scope (``champion_scope``, or ``--champion-scope``:
+its ``@project`` branch by default), so that the champion of later gates,
+and :func:`modelgate.deployed_run`, follow it.
+
+Writes, fewest possible, in an order that never leaves the scope with no
+holder: first the tag is added to the new run (no write when it carries it
+already), then removed from each old holder. Metaflow's ``Run.replace_tag``
+does not apply: it replaces one tag with another on *one* run, while a
+promotion moves one tag between runs. Every write is verified by reading the
+run again (:mod:`modelgate.tagging`, with its bounded retries). Afterwards the
+holders in scope are read again: any run other than the new one that still
+carries the tag (another promotion at the same moment) is reported.
+
+A run the gate did not pass (it does not carry the gate's tag, ``tag`` in
+``[tool.modelgate]``, by default ``deployment_candidate``) is refused unless
+``--force`` is given. Exit codes: 0 promoted; 1 promoted, but another run in
+scope still carries the tag; 3 a Metaflow read or tag write failed; 4 bad
+input (unknown or unfinished run, a refused run, a bad tag or option). Errors
+are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn, Sequence
+
+from .errors import GateUsageError
+from .names import SCOPES
+
+if TYPE_CHECKING:
+    from .config import GateConfig
+
+EXIT_OK, EXIT_OTHER_HOLDER, EXIT_FAILED, EXIT_USAGE = 0, 1, 3, 4
+PROG = "python -m modelgate promote"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # argparse's own: usage and exit 2
+        raise GateUsageError(message)
+
+
+def parser() -> argparse.ArgumentParser:
+    made = _Parser(prog=PROG, description="Move the deployed-model tag (champion_tag) to a run the gate passed.")
+    made.add_argument("run", metavar="Flow/run_id", help="the run to promote")
+    made.add_argument("--tag", help="the tag to move (default: champion_tag of [tool.modelgate])")
+    made.add_argument("--force", action="store_true", help="promote a run that does not carry the gate's tag")
+    made.add_argument("--champion-scope", choices=SCOPES, help="where the old holders are sought (default: "
+                      "champion_scope of [tool.modelgate], else branch)")
+    made.add_argument("--gate-config", metavar="PATH", help="the pyproject.toml with [tool.modelgate] "
+                      "(default: the nearest one from the current folder up)")
+    return made
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            code, lines = promote(parser().parse_args(argv))
+        for w in caught:
+            print(f"modelgate promote: warning: {w.message}", file=sys.stderr)
+    except GateUsageError as exc:
+        print(f"modelgate promote: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("modelgate promote: interrupted", file=sys.stderr)
+        return 2
+    except Exception as exc:  # Metaflow or a tag write: one line, no traceback
+        from .runs import one_line
+
+        print(f"modelgate promote: failed: {type(exc).__name__}: {one_line(exc)}", file=sys.stderr)
+        return EXIT_FAILED
+    for line in lines:
+        print(line, file=sys.stdout if code == EXIT_OK else sys.stderr)
+    return code
+
+
+def _config(path: str | None) -> GateConfig:
+    from .config import GateConfig, find_config, load_config
+
+    if path:
+        return load_config(Path(path), required=True)
+    found = find_config([Path.cwd()])
+    return load_config(found) if found else GateConfig()
+
+
+def promote(args: argparse.Namespace) -> tuple[int, list[str]]:
+    """Promote ``args.run``; (exit code, lines to print). GateUsageError on bad input."""
+    from . import runs, tagging
+    from .config import validate_tag
+
+    config = _config(args.gate_config)
+    settings = config.settings
+    tag = args.tag if args.tag is not None else settings.champion_tag
+    if not tag:
+        raise GateUsageError("name the tag to move: --tag deployed, or champion_tag in [tool.modelgate]")
+    tag = validate_tag(tag, "--tag" if args.tag is not None else "champion_tag")
+    if tag == settings.tag:
+        raise GateUsageError(f"--tag {tag!r} is the gate's own verdict tag; promote moves the deployed tag (champion_tag)")
+    kind = args.champion_scope or settings.champion_scope
+    pathspec = runs.resolve_run(runs.parse_run_spec(args.run), role="promoted")
+    if not args.force and not tagging.has_tag(pathspec, settings.tag):
+        raise GateUsageError(
+            f"refusing to promote {pathspec}: it does not carry {settings.tag!r} (the gate has not passed it); "
+            "--force promotes it anyway"
+        )
+    scope = runs.champion_scope(pathspec, kind)
+    where = scope.describe()
+    before = [run.pathspec for run in runs.tagged_runs(scope, tag)]
+    old = [holder for holder in before if holder != pathspec]
+    # Add first, then remove: the scope always has a holder of the tag.
+    if pathspec not in before:
+        tagging.apply_tag(pathspec, tag)
+    for holder in old:
+        tagging.revoke_tag(holder, tag)
+    after = [run.pathspec for run in runs.tagged_runs(scope, tag)]  # read again, from Metaflow
+    others = [holder for holder in after if holder != pathspec]
+    if pathspec not in after:
+        return EXIT_OTHER_HOLDER, [f"modelgate promote: {pathspec} does not carry {tag!r} on re-reading "
+                                   f"(another promotion at the same time?); holders in {where}: {', '.join(after) or 'none'}"]
+    if others:
+        return EXIT_OTHER_HOLDER, [f"modelgate promote: {pathspec} carries {tag!r}, but so does "
+                                   f"{', '.join(others)} in {where} (another promotion at the same time?)"]
+    forced = " (forced: it does not carry the gate's tag)" if args.force and not tagging.has_tag(pathspec, settings.tag) else ""
+    if pathspec in before and not old:
+        return EXIT_OK, [f"{pathspec} already is the only run carrying {tag!r} in {where}: nothing to do"]
+    moved = f"; removed from {', '.join(old)}" if old else "; no run held it before"
+    return EXIT_OK, [f"promoted {pathspec}{forced}: tag {tag!r} now on it alone in {where}{moved}"]
