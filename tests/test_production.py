@@ -142,6 +142,7 @@ def test_production_runs_are_found_by_pathspec_and_by_latest_in_their_namespace(
 def test_a_production_candidate_never_gets_a_developers_champion(deployment, project_runs, tmp_path, tag):
     deployment.add_tags(project_runs["beta1"], tag)
     result = gate(deployment, tmp_path, project_runs["prod"], "--gate-tag", tag)
+    assert result.returncode == 0, explain(result)
     assert header(result, "champion") == f"champion: none yet (branch prod of project {PROJECT})"
     flow_wide = gate(deployment, tmp_path / "flow", project_runs["prod"], "--gate-tag", tag, "--champion-scope", "flow")
     assert header(flow_wide, "champion") == f"champion: {project_runs['beta1']} (any run of ProjectFlow)"

@@ -122,8 +122,8 @@ def promote(args: argparse.Namespace) -> tuple[int, list[str]]:
         tagging.revoke_tag(holder, tag)
     after = [run.pathspec for run in runs.tagged_runs(scope, tag)]  # read again, from Metaflow
     others = [holder for holder in after if holder != pathspec]
-    if pathspec not in after:
-        return EXIT_OTHER_HOLDER, [f"modelgate promote: {pathspec} does not carry {tag!r} on re-reading "
+    if pathspec not in after:  # not promoted at all: a failure, not "promoted, but shared"
+        return EXIT_FAILED, [f"modelgate promote: {pathspec} does not carry {tag!r} on re-reading "
                                    f"(another promotion at the same time?); holders in {where}: {', '.join(after) or 'none'}"]
     if others:
         return EXIT_OTHER_HOLDER, [f"modelgate promote: {pathspec} carries {tag!r}, but so does "

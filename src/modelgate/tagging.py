@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 
 # Seconds to wait before the 2nd and 3rd attempt of a tag write (each plus up to
 # half again, at random, so that competing writers spread out): three attempts,
-# at most about 4 s of waiting on top of Metaflow's own retries.
+# at most about 4 s of our own waiting. Each attempt runs Metaflow's own retries
+# first (about 30 s against a service that keeps failing), so a write that
+# never succeeds gives up after about 100 s.
 TAG_WRITE_DELAYS: tuple[float, ...] = (0.5, 2.0)
 
 
