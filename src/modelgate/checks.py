@@ -329,18 +329,13 @@ def parse_margin(raw: Mapping[str, Any], where: str, strict: bool = True) -> Mar
     """One ``[[tool.modelgate.checks]]`` table (or, ``strict=False``, ``--gate-check`` text)."""
     tables.check_table(raw, where, MARGIN_KEYS, "metric", "check")
     kwargs: dict[str, Any] = {"metric": tables.string(f"{where}.metric", raw["metric"])}
-    for key in ("baseline", "method", "name"):
-        if key in raw:
-            kwargs[key] = tables.string(f"{where}.{key}", raw[key])
+    if "baseline" in raw:
+        kwargs["baseline"] = tables.string(f"{where}.baseline", raw["baseline"])
     if "margin" in raw:
         kwargs["margin"] = tables.number(f"{where}.margin", raw["margin"], strict)
     if "relative" in raw:
         kwargs["relative"] = tables.boolean(f"{where}.relative", raw["relative"], strict)
-    if "confidence" in raw:
-        kwargs["confidence"] = tables.confidence(f"{where}.confidence", raw["confidence"], strict)
-    for key, minimum in (("n_resamples", 1), ("seed", 0)):
-        if key in raw:
-            kwargs[key] = tables.whole(f"{where}.{key}", raw[key], minimum, strict)
+    kwargs.update(tables.bound_options(raw, where, strict))
     try:
         return MarginCheck(**kwargs)
     except ValueError as exc:

@@ -235,17 +235,10 @@ def parse_floor(raw: Mapping[str, Any], where: str, strict: bool = True) -> Floo
             )
     tables.check_table(raw, where, FLOOR_KEYS, "metric", "floor")
     kwargs: dict[str, Any] = {"metric": tables.string(f"{where}.metric", raw["metric"])}
-    for key in ("method", "name"):
-        if key in raw:
-            kwargs[key] = tables.string(f"{where}.{key}", raw[key])
     for key in ("at_least", "at_most"):
         if key in raw:
             kwargs[key] = tables.number(f"{where}.{key}", raw[key], strict)
-    if "confidence" in raw:
-        kwargs["confidence"] = tables.confidence(f"{where}.confidence", raw["confidence"], strict)
-    for key, minimum in (("n_resamples", 1), ("seed", 0)):
-        if key in raw:
-            kwargs[key] = tables.whole(f"{where}.{key}", raw[key], minimum, strict)
+    kwargs.update(tables.bound_options(raw, where, strict))
     try:
         return FloorCheck(**kwargs)
     except FloorError as exc:

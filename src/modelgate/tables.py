@@ -80,3 +80,18 @@ def check_table(raw: Any, where: str, known: Iterable[str], required: str, what:
     if required not in raw:
         raise GateUsageError(f"{where}: missing key {required!r}")
     return raw
+
+
+def bound_options(raw: Mapping[str, Any], where: str, strict: bool = True) -> dict[str, Any]:
+    """The keys every bounded check (a margin, a floor) shares, read and typed:
+    ``method``, ``name``, ``confidence``, ``n_resamples`` (>= 1), ``seed`` (>= 0)."""
+    options: dict[str, Any] = {}
+    for key in ("method", "name"):
+        if key in raw:
+            options[key] = string(f"{where}.{key}", raw[key])
+    if "confidence" in raw:
+        options["confidence"] = confidence(f"{where}.confidence", raw["confidence"], strict)
+    for key, minimum in (("n_resamples", 1), ("seed", 0)):
+        if key in raw:
+            options[key] = whole(f"{where}.{key}", raw[key], minimum, strict)
+    return options
