@@ -273,8 +273,10 @@ def test_the_metadata_service_stopping_mid_session_is_one_error_line_and_no_tag_
     assert tags_after == {"team:nlp"}  # no tag change: read from the service, restarted on its data
 
     verdict = json.loads(report.read_text())
-    assert verdict["passed"] is False
+    assert verdict["status"] == "error" and verdict["passed"] is None  # no verdict is claimed
+    assert verdict["error"] == line.removeprefix("modelgate: FAILED: ").removesuffix("; no tag was changed")
     assert verdict["tag"]["action"] == "none" and verdict["tag"]["line"] == line.removeprefix("modelgate: ")
     assert "could not be read or written" in verdict["tag"]["reason"]
     text = markdown.read_text()
-    assert text.startswith("## modelgate: ❌ FAIL") and "applied to" not in text and "PASS" not in text
+    assert text.startswith("## modelgate: ⚠️ ERROR, no verdict (could not read the tags of"), text[:200]
+    assert "applied to" not in text and "PASS" not in text and "FAIL (" not in text

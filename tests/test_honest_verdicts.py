@@ -265,7 +265,7 @@ def test_a_report_that_fails_at_the_end_is_exit_4_and_no_report_claims_the_tag(g
     assert line.startswith("modelgate: FAILED: could not write the report /dev/full") and "no tag was changed" in line
     text = summary.read_text()
     assert "FAILED: could not write the report /dev/full" in text and "applied to" not in text
-    assert "❌" in text.splitlines()[0]
+    assert text.splitlines()[0].startswith("## modelgate: ⚠️ ERROR, no verdict (could not write the report /dev/full")
 
 
 def test_a_gate_config_without_the_table_is_a_usage_error(gate_suite, run):

@@ -193,3 +193,25 @@ def test_the_terminal_table_cannot_be_forged_by_a_name():
     lines = table.splitlines()
     assert len(lines) == 3 and lines[-1] == "verdict: FAIL (1 of 1 checks failed)"
     assert "\x1b" not in table and "smoke: ok\\nverdict: PASS\\x1b[2J" in lines[1]
+
+
+def test_a_session_that_could_not_finish_claims_no_verdict():
+    """An outage or an unwritable report is an error: no "passed", no PASS or FAIL."""
+    from modelgate.checks import Verdict, smoke_result
+    from modelgate.decision import TagDecision
+    from modelgate.report import verdict_json, verdict_markdown, verdict_table
+    from modelgate.smoke import SmokeCase
+
+    results = [smoke_result(SmokeCase("fine", 1, "ok"), 0.9)]
+    decided = TagDecision("apply", "all 1 quality tests passed")
+    assert Verdict(results=results, run="F/1", decision=decided).passed  # the same verdict, finished
+
+    error = "could not read the tags of F/1: the metadata service at http://x cannot be reached (timed out)"
+    verdict = Verdict(results=results, run="F/1", decision=decided, error=error)
+    assert not verdict.passed and verdict.status == "error"
+    data = json.loads(verdict_json(verdict))
+    assert data["status"] == "error" and data["passed"] is None and data["error"] == error
+    assert data["results"][0]["passed"] is True  # what was measured is still recorded
+    assert verdict_table(verdict).splitlines()[-1] == f"verdict: ERROR, no verdict ({error}) for F/1"
+    assert verdict_markdown(verdict).startswith("## modelgate: ⚠️ ERROR, no verdict (could not read")
+    assert json.loads(verdict_json(Verdict(results=results)))["status"] == "pass"

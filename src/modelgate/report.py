@@ -134,6 +134,8 @@ HEADER = ["", "check", "better", "model", "baseline", "diff", "bound", "margin",
 
 
 def _verdict_word(verdict: Verdict) -> str:
+    if verdict.error:  # the session could not finish: no verdict is claimed
+        return f"ERROR, no verdict ({verdict.error})"
     if verdict.passed:
         return "PASS"
     if verdict.failures:
@@ -180,7 +182,7 @@ def verdict_markdown(verdict: Verdict) -> str:
     is escaped (:func:`md_text`, :func:`md_code`): it shows as written and cannot
     inject HTML, links, images or table cells into a step summary or a card.
     """
-    icon = "✅" if verdict.passed else "❌"
+    icon = "⚠️" if verdict.error else "✅" if verdict.passed else "❌"
     lines = [f"## modelgate: {icon} {md_text(_verdict_word(verdict))}", ""]
     if verdict.run:
         lines.append(f"- run: {md_code(verdict.run)}")

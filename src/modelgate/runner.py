@@ -367,7 +367,7 @@ class GateRunner:
         decision: TagDecision | None = None,
         tag_line: str = "",
         evidence: Evaluation | None = None,
-        tag_failed: bool = False,
+        error: str = "",
     ) -> Verdict:
         from .verdict import Verdict
 
@@ -380,7 +380,7 @@ class GateRunner:
             tag_line=tag_line,
             evaluation=evidence,
             champion_label=baselines.champion_label,
-            tag_failed=tag_failed,
+            error=error,
         )
 
 

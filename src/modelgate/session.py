@@ -298,7 +298,7 @@ class GateSession:
     def verdict(self) -> Verdict:
         return self.runner.verdict(
             self.results, run=self.pathspec, decision=self._reported_decision(), tag_line=self.tag_line,
-            tag_failed=bool(self.tag_error or self.report_errors),
+            error=self.tag_error or (self.report_errors[0] if self.report_errors else ""),
         )
 
     def _reported_decision(self) -> TagDecision | None:

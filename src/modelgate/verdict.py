@@ -73,16 +73,27 @@ class Verdict:
     decision: TagDecision | None = None  # when a gate session decided the tag
     tag_line: str = ""
     evaluation: Any = field(default=None, repr=False, compare=False)  # for ROC curves; not serialised
-    tag_failed: bool = False  # the tag (or a report) could not be written: not a pass
+    # Set when the session could not finish: the tags could not be read or written
+    # (an outage, an interrupt) or a report could not be written. The record then
+    # claims no verdict: status "error", passed null.
+    error: str = ""
     champion_label: str = CHAMPION  # what the run compared as "champion" is: --baseline-run names one
 
     @property
     def passed(self) -> bool:
-        """Every check passed; in a gate session, also the tag decision said yes."""
+        """Every check passed; in a gate session, also the tag decision said yes
+        and the session finished (no :attr:`error`)."""
         checks_passed = bool(self.results) and all(r.passed for r in self.results)
+        if self.error:
+            return False
         if self.decision is not None:
-            return checks_passed and self.decision.action == "apply" and not self.tag_failed
+            return checks_passed and self.decision.action == "apply"
         return checks_passed
+
+    @property
+    def status(self) -> str:
+        """``"pass"``, ``"fail"``, or ``"error"`` when the session could not finish."""
+        return "error" if self.error else "pass" if self.passed else "fail"
 
     def passed_group(self, group: str) -> bool:
         results = [r for r in self.results if r.group == group]
@@ -108,7 +119,9 @@ class Verdict:
     def to_dict(self) -> dict[str, Any]:
         decision = self.decision
         return {
-            "passed": self.passed,
+            "status": self.status,
+            "passed": None if self.error else self.passed,  # an error claims no verdict
+            "error": self.error or None,
             "run": self.run,
             "champion": self.champion,
             "tag": None
