@@ -275,9 +275,9 @@ def test_a_failed_champion_lookup_is_an_error_only_where_the_champion_is_used(mo
     from modelgate.runner import GateRunner
 
     def outage(*args, **kwargs):
-        raise GateUsageError("cannot look up tagged runs of TinyFlow: service unavailable")
+        raise GateUsageError("cannot read the project tags of TinyFlow/1: service unavailable")
 
-    monkeypatch.setattr(runs, "resolve_champion", outage)
+    monkeypatch.setattr(runs, "champion_scope", outage)  # the lookup's first read of Metaflow
     runner = GateRunner.for_run(GateConfig(), "TinyFlow/1")
     labels = np.array([0, 1] * 50)
     frame = pd.DataFrame({"review": [f"text {i}" for i in range(100)], "labels": labels})
@@ -287,3 +287,41 @@ def test_a_failed_champion_lookup_is_an_error_only_where_the_champion_is_used(mo
     with pytest.raises(GateUsageError, match="cannot look up the champion of TinyFlow/1: .*service unavailable"):
         MarginCheck("roc_auc", baseline="champion").evaluate(evaluation)
     assert runner.baselines.champion_line().startswith("unknown: cannot look up the champion")
+
+
+# -- which runs a scope admits (the rule itself; tests/test_production.py runs it on real deployments)
+class Tagged:
+    """What ChampionScope reads of a run: its system tags."""
+
+    def __init__(self, *system_tags: str) -> None:
+        self.system_tags = frozenset(system_tags)
+
+
+BETA = Tagged("project:nlp", "project_branch:test.beta", "user:alice")
+ALPHA = Tagged("project:nlp", "project_branch:test.alpha", "user:alice")
+PROD = Tagged("project:nlp", "project_branch:prod", "production:tok")
+PLAIN_ALICE = Tagged("user:alice", "runtime:dev")
+PLAIN_PROD = Tagged("production:tok", "runtime:dev")
+RUNS = {"beta": BETA, "alpha": ALPHA, "prod": PROD, "plain_alice": PLAIN_ALICE, "plain_prod": PLAIN_PROD}
+
+
+@pytest.mark.parametrize(
+    ("scope", "admitted", "said"),
+    [
+        (dict(kind="branch", project="nlp", branch="test.beta"), {"beta"}, "branch test.beta of project nlp"),
+        (dict(kind="project", project="nlp"), {"beta", "alpha", "prod"}, "any branch of project nlp"),
+        (dict(kind="branch", project=None, branch=None, namespace="user:alice"), {"plain_alice"},
+         "runs of Flow without @project in namespace user:alice"),
+        (dict(kind="branch", project=None, branch=None, namespace="production:tok"), {"plain_prod"},
+         "runs of Flow without @project in namespace production:tok"),
+        (dict(kind="project", project=None, branch=None), {"plain_alice", "plain_prod"}, "runs of Flow without @project"),
+        (dict(kind="flow"), set(RUNS), "any run of Flow"),
+    ],
+    ids=["branch", "project", "plain-user", "plain-production", "plain-any-namespace", "flow"],
+)
+def test_a_champion_scope_admits_its_branch_only(scope, admitted, said):
+    from modelgate.runs import ChampionScope
+
+    where = ChampionScope("Flow", **scope)
+    assert {name for name, run in RUNS.items() if where.matches(run)} == admitted
+    assert where.describe() == said

@@ -128,6 +128,9 @@ BAD_CONFIGS = [
     ('[[tool.modelgate.properties]]\nkind = "invariance"\nperturbations = ["emoji"]\n', "unknown perturbation 'emoji'"),
     ('[[tool.modelgate.properties]]\nn_examples = 5\n', "[tool.modelgate].properties[0]: missing key 'kind'"),
     ('[[tool.modelgate.properties]]\nkind = "directional"\nsentences = "one"\n', ".sentences: expected an array of non-empty strings"),
+    ('[tool.modelgate]\nchampion_scope = "galaxy"\n', "[tool.modelgate].champion_scope 'galaxy': unknown champion scope; use one of branch, project, flow"),
+    ('[tool.modelgate]\nchampion_tag = "runtime:dev"\n', "[tool.modelgate].champion_tag 'runtime:dev': Metaflow reserves the prefix 'runtime:'"),
+    ('[tool.modelgate]\nchampion_tag = " deployed"\n', "[tool.modelgate].champion_tag ' deployed': a tag must not start or end with whitespace"),
 ]
 
 
@@ -136,7 +139,8 @@ BAD_CONFIGS = [
     BAD_CONFIGS,
     ids=["unknown-key", "bad-tag", "unknown-metric", "no-metric", "margin-not-number", "relative-not-bool",
          "confidence-range", "unknown-check-key", "method-metric", "duplicate-names", "missing-smoke-file",
-         "property-kind", "property-perturbation", "property-no-kind", "property-sentences"],
+         "property-kind", "property-perturbation", "property-no-kind", "property-sentences",
+         "champion-scope", "champion-tag-reserved", "champion-tag-spaces"],
 )
 def test_bad_config_is_a_usage_error_naming_the_key(tmp_path, toml, message):
     # What a gate session does with its pyproject.toml before any test runs:

@@ -137,13 +137,13 @@ def test_the_artifacts_are_in_s3(deployment, tiny_runs):
 # -- tag writes retry the service's 5xx answers (issue 11, point 4) ------------------------
 class FaultyProxy:
     """A real HTTP proxy in front of the real metadata service that answers 500 to
-    the next ``times`` GETs of one path, then passes everything through."""
+    the next ``times`` requests of one method and path, then passes everything through."""
 
     def __init__(self, upstream: str) -> None:
         import http.server
         import threading
 
-        self.upstream, self.path, self.times, self.served_500, self.seen = upstream, "", 0, 0, []
+        self.upstream, self.method, self.path, self.times, self.served_500, self.seen = upstream, "GET", "", 0, 0, []
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -153,7 +153,7 @@ class FaultyProxy:
             def _forward(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0)) or None
                 proxy.seen.append((self.command, self.path))
-                if self.command == "GET" and self.path == proxy.path and proxy.times > 0:
+                if self.command == proxy.method and self.path == proxy.path and proxy.times > 0:
                     proxy.times -= 1
                     proxy.served_500 += 1
                     return self._answer(500, {}, b'{"message": "injected by the test proxy"}')
@@ -180,8 +180,8 @@ class FaultyProxy:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def fail(self, path: str, times: int) -> None:
-        self.path, self.times, self.served_500 = path, times, 0
+    def fail(self, path: str, times: int, method: str = "GET") -> None:
+        self.method, self.path, self.times, self.served_500 = method, path, times, 0
 
     def __enter__(self) -> "FaultyProxy":
         self.thread.start()
@@ -209,6 +209,18 @@ def test_a_tag_write_retries_the_services_5xx_answers(deployment, tiny_runs):
     assert proxy.served_500 == 2
     assert ("PATCH", f"/flows/{run.replace('/', '/runs/')}/tag/mutate") in proxy.seen  # through the proxy
     assert "written_after_500s" in deployment.tags(run)
+
+
+@pytest.mark.parametrize("deployment", [SERVICE], indirect=True)
+def test_a_tag_write_survives_5xx_answers_to_the_write_itself(deployment, tiny_runs):
+    run = tiny_runs[2]
+    mutate = f"/flows/{run.replace('/', '/runs/')}/tag/mutate"
+    with FaultyProxy(deployment.env["METAFLOW_SERVICE_URL"]) as proxy:
+        proxy.fail(mutate, times=2, method="PATCH")  # the write: 500, 500, then the real one
+        done = deployment.with_env(METAFLOW_SERVICE_URL=proxy.url).python(APPLY_TAG, run, "written_after_patch_500s")
+    assert done.returncode == 0, done.stderr
+    assert proxy.served_500 == 2 and proxy.seen.count(("PATCH", mutate)) == 3
+    assert "written_after_patch_500s" in deployment.tags(run)
 
 
 @pytest.mark.parametrize("deployment", [SERVICE], indirect=True)

@@ -230,3 +230,27 @@ def test_promote_bad_input_is_one_line_and_exit_4(deployment, project_runs, tag)
         done = promote(deployment, *args)
         assert done.returncode == 4, (args, explain(done))
         assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr, (args, explain(done))
+
+
+@promote_deployments
+def test_without_project_the_namespace_is_the_branch(deployment, tmp_path, tag):
+    """A flow without @project: a developer's tagged run (user:NAME) is not the champion
+    of a production run (production:TOKEN), nor the reverse; project scope widens it."""
+    from deployments import TINY_FLOW
+
+    dev = run_flow_with(deployment, TINY_FLOW)
+    prod = run_flow_with(deployment, TINY_FLOW, env={"METAFLOW_PRODUCTION_TOKEN": TOKEN})
+    dev_namespace = next(t for t in system_tags(deployment, dev) if t.startswith("user:"))
+    assert f"production:{TOKEN}" in system_tags(deployment, prod)
+    deployment.add_tags(dev, tag)
+    deployment.add_tags(prod, f"{tag}_prod")
+
+    result = gate(deployment, tmp_path / "a", prod, "--gate-tag", tag)
+    assert result.returncode == 0, explain(result)
+    scope = f"runs of TinyFlow without @project in namespace production:{TOKEN}"
+    assert header(result, "champion") == f"champion: none yet ({scope})", explain(result)
+    widened = gate(deployment, tmp_path / "b", prod, "--gate-tag", tag, "--champion-scope", "project")
+    assert header(widened, "champion").startswith(f"champion: {dev}"), explain(widened)
+    reverse = gate(deployment, tmp_path / "c", dev, "--gate-tag", f"{tag}_prod")
+    assert header(reverse, "champion") == "champion: none yet", explain(reverse)  # a developer's header as before
+    assert f"(runs of TinyFlow without @project in namespace {dev_namespace}) carries the tag" in reverse.stdout

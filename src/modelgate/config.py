@@ -189,8 +189,8 @@ HELP = {
     "feature_columns": "feature columns, comma-separated, or '*' for every column but the label: "
     "the model receives a DataFrame (default: the text column, as a list of texts)",
     "champion_scope": "where the champion is sought: 'branch' (the candidate's @project branch), "
-    "'project' (any branch of its project) or 'flow' (any run); without @project, branch and project "
-    "mean the flow's runs without @project",
+    "'project' (any branch of its project) or 'flow' (any run); without @project, the run's namespace "
+    "(user:NAME or production:TOKEN) is its branch, and project means the flow's runs without @project",
     "champion_tag": "tag that marks the deployed model, e.g. 'deployed' (see `python -m modelgate promote`): "
     "the champion is the newest run in scope carrying it (default: the gate's own tag)",
 }

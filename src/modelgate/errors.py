@@ -1,4 +1,4 @@
-"""Errors that mean "the user asked for something that cannot be done".
+"""Errors that mean "the user asked for something that cannot be done", and an outage.
 
 The pytest plugin turns them into pytest's usage error (one line, exit code 4,
 no traceback); the in-flow API lets them propagate as ordinary exceptions.
@@ -7,6 +7,12 @@ no traceback); the in-flow API lets them propagate as ordinary exceptions.
 
 class GateUsageError(Exception):
     """A bad run spec, a missing artifact, unusable validation data, bad config."""
+
+
+class MetaflowUnavailable(RuntimeError):
+    """The metadata service or the datastore could not be reached (or answered 5xx):
+    not bad input. The pytest plugin ends the session with this one line and
+    exit code 1 (no tag change); ``promote`` exits 3."""
 
 
 class GateCheckFailed(AssertionError):

@@ -25,7 +25,7 @@ DEFAULT_TAG = "deployment_candidate"
 
 # Where the champion is sought (champion_scope), relative to the candidate's
 # @project tags: its project branch, its whole project, or the whole flow. For a
-# run without @project, "branch" and "project" both mean: runs without @project.
+# run without @project, its namespace (user:NAME, production:TOKEN) is its branch.
 BRANCH_SCOPE = "branch"
 PROJECT_SCOPE = "project"
 FLOW_SCOPE = "flow"

@@ -142,7 +142,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     if not spec.strip():  # e.g. an unset CI variable: never silently gate nothing
         raise pytest.UsageError("modelgate: --model-run is empty: give Flow/run_id")
-    from .errors import GateUsageError
+    from .errors import GateUsageError, MetaflowUnavailable
     from .session import GateSession, open_gate
 
     flags = dict(dry_run=config.getoption("gate_dry_run"), keep_on_fail=config.getoption("gate_keep_on_fail"))
@@ -164,6 +164,8 @@ def pytest_configure(config: pytest.Config) -> None:
             files = _open_reports(config)
     except GateUsageError as exc:
         raise pytest.UsageError(f"modelgate: {exc}") from None
+    except MetaflowUnavailable as exc:  # an outage, not bad input: exit 1, as when the tag cannot be written
+        pytest.exit(f"modelgate: FAILED: {exc}; no test ran and no tag was changed", returncode=pytest.ExitCode.TESTS_FAILED)
     config.stash[GATE] = gate
     config.pluginmanager.register(GatePlugin(gate, files, worker=workerinput is not None), "modelgate-gate")
 

@@ -32,7 +32,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, Sequence
 
-from .errors import GateUsageError
+from .errors import GateUsageError, MetaflowUnavailable
 from .names import SCOPES
 
 if TYPE_CHECKING:
@@ -69,13 +69,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GateUsageError as exc:
         print(f"modelgate promote: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except MetaflowUnavailable as exc:
+        print(f"modelgate promote: failed: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("modelgate promote: interrupted", file=sys.stderr)
         return 2
     except Exception as exc:  # Metaflow or a tag write: one line, no traceback
-        from .runs import one_line
+        from .outages import describe_error
 
-        print(f"modelgate promote: failed: {type(exc).__name__}: {one_line(exc)}", file=sys.stderr)
+        print(f"modelgate promote: failed: {type(exc).__name__}: {describe_error(exc)}", file=sys.stderr)
         return EXIT_FAILED
     for line in lines:
         print(line, file=sys.stdout if code == EXIT_OK else sys.stderr)

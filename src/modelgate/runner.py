@@ -112,10 +112,10 @@ class Baselines:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                champion, reason = runs.resolve_champion(self.candidate, self.champion_tag or self.tag, scope=self.scope)
-                scope = runs.champion_scope(self.candidate, self.scope)  # for the header
-                if scope.project is not None:  # a run without @project: the header stays as it was
-                    self.scope_note = scope.describe()
+                scope = runs.champion_scope(self.candidate, self.scope)
+                champion, reason = runs.resolve_champion(self.candidate, self.champion_tag or self.tag, scope=scope)
+                if scope.project is not None or scope.namespace.startswith("production:"):
+                    self.scope_note = scope.describe()  # a developer's run without @project: as it was
             except GateUsageError as exc:
                 self._error = f"cannot look up the champion of {self.candidate}: {exc}"
         self.keep_notes(caught)

@@ -38,6 +38,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .errors import GateUsageError, GateWarning
+from .outages import is_unavailable, unavailable
 from .names import (  # noqa: F401  (re-exported)
     BRANCH_SCOPE, CANDIDATE, CHAMPION, DEFAULT_TAG, FLOW_SCOPE, KNOWN_BASELINES, MAJORITY, PROJECT_SCOPE, SCOPES,
 )
@@ -174,6 +175,13 @@ def resolve_namespace(namespace: str | None) -> str | None:
     return namespace
 
 
+def _unless_unavailable(what: str, exc: BaseException) -> None:
+    """An outage (the service or the datastore unreachable, a 5xx) is MetaflowUnavailable:
+    not bad input, and never a reason to skip a run."""
+    if is_unavailable(exc):
+        raise unavailable(what, exc) from None
+
+
 def _metaflow_errors() -> type[MetaflowException]:
     from metaflow.exception import MetaflowException
 
@@ -252,8 +260,10 @@ def resolve_run(spec: RunSpec, namespace: str | None = None, *, role: str = CAND
                 f"unknown {_run_words(role, str(spec))}: {spec.flow} has no such run in {metaflow_location()}"
             ) from None
         except _metaflow_errors() as exc:
+            _unless_unavailable(f"cannot read {_run_words(role, str(spec))}", exc)
             raise GateUsageError(f"cannot read {_run_words(role, str(spec))} from Metaflow: {one_line(exc)}") from None
         except (ValueError, KeyError, TypeError, OSError) as exc:  # its own metadata is broken
+            _unless_unavailable(f"cannot read {_run_words(role, str(spec))}", exc)
             raise GateUsageError(
                 f"cannot read {_run_words(role, str(spec))}: Metaflow cannot read its metadata "
                 f"({type(exc).__name__}: {one_line(exc)})"
@@ -263,6 +273,7 @@ def resolve_run(spec: RunSpec, namespace: str | None = None, *, role: str = CAND
                 return run.pathspec
             failed = _failed_step(run)
         except Exception as exc:
+            _unless_unavailable(f"cannot read the state of {_run_words(role, run.pathspec)}", exc)
             raise GateUsageError(
                 f"cannot read the state of {_run_words(role, run.pathspec)}: {one_line(exc)}"
             ) from None
@@ -346,6 +357,7 @@ def _runs_of(flow: Flow, *tags: str) -> list[Run]:
     try:
         return list(flow.runs(*tags))
     except Exception as exc:  # Metaflow reads all runs at once: one broken run breaks the list
+        _unless_unavailable(f"cannot list the runs of {flow.id}", exc)
         listing_error = exc
     return list(_runs_one_by_one(flow, tags, listing_error))
 
@@ -381,6 +393,7 @@ def _read(run: Run, what: Callable[[Run], Any]) -> tuple[bool, Any]:
     try:
         return True, what(run)
     except Exception as exc:
+        _unless_unavailable(f"cannot read run {run.pathspec}", exc)
         _warn_unreadable(run.pathspec, exc)
         return False, None
 
@@ -440,6 +453,7 @@ def load_artifact(pathspec: str, name: str, role: str | None = None) -> Any:
         try:
             return getattr(data, artifact)
         except Exception as exc:  # unpickling can raise anything (a missing module, say)
+            _unless_unavailable(f"cannot load artifact {name!r} of {_run_words(role, pathspec)}", exc)
             raise GateUsageError(
                 f"cannot load artifact {name!r} of {_run_words(role, pathspec)}: "
                 f"{type(exc).__name__}: {one_line(exc)}"
@@ -558,33 +572,46 @@ def project_of(run: Run) -> tuple[str | None, str | None]:
     return project, branch
 
 
+def namespace_of(run: Run) -> str | None:
+    """The namespace a run was made in: its ``user:NAME`` or ``production:TOKEN``
+    system tag (Metaflow gives every run exactly one), or None."""
+    return next((t for t in run.system_tags if t.startswith(("user:", "production:"))), None)
+
+
 @dataclass(frozen=True)
 class ChampionScope:
     """Which runs of a flow may be the champion: those whose ``@project`` tags match.
 
     ``project``/``branch``: a name (the run must carry it), None (the run must
-    carry no project tags) or :data:`ANY` (not filtered). Made from a candidate
-    by :func:`champion_scope`.
+    carry no project tags) or :data:`ANY` (not filtered). ``namespace``: a
+    ``user:``/``production:`` tag the run must carry, or :data:`ANY`; it is the
+    branch of a flow without ``@project``. Made from a candidate by
+    :func:`champion_scope`.
     """
 
     flow: str
     kind: str = FLOW_SCOPE
     project: str | None = ANY
     branch: str | None = ANY
+    namespace: str = ANY
 
     def matches(self, run: Run) -> bool:
         project, branch = project_of(run)
         if self.project != ANY and project != self.project:
             return False
-        return self.branch == ANY or branch == self.branch
+        if self.branch != ANY and branch != self.branch:
+            return False
+        return self.namespace == ANY or self.namespace in run.system_tags
 
     def describe(self) -> str:
         """``branch user.alice of project nlp``, ``any branch of project nlp``,
+        ``runs of Flow without @project in namespace user:alice``,
         ``runs of Flow without @project``, ``any run of Flow``."""
         if self.project == ANY:
             return f"any run of {self.flow}" if self.branch == ANY else f"branch {self.branch} of {self.flow}"
         if self.project is None:
-            return f"runs of {self.flow} without @project"
+            where = "" if self.namespace == ANY else f" in namespace {self.namespace}"
+            return f"runs of {self.flow} without @project{where}"
         if self.branch == ANY:
             return f"any branch of project {self.project}"
         return f"branch {self.branch} of project {self.project}"
@@ -595,8 +622,10 @@ def champion_scope(candidate: str, kind: str = BRANCH_SCOPE) -> ChampionScope:
 
     "branch": runs of the candidate's project branch; "project": runs of its
     project, any branch; "flow": every run of the flow. For a candidate without
-    ``@project``, "branch" and "project" mean the flow's runs without ``@project``
-    (a project's runs are never the champion of a run outside it, nor the reverse).
+    ``@project``, its namespace is its branch: "branch" means the flow's runs
+    without ``@project`` made in the candidate's namespace (``user:alice``, or a
+    deployment's ``production:TOKEN``), and "project" those of any namespace. A
+    project's runs are never the champion of a run outside it, nor the reverse.
     """
     flow = candidate.split("/")[0]
     if kind == FLOW_SCOPE:
@@ -607,13 +636,17 @@ def champion_scope(candidate: str, kind: str = BRANCH_SCOPE) -> ChampionScope:
 
     with global_namespace():
         try:
-            project, branch = project_of(get_run(candidate))
+            run = get_run(candidate)
+            (project, branch), namespace = project_of(run), namespace_of(run)
         except MetaflowNotFound:
             raise UnknownRunError(f"unknown run {candidate}: no such run in {metaflow_location()}") from None
-        except _metaflow_errors() as exc:
+        except Exception as exc:
+            _unless_unavailable(f"cannot read the project tags of {candidate}", exc)
+            if not isinstance(exc, _metaflow_errors()):
+                raise
             raise GateUsageError(f"cannot read the project tags of {candidate}: {one_line(exc)}") from None
     if project is None:
-        return ChampionScope(flow, kind, None, None)
+        return ChampionScope(flow, kind, None, None, namespace if kind == BRANCH_SCOPE and namespace else ANY)
     return ChampionScope(flow, kind, project, branch if kind == BRANCH_SCOPE else ANY)
 
 
@@ -625,7 +658,7 @@ def find_champion(candidate: str, tag: str, scope: str | ChampionScope = BRANCH_
     """The deployed model to beat: the newest successful run in the candidate's
     ``scope`` (:func:`champion_scope`) that carries ``tag``, other than the candidate itself."""
     where = _scope(candidate, scope)
-    return deployed_run(where.flow, tag, project=where.project, branch=where.branch, exclude=candidate)
+    return _newest_holder(where, tag, exclude=candidate)
 
 
 def deployed_run(
@@ -649,7 +682,10 @@ def deployed_run(
     5), so Metaflow's own newest-first order crowns whichever run was tagged last.
     Runs whose metadata cannot be read are skipped with an UnreadableRunWarning.
     """
-    scope = ChampionScope(flow_name, FLOW_SCOPE, project, branch)
+    return _newest_holder(ChampionScope(flow_name, FLOW_SCOPE, project, branch), tag, exclude=exclude)
+
+
+def _newest_holder(scope: ChampionScope, tag: str, *, exclude: str | None) -> str | None:
     try:
         holders = tagged_runs(scope, tag)
     except UnknownRunError:
@@ -670,7 +706,10 @@ def tagged_runs(scope: ChampionScope, tag: str) -> list[Run]:
             runs = _runs_of(Flow(scope.flow), tag)
         except MetaflowNotFound:
             raise UnknownRunError(unknown_flow_message(scope.flow)) from None
-        except _metaflow_errors() as exc:
+        except Exception as exc:
+            _unless_unavailable(f"cannot look up tagged runs of {scope.flow}", exc)
+            if not isinstance(exc, _metaflow_errors()):
+                raise
             raise GateUsageError(f"cannot look up tagged runs of {scope.flow}: {one_line(exc)}") from None
         return [run for run in runs if _read(run, scope.matches) == (True, True)]
 
