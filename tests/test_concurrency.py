@@ -63,9 +63,11 @@ _runs: dict[str, list[str]] = {}
 
 
 @pytest.fixture
-def ten_runs(deployment) -> list[str]:
-    """Ten TinyFlow runs of this deployment's own, made in parallel once per test session."""
+def ten_runs(deployment, tiny_runs) -> list[str]:
+    """Ten TinyFlow runs of this deployment's own, made in parallel once per test session
+    (after the deployment's three shared runs: tests/test_deployments.py expects them to be TinyFlow/1..3)."""
     if deployment.name not in _runs:
+        tiny_runs.all()
         with ThreadPoolExecutor(N_RUNS) as pool:
             _runs[deployment.name] = list(pool.map(lambda _: deployment.run_flow(TINY_FLOW), range(N_RUNS)))
     return _runs[deployment.name]

@@ -46,9 +46,11 @@ def tag():
 
 
 @pytest.fixture
-def project_runs(deployment):
-    """{name: pathspec} of the deployment's ProjectFlow runs (made on first use, oldest first)."""
+def project_runs(deployment, tiny_runs):
+    """{name: pathspec} of the deployment's ProjectFlow runs (made on first use, oldest first,
+    after the deployment's shared TinyFlow runs: tests/test_deployments.py expects them to be TinyFlow/1..3)."""
     if deployment.name not in _made:
+        tiny_runs.all()
         branch = lambda name: run_flow_with(deployment, PROJECT_FLOW, "--branch", name)  # noqa: E731
         made = {"beta1": branch("beta"), "alpha": branch("alpha")}
         made["prod"] = run_flow_with(deployment, PROJECT_FLOW, "--production", env={"METAFLOW_PRODUCTION_TOKEN": TOKEN})
@@ -233,11 +235,12 @@ def test_promote_bad_input_is_one_line_and_exit_4(deployment, project_runs, tag)
 
 
 @promote_deployments
-def test_without_project_the_namespace_is_the_branch(deployment, tmp_path, tag):
+def test_without_project_the_namespace_is_the_branch(deployment, tiny_runs, tmp_path, tag):
     """A flow without @project: a developer's tagged run (user:NAME) is not the champion
     of a production run (production:TOKEN), nor the reverse; project scope widens it."""
     from deployments import TINY_FLOW
 
+    tiny_runs.all()  # the shared runs first (TinyFlow/1..3 on the service)
     dev = run_flow_with(deployment, TINY_FLOW)
     prod = run_flow_with(deployment, TINY_FLOW, env={"METAFLOW_PRODUCTION_TOKEN": TOKEN})
     dev_namespace = next(t for t in system_tags(deployment, dev) if t.startswith("user:"))
