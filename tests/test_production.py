@@ -27,8 +27,9 @@ pytestmark = pytest.mark.slow
 LOCAL = pytest.param("local", id="local")
 SERVICE = pytest.param("service", id="service", marks=pytest.mark.service)
 S3 = pytest.param("s3", id="s3", marks=[pytest.mark.service, pytest.mark.s3])
-branch_deployments = pytest.mark.parametrize("deployment", [LOCAL, S3], indirect=True)
-promote_deployments = pytest.mark.parametrize("deployment", [LOCAL, SERVICE], indirect=True)
+# Local metadata, and the service with S3 (the production setting: the service's
+# tags, S3's artifacts): the ProjectFlow runs are made once on each.
+branch_deployments = promote_deployments = pytest.mark.parametrize("deployment", [LOCAL, S3], indirect=True)
 
 PROJECT = "modelgate_tests"
 TOKEN = "modelgate-tests-token"
@@ -234,7 +235,40 @@ def test_promote_bad_input_is_one_line_and_exit_4(deployment, project_runs, tag)
         assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr, (args, explain(done))
 
 
-@promote_deployments
+# Another promotion lands between this one's writes and its re-read: the racer is tagged by a
+# real Metaflow write, at a fixed moment (after the old holder's removal), so the race is certain.
+RACING_PROMOTE = """
+import sys
+from modelgate import promote, tagging
+
+racer = sys.argv[1]
+removes = tagging.revoke_tag
+
+def remove_then_race(pathspec, tag):
+    carried = removes(pathspec, tag)
+    tagging.apply_tag(racer, tag)
+    return carried
+
+tagging.revoke_tag = remove_then_race
+sys.exit(promote.main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.parametrize("deployment", [LOCAL], indirect=True)
+def test_promote_names_another_holder_that_appeared_meanwhile_and_exits_1(deployment, project_runs, tag):
+    beta1, beta2, beta3 = project_runs["beta1"], project_runs["beta2"], project_runs["beta3"]
+    deployment.add_tags(beta1, tag)
+    deployment.add_tags(beta2, DEFAULT_TAG)
+    done = deployment.python(RACING_PROMOTE, beta3, beta2, "--tag", tag)
+    assert done.returncode == 1, explain(done)
+    assert done.stdout == "" and done.stderr.strip().splitlines() == [
+        f"modelgate promote: {beta2} carries '{tag}', but so does {beta3} in branch test.beta of project {PROJECT} "
+        "(another promotion at the same time?)"
+    ], explain(done)
+    assert tag in deployment.tags(beta2) and tag in deployment.tags(beta3) and tag not in deployment.tags(beta1)
+
+
+@pytest.mark.parametrize("deployment", [S3], indirect=True)
 def test_without_project_the_namespace_is_the_branch(deployment, tiny_runs, tmp_path, tag):
     """A flow without @project: a developer's tagged run (user:NAME) is not the champion
     of a production run (production:TOKEN), nor the reverse; project scope widens it."""

@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,9 @@ def run_good_and_shuffled(flow_file: Path, flow_name: str) -> dict:
     started = {}
     try:
         for kind, args in {"good": [], "shuffled": ["--shuffle-labels", "True"]}.items():
+            # Local metadata names a run by the microsecond it starts at: two runs of one
+            # flow launched at the same instant once got the same id. Start them apart.
+            time.sleep(1.0 if started else 0.0)
             log = (folder / f"{kind}.log").open("wb")
             command = [sys.executable, str(flow_file), "run", "--run-id-file", str(folder / f"{kind}.id"), *args]
             started[kind] = (subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT), log)
@@ -63,6 +67,7 @@ def run_good_and_shuffled(flow_file: Path, flow_name: str) -> dict:
                 process.kill()
                 process.wait()
             log.close()
+    assert runs["good"] != runs["shuffled"], f"both runs are {runs['good']}: Metaflow gave them one id"
     runs["tags_after_flow"] = {kind: user_tags(runs[kind]) for kind in ("good", "shuffled")}
     return runs
 
