@@ -220,24 +220,11 @@ SLOW_FIXTURES = frozenset({
 })
 
 
-# Under `pytest -n 2 --dist loadgroup` (the README's test command), the tests that
-# share an expensive session fixture stay on one worker, which makes it once:
-# the servers of the deployments, and the NLPFlow runs that train TensorFlow.
-XDIST_GROUPS = {
-    "deployment": "deployments",
-    "demo_run": "nlpflow-runs", "real_run": "nlpflow-runs", "tutorial_model_dict": "nlpflow-runs",
-}
-
-
-@pytest.hookimpl(tryfirst=True)  # before -m deselects, and before xdist reads the groups
+@pytest.hookimpl(tryfirst=True)  # before -m deselects
 def pytest_collection_modifyitems(items):
     for item in items:
-        fixtures = getattr(item, "fixturenames", ())
-        if SLOW_FIXTURES.intersection(fixtures):
+        if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
-        group = next((XDIST_GROUPS[name] for name in fixtures if name in XDIST_GROUPS), None)
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
 
 
 # ---------------------------------------------------------------------------

@@ -263,19 +263,22 @@ def test_an_unreadable_run_skipped_by_latest_is_named_without_a_champion_lookup(
     assert f"skipped run {unreadable_run}" in result.stdout.str()
 
 
-def test_a_failed_champion_lookup_is_an_error_only_where_the_champion_is_used(monkeypatch):
-    # No Metaflow: the runner's model and data are in memory, the lookup fails.
+@pytest.mark.parametrize("failure", ["GateUsageError", "MetaflowUnavailable"])
+def test_a_failed_champion_lookup_is_an_error_only_where_the_champion_is_used(monkeypatch, failure):
+    # No Metaflow: the runner's model and data are in memory, the lookup fails
+    # (bad input, or an outage: each raised as itself, never a crash of the header).
     import numpy as np
     import pandas as pd
 
-    from modelgate import runs
+    from modelgate import errors, runs
     from modelgate.checks import MarginCheck
     from modelgate.config import GateConfig
-    from modelgate.errors import GateUsageError
     from modelgate.runner import GateRunner
 
+    Failure = getattr(errors, failure)
+
     def outage(*args, **kwargs):
-        raise GateUsageError("cannot read the project tags of TinyFlow/1: service unavailable")
+        raise Failure("cannot read the project tags of TinyFlow/1: service unavailable")
 
     monkeypatch.setattr(runs, "champion_scope", outage)  # the lookup's first read of Metaflow
     runner = GateRunner.for_run(GateConfig(), "TinyFlow/1")
@@ -284,7 +287,7 @@ def test_a_failed_champion_lookup_is_an_error_only_where_the_champion_is_used(mo
     evaluation = runner.evidence(lambda texts: np.where(labels == 1, 0.8, 0.2), frame)
     assert MarginCheck("roc_auc", margin=0.1).evaluate(evaluation).passed  # vs majority: no lookup
     assert not runner.baselines.resolved
-    with pytest.raises(GateUsageError, match="cannot look up the champion of TinyFlow/1: .*service unavailable"):
+    with pytest.raises(Failure, match="cannot look up the champion of TinyFlow/1: .*service unavailable"):
         MarginCheck("roc_auc", baseline="champion").evaluate(evaluation)
     assert runner.baselines.champion_line().startswith("unknown: cannot look up the champion")
 

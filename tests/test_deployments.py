@@ -137,13 +137,14 @@ def test_the_artifacts_are_in_s3(deployment, tiny_runs):
 # -- tag writes retry the service's 5xx answers (issue 11, point 4) ------------------------
 class FaultyProxy:
     """A real HTTP proxy in front of the real metadata service that answers 500 to
-    the next ``times`` requests of one method and path, then passes everything through."""
+    the next ``times`` requests of one method and path (or another status), then passes everything through."""
 
     def __init__(self, upstream: str) -> None:
         import http.server
         import threading
 
         self.upstream, self.method, self.path, self.times, self.served_500, self.seen = upstream, "GET", "", 0, 0, []
+        self.status = 500
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -156,7 +157,7 @@ class FaultyProxy:
                 if self.command == proxy.method and self.path == proxy.path and proxy.times > 0:
                     proxy.times -= 1
                     proxy.served_500 += 1
-                    return self._answer(500, {}, b'{"message": "injected by the test proxy"}')
+                    return self._answer(proxy.status, {}, b'{"message": "injected by the test proxy"}')
                 request = urllib.request.Request(proxy.upstream + self.path, data=body, method=self.command,
                                                  headers={"Content-Type": self.headers.get("Content-Type", "application/json")})
                 try:
@@ -180,8 +181,8 @@ class FaultyProxy:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def fail(self, path: str, times: int, method: str = "GET") -> None:
-        self.method, self.path, self.times, self.served_500 = method, path, times, 0
+    def fail(self, path: str, times: int, method: str = "GET", status: int = 500) -> None:
+        self.method, self.path, self.times, self.served_500, self.status = method, path, times, 0, status
 
     def __enter__(self) -> "FaultyProxy":
         self.thread.start()
@@ -238,3 +239,40 @@ def test_tag_write_retries_are_bounded(deployment, tiny_runs):
     assert proxy.served_500 == 3  # three attempts, then the error
     assert seconds < 30, seconds  # 0.5 s and 2 s of backoff (plus jitter) beyond the process's start
     assert "never_written" not in deployment.tags(run)
+
+
+# -- an outage is not bad input: one line, exit 1, no tag (issue 11, point 4) ----------------------
+@pytest.mark.parametrize("deployment", [SERVICE], indirect=True)
+def test_a_service_that_keeps_answering_503_is_an_outage_not_bad_input(deployment, tiny_runs, tmp_path):
+    run = tiny_runs[2]
+    with FaultyProxy(deployment.env["METAFLOW_SERVICE_URL"]) as proxy:
+        proxy.fail(f"/flows/{run.replace('/', '/runs/')}", times=1000, status=503)  # Metaflow retries 503 itself
+        result = deployment.with_env(METAFLOW_SERVICE_URL=proxy.url, METAFLOW_SERVICE_RETRY_COUNT="2").gate(
+            write_suite(tmp_path, PASSING), "--model-run", run)
+    assert result.returncode == 1, explain(result)  # not 4: the run spec is fine
+    [line] = [l for l in (result.stdout + result.stderr).splitlines() if "modelgate:" in l]
+    assert line == (f"Exit: modelgate: FAILED: cannot read candidate run {run}: the metadata service at {proxy.url} "
+                    f"failed: Metadata request (/flows/{run.replace('/', '/runs/')}) failed; "
+                    "no test ran and no tag was changed"), explain(result)
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("deployment", [S3], indirect=True)
+def test_an_s3_datastore_that_cannot_be_reached_is_an_outage_not_bad_input(deployment, tiny_runs, tmp_path):
+    import socket
+
+    run = tiny_runs[0]
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}"
+    before = deployment.tags(run)
+    down = deployment.with_env(METAFLOW_S3_ENDPOINT_URL=closed, METAFLOW_S3_RETRY_COUNT="0",
+                               METAFLOW_S3_TRANSIENT_RETRY_COUNT="0",
+                               METAFLOW_S3_CLIENT_RETRY_CONFIG='{"max_attempts": 1, "mode": "standard"}')
+    result = down.gate(write_suite(tmp_path, PASSING), "--model-run", run)
+    assert result.returncode == 1, explain(result)  # the metadata is there; its artifacts cannot be read
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output, explain(result)
+    [line] = [l for l in output.splitlines() if "modelgate:" in l and "FAILED" in l]
+    assert f"the S3 datastore at {closed} cannot be reached (could not connect)" in line, line
+    assert deployment.tags(run) == before

@@ -279,3 +279,32 @@ def test_deselecting_everything_is_not_a_pass_and_exits_1(gate_suite, run):
     result = gate_suite.write().run(run, "-k", "no_such_test")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert "2 quality tests deselected" in gate_suite.tag_line(result)
+
+
+OUTAGE_IN_A_TEST = """
+def test_auc(gate):
+    gate.beats("roc_auc", margin=0.1)
+
+def test_needs_the_datastore(gate):
+    from modelgate.errors import MetaflowUnavailable
+    raise MetaflowUnavailable("cannot load artifact 'model' of candidate run X: the S3 datastore at http://s3 cannot be reached (could not connect)")
+"""
+
+
+def test_an_outage_met_by_a_test_claims_no_verdict_and_keeps_the_tag(gate_suite, run, tmp_path):
+    """A quality test that meets a Metaflow outage (what runs.py raises when S3 or the service is down,
+    tests/test_deployments.py meets it for real) is not a failure of the model: no revoke, no verdict."""
+    from modelgate.tagging import apply_tag
+
+    apply_tag(run, DEFAULT_TAG)  # an earlier gate's tag: an outage must not revoke it
+    report = tmp_path / "verdict.json"
+    result = gate_suite.write(OUTAGE_IN_A_TEST).run(run, f"--gate-report={report}")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert gate_suite.tag_line(result) == (
+        "modelgate: FAILED: cannot load artifact 'model' of candidate run X: the S3 datastore at http://s3 "
+        "cannot be reached (could not connect); no tag was changed"
+    )
+    assert DEFAULT_TAG in user_tags(run)
+    verdict = json.loads(report.read_text())
+    assert verdict["status"] == "error" and verdict["passed"] is None and verdict["tag"]["action"] == "none"
+    assert "Traceback" not in result.stdout.str()

@@ -8,6 +8,7 @@ and 3 (promote), never 4. The same for ``python -m modelgate``'s usage.
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import pytest
 import requests
 from botocore.exceptions import EndpointConnectionError
 from metaflow.exception import MetaflowNotFound
+from metaflow.plugins.datatools.s3.s3 import MetaflowS3AccessDenied, MetaflowS3NotFound
 from metaflow.plugins.metadata_providers.service import ServiceException
 
 from modelgate.outages import describe_error, is_unavailable
@@ -43,11 +45,17 @@ def closed_port() -> int:
         (lambda port: refused(f"http://127.0.0.1:{port}/flows"), True),
         (lambda port: EndpointConnectionError(endpoint_url=f"http://127.0.0.1:{port}/bucket"), True),
         (lambda port: ServiceException("Metadata request failed (code 502)", http_code=502), True),
+        # Metaflow retries 503 itself, then gives up with no code (service.py, _request)
+        (lambda port: ServiceException("Metadata request (/flows/TinyFlow/runs/1) failed"), True),
+        (lambda port: requests.exceptions.ProxyError("Unable to connect to proxy"), True),
+        (lambda port: MetaflowS3NotFound("s3://bucket/key not found"), False),
+        (lambda port: MetaflowS3AccessDenied("s3://bucket/key access denied"), False),
         (lambda port: ServiceException("Metadata request failed (code 404)", http_code=404), False),
         (lambda port: MetaflowNotFound("Flow('NoSuchFlow') does not exist"), False),
         (lambda port: ValueError("a broken _self.json"), False),
     ],
-    ids=["refused", "s3-endpoint", "502", "404", "not-found", "broken-metadata"],
+    ids=["refused", "s3-endpoint", "502", "503-spent", "proxy", "s3-not-found", "s3-denied", "404", "not-found",
+         "broken-metadata"],
 )
 def test_only_unreachable_servers_and_5xx_answers_are_outages(error, outage, closed_port):
     assert is_unavailable(error(closed_port)) is outage
@@ -61,7 +69,53 @@ def test_an_unreachable_service_is_one_short_line(closed_port):
 
 def test_an_unreachable_s3_endpoint_is_named_as_the_datastore(closed_port):
     line = describe_error(EndpointConnectionError(endpoint_url=f"http://127.0.0.1:{closed_port}/bucket"))
-    assert line.startswith("the S3 datastore") and line.endswith("cannot be reached (EndpointConnectionError)"), line
+    assert line.startswith("the S3 datastore") and line.endswith("cannot be reached (could not connect)"), line
+
+
+S3_GET = """
+from metaflow import S3
+from modelgate.outages import describe_error, is_unavailable
+try:
+    with S3(s3root="s3://bucket/prefix") as s3:
+        s3.get("key")
+except Exception as exc:
+    print(type(exc).__name__, is_unavailable(exc))
+    print(describe_error(exc))
+"""
+
+
+def test_metaflows_own_s3_error_for_an_unreachable_endpoint_is_an_outage(closed_port, tmp_path):
+    # Metaflow's S3 client reads its configuration at import: a process of its own, no retries.
+    env = {**os.environ, "METAFLOW_S3_ENDPOINT_URL": f"http://127.0.0.1:{closed_port}", "AWS_ACCESS_KEY_ID": "x",
+           "AWS_SECRET_ACCESS_KEY": "y", "AWS_DEFAULT_REGION": "us-east-1", "METAFLOW_S3_RETRY_COUNT": "0",
+           "METAFLOW_S3_TRANSIENT_RETRY_COUNT": "0",
+           "METAFLOW_S3_CLIENT_RETRY_CONFIG": '{"max_attempts": 1, "mode": "standard"}'}
+    done = subprocess.run([sys.executable, "-c", S3_GET], env=env, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert done.stdout.splitlines() == [
+        "MetaflowS3Exception True",
+        f"the S3 datastore at http://127.0.0.1:{closed_port} cannot be reached (could not connect)",
+    ], done.stderr
+
+
+def test_a_run_that_cannot_be_read_for_an_outage_is_raised_not_skipped(closed_port):
+    """Skipping it (as for a run with broken metadata) could hide the champion: the gate would pass by default."""
+    from modelgate.errors import MetaflowUnavailable
+    from modelgate.runs import UnreadableRunWarning, _read
+
+    class Run:
+        pathspec = "TinyFlow/7"
+
+    def outage(run):
+        raise refused(f"http://127.0.0.1:{closed_port}/flows/TinyFlow/runs/7")
+
+    def broken(run):
+        raise ValueError("Expecting value: line 1 column 1 (char 0)")
+
+    with pytest.raises(MetaflowUnavailable, match=r"^cannot read run TinyFlow/7: the metadata service .*connection refused"):
+        _read(Run(), outage)
+    with pytest.warns(UnreadableRunWarning, match="skipped run TinyFlow/7"):
+        assert _read(Run(), broken) == (False, None)
 
 
 def test_other_errors_are_cut_to_one_line_of_300_characters():

@@ -37,13 +37,14 @@ _EXPORTS = {
     "deployed_run": "runs",
     "load_config": "config",
     "GateUsageError": "errors",
+    "MetaflowUnavailable": "errors",
 }
 
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from .checks import Check, MarginCheck, SmokeCheck
-    from .errors import GateCheckFailed, GateUsageError
+    from .errors import GateCheckFailed, GateUsageError, MetaflowUnavailable
     from .evaluation import Evaluation, Evidence, evaluate
     from .floors import FloorCheck
     from .gate import Gate, assert_beats, assert_check, assert_smoke

@@ -1,7 +1,8 @@
 """Errors that mean "the user asked for something that cannot be done", and an outage.
 
-The pytest plugin turns them into pytest's usage error (one line, exit code 4,
-no traceback); the in-flow API lets them propagate as ordinary exceptions.
+The pytest plugin turns a GateUsageError into pytest's usage error (one line,
+exit code 4, no traceback) and a MetaflowUnavailable into one ``FAILED`` line
+and exit code 1; the in-flow API lets them propagate as ordinary exceptions.
 """
 
 

@@ -40,3 +40,4 @@ TEST = "test"  # a plain pytest quality test (only in a pytest session)
 
 RESULT_PROPERTY = "modelgate_result"  # pytest user property: a CheckResult as JSON
 ERROR_PROPERTY = "modelgate_error"  # pytest user property: the call raised something other than a failed check
+OUTAGE_PROPERTY = "modelgate_outage"  # pytest user property: a test met a Metaflow outage (its one line)

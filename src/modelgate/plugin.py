@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     from .session import GateSession
     from .verdict import CheckResult
 
-from .errors import GateUsageError  # light: no Metaflow
-from .names import ERROR_PROPERTY, MAJORITY, RESULT_PROPERTY, TEST
+from .errors import GateUsageError, MetaflowUnavailable  # light: no Metaflow
+from .names import ERROR_PROPERTY, MAJORITY, OUTAGE_PROPERTY, RESULT_PROPERTY, TEST
 
 GATE = pytest.StashKey["GateSession"]()
 _WORKER_KEY = "modelgate"
@@ -142,7 +142,6 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     if not spec.strip():  # e.g. an unset CI variable: never silently gate nothing
         raise pytest.UsageError("modelgate: --model-run is empty: give Flow/run_id")
-    from .errors import GateUsageError, MetaflowUnavailable
     from .session import GateSession, open_gate
 
     flags = dict(dry_run=config.getoption("gate_dry_run"), keep_on_fail=config.getoption("gate_keep_on_fail"))
@@ -362,6 +361,9 @@ class GatePlugin:
                 report.user_properties.append((ERROR_PROPERTY, call.excinfo.typename))
             if isinstance(call.excinfo.value, GateUsageError):
                 report.longrepr = f"modelgate: {call.excinfo.value}"  # bad input: one line, not a traceback
+            elif isinstance(call.excinfo.value, MetaflowUnavailable):  # an outage: the session claims no verdict
+                report.longrepr = f"Metaflow unavailable: {call.excinfo.value}"
+                report.user_properties.append((OUTAGE_PROPERTY, str(call.excinfo.value)))
         return report
 
     def pytest_keyboard_interrupt(self) -> None:
@@ -371,6 +373,9 @@ class GatePlugin:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.log.record(report, keep_results=not self.worker)
+        outages = [str(value) for name, value in report.user_properties if name == OUTAGE_PROPERTY]
+        if outages and not self.gate.outage:  # from this process, or from an xdist worker's report
+            self.gate.outage = outages[0]
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import runs
-from .errors import GateUsageError, GateWarning
+from .errors import GateUsageError, GateWarning, MetaflowUnavailable
 from .names import BINARY, BRANCH_SCOPE, CANDIDATE, CHAMPION, KNOWN_BASELINES, MAJORITY, MEAN, MEDIAN, REGRESSION
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ class Baselines:
         self.named = dict(named or {})
         self._champion = champion
         self._no_champion_reason = no_champion_reason
-        self._error = ""
+        self._error: GateUsageError | MetaflowUnavailable | None = None  # a failed lookup, raised again on each read
         self.champion_label = champion_label  # "baseline run (--baseline-run ...)" when the user named it
         self.notes: list[str] = []
 
@@ -97,7 +97,7 @@ class Baselines:
         'none yet', or why it could not be looked up."""
         try:
             line = self.champion or "none yet"
-        except GateUsageError as exc:
+        except (GateUsageError, MetaflowUnavailable) as exc:
             return f"unknown: {exc}"
         return f"{line} ({self.scope_note})" if self.scope_note else line
 
@@ -105,7 +105,7 @@ class Baselines:
         if self.resolved:
             return
         if self._error:
-            raise GateUsageError(self._error)
+            raise self._error
         if self.candidate is None:
             self.fix_champion(None, "no champion: the gate was not told which run it is evaluating")
             return
@@ -116,11 +116,11 @@ class Baselines:
                 champion, reason = runs.resolve_champion(self.candidate, self.champion_tag or self.tag, scope=scope)
                 if scope.project is not None or scope.namespace.startswith("production:"):
                     self.scope_note = scope.describe()  # a developer's run without @project: as it was
-            except GateUsageError as exc:
-                self._error = f"cannot look up the champion of {self.candidate}: {exc}"
+            except (GateUsageError, MetaflowUnavailable) as exc:  # bad input, or an outage: said as such
+                self._error = type(exc)(f"cannot look up the champion of {self.candidate}: {exc}")
         self.keep_notes(caught)
         if self._error:
-            raise GateUsageError(self._error)
+            raise self._error
         self.fix_champion(champion, reason, self.champion_label)
 
     def keep_notes(self, caught: Sequence[warnings.WarningMessage]) -> None:

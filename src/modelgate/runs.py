@@ -2,7 +2,9 @@
 
 Every function here turns Metaflow's failures into a :class:`GateUsageError`
 with one line a person can act on, naming the run it is about by its role:
-the *candidate* (the run being gated), the *champion*, or a *baseline*.
+the *candidate* (the run being gated), the *champion*, or a *baseline*; an
+outage (the metadata service or S3 unreachable, a 5xx) is a
+:class:`~modelgate.errors.MetaflowUnavailable` instead (:mod:`modelgate.outages`).
 Metaflow is imported lazily.
 
 Namespaces: an explicit ``Flow/run_id`` resolves in the global namespace (a CI
@@ -17,6 +19,7 @@ at once, so one run with an empty or truncated ``_meta/_self.json`` (a full
 disk, a killed process) would break every champion lookup and ``latest`` for
 the whole flow. Such runs are skipped, each with an :class:`UnreadableRunWarning`
 that names it; the pytest plugin shows these warnings in the session header.
+A run whose read fails on an outage is never skipped: the outage is raised.
 
 The client cache: loading an artifact unpickles it, and Metaflow's client
 caches artifact blobs in a directory it trusts without a check (by default
@@ -417,6 +420,9 @@ def _flow_exists(name: str) -> bool:
         return True
     except MetaflowNotFound:
         return False
+    except Exception as exc:
+        _unless_unavailable(f"cannot read flow {name}", exc)
+        raise
 
 
 def one_line(exc: BaseException) -> str:
@@ -470,8 +476,16 @@ def _task_data(pathspec: str, name: str, role: str | None = None) -> tuple[Metaf
         except KeyError:
             steps = ", ".join(s.id for s in run)
             raise GateUsageError(f"{who} has no step {step!r} (steps: {steps})") from None
-        data = task.data if task is not None else None
-        if data is None or artifact not in data:
+        except Exception as exc:
+            _unless_unavailable(f"cannot read {who}", exc)
+            raise
+        try:
+            data = task.data if task is not None else None
+            has_artifact = data is not None and artifact in data
+        except Exception as exc:
+            _unless_unavailable(f"cannot read the artifacts of {who}", exc)
+            raise
+        if data is None or not has_artifact:
             where = f"step {step!r}" if step else "its end step"
             have = ", ".join(sorted(a for a in dir(data) if not a.startswith("_"))) if data else ""
             hint = f" (it has: {have})" if have else ""
@@ -667,6 +681,7 @@ def deployed_run(
     *,
     project: str | None = ANY,
     branch: str | None = ANY,
+    namespace: str = ANY,
     exclude: str | None = None,
 ) -> str | None:
     """Pathspec of the newest successful run of ``flow_name`` carrying ``tag``, or None.
@@ -674,15 +689,19 @@ def deployed_run(
     ``project`` and ``branch`` narrow it to runs of that ``@project`` (and
     project branch, e.g. ``"prod"``, ``"test.alpha"``, ``"user.alice"``);
     ``project=None``: runs without ``@project``; unset: any run of the flow.
-    With ``champion_tag = "deployed"`` and ``promote``:
-    ``deployed_run("NLPFlow", "deployed", project="nlp", branch="prod")``.
+    ``namespace`` (``"user:alice"``, ``"production:TOKEN"``) narrows it to runs
+    made in that namespace: with ``project=None``, the champion scope of a flow
+    without ``@project``. With ``champion_tag = "deployed"`` and ``promote``:
+    ``deployed_run("NLPFlow", "deployed", project="nlp", branch="prod")``, or
+    ``deployed_run("NLPFlow", "deployed", project=None, namespace="production:TOKEN")``.
 
     "Newest" is by the end step's finish time, not the run's timestamp: with
     local metadata, adding a tag rewrites the run's timestamp (DESIGN section
     5), so Metaflow's own newest-first order crowns whichever run was tagged last.
-    Runs whose metadata cannot be read are skipped with an UnreadableRunWarning.
+    Runs whose metadata cannot be read are skipped with an UnreadableRunWarning;
+    an outage raises MetaflowUnavailable.
     """
-    return _newest_holder(ChampionScope(flow_name, FLOW_SCOPE, project, branch), tag, exclude=exclude)
+    return _newest_holder(ChampionScope(flow_name, FLOW_SCOPE, project, branch, namespace), tag, exclude=exclude)
 
 
 def _newest_holder(scope: ChampionScope, tag: str, *, exclude: str | None) -> str | None:

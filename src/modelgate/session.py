@@ -53,6 +53,7 @@ class GateSession:
     interrupted: bool = False  # Ctrl-C or pytest.exit in this process, or an interrupt while writing the tag
     report_errors: list[str] = field(default_factory=list)
     recheck_line: str = ""  # another writer changed the tag after this session wrote it
+    outage: str = ""  # a test met a Metaflow outage (MetaflowUnavailable): no verdict, no tag change
 
     @property
     def config(self) -> GateConfig:
@@ -213,6 +214,10 @@ class GateSession:
         """
         decision = decide(self.outcome, dry_run=self.dry_run, keep_on_fail=self.keep_on_fail)
         self.decision = decision
+        if self.outage:  # the evidence could not be read: nothing is decided, nothing written
+            self.tag_error = self.outage
+            self.tag_line = f"FAILED: {self.outage}; no tag was changed"
+            return decision
         try:
             self.carried_before = tagging.has_tag(self.pathspec, self.settings.tag)
         except Exception as exc:  # an outage: say so, and change nothing
@@ -305,9 +310,10 @@ class GateSession:
         """The decision as the reports give it. When the tags could not be read or
         written (a metadata service outage, a lost write, an interrupt), the
         reports say action "none" and why: never "apply" or "revoke" for a change
-        that did not happen. The session's own decision (exit code) is unchanged."""
+        that did not happen (nor for one never tried: a report could not be written).
+        The session's own decision (exit code) is unchanged."""
         decision = self.decision
-        if decision is None or decision.action == "none" or not self.tag_error:
+        if decision is None or decision.action == "none" or not (self.tag_error or self.report_errors):
             return decision
         return replace(decision, action="none", reason=f"{decision.reason}; but the run's tags could not be read or written")
 
