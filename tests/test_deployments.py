@@ -212,6 +212,24 @@ def test_a_tag_write_retries_the_services_5xx_answers(deployment, tiny_runs):
     assert "written_after_500s" in deployment.tags(run)
 
 
+HAS_TAG = """
+import sys
+from modelgate.tagging import has_tag
+print(has_tag(sys.argv[1], sys.argv[2]))
+"""
+
+
+@pytest.mark.parametrize("deployment", [SERVICE], indirect=True)
+def test_a_tag_read_retries_the_services_5xx_answers(deployment, tiny_runs):
+    run = tiny_runs[2]
+    deployment.add_tags(run, "read_after_500s")
+    with FaultyProxy(deployment.env["METAFLOW_SERVICE_URL"]) as proxy:
+        proxy.fail(f"/flows/{run.replace('/', '/runs/')}", times=2)  # what the gate reads before deciding
+        done = deployment.with_env(METAFLOW_SERVICE_URL=proxy.url).python(HAS_TAG, run, "read_after_500s")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True"] and proxy.served_500 == 2
+
+
 @pytest.mark.parametrize("deployment", [SERVICE], indirect=True)
 def test_a_tag_write_survives_5xx_answers_to_the_write_itself(deployment, tiny_runs):
     run = tiny_runs[2]
@@ -266,7 +284,10 @@ def test_an_s3_datastore_that_cannot_be_reached_is_an_outage_not_bad_input(deplo
         s.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{s.getsockname()[1]}"
     before = deployment.tags(run)
-    down = deployment.with_env(METAFLOW_S3_ENDPOINT_URL=closed, METAFLOW_S3_RETRY_COUNT="0",
+    cache = tmp_path / "client-cache"  # empty: the artifacts must come from S3, not from earlier sessions' cache
+    cache.mkdir(mode=0o700)
+    down = deployment.with_env(METAFLOW_S3_ENDPOINT_URL=closed, METAFLOW_CLIENT_CACHE_PATH=str(cache),
+                               METAFLOW_S3_RETRY_COUNT="0",
                                METAFLOW_S3_TRANSIENT_RETRY_COUNT="0",
                                METAFLOW_S3_CLIENT_RETRY_CONFIG='{"max_attempts": 1, "mode": "standard"}')
     result = down.gate(write_suite(tmp_path, PASSING), "--model-run", run)

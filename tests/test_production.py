@@ -1,4 +1,4 @@
-"""The gate in production (issue 11, points 2 and 3), on real deployments.
+"""The gate in production (issue 11, points 2 and 3), on the metadata service with S3.
 
 Point 2: the champion stays in the candidate's ``@project`` branch (by default;
 ``champion_scope``), and production runs (``--production`` with a production
@@ -8,7 +8,7 @@ is deployed, the champion and ``deployed_run()`` follow it, and
 ``python -m modelgate promote`` moves it.
 
 Runs of ``tests/flows/project_flow.py`` (``@project(name="modelgate_tests")``)
-are made once per deployment, oldest first: beta1 (``--branch beta``), alpha
+are made once, oldest first: beta1 (``--branch beta``), alpha
 (``--branch alpha``), prod (``--production`` with a token), beta2, beta3. Every
 test uses tags of its own, and gate sessions here are dry runs, so the tests
 share the runs without seeing each other's tags. Flows, gates and promote run
@@ -24,12 +24,12 @@ from modelgate.names import DEFAULT_TAG
 
 pytestmark = pytest.mark.slow
 
-LOCAL = pytest.param("local", id="local")
-SERVICE = pytest.param("service", id="service", marks=pytest.mark.service)
 S3 = pytest.param("s3", id="s3", marks=[pytest.mark.service, pytest.mark.s3])
-# Local metadata, and the service with S3 (the production setting: the service's
-# tags, S3's artifacts): the ProjectFlow runs are made once on each.
-branch_deployments = promote_deployments = pytest.mark.parametrize("deployment", [LOCAL, S3], indirect=True)
+# The production setting, as the issue measured it: the metadata service (its tags,
+# its run ids) with S3 (the artifacts). The rules read only the runs' system and user
+# tags, which tests/test_deployments.py checks on local metadata too; the ProjectFlow
+# runs are made once.
+production = pytest.mark.parametrize("deployment", [S3], indirect=True)
 
 PROJECT = "modelgate_tests"
 TOKEN = "modelgate-tests-token"
@@ -76,7 +76,7 @@ def gate(deployment, folder, run, *args):
 
 
 # -- point 2: the champion stays in its branch ---------------------------------------------
-@branch_deployments
+@production
 def test_the_runs_carry_their_project_branch(deployment, project_runs):
     user = deployment.env["METAFLOW_USER"]
     assert {"project:modelgate_tests", "project_branch:test.alpha", f"user:{user}"} <= system_tags(
@@ -86,7 +86,7 @@ def test_the_runs_carry_their_project_branch(deployment, project_runs):
     assert not any(t.startswith("user:") for t in prod)
 
 
-@branch_deployments
+@production
 def test_a_tagged_run_of_another_branch_is_not_the_champion(deployment, project_runs, tmp_path, tag):
     # alpha is newer than beta1: across branches it would be the champion of beta2.
     deployment.add_tags(project_runs["beta1"], tag)
@@ -98,7 +98,7 @@ def test_a_tagged_run_of_another_branch_is_not_the_champion(deployment, project_
     )
 
 
-@branch_deployments
+@production
 def test_no_champion_in_a_branch_without_a_tagged_run(deployment, project_runs, tmp_path, tag):
     deployment.add_tags(project_runs["alpha"], tag)  # the only tagged run: another branch's
     result = gate(deployment, tmp_path, project_runs["beta2"], "--gate-tag", tag)
@@ -107,7 +107,7 @@ def test_no_champion_in_a_branch_without_a_tagged_run(deployment, project_runs, 
     assert f"no other successful run of ProjectFlow (branch test.beta of project {PROJECT}) carries" in result.stdout
 
 
-@branch_deployments
+@production
 def test_with_project_scope_another_branch_can_be_the_champion(deployment, project_runs, tmp_path, tag):
     deployment.add_tags(project_runs["beta1"], tag)
     deployment.add_tags(project_runs["alpha"], tag)
@@ -122,7 +122,7 @@ def test_with_project_scope_another_branch_can_be_the_champion(deployment, proje
     assert header(result, "champion") == f"champion: {project_runs['beta1']} (branch test.beta of project {PROJECT})"
 
 
-@branch_deployments
+@production
 def test_production_runs_are_found_by_pathspec_and_by_latest_in_their_namespace(deployment, project_runs, tmp_path):
     prod = project_runs["prod"]
     by_pathspec = gate(deployment, tmp_path / "a", prod)
@@ -141,7 +141,7 @@ def test_production_runs_are_found_by_pathspec_and_by_latest_in_their_namespace(
     assert header(mine, "model run").startswith(f"model run: {project_runs['beta3']} "), explain(mine)
 
 
-@branch_deployments
+@production
 def test_a_production_candidate_never_gets_a_developers_champion(deployment, project_runs, tmp_path, tag):
     deployment.add_tags(project_runs["beta1"], tag)
     result = gate(deployment, tmp_path, project_runs["prod"], "--gate-tag", tag)
@@ -162,7 +162,7 @@ print(deployed_run(flow, tag))
 """
 
 
-@promote_deployments
+@production
 def test_the_champion_follows_champion_tag(deployment, project_runs, tmp_path, tag):
     deployed, candidate_tag = f"{tag}_deployed", f"{tag}_candidate"
     deployment.add_tags(project_runs["beta1"], deployed)
@@ -177,7 +177,7 @@ def test_the_champion_follows_champion_tag(deployment, project_runs, tmp_path, t
     assert done.stdout.split() == [project_runs["beta1"], "None", project_runs["beta1"]], done.stderr
 
 
-@promote_deployments
+@production
 def test_promote_moves_the_tag_within_the_branch(deployment, project_runs, tag):
     beta1, beta2, alpha = project_runs["beta1"], project_runs["beta2"], project_runs["alpha"]
     assert deployment.add_tags(beta1, tag, "team:nlp") >= {tag, "team:nlp"}
@@ -195,7 +195,7 @@ def test_promote_moves_the_tag_within_the_branch(deployment, project_runs, tag):
     assert again.returncode == 0 and "nothing to do" in again.stdout, explain(again)
 
 
-@promote_deployments
+@production
 def test_promote_refuses_a_run_the_gate_did_not_pass_unless_forced(deployment, project_runs, tag):
     beta1, beta3 = project_runs["beta1"], project_runs["beta3"]
     deployment.add_tags(beta1, tag)
@@ -212,7 +212,7 @@ def test_promote_refuses_a_run_the_gate_did_not_pass_unless_forced(deployment, p
     assert tag in deployment.tags(beta3) and tag not in deployment.tags(beta1)
 
 
-@promote_deployments
+@production
 def test_promote_takes_its_tag_and_scope_from_the_config(deployment, project_runs, tag, tmp_path):
     beta1, alpha = project_runs["beta1"], project_runs["alpha"]
     deployment.add_tags(alpha, tag)
@@ -223,7 +223,7 @@ def test_promote_takes_its_tag_and_scope_from_the_config(deployment, project_run
     assert tag not in deployment.tags(alpha) and tag in deployment.tags(beta1)
 
 
-@promote_deployments
+@production
 def test_promote_bad_input_is_one_line_and_exit_4(deployment, project_runs, tag):
     for args in ([project_runs["beta1"]],  # no tag named
                  [project_runs["beta1"], "--tag", DEFAULT_TAG],  # the verdict tag
@@ -254,7 +254,7 @@ sys.exit(promote.main(sys.argv[2:]))
 """
 
 
-@pytest.mark.parametrize("deployment", [LOCAL], indirect=True)
+@production
 def test_promote_names_another_holder_that_appeared_meanwhile_and_exits_1(deployment, project_runs, tag):
     beta1, beta2, beta3 = project_runs["beta1"], project_runs["beta2"], project_runs["beta3"]
     deployment.add_tags(beta1, tag)
@@ -268,7 +268,7 @@ def test_promote_names_another_holder_that_appeared_meanwhile_and_exits_1(deploy
     assert tag in deployment.tags(beta2) and tag in deployment.tags(beta3) and tag not in deployment.tags(beta1)
 
 
-@pytest.mark.parametrize("deployment", [S3], indirect=True)
+@production
 def test_without_project_the_namespace_is_the_branch(deployment, tiny_runs, tmp_path, tag):
     """A flow without @project: a developer's tagged run (user:NAME) is not the champion
     of a production run (production:TOKEN), nor the reverse; project scope widens it."""

@@ -32,7 +32,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, Sequence
 
-from .errors import GateUsageError, MetaflowUnavailable
+from .errors import GateUsageError, GateWarning, MetaflowUnavailable
 from .names import SCOPES
 
 if TYPE_CHECKING:
@@ -64,8 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             code, lines = promote(parser().parse_args(argv))
-        for w in caught:
-            print(f"modelgate promote: warning: {w.message}", file=sys.stderr)
+        for w in caught:  # the gate's own (runs skipped as unreadable), not libraries' deprecations
+            if issubclass(w.category, GateWarning):
+                print(f"modelgate promote: warning: {w.message}", file=sys.stderr)
     except GateUsageError as exc:
         print(f"modelgate promote: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
