@@ -224,6 +224,18 @@ def write_suite(folder: Path, source: str, ini: str = "[pytest]\nmodelgate_model
     return folder
 
 
+def explain(result: subprocess.CompletedProcess[str]) -> str:
+    """A finished process for an assertion message: its exit code and output."""
+    return f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+
+
+def header(result: subprocess.CompletedProcess[str], label: str) -> str:
+    """The gate session header's ``label: ...`` line."""
+    lines = [line for line in result.stdout.splitlines() if line.startswith(f"{label}: ")]
+    assert lines, explain(result)
+    return lines[0]
+
+
 def tag_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
     """The session's ``modelgate: `` lines (the one about the tag, and any warning)."""
     return [line for line in result.stdout.splitlines() if line.startswith("modelgate: ")]

@@ -17,7 +17,7 @@ import urllib.request
 
 import pytest
 
-from deployments import BUCKET, TINY_FLOW, tag_lines, write_suite
+from deployments import BUCKET, TINY_FLOW, explain, header, tag_lines, write_suite
 from modelgate.names import DEFAULT_TAG
 
 from conftest import PASSING
@@ -42,17 +42,6 @@ _tags = itertools.count()
 def tag():
     """A tag of this test's own: only the runs it tags carry it."""
     return f"deployments_test_{next(_tags)}"
-
-
-def explain(result) -> str:
-    return f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
-
-
-def header(result, label: str) -> str:
-    """The session header's ``label: ...`` line."""
-    lines = [line for line in result.stdout.splitlines() if line.startswith(f"{label}: ")]
-    assert lines, explain(result)
-    return lines[0]
 
 
 @every_deployment

@@ -19,7 +19,7 @@ import itertools
 
 import pytest
 
-from deployments import PROJECT_FLOW, promote, run_flow_with, system_tags, tag_lines, write_suite
+from deployments import PROJECT_FLOW, explain, header, promote, run_flow_with, system_tags, tag_lines, write_suite
 from modelgate.names import DEFAULT_TAG
 
 pytestmark = pytest.mark.slow
@@ -59,16 +59,6 @@ def project_runs(deployment, tiny_runs):
         made["beta3"] = branch("beta")
         _made[deployment.name] = made
     return _made[deployment.name]
-
-
-def explain(result) -> str:
-    return f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
-
-
-def header(result, label: str) -> str:
-    lines = [line for line in result.stdout.splitlines() if line.startswith(f"{label}: ")]
-    assert lines, explain(result)
-    return lines[0]
 
 
 def gate(deployment, folder, run, *args):
