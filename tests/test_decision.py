@@ -6,7 +6,9 @@ from modelgate.decision import SessionOutcome, decide
 
 
 def all_passed(n=3) -> SessionOutcome:
+    """n quality tests that passed, each of them one that looked at the model."""
     o = SessionOutcome()
+    o.evidence_tests = n
     for i in range(n):
         node = f"t{i}"
         o.collected.add(node)
@@ -119,3 +121,58 @@ def test_an_interrupted_xdist_worker_reaches_the_controller():
     worker = SessionOutcome(interrupted=True)
     controller.merge_worker(worker.worker_counts())
     assert decide(controller).action == "none" and "interrupted" in decide(controller).reason
+
+
+NOTHING_GATED = (
+    "no quality test looked at the model (no configured check, and no test used the evaluation, "
+    "model_scorer or gate fixtures): nothing was gated"
+)
+
+
+def test_passing_tests_that_never_looked_at_the_model_do_not_tag():
+    outcome = all_passed()
+    outcome.evidence_tests = 0  # e.g. `assert 1 + 1 == 2`, and a misspelt config table: no configured check
+    d = decide(outcome)
+    assert (d.action, d.reason, d.failed) == ("none", NOTHING_GATED, False)
+
+
+def test_one_test_that_looked_at_the_model_is_enough():
+    outcome = all_passed(3)
+    outcome.evidence_tests = 1
+    assert decide(outcome).action == "apply"
+
+
+@pytest.mark.parametrize(
+    "change, reasons",
+    [
+        (lambda o: setattr(o, "collect_only", True), ["--collect-only runs no test", NOTHING_GATED]),
+        (lambda o: setattr(o, "deselected", 1), [NOTHING_GATED, "1 quality test deselected"]),
+        (lambda o: o.record("t1", "call", "failed", wasxfail=False), [NOTHING_GATED, "1 quality test failed"]),
+    ],
+    ids=["collect-only", "deselected", "failed"],
+)
+def test_no_evidence_composes_with_the_other_blockers(change, reasons):
+    outcome = all_passed()
+    outcome.evidence_tests = 0
+    change(outcome)
+    assert decide(outcome).reason == "; ".join(reasons)
+
+
+def test_no_evidence_is_not_claimed_when_nothing_was_collected_or_the_session_was_interrupted():
+    assert decide(SessionOutcome()).reason == "no quality test was collected"
+    # A crashed xdist worker may never have said what it collected: do not guess.
+    outcome = all_passed()
+    outcome.evidence_tests = 0
+    outcome.interrupted = True
+    assert decide(outcome).reason == "the session was interrupted"
+
+
+def test_xdist_workers_report_the_tests_that_looked_at_the_model():
+    """The controller collects nothing itself: what looked at the model comes from its workers."""
+    controller = all_passed()
+    controller.evidence_tests = 0
+    worker = SessionOutcome()
+    worker.evidence_tests = 2
+    for _ in range(2):  # every worker collects the whole suite
+        controller.merge_worker(worker.worker_counts())
+    assert controller.evidence_tests == 2 and decide(controller).action == "apply"

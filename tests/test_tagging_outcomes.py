@@ -186,14 +186,6 @@ def test_xdist_deselection_on_workers_blocks_the_tag(gate_suite, run):
     assert "deselected" in gate_suite.tag_line(result)
 
 
-def test_without_model_run_the_plugin_stays_out_of_the_way(gate_suite, run):
-    source = "def test_plain():\n    assert 1 + 1 == 2\n\ndef test_needs_gate(gate):\n    pass\n"
-    result = gate_suite.write(source).run(None)  # no --model-run
-    result.assert_outcomes(passed=1, skipped=1)
-    assert not [l for l in result.outlines if l.startswith("modelgate:")]
-    assert user_tags(run) == frozenset()
-
-
 def test_a_tag_write_that_does_not_stick_fails_the_session(gate_suite, run):
     # A lost write (an unlocked local metadata store, a proxy that drops the
     # request): Metaflow returns, but the tag is not there on re-reading.
@@ -342,3 +334,122 @@ def test_report_path_that_is_a_folder_is_a_usage_error_before_any_tag(gate_suite
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "--gate-report" in result.stderr.str() and "cannot be written" in result.stderr.str()
     assert DEFAULT_TAG not in user_tags(run)
+
+
+# -- no evidence, no tag: a passing session must have looked at the model ----------------
+PLAIN = "def test_plain():\n    assert 1 + 1 == 2\n"
+LOOKS = "\ndef test_enough_rows(evaluation):\n    assert evaluation.n > 0\n"
+NOTHING_GATED = (
+    "no quality test looked at the model (no configured check, and no test used the evaluation, "
+    "model_scorer or gate fixtures): nothing was gated"
+)
+
+
+@pytest.mark.parametrize("xdist", [[], pytest.param(["-n", "2"], marks=pytest.mark.slow)], ids=["local", "xdist"])
+def test_a_suite_that_never_looked_at_the_model_does_not_tag(gate_suite, run, xdist):
+    result = gate_suite.write(PLAIN + "\ndef test_more_plain():\n    assert 'a' < 'b'\n").run(run, *xdist)
+    result.assert_outcomes(passed=2)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert DEFAULT_TAG not in user_tags(run)
+    assert gate_suite.tag_line(result) == f"modelgate: tag '{DEFAULT_TAG}' not applied to {run}: {NOTHING_GATED}"
+
+
+@pytest.mark.parametrize("xdist", [[], pytest.param(["-n", "2"], marks=pytest.mark.slow)], ids=["local", "xdist"])
+def test_one_test_on_the_evaluation_is_enough_to_tag(gate_suite, run, xdist):
+    result = gate_suite.write(PLAIN + LOOKS).run(run, *xdist)
+    result.assert_outcomes(passed=2)
+    assert result.ret == pytest.ExitCode.OK
+    assert DEFAULT_TAG in user_tags(run)
+    assert gate_suite.tag_line(result) == f"modelgate: tag '{DEFAULT_TAG}' applied to {run}: all 2 quality tests passed"
+
+
+def test_a_fixture_of_the_suites_own_that_uses_the_evidence_counts(gate_suite, run):
+    source = PLAIN + """
+import pytest
+
+@pytest.fixture
+def auc(model_scorer, evaluation):
+    from sklearn.metrics import roc_auc_score
+    return roc_auc_score(evaluation.labels, evaluation.candidate)
+
+def test_auc(auc):
+    assert auc > 0.6
+"""
+    result = gate_suite.write(source).run(run)
+    result.assert_outcomes(passed=2)
+    assert DEFAULT_TAG in user_tags(run)
+
+
+def test_a_configured_check_alone_looks_at_the_model(gate_suite, run):
+    gate_suite.write(PLAIN)
+    gate_suite.file("pyproject.toml", '[tool.modelgate]\nmodel_artifact = "model"\n\n[[tool.modelgate.checks]]\nmetric = "roc_auc"\nmargin = 0.1\n')
+    result = gate_suite.run(run)
+    result.assert_outcomes(passed=2)
+    assert DEFAULT_TAG in user_tags(run)
+
+
+@pytest.mark.parametrize(
+    "args, reason",
+    [(["-k", "plain"], "1 quality test deselected"), (["--collect-only"], "--collect-only runs no test")],
+    ids=["k-drops-it", "collect-only"],
+)
+def test_no_evidence_composes_with_narrowing_and_collect_only(gate_suite, run, args, reason):
+    """-k leaves only the plain test: both reasons; --collect-only collects the test on the
+    evaluation but runs nothing: no tag either way."""
+    result = gate_suite.write(PLAIN + LOOKS).run(run, *args)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert DEFAULT_TAG not in user_tags(run)
+    line = gate_suite.tag_line(result)
+    assert reason in line
+    assert (NOTHING_GATED in line) == ("-k" in args)
+
+
+# -- a gate suite without --model-run is not a silent pass ---------------------------------
+GATE_TESTS = """
+def test_plain():
+    assert 1 + 1 == 2
+
+def test_checks(gate):
+    gate.beats("roc_auc", margin=0.1)
+
+def test_rows(evaluation):
+    assert evaluation.n > 0
+
+def test_scores(model_scorer):
+    assert model_scorer(["great"])[0] > 0.5
+"""
+
+
+@pytest.mark.parametrize("xdist", [[], pytest.param(["-n", "2"], marks=pytest.mark.slow)], ids=["local", "xdist"])
+def test_a_gate_suite_without_model_run_says_nothing_was_gated_and_exits_4(gate_suite, xdist):
+    result = gate_suite.write(GATE_TESTS).run(None, *xdist)
+    result.assert_outcomes(passed=1, skipped=3)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert gate_suite.tag_line(result) == "modelgate: nothing was gated: 3 quality tests need --model-run=Flow/run_id"
+
+
+def test_a_gate_suite_without_model_run_keeps_the_code_of_a_failure(gate_suite):
+    result = gate_suite.write(GATE_TESTS + "\ndef test_broken():\n    assert False\n").run(None)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert gate_suite.tag_line(result) == "modelgate: nothing was gated: 3 quality tests need --model-run=Flow/run_id"
+
+
+def test_without_model_run_a_suite_that_never_uses_the_gate_is_untouched(gate_suite):
+    source = PLAIN + """
+import pytest
+
+@pytest.fixture
+def evaluation():  # the suite's own fixture of that name, not the gate's
+    return 3
+
+def test_own_fixture(evaluation):
+    assert evaluation == 3
+
+@pytest.mark.skip(reason="later")
+def test_skipped():
+    pass
+"""
+    result = gate_suite.write(source).run(None)
+    result.assert_outcomes(passed=2, skipped=1)
+    assert result.ret == pytest.ExitCode.OK
+    assert not [l for l in result.outlines if l.startswith("modelgate")]

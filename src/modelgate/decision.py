@@ -3,8 +3,8 @@
 The plugin fills a :class:`SessionOutcome` from pytest's reports (on the
 controller, with xdist workers' counts merged in); :func:`decide` turns it into
 a :class:`TagDecision`. Fail closed: the tag is applied only when every
-collected quality test passed its setup, call *and* teardown, and nothing else
-happened.
+collected quality test passed its setup, call *and* teardown, at least one of
+them looked at the model, and nothing else happened.
 """
 
 from __future__ import annotations
@@ -12,12 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .names import EVIDENCE_FIXTURES
+
 Action = Literal["apply", "revoke", "none"]
 PHASES = ("setup", "call", "teardown")
 # The outcome of one test is the worst of its phases (and subtests): a
 # definitive failure beats an error, which beats the ways of not running.
 _SEVERITY = ("failed", "error", "xpassed", "xfailed", "skipped", "passed")
-WORKER_COUNTS = ("deselected", "removed", "collection_errors", "skipped_modules", "interrupted")
+WORKER_COUNTS = ("deselected", "removed", "collection_errors", "skipped_modules", "interrupted", "evidence_tests")
+NOTHING_GATED = (
+    "no quality test looked at the model (no configured check, and no test used the "
+    f"{', '.join(EVIDENCE_FIXTURES[:-1])} or {EVIDENCE_FIXTURES[-1]} fixtures): nothing was gated"
+)
 
 
 def _worst(a: str | None, b: str) -> str:
@@ -35,6 +41,9 @@ class SessionOutcome:
     collection_errors: int = 0
     skipped_modules: int = 0  # modules skipped at collection (importorskip, allow_module_level)
     interrupted: bool = False
+    # Collected quality tests that looked at the model: configured checks, and
+    # tests using an evidence fixture. Passing tests that never did gate nothing.
+    evidence_tests: int = 0
     collect_only: bool = False
     selection_options: list[str] = field(default_factory=list)  # e.g. --lf: may drop tests unseen
     exitstatus: int = 0
@@ -132,6 +141,9 @@ def _blockers(o: SessionOutcome) -> list[str]:
         why.append(f"{', '.join(o.selection_options)} may leave quality tests out")
     if not o.collected and not o.collect_only:
         why.append("no quality test was collected")
+    # (Not after an interrupt: a crashed xdist worker may never have said what it collected.)
+    if o.collected and not o.evidence_tests and not o.interrupted:
+        why.append(NOTHING_GATED)
     groups = o.outcomes()
     why += [_count(len(groups[key]), word) for key, word in _OUTCOME_WORDS if groups.get(key)]
     if o.deselected:

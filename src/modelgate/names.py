@@ -22,6 +22,9 @@ TASKS = (BINARY, MULTICLASS, REGRESSION)
 ALL_FEATURES = "*"  # feature_columns = "*": every column of the validation frame but the label
 
 DEFAULT_TAG = "deployment_candidate"
+# The pytest fixtures that hand a quality test the model, its scores or the
+# evidence: a session tags only if a configured check or a test using one ran.
+EVIDENCE_FIXTURES = ("evaluation", "model_scorer", "gate")
 
 # Where the champion is sought (champion_scope), relative to the candidate's
 # @project tags: its project branch, its whole project, or the whole flow. For a

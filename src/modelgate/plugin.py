@@ -8,7 +8,9 @@ unchanged.
 
 With ``--model-run``, every collected test is a quality test. The tag is
 decided on the controller (never on an xdist worker): workers report their
-deselections and collection errors through ``workeroutput``.
+deselections and collection errors through ``workeroutput``. Without it, a
+test that asks for the gate's fixtures is skipped, and the session says that
+nothing was gated and exits 4 instead of passing.
 """
 
 from __future__ import annotations
@@ -35,13 +37,15 @@ if TYPE_CHECKING:
     from .verdict import CheckResult
 
 from .errors import GateUsageError, MetaflowUnavailable  # light: no Metaflow
-from .names import ERROR_PROPERTY, MAJORITY, OUTAGE_PROPERTY, RESULT_PROPERTY, TEST
+from .names import ERROR_PROPERTY, EVIDENCE_FIXTURES, MAJORITY, OUTAGE_PROPERTY, RESULT_PROPERTY, TEST
 
 GATE = pytest.StashKey["GateSession"]()
 _WORKER_KEY = "modelgate"
 _SUBTEST_REPORT: Any = getattr(pytest, "SubtestReport", ())  # pytest >= 9
 # Options that may drop quality tests without pytest reporting them as deselected.
 _PARTIAL_RUN_OPTIONS = (("lf", "--lf"), ("stepwise", "--sw"), ("stepwise_skip", "--sw-skip"))
+# The skip reason of a test that asked for a gate fixture in a session without --model-run.
+NEEDS_MODEL_RUN = "modelgate: this quality test needs --model-run"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -52,7 +56,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--model-run",
         metavar="SPEC",
         help="gate this Metaflow run: Flow/run_id, or a run id, 'latest' or "
-        "'latest-successful' with --model-flow. Without it the plugin does nothing.",
+        "'latest-successful' with --model-flow. Without it, tests that use the gate's "
+        "fixtures are skipped and the session exits 4 (nothing was gated).",
     )
     group.addoption("--model-flow", metavar="FLOW", help="flow of a bare run id or of 'latest'")
     group.addoption(
@@ -139,6 +144,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "modelgate: a quality test of the modelgate gate")
     spec = config.getoption("model_run")
     if spec is None:
+        if not hasattr(config, "workerinput"):  # the controller sees its workers' reports
+            config.pluginmanager.register(UngatedSession(), "modelgate-ungated")
         return
     if not spec.strip():  # e.g. an unset CI variable: never silently gate nothing
         raise pytest.UsageError("modelgate: --model-run is empty: give Flow/run_id")
@@ -316,6 +323,7 @@ class GatePlugin:
         self.gate.outcome.collected.update(final)
         # A conftest or plugin that filters ``items`` itself reports no deselection.
         self.gate.outcome.removed = len(self.seen - final - self.deselected)
+        self.gate.outcome.evidence_tests = sum(1 for item in session.items if _looks_at_model(item))
 
     # -- xdist: hand the resolved runs to workers, collect their counts --------
     @pytest.hookimpl(optionalhook=True)
@@ -401,6 +409,35 @@ class GatePlugin:
             terminalreporter.write_line(line, **{colour: True} if colour else {})
 
 
+class UngatedSession:
+    """The hooks of a session started without ``--model-run``.
+
+    A test that asks for the gate's fixtures is skipped there; were the session
+    to pass, a CI step running a gate suite without its run would be green
+    having gated nothing. Say so in one line, and exit 4 instead of 0.
+    """
+
+    def __init__(self) -> None:
+        self.skipped: set[str] = set()  # nodeids of quality tests skipped for want of --model-run
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.skipped and NEEDS_MODEL_RUN in str(report.longrepr):
+            self.skipped.add(report.nodeid)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.skipped and session.exitstatus == pytest.ExitCode.OK:  # a failure or an interrupt keeps its code
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        n = len(self.skipped)
+        if n:
+            terminalreporter.section("modelgate")
+            need = "quality test needs" if n == 1 else "quality tests need"
+            terminalreporter.write_line(f"modelgate: nothing was gated: {n} {need} --model-run=Flow/run_id", red=True)
+
+
 class QualityTestReturnedValue(Exception):
     """A quality test returned a value instead of asserting (an error, not a verdict)."""
 
@@ -418,6 +455,12 @@ def configured_items(session: pytest.Session, gate: GateSession) -> list[Configu
             session, name=kind.item_prefix + check.name, path=Path(where or session.path), gate=gate, check=check,
         ))
     return made
+
+
+def _looks_at_model(item: pytest.Item) -> bool:
+    """A configured check, or a test given the model, its scores or the evidence
+    (directly or through a fixture of its own)."""
+    return isinstance(item, ConfiguredCheck) or not set(EVIDENCE_FIXTURES).isdisjoint(getattr(item, "fixturenames", ()))
 
 
 def _observe(outcome: SessionOutcome, config: pytest.Config, exitstatus: int) -> None:
@@ -465,7 +508,7 @@ def smoke_cases(path: str | os.PathLike[str]) -> pytest.MarkDecorator:
 def _require(request: pytest.FixtureRequest) -> "GateSession":
     gate = _session(request.config)
     if gate is None:
-        pytest.skip("modelgate: this quality test needs --model-run")
+        pytest.skip(NEEDS_MODEL_RUN)
     return gate
 
 
