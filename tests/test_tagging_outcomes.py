@@ -347,11 +347,17 @@ NOTHING_GATED = (
 
 @pytest.mark.parametrize("xdist", [[], pytest.param(["-n", "2"], marks=pytest.mark.slow)], ids=["local", "xdist"])
 def test_a_suite_that_never_looked_at_the_model_does_not_tag(gate_suite, run, xdist):
-    result = gate_suite.write(PLAIN + "\ndef test_more_plain():\n    assert 'a' < 'b'\n").run(run, *xdist)
+    import json
+
+    report = gate_suite.path / "verdict.json"
+    source = PLAIN + "\ndef test_more_plain():\n    assert 'a' < 'b'\n"
+    result = gate_suite.write(source).run(run, f"--gate-report={report}", *xdist)
     result.assert_outcomes(passed=2)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert DEFAULT_TAG not in user_tags(run)
     assert gate_suite.tag_line(result) == f"modelgate: tag '{DEFAULT_TAG}' not applied to {run}: {NOTHING_GATED}"
+    verdict = json.loads(report.read_text())
+    assert verdict["passed"] is False and verdict["tag"]["action"] == "none" and verdict["tag"]["reason"] == NOTHING_GATED
 
 
 @pytest.mark.parametrize("xdist", [[], pytest.param(["-n", "2"], marks=pytest.mark.slow)], ids=["local", "xdist"])
