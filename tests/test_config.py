@@ -161,7 +161,10 @@ def test_a_bad_config_stops_the_session_with_one_error_line_and_exit_4(gate_suit
     gate_suite.file("pyproject.toml", '[[tool.modelgate.checks]]\nmetric = "roc_auc"\nmargin = "high"\n')
     result = gate_suite.run(tiny_run)
     usage_error(result, "[tool.modelgate].checks[0].margin: expected a number, got 'high'")
-    assert error_line(result) == "ERROR: modelgate: [tool.modelgate].checks[0].margin: expected a number, got 'high'"
+    assert error_line(result) == (
+        "ERROR: modelgate: [tool.modelgate].checks[0].margin: expected a number, got 'high'; "
+        f"gate config: pyproject.toml (nearest [tool.modelgate] above the test path {gate_suite.path})"
+    )
     assert user_tags(tiny_run) == frozenset()
 
 
