@@ -343,6 +343,17 @@ def test_the_in_flow_gate_refuses_a_reserved_tag():
     assert Gate(tag="nlp_ready").tag == "nlp_ready"
 
 
+def test_a_gate_built_in_code_takes_every_setting_by_its_table_name():
+    from modelgate import Gate
+
+    gate = Gate(champion_tag="deployed", champion_scope="flow", data_artifact="start/valdf")
+    assert (gate.config.settings.champion_tag, gate.champion_scope, gate.data_artifact) == ("deployed", "flow", "start/valdf")
+    with pytest.raises(GateUsageError, match=r"^Gate\(champion_scope=\.\.\.\) 'galaxy': unknown champion scope"):
+        Gate(champion_scope="galaxy")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        Gate(colour="blue")
+
+
 def test_tag_current_run_refuses_a_bad_tag_before_touching_metaflow(monkeypatch):
     from types import SimpleNamespace
 
