@@ -332,3 +332,15 @@ def test_promote_ignores_a_config_planted_above_the_checkout(tmp_path, run, monk
     monkeypatch.chdir(checkout / "deploy")
     assert promote.main([run, "--force"]) == promote.EXIT_OK, capsys.readouterr().err
     assert user_tags(run) == {"deployed_here"}
+
+
+def test_promote_refuses_a_misspelt_table(tmp_path, monkeypatch, capsys):
+    from modelgate import promote
+
+    (tmp_path / ".git").mkdir()
+    config = write(tmp_path / "pyproject.toml", '[tool.model-gate]\nchampion_tag = "deployed"\n')
+    monkeypatch.chdir(tmp_path)
+    assert promote.main(["TinyFlow/1"]) == promote.EXIT_USAGE
+    assert capsys.readouterr().err.splitlines() == [
+        f"modelgate promote: error: config file {config}: unknown table [tool.model-gate]: did you mean [tool.modelgate]?"
+    ]
