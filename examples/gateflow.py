@@ -30,6 +30,13 @@ from metaflow import FlowSpec, Parameter, current, step, trigger_on_finish
 CONFIG = Path(__file__).resolve().parent / "pyproject.toml"
 
 
+def gate_config():
+    """The gate: the whole [tool.modelgate] table of the file beside this one (no search: the code package holds it)."""
+    from modelgate.config import load_config
+
+    return load_config(CONFIG, required=True)
+
+
 @trigger_on_finish(flow="NLPFlow")
 class GateFlow(FlowSpec):
     model_run = Parameter(
@@ -40,7 +47,6 @@ class GateFlow(FlowSpec):
     def start(self):
         "The candidate run, and the kinds of check its gate declares (one parallel task each)."
         from modelgate.checks import CHECK_KINDS
-        from modelgate.config import load_config
         from modelgate.runner import GateRunner
 
         trigger = current.get("trigger")
@@ -55,7 +61,7 @@ class GateFlow(FlowSpec):
                 f"the gate config {CONFIG.name} is not in the code package: "
                 "deploy with --package-suffixes .py,.toml,.csv"
             )
-        config = load_config(CONFIG, required=True)
+        config = gate_config()
         # A run that does not exist, has not finished or lacks the artifacts stops here, tagging nothing.
         runner, self.candidate = GateRunner.open(self.candidate, config=config)
         declared = {check.check_kind for check in runner.checks()}
@@ -69,11 +75,10 @@ class GateFlow(FlowSpec):
     def check(self):
         "Score the candidate's model once and run this task's kind of check."
         from modelgate import runs
-        from modelgate.config import load_config
         from modelgate.names import CANDIDATE
         from modelgate.runner import GateRunner
 
-        config = load_config(CONFIG, required=True)
+        config = gate_config()
         runner, pathspec = GateRunner.open(self.candidate, config=config)
         settings = config.settings
         model = runs.load_artifact(pathspec, settings.model_artifact, role=CANDIDATE)
@@ -106,10 +111,9 @@ class GateFlow(FlowSpec):
     @step
     def end(self):
         "Tag the candidate when every check passed; otherwise make sure it carries no tag (fail closed)."
-        from modelgate.config import load_config
         from modelgate.tagging import apply_tag, revoke_tag
 
-        tag = load_config(CONFIG, required=True).settings.tag
+        tag = gate_config().settings.tag
         self.passed = self.verdict.passed
         if self.passed:
             apply_tag(self.candidate, tag)

@@ -328,3 +328,24 @@ def test_a_champion_scope_admits_its_branch_only(scope, admitted, said):
     where = ChampionScope("Flow", **scope)
     assert {name for name, run in RUNS.items() if where.matches(run)} == admitted
     assert where.describe() == said
+
+
+def test_the_in_flow_gate_compares_with_the_run_carrying_champion_tag(good_runs, tag, tmp_path):
+    # In a flow, as in a pytest session: the champion is the deployed run, not the newest that passed the gate.
+    from modelgate import Gate
+    from modelgate.runs import load_artifact
+
+    deployed_tag = f"{tag}_deployed"
+    deployed, passed_only, candidate = good_runs
+    apply_tag(deployed, deployed_tag)
+    apply_tag(passed_only, tag)  # newer, passed the gate, never deployed
+    config = tmp_path / "pyproject.toml"
+    config.write_text(
+        f'[tool.modelgate]\nmodel_artifact = "model"\ntag = "{tag}"\nchampion_tag = "{deployed_tag}"\n\n'
+        '[[tool.modelgate.checks]]\nmetric = "roc_auc"\nbaseline = "champion"\nmargin = -0.02\n'
+    )
+    gate = Gate.from_config(config)
+    verdict = gate.evaluate(load_artifact(candidate, "model"), load_artifact(candidate, "val_df"), run=candidate)
+    assert verdict.champion == deployed
+    [result] = verdict.results
+    assert result.passed, result.message

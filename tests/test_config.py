@@ -161,7 +161,10 @@ def test_a_bad_config_stops_the_session_with_one_error_line_and_exit_4(gate_suit
     gate_suite.file("pyproject.toml", '[[tool.modelgate.checks]]\nmetric = "roc_auc"\nmargin = "high"\n')
     result = gate_suite.run(tiny_run)
     usage_error(result, "[tool.modelgate].checks[0].margin: expected a number, got 'high'")
-    assert error_line(result) == "ERROR: modelgate: [tool.modelgate].checks[0].margin: expected a number, got 'high'"
+    assert error_line(result) == (
+        "ERROR: modelgate: [tool.modelgate].checks[0].margin: expected a number, got 'high'; "
+        f"gate config: pyproject.toml (nearest [tool.modelgate] above the test path {gate_suite.path})"
+    )
     assert user_tags(tiny_run) == frozenset()
 
 
@@ -338,6 +341,17 @@ def test_the_in_flow_gate_refuses_a_reserved_tag():
     with pytest.raises(GateUsageError, match="a tag must be a non-empty string"):
         Gate(tag="")
     assert Gate(tag="nlp_ready").tag == "nlp_ready"
+
+
+def test_a_gate_built_in_code_takes_every_setting_by_its_table_name():
+    from modelgate import Gate
+
+    gate = Gate(champion_tag="deployed", champion_scope="flow", data_artifact="start/valdf")
+    assert (gate.config.settings.champion_tag, gate.champion_scope, gate.data_artifact) == ("deployed", "flow", "start/valdf")
+    with pytest.raises(GateUsageError, match=r"^Gate\(champion_scope=\.\.\.\) 'galaxy': unknown champion scope"):
+        Gate(champion_scope="galaxy")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        Gate(colour="blue")
 
 
 def test_tag_current_run_refuses_a_bad_tag_before_touching_metaflow(monkeypatch):

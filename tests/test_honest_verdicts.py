@@ -270,7 +270,7 @@ def test_a_report_that_fails_at_the_end_is_exit_4_and_no_report_claims_the_tag(g
 
 def test_a_gate_config_without_the_table_is_a_usage_error(gate_suite, run):
     gate_suite.write()
-    gate_suite.file("gate.toml", "[tool.modelgates]\nmodel_artifact = 'model'\n")
+    gate_suite.file("gate.toml", "[tool.black]\nline-length = 100\n")  # ([tool.modelgates]: a typo, another error)
     usage_error(gate_suite.run(run, "--gate-config", "gate.toml"), "has no [tool.modelgate] table")
     assert DEFAULT_TAG not in user_tags(run)
 

@@ -44,12 +44,15 @@ while ``--gate-check key=value`` text is parsed. Tags follow one rule,
 :func:`validate_tag`, whichever front end they come from.
 
 Without ``--gate-config``, the file is the nearest ``pyproject.toml`` whose
-TOML has a ``tool.modelgate`` table, from each test path up to the pytest
-rootdir (never above it); all test paths must lead to the same file.
+TOML has a ``tool.modelgate`` table, from each test path (``promote``: the
+current folder) up to the project root, never above it (:func:`find_config`);
+all test paths must lead to the same file. A ``[tool.X]`` table named within a
+typo of ``modelgate`` is an error, never silently skipped.
 """
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -373,21 +376,35 @@ def _read_toml(path: Path) -> dict[str, Any]:
     return document
 
 
-def _has_gate_table(document: dict[str, Any]) -> bool:
-    """``document["tool"]["modelgate"]`` exists, however the TOML spells it."""
-    tool = document.get("tool")
-    return isinstance(tool, dict) and "modelgate" in tool
+def _gate_table(document: dict[str, Any], path: Path) -> Any:
+    """``document["tool"]["modelgate"]`` however the TOML spells it, or None.
+
+    A ``[tool.X]`` table named within a typo of ``modelgate`` (``model_gate``,
+    ``modelgate_``, ``ModelGate``) is a GateUsageError naming the file: skipped,
+    it would let the search fall through to another config, or to none.
+    """
+    tool = document.get("tool", {})
+    if not isinstance(tool, dict):
+        raise GateUsageError(f"config file {path}: 'tool' is not a table")
+    near = next((name for name in tool if _misspelt(name)), None)
+    if near is not None:
+        raise GateUsageError(f"config file {path}: unknown table [tool.{near}]: did you mean [tool.modelgate]?")
+    return tool.get("modelgate")
+
+
+def _misspelt(name: str) -> bool:
+    """``name`` is not ``modelgate`` but within a typo of it (case, ``-``/``_``, a letter or two)."""
+    if name == "modelgate":
+        return False
+    folded = name.lower().replace("-", "").replace("_", "")
+    return folded == "modelgate" or difflib.SequenceMatcher(None, name.lower(), "modelgate").ratio() >= 0.85
 
 
 def load_config(path: str | Path, *, required: bool = False) -> GateConfig:
     """The ``[tool.modelgate]`` table of a TOML file (empty config when it has none;
     with ``required``, a GateUsageError)."""
     path = Path(path)
-    document = _read_toml(path)
-    tool = document.get("tool", {})
-    if not isinstance(tool, dict):
-        raise GateUsageError(f"config file {path}: 'tool' is not a table")
-    table = tool.get("modelgate")
+    table = _gate_table(_read_toml(path), path)
     if table is None:
         if required:
             raise GateUsageError(f"config file {path} has no [tool.modelgate] table")
@@ -395,61 +412,136 @@ def load_config(path: str | Path, *, required: bool = False) -> GateConfig:
     return parse_table(table, path.resolve())
 
 
-def _search_folders(start: Path, stop: Path | None) -> list[Path]:
-    """The folders searched for one start: its own folder, then up to ``stop`` inclusive.
+# -- where the config comes from ---------------------------------------------------
+# A folder holding .git (a folder; a file in a git worktree or submodule) or one of these is a project root...
+PROJECT_FILES = ("pytest.ini", ".pytest.ini", "tox.ini", "setup.cfg", "setup.py")
+# ...and so is one whose pyproject.toml declares a project. One with only [tool.modelgate] does not:
+# a planted /tmp/pyproject.toml must not make /tmp a project.
+PROJECT_TABLES = ("project", "build-system")
 
-    A start outside ``stop`` searches its own folder only; without ``stop``,
-    every parent up to the filesystem root.
+
+def project_root(folder: Path) -> str:
+    """Why ``folder`` is a project root, said for people ("" : it is not one)."""
+    if (folder / ".git").exists():
+        return f"the repository root {folder}"
+    marker = next((name for name in PROJECT_FILES if (folder / name).is_file()), None)
+    pyproject = folder / "pyproject.toml"
+    if marker is None and pyproject.is_file():
+        document = _read_toml(pyproject)
+        tool = document.get("tool")
+        if any(t in document for t in PROJECT_TABLES) or (isinstance(tool, dict) and "pytest" in tool):
+            marker = "pyproject.toml"
+    return f"the project root {folder} ({marker})" if marker else ""
+
+
+def _search_folders(start: Path, here: Path) -> tuple[list[Path], str]:
+    """The folders searched from one start, nearest first, and where the search stops.
+
+    Up to the first project root (inclusive). With none above the start, up to
+    ``here`` (the folder the gate runs from) when the start is inside it, else
+    the start's own folder only: a folder above is never anyone's project.
     """
     folder = start if start.is_dir() else start.parent
-    if stop is None:
-        return [folder, *folder.parents]
-    if not folder.is_relative_to(stop):
-        return [folder]
     chain = [folder, *folder.parents]
-    return chain[: chain.index(stop) + 1]
+    for i, candidate in enumerate(chain):
+        root = project_root(candidate)
+        if root:
+            return chain[: i + 1], root
+    if folder.is_relative_to(here):
+        return chain[: chain.index(here) + 1], f"the folder it runs from, {here} (no project root above it)"
+    return [folder], "its own folder (no project root above it)"
 
 
-def _shown(path: Path, stop: Path | None) -> str:
-    """A path as the user knows it: relative to the rootdir when inside it."""
-    if stop is not None and path.is_relative_to(stop) and path != stop:
-        return str(path.relative_to(stop))
+def _shown(path: Path, here: Path) -> str:
+    """A path as the user knows it: relative to the folder the gate runs from when inside it."""
+    if path.is_relative_to(here) and path != here:
+        return str(path.relative_to(here))
     return str(path)
 
 
-def find_config(starts: list[Path], stop: Path | None = None) -> Path | None:
-    """The ``pyproject.toml`` with a ``[tool.modelgate]`` table for these test paths.
+@dataclass(frozen=True)
+class ConfigChoice:
+    """The config file a front end uses (None: none), and why, for the header and errors."""
 
-    From each start (a test path: a folder, or a file's folder) the search
-    walks up to ``stop`` (the pytest rootdir, inclusive) and never above it; a
-    start outside ``stop`` looks in its own folder only. Each candidate is
-    parsed as TOML (an invalid one is a GateUsageError naming it), and the
-    nearest with a ``tool.modelgate`` table wins. Every start must lead to the
-    same config (or all to none): test paths with different configs are a
-    GateUsageError. With no starts, the search starts at ``stop``.
+    path: Path | None
+    why: str
+    shown: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.shown or self.path or 'none'} ({self.why})"
+
+
+def find_config(starts: Sequence[Path], here: Path, what: str = "test path") -> ConfigChoice:
+    """The ``pyproject.toml`` with a ``[tool.modelgate]`` table for these starts, and why.
+
+    The rule, the same for every front end: from each start (a test path, a
+    folder or a file's folder; ``promote``: the current folder) the search
+    walks up to the first project root, a folder holding ``.git`` (a folder or
+    a file), ``pytest.ini``, ``tox.ini``, ``setup.cfg``, ``setup.py`` or a
+    ``pyproject.toml`` with a ``[project]``, ``[build-system]`` or
+    ``[tool.pytest...]`` table, and takes the nearest ``pyproject.toml`` with
+    a ``tool.modelgate`` table. Nothing above that root is read, even when
+    pytest took a ``pyproject.toml`` above it as its rootdir; so the search
+    never leaves the repository it starts in (its root holds ``.git``). With
+    no project root above a start, the search stops at ``here``, the folder
+    the gate runs from (a start outside it: its own folder only). Each
+    candidate is parsed as TOML (an invalid one is a GateUsageError naming
+    it). Every start must lead to the same config (or all to none): test paths
+    with different configs are a GateUsageError. With no starts, the search
+    starts at ``here``.
     """
-    stop = stop.resolve() if stop is not None else None
-    if not starts:
-        starts = [stop] if stop is not None else []
-    found: dict[Path, Path | None] = {}
-    for start in starts:
-        start = Path(start).resolve()
-        found[start] = next(
-            (c for c in (f / "pyproject.toml" for f in _search_folders(start, stop))
-             if c.is_file() and _has_gate_table(_read_toml(c))),
-            None,
-        )
-    if not found:
-        return None
-    (first, config), *rest = found.items()
-    other = next(((s, c) for s, c in rest if c != config), None)
+    here = Path(here).resolve()
+    found: dict[Path, tuple[Path | None, str]] = {}
+    for start in [Path(s).resolve() for s in starts] or [here]:
+        folders, stop = _search_folders(start, here)
+        candidates = (f / "pyproject.toml" for f in folders)
+        config = next((c for c in candidates if c.is_file() and _gate_table(_read_toml(c), c) is not None), None)
+        found[start] = (config, stop)
+    (first, (config, stop)), *rest = found.items()
+    other = next(((s, c) for s, (c, _) in rest if c != config), None)
     if other is not None:
-        names = [_shown(c, stop) if c else "no config" for c in (config, other[1])]
+        names = [_shown(c, here) if c else "no config" for c in (config, other[1])]
         raise GateUsageError(
-            f"test paths {_shown(first, stop)} and {_shown(other[0], stop)} use different gate configs "
+            f"test paths {_shown(first, here)} and {_shown(other[0], here)} use different gate configs "
             f"({names[0]}, {names[1]}): run them in separate sessions or pass --gate-config"
         )
-    return config
+    if config is None:
+        return ConfigChoice(None, f"no [tool.modelgate] between {_shown(first, here)} and {stop}")
+    return ConfigChoice(config, f"nearest [tool.modelgate] above the {what} {_shown(first, here)}", _shown(config, here))
+
+
+def choose_config(
+    named: str | None, starts: Sequence[Path], here: Path, what: str = "test path"
+) -> tuple[GateConfig, ConfigChoice]:
+    """The config of a front end, and why: the file ``named`` (``--gate-config``,
+    relative to ``here``; it must have the table), else :func:`find_config`'s.
+    Errors in the file say which file it is, and why it was chosen."""
+    if named:
+        path = Path(here, named)
+        choice = ConfigChoice(path.resolve(), "--gate-config", named)
+    else:
+        choice = find_config(starts, here, what)
+    try:
+        return (load_config(choice.path, required=bool(named)) if choice.path else GateConfig()), choice
+    except GateUsageError as exc:  # a bad key or value: say in which file, and why that file
+        raise GateUsageError(f"{exc}; gate config: {choice}") from None
+
+
+def validate_setting(name: str, value: Any, where: str) -> Any:
+    """A setting's value from the command line, the ini file or ``Gate(name=...)``,
+    by the setting's own rule; a GateUsageError naming ``where``."""
+    if name in ("tag", "champion_tag"):  # set on purpose: '' is refused, not "unset"
+        return validate_tag(value, where)
+    if name == "feature_columns":
+        if not isinstance(value, str) and tuple(value) == (ALL_FEATURES,):  # "*" as GateSettings keeps it
+            return (ALL_FEATURES,)
+        return feature_list(where, value)
+    value = tables.string(where, value)
+    if name == "task":
+        return validate_task(value, where)
+    if name == "champion_scope":
+        return validate_scope(value, where)
+    return value
 
 
 def merge(base: GateConfig, ini: dict[str, str | None], cli: dict[str, Any]) -> GateConfig:
@@ -464,18 +556,7 @@ def merge(base: GateConfig, ini: dict[str, str | None], cli: dict[str, Any]) -> 
             value, where = ini[name], f"modelgate_{name} (ini)"
         else:
             continue
-        if name == "tag":
-            chosen[name] = validate_tag(value, where)
-        elif name == "task":
-            chosen[name] = validate_task(tables.string(where, value), where)
-        elif name == "feature_columns":
-            chosen[name] = feature_list(where, tables.string(where, value))
-        elif name == "champion_scope":
-            chosen[name] = validate_scope(tables.string(where, value), where)
-        elif name == "champion_tag":
-            chosen[name] = validate_tag(value, where)
-        else:
-            chosen[name] = tables.string(where, value)
+        chosen[name] = validate_setting(name, value, where)
     config = replace(base, settings=replace(base.settings, **chosen))
     if cli.get("smoke_cases") is not None:
         config = replace(config, smoke_cases=Path(tables.string("--smoke-cases", cli["smoke_cases"])))

@@ -11,13 +11,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .checks import MarginCheck, PropertyCheck, smoke_result
-from .config import GateConfig, GateSettings, by_kind, feature_list, validate_tag, validate_task
+from .config import GateConfig, GateSettings, by_kind, setting_names, validate_setting
 from .errors import GateCheckFailed
-from .names import ALL_FEATURES, MAJORITY
+from .names import MAJORITY
 from .runner import GateRunner
 
 if TYPE_CHECKING:
@@ -28,7 +27,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Gate", "GateCheckFailed", "GateRecorder", "assert_beats", "assert_check", "assert_smoke"]
 
-_DEFAULTS = GateSettings()
 
 
 def assert_check(check: Check, evaluation: Evaluation) -> CheckResult:
@@ -77,69 +75,92 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-@dataclass
 class Gate:
     """A gate for use inside a flow step (or any Python code).
 
     Build it in code, or from the same ``[tool.modelgate]`` table the pytest
-    plugin reads (checks, smoke cases, properties), then evaluate an in-memory
-    model on in-memory data::
+    plugin reads (checks, smoke cases, properties, every setting), then
+    evaluate an in-memory model on in-memory data::
 
         gate = Gate.from_config("pyproject.toml")
         verdict = gate.evaluate(self.model_dict, self.val_df, run=f"{current.flow_name}/{current.run_id}")
         if verdict.passed:
             tag_current_run(current)
 
-    With ``run`` given, checks against ``"champion"`` compare with the newest
-    other successful run of that flow carrying the gate's tag.
+    In code, settings are keywords named as in ``[tool.modelgate]``::
+
+        Gate(checks=[MarginCheck("roc_auc", margin=0.1)], label_column="target", champion_tag="deployed")
+
+    The gate holds one :class:`~modelgate.config.GateConfig` (``gate.config``),
+    the same object the pytest plugin runs; its settings read as attributes
+    (``gate.tag``). With ``run`` given, checks against ``"champion"`` compare
+    with the champion the config names (``champion_tag``, ``champion_scope``).
     """
 
-    checks: Sequence[Check] = ()  # margin checks and floors
-    smoke_cases: Sequence[AnyCase] = ()
-    properties: Sequence[PropertyCheck] = ()
-    text_column: str = _DEFAULTS.text_column
-    label_column: str = _DEFAULTS.label_column
-    tag: str = _DEFAULTS.tag
-    model_artifact: str = _DEFAULTS.model_artifact
-    require_champion: bool = False
-    task: str = _DEFAULTS.task  # "": inferred from the model and the labels
-    feature_columns: Sequence[str] = ()  # the model receives a DataFrame of these ("*": all but the label)
+    config: GateConfig
+    smoke_cases: tuple[AnyCase, ...]
 
-    def __post_init__(self) -> None:
-        # The same tag and task rules as every other front end, before any check runs.
-        validate_tag(self.tag, "Gate(tag=...)")
-        validate_task(self.task, "Gate(task=...)")
-        if isinstance(self.feature_columns, str):
-            self.feature_columns = feature_list("Gate(feature_columns=...)", self.feature_columns)
-        elif tuple(self.feature_columns) == (ALL_FEATURES,):  # "*" as the config keeps it
-            self.feature_columns = (ALL_FEATURES,)
-        elif self.feature_columns:
-            self.feature_columns = feature_list("Gate(feature_columns=...)", list(self.feature_columns))
+    def __init__(
+        self,
+        checks: Sequence[Check] = (),  # margin checks and floors
+        smoke_cases: Sequence[AnyCase] = (),
+        properties: Sequence[PropertyCheck] = (),
+        *,
+        require_champion: bool = False,
+        **settings: Any,
+    ) -> None:
+        names = setting_names()
+        unknown = next((name for name in settings if name not in names), None)
+        if unknown is not None:
+            raise TypeError(f"Gate() got an unexpected keyword argument {unknown!r} (settings: {', '.join(names)})")
+        # The same rules as every other front end, before any check runs.
+        chosen = {name: validate_setting(name, value, f"Gate({name}=...)") for name, value in settings.items()}
+        self.config = GateConfig(GateSettings(**chosen), by_kind([*checks, *properties]), require_champion=require_champion)
+        self.smoke_cases = tuple(smoke_cases)
+
+    @classmethod
+    def of(cls, config: GateConfig, smoke_cases: Sequence[AnyCase] = ()) -> Gate:
+        """The gate that runs ``config`` as it is (every field), with these smoke cases."""
+        gate = cls.__new__(cls)
+        gate.config, gate.smoke_cases = config, tuple(smoke_cases)
+        return gate
+
+    def __getattr__(self, name: str) -> Any:
+        # gate.tag, gate.label_column, ...: the config's settings, never a copy of them.
+        if name in setting_names() and "config" in self.__dict__:
+            return getattr(self.config.settings, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
-    def config(self) -> GateConfig:
-        """This gate as the config both front ends run."""
-        settings = GateSettings(
-            model_artifact=self.model_artifact, text_column=self.text_column,
-            label_column=self.label_column, tag=self.tag, task=self.task,
-            feature_columns=tuple(self.feature_columns),
-        )
-        return GateConfig(settings, by_kind([*self.checks, *self.properties]), require_champion=self.require_champion)
+    def checks(self) -> tuple[Check, ...]:
+        """The margin checks and floors."""
+        return (*self.config.checks, *self.config.floors)
+
+    @property
+    def properties(self) -> tuple[PropertyCheck, ...]:
+        return self.config.properties
+
+    @property
+    def require_champion(self) -> bool:
+        return self.config.require_champion
+
+    def __repr__(self) -> str:
+        return f"Gate({self.config!r}, smoke_cases={len(self.smoke_cases)})"
 
     @classmethod
     def from_config(cls, path: str | os.PathLike[str]) -> Gate:
         """The gate declared in the ``[tool.modelgate]`` table of the TOML file ``path``.
 
-        Reads the same table as the pytest plugin: ``checks``, ``properties``,
-        ``smoke_cases`` (loaded now), ``text_column``, ``feature_columns``,
-        ``label_column``, ``task``, ``tag``,
-        ``model_artifact`` and ``require_champion``; ``data_artifact`` is not used
-        here, since :meth:`evaluate` gets the data itself. Command-line options and
-        ``modelgate_*`` ini keys do not apply. A relative ``path`` is resolved from
-        the current working directory (inside a flow, prefer
-        ``Path(__file__).resolve().parent / "pyproject.toml"``); a relative
-        ``smoke_cases`` path is relative to the TOML file's folder. A file without
-        the table gives a gate with no checks, whose verdict fails.
+        Keeps the whole table, as the pytest plugin reads it: ``checks``,
+        ``properties``, ``smoke_cases`` (loaded now), ``require_champion`` and
+        every setting (``champion_tag`` and ``champion_scope`` too);
+        ``data_artifact`` is not used here, since :meth:`evaluate` gets the data
+        itself. Command-line options and ``modelgate_*`` ini keys do not apply.
+        A relative ``path`` is resolved from the current working directory
+        (inside a flow, prefer ``Path(__file__).resolve().parent /
+        "pyproject.toml"``); a relative ``smoke_cases`` path is relative to the
+        TOML file's folder. A file without the table gives a gate with no
+        checks, whose verdict fails.
 
         Raises :class:`~modelgate.errors.GateUsageError` (one line, naming the key)
         for a missing or invalid file, unknown keys, bad values and refused checks
@@ -151,26 +172,15 @@ class Gate:
         from .smoke import load_smoke_cases
 
         config = load_config(Path(path))
-        s = config.settings
-        return cls(
-            checks=(*config.checks, *config.floors),
-            properties=config.properties,
-            smoke_cases=load_smoke_cases(config.smoke_cases) if config.smoke_cases else (),
-            text_column=s.text_column,
-            label_column=s.label_column,
-            tag=s.tag,
-            model_artifact=s.model_artifact,
-            require_champion=config.require_champion,
-            task=s.task,
-            feature_columns=s.feature_columns,
-        )
+        return cls.of(config, load_smoke_cases(config.smoke_cases) if config.smoke_cases else ())
 
     def evaluate(self, model: Any, data: Any, *, run: str | None = None) -> Verdict:
         """Score ``model`` on ``data`` once and run every check, property and smoke case.
 
         ``run`` (``"Flow/run_id"``) is the candidate's pathspec: checks against
-        ``"champion"`` compare with the newest other successful run of that flow
-        carrying the gate's tag (looked up only if a check needs it).
+        ``"champion"`` compare with the newest other successful run in its
+        ``champion_scope`` carrying ``champion_tag`` (default: the gate's tag),
+        looked up only if a check needs it.
         """
         runner = GateRunner.for_run(self.config, run, self.smoke_cases)
         evidence = runner.evidence(model, data)

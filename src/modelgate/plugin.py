@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from .checks import Check
-    from .config import GateConfig
+    from .config import ConfigChoice, GateConfig
     from .decision import SessionOutcome
     from .evaluation import Evaluation, Scorer
     from .outputs import ReportFiles
@@ -88,7 +88,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--gate-config",
         metavar="PATH",
         help="TOML file with a [tool.modelgate] table (default: the nearest pyproject.toml "
-        "with one, above the test paths)",
+        "with one, from the test paths up to their project root)",
     )
     group.addoption(
         "--gate-check",
@@ -115,25 +115,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         parser.addini(f"modelgate_{name}", f"modelgate: {text}", default="")
 
 
-def _gate_config(config: pytest.Config) -> GateConfig:
-    from .config import GateConfig, find_config, load_config, merge, setting_names
+def _gate_config(config: pytest.Config) -> tuple[GateConfig, ConfigChoice]:
+    """The session's config, and which file it came from and why."""
+    from .config import choose_config, merge, setting_names
 
-    path = config.getoption("gate_config")
-    if path:  # named on purpose: a file without the table is a mistake, not "no config"
-        base = load_config(Path(config.invocation_params.dir, path), required=True)
-    else:
-        starts = [Path(config.invocation_params.dir, a.split("::")[0]) for a in config.args]
-        found = find_config(starts, config.rootpath)
-        base = load_config(found) if found else GateConfig()
-    cli = {n: config.getoption(f"modelgate_{n}") for n in setting_names()}
-    smoke = config.getoption("smoke_cases")
-    cli.update(
-        smoke_cases=str(Path(config.invocation_params.dir, smoke)) if smoke else None,
-        require_champion=config.getoption("require_champion"),
-        checks=config.getoption("gate_check"),
-    )
-    ini = {n: config.getini(f"modelgate_{n}") for n in setting_names()}
-    return merge(base, ini, cli)
+    here = config.invocation_params.dir
+    starts = [Path(here, a.split("::")[0]) for a in config.args]
+    base, choice = choose_config(config.getoption("gate_config"), starts, here)
+    try:
+        cli = {n: config.getoption(f"modelgate_{n}") for n in setting_names()}
+        smoke = config.getoption("smoke_cases")
+        cli.update(
+            smoke_cases=str(Path(here, smoke)) if smoke else None,
+            require_champion=config.getoption("require_champion"),
+            checks=config.getoption("gate_check"),
+        )
+        ini = {n: config.getini(f"modelgate_{n}") for n in setting_names()}
+        return merge(base, ini, cli), choice
+    except GateUsageError as exc:
+        raise GateUsageError(f"{exc}; gate config: {choice}") from None
 
 
 def _session(config: pytest.Config) -> "GateSession | None":
@@ -155,7 +155,10 @@ def pytest_configure(config: pytest.Config) -> None:
     workerinput = getattr(config, "workerinput", None)
     files = None
     try:
-        gate_config = _gate_config(config)
+        gate_config, choice = _gate_config(config)  # its errors name the config file already
+    except GateUsageError as exc:
+        raise pytest.UsageError(f"modelgate: {exc}") from None
+    try:
         if workerinput is not None:  # an xdist worker: the controller resolved the runs already
             gate = GateSession.for_worker(workerinput[_WORKER_KEY], gate_config, **flags)
         else:
@@ -169,9 +172,11 @@ def pytest_configure(config: pytest.Config) -> None:
             )
             files = _open_reports(config)
     except GateUsageError as exc:
-        raise pytest.UsageError(f"modelgate: {exc}") from None
+        # Every error names the config file: a value may come from a file you did not expect.
+        raise pytest.UsageError(f"modelgate: {exc}; gate config: {choice}") from None
     except MetaflowUnavailable as exc:  # an outage, not bad input: exit 1, as when the tag cannot be written
         pytest.exit(f"modelgate: FAILED: {exc}; no test ran and no tag was changed", returncode=pytest.ExitCode.TESTS_FAILED)
+    gate.config_line = str(choice)
     config.stash[GATE] = gate
     config.pluginmanager.register(GatePlugin(gate, files, worker=workerinput is not None), "modelgate-gate")
 

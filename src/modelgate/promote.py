@@ -36,7 +36,7 @@ from .errors import GateUsageError, GateWarning, MetaflowUnavailable
 from .names import SCOPES
 
 if TYPE_CHECKING:
-    from .config import GateConfig
+    from .config import ConfigChoice, GateConfig
 
 EXIT_OK, EXIT_OTHER_HOLDER, EXIT_FAILED, EXIT_USAGE = 0, 1, 3, 4
 PROG = "python -m modelgate promote"
@@ -55,7 +55,7 @@ def parser() -> argparse.ArgumentParser:
     made.add_argument("--champion-scope", choices=SCOPES, help="where the old holders are sought (default: "
                       "champion_scope of [tool.modelgate], else branch)")
     made.add_argument("--gate-config", metavar="PATH", help="the pyproject.toml with [tool.modelgate] "
-                      "(default: the nearest one from the current folder up)")
+                      "(default: the nearest one from the current folder up to its project root)")
     return made
 
 
@@ -86,13 +86,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-def _config(path: str | None) -> GateConfig:
-    from .config import GateConfig, find_config, load_config
+def _config(path: str | None) -> tuple[GateConfig, ConfigChoice]:
+    """The config, by the pytest gate's rule (:func:`modelgate.config.find_config`), from the current folder."""
+    from .config import choose_config
 
-    if path:
-        return load_config(Path(path), required=True)
-    found = find_config([Path.cwd()])
-    return load_config(found) if found else GateConfig()
+    return choose_config(path, [], Path.cwd(), "current folder")
 
 
 def promote(args: argparse.Namespace) -> tuple[int, list[str]]:
@@ -100,12 +98,12 @@ def promote(args: argparse.Namespace) -> tuple[int, list[str]]:
     from . import runs, tagging
     from .config import validate_tag
 
-    config = _config(args.gate_config)
+    config, choice = _config(args.gate_config)
     settings = config.settings
     tag = args.tag if args.tag is not None else settings.champion_tag
     if not tag:
-        raise GateUsageError("name the tag to move: --tag deployed, or champion_tag in [tool.modelgate]")
-    tag = validate_tag(tag, "--tag" if args.tag is not None else "champion_tag")
+        raise GateUsageError(f"name the tag to move: --tag deployed, or champion_tag in [tool.modelgate]; gate config: {choice}")
+    tag = validate_tag(tag, "--tag" if args.tag is not None else f"champion_tag of {choice.shown or choice.path}")
     if tag == settings.tag:
         raise GateUsageError(f"--tag {tag!r} is the gate's own verdict tag; promote moves the deployed tag (champion_tag)")
     kind = args.champion_scope or settings.champion_scope

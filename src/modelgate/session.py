@@ -54,6 +54,7 @@ class GateSession:
     report_errors: list[str] = field(default_factory=list)
     recheck_line: str = ""  # another writer changed the tag after this session wrote it
     outage: str = ""  # a test met a Metaflow outage (MetaflowUnavailable): no verdict, no tag change
+    config_line: str = ""  # which config file, and why (the front end chose it)
 
     @property
     def config(self) -> GateConfig:
@@ -137,7 +138,7 @@ class GateSession:
         return [
             f"model run: {self.pathspec} (modelgate manages tag {self.settings.tag!r}{mode})",
             f"{self.baselines.champion_label}: {self.baselines.champion_line()}",
-            f"gate config: {source}" if source else "gate config: none found (defaults and command line)",
+            f"gate config: {self.config_line or source or 'none found (defaults and command line)'}",
             *self._task_line(),
             *(f"modelgate warning: {note}" for note in self.notes),
         ]
