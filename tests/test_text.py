@@ -1,0 +1,11 @@
+"""printable(): control characters in user data never reach the terminal raw."""
+
+from modelgate.text import printable
+
+
+def test_controls_are_escaped_and_unicode_is_kept():
+    assert printable("a\x1b[2Jb\rc") == "a\\x1b[2Jb\\x0dc"
+    assert printable("tab\there\nnl") == "tab\\x09here\\x0anl"
+    assert printable("del\x7f c1\x9b") == "del\\x7f c1\\x9b"
+    assert printable("café 日本 🙂") == "café 日本 🙂"
+    assert printable(3) == "3"
