@@ -7,6 +7,8 @@ import math
 import re
 import unicodedata
 
+from collections import Counter
+
 from .names import BASELINE, CHAMPION, FLOOR, PROPERTY, TEST
 from .verdict import CheckResult, Verdict
 
@@ -89,6 +91,7 @@ def _better(metric: str | None) -> str:
 
 # A plain quality test's row says how it ended, not only pass or fail.
 _TEST_STATUS = {"error": "ERROR", "skipped": "SKIP", "xfailed": "XFAIL", "xpassed": "XPASS", "unfinished": "NOT RUN"}
+_ENDED = {"error": "errored", "skipped": "skipped", "xfailed": "xfailed", "xpassed": "xpassed", "unfinished": "not run"}
 
 
 def _row(r: CheckResult) -> list[str]:
@@ -138,11 +141,24 @@ def _verdict_word(verdict: Verdict) -> str:
         return f"ERROR, no verdict ({verdict.error})"
     if verdict.passed:
         return "PASS"
-    if verdict.failures:
-        return f"FAIL ({len(verdict.failures)} of {len(verdict.results)} checks failed)"
+    failures, errors, n = verdict.failures, verdict.errors, len(verdict.results)
+    if failures:
+        also = f", {_ended(errors)}" if errors else ""
+        return f"FAIL ({len(failures)} of {n} checks failed{also})"
+    if errors:  # an errored check says nothing about the model
+        how = {_ENDED.get(r.method or "", "errored") for r in errors}
+        if len(how) == 1:
+            return f"ERROR, no verdict ({len(errors)} of {n} checks {how.pop()})"
+        return f"ERROR, no verdict ({len(errors)} of {n} checks without one: {_ended(errors)})"
     if verdict.decision is not None:  # every recorded check passed, but the session did not
         return f"FAIL ({verdict.decision.reason})"
     return "FAIL (no checks ran)"
+
+
+def _ended(results: list[CheckResult]) -> str:
+    """``1 errored``, ``1 errored, 2 skipped``: how the tests without a verdict ended."""
+    counts = Counter(_ENDED.get(r.method or "", "errored") for r in results)
+    return ", ".join(f"{count} {how}" for how, count in counts.items())
 
 
 def _footnotes(verdict: Verdict) -> list[str]:
@@ -182,7 +198,7 @@ def verdict_markdown(verdict: Verdict) -> str:
     is escaped (:func:`md_text`, :func:`md_code`): it shows as written and cannot
     inject HTML, links, images or table cells into a step summary or a card.
     """
-    icon = "⚠️" if verdict.error else "✅" if verdict.passed else "❌"
+    icon = "⚠️" if verdict.error or (verdict.errors and not verdict.failures) else "✅" if verdict.passed else "❌"
     lines = [f"## modelgate: {icon} {md_text(_verdict_word(verdict))}", ""]
     if verdict.run:
         lines.append(f"- run: {md_code(verdict.run)}")
@@ -194,8 +210,8 @@ def verdict_markdown(verdict: Verdict) -> str:
         cells = _row(r)
         cells[0] = "✅" if r.passed else "⚠️ " + cells[0] if r.group == TEST and r.method not in ("failed", None) else "❌"
         lines.append("| " + " | ".join(md_text(c) for c in cells) + " |")
-    failures = verdict.failures
-    if failures:
-        lines += ["", "### Failures", ""]
-        lines += [f"- **{md_text(r.name)}**: {md_text(r.message)}" for r in failures]
+    for title, results in (("Failures", verdict.failures), ("Errors (no verdict)", verdict.errors)):
+        if results:
+            lines += ["", f"### {title}", ""]
+            lines += [f"- **{md_text(r.name)}**: {md_text(r.message)}" for r in results]
     return "\n".join(lines) + "\n"
