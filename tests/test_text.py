@@ -4,8 +4,8 @@ from modelgate.text import printable
 
 
 def test_controls_are_escaped_and_unicode_is_kept():
-    assert printable("a\x1b[2Jb\rc") == "a\\x1b[2Jb\\x0dc"
-    assert printable("tab\there\nnl") == "tab\\x09here\\x0anl"
-    assert printable("del\x7f c1\x9b") == "del\\x7f c1\\x9b"
+    assert printable("a\x1b[2Jb\rc") == "a\\x1b[2Jb\\rc"
+    assert printable("tab\there\nnl") == "tab\\there\\nnl"
+    assert printable("del\x7f c1\x9b bidi\u202e ls\u2028") == "del\\x7f c1\\x9b bidi\\u202e ls\\u2028"
     assert printable("café 日本 🙂") == "café 日本 🙂"
     assert printable(3) == "3"

@@ -5,29 +5,15 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
-
 from collections import Counter
 
 from .names import BASELINE, CHAMPION, FLOOR, PROPERTY, TEST
+from .text import is_control, printable
 from .verdict import CheckResult, Verdict
 
 # Text from users (check and smoke-case names, texts, messages, run ids, the tag line)
 # is escaped for where it goes: control characters are shown as escapes in the terminal
-# table, and Markdown gets HTML entities and backslash escapes.
-_BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def _is_control(ch: str) -> bool:
-    return unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI
-
-
-def _plain(text: str) -> str:
-    """One terminal line: newlines, ANSI escapes and bidi overrides shown as ``\\n``, ``\\x1b``..."""
-    text = str(text)
-    if not any(_is_control(ch) for ch in text):
-        return text
-    return "".join(ch.encode("unicode_escape").decode("ascii") if _is_control(ch) else ch for ch in text)
+# table (modelgate.text), and Markdown gets HTML entities and backslash escapes.
 
 
 # Markdown: '<', '>', '&' and the brackets become character references, which are never
@@ -40,7 +26,7 @@ _MD_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 
 
 def _one_line(text) -> str:
-    return "".join(" " if _is_control(ch) else ch for ch in str(text))
+    return "".join(" " if is_control(ch) else ch for ch in str(text))
 
 
 def md_text(text) -> str:
@@ -172,12 +158,12 @@ def _footnotes(verdict: Verdict) -> list[str]:
 
 def verdict_table(verdict: Verdict) -> str:
     """A fixed-width table, one row a check, then the baselines' runs and the verdict."""
-    rows = [HEADER] + [[_plain(cell) for cell in _row(r)] for r in verdict.results]
+    rows = [HEADER] + [[printable(cell) for cell in _row(r)] for r in verdict.results]
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    lines += [_plain(note) for note in _footnotes(verdict)]
+    lines += [printable(note) for note in _footnotes(verdict)]
     run = f" for {verdict.run}" if verdict.run else ""
-    lines.append(_plain(f"verdict: {_verdict_word(verdict)}{run}"))
+    lines.append(printable(f"verdict: {_verdict_word(verdict)}{run}"))
     return "\n".join(lines)
 
 
