@@ -20,10 +20,12 @@ def is_control(ch: str) -> bool:
     return unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI
 
 
-def printable(value: object) -> str:
+def printable(value: object, *, keep_newlines: bool = False) -> str:
     """``str(value)`` on one line, every control character escaped as Python writes
-    it (``\\x1b``, ``\\r``, ``\\n``, ``\\u202e``)."""
+    it (``\\x1b``, ``\\r``, ``\\n``, ``\\u202e``); ``keep_newlines``: a message
+    of several lines keeps its line breaks."""
     text = str(value)
     if not any(is_control(ch) for ch in text):
         return text
-    return "".join(ch.encode("unicode_escape").decode("ascii") if is_control(ch) else ch for ch in text)
+    kept = "\n" if keep_newlines else ""
+    return "".join(ch.encode("unicode_escape").decode("ascii") if is_control(ch) and ch not in kept else ch for ch in text)
