@@ -185,7 +185,11 @@ class _Rows:
 
             self.n = len(self.frame)
             # A 64-bit hash of each row's values (not its index): equal rows share a key.
-            self.keys: list[Any] = pd.util.hash_pandas_object(hashable(self.frame), index=False).to_numpy().tolist()
+            try:
+                hashes = pd.util.hash_pandas_object(self.frame, index=False)
+            except TypeError:  # a cell pandas cannot hash: an array (embeddings), a list
+                hashes = pd.util.hash_pandas_object(hashable(self.frame), index=False)
+            self.keys: list[Any] = hashes.to_numpy().tolist()
             self.texts: list[str] = []
         else:
             self.texts = _as_text_list(inputs)
