@@ -213,7 +213,7 @@ def _run_scorer(
             return loaded[0](inputs)
         except ScorerOutputError as exc:
             raise GateUsageError(f"the {role} run {pathspec}: {exc}") from None
-        except (GateUsageError, MetaflowUnavailable, KeyboardInterrupt):
+        except (GateUsageError, MetaflowUnavailable):
             raise
         except Exception as exc:  # its model refuses the candidate's rows: no comparison, so no verdict
             raise GateUsageError(f"the {role} run {pathspec} cannot score these rows{_lacking(models[0], inputs)}: "
