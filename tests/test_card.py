@@ -222,6 +222,16 @@ def test_a_verdict_without_its_evaluation_gets_no_figure():
     assert [type(c).__name__ for c in components] == ["Markdown", "Table"]
 
 
+def test_control_characters_in_names_are_escaped_in_the_card():
+    smoke = CheckResult(name="boom\x1b[2J\rX", group="smoke", passed=False, message="smoke boom\x1b[2J\rX: wrong",
+                        candidate_value=0.9, margin=0.5)
+    components = []
+    card.add_verdict_card(components, Verdict(results=[smoke]))
+    markdown, table = components
+    assert table._data[0][1] == "smoke: boom\\x1b[2J\\rX"
+    assert "\x1b" not in markdown._text and "\r" not in markdown._text
+
+
 CHECKS = {  # a margin and a floor per task, with the true direction of each metric
     "binary": [("roc_auc", "majority", True), ("log_loss", None, False)],
     "multiclass": [("macro_f1", "majority", True), ("log_loss", None, False)],

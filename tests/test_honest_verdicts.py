@@ -95,6 +95,24 @@ def test_reports_are_written_with_the_tag_action(gate_suite, run, tmp_path, monk
     assert text.startswith("earlier step\n") and "applied to" in text  # appended, not replaced
 
 
+def test_the_step_summary_keeps_what_quality_tests_appended(gate_suite, run, tmp_path, monkeypatch):
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    source = PASSING + """
+import os
+
+def test_writes_to_the_summary():
+    with open(os.environ["GITHUB_STEP_SUMMARY"], "a") as f:
+        f.write("quality test's own table\\n")
+"""
+    result = gate_suite.write(source).run(run)
+    assert result.ret == 0 and DEFAULT_TAG in user_tags(run)
+    text = summary.read_text()
+    assert text.startswith("earlier step\nquality test's own table\n"), text
+    assert "applied to" in text  # the gate's Markdown follows what the session wrote
+
+
 # -- 8. the exit code carries the verdict --------------------------------------------
 @pytest.mark.parametrize(
     "source, args, code",

@@ -64,7 +64,8 @@ def test_the_table_has_a_row_per_result_in_order():
         ["PASS", "test: test_gate.py::test_plain", "-", "-", "-", "-", "-", "-", "passed"],
         ["ERROR", "test: test_gate.py::test_outage", "-", "-", "-", "-", "-", "-", "error"],
     ]
-    assert lines[7:] == ["champion: NLPFlow/7", "verdict: FAIL (2 of 6 checks failed) for NLPFlow/12"]
+    # the errored test is not counted as a failure
+    assert lines[7:] == ["champion: NLPFlow/7", "verdict: FAIL (1 of 6 checks failed, 1 errored) for NLPFlow/12"]
 
 
 @pytest.mark.parametrize(
@@ -117,8 +118,13 @@ def test_footnotes_name_the_baselines_runs():
          "verdict: FAIL (1 quality test deselected) for NLPFlow/12"),
         ([AUC], {"decision": TagDecision("apply", "all 1 quality tests passed")}, "verdict: PASS for NLPFlow/12"),
         ([], {}, "verdict: FAIL (no checks ran) for NLPFlow/12"),
+        ([AUC, OUTAGE], {"decision": TagDecision("none", "1 quality test errored")},
+         "verdict: ERROR, no verdict (1 of 2 checks errored) for NLPFlow/12"),
+        ([AUC, OUTAGE, CheckResult(name="t::s", group="test", passed=False, message="", method="skipped")], {},
+         "verdict: ERROR, no verdict (2 of 3 checks without one: 1 errored, 1 skipped) for NLPFlow/12"),
     ],
-    ids=["pass", "pass-without-run", "fail", "session-said-no", "session-said-yes", "nothing-ran"],
+    ids=["pass", "pass-without-run", "fail", "session-said-no", "session-said-yes", "nothing-ran", "errored",
+         "errored-and-skipped"],
 )
 def test_the_verdict_line(results, kwargs, last):
     v = verdict(results, **kwargs)
@@ -171,7 +177,7 @@ def test_markdown_summary():
     v = verdict(tag_line="tag 'deployment_candidate' not applied to NLPFlow/12: 1 quality test errored")
     lines = verdict_markdown(v).splitlines()
     assert lines[:7] == [
-        "## modelgate: ❌ FAIL (2 of 6 checks failed)",
+        "## modelgate: ❌ FAIL (1 of 6 checks failed, 1 errored)",
         "",
         "- run: `NLPFlow/12`",
         "- champion: `NLPFlow/7`",
@@ -188,8 +194,13 @@ def test_markdown_summary():
         "### Failures",
         "",
         "- **accuracy-vs-champion-margin-5%**: accuracy: lost too much",
+        "",
+        "### Errors (no verdict)",
+        "",
         "- **test_gate.py::test_outage**: ConnectionError: metadata service unreachable",
     ]
+    errored = verdict_markdown(verdict([AUC, OUTAGE])).splitlines()[0]
+    assert errored == "## modelgate: ⚠️ ERROR, no verdict (1 of 2 checks errored)"  # not ❌ FAIL
 
 
 def test_markdown_of_a_pass_without_a_champion():

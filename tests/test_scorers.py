@@ -315,3 +315,24 @@ def test_a_non_string_text_is_rejected():
 def test_chunk_size_must_be_positive():
     with pytest.raises(ValueError, match="chunk_size must be a positive int, got 0"):
         as_scorer(love_share, chunk_size=0)
+
+
+def test_a_frame_with_a_column_of_arrays_is_cached_by_the_arrays_values():
+    """Embeddings in an object column: rows are hashed by the arrays' bytes, not refused as unhashable."""
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+    from sklearn.datasets import load_diabetes
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    X = X.iloc[:40].assign(embedding=[np.full(3, i % 20, dtype=float) for i in range(40)])
+    model = make_pipeline(ColumnTransformer([("keep", "passthrough", ["bmi", "bp"])]), Ridge()).fit(X, y[:40])
+    sent: list[int] = []
+    scorer = as_scorer(lambda frame: sent.append(len(frame)) or model.predict(frame), task="regression")
+    rows = pd.concat([X, X.iloc[:5]])  # five rows again, arrays and all
+    np.testing.assert_allclose(scorer(rows), model.predict(rows))
+    assert sent == [40]  # the repeats were served from the cache
+    changed = X.iloc[:1].assign(embedding=[np.full(3, 99.0)])  # same numbers, another array: a new row
+    scorer(changed)
+    assert sent == [40, 1]

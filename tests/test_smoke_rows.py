@@ -283,6 +283,37 @@ def test_a_value_the_column_cannot_hold_is_a_usage_error(diabetes, tmp_path):
     )
 
 
+def test_a_blank_feature_cell_is_a_usage_error_naming_case_line_and_column(diabetes, tmp_path):
+    _, evidence, scorer = diabetes
+    rows = evidence.features.iloc[:2].assign(name=["full", "holey"], min=0)
+    rows.loc[1, "bmi"] = np.nan  # written as an empty cell
+    path = tmp_path / "cases.csv"
+    rows.to_csv(path, index=False)
+    calls = scorer.calls
+    assert usage_error(load_smoke_cases(path), evidence) == (
+        f"smoke case 'holey' ({path}, line 3): the feature column 'bmi' is empty; the validation data has no "
+        "missing values in it, so the model need not accept one: give a value"
+    )
+    assert scorer.calls == calls  # refused before the model sees it
+
+
+def test_a_blank_cell_is_accepted_where_the_validation_data_has_missing_values(tmp_path):
+    """The model scored the validation rows with NaN in that column, so it takes one in a smoke row too."""
+    from sklearn.datasets import load_diabetes
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    X.loc[X.index[::7], "bmi"] = np.nan
+    model = HistGradientBoostingRegressor(max_iter=30, random_state=0).fit(X[:300], y[:300])
+    evidence = evaluate(model.predict, X[300:].reset_index(drop=True), y[300:].to_numpy(), task="regression")
+    rows = X.iloc[[1]].assign(bmi=np.nan, min=0)
+    path = tmp_path / "cases.csv"
+    rows.to_csv(path, index=False)
+    [result] = results(load_smoke_cases(path), evidence)
+    assert result.passed, result.message
+    assert result.candidate_value == pytest.approx(model.predict(X.iloc[[1]].assign(bmi=np.nan))[0])
+
+
 def test_an_id_column_names_the_case_and_is_also_a_feature(tmp_path):
     from sklearn.compose import ColumnTransformer
     from sklearn.datasets import load_diabetes

@@ -37,6 +37,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample, Unsatisfiable
 
 from .scorers import Scorer, as_scorer
+from .text import printable
 
 __all__ = [
     "FILLER_SENTENCES",
@@ -463,7 +464,7 @@ def assert_invariance(
         model, original, perturbed_text, tolerance=tolerance, threshold=threshold
     )
     if not result.passed:
-        raise AssertionError(result.message)
+        raise AssertionError(printable(result.message, keep_newlines=True))
     return result
 
 
@@ -509,7 +510,7 @@ def assert_directional(
         model, original, direction=direction, sentence=sentence, tolerance=tolerance
     )
     if not result.passed:
-        raise AssertionError(result.message)
+        raise AssertionError(printable(result.message, keep_newlines=True))
     return result
 
 
@@ -768,7 +769,7 @@ def assert_invariance_rate(model: Any, texts: Iterable[str], **kwargs: Any) -> R
     """:func:`check_invariance_rate`, raising AssertionError with the report when it fails."""
     report = check_invariance_rate(model, texts, **kwargs)
     if not report.passed:
-        raise AssertionError(report.message)
+        raise AssertionError(printable(report.message, keep_newlines=True))
     return report
 
 
@@ -776,7 +777,7 @@ def assert_directional_rate(model: Any, texts: Iterable[str], **kwargs: Any) -> 
     """:func:`check_directional_rate`, raising AssertionError with the report when it fails."""
     report = check_directional_rate(model, texts, **kwargs)
     if not report.passed:
-        raise AssertionError(report.message)
+        raise AssertionError(printable(report.message, keep_newlines=True))
     return report
 
 

@@ -33,6 +33,7 @@ import numpy as np
 
 from .names import BINARY, CANDIDATE, MAJORITY, MULTICLASS, REGRESSION
 from .report import HEADER, _row, verdict_markdown
+from .text import printable
 from .verdict import Verdict
 
 if TYPE_CHECKING:  # imported lazily at run time
@@ -219,7 +220,7 @@ def add_verdict_card(card: _Card, verdict: Verdict) -> None:
 
     card.append(Markdown(verdict_markdown(verdict)))
     # Table's rows are an (invariant) list of lists of str or components.
-    rows: list[list[str | MetaflowCardComponent]] = [list(_row(r)) for r in verdict.results]
+    rows: list[list[str | MetaflowCardComponent]] = [[printable(c) for c in _row(r)] for r in verdict.results]
     card.append(Table(rows, headers=["result", *HEADER[1:]]))
     if verdict.evaluation is not None:
         fig = task_figure(verdict.evaluation)

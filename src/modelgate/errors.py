@@ -5,6 +5,8 @@ exit code 4, no traceback) and a MetaflowUnavailable into one ``FAILED`` line
 and exit code 1; the in-flow API lets them propagate as ordinary exceptions.
 """
 
+from .text import printable
+
 
 class GateUsageError(Exception):
     """A bad run spec, a missing artifact, unusable validation data, bad config."""
@@ -20,7 +22,11 @@ class GateCheckFailed(AssertionError):
     """A quality check did not pass; the message says what was measured.
 
     An AssertionError: in a pytest session it is the model's verdict (a
-    failure), not an error."""
+    failure), not an error. Control characters in the message (a smoke case's
+    name, a text) are escaped: it is printed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(printable(message, keep_newlines=True))  # a property's report has several lines
 
 
 class TagWriteError(RuntimeError):

@@ -188,7 +188,13 @@ def feature_rows(frame, feature_columns: Sequence[str], label_column: str) -> tu
         raise GateUsageError(f"feature_columns includes the label column {label_column!r}")
     _frame_columns(frame, (*feature_columns, label_column), "check feature_columns / --label-column")
     features = frame.loc[:, list(feature_columns)]
-    repeats = int(frame.loc[:, [*feature_columns, label_column]].duplicated().sum())
+    rows = frame.loc[:, [*feature_columns, label_column]]
+    try:
+        repeats = int(rows.duplicated().sum())
+    except TypeError:  # a cell pandas cannot hash: an array (embeddings), a list
+        from .scorers import hashable
+
+        repeats = int(hashable(rows).duplicated().sum())
     if repeats:
         warnings.warn(
             f"validation data has {repeats} duplicate rows (same features and label): each copy counts "

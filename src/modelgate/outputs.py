@@ -1,7 +1,8 @@
 """The session's report files: opened before any test runs, written before the tag.
 
 A report path that cannot be written is a usage error (exit 4) found when the
-session starts, not after the tag was changed. At the end, every report is
+session starts, not after the tag was changed. The CI summary is only appended
+to: what earlier steps and the session's own tests wrote there is kept. At the end, every report is
 written with the decided tag action *before* the tag is written, and rewritten
 only if the tag write then changes the story (an outage, an interrupt).
 """
@@ -21,7 +22,8 @@ class _Target:
     path: Path
     render: Callable[[object], str]
     handle: IO[str]
-    start: int  # where this session's text begins (the CI summary is appended to)
+    append: bool  # the CI summary: other steps, and quality tests during the session, write to it too
+    start: int | None = None  # where the gate's own text begins, known at its first write
 
 
 class ReportFiles:
@@ -52,7 +54,7 @@ class ReportFiles:
                 raise GateUsageError(
                     f"{label} {value}: cannot be written ({exc.strerror or exc}); no tag will be changed"
                 ) from None
-            targets.append(_Target(label, path, render, handle, handle.tell()))
+            targets.append(_Target(label, path, render, handle, append=mode == "a"))
         return cls(targets)
 
     def write(self, verdict: object) -> list[str]:
@@ -60,6 +62,10 @@ class ReportFiles:
         errors = []
         for t in self._targets:
             try:
+                if t.start is None:
+                    # The end of the file now, not when the session began: what quality
+                    # tests appended meanwhile stays; a rewrite replaces only the gate's text.
+                    t.start = t.handle.seek(0, 2) if t.append else 0
                 t.handle.seek(t.start)
                 t.handle.truncate()
                 t.handle.write(t.render(verdict))

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 from .errors import GateUsageError, MetaflowUnavailable  # light: no Metaflow
 from .names import ERROR_PROPERTY, EVIDENCE_FIXTURES, MAJORITY, OUTAGE_PROPERTY, RESULT_PROPERTY, TEST
+from .text import printable
 
 GATE = pytest.StashKey["GateSession"]()
 _WORKER_KEY = "modelgate"
@@ -173,9 +174,10 @@ def pytest_configure(config: pytest.Config) -> None:
             files = _open_reports(config)
     except GateUsageError as exc:
         # Every error names the config file: a value may come from a file you did not expect.
-        raise pytest.UsageError(f"modelgate: {exc}; gate config: {choice}") from None
+        raise pytest.UsageError(f"modelgate: {printable(exc)}; gate config: {printable(choice)}") from None
     except MetaflowUnavailable as exc:  # an outage, not bad input: exit 1, as when the tag cannot be written
-        pytest.exit(f"modelgate: FAILED: {exc}; no test ran and no tag was changed", returncode=pytest.ExitCode.TESTS_FAILED)
+        pytest.exit(f"modelgate: FAILED: {printable(exc)}; no test ran and no tag was changed",
+                    returncode=pytest.ExitCode.TESTS_FAILED)
     gate.config_line = str(choice)
     config.stash[GATE] = gate
     config.pluginmanager.register(GatePlugin(gate, files, worker=workerinput is not None), "modelgate-gate")
@@ -224,7 +226,7 @@ class ConfiguredCheck(pytest.Item):
         # tail, or pytest's -v line turns the dots of "0.1" into "::".
         from .checks import CHECK_KINDS
 
-        return self.path, None, f"modelgate {CHECK_KINDS[self.check.check_kind].label} {self.check.name}"
+        return self.path, None, f"modelgate {CHECK_KINDS[self.check.check_kind].label} {printable(self.check.name)}"
 
 
 class ReportLog:
@@ -299,7 +301,7 @@ class GatePlugin:
         self.deselected: set[str] = set()
 
     def pytest_report_header(self) -> list[str]:
-        return self.gate.header()
+        return [printable(line) for line in self.gate.header()]
 
     # -- what was collected, and what was taken away ----------------------------
     def pytest_itemcollected(self, item: pytest.Item) -> None:
@@ -373,9 +375,9 @@ class GatePlugin:
             if call.when == "call" and not _is_verdict(call.excinfo.value):
                 report.user_properties.append((ERROR_PROPERTY, call.excinfo.typename))
             if isinstance(call.excinfo.value, GateUsageError):
-                report.longrepr = f"modelgate: {call.excinfo.value}"  # bad input: one line, not a traceback
+                report.longrepr = f"modelgate: {printable(call.excinfo.value)}"  # bad input: one line, not a traceback
             elif isinstance(call.excinfo.value, MetaflowUnavailable):  # an outage: the session claims no verdict
-                report.longrepr = f"Metaflow unavailable: {call.excinfo.value}"
+                report.longrepr = f"Metaflow unavailable: {printable(call.excinfo.value)}"
                 report.user_properties.append((OUTAGE_PROPERTY, str(call.excinfo.value)))
         return report
 
@@ -457,7 +459,7 @@ def configured_items(session: pytest.Session, gate: GateSession) -> list[Configu
         kind = CHECK_KINDS[check.check_kind]
         where = config.smoke_cases if kind.table is None and config.smoke_cases else config.source
         made.append(ConfiguredCheck.from_parent(
-            session, name=kind.item_prefix + check.name, path=Path(where or session.path), gate=gate, check=check,
+            session, name=kind.item_prefix + printable(check.name), path=Path(where or session.path), gate=gate, check=check,
         ))
     return made
 

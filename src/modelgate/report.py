@@ -5,27 +5,15 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
+from collections import Counter
 
 from .names import BASELINE, CHAMPION, FLOOR, PROPERTY, TEST
+from .text import is_control, printable
 from .verdict import CheckResult, Verdict
 
 # Text from users (check and smoke-case names, texts, messages, run ids, the tag line)
 # is escaped for where it goes: control characters are shown as escapes in the terminal
-# table, and Markdown gets HTML entities and backslash escapes.
-_BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def _is_control(ch: str) -> bool:
-    return unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI
-
-
-def _plain(text: str) -> str:
-    """One terminal line: newlines, ANSI escapes and bidi overrides shown as ``\\n``, ``\\x1b``..."""
-    text = str(text)
-    if not any(_is_control(ch) for ch in text):
-        return text
-    return "".join(ch.encode("unicode_escape").decode("ascii") if _is_control(ch) else ch for ch in text)
+# table (modelgate.text), and Markdown gets HTML entities and backslash escapes.
 
 
 # Markdown: '<', '>', '&' and the brackets become character references, which are never
@@ -38,7 +26,7 @@ _MD_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 
 
 def _one_line(text) -> str:
-    return "".join(" " if _is_control(ch) else ch for ch in str(text))
+    return "".join(" " if is_control(ch) else ch for ch in str(text))
 
 
 def md_text(text) -> str:
@@ -89,6 +77,7 @@ def _better(metric: str | None) -> str:
 
 # A plain quality test's row says how it ended, not only pass or fail.
 _TEST_STATUS = {"error": "ERROR", "skipped": "SKIP", "xfailed": "XFAIL", "xpassed": "XPASS", "unfinished": "NOT RUN"}
+_ENDED = {"error": "errored", "skipped": "skipped", "xfailed": "xfailed", "xpassed": "xpassed", "unfinished": "not run"}
 
 
 def _row(r: CheckResult) -> list[str]:
@@ -138,11 +127,24 @@ def _verdict_word(verdict: Verdict) -> str:
         return f"ERROR, no verdict ({verdict.error})"
     if verdict.passed:
         return "PASS"
-    if verdict.failures:
-        return f"FAIL ({len(verdict.failures)} of {len(verdict.results)} checks failed)"
+    failures, errors, n = verdict.failures, verdict.errors, len(verdict.results)
+    if failures:
+        also = f", {_ended(errors)}" if errors else ""
+        return f"FAIL ({len(failures)} of {n} checks failed{also})"
+    if errors:  # an errored check says nothing about the model
+        how = {_ENDED.get(r.method or "", "errored") for r in errors}
+        if len(how) == 1:
+            return f"ERROR, no verdict ({len(errors)} of {n} checks {how.pop()})"
+        return f"ERROR, no verdict ({len(errors)} of {n} checks without one: {_ended(errors)})"
     if verdict.decision is not None:  # every recorded check passed, but the session did not
         return f"FAIL ({verdict.decision.reason})"
     return "FAIL (no checks ran)"
+
+
+def _ended(results: list[CheckResult]) -> str:
+    """``1 errored``, ``1 errored, 2 skipped``: how the tests without a verdict ended."""
+    counts = Counter(_ENDED.get(r.method or "", "errored") for r in results)
+    return ", ".join(f"{count} {how}" for how, count in counts.items())
 
 
 def _footnotes(verdict: Verdict) -> list[str]:
@@ -156,12 +158,12 @@ def _footnotes(verdict: Verdict) -> list[str]:
 
 def verdict_table(verdict: Verdict) -> str:
     """A fixed-width table, one row a check, then the baselines' runs and the verdict."""
-    rows = [HEADER] + [[_plain(cell) for cell in _row(r)] for r in verdict.results]
+    rows = [HEADER] + [[printable(cell) for cell in _row(r)] for r in verdict.results]
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    lines += [_plain(note) for note in _footnotes(verdict)]
+    lines += [printable(note) for note in _footnotes(verdict)]
     run = f" for {verdict.run}" if verdict.run else ""
-    lines.append(_plain(f"verdict: {_verdict_word(verdict)}{run}"))
+    lines.append(printable(f"verdict: {_verdict_word(verdict)}{run}"))
     return "\n".join(lines)
 
 
@@ -182,7 +184,7 @@ def verdict_markdown(verdict: Verdict) -> str:
     is escaped (:func:`md_text`, :func:`md_code`): it shows as written and cannot
     inject HTML, links, images or table cells into a step summary or a card.
     """
-    icon = "⚠️" if verdict.error else "✅" if verdict.passed else "❌"
+    icon = "⚠️" if verdict.error or (verdict.errors and not verdict.failures) else "✅" if verdict.passed else "❌"
     lines = [f"## modelgate: {icon} {md_text(_verdict_word(verdict))}", ""]
     if verdict.run:
         lines.append(f"- run: {md_code(verdict.run)}")
@@ -194,8 +196,8 @@ def verdict_markdown(verdict: Verdict) -> str:
         cells = _row(r)
         cells[0] = "✅" if r.passed else "⚠️ " + cells[0] if r.group == TEST and r.method not in ("failed", None) else "❌"
         lines.append("| " + " | ".join(md_text(c) for c in cells) + " |")
-    failures = verdict.failures
-    if failures:
-        lines += ["", "### Failures", ""]
-        lines += [f"- **{md_text(r.name)}**: {md_text(r.message)}" for r in failures]
+    for title, results in (("Failures", verdict.failures), ("Errors (no verdict)", verdict.errors)):
+        if results:
+            lines += ["", f"### {title}", ""]
+            lines += [f"- **{md_text(r.name)}**: {md_text(r.message)}" for r in results]
     return "\n".join(lines) + "\n"

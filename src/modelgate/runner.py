@@ -192,12 +192,14 @@ def _run_scorer(
     candidate's task and classes; errors name the run as the champion or a baseline."""
     role = CHAMPION if name == CHAMPION else "baseline"
     loaded: list[Callable[[Any], np.ndarray]] = []
+    models: list[Any] = []
 
     def score(inputs: Any) -> np.ndarray:
         if not loaded:
             from .scorers import as_scorer
 
             model = runs.load_artifact(pathspec, model_artifact, role=role)
+            models.append(model)
             try:
                 # an older champion that never saw a newer class gives it probability 0
                 loaded.append(as_scorer(model, task=task, classes=tuple(classes) or None, unknown_classes="zero"))
@@ -211,8 +213,31 @@ def _run_scorer(
             return loaded[0](inputs)
         except ScorerOutputError as exc:
             raise GateUsageError(f"the {role} run {pathspec}: {exc}") from None
+        except (GateUsageError, MetaflowUnavailable):
+            raise
+        except Exception as exc:  # its model refuses the candidate's rows: no comparison, so no verdict
+            raise GateUsageError(f"the {role} run {pathspec} cannot score these rows{_lacking(models[0], inputs)}: "
+                                 f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}") from None
 
     return score
+
+
+def _lacking(model: Any, inputs: Any) -> str:
+    """The candidate's feature columns another run's model was not fitted on (scikit-learn's
+    ``feature_names_in_``), or the ones it needs that the rows lack; "" when unknown."""
+    from .scorers import is_frame
+
+    fitted = getattr(model, "feature_names_in_", None)
+    if fitted is None or not is_frame(inputs):
+        return ""
+    fitted, given = [str(c) for c in fitted], [str(c) for c in inputs.columns]
+    extra = [c for c in given if c not in fitted]
+    missing = [c for c in fitted if c not in given]
+    if extra:
+        return f" (it was not fitted on the column{'s' * (len(extra) > 1)} {', '.join(map(repr, extra[:6]))})"
+    if missing:
+        return f" (it needs the column{'s' * (len(missing) > 1)} {', '.join(map(repr, missing[:6]))})"
+    return ""
 
 
 @dataclass
@@ -348,6 +373,8 @@ class GateRunner:
             from .smoke import check_cases
 
             check_cases(self.smoke_cases, evidence)
+        for prop in self.config.properties:  # so do properties (a column it lacks, class = on multiclass)
+            prop.prepare(evidence)
         return evidence
 
     def evaluate(self, evidence: Evaluation, checks: Sequence[Check] | None = None) -> list[CheckResult]:

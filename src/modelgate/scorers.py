@@ -140,6 +140,41 @@ def is_frame(inputs: Any) -> bool:
     return hasattr(inputs, "columns") and hasattr(inputs, "iloc")
 
 
+def hashable(frame: Any) -> Any:
+    """``frame``, with the cells pandas cannot hash (arrays, lists, dicts: a column of
+    embeddings) as bytes of their values, so rows can be hashed and compared; the
+    frame itself when every cell is hashable."""
+    columns = [c for c in frame.columns if frame[c].dtype == object and not _cells_hashable(frame[c])]
+    if not columns:
+        return frame
+    copy = frame.copy(deep=False)
+    for c in columns:
+        copy[c] = frame[c].map(_cell_bytes)
+    return copy
+
+
+def _cells_hashable(column: Any) -> bool:
+    try:
+        for value in column:
+            hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _cell_bytes(value: Any) -> Any:
+    """An unhashable cell as bytes that differ when its values (or their type or shape) do."""
+    try:
+        hash(value)
+        return value
+    except TypeError:
+        pass
+    array = np.asarray(value)
+    if array.dtype != object:
+        return f"{array.dtype.str}{array.shape}".encode() + array.tobytes()
+    return repr(value).encode()
+
+
 class _Rows:
     """The inputs of one call: a list of texts or a DataFrame, with a cache key per row."""
 
@@ -150,7 +185,11 @@ class _Rows:
 
             self.n = len(self.frame)
             # A 64-bit hash of each row's values (not its index): equal rows share a key.
-            self.keys: list[Any] = pd.util.hash_pandas_object(self.frame, index=False).to_numpy().tolist()
+            try:
+                hashes = pd.util.hash_pandas_object(self.frame, index=False)
+            except TypeError:  # a cell pandas cannot hash: an array (embeddings), a list
+                hashes = pd.util.hash_pandas_object(hashable(self.frame), index=False)
+            self.keys: list[Any] = hashes.to_numpy().tolist()
             self.texts: list[str] = []
         else:
             self.texts = _as_text_list(inputs)

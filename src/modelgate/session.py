@@ -160,14 +160,15 @@ class GateSession:
         """The closing summary as (line, colour): the verdict table, then what
         happened to the tag (red: something failed; green: applied)."""
         from .report import verdict_table
+        from .text import printable
 
-        lines = [(verdict_table(self.verdict()), "")] if self.results else []
-        lines += [(f"modelgate: {error}", "red") for error in self.report_errors[1:]]
+        lines = [(verdict_table(self.verdict()), "")] if self.results else []  # escaped cell by cell
+        lines += [(printable(f"modelgate: {error}"), "red") for error in self.report_errors[1:]]
         if self.recheck_line:
-            lines.append((f"modelgate: WARNING: {self.recheck_line}", "red"))
+            lines.append((printable(f"modelgate: WARNING: {self.recheck_line}"), "red"))
         applied = self.decision is not None and self.decision.action == "apply" and not self.dry_run
         failed = self.tag_error or self.report_errors or self.recheck_line
-        lines.append((f"modelgate: {self.tag_line}", "red" if failed else "green" if applied else "yellow"))
+        lines.append((printable(f"modelgate: {self.tag_line}"), "red" if failed else "green" if applied else "yellow"))
         return lines
 
     # -- the end: decide and act ------------------------------------------------

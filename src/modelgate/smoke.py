@@ -700,6 +700,14 @@ def _check_inputs(case: AnyCase, evidence: Evaluation) -> None:
             f"{_where(case)}: no value for the feature column {missing[0]!r}{more}; the model's columns are "
             f"{_column_list(columns)}"
         )
+    # A blank cell would reach the model as NaN. The validation data decides what the
+    # model accepts: a column with missing values there was scored, so a blank may stay.
+    for column in columns:
+        if _is_missing(_lookup(values, column)[1]) and not evidence.features[column].isna().any():
+            raise GateUsageError(
+                f"{_where(case)}: the feature column {column!r} is empty; the validation data has no "
+                "missing values in it, so the model need not accept one: give a value"
+            )
 
 
 def check_cases(cases: Sequence[AnyCase], evidence: Evaluation) -> None:
@@ -707,7 +715,7 @@ def check_cases(cases: Sequence[AnyCase], evidence: Evaluation) -> None:
 
     Checks, for each case: the input (a text for a text model; every feature
     column, with values the column's type takes, for a model over feature
-    columns) and the expectation (a class the model knows for classification,
+    columns, and blank only where the validation column has missing values) and the expectation (a class the model knows for classification,
     a number with a tolerance or min/max for regression, no regression keys on
     a classification case, no threshold on a regression case).
     """

@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .names import CHAMPION
+from .names import CHAMPION, TEST
+
+# How a plain quality test ended when it gave no verdict (a CheckResult's method).
+UNFINISHED = ("error", "skipped", "xfailed", "xpassed", "unfinished")
 
 if TYPE_CHECKING:
     from .decision import TagDecision
@@ -40,6 +43,12 @@ class CheckResult:
     method: str | None = None
     n: int | None = None
     baseline_run: str | None = None
+
+    @property
+    def unfinished(self) -> bool:
+        """A plain quality test that neither passed nor failed (``method`` says how it
+        ended: error, skipped...): no verdict on the model, never reported as FAIL."""
+        return self.group == TEST and self.method in UNFINISHED
 
     def to_dict(self) -> dict[str, Any]:
         return {k: _jsonable(v) for k, v in asdict(self).items()}
@@ -101,7 +110,13 @@ class Verdict:
 
     @property
     def failures(self) -> list[CheckResult]:
-        return [r for r in self.results if not r.passed]
+        """The checks the model failed (a failed check, assertion or ``pytest.fail``)."""
+        return [r for r in self.results if not r.passed and not r.unfinished]
+
+    @property
+    def errors(self) -> list[CheckResult]:
+        """The quality tests that ended without a verdict: errored, skipped, not run to the end."""
+        return [r for r in self.results if not r.passed and r.unfinished]
 
     def summary(self) -> str:
         """The verdict as a fixed-width table: one row a check (each metric with its

@@ -3,13 +3,18 @@
 Its end step holds, for each task, a fitted scikit-learn pipeline and its
 validation frame (feature columns plus ``target``), and frames with the
 mistakes a gate must refuse: a class the model does not know, NaN targets,
-NaN features. Tests pick them with ``--model-artifact`` / ``--data-artifact``.
+NaN features, a column of arrays (embeddings). Tests pick them with
+``--model-artifact`` / ``--data-artifact``. ``--extra-column NAME`` gives the
+diabetes data one more (noise) column, and fits its model on it too: a
+candidate whose champion lacks a column.
 """
 
-from metaflow import FlowSpec, step
+from metaflow import FlowSpec, Parameter, step
 
 
 class TableFlow(FlowSpec):
+    extra_column = Parameter("extra-column", default="", help="one more diabetes feature column (noise)")
+
     @step
     def start(self):
         import numpy as np
@@ -19,8 +24,10 @@ class TableFlow(FlowSpec):
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
 
-        def split(loader):
+        def split(loader, extra=""):
             frame = loader(as_frame=True).frame
+            if extra:  # before the target, as a feature
+                frame.insert(0, extra, np.random.default_rng(0).normal(size=len(frame)))
             return train_test_split(frame, test_size=0.4, random_state=0)
 
         def fit(model, train):
@@ -31,12 +38,14 @@ class TableFlow(FlowSpec):
         self.wine_unknown_df = self.wine_df.copy()
         self.wine_unknown_df.loc[self.wine_unknown_df.index[:3], "target"] = 7
 
-        train, self.diabetes_df = split(load_diabetes)
+        train, self.diabetes_df = split(load_diabetes, self.extra_column)
         self.diabetes_model = fit(Ridge(alpha=0.1), train)
         self.diabetes_nan_target_df = self.diabetes_df.copy()
         self.diabetes_nan_target_df.loc[self.diabetes_nan_target_df.index[5], "target"] = np.nan
         self.diabetes_nan_feature_df = self.diabetes_df.copy()
         self.diabetes_nan_feature_df.loc[self.diabetes_nan_feature_df.index[2], "bmi"] = np.nan
+        self.diabetes_embedding_df = self.diabetes_df.copy()  # an object column: one array a row
+        self.diabetes_embedding_df["embedding"] = [np.full(4, i / 10) for i in range(len(self.diabetes_df))]
 
         train, self.cancer_df = split(load_breast_cancer)
         self.cancer_model = fit(make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)), train)
