@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .checks import MarginCheck, PropertyCheck, smoke_result
-from .config import GateConfig, GateSettings, by_kind, feature_list, validate_tag, validate_task
+from .config import ClassValue, GateConfig, GateSettings, by_kind, class_value, feature_list, validate_tag, validate_task
 from .errors import GateCheckFailed
 from .names import ALL_FEATURES, MAJORITY
 from .runner import GateRunner
@@ -104,11 +104,14 @@ class Gate:
     require_champion: bool = False
     task: str = _DEFAULTS.task  # "": inferred from the model and the labels
     feature_columns: Sequence[str] = ()  # the model receives a DataFrame of these ("*": all but the label)
+    positive_class: ClassValue | None = None  # binary: the class the score is the probability of (modelgate.classes)
 
     def __post_init__(self) -> None:
         # The same tag and task rules as every other front end, before any check runs.
         validate_tag(self.tag, "Gate(tag=...)")
         validate_task(self.task, "Gate(task=...)")
+        if self.positive_class is not None:
+            class_value("Gate(positive_class=...)", self.positive_class)
         if isinstance(self.feature_columns, str):
             self.feature_columns = feature_list("Gate(feature_columns=...)", self.feature_columns)
         elif tuple(self.feature_columns) == (ALL_FEATURES,):  # "*" as the config keeps it
@@ -122,7 +125,7 @@ class Gate:
         settings = GateSettings(
             model_artifact=self.model_artifact, text_column=self.text_column,
             label_column=self.label_column, tag=self.tag, task=self.task,
-            feature_columns=tuple(self.feature_columns),
+            feature_columns=tuple(self.feature_columns), positive_class=self.positive_class,
         )
         return GateConfig(settings, by_kind([*self.checks, *self.properties]), require_champion=self.require_champion)
 
@@ -132,7 +135,7 @@ class Gate:
 
         Reads the same table as the pytest plugin: ``checks``, ``properties``,
         ``smoke_cases`` (loaded now), ``text_column``, ``feature_columns``,
-        ``label_column``, ``task``, ``tag``,
+        ``label_column``, ``task``, ``positive_class``, ``tag``,
         ``model_artifact`` and ``require_champion``; ``data_artifact`` is not used
         here, since :meth:`evaluate` gets the data itself. Command-line options and
         ``modelgate_*`` ini keys do not apply. A relative ``path`` is resolved from
@@ -163,6 +166,7 @@ class Gate:
             require_champion=config.require_champion,
             task=s.task,
             feature_columns=s.feature_columns,
+            positive_class=s.positive_class,
         )
 
     def evaluate(self, model: Any, data: Any, *, run: str | None = None) -> Verdict:
