@@ -26,6 +26,7 @@ from sklearn.preprocessing import StandardScaler
 from conftest import FLOWS, reset_tags, run_flow, usage_error, user_tags
 from flows.table_flow import CODINGS, coded
 from modelgate import FloorCheck, Gate, GateUsageError, MarginCheck, PropertyCheck
+from modelgate.classes import choose
 from modelgate.config import merge, parse_table
 from modelgate.smoke import SmokeRow, load_smoke_cases
 
@@ -90,6 +91,33 @@ def assert_same(verdict, reference) -> None:
         assert got[0] == want[0] and got[-1] == want[-1], (got, want)
         for a, b in zip(got[1:-1], want[1:-1]):
             assert (a is None and b is None) or math.isclose(a, b, rel_tol=0, abs_tol=1e-9) or (math.isnan(a) and math.isnan(b)), (got, want)
+
+
+# --- the rule --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pair", "setting", "from_labels", "expected"),
+    [
+        ((0, 1), None, False, (0, 1)),
+        ((1, 0), None, False, (0, 1)),  # 1 is positive in whatever order a model lists 0/1
+        ((True, False), None, False, (False, True)),
+        ((-1, 1), None, True, (-1, 1)),
+        ((0.0, 1.0), None, True, (0.0, 1.0)),
+        ((1, 2), None, False, (1, 2)),  # a model's classes_[1]
+        (("pos", "neg"), None, False, ("pos", "neg")),  # classes_[1], even when it does not read as positive
+        ((1, 2), "1", True, (2, 1)),  # positive_class, by value
+        ((False, True), "False", False, (True, False)),
+        ((0, 1), 0, True, (1, 0)),
+    ],
+)
+def test_the_rule(pair, setting, from_labels, expected):
+    assert choose(pair, setting, labels_from="y" if from_labels else "") == expected
+
+
+def test_the_rule_asks_for_positive_class_when_nothing_tells():
+    with pytest.raises(GateUsageError, match=r"^label column 'y' holds 1, 2 and the model names no classes, so which one is positive cannot be told: set positive_class"):
+        choose((1, 2), labels_from="y")
 
 
 # --- the library: every coding, the verdict and the bounds of 0/1 -------------------------------

@@ -15,9 +15,9 @@ through the pair :func:`binary_classes` returns, ``(negative, positive)``:
    model) gives one probability, and labels such as 1/2 or "neg"/"pos" do not
    say which class it is for, so ``positive_class`` is required.
 
-The two classes are the model's when it names them (labels outside them are
-refused, naming both), else the label values. Only numpy and the standard
-library are imported here.
+The two classes are the model's when it names them, else the label values
+(:func:`modelgate.tasks.labels_for_task` reads them). Only the standard
+library is imported here.
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ def binary_index(value: Any, classes: Sequence[Any]) -> int | None:
     return match_class(value, (0, 1))
 
 
-def _sorted(values: Sequence[Any]) -> tuple[Any, ...]:
+def sorted_values(values: Sequence[Any]) -> tuple[Any, ...]:
     try:
         return tuple(sorted(values))
     except TypeError:  # mixed types: as first seen
@@ -153,63 +153,3 @@ def model_pair(model_classes: Sequence[Any]) -> tuple[Any, Any]:
             f"classes_ is [{shown(model_classes)}]: not binary, so the positive-class column is unknown"
         )
     return choose(model_classes)
-
-
-def binary_classes(
-    model_classes: Sequence[Any] | None,
-    raw_labels: Any,
-    label_column: str,
-    setting: Any = None,
-) -> tuple[Any, Any]:
-    """``(negative, positive)`` for a binary gate: the model's two classes or the
-    labels' two values, ordered by the rule (module docstring). Refuses, in one
-    line, labels the model's classes do not hold (naming both), labels that are
-    not two values, and a pair nothing tells the positive class of."""
-    import pandas as pd
-
-    series = pd.Series(raw_labels)
-    if series.isna().any():
-        raise GateUsageError(f"label column {label_column!r} has missing values")
-    if model_classes is not None and len(model_classes) == 2:
-        classes = tuple(plain(c) for c in model_classes)
-        _refuse_unknown(series, classes, label_column)
-        return choose(classes, setting)
-    values = _distinct(series, label_column)
-    if len(values) == 1 and _is_number(values[0]) and values[0] in (0, 1):
-        values = [False, True] if isinstance(values[0], bool) else [0, 1]  # one class present: 0/1 all the same
-    if len(values) != 2:
-        from .evaluation import _check_binary
-
-        _check_binary(series, label_column)  # names the values that are not 0/1
-        raise GateUsageError(  # (only values 0/1 pass it; those were handled above)
-            f"label column {label_column!r} holds {len(values)} distinct values: a binary gate needs two"
-        )
-    return choose(_sorted(values), setting, labels_from=label_column)
-
-
-def _distinct(series: Any, label_column: str) -> list[Any]:
-    try:
-        return [plain(v) for v in dict.fromkeys(series.tolist())]
-    except TypeError:  # unhashable labels (lists, dicts): said by the 0/1 check
-        from .evaluation import _check_binary
-
-        _check_binary(series, label_column)
-        raise
-
-
-def _refuse_unknown(series: Any, classes: tuple[Any, ...], label_column: str) -> None:
-    values = _distinct(series, label_column)
-    unknown = [v for v in values if v not in classes]
-    if unknown:
-        rows = int((~series.isin(list(classes))).sum())
-        many = len(unknown) > 1
-        raise GateUsageError(
-            f"label column {label_column!r} holds {len(unknown)} class{'es' if many else ''} "
-            f"the model does not know: {_listed(unknown)} ({rows} rows; the model's classes: {shown(classes)})"
-            + ('; is it multiclass (task = "multiclass")?' if len(values) > 2 else "")
-        )
-
-
-def _listed(values: list[Any], limit: int = 6) -> str:
-    text = ", ".join(repr(v) for v in values[:limit])
-    return text + (f", ... ({len(values)})" if len(values) > limit else "")

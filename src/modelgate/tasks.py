@@ -167,6 +167,45 @@ def regression_targets(raw_labels: Any, label_column: str) -> np.ndarray:
     return values
 
 
+def binary_classes(
+    model_classes: tuple[Any, ...] | None, raw_labels: Any, label_column: str, positive_class: Any = None
+) -> tuple[Any, Any]:
+    """``(negative, positive)`` of a binary gate: the model's two classes, else the
+    labels' two values, ordered by :func:`modelgate.classes.choose` (the one rule).
+    Refuses, in one line, labels the model's classes do not hold (naming both)
+    and labels that are not two values."""
+    import pandas as pd
+
+    from .classes import choose, plain, sorted_values
+    from .evaluation import _check_binary
+
+    series = pd.Series(raw_labels)
+    if series.isna().any():
+        raise GateUsageError(f"label column {label_column!r} has missing values")
+    try:
+        values = [plain(v) for v in dict.fromkeys(series.tolist())]
+    except TypeError:  # unhashable labels (lists, dicts): the 0/1 check names them
+        _check_binary(series, label_column)
+        raise
+    if model_classes is not None and len(model_classes) == 2:
+        classes = tuple(plain(c) for c in model_classes)
+        unknown = [v for v in values if v not in classes]
+        if unknown:
+            rows = int((~series.isin(list(classes))).sum())
+            raise GateUsageError(
+                f"label column {label_column!r} holds {len(unknown)} class{'es' if len(unknown) > 1 else ''} "
+                f"the model does not know: {_shown(unknown)} ({rows} rows; the model's classes: {_shown(list(classes))})"
+                + ('; is it multiclass (task = "multiclass")?' if len(values) > 2 else "")
+            )
+        return choose(classes, positive_class)
+    if len(values) == 1 and values[0] in (0, 1) and not isinstance(values[0], str):
+        values = [False, True] if isinstance(values[0], bool) else [0, 1]  # one class present: 0/1 all the same
+    if len(values) != 2:
+        _check_binary(series, label_column)  # names values that are not 0/1 (only 0/1 pass, handled above)
+        raise GateUsageError(f"label column {label_column!r} holds no labels")
+    return choose(sorted_values(values), positive_class, labels_from=label_column)
+
+
 def positive_labels(raw_labels: Any, positive: Any) -> np.ndarray:
     """1 where the label equals ``positive`` (by value: 1.0 and True are 1), else 0."""
     import pandas as pd
@@ -191,8 +230,6 @@ def labels_for_task(
     if task == REGRESSION:
         return regression_targets(raw_labels, label_column), ()
     if task == BINARY:
-        from .classes import binary_classes
-
         pair = binary_classes(model_classes, raw_labels, label_column, positive_class)
         return positive_labels(raw_labels, pair[1]), pair
     classes = model_classes
