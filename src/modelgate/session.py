@@ -148,9 +148,10 @@ class GateSession:
         if evidence is None:
             return []
         inferred = "" if self.settings.task else " (inferred)"
-        classes = f", {len(evidence.classes)} classes" if evidence.classes else ""
         if evidence.task == BINARY:
             classes = _positive_class(evidence.classes)
+        else:
+            classes = f", {len(evidence.classes)} classes" if evidence.classes else ""
         if evidence.features is not None:
             inputs = f"{evidence.features.shape[1]} feature columns (a DataFrame)"
         else:
@@ -356,13 +357,8 @@ def open_gate(
 
 def _positive_class(classes: tuple[Any, ...]) -> str:
     """", positive class 2 (of 1, 2)" for the header, unless the classes are 0/1 or False/True."""
-    from .classes import shown
+    from .classes import shown, sorted_values
 
     if len(classes) != 2 or {*classes} == {0, 1}:  # also False/True and 0.0/1.0: nothing to say
         return ""
-    negative, positive = classes
-    try:
-        both = sorted(classes)
-    except TypeError:
-        both = [negative, positive]
-    return f", positive class {shown([positive])} (of {shown(both)})"
+    return f", positive class {shown(classes[1:])} (of {shown(sorted_values(classes))})"

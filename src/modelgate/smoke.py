@@ -65,7 +65,6 @@ _TEXT_COLUMNS = ("text", "review")
 _LABEL_COLUMNS = ("expected", "label", "labels")
 _NAME_COLUMNS = ("name", "id")  # the first present names the case
 _RANGE_COLUMNS = ("tolerance", "min", "max")
-_LABEL_WORDS = LABEL_WORDS
 _SLUG_WORDS = 3
 _REPR = reprlib.Repr()  # values echoed in messages: bounded depth and length
 _REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 2, 40, 40
@@ -229,8 +228,8 @@ def _binary_value(value: Any) -> int | None:
         word = value.strip().lower()
         if word in ("0", "1"):
             return int(word)
-        if word in _LABEL_WORDS:
-            return _LABEL_WORDS[word]
+        if word in LABEL_WORDS:
+            return LABEL_WORDS[word]
     return None
 
 
