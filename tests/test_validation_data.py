@@ -1,8 +1,8 @@
 """Validation data: bad frames are one-line usage errors, suspicious ones warn.
 
 ``validation_rows`` is the binary text gate's reading of the data artifact
-(``validation_inputs`` plus ``tasks.binary_labels``, which every front end
-calls); the pytest plugin turns its GateUsageError into ``ERROR: modelgate: ...``
+(``validation_inputs`` plus strict 0/1 labels; every front end reads labels through
+``tasks.labels_for_task``); the pytest plugin turns its GateUsageError into ``ERROR: modelgate: ...``
 (exit 4), so these plain calls pin the message users read.
 """
 

@@ -9,6 +9,7 @@ A gate can be declared with no Python at all::
     # feature_columns = ["age", "income"] # ...or a DataFrame of these columns ("*": all but the label)
     label_column = "labels"
     task = "binary"                    # binary | multiclass | regression (unset: inferred when unambiguous)
+    # positive_class = 2               # binary: the class the score is the probability of (modelgate.classes)
     tag = "deployment_candidate"
     champion_scope = "branch"          # branch | project | flow: where the champion is sought
     # champion_tag = "deployed"        # the champion carries this tag (default: the gate's tag)
@@ -130,6 +131,20 @@ def validate_champion_tag(tag: str, where: str) -> str:
     return validate_tag(tag, where) if tag != "" else tag
 
 
+ClassValue = str | int | float | bool
+
+
+def class_value(where: str, value: Any) -> ClassValue:
+    """``positive_class``: a class value as TOML or ``Gate(...)`` gives it (a string,
+    integer, float or boolean); command-line and ini text stays text, matched
+    to the classes by value when the labels are read (:mod:`modelgate.classes`)."""
+    if isinstance(value, str):
+        return tables.string(where, value)
+    if isinstance(value, (bool, int)) or (isinstance(value, float) and value == value and abs(value) != float("inf")):
+        return value
+    raise tables.type_error(where, "a class value (a string, integer or boolean)", value)
+
+
 def feature_list(where: str, value: Any) -> tuple[str, ...]:
     """``feature_columns``: a list of column names, or ``"*"`` (every column but the label).
 
@@ -163,6 +178,7 @@ class GateSettings:
     feature_columns: tuple[str, ...] = ()  # () : the text column; ("*",): all but the label
     champion_scope: str = BRANCH_SCOPE  # where the champion is sought: branch | project | flow
     champion_tag: str = ""  # "" : the champion is the newest run in scope carrying `tag`
+    positive_class: ClassValue | None = None  # binary only; None: the rule of modelgate.classes
 
     def __post_init__(self) -> None:
         # A backstop: config parsing and merge() validate with the source's name first.
@@ -170,6 +186,8 @@ class GateSettings:
         validate_task(self.task, "task")
         validate_scope(self.champion_scope, "champion_scope")
         validate_champion_tag(self.champion_tag, "champion_tag")
+        if self.positive_class is not None:
+            class_value("positive_class", self.positive_class)
 
     @property
     def champion_carries(self) -> str:
@@ -196,6 +214,9 @@ HELP = {
     "(user:NAME or production:TOKEN) is its branch, and project means the flow's runs without @project",
     "champion_tag": "tag that marks the deployed model, e.g. 'deployed' (see `python -m modelgate promote`): "
     "the champion is the newest run in scope carrying it (default: the gate's own tag)",
+    "positive_class": "binary gates: the class the model's score is the probability of, matched to the "
+    "classes by value, e.g. 2 or pos (default: 1 or True of 0/1, False/True and -1/1 labels, else the "
+    "model's classes_[1]; required for other labels when the model names no classes)",
 }
 
 
@@ -293,7 +314,7 @@ def parse_table(table: Any, source: Path | None = None) -> GateConfig:
     unknown = sorted(set(table) - known)
     if unknown:
         raise GateUsageError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
-    special = ("tag", "feature_columns", "task", "champion_scope", "champion_tag")
+    special = ("tag", "feature_columns", "task", "champion_scope", "champion_tag", "positive_class")
     chosen: dict[str, Any] = {
         k: tables.string(f"{where}.{k}", table[k]) for k in setting_names() if k in table and k not in special
     }
@@ -306,6 +327,8 @@ def parse_table(table: Any, source: Path | None = None) -> GateConfig:
         if not isinstance(table["champion_tag"], str):
             raise tables.type_error(f"{where}.champion_tag", "a non-empty string", table["champion_tag"])
         chosen["champion_tag"] = validate_tag(table["champion_tag"], f"{where}.champion_tag")
+    if "positive_class" in table:
+        chosen["positive_class"] = class_value(f"{where}.positive_class", table["positive_class"])
     if "feature_columns" in table:
         chosen["feature_columns"] = feature_list(f"{where}.feature_columns", table["feature_columns"])
     if "tag" in table:
@@ -536,6 +559,8 @@ def validate_setting(name: str, value: Any, where: str) -> Any:
         if not isinstance(value, str) and tuple(value) == (ALL_FEATURES,):  # "*" as GateSettings keeps it
             return (ALL_FEATURES,)
         return feature_list(where, value)
+    if name == "positive_class":  # TOML and Gate(...) keep its type; command-line text is matched later
+        return class_value(where, value)
     value = tables.string(where, value)
     if name == "task":
         return validate_task(value, where)

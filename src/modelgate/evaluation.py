@@ -155,7 +155,7 @@ def _text_rows(frame, text_column: str, label_column: str) -> tuple[list[str], A
 def validation_rows(frame, text_column: str, label_column: str) -> tuple[list[str], np.ndarray]:
     """Texts and 0/1 labels from a validation frame, or a one-line GateUsageError:
     the binary text gate's reading (:func:`validation_inputs` plus
-    :func:`modelgate.tasks.binary_labels`), for code that knows it gates a
+    0/1 labels, 1 positive), for code that knows it gates a
     binary text model.
 
     Refuses: a frame without the named columns or with two columns of one of
@@ -165,10 +165,13 @@ def validation_rows(frame, text_column: str, label_column: str) -> tuple[list[st
     Warns (:class:`GateDataWarning`, rows unchanged) about duplicate rows and a
     duplicate index, which make the confidence bounds narrower than they are.
     """
-    from .tasks import binary_labels
+    from .tasks import positive_labels
 
     _frame_columns(frame, (text_column, label_column), "set --text-column / --label-column")
-    labels = binary_labels(frame[label_column], None, label_column)
+    if frame[label_column].isna().any():
+        raise GateUsageError(f"label column {label_column!r} has missing values")
+    _check_binary(frame[label_column], label_column)  # 0/1 only: this reading names no positive class
+    labels = positive_labels(frame[label_column], 1)
     texts, _ = _text_rows(frame, text_column, label_column)
     _warn_about_duplicates(frame, texts, labels, text_column, label_column)
     return texts, labels

@@ -111,7 +111,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         flag = "--gate-tag" if name == "tag" else "--" + name.replace("_", "-")
         default = getattr(defaults, name)
         shown = f" (default: {default})" if default else ""
-        metavar = {"task": "TASK", "feature_columns": "COLUMNS"}.get(name, "NAME")
+        metavar = {"task": "TASK", "feature_columns": "COLUMNS", "positive_class": "CLASS"}.get(name, "NAME")
         group.addoption(flag, dest=f"modelgate_{name}", metavar=metavar, help=text + shown)
         parser.addini(f"modelgate_{name}", f"modelgate: {text}", default="")
 

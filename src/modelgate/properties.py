@@ -175,7 +175,7 @@ class PropertyCheck:
             if self.kind != "monotonic":
                 raise ValueError("class is for monotonic properties")
             if not _is_scalar(self.class_value):
-                raise ValueError(f"class must be a class value (a string or a number), not {self.class_value!r}")
+                raise ValueError(f"class must be a class value (a string, number or boolean), not {self.class_value!r}")
 
     @classmethod
     def keys(cls) -> frozenset[str]:
@@ -234,8 +234,8 @@ def parse_property(raw: Mapping[str, Any], where: str, strict: bool = True) -> P
         kwargs["step"] = tables.number(f"{where}.step", raw["step"], strict)
     if "class" in raw:
         value = raw["class"]
-        if not _is_scalar(value) or isinstance(value, bool) or (isinstance(value, str) and not value.strip()):
-            raise tables.type_error(f"{where}.class", "a class value (a string or a number)", value)
+        if not _is_scalar(value) or (isinstance(value, str) and not value.strip()):  # a bool: False/True classes
+            raise tables.type_error(f"{where}.class", "a class value (a string, number or boolean)", value)
         kwargs["class_value"] = value.strip() if isinstance(value, str) else value
     for key in ("sentences", "perturbations"):
         if key in raw:
@@ -336,7 +336,7 @@ def _monotonic_setup(prop: PropertyCheck, evidence: Evaluation) -> int | None:
     from pandas.api import types as pdt
 
     from .names import BINARY, MULTICLASS, REGRESSION
-    from .smoke import match_class
+    from .classes import binary_index, match_class
 
     column = _needs_column(prop, evidence)
     if pdt.is_bool_dtype(column.dtype) or not pdt.is_numeric_dtype(column.dtype):
@@ -369,12 +369,13 @@ def _monotonic_setup(prop: PropertyCheck, evidence: Evaluation) -> int | None:
     if evidence.task != BINARY:
         raise GateUsageError(f"property {prop.name}: unknown task {evidence.task!r}")
     if prop.class_value is None:
-        return 1
-    index = match_class(prop.class_value, classes) if len(classes) == 2 else None
+        return 1  # the positive class's probability
+    index = binary_index(prop.class_value, classes)  # classes are (negative, positive)
     if index is None:
-        index = match_class(prop.class_value, (0, 1))
-    if index is None:
-        raise GateUsageError(f"property {prop.name}: class {prop.class_value!r} is not a class of the binary model")
+        raise GateUsageError(
+            f"property {prop.name}: class {prop.class_value!r} is not a class of the binary model "
+            f"(classes: {', '.join(repr(c) for c in classes)})"
+        )
     return index
 
 

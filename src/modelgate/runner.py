@@ -317,8 +317,9 @@ class GateRunner:
         validation frame ``data`` once; baselines are scored on first use.
 
         Reads the inputs (the text column, or the feature columns as a
-        DataFrame) and the labels, decides the task (:mod:`modelgate.tasks`),
-        and checks that every configured check fits it. Everything a user can
+        DataFrame) and the labels, decides the task (:mod:`modelgate.tasks`)
+        and, for a binary gate, which class is positive (:mod:`modelgate.classes`:
+        the candidate's scorer, its labels and its champion follow it), and checks that every configured check fits it. Everything a user can
         get wrong here is a one-line GateUsageError.
         """
         from .evaluation import validation_inputs
@@ -328,7 +329,9 @@ class GateRunner:
         inputs, raw_labels = validation_inputs(data, settings)
         shape = model_shape(model)
         task = resolve_task(settings.task, shape, raw_labels, settings.label_column)
-        labels, classes = labels_for_task(task, raw_labels, shape.classes, settings.label_column)
+        labels, classes = labels_for_task(
+            task, raw_labels, shape.classes, settings.label_column, settings.positive_class
+        )
         self.check_task(task)
         scorer = _candidate_scorer(model, task, classes, where)
         return self.evidence_from_rows(scorer, inputs, labels, task=task, classes=classes)

@@ -3,7 +3,8 @@
 Inputs are a list of texts (one text column) or a pandas DataFrame of feature
 columns (``feature_columns``). The output depends on the task
 (:data:`modelgate.names.TASKS`): one positive-class probability per row
-(binary), an (n, k) probability matrix whose columns are ``Scorer.classes``
+(binary; ``Scorer.classes`` is ``(negative, positive)``, by the rule of
+:mod:`modelgate.classes`), an (n, k) probability matrix whose columns are ``Scorer.classes``
 (multiclass), or one finite number per row (regression).
 
 ``as_scorer`` accepts the Metaflow tutorial's ``model_dict``
@@ -218,7 +219,9 @@ class Scorer:
 
     Wraps a batch function (a list of texts or a DataFrame chunk -> raw output)
     with chunking, a per-scorer cache keyed by row, and output validation for
-    ``task``; ``classes`` are the class values of a multiclass output's columns.
+    ``task``; ``classes`` are the class values of a multiclass output's columns,
+    or a binary output's ``(negative, positive)`` (the score is the positive's
+    probability; None: the model names no classes).
     ``model_calls`` counts calls to the batch function, ``texts_scored`` the
     rows sent to it (cache misses).
     """
@@ -434,22 +437,25 @@ def _keras_batch_fn(model: Any, vectorizer: Any | None) -> BatchFn:
     return score
 
 
-def _positive_column(model: Any) -> int | None:
-    """Index of class 1 in ``model.classes_`` (None when the model has no ``classes_``)."""
-    classes = getattr(model, "classes_", None)
-    if classes is None:
-        return None
-    classes = list(np.asarray(classes).tolist())
-    for i, c in enumerate(classes):
-        if c == 1 and not isinstance(c, str):  # 1, 1.0 or True
-            return i
-    if len(classes) == 2:
-        # scikit-learn's convention for binary problems: classes_[1] is positive.
-        return 1
-    raise ValueError(
-        f"{type(model).__name__}.classes_ is {classes}: no class 1 and not binary, "
-        "so the positive-class column is unknown"
-    )
+def _binary_classes(model: Any, classes: Sequence[Any] | None) -> tuple[tuple[Any, Any] | None, int | None]:
+    """A binary model's ``(negative, positive)`` and the ``predict_proba`` column of
+    the positive class: ``classes`` when given (both must be the model's), else
+    its own ``classes_`` by :func:`modelgate.classes.model_pair`; (``classes``, None)
+    for a model without ``classes_``."""
+    from .classes import model_pair, shown
+
+    if classes is not None and len(classes) != 2:
+        raise ValueError(f"a binary scorer's classes are (negative, positive), not {len(classes)} classes")
+    own = getattr(model, "classes_", None)
+    if own is None:
+        return (None if classes is None else (classes[0], classes[1])), None
+    own = tuple(np.asarray(own).tolist())
+    pair = model_pair(own) if classes is None else (classes[0], classes[1])
+    missing = [c for c in pair if c not in own]
+    if missing or len(own) != 2:
+        what = f"does not know class {missing[0]!r}" if missing else "is not binary"
+        raise ValueError(f"{type(model).__name__} {what} (its classes_: {shown(own)})")
+    return pair, own.index(pair[1])
 
 
 def _class_order(
@@ -506,8 +512,10 @@ def _aligned(model: Any, inputs: Any) -> Any:
     return inputs
 
 
-def _proba_batch_fn(model: Any, vectorizer: Any | None, task: str = BINARY, columns: list[int] | None = None) -> BatchFn:
-    column = _positive_column(model) if task == BINARY else None
+def _proba_batch_fn(
+    model: Any, vectorizer: Any | None, task: str = BINARY, columns: list[int] | None = None, column: int | None = None
+) -> BatchFn:
+    """``predict_proba``: multiclass in ``columns``' order, binary its positive ``column``."""
     n_classes = None if getattr(model, "classes_", None) is None else len(model.classes_)
     name = type(model).__name__
 
@@ -559,6 +567,11 @@ def as_scorer(
     with ``unknown_classes="zero"`` a column of zeros: how a champion trained
     before a class existed is compared);
     None keeps the model's ``classes_`` (0..k-1 for a model without them).
+    For a binary task, ``classes`` is ``(negative, positive)``: the score is
+    the probability of ``classes[1]`` (its ``predict_proba`` column; a model
+    that lacks either class is a ValueError); None takes a model's own
+    ``classes_`` by :func:`modelgate.classes.model_pair` (1 or True of 0/1,
+    False/True, -1/1, else ``classes_[1]``).
     A model that cannot give the task's output (a regressor gated as a
     classifier, a classifier as a regressor) is a TypeError naming both.
     An existing Scorer is returned as is (its cache and counters kept).
@@ -604,9 +617,13 @@ def as_scorer(
             "set task = \"binary\" or \"multiclass\""
         )
     if has_proba:
-        known, columns = _class_order(model, classes, unknown_classes) if task == MULTICLASS else (None, None)
+        column = None
+        if task == MULTICLASS:
+            known, columns = _class_order(model, classes, unknown_classes)
+        else:
+            (known, column), columns = _binary_classes(model, classes), None
         return Scorer(
-            _proba_batch_fn(model, vectorizer, task, columns),
+            _proba_batch_fn(model, vectorizer, task, columns, column),
             description=f"{name}.predict_proba{suffix}",
             classes=known,
             **options,

@@ -18,7 +18,7 @@ from . import runs, tagging
 from .config import GateConfig, GateSettings
 from .decision import SessionOutcome, TagDecision, decide
 from .errors import GateUsageError
-from .names import CANDIDATE
+from .names import BINARY, CANDIDATE
 from .runner import Baselines, GateRunner
 from .verdict import CheckResult, Verdict
 
@@ -149,7 +149,10 @@ class GateSession:
         if evidence is None:
             return []
         inferred = "" if self.settings.task else " (inferred)"
-        classes = f", {len(evidence.classes)} classes" if evidence.classes else ""
+        if evidence.task == BINARY:
+            classes = _positive_class(evidence.classes)
+        else:
+            classes = f", {len(evidence.classes)} classes" if evidence.classes else ""
         if evidence.features is not None:
             inputs = f"{evidence.features.shape[1]} feature columns (a DataFrame)"
         else:
@@ -352,3 +355,12 @@ def open_gate(
         session.evaluation  # the data, the task, the model and its output: checked before any test
     runner.baselines.keep_notes(caught)
     return session
+
+
+def _positive_class(classes: tuple[Any, ...]) -> str:
+    """", positive class 2 (of 1, 2)" for the header, unless the classes are 0/1 or False/True."""
+    from .classes import shown, sorted_values
+
+    if len(classes) != 2 or {*classes} == {0, 1}:  # also False/True and 0.0/1.0: nothing to say
+        return ""
+    return f", positive class {shown(classes[1:])} (of {shown(sorted_values(classes))})"

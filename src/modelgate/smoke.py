@@ -48,6 +48,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
+from .classes import as_number as _as_number
+from .classes import LABEL_WORDS, binary_index, match_class, plain, standard_positive
 from .errors import GateUsageError
 from .names import BINARY, MULTICLASS, REGRESSION
 
@@ -63,7 +65,6 @@ _TEXT_COLUMNS = ("text", "review")
 _LABEL_COLUMNS = ("expected", "label", "labels")
 _NAME_COLUMNS = ("name", "id")  # the first present names the case
 _RANGE_COLUMNS = ("tolerance", "min", "max")
-_LABEL_WORDS = {"positive": 1, "negative": 0, "pos": 1, "neg": 0}
 _SLUG_WORDS = 3
 _REPR = reprlib.Repr()  # values echoed in messages: bounded depth and length
 _REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 2, 40, 40
@@ -90,6 +91,9 @@ class SmokeCase:
     threshold: float = 0.5
     values: tuple[tuple[str, Any], ...] = field(default=(), compare=False, repr=False)
     source: str = field(default="", compare=False, repr=False)
+    # the label as the file wrote it ("1", "neg"): matched to a binary model's classes by value,
+    # so "1" is class 1 of a 1/2 coding (the negative one), not "positive"
+    label: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.expected not in (0, 1) or isinstance(self.expected, float):
@@ -165,11 +169,6 @@ class SmokeRow:
 AnyCase = Union[SmokeCase, SmokeRow]
 
 
-def plain(value: Any) -> Any:
-    """A numpy scalar as the Python value it holds (``np.str_('a')`` -> ``'a'``), for messages."""
-    return value.item() if type(value).__module__ == "numpy" and hasattr(value, "item") else value
-
-
 def _short(value: Any, width: int = 40) -> str:
     """A value for a one-line message: its repr on one line, at most ``width`` chars."""
     value = plain(value)
@@ -229,8 +228,8 @@ def _binary_value(value: Any) -> int | None:
         word = value.strip().lower()
         if word in ("0", "1"):
             return int(word)
-        if word in _LABEL_WORDS:
-            return _LABEL_WORDS[word]
+        if word in LABEL_WORDS:
+            return LABEL_WORDS[word]
     return None
 
 
@@ -443,6 +442,7 @@ def _text_case(row: dict[str, Any], path: Path, where: str, text_col: str, label
     return {
         "text": text,
         "expected": _parse_label(row[label_col], path, where, label_col),
+        "label": row[label_col],
         "threshold": 0.5 if _is_missing(threshold) else _parse_threshold(threshold, path, where),
         "values": tuple(row.items()),
     }
@@ -531,42 +531,15 @@ def _unique_names(parsed: list[tuple[str, str | None, Any]], path: Path, column:
 
 
 # -- fitting cases to a model --------------------------------------------------------
-def match_class(value: Any, classes: Sequence[Any]) -> int | None:
-    """The index of ``value`` among ``classes``, matched by value: equal, else equal as
-    numbers (``"2"`` and ``2.0`` match ``2``), else equal as text; None when none matches."""
-    for i, c in enumerate(classes):
-        if isinstance(value, bool) == isinstance(c, (bool,)) and _equal(value, c):
-            return i
-    number = _as_number(value)
-    if number is not None:
-        for i, c in enumerate(classes):
-            if _as_number(c) == number:
-                return i
-    text = str(value).strip()
-    for i, c in enumerate(classes):
-        if str(c).strip() == text:
-            return i
-    return None
-
-
-def _equal(a: Any, b: Any) -> bool:
-    try:
-        return bool(a == b)
-    except Exception:  # an array, an odd type: not a match
-        return False
-
-
-def _as_number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, numbers.Real):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            return None
-    return None
+def _binary_expected(case: AnyCase, expected: Any, classes: Sequence[Any]) -> int:
+    index = binary_index(expected, classes)
+    if index is None:
+        if len(classes) == 2 and standard_positive(classes) is None:
+            use = f"a class ({_classes_list(classes)}) or positive/negative"
+        else:
+            use = "0/1 or positive/negative" + (f" or a class ({_classes_list(classes)})" if len(classes) == 2 else "")
+        raise GateUsageError(f"{_where(case)}: bad label {_short(expected)} for a binary model; use {use}")
+    return index
 
 
 def _where(case: AnyCase) -> str:
@@ -599,8 +572,9 @@ def _expectation(case: AnyCase, evidence: Evaluation | None) -> _Expectation:
     classes = tuple(evidence.classes) if evidence is not None else ()
     where = _where(case)
     if isinstance(case, SmokeCase):
-        if task == BINARY:
-            return _Expectation(BINARY, case.expected, case.threshold)
+        if task == BINARY:  # built in code (no label from a file): expected is 1 positive, 0 negative
+            side = case.expected if case.label is None else _binary_expected(case, case.label, classes)
+            return _Expectation(BINARY, side, case.threshold)
         if task == MULTICLASS:
             index = match_class(case.expected, classes)
             if index is None:
@@ -623,15 +597,8 @@ def _expectation(case: AnyCase, evidence: Evaluation | None) -> _Expectation:
         if case.expected is None:
             raise GateUsageError(f"{where}: no 'expected' class label")
         if task == BINARY:
-            index = match_class(case.expected, classes) if len(classes) == 2 else None
-            if index is None:
-                index = _binary_value(case.expected)
-            if index is None:
-                also = f" or a class ({_classes_list(classes)})" if len(classes) == 2 else ""
-                raise GateUsageError(
-                    f"{where}: bad label {_short(case.expected)} for a binary model; use 0/1 or positive/negative{also}"
-                )
-            return _Expectation(BINARY, index, 0.5 if case.threshold is None else case.threshold)
+            side = _binary_expected(case, case.expected, classes)
+            return _Expectation(BINARY, side, 0.5 if case.threshold is None else case.threshold)
         index = match_class(case.expected, classes)
         if index is None:
             raise GateUsageError(

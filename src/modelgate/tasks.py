@@ -13,8 +13,8 @@ unset, it is inferred only when the model and the labels leave no doubt:
 
 A task that contradicts the model (a multiclass model gated as binary, a
 classifier as a regressor) is a :class:`GateUsageError` naming both. This
-module also reads the labels for the task: 0/1 (binary), codes into the
-model's classes (multiclass; a class the model does not know is refused), or
+module also reads the labels for the task: 0/1 (binary; which class is 1 is
+:mod:`modelgate.classes`'s rule), codes into the model's classes (multiclass; a class the model does not know is refused), or
 finite numbers (regression; NaN is refused).
 """
 
@@ -167,45 +167,71 @@ def regression_targets(raw_labels: Any, label_column: str) -> np.ndarray:
     return values
 
 
-def binary_labels(raw_labels: Any, classes: tuple[Any, ...] | None, label_column: str) -> np.ndarray:
-    """0/1 labels; labels spelled as a binary model's two classes (``classes_[1]``
-    positive, scikit-learn's convention) are mapped to 0/1."""
+def binary_classes(
+    model_classes: tuple[Any, ...] | None, raw_labels: Any, label_column: str, positive_class: Any = None
+) -> tuple[Any, Any]:
+    """``(negative, positive)`` of a binary gate: the model's two classes, else the
+    labels' two values, ordered by :func:`modelgate.classes.choose` (the one rule).
+    Refuses, in one line, labels the model's classes do not hold (naming both)
+    and labels that are not two values."""
     import pandas as pd
 
+    from .classes import choose, plain, sorted_values
     from .evaluation import _check_binary
 
     series = pd.Series(raw_labels)
     if series.isna().any():
         raise GateUsageError(f"label column {label_column!r} has missing values")
-    if classes is not None and len(classes) == 2:
-        values = list(dict.fromkeys(series.tolist()))
+    try:
+        values = [plain(v) for v in dict.fromkeys(series.tolist())]
+    except TypeError:  # unhashable labels (lists, dicts): the 0/1 check names them
+        _check_binary(series, label_column)
+        raise
+    if model_classes is not None and len(model_classes) == 2:
+        classes = tuple(plain(c) for c in model_classes)
         unknown = [v for v in values if v not in classes]
         if unknown:
             rows = int((~series.isin(list(classes))).sum())
             raise GateUsageError(
                 f"label column {label_column!r} holds {len(unknown)} class{'es' if len(unknown) > 1 else ''} "
-                f"the model does not know: {_shown(unknown)} ({rows} rows; the model's classes: "
-                f"{_shown(list(classes))})"
+                f"the model does not know: {_shown(unknown)} ({rows} rows; the model's classes: {_shown(list(classes))})"
                 + ('; is it multiclass (task = "multiclass")?' if len(values) > 2 else "")
             )
-        if not set(classes) <= {0, 1}:  # spelled as the model's classes: classes_[1] is positive
-            return (series == classes[1]).to_numpy(dtype=int)
-    _check_binary(series, label_column)
-    return np.asarray(series.to_numpy(dtype=float), dtype=int)
+        return choose(classes, positive_class)
+    if len(values) == 1 and values[0] in (0, 1) and not isinstance(values[0], str):
+        values = [False, True] if isinstance(values[0], bool) else [0, 1]  # one class present: 0/1 all the same
+    if len(values) != 2:
+        _check_binary(series, label_column)  # names values that are not 0/1 (only 0/1 pass, handled above)
+        raise GateUsageError(f"label column {label_column!r} holds no labels")
+    return choose(sorted_values(values), positive_class, labels_from=label_column)
+
+
+def positive_labels(raw_labels: Any, positive: Any) -> np.ndarray:
+    """1 where the label equals ``positive`` (by value: 1.0 and True are 1), else 0."""
+    import pandas as pd
+
+    return (pd.Series(raw_labels) == positive).to_numpy(dtype=int)
 
 
 def labels_for_task(
-    task: str, raw_labels: Any, model_classes: tuple[Any, ...] | None, label_column: str
+    task: str,
+    raw_labels: Any,
+    model_classes: tuple[Any, ...] | None,
+    label_column: str,
+    positive_class: Any = None,
 ) -> tuple[np.ndarray, tuple[Any, ...]]:
-    """(labels, classes) for ``task``: 0/1 and the model's two classes (or ())
-    for binary; codes into the classes and the classes for multiclass (the
-    model's, or, for a model that names none, the sorted label values); floats
-    and () for regression."""
+    """(labels, classes) for ``task``: 0/1 and ``(negative, positive)`` for
+    binary (:func:`modelgate.classes.binary_classes`: ``positive_class``, else
+    the model's or the labels' classes say which is positive); codes into the
+    classes and the classes for multiclass (the model's, or, for a model that
+    names none, the sorted label values); floats and () for regression."""
+    if positive_class is not None and task != BINARY:
+        raise GateUsageError(f"positive_class applies to binary gates only, but the task is {task}")
     if task == REGRESSION:
         return regression_targets(raw_labels, label_column), ()
     if task == BINARY:
-        two = model_classes if model_classes is not None and len(model_classes) == 2 else ()
-        return binary_labels(raw_labels, model_classes, label_column), tuple(two)
+        pair = binary_classes(model_classes, raw_labels, label_column, positive_class)
+        return positive_labels(raw_labels, pair[1]), pair
     classes = model_classes
     if classes is None:
         import pandas as pd

@@ -7,13 +7,34 @@ NaN features, a column of arrays (embeddings). Tests pick them with
 ``--model-artifact`` / ``--data-artifact``. ``--extra-column NAME`` gives the
 diabetes data one more (noise) column, and fits its model on it too: a
 candidate whose champion lacks a column.
+
+The binary task (breast cancer) comes in every label coding a gate must treat
+alike: ``cancer_<coding>_df`` holds the validation frame with its labels coded
+as ``CODINGS[coding]`` (negative, positive), ``cancer_<coding>_model`` a model
+fitted on the training labels coded the same way, and
+``cancer_<coding>_swapped_model`` one fitted on them swapped (it ranks
+backwards). ``--swap-labels True`` swaps the labels every binary model is
+fitted on: a run whose ``cancer_<coding>_model`` ranks backwards.
 """
 
 from metaflow import FlowSpec, Parameter, step
 
+# coding -> (negative, positive) label values of the binary task
+CODINGS = {
+    "01": (0, 1), "12": (1, 2), "pm1": (-1, 1), "negpos": ("neg", "pos"), "bool": (False, True), "float": (0.0, 1.0),
+}
+
+
+def coded(frame, coding, swap=False):
+    """``frame`` with its 0/1 ``target`` coded as ``CODINGS[coding]`` (swapped: 1 negative, 0 positive)."""
+    negative, positive = CODINGS[coding]
+    positives = (frame["target"] == 1) != swap
+    return frame.assign(target=[positive if p else negative for p in positives])
+
 
 class TableFlow(FlowSpec):
     extra_column = Parameter("extra-column", default="", help="one more diabetes feature column (noise)")
+    swap_labels = Parameter("swap-labels", default=False, type=bool, help="fit the binary models on swapped labels")
 
     @step
     def start(self):
@@ -49,6 +70,11 @@ class TableFlow(FlowSpec):
 
         train, self.cancer_df = split(load_breast_cancer)
         self.cancer_model = fit(make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)), train)
+        for name in CODINGS:
+            setattr(self, f"cancer_{name}_df", coded(self.cancer_df, name))
+            for suffix, swap in (("model", self.swap_labels), ("swapped_model", not self.swap_labels)):
+                model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+                setattr(self, f"cancer_{name}_{suffix}", fit(model, coded(train, name, swap)))
         self.next(self.end)
 
     @step
