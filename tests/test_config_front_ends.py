@@ -28,6 +28,7 @@ SAMPLES = {
     "feature_columns": ["age", "income"],
     "champion_scope": "flow",
     "champion_tag": "deployed",
+    "positive_class": 2,
 }
 
 REST = """
