@@ -101,6 +101,15 @@ class Baselines:
             return f"unknown: {exc}"
         return f"{line} ({self.scope_note})" if self.scope_note else line
 
+    def reported(self) -> str | None:
+        """The champion for a report, looked up now if it was not yet (reports never
+        depend on whether a header or a check asked first); None when there is none
+        or the lookup failed (the header and the checks that use it say why)."""
+        try:
+            return self.champion
+        except (GateUsageError, MetaflowUnavailable):
+            return None
+
     def _look_up(self) -> None:
         if self.resolved:
             return
@@ -375,7 +384,7 @@ class GateRunner:
         return Verdict(
             results=list(results),
             run=run,
-            champion=baselines.champion if baselines.resolved else None,
+            champion=baselines.reported(),
             decision=decision,
             tag_line=tag_line,
             evaluation=evidence,

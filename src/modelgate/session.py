@@ -348,5 +348,6 @@ def open_gate(
         )
         session = GateSession(pathspec, runner, dry_run=dry_run, keep_on_fail=keep_on_fail)
         session.evaluation  # the data, the task, the model and its output: checked before any test
+        runner.baselines.champion_line()  # looked up now, whatever the verbosity: the reports name it
     runner.baselines.keep_notes(caught)
     return session
