@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 import numpy as np
 
 from .names import BINARY, CANDIDATE, MAJORITY, MULTICLASS, REGRESSION
-from .report import HEADER, _row, verdict_markdown
+from .report import HEADER, _row, verdict_word
 from .verdict import Verdict
 
 if TYPE_CHECKING:  # imported lazily at run time
@@ -213,14 +213,27 @@ def task_figure(evaluation: Evaluation) -> Figure:
 
 def add_verdict_card(card: _Card, verdict: Verdict) -> None:
     """Append the verdict to a Metaflow card (``current.card`` in a ``@card`` step):
-    the Markdown summary, the table, and the task's figure (:func:`task_figure`)
-    when the verdict carries its evaluation."""
+    a heading, the run, champion and tag, the verdict table, the failures, and the
+    task's figure (:func:`task_figure`) when the verdict carries its evaluation.
+
+    User text (names, messages, run ids, the tag line) goes into table cells,
+    which the card shows as plain text: its Markdown shows character references
+    and backslash escapes as typed, so only the heading, which holds none, is Markdown.
+    """
     from metaflow.cards import Image, Markdown, Table
 
-    card.append(Markdown(verdict_markdown(verdict)))
+    icon = "⚠️" if verdict.error else "✅" if verdict.passed else "❌"
+    status = "ERROR, no verdict" if verdict.error else "PASS" if verdict.passed else "FAIL"
+    card.append(Markdown(f"## modelgate: {icon} {status}"))
+    champion = verdict.champion or "none yet"
+    card.append(Table([[verdict_word(verdict), verdict.run or "-", champion, verdict.tag_line or "-"]],
+                      headers=["verdict", "run", verdict.champion_label, "tag"]))
     # Table's rows are an (invariant) list of lists of str or components.
     rows: list[list[str | MetaflowCardComponent]] = [list(_row(r)) for r in verdict.results]
     card.append(Table(rows, headers=["result", *HEADER[1:]]))
+    failures: list[list[str | MetaflowCardComponent]] = [[r.name, r.message] for r in verdict.failures]
+    if failures:
+        card.append(Table(failures, headers=["failed", "why"]))
     if verdict.evaluation is not None:
         fig = task_figure(verdict.evaluation)
         card.append(Image.from_matplotlib(fig))

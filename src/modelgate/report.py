@@ -124,8 +124,8 @@ def _floor_row(status: str, r: CheckResult) -> list[str]:
     else:
         limit = f"{'≤' if at_most else '≥'} {r.margin:g}"
     method = r.method or "-"
-    if at_most and r.confidence is not None:
-        method += " (upper bound)"
+    if at_most and r.confidence is not None:  # "mean-loss normal (skew-corrected, upper bound)"
+        method = f"{method[:-1]}, upper bound)" if method.endswith(")") else f"{method} (upper bound)"
     return [status, f"{r.metric} floor", _better(r.metric), _num(r.candidate_value), "-", "-", _num(r.lower),
             limit, method]
 
@@ -133,7 +133,8 @@ def _floor_row(status: str, r: CheckResult) -> list[str]:
 HEADER = ["", "check", "better", "model", "baseline", "diff", "bound", "margin", "method"]
 
 
-def _verdict_word(verdict: Verdict) -> str:
+def verdict_word(verdict: Verdict) -> str:
+    """PASS, FAIL (why) or ERROR, no verdict (why): the verdict in words."""
     if verdict.error:  # the session could not finish: no verdict is claimed
         return f"ERROR, no verdict ({verdict.error})"
     if verdict.passed:
@@ -161,7 +162,7 @@ def verdict_table(verdict: Verdict) -> str:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines += [_plain(note) for note in _footnotes(verdict)]
     run = f" for {verdict.run}" if verdict.run else ""
-    lines.append(_plain(f"verdict: {_verdict_word(verdict)}{run}"))
+    lines.append(_plain(f"verdict: {verdict_word(verdict)}{run}"))
     return "\n".join(lines)
 
 
@@ -183,7 +184,7 @@ def verdict_markdown(verdict: Verdict) -> str:
     inject HTML, links, images or table cells into a step summary or a card.
     """
     icon = "⚠️" if verdict.error else "✅" if verdict.passed else "❌"
-    lines = [f"## modelgate: {icon} {md_text(_verdict_word(verdict))}", ""]
+    lines = [f"## modelgate: {icon} {md_text(verdict_word(verdict))}", ""]
     if verdict.run:
         lines.append(f"- run: {md_code(verdict.run)}")
     lines.append(f"- champion: {md_code(verdict.champion)}" if verdict.champion else "- champion: none yet")
