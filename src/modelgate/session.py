@@ -131,16 +131,23 @@ class GateSession:
 
     # -- what people read ------------------------------------------------------------
     def header(self) -> list[str]:
-        """The session header: the run, the champion, the config, warnings."""
+        """The session header: the run, the champion, the config, the data, the task, warnings."""
         mode = " (dry run)" if self.dry_run else ""
         source = self.config.source
         return [
             f"model run: {self.pathspec} (modelgate manages tag {self.settings.tag!r}{mode})",
             f"{self.baselines.champion_label}: {self.baselines.champion_line()}",
             f"gate config: {source}" if source else "gate config: none found (defaults and command line)",
+            self._data_line(),
             *self._task_line(),
             *(f"modelgate warning: {note}" for note in self.notes),
         ]
+
+    def _data_line(self) -> str:
+        """Which validation data the gate judges on: the artifact, its run, its rows (once read)."""
+        evidence = self.__dict__.get("evaluation")
+        rows = f", {evidence.n:,} rows" if evidence is not None else ""
+        return f"data: artifact {self.settings.data_artifact!r} of {self.pathspec}{rows}"
 
     def _task_line(self) -> list[str]:
         """What the gate judges: the task, the rows and what the model receives (once scored)."""
