@@ -65,8 +65,9 @@ class CommandParser(argparse.ArgumentParser):
     ) -> Any:
         # Before argparse complains about a missing argument, or hands the option up to
         # the parent parser (whose error would list its own options, not this command's).
+        args = sys.argv[1:] if args is None else list(args)
         commands = any(isinstance(a, argparse._SubParsersAction) for a in self._actions)
-        for arg in args or ():
+        for arg in args:
             if arg == "--" or (commands and not arg.startswith("-")):
                 break  # the rest is the command's own
             option = arg.split("=", 1)[0]
