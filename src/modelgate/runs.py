@@ -480,11 +480,14 @@ def check_artifact(pathspec: str, name: str, role: str | None = None) -> None:
 
 def load_artifact(pathspec: str, name: str, role: str | None = None) -> Any:
     """Unpickle an artifact, through a private client cache (:func:`use_private_client_cache`)."""
+    from .quiet import tensorflow_quieted
+
     data, artifact = _task_data(pathspec, name, role)
     use_private_client_cache()
     with global_namespace():
         try:
-            return getattr(data, artifact)
+            with tensorflow_quieted():  # unpickling a Keras model imports TensorFlow
+                return getattr(data, artifact)
         except Exception as exc:  # unpickling can raise anything (a missing module, say)
             _unless_unavailable(f"cannot load artifact {name!r} of {_run_words(role, pathspec)}", exc)
             raise GateUsageError(
