@@ -1,7 +1,7 @@
 """The tutorial flow in examples/, trained for real and gated by its own suite.
 
-Every test here but the last trains the example NLPFlow with TensorFlow: slow
-(conftest's SLOW_FIXTURES).
+Every test here but test_scores_are_computed_once_per_session trains the
+example NLPFlow with TensorFlow: slow (conftest's SLOW_FIXTURES).
 """
 
 import pytest
