@@ -29,7 +29,7 @@ mkdir -p "$METAFLOW_DATASTORE_SYSROOT_LOCAL"
 run_id_file=$(mktemp)
 echo "==> training NLPFlow on the built-in demo data (about a minute)"
 # Run from the datastore root: Metaflow writes cards to the .metaflow folder it
-# finds from the working directory up, and reads them from the datastore root.
+# finds from the working directory up, and reads them back the same way.
 (cd "$METAFLOW_DATASTORE_SYSROOT_LOCAL" && "$root/.venv/bin/python" "$root/examples/nlpflow.py" run --tag-in-flow False --run-id-file "$run_id_file" 2>&1 \
   | grep -E "Workflow starting|Task finished|Model|Baseline|verdict|Done" || true)
 run="NLPFlow/$(cat "$run_id_file")"
@@ -55,4 +55,6 @@ echo
 echo "To gate it again yourself:"
 echo "  export METAFLOW_DEFAULT_METADATA=local METAFLOW_DATASTORE_SYSROOT_LOCAL=$METAFLOW_DATASTORE_SYSROOT_LOCAL${METAFLOW_USER:+ METAFLOW_USER=$METAFLOW_USER}"
 echo "  .venv/bin/python -m pytest examples/gate --model-run=$run"
+echo "Its card, from the in-flow gate:"
+echo "  (cd .metaflow-demo && ../.venv/bin/python ../examples/nlpflow.py card get ${run#NLPFlow/}/end --id gate ../gate-card.html)"
 exit $status

@@ -7,7 +7,9 @@ datastore; CI runs as root, where Metaflow cannot guess a user name, so one is
 set unless the caller chose one.
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 
 _root = tempfile.mkdtemp(prefix="modelgate-tests-")
@@ -95,7 +97,21 @@ def run_flow(flow_file: Path, **params) -> str:
 _background_tiny_run: dict = {}
 
 
+_session_config: list = []  # the config of this process's own session (not a pytester one inside it)
+
+
+def _remove_root() -> None:
+    """Remove this process's datastore (each xdist worker has its own), once nothing writes to it."""
+    _stop_background_tiny_run()
+    shutil.rmtree(_root, ignore_errors=True)
+
+
+atexit.register(_remove_root)  # registered first, so it runs last: after the deployment servers stop
+
+
 def pytest_configure(config):
+    if not _session_config:
+        _session_config.append(config)
     xdist_controller = config.getoption("numprocesses", None) and not hasattr(config, "workerinput")
     runs_no_test = config.getoption("collectonly") or config.getoption("help")
     if xdist_controller or runs_no_test or _background_tiny_run:
@@ -128,7 +144,10 @@ def pytest_collection_finish(session):
 
 
 def pytest_unconfigure(config):
-    _stop_background_tiny_run()
+    if _session_config and config is _session_config[0]:
+        _remove_root()  # also at exit, should the process end some other way (an xdist worker)
+    else:
+        _stop_background_tiny_run()
 
 
 @pytest.fixture(scope="session")

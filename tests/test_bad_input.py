@@ -207,6 +207,15 @@ def test_a_flow_name_given_as_the_run_says_how_to_name_a_run(suite, tiny_run, na
     )
 
 
+@pytest.mark.parametrize("name", ["Tinyflow", "tinyflow", "TinyFlw"], ids=["case", "lower-case", "typo"])
+def test_a_misspelt_flow_name_suggests_the_flow_metaflow_knows(suite, tiny_run, name):
+    run_id = tiny_run.split("/")[1]
+    for args in ((f"{name}/{run_id}",), ("latest", "--model-flow", name)):
+        result = suite.run(*args)
+        usage_error(result, f"unknown flow {name!r}: did you mean 'TinyFlow'? Flow names are case-sensitive")
+        assert "METAFLOW_" not in error_line(result).replace("METAFLOW_DATASTORE_SYSROOT_LOCAL=", "")
+
+
 @pytest.mark.parametrize("args", [("NoSuchFlow/123",), ("latest", "--model-flow", "NoSuchFlow")], ids=["run-id", "latest"])
 def test_unknown_flow_says_where_metaflow_looked(suite, tiny_run, args):
     import os

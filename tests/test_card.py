@@ -204,12 +204,14 @@ def test_add_verdict_card_appends_summary_table_and_the_tasks_figure(task, monke
     monkeypatch.setitem(card.TASK_FIGURES, task, spy)
     components = []
     card.add_verdict_card(components, Verdict(results=[RESULTS[task]], run="Flow/1", evaluation=evaluation))
-    markdown, table, image = components
+    markdown, summary, table, image = components
     assert isinstance(markdown, Markdown) and isinstance(table, Table) and isinstance(image, Image)
+    assert markdown._text == "## modelgate: ✅ PASS"
+    assert summary._headers == ["verdict", "run", "champion", "tag"]
+    assert summary._data == [["PASS", "Flow/1", "none yet", "-"]]
     assert table._headers == ["result", "check", "better", "model", "baseline", "diff", "bound", "margin", "method"]
     better = {"binary": "higher", "multiclass": "lower", "regression": "-"}[task]
     assert table._data[0][2] == better
-    assert f"| {better} |" in markdown._text
     (fig,) = drawn
     assert fig.axes[0].get_title().startswith(TITLES[task])
     assert image._src.startswith("data:image/png;base64,")
@@ -219,7 +221,7 @@ def test_add_verdict_card_appends_summary_table_and_the_tasks_figure(task, monke
 def test_a_verdict_without_its_evaluation_gets_no_figure():
     components = []
     card.add_verdict_card(components, Verdict(results=[RESULTS["binary"]]))
-    assert [type(c).__name__ for c in components] == ["Markdown", "Table"]
+    assert [type(c).__name__ for c in components] == ["Markdown", "Table", "Table"]
 
 
 def test_control_characters_in_names_are_escaped_in_the_card():
@@ -266,4 +268,40 @@ def test_a_gated_verdict_of_each_task_shows_directions_in_every_format_and_the_c
 
     components = []
     card.add_verdict_card(components, verdict)
-    assert [row[2] for row in components[1]._data] == words
+    assert [row[2] for row in components[2]._data] == words
+
+
+def test_the_card_shows_the_verdict_table_once_and_user_text_as_written():
+    """A real gate on a regressor that breaks its monotonic property: the rendered card
+    holds one verdict table, no character reference or numpy repr, and one bound note."""
+    import json
+    import re
+
+    from sklearn.datasets import load_diabetes
+    from sklearn.linear_model import LinearRegression
+
+    from modelgate import FloorCheck, Gate, PropertyCheck
+
+    frame = load_diabetes(as_frame=True, scaled=False).frame.iloc[::2]  # the index is not the row position
+    features = frame.drop(columns=["target"])
+    model = LinearRegression().fit(features, 400 - frame["target"])  # more bmi, less predicted: not monotonic
+    gate = Gate(
+        checks=[FloorCheck("mae", at_most=1000.0)], task="regression", label_column="target", feature_columns="*",
+        properties=[PropertyCheck("monotonic", column="bmi", direction="increasing", name="bmi <up> & on")],
+    )
+    verdict = gate.evaluate(model, frame)
+    assert not verdict.passed
+    components = []
+    card.add_verdict_card(components, verdict)
+    rendered = [c.render() for c in components]
+    text = json.dumps(rendered, ensure_ascii=False)
+    assert rendered[0]["source"] == "## modelgate: ❌ FAIL"  # the only Markdown: no user text, no table
+    tables = [r for r in rendered if r["type"] == "table" and r["columns"][:2] == ["result", "check"]]
+    assert len(tables) == 1 and "mae floor" in text.replace('"', "")
+    failed = next(r for r in rendered if r["type"] == "table" and r["columns"] == ["failed", "why"])
+    (name, why), = failed["data"]
+    assert name == "bmi <up> & on" and "raised bmi " in why and " -> " in why
+    assert "&gt;" not in text and "&lt;" not in text and "&amp;" not in text and "&#" not in text
+    assert "np.int64" not in text and "np.float64" not in text and re.search(r"\(index \d+\)", why)
+    floor_row = tables[0]["data"][0]
+    assert floor_row[-1] == "mean-loss normal (skew-corrected, upper bound)"

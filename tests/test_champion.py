@@ -6,6 +6,7 @@ tests need beyond ``tiny_run`` make them slow (conftest's SLOW_FIXTURES).
 """
 
 import itertools
+import json
 import os
 import re
 from pathlib import Path
@@ -349,3 +350,34 @@ def test_the_in_flow_gate_compares_with_the_run_carrying_champion_tag(good_runs,
     assert verdict.champion == deployed
     [result] = verdict.results
     assert result.passed, result.message
+
+
+# -- the reports name the champion whatever the verbosity, and whatever the checks compare with
+MAJORITY_SUITE = """
+def test_beats_majority(gate):
+    gate.beats("roc_auc", margin=0.1)
+"""
+
+
+def test_the_json_report_names_the_champion_with_q_as_with_v(gate_suite, good_runs, tag):
+    apply_tag(good_runs[0], tag)
+    suite = gate_suite.write(MAJORITY_SUITE)  # no check uses the champion: only the header would look it up
+    reports = {}
+    for verbosity in ("-q", "-v"):
+        result = suite.run(good_runs[1], "--gate-tag", tag, "--gate-dry-run", verbosity, "--gate-report", f"report{verbosity}.json")
+        result.assert_outcomes(passed=1)
+        reports[verbosity] = json.loads((suite.path / f"report{verbosity}.json").read_text())
+    assert reports["-q"]["champion"] == good_runs[0]
+    assert reports["-q"] == reports["-v"]
+
+
+def test_the_in_flow_verdict_names_the_champion(good_runs, tag):
+    from modelgate import Gate, MarginCheck
+    from modelgate.report import verdict_markdown
+    from modelgate.runs import load_artifact
+
+    apply_tag(good_runs[0], tag)
+    model, data = (load_artifact(good_runs[1], name, role="candidate") for name in ("model", "val_df"))
+    verdict = Gate(checks=[MarginCheck("roc_auc", margin=0.1)], tag=tag).evaluate(model, data, run=good_runs[1])
+    assert verdict.passed and verdict.champion == good_runs[0]
+    assert f"- champion: `{good_runs[0]}`" in verdict_markdown(verdict)

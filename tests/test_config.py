@@ -27,7 +27,7 @@ confidence = 0.9
 
 [[tool.modelgate.checks]]
 metric = "f1"
-margin = -5.0
+margin = -0.5
 confidence = "none"
 """
 
@@ -38,7 +38,7 @@ from modelgate import MarginCheck
 CHECKS = [
     MarginCheck("roc_auc", margin=0.1),
     MarginCheck("accuracy", baseline="majority", margin=0.02, confidence=0.9),
-    MarginCheck("f1", margin=-5.0, confidence=None),
+    MarginCheck("f1", margin=-0.5, confidence=None),
 ]
 
 @pytest.mark.parametrize("check", CHECKS, ids=str)
@@ -166,6 +166,46 @@ def test_a_bad_config_stops_the_session_with_one_error_line_and_exit_4(gate_suit
         f"gate config: pyproject.toml (nearest [tool.modelgate] above the test path {gate_suite.path})"
     )
     assert user_tags(tiny_run) == frozenset()
+
+
+@pytest.mark.parametrize(
+    "check, message",
+    [
+        ({"metric": "accuracy", "margin": 20},
+         "check accuracy-vs-majority-margin+20: margin +20 can never be met: accuracy is in [0, 1], "
+         "so the difference is at most 1"),
+        ({"metric": "roc_auc", "margin": 1.0}, "roc_auc is in [0, 1], so the difference is at most 1"),
+        ({"metric": "brier", "margin": -1.5},
+         "margin -1.5 is always met, whatever the model: brier is in [0, 1], so the difference is never below -1"),
+        ({"metric": "log_loss", "margin": 1.0, "relative": True},
+         "relative margin +1 can never be met: log_loss is in [0, ∞), so the relative improvement is at most 1"),
+        ({"metric": "macro_f1", "margin": -2.0, "relative": True},
+         "is always met, whatever the model: macro_f1 is in [0, 1], so the relative difference is never below -1"),
+    ],
+)
+def test_a_margin_outside_the_metrics_range_is_refused_naming_the_check_and_the_range(check, message):
+    with pytest.raises(GateUsageError) as info:
+        parse_table({"checks": [check]})
+    assert str(info.value).startswith("[tool.modelgate].checks[0]: check ")
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("check", [{"metric": "accuracy", "margin": -1.0}, {"metric": "mae", "margin": 50.0},
+                                   {"metric": "f1", "margin": 5.0, "relative": True}])
+def test_a_margin_the_metric_can_reach_is_accepted(check):
+    assert parse_table({"checks": [check]}).checks[0].margin == check["margin"]
+
+
+def test_an_impossible_margin_stops_the_session_with_exit_4_and_no_tag(gate_suite, tiny_run):
+    reset_tags(tiny_run)
+    gate_suite.file("pyproject.toml", '[[tool.modelgate.checks]]\nmetric = "accuracy"\nmargin = 20\n')
+    result = gate_suite.run(tiny_run)
+    usage_error(result, "[tool.modelgate].checks[0]: check accuracy-vs-majority-margin+20: margin +20 can never be met")
+    assert "accuracy is in [0, 1]" in error_line(result)
+    assert user_tags(tiny_run) == frozenset()
+    (gate_suite.path / "pyproject.toml").unlink()
+    result = gate_suite.run(tiny_run, "--gate-check", "metric=roc_auc,margin=-3")
+    usage_error(result, "margin -3 is always met")
 
 
 def test_bad_toml_in_gate_config(gate_suite, tiny_run):

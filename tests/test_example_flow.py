@@ -1,7 +1,7 @@
 """The tutorial flow in examples/, trained for real and gated by its own suite.
 
-Every test here but the last trains the example NLPFlow with TensorFlow: slow
-(conftest's SLOW_FIXTURES).
+Every test here but test_scores_are_computed_once_per_session trains the
+example NLPFlow with TensorFlow: slow (conftest's SLOW_FIXTURES).
 """
 
 import pytest
@@ -107,3 +107,19 @@ def test_scores_are_computed_once_per_session(gate_suite, tiny_run):
     )
     result = gate_suite.run(tiny_run, "--gate-dry-run")
     result.assert_outcomes(passed=4)
+
+
+def test_a_gate_session_on_a_keras_run_prints_no_library_chatter(gate_suite, demo_run, monkeypatch):
+    """In a new process (TensorFlow is imported there by the gate, unpickling the model):
+    no PyYAML deprecation re-emitted by the gate, no TensorFlow or absl start-up lines."""
+    import re
+
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)  # the gate quiets TensorFlow itself
+    suite = gate_suite.write("def test_auc(gate):\n    gate.beats('roc_auc', margin=0.1)\n", ini=None)
+    result = suite.run_subprocess(demo_run, "--gate-dry-run")
+    result.assert_outcomes(passed=1)
+    output = result.outlines + result.errlines
+    assert not [line for line in output if "DeprecationWarning" in line or "_yaml" in line], output
+    chatter = re.compile(r"^(WARNING: All log messages before absl|[IWEF]\d{4} |WARNING:absl:)|oneDNN|cuda|TF_CPP")
+    assert not [line for line in output if chatter.search(line)], output
+    assert any(line.startswith("modelgate: dry run: would apply") for line in result.outlines)

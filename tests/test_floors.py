@@ -388,7 +388,7 @@ def test_a_floor_row_shows_metric_value_bound_floor_and_method():
     assert table[2].split()[:3] == ["PASS" if loss.passed else "FAIL", "log_loss", "floor"]
     assert table[2].split()[-11:] == [
         f"{loss.candidate_value:.4f}", "-", "-", f"{loss.lower:.4f}", "≤", "0.45",
-        "mean-loss", "normal", "(skew-corrected)", "(upper", "bound)",
+        "mean-loss", "normal", "(skew-corrected,", "upper", "bound)",
     ]
     markdown = verdict_markdown(Verdict(results=results))
     assert f"| {auc.candidate_value:.4f} | - | - | {auc.lower:.4f} | ≥ 0.85 | DeLong (logit) |" in markdown

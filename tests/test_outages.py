@@ -9,6 +9,7 @@ and 3 (promote), never 4. The same for ``python -m modelgate``'s usage.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -161,14 +162,18 @@ def test_promote_that_cannot_reach_the_service_is_exit_3_in_one_line(service_dow
 @pytest.mark.parametrize(
     ("args", "code", "stream", "says"),
     [
-        ((), 4, "stderr", "usage: python -m modelgate {promote} ..."),
-        (("--help",), 0, "stdout", "usage: python -m modelgate {promote} ..."),
-        (("deploy", "F/1"), 4, "stderr", "modelgate: error: unknown command 'deploy' (commands: promote)"),
+        ((), 4, "stderr", "modelgate: error: name a command: promote (python -m modelgate --help describes each)"),
+        (("deploy", "F/1"), 4, "stderr", "modelgate: error: argument COMMAND: invalid choice: 'deploy' (choose from 'promote')"),
+        (("--bogus", "promote"), 4, "stderr", "modelgate: error: unknown option --bogus (options: --help)"),
         (("promote",), 4, "stderr", "modelgate promote: error: the following arguments are required: Flow/run_id"),
+        (("promote", "--bogus"), 4, "stderr", "modelgate promote: error: unknown option --bogus "
+                                              "(options: --champion-scope, --force, --gate-config, --help, --tag)"),
+        (("promote", "F/1", "--tga", "x"), 4, "stderr", "modelgate promote: error: unknown option --tga; did you mean --tag?"),
         (("promote", "F/1", "--champion-scope", "galaxy"), 4, "stderr", "modelgate promote: error: argument --champion-scope: invalid choice: 'galaxy'"),
         (("promote", "F/1"), 4, "stderr", "modelgate promote: error: name the tag to move: --tag deployed, or champion_tag in [tool.modelgate]"),
     ],
-    ids=["no-command", "help", "unknown-command", "no-run", "bad-scope", "no-tag"],
+    ids=["no-command", "unknown-command", "unknown-option", "no-run", "promote-unknown-option", "promote-close-option",
+         "bad-scope", "no-tag"],
 )
 def test_the_command_line_says_its_usage_in_one_line(args, code, stream, says, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no pyproject.toml with a champion_tag above
@@ -176,3 +181,13 @@ def test_the_command_line_says_its_usage_in_one_line(args, code, stream, says, t
     text = getattr(done, stream)
     assert done.returncode == code, done.stderr
     assert text.startswith(says) and len(text.splitlines()) == 1, text
+
+
+
+def test_help_describes_each_command():
+    done = modelgate("--help")
+    assert done.returncode == 0 and done.stdout.startswith("usage: python -m modelgate [-h] COMMAND ..."), done.stderr
+    assert re.search(r"promote\s+move the deployed-model tag \(champion_tag\) to a run the gate\s+passed", done.stdout)
+    done = modelgate("promote", "--help")
+    assert done.returncode == 0 and done.stdout.startswith("usage: python -m modelgate promote [-h] [--tag TAG]")
+    assert "--champion-scope" in done.stdout and "Exit 0 promoted" in done.stdout

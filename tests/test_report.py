@@ -91,6 +91,15 @@ def test_metric_values_are_junit_properties(session):
     assert props["test_plain"] == {}
 
 
+def test_the_header_names_the_data_artifact_its_run_and_its_rows(gate_suite, tiny_run):
+    suite = gate_suite.write("def test_rows(evaluation):\n    assert evaluation.n == 200\n")
+    result = suite.run(tiny_run, "--gate-dry-run")
+    result.assert_outcomes(passed=1)
+    assert f"data: artifact 'val_df' of {tiny_run}, 200 rows" in result.outlines
+    result = suite.run(tiny_run, "--gate-dry-run", "--data-artifact", "start/valdf")
+    assert f"data: artifact 'start/valdf' of {tiny_run}, 200 rows" in result.outlines
+
+
 # --- plain unit tests of the renderers (no Metaflow) ----------------------------------
 
 IMG = "<img src=x onerror=alert(1)>"

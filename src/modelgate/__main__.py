@@ -1,25 +1,47 @@
-"""``python -m modelgate COMMAND``: ``promote`` (see :mod:`modelgate.promote`)."""
+"""``python -m modelgate COMMAND``: ``promote`` (see :mod:`modelgate.promote`).
+
+Each command is an argparse subcommand: ``--help`` describes every command, and
+a command's bad option is refused naming that command's own options. Errors
+are one line on stderr, exit 4 (bad input), never argparse's exit 2.
+"""
 
 from __future__ import annotations
 
 import sys
 from typing import Sequence
 
-COMMANDS = ("promote",)
+from . import promote
+from .errors import GateUsageError
+
+PROG = "python -m modelgate"
+
+
+def parser() -> promote.CommandParser:
+    made = promote.CommandParser(
+        prog=PROG,
+        description="modelgate's commands. The gate itself runs in pytest: pytest gate/ --model-run Flow/run_id.",
+    )
+    commands = made.add_subparsers(
+        title="commands", dest="command", metavar="COMMAND", parser_class=promote.CommandParser,
+    )
+    promote.add_arguments(commands.add_parser(
+        "promote", prog=promote.PROG, help=promote.SUMMARY, description=promote.DESCRIPTION,
+    ))
+    return made
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in ("-h", "--help"):
-        usage = f"usage: python -m modelgate {{{','.join(COMMANDS)}}} ...  (gate a run with pytest: pytest gate/ --model-run Flow/id)"
-        print(usage, file=sys.stdout if args else sys.stderr)
-        return 0 if args else 4
-    if args[0] == "promote":
-        from .promote import main as promote
-
-        return promote(args[1:])
-    print(f"modelgate: error: unknown command {args[0]!r} (commands: {', '.join(COMMANDS)})", file=sys.stderr)
-    return 4
+    try:
+        args = parser().parse_args(sys.argv[1:] if argv is None else argv)
+    except GateUsageError as exc:
+        print(f"{getattr(exc, 'command', 'modelgate')}: error: {exc}", file=sys.stderr)
+        return promote.EXIT_USAGE
+    except SystemExit as exc:  # --help, after printing it
+        return int(exc.code or 0)
+    if args.command is None:
+        print(f"modelgate: error: name a command: promote ({PROG} --help describes each)", file=sys.stderr)
+        return promote.EXIT_USAGE
+    return promote.run(args)
 
 
 if __name__ == "__main__":

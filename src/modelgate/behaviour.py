@@ -832,7 +832,7 @@ def _row_text(frame: Any, position: int, column: str, limit: int = 160) -> str:
     """'validation row 17: bmi=0.0617, age=0.0381, ...': the changed column first."""
     row = frame.iloc[position]
     label = frame.index[position]
-    head = f"validation row {position}" + ("" if label == position else f" (index {label!r})")
+    head = f"validation row {position}" + ("" if label == position else f" (index {_value_text(label)})")
     parts = [f"{column}={_value_text(row[column])}"]
     parts += [f"{c}={_value_text(row[c])}" for c in frame.columns if c != column]
     text = f"{head}: " + ", ".join(parts)
@@ -949,7 +949,7 @@ def check_column_invariance_rate(
         if task != "multiclass":
             return float(o0), float(o1), ""
         a, b = int(np.argmax(o0)), int(np.argmax(o1))
-        name_of = (lambda j: repr(classes[j])) if len(classes) == o0.shape[0] else (lambda j: f"#{j}")
+        name_of = (lambda j: _value_text(classes[j])) if len(classes) == o0.shape[0] else (lambda j: f"#{j}")
         if a != b:
             what = f"; predicted class {name_of(a)} ({o0[a]:.4f}) -> {name_of(b)} ({o1[b]:.4f})"
         else:
@@ -1009,7 +1009,7 @@ def _monotonic_name(column: str, direction: str, task: str, class_index: int | N
         what = "positive-class probability"
     else:
         label = classes[class_index] if class_index is not None and class_index < len(classes) else class_index
-        what = f"probability of class {label!r}"
+        what = f"probability of class {_value_text(label)}"
     slack = f", tolerance {tolerance:g}" if tolerance else ""
     return f"monotonic {column!r} {direction} ({what}{slack})"
 

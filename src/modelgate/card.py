@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 import numpy as np
 
 from .names import BINARY, CANDIDATE, MAJORITY, MULTICLASS, REGRESSION
-from .report import HEADER, _row, verdict_markdown
+from .report import HEADER, _row, verdict_icon, verdict_word
 from .text import printable
 from .verdict import Verdict
 
@@ -214,14 +214,29 @@ def task_figure(evaluation: Evaluation) -> Figure:
 
 def add_verdict_card(card: _Card, verdict: Verdict) -> None:
     """Append the verdict to a Metaflow card (``current.card`` in a ``@card`` step):
-    the Markdown summary, the table, and the task's figure (:func:`task_figure`)
-    when the verdict carries its evaluation."""
+    a heading, the run, champion and tag, the verdict table, the failures, and the
+    task's figure (:func:`task_figure`) when the verdict carries its evaluation.
+
+    User text (names, messages, run ids, the tag line) goes into table cells,
+    which the card shows as plain text: its Markdown shows character references
+    and backslash escapes as typed, so only the heading, which holds none, is Markdown.
+    """
     from metaflow.cards import Image, Markdown, Table
 
-    card.append(Markdown(verdict_markdown(verdict)))
+    word = verdict_word(verdict)
+    card.append(Markdown(f"## modelgate: {verdict_icon(verdict)} {word.split(' (')[0]}"))  # no user text in Markdown
+    champion = verdict.champion or "none yet"
+    summary = [word, verdict.run or "-", champion, verdict.tag_line or "-"]
+    card.append(Table([[printable(c) for c in summary]],
+                      headers=["verdict", "run", verdict.champion_label, "tag"]))
     # Table's rows are an (invariant) list of lists of str or components.
     rows: list[list[str | MetaflowCardComponent]] = [[printable(c) for c in _row(r)] for r in verdict.results]
     card.append(Table(rows, headers=["result", *HEADER[1:]]))
+    failures: list[list[str | MetaflowCardComponent]] = [
+        [printable(r.name), printable(r.message, keep_newlines=True)] for r in verdict.failures
+    ]
+    if failures:
+        card.append(Table(failures, headers=["failed", "why"]))
     if verdict.evaluation is not None:
         fig = task_figure(verdict.evaluation)
         card.append(Image.from_matplotlib(fig))

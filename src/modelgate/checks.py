@@ -119,6 +119,10 @@ class MarginCheck:
             object.__setattr__(
                 self, "name", f"{self.metric}-vs-{self.baseline}-{kind}{self.margin:+g}"
             )
+        impossible = metric.impossible_margin(self.margin, self.relative)
+        if impossible:
+            kind = "relative margin" if self.relative else "margin"
+            raise ValueError(f"check {self.name}: {kind} {self.margin:+g} {impossible}")
 
     def __str__(self) -> str:
         return self.name

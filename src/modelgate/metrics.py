@@ -327,6 +327,36 @@ class Metric:
     row_loss: Callable[..., NDArray[np.float64]] | None = None
     floor_method: str = BOOTSTRAP  # floor: "delong", "clopper-pearson", "mean-loss", "delta" or "bootstrap"
     influence: Callable[..., Influence] | None = None
+    value_range: tuple[float, float] = (-math.inf, math.inf)  # every value the metric can take
+
+    def impossible_margin(self, margin: float, relative: bool) -> str:
+        """Why a margin check of this metric can never pass, or always passes, given
+        the metric's range (e.g. "can never be met: accuracy is in [0, 1], so the
+        difference is at most 1"); "" when the margin can decide.
+
+        The compared quantity is d = c - b (b - c when lower is better), within
+        +-(high - low), and a check passes when its bound is strictly above the
+        margin. Relative, on a metric >= 0: c / b - 1 >= -1 (higher is better),
+        1 - c / b <= 1 (lower is better)."""
+        low, high = self.value_range
+        where = f"{self.name} is in [{low:g}, {high:g}]" if math.isfinite(high) else f"{self.name} is in [{low:g}, ∞)"
+        never, always = "can never be met", "is always met, whatever the model"
+        if relative:
+            if low != 0:
+                return ""
+            if self.higher_is_better and margin < -1:
+                return f"{always}: {where}, so the relative difference is never below -1"
+            if not self.higher_is_better and margin >= 1:
+                return f"{never}: {where}, so the relative improvement is at most 1"
+            return ""
+        width = high - low
+        if not math.isfinite(width):
+            return ""
+        if margin >= width:
+            return f"{never}: {where}, so the difference is at most {width:g}"
+        if margin < -width:
+            return f"{always}: {where}, so the difference is never below -{width:g}"
+        return ""
 
     def __post_init__(self) -> None:
         if self.row_loss is not None and self.higher_is_better:
@@ -361,26 +391,29 @@ METRICS: Registry[Metric] = Registry("metric")
 register_metric = METRICS.register  # the name a config or a check uses
 
 _CLASSIFICATION = (BINARY, MULTICLASS)
+_UNIT = (0.0, 1.0)  # shares, AUCs, F1 scores, the Brier score of one probability
+_LOSS = (0.0, math.inf)
 
 for _metric in (
-    Metric("roc_auc", roc_auc, higher_is_better=True, method=DELONG, floor_method=DELONG),
+    Metric("roc_auc", roc_auc, higher_is_better=True, method=DELONG, floor_method=DELONG, value_range=_UNIT),
     Metric("accuracy", accuracy, higher_is_better=True, method=MCNEMAR, tasks=_CLASSIFICATION,
-           floor_method=CLOPPER_PEARSON),
-    Metric("f1", f1, higher_is_better=True),
+           floor_method=CLOPPER_PEARSON, value_range=_UNIT),
+    Metric("f1", f1, higher_is_better=True, value_range=_UNIT),
     Metric("log_loss", log_loss, higher_is_better=False, method=PAIRED_LOSS, tasks=_CLASSIFICATION,
-           row_loss=log_loss_rows, floor_method=MEAN_LOSS),
-    Metric("brier", brier, higher_is_better=False, method=PAIRED_LOSS, row_loss=brier_rows, floor_method=MEAN_LOSS),
-    Metric("macro_f1", macro_f1, higher_is_better=True, tasks=(MULTICLASS,)),
+           row_loss=log_loss_rows, floor_method=MEAN_LOSS, value_range=_LOSS),
+    Metric("brier", brier, higher_is_better=False, method=PAIRED_LOSS, row_loss=brier_rows, floor_method=MEAN_LOSS,
+           value_range=_UNIT),
+    Metric("macro_f1", macro_f1, higher_is_better=True, tasks=(MULTICLASS,), value_range=_UNIT),
     # the influence-function (DeLong per class) bound by default: 1.4 s at 1e6 rows where the
     # class-stratified bootstrap takes minutes, with the same false-promotion rate (bench_stats --tasks)
     Metric("roc_auc_ovr", roc_auc_ovr, higher_is_better=True, method=DELTA, tasks=(MULTICLASS,),
-           floor_method=DELTA, influence=roc_auc_ovr_influence),
+           floor_method=DELTA, influence=roc_auc_ovr_influence, value_range=_UNIT),
     Metric("mae", mae, higher_is_better=False, method=PAIRED_LOSS, tasks=(REGRESSION,),
-           row_loss=absolute_error_rows, floor_method=MEAN_LOSS),
+           row_loss=absolute_error_rows, floor_method=MEAN_LOSS, value_range=_LOSS),
     Metric("rmse", rmse, higher_is_better=False, method=DELTA, tasks=(REGRESSION,), floor_method=DELTA,
-           influence=rmse_influence),
+           influence=rmse_influence, value_range=_LOSS),
     Metric("r2", r2, higher_is_better=True, method=DELTA, tasks=(REGRESSION,), floor_method=DELTA,
-           influence=r2_influence),
+           influence=r2_influence, value_range=(-math.inf, 1.0)),
 ):
     register_metric(_metric)
 

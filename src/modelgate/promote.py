@@ -27,10 +27,11 @@ are one line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn, Sequence
 
 from .errors import GateUsageError, GateWarning, MetaflowUnavailable
 from .names import SCOPES
@@ -42,13 +43,47 @@ EXIT_OK, EXIT_OTHER_HOLDER, EXIT_FAILED, EXIT_USAGE = 0, 1, 3, 4
 PROG = "python -m modelgate promote"
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:  # argparse's own: usage and exit 2
-        raise GateUsageError(message)
+SUMMARY = "move the deployed-model tag (champion_tag) to a run the gate passed"
+DESCRIPTION = (
+    "Move the deployed-model tag (champion_tag) to a run the gate passed, from the runs holding it in "
+    "the run's champion scope. Exit 0 promoted, 1 another run still holds it, 3 Metaflow failed, 4 bad input."
+)
 
 
-def parser() -> argparse.ArgumentParser:
-    made = _Parser(prog=PROG, description="Move the deployed-model tag (champion_tag) to a run the gate passed.")
+class CommandParser(argparse.ArgumentParser):
+    """argparse for ``python -m modelgate`` and its commands: an error is a
+    GateUsageError (one line, exit 4) naming the command, never argparse's exit 2;
+    an unknown option is refused naming this command's own options."""
+
+    def error(self, message: str) -> NoReturn:
+        error = GateUsageError(message)
+        error.command = self.prog.removeprefix("python -m ")  # type: ignore[attr-defined]
+        raise error
+
+    def parse_known_args(  # type: ignore[override]  # one signature for argparse's overloads
+        self, args: Sequence[str] | None = None, namespace: Any = None
+    ) -> Any:
+        # Before argparse complains about a missing argument, or hands the option up to
+        # the parent parser (whose error would list its own options, not this command's).
+        args = sys.argv[1:] if args is None else list(args)
+        commands = any(isinstance(a, argparse._SubParsersAction) for a in self._actions)
+        for arg in args:
+            if arg == "--" or (commands and not arg.startswith("-")):
+                break  # the rest is the command's own
+            option = arg.split("=", 1)[0]
+            if arg.startswith("-") and not self._known(option):
+                options = sorted({o for a in self._actions for o in a.option_strings if o.startswith("--")})
+                close = difflib.get_close_matches(option, options, n=1)
+                hint = f"; did you mean {close[0]}?" if close else ""
+                self.error(f"unknown option {option}{hint} (options: {', '.join(options)})")
+        return super().parse_known_args(args, namespace)
+
+    def _known(self, option: str) -> bool:
+        known = self._option_string_actions
+        return option in known or (option.startswith("--") and any(o.startswith(option) for o in known))
+
+
+def add_arguments(made: argparse.ArgumentParser) -> argparse.ArgumentParser:
     made.add_argument("run", metavar="Flow/run_id", help="the run to promote")
     made.add_argument("--tag", help="the tag to move (default: champion_tag of [tool.modelgate])")
     made.add_argument("--force", action="store_true", help="promote a run that does not carry the gate's tag")
@@ -59,11 +94,28 @@ def parser() -> argparse.ArgumentParser:
     return made
 
 
+def parser() -> argparse.ArgumentParser:
+    """``promote`` on its own (``python -m modelgate`` adds it as a subcommand)."""
+    return add_arguments(CommandParser(prog=PROG, description=DESCRIPTION))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = parser().parse_args(argv)
+    except GateUsageError as exc:
+        print(f"modelgate promote: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except SystemExit as exc:  # --help, after printing it
+        return int(exc.code or 0)
+    return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Promote the parsed command line's run; the exit code. Errors are one line on stderr."""
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            code, lines = promote(parser().parse_args(argv))
+            code, lines = promote(args)
         for w in caught:  # the gate's own (runs skipped as unreadable), not libraries' deprecations
             if issubclass(w.category, GateWarning):
                 print(f"modelgate promote: warning: {w.message}", file=sys.stderr)

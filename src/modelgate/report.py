@@ -113,8 +113,8 @@ def _floor_row(status: str, r: CheckResult) -> list[str]:
     else:
         limit = f"{'≤' if at_most else '≥'} {r.margin:g}"
     method = r.method or "-"
-    if at_most and r.confidence is not None:
-        method += " (upper bound)"
+    if at_most and r.confidence is not None:  # "mean-loss normal (skew-corrected, upper bound)"
+        method = f"{method[:-1]}, upper bound)" if method.endswith(")") else f"{method} (upper bound)"
     return [status, f"{r.metric} floor", _better(r.metric), _num(r.candidate_value), "-", "-", _num(r.lower),
             limit, method]
 
@@ -122,7 +122,15 @@ def _floor_row(status: str, r: CheckResult) -> list[str]:
 HEADER = ["", "check", "better", "model", "baseline", "diff", "bound", "margin", "method"]
 
 
-def _verdict_word(verdict: Verdict) -> str:
+def verdict_icon(verdict: Verdict) -> str:
+    """⚠️ when there is no verdict (the session or every non-passing check errored), else ✅ or ❌."""
+    if verdict.error or (verdict.errors and not verdict.failures):
+        return "⚠️"
+    return "✅" if verdict.passed else "❌"
+
+
+def verdict_word(verdict: Verdict) -> str:
+    """PASS, FAIL (why) or ERROR, no verdict (why): the verdict in words."""
     if verdict.error:  # the session could not finish: no verdict is claimed
         return f"ERROR, no verdict ({verdict.error})"
     if verdict.passed:
@@ -163,7 +171,7 @@ def verdict_table(verdict: Verdict) -> str:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines += [printable(note) for note in _footnotes(verdict)]
     run = f" for {verdict.run}" if verdict.run else ""
-    lines.append(printable(f"verdict: {_verdict_word(verdict)}{run}"))
+    lines.append(printable(f"verdict: {verdict_word(verdict)}{run}"))
     return "\n".join(lines)
 
 
@@ -184,8 +192,7 @@ def verdict_markdown(verdict: Verdict) -> str:
     is escaped (:func:`md_text`, :func:`md_code`): it shows as written and cannot
     inject HTML, links, images or table cells into a step summary or a card.
     """
-    icon = "⚠️" if verdict.error or (verdict.errors and not verdict.failures) else "✅" if verdict.passed else "❌"
-    lines = [f"## modelgate: {icon} {md_text(_verdict_word(verdict))}", ""]
+    lines = [f"## modelgate: {verdict_icon(verdict)} {md_text(verdict_word(verdict))}", ""]
     if verdict.run:
         lines.append(f"- run: {md_code(verdict.run)}")
     lines.append(f"- champion: {md_code(verdict.champion)}" if verdict.champion else "- champion: none yet")

@@ -101,6 +101,15 @@ class Baselines:
             return f"unknown: {exc}"
         return f"{line} ({self.scope_note})" if self.scope_note else line
 
+    def reported(self) -> str | None:
+        """The champion for a report, looked up now if it was not yet (reports never
+        depend on whether a header or a check asked first); None when there is none
+        or the lookup failed (the header and the checks that use it say why)."""
+        try:
+            return self.champion
+        except (GateUsageError, MetaflowUnavailable):
+            return None
+
     def _look_up(self) -> None:
         if self.resolved:
             return
@@ -124,12 +133,14 @@ class Baselines:
         self.fix_champion(champion, reason, self.champion_label)
 
     def keep_notes(self, caught: Sequence[warnings.WarningMessage]) -> None:
-        """modelgate's warnings (skipped unreadable runs) become notes; others go on."""
+        """modelgate's warnings (skipped unreadable runs, data warnings) become notes;
+        others go on, but for libraries' own deprecations (PyYAML's, when Metaflow is
+        imported): nothing a gate's user can act on."""
         for w in caught:
             if issubclass(w.category, GateWarning):
                 if str(w.message) not in self.notes:
                     self.notes.append(str(w.message))
-            else:
+            elif not _library_deprecation(w):
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
     # -- what the evidence needs ------------------------------------------------
@@ -157,6 +168,20 @@ class Baselines:
     def runs(self) -> Mapping[str, str]:
         """Baseline name -> the run it came from (the champion's looked up on first read)."""
         return _WithChampion(self.named, lambda: (self.champion is not None, self.champion or ""))
+
+
+def _library_deprecation(caught: warnings.WarningMessage) -> bool:
+    """A deprecation issued from an installed library or the standard library (not from
+    modelgate, nor from the user's own code)."""
+    import os
+    import sysconfig
+
+    if not issubclass(caught.category, (DeprecationWarning, PendingDeprecationWarning)):
+        return False
+    where = os.path.realpath(caught.filename)
+    here = os.path.dirname(os.path.realpath(__file__))
+    libraries = {os.path.realpath(sysconfig.get_path(name)) for name in ("purelib", "platlib", "stdlib")}
+    return not where.startswith(here + os.sep) and any(where.startswith(root + os.sep) for root in libraries)
 
 
 class _WithChampion(Mapping[str, str]):
@@ -405,7 +430,7 @@ class GateRunner:
         return Verdict(
             results=list(results),
             run=run,
-            champion=baselines.champion if baselines.resolved else None,
+            champion=baselines.reported(),
             decision=decision,
             tag_line=tag_line,
             evaluation=evidence,

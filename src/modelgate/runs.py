@@ -224,11 +224,38 @@ def metaflow_location() -> str:
 
 
 def unknown_flow_message(flow: str) -> str:
+    """Why Metaflow knows no flow of this name: a near name it does know (a wrong
+    case, a typo), else the place it looked, where a stray variable is the usual cause."""
+    close = close_flow_names(flow)
+    if close:
+        names = " or ".join(repr(name) for name in close)
+        return (
+            f"unknown flow {flow!r}: did you mean {names}? Flow names are case-sensitive "
+            f"(flows found in {metaflow_location()})"
+        )
     return (
         f"unknown flow {flow!r}: Metaflow has no runs of it in {metaflow_location()}; "
         "a missing or stray METAFLOW_* variable (METAFLOW_PROFILE, METAFLOW_DEFAULT_METADATA, "
         "METAFLOW_DATASTORE_SYSROOT_LOCAL, METAFLOW_SERVICE_URL) is the usual cause"
     )
+
+
+def close_flow_names(flow: str, limit: int = 3) -> list[str]:
+    """Flows Metaflow knows whose name is close to ``flow``: the same but for case
+    first, then near spellings (difflib); [] when none are, or the flows cannot be listed."""
+    import difflib
+
+    from metaflow import Metaflow
+
+    try:
+        with global_namespace():
+            known = sorted(f.id for f in Metaflow().flows)
+    except Exception:  # only a hint: the message without it still says where Metaflow looked
+        return []
+    same = [name for name in known if name.lower() == flow.lower() and name != flow]
+    near = difflib.get_close_matches(flow.lower(), [name.lower() for name in known], n=limit, cutoff=0.75)
+    spelled = [name for low in near for name in known if name.lower() == low and name not in same and name != flow]
+    return (same + spelled)[:limit]
 
 
 def _run_words(role: str | None, pathspec: str) -> str:
@@ -453,11 +480,14 @@ def check_artifact(pathspec: str, name: str, role: str | None = None) -> None:
 
 def load_artifact(pathspec: str, name: str, role: str | None = None) -> Any:
     """Unpickle an artifact, through a private client cache (:func:`use_private_client_cache`)."""
+    from .quiet import tensorflow_quieted
+
     data, artifact = _task_data(pathspec, name, role)
     use_private_client_cache()
     with global_namespace():
         try:
-            return getattr(data, artifact)
+            with tensorflow_quieted():  # unpickling a Keras model imports TensorFlow
+                return getattr(data, artifact)
         except Exception as exc:  # unpickling can raise anything (a missing module, say)
             _unless_unavailable(f"cannot load artifact {name!r} of {_run_words(role, pathspec)}", exc)
             raise GateUsageError(

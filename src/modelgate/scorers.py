@@ -426,8 +426,13 @@ def _keras_batch_fn(model: Any, vectorizer: Any | None) -> BatchFn:
                     f"{source} give{'' if vectorizer is None else 's'} {x.shape[1]} features "
                     f"but the Keras model expects {width}: are they from the same run?"
                 )
-            forward.append(_keras_forward(model, x.shape[1]))
-        out = forward[0](x)
+            from .quiet import tensorflow_quieted
+
+            with tensorflow_quieted():  # TensorFlow starts its devices on the first call
+                forward.append(_keras_forward(model, x.shape[1]))
+                out = forward[0](x)
+        else:
+            out = forward[0](x)
         if isinstance(out, (list, tuple, dict)):
             raise ScorerOutputError(
                 f"Keras model returned {len(out)} outputs; expected one"

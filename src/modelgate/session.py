@@ -132,16 +132,23 @@ class GateSession:
 
     # -- what people read ------------------------------------------------------------
     def header(self) -> list[str]:
-        """The session header: the run, the champion, the config, warnings."""
+        """The session header: the run, the champion, the config, the data, the task, warnings."""
         mode = " (dry run)" if self.dry_run else ""
         source = self.config.source
         return [
             f"model run: {self.pathspec} (modelgate manages tag {self.settings.tag!r}{mode})",
             f"{self.baselines.champion_label}: {self.baselines.champion_line()}",
             f"gate config: {self.config_line or source or 'none found (defaults and command line)'}",
+            self._data_line(),
             *self._task_line(),
             *(f"modelgate warning: {note}" for note in self.notes),
         ]
+
+    def _data_line(self) -> str:
+        """Which validation data the gate judges on: the artifact, its run, its rows (once read)."""
+        evidence = self.__dict__.get("evaluation")
+        rows = f", {evidence.n:,} rows" if evidence is not None else ""
+        return f"data: artifact {self.settings.data_artifact!r} of {self.pathspec}{rows}"
 
     def _task_line(self) -> list[str]:
         """What the gate judges: the task, the rows and what the model receives (once scored)."""
@@ -353,6 +360,7 @@ def open_gate(
         )
         session = GateSession(pathspec, runner, dry_run=dry_run, keep_on_fail=keep_on_fail)
         session.evaluation  # the data, the task, the model and its output: checked before any test
+        runner.baselines.champion_line()  # looked up now, whatever the verbosity: the reports name it
     runner.baselines.keep_notes(caught)
     return session
 
