@@ -229,9 +229,12 @@ def test_control_characters_in_names_are_escaped_in_the_card():
                         candidate_value=0.9, margin=0.5)
     components = []
     card.add_verdict_card(components, Verdict(results=[smoke]))
-    markdown, table = components
+    markdown, summary, table, failures = components
     assert table._data[0][1] == "smoke: boom\\x1b[2J\\rX"
+    assert failures._data[0][0] == "boom\\x1b[2J\\rX"
     assert "\x1b" not in markdown._text and "\r" not in markdown._text
+    cells = [str(cell) for t in (summary, table, failures) for row in t._data for cell in row]
+    assert not any("\x1b" in cell or "\r" in cell for cell in cells)
 
 
 CHECKS = {  # a margin and a floor per task, with the true direction of each metric
