@@ -4,6 +4,7 @@ SLOW_FIXTURES lists ``good_runs``, ``twisted_run`` and ``nlp_case``)."""
 
 from __future__ import annotations
 
+import os
 import pickle
 import tempfile
 from pathlib import Path
@@ -55,6 +56,6 @@ def twisted_run(tabular_cases, demo) -> str:
         artifacts[valid_artifact(example)] = case.valid
         for flip in FLIPS:
             artifacts[twisted_artifact(example, flip.name)] = flip.apply(case, None).model
-    folder = Path(tempfile.mkdtemp(prefix="twisted-"))
+    folder = Path(tempfile.mkdtemp(prefix="twisted-", dir=os.environ["METAFLOW_DATASTORE_SYSROOT_LOCAL"]))
     (folder / "artifacts.pkl").write_bytes(pickle.dumps(artifacts))
     return run_flow(FLOWS / "artifacts_flow.py", artifacts=str(folder / "artifacts.pkl"))

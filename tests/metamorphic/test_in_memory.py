@@ -77,6 +77,13 @@ def nlp_reference(nlp_case):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("coding", BINARY_CODINGS, ids=lambda c: f"{c[0]!r}-{c[1]!r}")
+def test_every_binary_coding_keeps_the_nlp_verdict(nlp_case, nlp_reference, coding):
+    """A model that names no classes (the Keras model_dict) scores the greater label."""
+    assert_same(nlp_reference, relabel(nlp_case, dict(zip((0, 1), coding))), [f"relabel {coding!r}"])
+
+
+@pytest.mark.slow
 @DRAWS
 @given(data=st.data())
 def test_the_nlp_example_keeps_its_verdict(nlp_case, nlp_reference, data):
