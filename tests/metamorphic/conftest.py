@@ -13,7 +13,7 @@ import pytest
 
 from conftest import FLOWS, run_flow
 
-from .examples import NLP, TABULAR, Example, nlp_case as make_nlp_case, tabular_case
+from .examples import NLP, TABULAR, nlp_case as make_nlp_case, tabular_case, twisted_artifact, valid_artifact
 from .transformations import FLIPS, Case
 
 
@@ -33,15 +33,6 @@ def nlp_case(tutorial_model_dict, demo) -> Case:
 def good_runs(tabular_runs, demo_run) -> dict[str, str]:
     """Example name -> the pathspec of its flow's run as written (each passes its own gate)."""
     return {NLP.name: demo_run, **{name: runs["good"] for name, runs in tabular_runs.items()}}
-
-
-def twisted_artifact(example: Example, flip_name: str) -> str:
-    """The artifact holding ``example``'s model made by the flip: ``wine__swap_the_labels``."""
-    return f"{example.name}__{flip_name.replace(' ', '_')}"
-
-
-def valid_artifact(example: Example) -> str:
-    return f"{example.name}__val_df"
 
 
 @pytest.fixture(scope="session")

@@ -52,6 +52,15 @@ TABULAR = tuple(
 EXAMPLES = (NLP, *TABULAR)
 
 
+def twisted_artifact(example: Example, flip_name: str) -> str:
+    """The artifact holding ``example``'s model made by the flip: ``wine__swap_the_labels``."""
+    return f"{example.name}__{flip_name.replace(' ', '_')}"
+
+
+def valid_artifact(example: Example) -> str:
+    return f"{example.name}__val_df"
+
+
 @cache
 def flow_module(example: Example) -> ModuleType:
     """The example's flow file as a module (its ``load_frames``, ``make_model``); no run."""

@@ -34,8 +34,7 @@ from modelgate.tagging import DEFAULT_TAG
 
 from conftest import PROJECT, reset_tags, untag_flow, user_tags
 
-from .conftest import twisted_artifact, valid_artifact
-from .examples import EXAMPLES, Example
+from .examples import EXAMPLES, Example, twisted_artifact, valid_artifact
 from .transformations import FLIPS, SHUFFLE, baseline_comparisons_passed, differences
 
 pytestmark = pytest.mark.slow
