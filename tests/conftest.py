@@ -188,6 +188,73 @@ def table_run() -> str:
     return run_flow(FLOWS / "table_flow.py")
 
 
+# The tabular examples (examples/<name>/<flow file>, flow class): each runs twice, as
+# written and with --shuffle-labels True (a model with no skill), once per session.
+TABULAR_EXAMPLES = {
+    "wine": ("wine/wineflow.py", "WineFlow"),
+    "diabetes": ("diabetes/diabetesflow.py", "DiabetesFlow"),
+    "breast_cancer": ("breast_cancer/breastcancerflow.py", "BreastCancerFlow"),
+}
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def run_flows_side_by_side(flows: dict[str, tuple[Path, str, list[str]]]) -> dict[str, str]:
+    """Run each ``name: (flow file, flow name, extra args)`` to the end, all at once, each in its own
+    ``python <flow> run`` process in the datastore root (as run_flow does); name -> pathspec."""
+    import subprocess
+    import sys
+    import time
+
+    root = os.environ["METAFLOW_DATASTORE_SYSROOT_LOCAL"]
+    folder = Path(tempfile.mkdtemp(prefix="side-by-side-", dir=root))
+    # One thread each: runs side by side on a small machine, with OpenMP or BLAS
+    # threads in each, spend more time waiting for each other than computing.
+    env = {**os.environ, **ONE_THREAD}
+    started = {}
+    try:
+        for name, (flow_file, _, args) in flows.items():
+            # Local metadata names a run by the microsecond it starts at: two runs of one
+            # flow launched at the same instant once got the same id. Start them apart.
+            time.sleep(1.0 if started else 0.0)
+            stem = name.replace("/", "-")  # a file name
+            log = (folder / f"{stem}.log").open("wb")
+            command = [sys.executable, str(flow_file), "run", "--run-id-file", str(folder / f"{stem}.id"), *args]
+            started[name] = (subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT), log)
+        runs = {}
+        for name, (process, _) in started.items():
+            stem = name.replace("/", "-")
+            if process.wait(timeout=900) != 0:
+                raise RuntimeError(f"{name} failed:\n{(folder / f'{stem}.log').read_text(errors='replace')}")
+            runs[name] = f"{flows[name][1]}/{(folder / f'{stem}.id').read_text().strip()}"
+    finally:
+        for process, log in started.values():
+            if process.poll() is None:  # the others, when one failed or timed out
+                process.kill()
+                process.wait()
+            log.close()
+    assert len(set(runs.values())) == len(runs), f"Metaflow gave two runs one id: {runs}"
+    return runs
+
+
+@pytest.fixture(scope="session")
+def tabular_runs() -> dict[str, dict]:
+    """Every tabular example run as written ("good") and with shuffled labels ("shuffled"),
+    the six at once; per example its pathspecs, and the user tags each run had when it
+    finished (the in-flow gate tags a passing run) under "tags_after_flow"."""
+    flows = {
+        f"{name}/{kind}": (EXAMPLES / flow_file, flow_name, args)
+        for name, (flow_file, flow_name) in TABULAR_EXAMPLES.items()
+        for kind, args in {"good": [], "shuffled": ["--shuffle-labels", "True"]}.items()
+    }
+    made = run_flows_side_by_side(flows)
+    runs: dict[str, dict] = {}
+    for key, pathspec in made.items():
+        name, kind = key.split("/")
+        runs.setdefault(name, {"tags_after_flow": {}})[kind] = pathspec
+        runs[name]["tags_after_flow"][kind] = user_tags(pathspec)
+    return runs
+
+
 @pytest.fixture(scope="session")
 def tutorial_model_dict(demo_run):
     """The model_dict artifact ({'vectorizer', 'model'}) of a real NLPFlow run."""
@@ -236,6 +303,8 @@ SLOW_FIXTURES = frozenset({
     "failed_runs", "running_run", "text_label_run", "empty_run", "newest_run", "newest_run_failed",
     "good_runs", "worse_run", "champion_without_model", "spare_runs",
     "table_run",  # tests/flows/table_flow.py: a model per task
+    "tabular_runs",  # the tabular examples' flows, good and shuffled
+    "good_runs", "twisted_run", "nlp_case",  # tests/metamorphic: the examples' runs, the flips' run, the Keras model
 })
 
 

@@ -1,23 +1,20 @@
 """The tabular example flows, trained for real and gated by their own suites.
 
-examples/wine (WineFlow: a multiclass scikit-learn pipeline on the wine table)
-and examples/diabetes (DiabetesFlow: a gradient-boosted regressor on the
-diabetes table) each run twice, as ``python <flow>.py run`` in a subprocess
-with this session's Metaflow isolation: once as written, once with
-``--shuffle-labels True`` (a model with no skill). Then pytest gates each run
-with the example's own suite (``examples/<name>/gate`` and its
-``pyproject.toml``): the good run passes and is tagged, the shuffled one fails,
-is not tagged, and the failing checks are named.
+examples/wine (WineFlow: a multiclass scikit-learn pipeline on the wine table),
+examples/diabetes (DiabetesFlow: a gradient-boosted regressor on the diabetes
+table) and examples/breast_cancer (BreastCancerFlow: a binary scikit-learn
+pipeline on the breast cancer table) each run twice, as ``python <flow>.py
+run`` in a subprocess with this session's Metaflow isolation: once as
+written, once with ``--shuffle-labels True`` (a model with no skill); the six
+runs are made side by side, once per session (conftest's ``tabular_runs``,
+which tests/metamorphic shares). Then pytest gates each run with the
+example's own suite (``examples/<name>/gate`` and its ``pyproject.toml``): the
+good run passes and is tagged, the shuffled one fails, is not tagged, and the
+failing checks are named.
 
-Every test here makes Metaflow runs of its own: slow. The two runs of a flow
-are made side by side, once per module.
+Every test here makes Metaflow runs of its own: slow.
 """
 
-import os
-import subprocess
-import sys
-import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -31,55 +28,26 @@ pytestmark = pytest.mark.slow
 
 WINE = EXAMPLES / "wine"
 DIABETES = EXAMPLES / "diabetes"
+BREAST_CANCER = EXAMPLES / "breast_cancer"
 # [tool.modelgate] items + the tests in gate/:
 N_WINE_TESTS = 3 + 2 + 9 + 1  # 3 checks, 2 properties, 9 smoke rows; 1 test in gate/
 N_DIABETES_TESTS = 4 + 3 + 7 + 2  # 4 checks, 3 properties, 7 smoke rows; 2 tests in gate/
-ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-
-def run_good_and_shuffled(flow_file: Path, flow_name: str) -> dict:
-    """Run the flow as written and with shuffled labels, side by side, each in its own
-    ``python <flow> run`` process; their pathspecs, and the user tags each run had
-    when it finished (the in-flow gate tags a passing run)."""
-    root = os.environ["METAFLOW_DATASTORE_SYSROOT_LOCAL"]  # run in the datastore root, as conftest.run_flow does
-    folder = Path(tempfile.mkdtemp(prefix=f"{flow_name}-", dir=root))
-    # One thread each: two runs side by side on a small machine, with OpenMP or BLAS
-    # threads in each, spend more time waiting for each other than computing.
-    env = {**os.environ, **ONE_THREAD}
-    started = {}
-    try:
-        for kind, args in {"good": [], "shuffled": ["--shuffle-labels", "True"]}.items():
-            # Local metadata names a run by the microsecond it starts at: two runs of one
-            # flow launched at the same instant once got the same id. Start them apart.
-            time.sleep(1.0 if started else 0.0)
-            log = (folder / f"{kind}.log").open("wb")
-            command = [sys.executable, str(flow_file), "run", "--run-id-file", str(folder / f"{kind}.id"), *args]
-            started[kind] = (subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT), log)
-        runs = {}
-        for kind, (process, _) in started.items():
-            if process.wait(timeout=600) != 0:
-                log = (folder / f"{kind}.log").read_text(errors="replace")
-                raise RuntimeError(f"{flow_file.name} ({kind}) failed:\n{log}")
-            runs[kind] = f"{flow_name}/{(folder / f'{kind}.id').read_text().strip()}"
-    finally:
-        for process, log in started.values():
-            if process.poll() is None:  # the other run, when one failed or timed out
-                process.kill()
-                process.wait()
-            log.close()
-    assert runs["good"] != runs["shuffled"], f"both runs are {runs['good']}: Metaflow gave them one id"
-    runs["tags_after_flow"] = {kind: user_tags(runs[kind]) for kind in ("good", "shuffled")}
-    return runs
+N_BREAST_CANCER_TESTS = 4 + 2 + 5 + 1  # 4 checks, 2 properties, 5 smoke rows; 1 test in gate/
 
 
 @pytest.fixture(scope="module")
-def wine_runs() -> dict:
-    return run_good_and_shuffled(WINE / "wineflow.py", "WineFlow")
+def wine_runs(tabular_runs) -> dict:
+    return tabular_runs["wine"]
 
 
 @pytest.fixture(scope="module")
-def diabetes_runs() -> dict:
-    return run_good_and_shuffled(DIABETES / "diabetesflow.py", "DiabetesFlow")
+def diabetes_runs(tabular_runs) -> dict:
+    return tabular_runs["diabetes"]
+
+
+@pytest.fixture(scope="module")
+def breast_cancer_runs(tabular_runs) -> dict:
+    return tabular_runs["breast_cancer"]
 
 
 def gate(gate_suite, run: str, folder: Path, *args: str):
@@ -175,3 +143,44 @@ def test_diabetes_gate_fails_the_shuffled_run_and_names_the_checks(gate_suite, d
         "PASS  property: monotonic-bmi-increasing *",
         "PASS  property: monotonic-s5-increasing *",
     ])
+
+
+# --- BreastCancerFlow: binary -----------------------------------------------------
+
+
+def test_breast_cancer_flow_trains_a_good_classifier_and_gates_it_in_flow(breast_cancer_runs):
+    good, shuffled = breast_cancer_runs["good"], breast_cancer_runs["shuffled"]
+    assert load_artifact(good, "model_roc_auc") > 0.98
+    assert 0.62 < load_artifact(good, "majority_accuracy") < 0.63  # 143 of 228 validation tumours are benign
+    assert load_artifact(shuffled, "model_roc_auc") < 0.7
+    val_df = load_artifact(good, "val_df")
+    assert len(val_df) == 228 and {"patient_id", "worst area", "target"} <= set(val_df.columns)
+    assert load_artifact(good, "gate_verdict")["passed"] is True
+    assert load_artifact(shuffled, "gate_verdict")["passed"] is False
+    assert DEFAULT_TAG in breast_cancer_runs["tags_after_flow"]["good"]
+    assert DEFAULT_TAG not in breast_cancer_runs["tags_after_flow"]["shuffled"]
+
+
+def test_breast_cancer_gate_passes_and_tags_the_good_run(gate_suite, breast_cancer_runs):
+    run = breast_cancer_runs["good"]
+    result = gate(gate_suite, run, BREAST_CANCER)
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    result.assert_outcomes(passed=N_BREAST_CANCER_TESTS)
+    assert DEFAULT_TAG in user_tags(run)
+    result.stdout.fnmatch_lines([f"modelgate: tag '{DEFAULT_TAG}' applied to {run}*"])
+
+
+def test_breast_cancer_gate_fails_the_shuffled_run_and_names_the_checks(gate_suite, breast_cancer_runs):
+    run = breast_cancer_runs["shuffled"]
+    result = gate(gate_suite, run, BREAST_CANCER)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
+    assert DEFAULT_TAG not in user_tags(run)
+    result.stdout.fnmatch_lines([f"modelgate: tag '{DEFAULT_TAG}' not applied to {run}: *quality tests failed*"])
+    result.stdout.re_match_lines([
+        r"FAILED \S*modelgate::roc_auc-vs-majority-margin\+0\.3 - ",
+        r"FAILED \S*modelgate::accuracy-vs-majority-margin\+0\.2 - ",
+        r"FAILED \S*modelgate::log_loss-vs-majority-margin\+0\.3 - ",
+        r"FAILED \S*modelgate::f1-at-least-0\.9 - ",
+    ])
+    # Dropping patient_id keeps the invariance property, whatever the labels were.
+    result.stdout.fnmatch_lines(["PASS  property: invariance-patient_id *"])

@@ -16,6 +16,9 @@ constrained to be non-decreasing in bmi, bp and s5; end scores it with the gate
 of ``pyproject.toml`` beside this file, keeps the verdict as
 ``gate_verdict``, draws the verdict card (predicted vs actual, residuals) and,
 when it passes (and ``--tag-in-flow`` is on), tags the run ``deployment_candidate``.
+
+``load_frames`` and ``make_model`` are what the steps run; tests call them to
+train the same model in memory.
 """
 
 from pathlib import Path
@@ -27,6 +30,38 @@ ID_COLUMN = "patient_id"
 # Progression must not go down as these go up (what clinicians expect, and
 # what the gate checks): a monotonic constraint on the trees.
 INCREASING = ("bmi", "bp", "s5")
+
+
+def load_frames(seed: int = 0):
+    """The table in its original units with a patient id, split 70/30: (train_df, val_df)."""
+    import numpy as np
+    from sklearn.datasets import load_diabetes
+    from sklearn.model_selection import train_test_split
+
+    patients = load_diabetes(as_frame=True, scaled=False).frame  # 10 features + target
+    patients.insert(0, ID_COLUMN, np.arange(1, 1 + len(patients)))
+    return train_test_split(patients, test_size=0.3, random_state=seed)
+
+
+def make_model(columns):
+    """The unfitted pipeline for a frame with these columns: drop the id, gradient-boosted
+    trees, monotonic in bmi, bp and s5."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.pipeline import Pipeline
+
+    measurements = [c for c in columns if c not in (ID_COLUMN, LABEL)]
+    return Pipeline([
+        # The id says nothing about the patient: drop it (the gate checks that it does not matter).
+        ("drop_id", ColumnTransformer(
+            [("measurements", "passthrough", measurements)], remainder="drop", verbose_feature_names_out=False
+        ).set_output(transform="pandas")),
+        ("regress", HistGradientBoostingRegressor(
+            monotonic_cst={name: 1 for name in INCREASING},
+            max_iter=150, learning_rate=0.03, max_depth=2, min_samples_leaf=20, l2_regularization=1.0,
+            random_state=0,
+        )),
+    ])
 
 
 class DiabetesFlow(FlowSpec):
@@ -42,13 +77,7 @@ class DiabetesFlow(FlowSpec):
     @step
     def start(self):
         "Load the diabetes table in its original units, add a patient id, split it 70/30."
-        import numpy as np
-        from sklearn.datasets import load_diabetes
-        from sklearn.model_selection import train_test_split
-
-        patients = load_diabetes(as_frame=True, scaled=False).frame  # 10 features + target
-        patients.insert(0, ID_COLUMN, np.arange(1, 1 + len(patients)))
-        self.train_df, self.val_df = train_test_split(patients, test_size=0.3, random_state=self.seed)
+        self.train_df, self.val_df = load_frames(self.seed)
         print(f"train rows: {len(self.train_df)}, validation rows: {len(self.val_df)}")
         self.next(self.train)
 
@@ -56,27 +85,13 @@ class DiabetesFlow(FlowSpec):
     def train(self):
         "Fit the pipeline: drop the id, gradient-boosted trees, monotonic in bmi, bp and s5."
         import numpy as np
-        from sklearn.compose import ColumnTransformer
-        from sklearn.ensemble import HistGradientBoostingRegressor
-        from sklearn.pipeline import Pipeline
 
         features = self.train_df.drop(columns=[LABEL])
         target = self.train_df[LABEL].to_numpy()
         if self.shuffle_labels:
             target = np.random.default_rng(self.seed).permutation(target)
             print("training on shuffled targets, as asked: this model has no skill")
-        measurements = [c for c in features.columns if c != ID_COLUMN]
-        self.model = Pipeline([
-            # The id says nothing about the patient: drop it (the gate checks that it does not matter).
-            ("drop_id", ColumnTransformer(
-                [("measurements", "passthrough", measurements)], remainder="drop", verbose_feature_names_out=False
-            ).set_output(transform="pandas")),
-            ("regress", HistGradientBoostingRegressor(
-                monotonic_cst={name: 1 for name in INCREASING},
-                max_iter=150, learning_rate=0.03, max_depth=2, min_samples_leaf=20, l2_regularization=1.0,
-                random_state=0,
-            )),
-        ]).fit(features, target)
+        self.model = make_model(features.columns).fit(features, target)
         self.next(self.end)
 
     @card(type="blank", id="gate")

@@ -13,6 +13,9 @@ measurements and fits a multinomial logistic regression; end scores it with
 the gate of ``pyproject.toml`` beside this file, keeps the verdict as
 ``gate_verdict``, draws the verdict card (a confusion matrix) and, when it
 passes (and ``--tag-in-flow`` is on), tags the run ``deployment_candidate``.
+
+``load_frames`` and ``make_model`` are what the steps run; tests call them to
+train the same model in memory.
 """
 
 from pathlib import Path
@@ -21,6 +24,33 @@ from metaflow import FlowSpec, Parameter, card, current, step
 
 LABEL = "target"  # the cultivar: 0, 1 or 2
 ID_COLUMN = "sample_id"
+
+
+def load_frames(seed: int = 0):
+    """The wine table with a sample id, split 60/40 (stratified): (train_df, val_df)."""
+    import numpy as np
+    from sklearn.datasets import load_wine
+    from sklearn.model_selection import train_test_split
+
+    wine = load_wine(as_frame=True).frame  # 13 measurements + target
+    wine.insert(0, ID_COLUMN, np.arange(1001, 1001 + len(wine)))
+    return train_test_split(wine, test_size=0.4, random_state=seed, stratify=wine[LABEL])
+
+
+def make_model(columns):
+    """The unfitted pipeline for a frame with these columns: drop the id, scale, multinomial logistic regression."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    measurements = [c for c in columns if c not in (ID_COLUMN, LABEL)]
+    return Pipeline([
+        # The id says nothing about the wine: drop it (the gate checks that it does not matter).
+        ("drop_id", ColumnTransformer([("measurements", "passthrough", measurements)], remainder="drop")),
+        ("scale", StandardScaler()),
+        ("classify", LogisticRegression(max_iter=1000)),
+    ])
 
 
 class WineFlow(FlowSpec):
@@ -36,15 +66,7 @@ class WineFlow(FlowSpec):
     @step
     def start(self):
         "Load the wine table, add a sample id, split it 60/40."
-        import numpy as np
-        from sklearn.datasets import load_wine
-        from sklearn.model_selection import train_test_split
-
-        wine = load_wine(as_frame=True).frame  # 13 measurements + target
-        wine.insert(0, ID_COLUMN, np.arange(1001, 1001 + len(wine)))
-        self.train_df, self.val_df = train_test_split(
-            wine, test_size=0.4, random_state=self.seed, stratify=wine[LABEL]
-        )
+        self.train_df, self.val_df = load_frames(self.seed)
         print(f"train rows: {len(self.train_df)}, validation rows: {len(self.val_df)}")
         self.next(self.train)
 
@@ -52,23 +74,13 @@ class WineFlow(FlowSpec):
     def train(self):
         "Fit the pipeline: drop the id, scale, multinomial logistic regression."
         import numpy as np
-        from sklearn.compose import ColumnTransformer
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import Pipeline
-        from sklearn.preprocessing import StandardScaler
 
         features = self.train_df.drop(columns=[LABEL])
         labels = self.train_df[LABEL].to_numpy()
         if self.shuffle_labels:
             labels = np.random.default_rng(self.seed).permutation(labels)
             print("training on shuffled labels, as asked: this model has no skill")
-        measurements = [c for c in features.columns if c != ID_COLUMN]
-        self.model = Pipeline([
-            # The id says nothing about the wine: drop it (the gate checks that it does not matter).
-            ("drop_id", ColumnTransformer([("measurements", "passthrough", measurements)], remainder="drop")),
-            ("scale", StandardScaler()),
-            ("classify", LogisticRegression(max_iter=1000)),
-        ]).fit(features, labels)
+        self.model = make_model(features.columns).fit(features, labels)
         self.next(self.end)
 
     @card(type="blank", id="gate")
