@@ -31,7 +31,9 @@ from hypothesis import strategies as st
 
 from modelgate import Gate
 from modelgate.names import BASELINE, BINARY, MULTICLASS, PROPERTY, REGRESSION, SMOKE, TEST
-from modelgate.smoke import SmokeRow
+from modelgate.classes import LABEL_WORDS
+from modelgate.config import by_kind
+from modelgate.smoke import SmokeCase, SmokeRow
 from modelgate.verdict import Verdict
 
 
@@ -127,24 +129,42 @@ def _mapped(value: Any, mapping: dict[Any, Any]) -> Any:
 
 
 def relabel(case: Case, mapping: dict[Any, Any]) -> Case:
-    """Rename the classes everywhere the user spells them: labels, smoke rows, property classes.
-    A text smoke case's 0/1 means negative/positive, not a class value: it stays."""
+    """Rename the classes everywhere the user spells them: labels, smoke cases and rows,
+    property classes. A model that names no classes (the NLP example's) is told the
+    positive class by ``positive_class``, as its users must be."""
     label = case.label
     train = case.train.assign(**{label: case.train[label].map(mapping)})
     valid = case.valid.assign(**{label: case.valid[label].map(mapping)})
-    smoke = [
-        replace(c, expected=_mapped(c.expected, mapping)) if isinstance(c, SmokeRow) else c
-        for c in case.gate.smoke_cases
-    ]
+    smoke = [_relabelled_case(c, mapping) for c in case.gate.smoke_cases]
     properties = [
         replace(p, class_value=_mapped(p.class_value, mapping)) if p.class_value is not None else p
         for p in case.gate.properties
     ]
-    gate = replace(case.gate, smoke_cases=smoke, properties=properties)
-    moved = replace(case, train=train, valid=valid, gate=gate)
-    # A model that names no classes (the NLP example's) scores the positive class
-    # whatever the labels are called: only the data changes.
+    settings = {} if case.reproduces or case.task != BINARY else {"positive_class": mapping[1]}
+    moved = replace(case, train=train, valid=valid, gate=with_gate(case.gate, smoke, properties, **settings))
+    # A model that names no classes scores the positive class whatever the labels are called:
+    # only the data changes.
     return replace(moved, model=moved.fit(train)) if case.reproduces else moved
+
+
+def _relabelled_case(case: Any, mapping: dict[Any, Any]) -> Any:
+    """A smoke row's expected class, or a text case's label as its file wrote it
+    (a class value; the words positive/negative stay), renamed by ``mapping``."""
+    if isinstance(case, SmokeRow):
+        return replace(case, expected=_mapped(case.expected, mapping))
+    if isinstance(case, SmokeCase) and case.label is not None and str(case.label).strip().lower() not in LABEL_WORDS:
+        return replace(case, label=_mapped(case.label, mapping))
+    return case
+
+
+def with_gate(gate: Gate, smoke: Sequence[Any] | None = None, properties: Sequence[Any] | None = None,
+              **settings: Any) -> Gate:
+    """``gate`` with other smoke cases, properties or settings: everything else as it was."""
+    config = gate.config
+    if properties is not None:
+        config = replace(config, declared=by_kind([*gate.checks, *properties]))
+    config = replace(config, settings=replace(config.settings, **settings))
+    return Gate.of(config, gate.smoke_cases if smoke is None else smoke)
 
 
 def permute_rows(case: Case, seed: int) -> Case:
@@ -168,7 +188,7 @@ def rename_label(case: Case, name: str) -> Case:
         case,
         train=case.train.rename(columns=renamed),
         valid=case.valid.rename(columns=renamed),
-        gate=replace(case.gate, label_column=name),
+        gate=with_gate(case.gate, label_column=name),
     )
 
 
