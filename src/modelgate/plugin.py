@@ -467,7 +467,23 @@ def configured_items(session: pytest.Session, gate: GateSession) -> list[Configu
 def _looks_at_model(item: pytest.Item) -> bool:
     """A configured check, or a test given the model, its scores or the evidence
     (directly or through a fixture of its own)."""
-    return isinstance(item, ConfiguredCheck) or not set(EVIDENCE_FIXTURES).isdisjoint(getattr(item, "fixturenames", ()))
+    if isinstance(item, ConfiguredCheck):
+        return True
+    named = set(EVIDENCE_FIXTURES).intersection(getattr(item, "fixturenames", ()))
+    defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+    return any(_resolves_to_gate(defs.get(name, ()), name) for name in named)
+
+
+def _resolves_to_gate(fixturedefs: Sequence[Any], name: str) -> bool:
+    """The fixture ``name`` a test gets is modelgate's, or an override that asks for
+    it in turn: a conftest's or module's fixture of the same name that returns a
+    fake never looked at the model."""
+    for fixturedef in reversed(fixturedefs):  # the last one is the one the test gets
+        if getattr(fixturedef.func, "__module__", None) == __name__:
+            return True
+        if name not in fixturedef.argnames:  # an override that does not use the one it hides
+            return False
+    return False
 
 
 def _observe(outcome: SessionOutcome, config: pytest.Config, exitstatus: int) -> None:
