@@ -60,3 +60,34 @@ def test_a_fixture_overriding_evaluation_that_uses_the_real_one_is_evidence(gate
     result = gate_suite.run(run)
     assert result.ret == 0, result.outlines
     assert TAG in user_tags(run)
+
+
+# -- a config planted in a folder anyone can write to ----------------------------------
+@pytest.fixture
+def shared_host(tmp_path):
+    """tmp/shared (mode 1777, like /tmp) holding a planted pyproject.toml that declares a project
+    and a gate evaluating on the training data; tmp/shared/ci/repo/gate: a checkout with no
+    .git and no ini (an exported tarball), whose suite is plain Python."""
+    shared = tmp_path / "shared"
+    (shared / "ci" / "repo" / "gate").mkdir(parents=True)
+    shared.chmod(0o1777)
+    (shared / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.modelgate]\ndata_artifact = "train_df"\n')
+    return shared
+
+
+def test_a_planted_project_in_a_shared_folder_is_not_the_checkouts_config(shared_host):
+    from modelgate.config import find_config
+
+    repo = shared_host / "ci" / "repo"
+    choice = find_config([repo / "gate"], repo)
+    assert choice.path is None, choice
+
+
+def test_running_from_the_filesystem_root_never_reads_a_shared_folders_config(shared_host):
+    from pathlib import Path
+
+    from modelgate.config import find_config
+
+    (shared_host / "pyproject.toml").write_text('[tool.modelgate]\ndata_artifact = "train_df"\n')
+    choice = find_config([shared_host / "ci" / "repo" / "gate"], Path("/"))
+    assert choice.path is None, choice

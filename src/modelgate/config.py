@@ -54,6 +54,7 @@ typo of ``modelgate`` is an error, never silently skipped.
 from __future__ import annotations
 
 import difflib
+import stat
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -466,13 +467,27 @@ def _search_folders(start: Path, here: Path) -> tuple[list[Path], str]:
     """
     folder = start if start.is_dir() else start.parent
     chain = [folder, *folder.parents]
+    # A folder anyone can write to (/tmp, /var/tmp, /dev/shm) is nobody's project: its
+    # pyproject.toml, with a [project] table or not, may have been planted by another user.
+    shared = next((f for f in chain[1:] if _writable_by_others(f)), None)
+    if shared is not None:
+        chain = chain[: chain.index(shared)]
     for i, candidate in enumerate(chain):
         root = project_root(candidate)
         if root:
             return chain[: i + 1], root
-    if folder.is_relative_to(here):
+    if folder.is_relative_to(here) and here in chain:
         return chain[: chain.index(here) + 1], f"the folder it runs from, {here} (no project root above it)"
+    if shared is not None and folder.is_relative_to(here):
+        return chain, f"{chain[-1]} (no project root above it; {shared} above it is writable by anyone)"
     return [folder], "its own folder (no project root above it)"
+
+
+def _writable_by_others(folder: Path) -> bool:
+    try:
+        return bool(folder.stat().st_mode & stat.S_IWOTH)
+    except OSError:
+        return False
 
 
 def _shown(path: Path, here: Path) -> str:
