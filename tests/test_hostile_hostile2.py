@@ -91,3 +91,27 @@ def test_running_from_the_filesystem_root_never_reads_a_shared_folders_config(sh
     (shared_host / "pyproject.toml").write_text('[tool.modelgate]\ndata_artifact = "train_df"\n')
     choice = find_config([shared_host / "ci" / "repo" / "gate"], Path("/"))
     assert choice.path is None, choice
+
+
+# -- misspelt tables and ini keys ---------------------------------------------------------
+STRICT = "\n[[tool.modelgate.checks]]\nmetric = \"roc_auc\"\nat_least = 0.999\n"
+
+
+@pytest.mark.parametrize(
+    "table", ["[tools.modelgate]", "[modelgate]", "[Tool.modelgate]"], ids=["tools", "top-level", "Tool"]
+)
+def test_a_gate_table_outside_tool_is_a_usage_error(gate_suite, run, table):
+    # Skipped, the strict floor below would never run, and the plain suite would tag the run.
+    gate_suite.write()
+    gate_suite.file("pyproject.toml", f'{table}\nmodel_artifact = "model"\n' + STRICT.replace("tool.modelgate", table[1:-1]))
+    result = gate_suite.run(run)
+    usage_error(result, "did you mean [tool.modelgate]?")
+    assert TAG not in user_tags(run)
+
+
+def test_a_misspelt_modelgate_ini_key_is_a_usage_error(gate_suite, run):
+    # modelgate_tga: pytest only warns, and the gate would manage 'deployment_candidate' instead.
+    gate_suite.write(ini="[pytest]\nmodelgate_model_artifact = model\nmodelgate_tga = release_ready\n")
+    result = gate_suite.run(run)
+    usage_error(result, "modelgate_tga")
+    assert TAG not in user_tags(run)

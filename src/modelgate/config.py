@@ -407,6 +407,17 @@ def _gate_table(document: dict[str, Any], path: Path) -> Any:
     ``modelgate_``, ``ModelGate``) is a GateUsageError naming the file: skipped,
     it would let the search fall through to another config, or to none.
     """
+    for key, value in document.items():  # [modelgate], [tools.modelgate], [Tool.modelgate]: never read
+        if key == "tool":
+            continue
+        if key.lower() == "modelgate" or _misspelt(key):
+            shown = key
+        elif isinstance(value, dict) and _near(key, "tool"):
+            shown = next((f"{key}.{n}" for n in value if n == "modelgate" or _misspelt(n)), "")
+        else:
+            shown = ""
+        if shown:
+            raise GateUsageError(f"config file {path}: unknown table [{shown}]: did you mean [tool.modelgate]?")
     tool = document.get("tool", {})
     if not isinstance(tool, dict):
         raise GateUsageError(f"config file {path}: 'tool' is not a table")
@@ -414,6 +425,12 @@ def _gate_table(document: dict[str, Any], path: Path) -> Any:
     if near is not None:
         raise GateUsageError(f"config file {path}: unknown table [tool.{near}]: did you mean [tool.modelgate]?")
     return tool.get("modelgate")
+
+
+def _near(name: str, word: str) -> bool:
+    """``name`` is ``word`` give or take case, ``-``/``_`` and a letter."""
+    folded = name.lower().replace("-", "").replace("_", "")
+    return folded == word or difflib.SequenceMatcher(None, folded, word).ratio() >= 0.75
 
 
 def _misspelt(name: str) -> bool:

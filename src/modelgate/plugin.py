@@ -124,6 +124,7 @@ def _gate_config(config: pytest.Config) -> tuple[GateConfig, ConfigChoice]:
     starts = [Path(here, a.split("::")[0]) for a in config.args]
     base, choice = choose_config(config.getoption("gate_config"), starts, here)
     try:
+        _check_ini_keys(config, {f"modelgate_{n}" for n in setting_names()})
         cli = {n: config.getoption(f"modelgate_{n}") for n in setting_names()}
         smoke = config.getoption("smoke_cases")
         cli.update(
@@ -135,6 +136,20 @@ def _gate_config(config: pytest.Config) -> tuple[GateConfig, ConfigChoice]:
         return merge(base, ini, cli), choice
     except GateUsageError as exc:
         raise GateUsageError(f"{exc}; gate config: {choice}") from None
+
+
+def _check_ini_keys(config: pytest.Config, known: set[str]) -> None:
+    """A ``modelgate_*`` ini key that is not one of ours: pytest only warns, and the
+    setting it meant would silently keep its default (another tag, another artifact)."""
+    unknown_keys = getattr(config, "_get_unknown_ini_keys", None)  # pytest's own list of keys it does not know
+    if unknown_keys is None:
+        return
+    from .config import _misspelt
+
+    ours = sorted(k for k in unknown_keys() if k.lower().startswith("modelgate") or _misspelt(k.split("_")[0]))
+    if ours:
+        where = f" in {config.inipath}" if config.inipath else ""
+        raise GateUsageError(f"unknown ini key {ours[0]!r}{where} (modelgate's: {', '.join(sorted(known))})")
 
 
 def _session(config: pytest.Config) -> "GateSession | None":
