@@ -115,3 +115,12 @@ def test_a_misspelt_modelgate_ini_key_is_a_usage_error(gate_suite, run):
     result = gate_suite.run(run)
     usage_error(result, "modelgate_tga")
     assert TAG not in user_tags(run)
+
+
+# -- options that run no test --------------------------------------------------------------
+@pytest.mark.parametrize("option", ["--fixtures", "--fixtures-per-test", "--markers"])
+def test_an_option_that_runs_no_test_is_not_a_green_gate(gate_suite, run, option):
+    # pytest returns 0 after showing fixtures or markers, whatever the session decided.
+    result = gate_suite.write().run(run, option)
+    usage_error(result, f"{option} runs no test")
+    assert TAG not in user_tags(run)

@@ -156,6 +156,21 @@ def _session(config: pytest.Config) -> "GateSession | None":
     return config.stash.get(GATE, None)
 
 
+# Options that show something and exit 0 without running a test: with --model-run, a
+# green step that gated nothing.
+_NO_TEST_OPTIONS = (("showfixtures", "--fixtures"), ("show_fixtures_per_test", "--fixtures-per-test"),
+                    ("markers", "--markers"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    if config.getoption("model_run") is None:
+        return
+    shown = [flag for dest, flag in _NO_TEST_OPTIONS if config.getoption(dest, None)]
+    if shown:
+        raise pytest.UsageError(f"modelgate: {shown[0]} runs no test, so it would gate nothing: leave out --model-run")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "modelgate: a quality test of the modelgate gate")
     spec = config.getoption("model_run")
