@@ -124,3 +124,11 @@ def test_an_option_that_runs_no_test_is_not_a_green_gate(gate_suite, run, option
     result = gate_suite.write().run(run, option)
     usage_error(result, f"{option} runs no test")
     assert TAG not in user_tags(run)
+
+
+@pytest.mark.parametrize("model_run, name", [(True, "modelgate-gate"), (False, "modelgate-ungated")], ids=["gate", "ungated"])
+def test_blocking_the_gates_own_hooks_is_not_a_green_session(gate_suite, run, model_run, name):
+    # -p no:<name> made pytest drop the hooks that decide: 2 passed (or 1 passed, 1 skipped), exit 0, no tag.
+    result = gate_suite.write().run(run if model_run else None, "-p", f"no:{name}")
+    usage_error(result, f"-p no:{name}")
+    assert TAG not in user_tags(run)

@@ -174,9 +174,13 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "modelgate: a quality test of the modelgate gate")
     spec = config.getoption("model_run")
+    name = "modelgate-ungated" if spec is None else "modelgate-gate"
+    if config.pluginmanager.is_blocked(name):  # -p no:NAME: the session would pass having decided nothing
+        raise pytest.UsageError(f"modelgate: the plugin {name!r} is blocked (-p no:{name}): without it the "
+                                "session cannot decide the tag; use -p no:modelgate to leave the gate out")
     if spec is None:
         if not hasattr(config, "workerinput"):  # the controller sees its workers' reports
-            config.pluginmanager.register(UngatedSession(), "modelgate-ungated")
+            config.pluginmanager.register(UngatedSession(), name)
         return
     if not spec.strip():  # e.g. an unset CI variable: never silently gate nothing
         raise pytest.UsageError("modelgate: --model-run is empty: give Flow/run_id")
@@ -210,7 +214,7 @@ def pytest_configure(config: pytest.Config) -> None:
                     returncode=pytest.ExitCode.TESTS_FAILED)
     gate.config_line = str(choice)
     config.stash[GATE] = gate
-    config.pluginmanager.register(GatePlugin(gate, files, worker=workerinput is not None), "modelgate-gate")
+    config.pluginmanager.register(GatePlugin(gate, files, worker=workerinput is not None), name)
 
 
 def _open_reports(config: pytest.Config) -> "ReportFiles":
