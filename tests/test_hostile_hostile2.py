@@ -132,3 +132,23 @@ def test_blocking_the_gates_own_hooks_is_not_a_green_session(gate_suite, run, mo
     result = gate_suite.write().run(run if model_run else None, "-p", f"no:{name}")
     usage_error(result, f"-p no:{name}")
     assert TAG not in user_tags(run)
+
+
+def test_a_parameter_named_evaluation_is_not_evidence(gate_suite, run):
+    # Direct parametrization hides the gate's fixture behind a value of the suite's own.
+    gate_suite.write(
+        """
+import pytest
+
+class Fake:
+    n = 200
+
+@pytest.mark.parametrize("evaluation", [Fake()])
+def test_enough_rows(evaluation):
+    assert evaluation.n > 0
+"""
+    )
+    result = gate_suite.run(run)
+    assert TAG not in user_tags(run)
+    assert result.ret == 1, result.outlines
+    assert "nothing was gated" in gate_suite.tag_line(result)
