@@ -152,3 +152,12 @@ def test_enough_rows(evaluation):
     assert TAG not in user_tags(run)
     assert result.ret == 1, result.outlines
     assert "nothing was gated" in gate_suite.tag_line(result)
+
+
+def test_promote_from_a_shared_folder_never_reads_its_config(shared_host):
+    from modelgate.config import find_config
+
+    (shared_host / "pyproject.toml").write_text('[tool.modelgate]\ntag = "anything"\n')
+    choice = find_config([shared_host], shared_host, "current folder")
+    assert choice.path is None, choice
+    assert "writable by anyone" in str(choice)

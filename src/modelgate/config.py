@@ -486,9 +486,11 @@ def _search_folders(start: Path, here: Path) -> tuple[list[Path], str]:
     chain = [folder, *folder.parents]
     # A folder anyone can write to (/tmp, /var/tmp, /dev/shm) is nobody's project: its
     # pyproject.toml, with a [project] table or not, may have been planted by another user.
-    shared = next((f for f in chain[1:] if _writable_by_others(f)), None)
+    shared = next((f for f in chain if _writable_by_others(f)), None)
     if shared is not None:
         chain = chain[: chain.index(shared)]
+        if not chain:
+            return [], f"{shared}, which is writable by anyone (not searched)"
     for i, candidate in enumerate(chain):
         root = project_root(candidate)
         if root:
