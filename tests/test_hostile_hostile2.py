@@ -161,3 +161,17 @@ def test_promote_from_a_shared_folder_never_reads_its_config(shared_host):
     choice = find_config([shared_host], shared_host, "current folder")
     assert choice.path is None, choice
     assert "writable by anyone" in str(choice)
+
+
+def test_a_symlinked_suite_folder_reads_the_config_of_the_repository_it_is_run_in(tmp_path):
+    # pytest collects repo/gate (its rootdir is repo); the search must walk up from the same path,
+    # not from where the link points (there, no config: the repository's checks were silently dropped).
+    from modelgate.config import find_config
+
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "pyproject.toml").write_text('[tool.modelgate]\ntag = "repo"\n')
+    shared_suite = tmp_path / "suites" / "gate"
+    shared_suite.mkdir(parents=True)
+    (repo / "gate").symlink_to(shared_suite, target_is_directory=True)
+    assert find_config([repo / "gate"], repo).path == repo / "pyproject.toml"

@@ -54,6 +54,7 @@ typo of ``modelgate`` is an error, never silently skipped.
 from __future__ import annotations
 
 import difflib
+import os
 import stat
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -547,9 +548,11 @@ def find_config(starts: Sequence[Path], here: Path, what: str = "test path") -> 
     with different configs are a GateUsageError. With no starts, the search
     starts at ``here``.
     """
-    here = Path(here).resolve()
+    # Absolute, but symlinks kept: the search walks up the path pytest collects (and takes
+    # its rootdir from), not the one a linked suite folder points to.
+    here = Path(os.path.abspath(here))
     found: dict[Path, tuple[Path | None, str]] = {}
-    for start in [Path(s).resolve() for s in starts] or [here]:
+    for start in [Path(os.path.abspath(Path(here, s))) for s in starts] or [here]:
         folders, stop = _search_folders(start, here)
         candidates = (f / "pyproject.toml" for f in folders)
         config = next((c for c in candidates if c.is_file() and _gate_table(_read_toml(c), c) is not None), None)
