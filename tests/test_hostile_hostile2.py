@@ -175,3 +175,24 @@ def test_a_symlinked_suite_folder_reads_the_config_of_the_repository_it_is_run_i
     shared_suite.mkdir(parents=True)
     (repo / "gate").symlink_to(shared_suite, target_is_directory=True)
     assert find_config([repo / "gate"], repo).path == repo / "pyproject.toml"
+
+
+def test_a_lint_only_setup_cfg_in_a_subpackage_does_not_silently_drop_the_repositorys_gate(tmp_path):
+    # ml/setup.cfg holds flake8 settings only, yet makes ml/ a project root: the search stopped
+    # there and [tool.modelgate] at the repository root (same git checkout) was dropped without
+    # a word, so its checks never ran and a suite of plain evaluation tests could tag the run.
+    # Reading it, or refusing with one line naming it, are both fine; silence is not.
+    from modelgate.config import find_config
+    from modelgate.errors import GateUsageError
+
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "pyproject.toml").write_text('[tool.modelgate]\n[[tool.modelgate.checks]]\nmetric = "roc_auc"\nat_least = 0.9\n')
+    (repo / "ml" / "gate").mkdir(parents=True)
+    (repo / "ml" / "setup.cfg").write_text("[flake8]\nmax-line-length = 100\n")
+    try:
+        choice = find_config([repo / "ml" / "gate"], repo)
+    except GateUsageError as exc:
+        assert "pyproject.toml" in str(exc)
+    else:
+        assert choice.path == repo / "pyproject.toml", choice
