@@ -196,3 +196,19 @@ def test_a_lint_only_setup_cfg_in_a_subpackage_does_not_silently_drop_the_reposi
         assert "pyproject.toml" in str(exc)
     else:
         assert choice.path == repo / "pyproject.toml", choice
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import pytest\n\n@pytest.mark.usefixtures('evaluation')\ndef test_quality():\n    pass\n",
+        "import pytest\n\n@pytest.fixture(autouse=True)\ndef _scored(evaluation):\n    pass\n\ndef test_quality():\n    pass\n",
+    ],
+    ids=["usefixtures", "autouse"],
+)
+def test_a_test_not_given_the_evidence_did_not_look_at_it(gate_suite, run, source):
+    # The model was loaded and scored, but the test received nothing of it and asserted nothing.
+    result = gate_suite.write(source).run(run)
+    assert TAG not in user_tags(run)
+    assert result.ret == 1, result.outlines
+    assert "nothing was gated" in gate_suite.tag_line(result)

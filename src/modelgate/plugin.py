@@ -499,24 +499,29 @@ def configured_items(session: pytest.Session, gate: GateSession) -> list[Configu
 
 
 def _looks_at_model(item: pytest.Item) -> bool:
-    """A configured check, or a test given the model, its scores or the evidence
-    (directly or through a fixture of its own)."""
+    """A configured check, or a test given the model, its scores or the evidence:
+    one of its own arguments is the gate's evaluation, model_scorer or gate fixture,
+    or a fixture that asks for one (in turn). ``usefixtures``, autouse fixtures, and
+    a fixture or parameter of the same name that hides the gate's without asking for
+    it give the test nothing of the model."""
     if isinstance(item, ConfiguredCheck):
         return True
-    named = set(EVIDENCE_FIXTURES).intersection(getattr(item, "fixturenames", ()))
-    defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
-    return any(_resolves_to_gate(defs.get(name, ()), name) for name in named)
-
-
-def _resolves_to_gate(fixturedefs: Sequence[Any], name: str) -> bool:
-    """The fixture ``name`` a test gets is modelgate's, or an override that asks for
-    it in turn: a conftest's or module's fixture of the same name that returns a
-    fake never looked at the model."""
-    for fixturedef in reversed(fixturedefs):  # the last one is the one the test gets
-        if getattr(fixturedef.func, "__module__", None) == __name__:
-            return True
-        if name not in fixturedef.argnames:  # an override that does not use the one it hides
-            return False
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    defs = info.name2fixturedefs
+    todo, seen = list(info.argnames), set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for fixturedef in reversed(defs.get(name, ())):  # the last one is the one the test gets
+            if name in EVIDENCE_FIXTURES and getattr(fixturedef.func, "__module__", None) == __name__:
+                return True
+            todo += [arg for arg in fixturedef.argnames if arg != name]
+            if name not in fixturedef.argnames:  # it does not use the one it hides
+                break
     return False
 
 
