@@ -212,3 +212,21 @@ def test_a_test_not_given_the_evidence_did_not_look_at_it(gate_suite, run, sourc
     assert TAG not in user_tags(run)
     assert result.ret == 1, result.outlines
     assert "nothing was gated" in gate_suite.tag_line(result)
+
+
+# -- the in-flow Gate: bad arguments are one line ------------------------------------------
+@pytest.mark.parametrize(
+    "keywords, named",
+    [
+        (dict(smoke_cases="gate/smoke_cases.csv"), "smoke_cases"),  # was 18 one-letter "cases"
+        (dict(checks=["roc_auc"]), "checks"),
+        (dict(properties=[{"kind": "invariance"}]), "properties"),
+    ],
+    ids=["smoke-path", "check-name", "property-dict"],
+)
+def test_gate_refuses_what_is_not_a_list_of_checks_or_cases(keywords, named):
+    from modelgate import Gate
+    from modelgate.errors import GateUsageError
+
+    with pytest.raises(GateUsageError, match=rf"^Gate\({named}=\.\.\.\): expected a list of"):
+        Gate(**keywords)
