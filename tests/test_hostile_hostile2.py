@@ -230,3 +230,17 @@ def test_gate_refuses_what_is_not_a_list_of_checks_or_cases(keywords, named):
 
     with pytest.raises(GateUsageError, match=rf"^Gate\({named}=\.\.\.\): expected a list of"):
         Gate(**keywords)
+
+
+def test_a_checkout_made_with_umask_0_still_reads_its_own_config(tmp_path):
+    # Some CI runners check out with umask 0: every folder 777, no sticky bit. The repository's
+    # config must still be found (skipping it would silently drop its checks).
+    from modelgate.config import find_config
+
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "gate").mkdir()
+    (repo / "pyproject.toml").write_text('[tool.modelgate]\ntag = "repo"\n')
+    for folder in (repo, repo / "gate"):
+        folder.chmod(0o777)
+    assert find_config([repo / "gate"], repo).path == repo / "pyproject.toml"

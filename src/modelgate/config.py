@@ -504,10 +504,13 @@ def _search_folders(start: Path, here: Path) -> tuple[list[Path], str]:
 
 
 def _writable_by_others(folder: Path) -> bool:
+    """A shared temporary folder: writable by anyone, with the sticky bit (/tmp). A
+    checkout made with umask 0 (777, no sticky bit: some CI runners) is not one."""
     try:
-        return bool(folder.stat().st_mode & stat.S_IWOTH)
+        mode = folder.stat().st_mode
     except OSError:
         return False
+    return bool(mode & stat.S_IWOTH and mode & stat.S_ISVTX)
 
 
 def _shown(path: Path, here: Path) -> str:
