@@ -244,3 +244,22 @@ def test_a_checkout_made_with_umask_0_still_reads_its_own_config(tmp_path):
     for folder in (repo, repo / "gate"):
         folder.chmod(0o777)
     assert find_config([repo / "gate"], repo).path == repo / "pyproject.toml"
+
+
+def test_a_fake_evaluation_is_no_evidence_under_xdist_loadfile(gate_suite, run):
+    # Workers count the evidence; the controller decides: the same rule must hold there.
+    gate_suite.conftest(
+        """
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def evaluation():
+            return {"roc_auc": 0.99}
+        """
+    ).write(
+        "def test_quality(evaluation):\n    assert evaluation['roc_auc'] > 0.9\n\ndef test_plain():\n    pass\n"
+    )
+    result = gate_suite.run(run, "-n", "2", "--dist", "loadfile")
+    assert TAG not in user_tags(run)
+    assert result.ret == 1, result.outlines
+    assert "nothing was gated" in gate_suite.tag_line(result)
