@@ -54,6 +54,8 @@ typo of ``modelgate`` is an error, never silently skipped.
 from __future__ import annotations
 
 import difflib
+import os
+import stat
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -406,6 +408,17 @@ def _gate_table(document: dict[str, Any], path: Path) -> Any:
     ``modelgate_``, ``ModelGate``) is a GateUsageError naming the file: skipped,
     it would let the search fall through to another config, or to none.
     """
+    for key, value in document.items():  # [modelgate], [tools.modelgate], [Tool.modelgate]: never read
+        if key == "tool":
+            continue
+        if key.lower() == "modelgate" or _misspelt(key):
+            shown = key
+        elif isinstance(value, dict) and _near(key, "tool"):
+            shown = next((f"{key}.{n}" for n in value if n == "modelgate" or _misspelt(n)), "")
+        else:
+            shown = ""
+        if shown:
+            raise GateUsageError(f"config file {path}: unknown table [{shown}]: did you mean [tool.modelgate]?")
     tool = document.get("tool", {})
     if not isinstance(tool, dict):
         raise GateUsageError(f"config file {path}: 'tool' is not a table")
@@ -413,6 +426,12 @@ def _gate_table(document: dict[str, Any], path: Path) -> Any:
     if near is not None:
         raise GateUsageError(f"config file {path}: unknown table [tool.{near}]: did you mean [tool.modelgate]?")
     return tool.get("modelgate")
+
+
+def _near(name: str, word: str) -> bool:
+    """``name`` is ``word`` give or take case, ``-``/``_`` and a letter."""
+    folded = name.lower().replace("-", "").replace("_", "")
+    return folded == word or difflib.SequenceMatcher(None, folded, word).ratio() >= 0.75
 
 
 def _misspelt(name: str) -> bool:
@@ -466,13 +485,32 @@ def _search_folders(start: Path, here: Path) -> tuple[list[Path], str]:
     """
     folder = start if start.is_dir() else start.parent
     chain = [folder, *folder.parents]
+    # A folder anyone can write to (/tmp, /var/tmp, /dev/shm) is nobody's project: its
+    # pyproject.toml, with a [project] table or not, may have been planted by another user.
+    shared = next((f for f in chain if _writable_by_others(f)), None)
+    if shared is not None:
+        chain = chain[: chain.index(shared)]
+        if not chain:
+            return [], f"{shared}, which is writable by anyone (not searched)"
     for i, candidate in enumerate(chain):
         root = project_root(candidate)
         if root:
             return chain[: i + 1], root
-    if folder.is_relative_to(here):
+    if folder.is_relative_to(here) and here in chain:
         return chain[: chain.index(here) + 1], f"the folder it runs from, {here} (no project root above it)"
+    if shared is not None and folder.is_relative_to(here):
+        return chain, f"{chain[-1]} (no project root above it; {shared} above it is writable by anyone)"
     return [folder], "its own folder (no project root above it)"
+
+
+def _writable_by_others(folder: Path) -> bool:
+    """A shared temporary folder: writable by anyone, with the sticky bit (/tmp). A
+    checkout made with umask 0 (777, no sticky bit: some CI runners) is not one."""
+    try:
+        mode = folder.stat().st_mode
+    except OSError:
+        return False
+    return bool(mode & stat.S_IWOTH and mode & stat.S_ISVTX)
 
 
 def _shown(path: Path, here: Path) -> str:
@@ -513,9 +551,11 @@ def find_config(starts: Sequence[Path], here: Path, what: str = "test path") -> 
     with different configs are a GateUsageError. With no starts, the search
     starts at ``here``.
     """
-    here = Path(here).resolve()
+    # Absolute, but symlinks kept: the search walks up the path pytest collects (and takes
+    # its rootdir from), not the one a linked suite folder points to.
+    here = Path(os.path.abspath(here))
     found: dict[Path, tuple[Path | None, str]] = {}
-    for start in [Path(s).resolve() for s in starts] or [here]:
+    for start in [Path(os.path.abspath(Path(here, s))) for s in starts] or [here]:
         folders, stop = _search_folders(start, here)
         candidates = (f / "pyproject.toml" for f in folders)
         config = next((c for c in candidates if c.is_file() and _gate_table(_read_toml(c), c) is not None), None)

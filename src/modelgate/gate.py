@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .checks import MarginCheck, PropertyCheck, smoke_result
@@ -75,6 +75,20 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+
+def _check_items(name: str, items: Any, ok: Any, expected: str) -> tuple[Any, ...]:
+    """``Gate(name=...)`` holds a sequence of these; a path or a bare object is a
+    one-line GateUsageError, not an AttributeError when the gate runs."""
+    from .errors import GateUsageError
+
+    if isinstance(items, (str, bytes, os.PathLike, Mapping)) or not isinstance(items, Iterable):
+        raise GateUsageError(f"Gate({name}=...): expected a list of {expected}, got {items!r}")
+    held: tuple[Any, ...] = tuple(items)
+    bad = next((item for item in held if not ok(item)), None)
+    if bad is not None:
+        raise GateUsageError(f"Gate({name}=...): expected a list of {expected}, got an item {bad!r}")
+    return held
+
 class Gate:
     """A gate for use inside a flow step (or any Python code).
 
@@ -113,6 +127,10 @@ class Gate:
         unknown = next((name for name in settings if name not in names), None)
         if unknown is not None:
             raise TypeError(f"Gate() got an unexpected keyword argument {unknown!r} (settings: {', '.join(names)})")
+        checks = _check_items("checks", checks, lambda c: hasattr(c, "check_kind"), "MarginCheck or FloorCheck objects")
+        properties = _check_items("properties", properties, lambda c: hasattr(c, "check_kind"), "PropertyCheck objects")
+        smoke_cases = _check_items("smoke_cases", smoke_cases, lambda c: hasattr(c, "expected"),
+                                   "smoke cases (modelgate.smoke.load_smoke_cases(path) reads a file)")
         # The same rules as every other front end, before any check runs.
         chosen = {name: validate_setting(name, value, f"Gate({name}=...)") for name, value in settings.items()}
         self.config = GateConfig(GateSettings(**chosen), by_kind([*checks, *properties]), require_champion=require_champion)

@@ -124,6 +124,7 @@ def _gate_config(config: pytest.Config) -> tuple[GateConfig, ConfigChoice]:
     starts = [Path(here, a.split("::")[0]) for a in config.args]
     base, choice = choose_config(config.getoption("gate_config"), starts, here)
     try:
+        _check_ini_keys(config, {f"modelgate_{n}" for n in setting_names()})
         cli = {n: config.getoption(f"modelgate_{n}") for n in setting_names()}
         smoke = config.getoption("smoke_cases")
         cli.update(
@@ -137,16 +138,49 @@ def _gate_config(config: pytest.Config) -> tuple[GateConfig, ConfigChoice]:
         raise GateUsageError(f"{exc}; gate config: {choice}") from None
 
 
+def _check_ini_keys(config: pytest.Config, known: set[str]) -> None:
+    """A ``modelgate_*`` ini key that is not one of ours: pytest only warns, and the
+    setting it meant would silently keep its default (another tag, another artifact)."""
+    unknown_keys = getattr(config, "_get_unknown_ini_keys", None)  # pytest's own list of keys it does not know
+    if unknown_keys is None:
+        return
+    from .config import _misspelt
+
+    ours = sorted(k for k in unknown_keys() if k.lower().startswith("modelgate") or _misspelt(k.split("_")[0]))
+    if ours:
+        where = f" in {config.inipath}" if config.inipath else ""
+        raise GateUsageError(f"unknown ini key {ours[0]!r}{where} (modelgate's: {', '.join(sorted(known))})")
+
+
 def _session(config: pytest.Config) -> "GateSession | None":
     return config.stash.get(GATE, None)
+
+
+# Options that show something and exit 0 without running a test: with --model-run, a
+# green step that gated nothing.
+_NO_TEST_OPTIONS = (("showfixtures", "--fixtures"), ("show_fixtures_per_test", "--fixtures-per-test"),
+                    ("markers", "--markers"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    if config.getoption("model_run") is None:
+        return
+    shown = [flag for dest, flag in _NO_TEST_OPTIONS if config.getoption(dest, None)]
+    if shown:
+        raise pytest.UsageError(f"modelgate: {shown[0]} runs no test, so it would gate nothing: leave out --model-run")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "modelgate: a quality test of the modelgate gate")
     spec = config.getoption("model_run")
+    name = "modelgate-ungated" if spec is None else "modelgate-gate"
+    if config.pluginmanager.is_blocked(name):  # -p no:NAME: the session would pass having decided nothing
+        raise pytest.UsageError(f"modelgate: the plugin {name!r} is blocked (-p no:{name}): without it the "
+                                "session cannot decide the tag; use -p no:modelgate to leave the gate out")
     if spec is None:
         if not hasattr(config, "workerinput"):  # the controller sees its workers' reports
-            config.pluginmanager.register(UngatedSession(), "modelgate-ungated")
+            config.pluginmanager.register(UngatedSession(), name)
         return
     if not spec.strip():  # e.g. an unset CI variable: never silently gate nothing
         raise pytest.UsageError("modelgate: --model-run is empty: give Flow/run_id")
@@ -180,7 +214,7 @@ def pytest_configure(config: pytest.Config) -> None:
                     returncode=pytest.ExitCode.TESTS_FAILED)
     gate.config_line = str(choice)
     config.stash[GATE] = gate
-    config.pluginmanager.register(GatePlugin(gate, files, worker=workerinput is not None), "modelgate-gate")
+    config.pluginmanager.register(GatePlugin(gate, files, worker=workerinput is not None), name)
 
 
 def _open_reports(config: pytest.Config) -> "ReportFiles":
@@ -465,9 +499,30 @@ def configured_items(session: pytest.Session, gate: GateSession) -> list[Configu
 
 
 def _looks_at_model(item: pytest.Item) -> bool:
-    """A configured check, or a test given the model, its scores or the evidence
-    (directly or through a fixture of its own)."""
-    return isinstance(item, ConfiguredCheck) or not set(EVIDENCE_FIXTURES).isdisjoint(getattr(item, "fixturenames", ()))
+    """A configured check, or a test given the model, its scores or the evidence:
+    one of its own arguments is the gate's evaluation, model_scorer or gate fixture,
+    or a fixture that asks for one (in turn). ``usefixtures``, autouse fixtures, and
+    a fixture or parameter of the same name that hides the gate's without asking for
+    it give the test nothing of the model."""
+    if isinstance(item, ConfiguredCheck):
+        return True
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    defs = info.name2fixturedefs
+    todo, seen = list(info.argnames), set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for fixturedef in reversed(defs.get(name, ())):  # the last one is the one the test gets
+            if name in EVIDENCE_FIXTURES and getattr(fixturedef.func, "__module__", None) == __name__:
+                return True
+            todo += [arg for arg in fixturedef.argnames if arg != name]
+            if name not in fixturedef.argnames:  # it does not use the one it hides
+                break
+    return False
 
 
 def _observe(outcome: SessionOutcome, config: pytest.Config, exitstatus: int) -> None:
