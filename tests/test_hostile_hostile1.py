@@ -105,3 +105,76 @@ def test_the_header_names_positive_class_0_of_0_1(gate_suite, table_run):
     assert TAG in user_tags(run)
     task = next(line for line in result.outlines if line.startswith("task: "))
     assert task.startswith("task: binary (inferred), positive class 0 (of 0, 1);"), task
+
+
+# --- a smoke row's 0/1 with the other class positive -------------------------------------------
+
+
+@pytest.mark.parametrize(("coding", "positive"), [("01", 0), ("bool", False), ("float", 0.0)])
+def test_a_smoke_rows_1_is_the_class_1_whatever_the_coding_when_0_is_positive(cancer, coding, positive):
+    """0 (malignant) is positive. A smoke row expecting 1 for the smallest tumour (benign)
+    means the class 1 (True, 1.0) in every coding of the same labels: the same verdict."""
+    from flows.table_flow import coded
+    from modelgate.smoke import SmokeRow
+
+    train, valid = cancer
+    frame = load_breast_cancer(as_frame=True).frame.drop(columns="target")
+    smallest = frame.loc[frame["worst radius"].idxmin()].to_dict()
+    largest = frame.loc[frame["worst radius"].idxmax()].to_dict()
+    rows = [SmokeRow("smallest-is-1", expected=1, values=smallest), SmokeRow("largest-is-0", expected=0, values=largest)]
+    model = fitted(coded(train, coding))
+    verdict = Gate(smoke_cases=rows, feature_columns="*", label_column="target", positive_class=positive).evaluate(
+        model, coded(valid, coding)
+    )
+    assert verdict.passed, verdict.summary()
+
+
+# --- Gate(positive_class=...) from the data: a numpy scalar -----------------------------------
+
+
+@pytest.mark.parametrize("value", ["int64", "uint8", "bool_"])
+def test_positive_class_taken_from_the_labels_as_a_numpy_scalar(cancer, value):
+    """``positive_class=y.max()`` is an np.int64 (np.True_ for bool labels): an
+    integer (a boolean) the gate must take, with the verdict of the plain value."""
+    import numpy as np
+
+    train, valid = cancer
+    labels = train["target"].astype(bool) if value == "bool_" else train["target"].astype(value)
+    model = fitted(train, labels)
+    data = valid.assign(target=valid["target"].astype(bool if value == "bool_" else value))
+    reference = auc_gate(positive_class=True if value == "bool_" else 1).evaluate(model, data)
+    verdict = auc_gate(positive_class=data["target"].max()).evaluate(model, data)
+    assert isinstance(data["target"].max(), np.generic)
+    assert_same(verdict, reference)
+
+
+# --- a wrapper with predict_proba but no classes_ ----------------------------------------------
+
+
+class ProbaWrapper:
+    """A deployment wrapper: predict_proba passed through, classes_ not copied."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def predict_proba(self, frame):
+        return self.inner.predict_proba(frame)
+
+
+@pytest.mark.parametrize(("coding", "positive"), [("01", 0), ("12", 1), ("negpos", "neg")])
+def test_a_wrapper_without_classes_gets_the_verdict_of_the_model_it_wraps(cancer, coding, positive):
+    """positive_class picks the lesser class; the wrapper's two columns are its model's
+    (sorted classes). A model fitted on swapped labels must fail wrapped as it fails bare."""
+    from flows.table_flow import coded
+
+    train, valid = cancer
+    data = coded(valid, coding)
+    for swap in (False, True):
+        model = fitted(coded(train, coding, swap))
+        reference = auc_gate(task="binary", positive_class=positive).evaluate(model, data)
+        assert reference.passed != swap
+        try:
+            verdict = auc_gate(task="binary", positive_class=positive).evaluate(ProbaWrapper(model), data)
+        except GateUsageError:
+            continue  # refusing to guess the column is fine
+        assert_same(verdict, reference)

@@ -584,6 +584,20 @@ def as_scorer(
             raise TypeError("vectorizer= cannot be combined with an existing Scorer")
         if model.task != task:
             raise TypeError(f"this Scorer scores for task {model.task!r}, not {task!r}")
+        if classes is not None and model.classes is not None and tuple(model.classes) != tuple(classes):
+            from .classes import shown
+
+            binary = task == BINARY and len(classes) == 2 and len(model.classes) == 2
+            what = (
+                f"the probability of class {shown(model.classes[1:])}, but the gate's positive class is "
+                f"{shown(tuple(classes)[1:])}: set positive_class = {shown(model.classes[1:])}, or"
+                if binary
+                else f"classes {shown(model.classes)} in that order, but the gate's are {shown(tuple(classes))}:"
+            )
+            raise ValueError(
+                f"this Scorer ({model.description}) scores {what} make it with "
+                f"as_scorer(model, classes=({shown(tuple(classes))})), or pass the model itself"
+            )
         return model
     if isinstance(model, dict):
         missing = [k for k in ("vectorizer", "model") if k not in model]
