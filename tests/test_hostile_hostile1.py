@@ -16,7 +16,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from conftest import reset_tags, user_tags
-from modelgate import Gate, GateUsageError, MarginCheck
+from modelgate import FloorCheck, Gate, GateUsageError, MarginCheck
 from modelgate.scorers import as_scorer
 from test_positive_class import TAG, assert_same, write_gate
 
@@ -178,3 +178,36 @@ def test_a_wrapper_without_classes_gets_the_verdict_of_the_model_it_wraps(cancer
         except GateUsageError:
             continue  # refusing to guess the column is fine
         assert_same(verdict, reference)
+
+
+# --- validation labels holding one class only ---------------------------------------------------
+
+
+def _one_class_outcome(model, data, **settings):
+    try:
+        verdict = Gate(
+            checks=[MarginCheck("roc_auc", margin=0.3), FloorCheck("accuracy", at_least=0.8)],
+            feature_columns="*", label_column="target", task="binary", **settings,
+        ).evaluate(model, data)
+    except GateUsageError as exc:
+        return "error", str(exc)
+    return "verdict", verdict.passed
+
+
+@pytest.mark.parametrize(("coding", "positive"), [("12", 2), ("negpos", "pos")])
+def test_one_class_labels_get_the_outcome_of_0_1_in_every_coding(cancer, coding, positive):
+    """Benign tumours only (one class), a model that names no classes, positive_class
+    given: the outcome (a verdict, or one line saying only one class is present)
+    is the one of the 0/1 coding, and never 'is not binary 0/1' for a coding the
+    README lists as binary."""
+    from flows.table_flow import coded
+
+    train, valid = cancer
+    model = fitted(train)
+    benign = valid[valid["target"] == 1]
+    reference = _one_class_outcome(lambda frame: model.predict_proba(frame)[:, 1], benign)
+    outcome = _one_class_outcome(
+        lambda frame: model.predict_proba(frame)[:, 1], coded(benign, coding), positive_class=positive
+    )
+    assert "not binary 0/1" not in str(outcome[1]), outcome
+    assert outcome[0] == reference[0], (outcome, reference)
