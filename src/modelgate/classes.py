@@ -124,7 +124,9 @@ def binary_index(value: Any, classes: Sequence[Any]) -> int | None:
     case's expected label, a property's class), the classes being
     ``(negative, positive)``: a class, matched by value (``"2"`` is class 2);
     else positive/negative (pos/neg); else 0/1 (or a bool), when the classes
-    are 0/1, False/True or -1/1, or unknown. None: none of these."""
+    are 0/1, False/True or -1/1 (1 or True is the class 1 or True, 0 or False
+    the other, whichever of them is positive), or unknown (1 positive, 0
+    negative). None: none of these."""
     if len(classes) == 2:
         index = match_class(value, classes)
         if index is not None:
@@ -132,11 +134,14 @@ def binary_index(value: Any, classes: Sequence[Any]) -> int | None:
     word = str(value).strip().lower()
     if word in LABEL_WORDS:
         return LABEL_WORDS[word]
-    if len(classes) == 2 and standard_positive(classes) is None:
+    one = int(value) if isinstance(value, bool) else match_class(value, (0, 1))
+    if len(classes) != 2 or one is None:
+        return one
+    standard = standard_positive(classes)
+    if standard is None:
         return None
-    if isinstance(value, bool):
-        return int(value)
-    return match_class(value, (0, 1))
+    index_of_one = next(i for i, c in enumerate(classes) if c == standard)  # where 1 (True) stands
+    return index_of_one if one == 1 else 1 - index_of_one
 
 
 def sorted_values(values: Sequence[Any]) -> tuple[Any, ...]:

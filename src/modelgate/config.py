@@ -139,7 +139,11 @@ ClassValue = str | int | float | bool
 def class_value(where: str, value: Any) -> ClassValue:
     """``positive_class``: a class value as TOML or ``Gate(...)`` gives it (a string,
     integer, float or boolean); command-line and ini text stays text, matched
-    to the classes by value when the labels are read (:mod:`modelgate.classes`)."""
+    to the classes by value when the labels are read (:mod:`modelgate.classes`).
+    A numpy scalar (``y.max()``, ``np.True_``) is the Python value it holds."""
+    from .classes import plain
+
+    value = plain(value)
     if isinstance(value, str):
         return tables.string(where, value)
     if isinstance(value, (bool, int)) or (isinstance(value, float) and value == value and abs(value) != float("inf")):

@@ -518,9 +518,11 @@ def _aligned(model: Any, inputs: Any) -> Any:
 
 
 def _proba_batch_fn(
-    model: Any, vectorizer: Any | None, task: str = BINARY, columns: list[int] | None = None, column: int | None = None
+    model: Any, vectorizer: Any | None, task: str = BINARY, columns: list[int] | None = None, column: int | None = None,
+    unnamed_column: int = 1,
 ) -> BatchFn:
-    """``predict_proba``: multiclass in ``columns``' order, binary its positive ``column``."""
+    """``predict_proba``: multiclass in ``columns``' order, binary its positive ``column``
+    (a model without ``classes_``: ``unnamed_column`` of two columns)."""
     n_classes = None if getattr(model, "classes_", None) is None else len(model.classes_)
     name = type(model).__name__
 
@@ -538,7 +540,7 @@ def _proba_batch_fn(
             return proba if columns is None else _in_columns(proba, columns)
         if column is not None:
             return proba[:, column]
-        return proba[:, 1] if proba.shape[1] == 2 else proba
+        return proba[:, unnamed_column] if proba.shape[1] == 2 else proba
 
     return score
 
@@ -589,6 +591,20 @@ def as_scorer(
             raise TypeError("vectorizer= cannot be combined with an existing Scorer")
         if model.task != task:
             raise TypeError(f"this Scorer scores for task {model.task!r}, not {task!r}")
+        if classes is not None and model.classes is not None and tuple(model.classes) != tuple(classes):
+            from .classes import shown
+
+            binary = task == BINARY and len(classes) == 2 and len(model.classes) == 2
+            what = (
+                f"the probability of class {shown(model.classes[1:])}, but the gate's positive class is "
+                f"{shown(tuple(classes)[1:])}: set positive_class = {shown(model.classes[1:])}, or"
+                if binary
+                else f"classes {shown(model.classes)} in that order, but the gate's are {shown(tuple(classes))}:"
+            )
+            raise ValueError(
+                f"this Scorer ({model.description}) scores {what} make it with "
+                f"as_scorer(model, classes=({shown(tuple(classes))})), or pass the model itself"
+            )
         return model
     if isinstance(model, dict):
         missing = [k for k in ("vectorizer", "model") if k not in model]
@@ -622,13 +638,17 @@ def as_scorer(
             "set task = \"binary\" or \"multiclass\""
         )
     if has_proba:
-        column = None
+        column, unnamed_column = None, 1
         if task == MULTICLASS:
             known, columns = _class_order(model, classes, unknown_classes)
         else:
             (known, column), columns = _binary_classes(model, classes), None
+            if column is None and known is not None:  # no classes_: two columns are the sorted classes
+                from .classes import sorted_values
+
+                unnamed_column = sorted_values(known).index(known[1])
         return Scorer(
-            _proba_batch_fn(model, vectorizer, task, columns, column),
+            _proba_batch_fn(model, vectorizer, task, columns, column, unnamed_column),
             description=f"{name}.predict_proba{suffix}",
             classes=known,
             **options,

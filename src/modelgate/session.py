@@ -366,9 +366,9 @@ def open_gate(
 
 
 def _positive_class(classes: tuple[Any, ...]) -> str:
-    """", positive class 2 (of 1, 2)" for the header, unless the classes are 0/1 or False/True."""
+    """", positive class 2 (of 1, 2)" for the header, unless it is 1 (True) of 0/1 (False/True)."""
     from .classes import shown, sorted_values
 
-    if len(classes) != 2 or {*classes} == {0, 1}:  # also False/True and 0.0/1.0: nothing to say
+    if len(classes) != 2 or ({*classes} == {0, 1} and classes[1] == 1):  # also 0.0/1.0: nothing to say
         return ""
     return f", positive class {shown(classes[1:])} (of {shown(sorted_values(classes))})"

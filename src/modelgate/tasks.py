@@ -210,7 +210,10 @@ def positive_labels(raw_labels: Any, positive: Any) -> np.ndarray:
     """1 where the label equals ``positive`` (by value: 1.0 and True are 1), else 0."""
     import pandas as pd
 
-    return (pd.Series(raw_labels) == positive).to_numpy(dtype=int)
+    series = pd.Series(raw_labels)
+    if isinstance(series.dtype, pd.CategoricalDtype):  # a category compares by its categories: 1 is not True there
+        series = series.astype(object)
+    return (series == positive).to_numpy(dtype=int)
 
 
 def labels_for_task(
