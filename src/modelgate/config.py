@@ -496,6 +496,11 @@ def _search_folders(start: Path, here: Path) -> tuple[list[Path], str]:
         chain = chain[: chain.index(shared)]
         if not chain:
             return [], f"{shared}, which is writable by anyone (not searched)"
+    # Inside a git repository its root is the boundary: a lint-only setup.cfg or tox.ini in a
+    # subfolder must not hide the repository's gate table. Outside one, the first project file is.
+    repository = next((i for i, candidate in enumerate(chain) if (candidate / ".git").exists()), None)
+    if repository is not None:
+        return chain[: repository + 1], project_root(chain[repository])
     for i, candidate in enumerate(chain):
         root = project_root(candidate)
         if root:

@@ -200,6 +200,11 @@ def binary_classes(
         return choose(classes, positive_class)
     if len(values) == 1 and values[0] in (0, 1) and not isinstance(values[0], str):
         values = [False, True] if isinstance(values[0], bool) else [0, 1]  # one class present: 0/1 all the same
+    if len(values) == 1:  # not 0/1: the other class has no name, so nothing says which one this is
+        raise GateUsageError(
+            f"label column {label_column!r} holds one class only ({_shown(values)}), and the model names no "
+            "classes: a binary gate needs both classes in the validation data (or a model with classes_)"
+        )
     if len(values) != 2:
         _check_binary(series, label_column)  # names values that are not 0/1 (only 0/1 pass, handled above)
         raise GateUsageError(f"label column {label_column!r} holds no labels")

@@ -195,19 +195,16 @@ def _one_class_outcome(model, data, **settings):
 
 
 @pytest.mark.parametrize(("coding", "positive"), [("12", 2), ("negpos", "pos")])
-def test_one_class_labels_get_the_outcome_of_0_1_in_every_coding(cancer, coding, positive):
-    """Benign tumours only (one class), a model that names no classes, positive_class
-    given: the outcome (a verdict, or one line saying only one class is present)
-    is the one of the 0/1 coding, and never 'is not binary 0/1' for a coding the
-    README lists as binary."""
+def test_one_class_labels_of_a_classless_model_are_refused_in_one_line_naming_the_class(cancer, coding, positive):
+    """Benign tumours only (one class), a model that names no classes: outside 0/1 and
+    False/True nothing names the other class, so the gate refuses in one line that
+    says so, never 'is not binary 0/1' for a coding the README lists as binary."""
     from flows.table_flow import coded
 
     train, valid = cancer
     model = fitted(train)
-    benign = valid[valid["target"] == 1]
-    reference = _one_class_outcome(lambda frame: model.predict_proba(frame)[:, 1], benign)
-    outcome = _one_class_outcome(
-        lambda frame: model.predict_proba(frame)[:, 1], coded(benign, coding), positive_class=positive
-    )
-    assert "not binary 0/1" not in str(outcome[1]), outcome
-    assert outcome[0] == reference[0], (outcome, reference)
+    benign = coded(valid[valid["target"] == 1], coding)
+    outcome = _one_class_outcome(lambda frame: model.predict_proba(frame)[:, 1], benign, positive_class=positive)
+    assert outcome[0] == "error", outcome
+    assert "holds one class only" in outcome[1] and repr(positive) in outcome[1], outcome
+    assert "not binary 0/1" not in outcome[1], outcome
