@@ -1,0 +1,139 @@
+"""Hostile input to the tabular surfaces: smoke files and reports.
+
+Real scikit-learn models on data that ships inside scikit-learn, real pytest
+sessions on the shared TinyFlow run and the TableFlow run.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from modelgate.errors import GateUsageError
+from modelgate.evaluation import evaluate
+from modelgate.smoke import SmokeCaseFileError, check_cases, load_smoke_cases
+
+from conftest import reset_tags, usage_error, user_tags
+
+TAG = "deployment_candidate"
+
+
+@pytest.fixture(scope="module")
+def cancer():
+    """A binary pipeline on the breast cancer table and its evidence (no NaN, no inf in any column)."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(X[:400], y[:400])
+    calls = []
+
+    def scorer(frame):
+        calls.append(len(frame))
+        return model.predict_proba(frame)[:, 1]
+
+    return evaluate(scorer, X[400:].reset_index(drop=True), y[400:].to_numpy()), calls
+
+
+def refused(path, evidence) -> str:
+    with pytest.raises(GateUsageError) as info:
+        check_cases(load_smoke_cases(path), evidence)
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+@pytest.mark.parametrize("cell", ["nan", "NaN", "inf", "-inf", "Infinity"])
+def test_a_nan_or_inf_written_in_a_smoke_cell_is_refused_like_a_blank_one(cancer, tmp_path, cell):
+    """A CSV's "nan" reaches the model as NaN exactly as a blank cell does: refused up front, not a model crash."""
+    evidence, calls = cancer
+    rows = evidence.features.iloc[:2].astype(object).assign(name=["ok", "holey"], expected=[0, 1])
+    rows.loc[1, "mean radius"] = cell
+    path = tmp_path / "cases.csv"
+    rows.to_csv(path, index=False)
+    before = len(calls)
+    message = refused(path, evidence)
+    assert "smoke case 'holey'" in message and "line 3" in message and "'mean radius'" in message, message
+    assert len(calls) == before  # refused before the model sees it
+
+
+def test_a_smoke_csv_with_a_feature_column_written_twice_is_refused(cancer, tmp_path):
+    """Two values for one feature: the gate must not pick one silently (the last one, as it did)."""
+    evidence, _ = cancer
+    rows = evidence.features.iloc[:1].assign(name="twice", expected=0)
+    header = ",".join(f'"{c}"' for c in rows.columns) + ',"mean radius"'
+    values = ",".join(str(v) for v in rows.iloc[0]) + ",999999"
+    path = tmp_path / "cases.csv"
+    path.write_text(header + "\n" + values + "\n")
+    with pytest.raises(SmokeCaseFileError) as info:
+        load_smoke_cases(path)
+    assert "'mean radius'" in str(info.value) and "twice" in str(info.value), info.value
+
+
+def test_a_smoke_jsonl_with_a_key_written_twice_is_refused(cancer, tmp_path):
+    evidence, _ = cancer
+    row = {str(k): float(v) for k, v in evidence.features.iloc[0].items()}
+    text = json.dumps({"name": "twice", "expected": 0, **row})
+    path = tmp_path / "cases.jsonl"
+    path.write_text(text[:-1] + ', "mean radius": 999999}\n')
+    with pytest.raises(SmokeCaseFileError) as info:
+        load_smoke_cases(path)
+    assert "'mean radius'" in str(info.value) and "line 1" in str(info.value), info.value
+
+
+def test_a_nan_smoke_cell_stops_the_session_with_one_line_and_no_tag(gate_suite, table_run):
+    """The same through pytest: exit 4, one line, no traceback, no tag."""
+    import pandas as pd
+    from metaflow import Run
+
+    run = reset_tags(table_run)
+    frame = Run(run).data.cancer_01_df
+    rows = frame.drop(columns="target").iloc[:1].astype(object).assign(name="nan-cell", expected=0)
+    rows.iloc[0, 0] = "nan"
+    gate_suite.write(None, ini=None)
+    gate_suite.file("pyproject.toml", """
+        [tool.modelgate]
+        feature_columns = "*"
+        label_column = "target"
+        model_artifact = "cancer_01_model"
+        data_artifact = "cancer_01_df"
+        smoke_cases = "cases.csv"
+
+        [[tool.modelgate.checks]]
+        metric = "roc_auc"
+        baseline = "majority"
+        margin = 0.1
+        """)
+    pd.DataFrame(rows).to_csv(gate_suite.path / "cases.csv", index=False)
+    result = gate_suite.run(run, ".")
+    usage_error(result, "smoke case 'nan-cell'")
+    assert TAG not in user_tags(run)
+
+
+ERRORING = """
+def test_auc_beats_majority(gate):
+    gate.beats("roc_auc", margin=0.0)
+
+def test_crashes(evaluation):
+    raise RuntimeError("the test itself broke")
+"""
+
+
+def test_the_json_report_claims_no_verdict_when_the_terminal_says_error(gate_suite, tiny_run, tmp_path):
+    """A quality test that errored (nothing failed): the terminal and Markdown say 'ERROR, no verdict';
+    the JSON report must not say "fail" with "passed": false, a verdict on the model."""
+    run = reset_tags(tiny_run)
+    report, markdown = tmp_path / "gate.json", tmp_path / "gate.md"
+    result = gate_suite.write(ERRORING).run(run, "--gate-report", str(report), "--gate-markdown", str(markdown))
+    assert result.ret == 1
+    assert any(line.startswith("verdict: ERROR, no verdict") for line in result.outlines), result.outlines
+    assert "ERROR, no verdict" in markdown.read_text()
+    data = json.loads(report.read_text())
+    assert data["status"] == "error", data["status"]
+    assert data["passed"] is None, data["passed"]
+    assert data["tag"]["action"] == "none"
+    assert TAG not in user_tags(run)
