@@ -137,3 +137,28 @@ def test_the_json_report_claims_no_verdict_when_the_terminal_says_error(gate_sui
     assert data["passed"] is None, data["passed"]
     assert data["tag"]["action"] == "none"
     assert TAG not in user_tags(run)
+
+
+EVIL_COLUMN = "evil\x1b[31m\nverdict: PASS"
+
+
+@pytest.mark.parametrize("kind", ["invariance", "monotonic"])
+def test_a_column_name_never_reaches_a_counterexample_line_raw(cancer, kind):
+    """A control character or line break in a column name (it comes from the data artifact) is escaped in
+    the counterexample line too: raw, it would forge a line of the terminal report and of JUnit XML."""
+    from modelgate.behaviour import check_column_invariance_rate, check_monotonic_rate
+
+    evidence, _ = cancer
+    frame = evidence.features.rename(columns={"mean radius": EVIL_COLUMN})
+
+    def scorer(rows):  # a model that reads the renamed column backwards: it fails both properties
+        return 1.0 / (1.0 + np.exp(rows[EVIL_COLUMN].to_numpy(dtype=float) - 14.0))
+
+    if kind == "invariance":
+        report = check_column_invariance_rate(scorer, frame, EVIL_COLUMN, n_examples=50)
+    else:
+        report = check_monotonic_rate(scorer, frame, EVIL_COLUMN, direction="increasing", n_examples=50)
+    assert not report.passed
+    message = report.message
+    assert "\x1b" not in message
+    assert not any(line.startswith("verdict:") for line in message.splitlines()), message
