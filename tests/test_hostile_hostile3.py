@@ -162,3 +162,32 @@ def test_a_column_name_never_reaches_a_counterexample_line_raw(cancer, kind):
     message = report.message
     assert "\x1b" not in message
     assert not any(line.startswith("verdict:") for line in message.splitlines()), message
+
+
+@pytest.mark.parametrize(("task", "feature", "reserved", "expectation"), [
+    ("binary", "mean smoothness", "threshold", {"expected": 1}),
+    ("regression", "bmi", "tolerance", {"expected": 150.0}),
+    ("binary", "mean radius", "label", {"expected": 1}),
+])
+def test_a_feature_named_like_a_smoke_key_is_refused_not_read_as_that_key(tmp_path, task, feature, reserved, expectation):
+    """A model with a feature column named 'threshold' (or 'tolerance', 'label'...): a smoke file's column of
+    that name is both the feature's value and the case's threshold. Read silently as the threshold, a
+    feature value of 0.1 let a binary case pass at a score of 0.1; it must be one line instead."""
+    from sklearn.datasets import load_breast_cancer, load_diabetes
+    from sklearn.linear_model import LogisticRegression, Ridge
+
+    if task == "binary":
+        X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+        X = X.rename(columns={feature: reserved})
+        model = LogisticRegression(max_iter=5000).fit(X[:400], y[:400])
+        evidence = evaluate(lambda d: model.predict_proba(d)[:, 1], X[400:].reset_index(drop=True), y[400:].to_numpy())
+    else:
+        X, y = load_diabetes(return_X_y=True, as_frame=True)
+        X = X.rename(columns={feature: reserved})
+        model = Ridge().fit(X[:300], y[:300])
+        evidence = evaluate(model.predict, X[300:].reset_index(drop=True), y[300:].to_numpy(), task="regression")
+    path = tmp_path / "cases.csv"
+    X.iloc[[0]].assign(name="clash", **expectation).to_csv(path, index=False)
+    with pytest.raises((GateUsageError, SmokeCaseFileError)) as info:
+        check_cases(load_smoke_cases(path), evidence)
+    assert f"'{reserved}'" in str(info.value) and "\n" not in str(info.value), info.value

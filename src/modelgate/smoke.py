@@ -693,6 +693,14 @@ def _check_inputs(case: AnyCase, evidence: Evaluation) -> None:
             f"{_where(case)}: no value for the feature column {missing[0]!r}{more}; the model's columns are "
             f"{_column_list(columns)}"
         )
+    # A feature named like a smoke-case key: the file's column of that name would be read as both.
+    reserved = {k.casefold() for k in (*_LABEL_COLUMNS, *_RANGE_COLUMNS, "threshold")}
+    clash = next((c for c in columns if c.casefold() in reserved and _lookup(values, c)[0]), None)
+    if clash is not None:
+        raise GateUsageError(
+            f"{_where(case)}: the model's feature column {clash!r} has the name of a smoke-case key, so the "
+            "file cannot tell the feature's value from the case's setting; rename that feature column"
+        )
     # A blank cell would reach the model as NaN. The validation data decides what the
     # model accepts: a column with missing values there was scored, so a blank may stay.
     for column in columns:
