@@ -191,3 +191,22 @@ def test_a_feature_named_like_a_smoke_key_is_refused_not_read_as_that_key(tmp_pa
     with pytest.raises((GateUsageError, SmokeCaseFileError)) as info:
         check_cases(load_smoke_cases(path), evidence)
     assert f"'{reserved}'" in str(info.value) and "\n" not in str(info.value), info.value
+
+
+def test_smoke_rows_for_a_frame_with_integer_column_names(tmp_path):
+    """A frame built from an array has columns 0, 1, 2...; a CSV's header holds '0', '1', '2'. A good row is
+    scored, a blank cell is one line (it was a KeyError: an INTERNALERROR, exit 3)."""
+    from sklearn.datasets import load_wine
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = load_wine(return_X_y=True)
+    frame = __import__("pandas").DataFrame(X)  # columns 0..12
+    model = LogisticRegression(max_iter=5000).fit(frame, y)
+    evidence = evaluate(model.predict_proba, frame, y, task="multiclass", classes=tuple(model.classes_))
+    good, blank = tmp_path / "good.csv", tmp_path / "blank.csv"
+    frame.iloc[[0]].assign(name="row-0", expected=int(y[0])).to_csv(good, index=False)
+    holey = frame.iloc[[0]].assign(name="holey", expected=int(y[0]))
+    holey[3] = np.nan
+    holey.to_csv(blank, index=False)
+    check_cases(load_smoke_cases(good), evidence)
+    assert "the feature column '3' is empty" in refused(blank, evidence)

@@ -703,17 +703,16 @@ def _check_inputs(case: AnyCase, evidence: Evaluation) -> None:
         )
     # A blank cell would reach the model as NaN. The validation data decides what the
     # model accepts: a column with missing values there was scored, so a blank may stay.
-    for column in columns:
-        value = _lookup(values, column)[1]
-        if _is_missing(value) and not evidence.features[column].isna().any():
+    for key, column in zip(evidence.features.columns, columns):  # the frame's own labels (0, not '0')
+        value, reference = _lookup(values, column)[1], evidence.features[key]
+        if _is_missing(value) and not reference.isna().any():
             raise GateUsageError(
                 f"{_where(case)}: the feature column {column!r} is empty; the validation data has no "
                 "missing values in it, so the model need not accept one: give a value"
             )
         # "nan" and "inf" written out reach a numeric column as NaN and inf: the same rule as a blank.
-        number = _as_number(value) if _is_numeric_column(evidence.features[column]) else None
+        number = _as_number(value) if _is_numeric_column(reference) else None
         if number is not None and not math.isfinite(number):
-            reference = evidence.features[column]
             seen = reference.isna().any() if math.isnan(number) else bool((reference == number).any())
             if not seen:
                 raise GateUsageError(
