@@ -210,3 +210,24 @@ def test_smoke_rows_for_a_frame_with_integer_column_names(tmp_path):
     holey.to_csv(blank, index=False)
     check_cases(load_smoke_cases(good), evidence)
     assert "the feature column '3' is empty" in refused(blank, evidence)
+
+
+@pytest.mark.parametrize("kind", ["monotonic", "invariance"])
+def test_a_property_names_an_integer_labelled_column_by_its_text(kind):
+    """`column = "12"` on a frame with columns 0..12: the only way a TOML config can name it. It was refused
+    with 'no feature column '12'; the model's columns are '0', '1', ...', a list that seems to hold it."""
+    import pandas as pd
+    from sklearn.datasets import load_wine
+    from sklearn.linear_model import LogisticRegression
+
+    from modelgate.properties import PropertyCheck
+
+    X, y = load_wine(return_X_y=True)
+    frame = pd.DataFrame(X)
+    model = LogisticRegression(max_iter=5000).fit(frame, y)
+    evidence = evaluate(model.predict_proba, frame, y, task="multiclass", classes=tuple(model.classes_))
+    extra = {"direction": "increasing", "class_value": 0} if kind == "monotonic" else {"max_failure_rate": 0.99}
+    prop = PropertyCheck(kind=kind, column="12", n_examples=40, **extra)
+    prop.prepare(evidence)
+    result = prop.evaluate(evidence)
+    assert result.n == 40, result.message
