@@ -960,7 +960,7 @@ def check_column_invariance_rate(
     def counterexample(position: int, new_index: int, o0: np.ndarray, o1: np.ndarray, shrunk: bool) -> Counterexample:
         old = observed.iloc[position]
         s0, s1, what = scalar(o0, o1)
-        change = f"{column}: {_value_text(old)} -> {_value_text(pool[new_index])}{what}"
+        change = f"{printable(column)}: {_value_text(old)} -> {_value_text(pool[new_index])}{what}"
         return Counterexample(
             _row_text(frame, position, column), f"the same row with {column}={_value_text(pool[new_index])}",
             s0, s1, "column", change, shrunk,
@@ -1088,7 +1088,7 @@ def check_monotonic_rate(
     def counterexample(position: int, raised: float, s0: float, s1: float, shrunk: bool) -> Counterexample:
         old, new_value = observed[position], values_of(np.array([raised]))[0]
         moved = "lowered" if s1 < s0 else "raised"
-        change = f"raised {column} {_value_text(old)} -> {_value_text(new_value)}, which {moved} the score"
+        change = f"raised {printable(column)} {_value_text(old)} -> {_value_text(new_value)}, which {moved} the score"
         return Counterexample(
             _row_text(frame, position, column), f"the same row with {column}={_value_text(new_value)}",
             s0, s1, "monotonic", change, shrunk,

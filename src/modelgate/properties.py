@@ -279,12 +279,21 @@ def _needs_column(prop: PropertyCheck, evidence: Evaluation) -> Any:
         raise GateUsageError(
             f"property {prop.name}: column {prop.column!r} names a feature column, but the model takes texts"
         )
+    return evidence.features[_column_key(prop, evidence)]
+
+
+def _column_key(prop: PropertyCheck, evidence: Evaluation) -> Any:
+    """The frame's own label of ``prop.column``: the name itself, or the one column whose
+    label reads as it (a frame built from an array has columns 0, 1, 2: ``column = "2"``)."""
     frame = evidence.features
-    if prop.column not in frame.columns:
+    if prop.column in frame.columns:
+        return prop.column
+    same = [c for c in frame.columns if str(c) == prop.column]
+    if len(same) != 1:
         raise GateUsageError(
             f"property {prop.name}: no feature column {prop.column!r}; the model's columns are {_columns_shown(evidence)}"
         )
-    return frame[prop.column]
+    return same[0]
 
 
 def _columns_shown(evidence: Evaluation, limit: int = 8) -> str:
@@ -385,8 +394,8 @@ def _invariance(prop: PropertyCheck, evidence: Evaluation) -> RateReport:
 
     if prop.column is not None:
         return behaviour.check_column_invariance_rate(
-            evidence.candidate_scorer, evidence.features, prop.column, task=evidence.task, classes=evidence.classes,
-            values=_invariance_values(prop, evidence), tolerance=prop.tolerance,
+            evidence.candidate_scorer, evidence.features, _column_key(prop, evidence), task=evidence.task,
+            classes=evidence.classes, values=_invariance_values(prop, evidence), tolerance=prop.tolerance,
             n_examples=prop.n_examples, max_failure_rate=prop.max_failure_rate, seed=prop.seed,
         )
     return behaviour.check_invariance_rate(
@@ -410,7 +419,7 @@ def _monotonic(prop: PropertyCheck, evidence: Evaluation) -> RateReport:
     from . import behaviour
 
     return behaviour.check_monotonic_rate(
-        evidence.candidate_scorer, evidence.features, prop.column, task=evidence.task, classes=evidence.classes,  # type: ignore[arg-type]  # required in __post_init__
+        evidence.candidate_scorer, evidence.features, _column_key(prop, evidence), task=evidence.task, classes=evidence.classes,
         class_index=_monotonic_setup(prop, evidence), direction=prop.direction,  # type: ignore[arg-type]
         step=prop.step, tolerance=prop.tolerance or 0.0,
         n_examples=prop.n_examples, max_failure_rate=prop.max_failure_rate, seed=prop.seed,

@@ -124,7 +124,7 @@ HEADER = ["", "check", "better", "model", "baseline", "diff", "bound", "margin",
 
 def verdict_icon(verdict: Verdict) -> str:
     """⚠️ when there is no verdict (the session or every non-passing check errored), else ✅ or ❌."""
-    if verdict.error or (verdict.errors and not verdict.failures):
+    if verdict.claims_no_verdict:
         return "⚠️"
     return "✅" if verdict.passed else "❌"
 

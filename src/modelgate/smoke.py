@@ -283,6 +283,27 @@ def _pick_column(
     return present[0]
 
 
+def _refuse_doubled(columns: Sequence[str], place: str) -> None:
+    """Two columns (keys) of one name would give a case two values for it: refuse, naming it."""
+    seen: set[str] = set()
+    for column in columns:
+        if column and column in seen:
+            raise SmokeCaseFileError(
+                f"{place}: column {_short(column)} is written twice; keep one (a case takes one value a column)"
+            )
+        seen.add(column)
+
+
+def _object_once(place: str) -> Any:
+    """A json ``object_pairs_hook`` that refuses a key written twice in one object."""
+
+    def build(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        _refuse_doubled([key for key, _ in pairs], place)
+        return dict(pairs)
+
+    return build
+
+
 def _read_csv(path: Path) -> tuple[list[str], list[tuple[str, dict[str, Any]]]]:
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.reader(fh)
@@ -291,6 +312,7 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[str, dict[str, Any]]]]:
             if header is None:
                 raise SmokeCaseFileError(f"{path}: empty file (no header, no cases)")
             columns = [h.strip() for h in header]
+            _refuse_doubled(columns, f"{path}, line 1")
             rows = []
             for values in reader:
                 if not any(v.strip() for v in values):
@@ -320,7 +342,9 @@ def _read_jsonl(path: Path) -> tuple[list[str], list[tuple[str, dict[str, Any]]]
                 continue
             where = f"line {number}"
             try:
-                obj = json.loads(line)
+                obj = json.loads(line, object_pairs_hook=_object_once(f"{path}, {where}"))
+            except SmokeCaseFileError:  # a key written twice (the hook): already one line
+                raise
             except json.JSONDecodeError as exc:
                 raise SmokeCaseFileError(f"{path}, {where}: invalid JSON ({exc.msg})") from None
             except RecursionError:  # e.g. [[[[...]]]] 200,000 deep
@@ -332,6 +356,7 @@ def _read_jsonl(path: Path) -> tuple[list[str], list[tuple[str, dict[str, Any]]]
                 raise SmokeCaseFileError(
                     f"{path}, {where}: expected a JSON object, got {type(obj).__name__}"
                 )
+            _refuse_doubled([str(k).strip() for k in obj], f"{path}, {where}")
             obj = {str(k).strip(): v for k, v in obj.items()}
             columns.update(dict.fromkeys(obj))
             rows.append((where, obj))
@@ -346,6 +371,7 @@ def _read_parquet(path: Path) -> tuple[list[str], list[tuple[str, dict[str, Any]
     except Exception as exc:  # pyarrow raises several types for a bad file
         raise SmokeCaseFileError(f"{path}: not a readable parquet file ({exc})") from None
     columns = [c.strip() for c in table.column_names]
+    _refuse_doubled(columns, str(path))
     rows = [
         (f"row {i}", dict(zip(columns, record.values())))
         for i, record in enumerate(table.to_pylist(), start=1)
@@ -667,14 +693,38 @@ def _check_inputs(case: AnyCase, evidence: Evaluation) -> None:
             f"{_where(case)}: no value for the feature column {missing[0]!r}{more}; the model's columns are "
             f"{_column_list(columns)}"
         )
+    # A feature named like a smoke-case key: the file's column of that name would be read as both.
+    reserved = {k.casefold() for k in (*_LABEL_COLUMNS, *_RANGE_COLUMNS, "threshold")}
+    clash = next((c for c in columns if c.casefold() in reserved and _lookup(values, c)[0]), None)
+    if clash is not None:
+        raise GateUsageError(
+            f"{_where(case)}: the model's feature column {clash!r} has the name of a smoke-case key, so the "
+            "file cannot tell the feature's value from the case's setting; rename that feature column"
+        )
     # A blank cell would reach the model as NaN. The validation data decides what the
     # model accepts: a column with missing values there was scored, so a blank may stay.
-    for column in columns:
-        if _is_missing(_lookup(values, column)[1]) and not evidence.features[column].isna().any():
+    for key, column in zip(evidence.features.columns, columns):  # the frame's own labels (0, not '0')
+        value, reference = _lookup(values, column)[1], evidence.features[key]
+        if _is_missing(value) and not reference.isna().any():
             raise GateUsageError(
                 f"{_where(case)}: the feature column {column!r} is empty; the validation data has no "
                 "missing values in it, so the model need not accept one: give a value"
             )
+        # "nan" and "inf" written out reach a numeric column as NaN and inf: the same rule as a blank.
+        number = _as_number(value) if _is_numeric_column(reference) else None
+        if number is not None and not math.isfinite(number):
+            seen = reference.isna().any() if math.isnan(number) else bool((reference == number).any())
+            if not seen:
+                raise GateUsageError(
+                    f"{_where(case)}: the feature column {column!r} holds {_short(value)}; the validation "
+                    "data has no such value in it, so the model need not accept one: give a finite number"
+                )
+
+
+def _is_numeric_column(column: Any) -> bool:
+    from pandas.api import types as pdt
+
+    return bool(pdt.is_numeric_dtype(column.dtype)) and not pdt.is_bool_dtype(column.dtype)
 
 
 def check_cases(cases: Sequence[AnyCase], evidence: Evaluation) -> None:

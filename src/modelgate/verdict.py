@@ -100,9 +100,16 @@ class Verdict:
         return checks_passed
 
     @property
+    def claims_no_verdict(self) -> bool:
+        """The session could not finish, or checks ended without a verdict and none failed:
+        nothing was decided about the model (the terminal says ``ERROR, no verdict``)."""
+        return bool(self.error) or (bool(self.errors) and not self.failures)
+
+    @property
     def status(self) -> str:
-        """``"pass"``, ``"fail"``, or ``"error"`` when the session could not finish."""
-        return "error" if self.error else "pass" if self.passed else "fail"
+        """``"pass"``, ``"fail"``, or ``"error"`` when no verdict was reached (the session could
+        not finish, or a quality test errored and none failed)."""
+        return "error" if self.claims_no_verdict else "pass" if self.passed else "fail"
 
     def passed_group(self, group: str) -> bool:
         results = [r for r in self.results if r.group == group]
@@ -135,7 +142,7 @@ class Verdict:
         decision = self.decision
         return {
             "status": self.status,
-            "passed": None if self.error else self.passed,  # an error claims no verdict
+            "passed": None if self.claims_no_verdict else self.passed,  # an error claims no verdict
             "error": self.error or None,
             "run": self.run,
             "champion": self.champion,
