@@ -266,3 +266,17 @@ def test_latest_is_the_newest_by_start_not_the_last_tagged(suite, tiny_run, newe
             assert f"model run: {newest_run}" in result.stdout.str()
     finally:
         get_run(tiny_run).remove_tag("retagged_for_order_test")
+
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("Tinyflow", ["TinyFlow"]), ("tinyflow", ["TinyFlow"]), ("TinyFlw", ["TinyFlow"]), ("Wineflow", ["WineFlow"]),
+     ("NoSuchFlow", [])],
+)
+def test_a_wrong_case_suggests_only_the_flow_of_that_name(name, expected):
+    # Found in CI: with WineFlow runs in the same datastore, 'Tinyflow' also suggested
+    # 'WineFlow' (difflib ratio 0.75): a flow that differs only by case is the one answer.
+    from modelgate.runs import close_names
+
+    assert close_names(name, ["BreastCancerFlow", "DiabetesFlow", "TinyFlow", "WineFlow"]) == expected

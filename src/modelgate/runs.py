@@ -241,10 +241,8 @@ def unknown_flow_message(flow: str) -> str:
 
 
 def close_flow_names(flow: str, limit: int = 3) -> list[str]:
-    """Flows Metaflow knows whose name is close to ``flow``: the same but for case
-    first, then near spellings (difflib); [] when none are, or the flows cannot be listed."""
-    import difflib
-
+    """Flows Metaflow knows whose name is close to ``flow`` (:func:`close_names`);
+    [] when the flows cannot be listed."""
     from metaflow import Metaflow
 
     try:
@@ -252,10 +250,19 @@ def close_flow_names(flow: str, limit: int = 3) -> list[str]:
             known = sorted(f.id for f in Metaflow().flows)
     except Exception:  # only a hint: the message without it still says where Metaflow looked
         return []
+    return close_names(flow, known, limit)
+
+
+def close_names(flow: str, known: list[str], limit: int = 3) -> list[str]:
+    """The names in ``known`` that differ from ``flow`` only by case; else near
+    spellings (difflib, ratio 0.8 or more); [] when none is close."""
+    import difflib
+
     same = [name for name in known if name.lower() == flow.lower() and name != flow]
-    near = difflib.get_close_matches(flow.lower(), [name.lower() for name in known], n=limit, cutoff=0.75)
-    spelled = [name for low in near for name in known if name.lower() == low and name not in same and name != flow]
-    return (same + spelled)[:limit]
+    if same:  # a wrong case is the answer: near spellings ('WineFlow' for 'Tinyflow') would only distract
+        return same[:limit]
+    near = difflib.get_close_matches(flow.lower(), [name.lower() for name in known], n=limit, cutoff=0.8)
+    return [name for low in near for name in known if name.lower() == low and name != flow][:limit]
 
 
 def _run_words(role: str | None, pathspec: str) -> str:
