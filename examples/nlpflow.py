@@ -23,6 +23,9 @@ class NLPFlow(FlowSpec):
         "valid-data", default="", help="Parquet file of validation reviews (empty: demo data)."
     )
     epochs = Parameter("epochs", default=10, help="Training epochs (the tutorial uses 10).")
+    seed = Parameter(
+        "seed", default=0, type=int, help="Seed for the network's initial weights and shuffling, so a rerun trains the same model."
+    )
     tag_in_flow = Parameter(
         "tag-in-flow", default=True, type=bool, help="Let the end step tag the run when its gate passes."
     )
@@ -60,6 +63,9 @@ class NLPFlow(FlowSpec):
         "Train the model"
         from model import NbowModel
 
+        import keras
+
+        keras.utils.set_random_seed(self.seed)  # one rerun, one model: a gate verdict that can be reproduced
         model = NbowModel(vocab_sz=750)
         model.fit(X=self.df["review"], y=self.df["labels"], epochs=self.epochs)
         self.model_dict = model.model_dict  # save model
