@@ -98,7 +98,7 @@ def median_ms(fn, inputs) -> float:
 
 
 def bench_latency(nbow, texts: list[str], n_scorer: int, n_predict: int) -> dict:
-    from modelgate.scorers import as_scorer
+    from modelgate.evidence.scorers import as_scorer
 
     scorer = as_scorer(nbow.model_dict, cache=False)
     for t in texts[:5]:  # warm-up: trace the forward pass once, as predict warms up too
@@ -119,7 +119,7 @@ def bench_latency(nbow, texts: list[str], n_scorer: int, n_predict: int) -> dict
 
 def bench_property(nbow, texts: list[str], n_examples: int) -> dict:
     from modelgate.behaviour import check_invariance_rate
-    from modelgate.scorers import as_scorer
+    from modelgate.evidence.scorers import as_scorer
 
     out = {}
     for label, max_rate in (("within_10pct", 0.1), ("strict_shrinks", 0.0)):
@@ -155,7 +155,7 @@ def child(mode: str, model_dir: Path, n: int) -> None:
     """Score ``n`` sampled texts one way; print a JSON line with timings and memory."""
     import keras
 
-    from modelgate.scorers import as_scorer
+    from modelgate.evidence.scorers import as_scorer
 
     model = keras.saving.load_model(model_dir / "model.keras")
     with open(model_dir / "vectorizer.pkl", "rb") as fh:

@@ -74,7 +74,7 @@ class GateFlow(FlowSpec):
     @step
     def check(self):
         "Score the candidate's model once and run this task's kind of check."
-        from modelgate import runs
+        from modelgate.metaflow_io import runs
         from modelgate.names import CANDIDATE
         from modelgate.runner import GateRunner
 
@@ -111,7 +111,7 @@ class GateFlow(FlowSpec):
     @step
     def end(self):
         "Tag the candidate when every check passed; otherwise make sure it carries no tag (fail closed)."
-        from modelgate.tagging import apply_tag, revoke_tag
+        from modelgate.metaflow_io.tagging import apply_tag, revoke_tag
 
         tag = gate_config().settings.tag
         self.passed = self.verdict.passed

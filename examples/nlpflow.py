@@ -102,7 +102,7 @@ class NLPFlow(FlowSpec):
         gate = Gate.from_config(Path(__file__).resolve().parent / "pyproject.toml")
         verdict = gate.evaluate(self.model_dict, self.val_df, run=f"{current.flow_name}/{current.run_id}")
         print(verdict.summary())
-        from modelgate.card import add_verdict_card
+        from modelgate.report.card import add_verdict_card
 
         add_verdict_card(current.card["gate"], verdict)
         self.gate_verdict = verdict.to_dict()

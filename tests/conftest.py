@@ -258,7 +258,7 @@ def tabular_runs() -> dict[str, dict]:
 @pytest.fixture(scope="session")
 def tutorial_model_dict(demo_run):
     """The model_dict artifact ({'vectorizer', 'model'}) of a real NLPFlow run."""
-    from modelgate.runs import load_artifact
+    from modelgate.metaflow_io.runs import load_artifact
 
     return load_artifact(demo_run, "model_dict")
 
@@ -332,14 +332,14 @@ def test_accuracy_beats_majority(gate):
 
 def user_tags(pathspec: str) -> frozenset[str]:
     """The run's user tags, as Metaflow reads them now."""
-    from modelgate.runs import get_run
+    from modelgate.metaflow_io.runs import get_run
 
     return frozenset(get_run(pathspec).user_tags)
 
 
 def reset_tags(pathspec: str) -> str:
     """Remove every user tag from the run (system tags stay); the pathspec."""
-    from modelgate.runs import get_run
+    from modelgate.metaflow_io.runs import get_run
 
     tags = list(user_tags(pathspec))
     if tags:
@@ -353,7 +353,7 @@ def untag_flow(flow_name: str, tag: str = "deployment_candidate") -> None:
     from metaflow import Flow
     from metaflow.exception import MetaflowNotFound
 
-    from modelgate.runs import global_namespace
+    from modelgate.metaflow_io.runs import global_namespace
 
     with global_namespace():
         try:

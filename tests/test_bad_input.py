@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from modelgate.tagging import DEFAULT_TAG
+from modelgate.metaflow_io.tagging import DEFAULT_TAG
 
 from conftest import FLOWS, error_line, reset_tags, run_flow, usage_error, user_tags
 
@@ -139,7 +139,7 @@ def test_bad_input_never_tags(suite, tiny_run):
 
 
 def test_bad_input_changes_no_tag(suite, tiny_run):
-    from modelgate.tagging import apply_tag
+    from modelgate.metaflow_io.tagging import apply_tag
 
     apply_tag(tiny_run)
     result = suite.run(tiny_run, "--model-artifact", "val_df")
@@ -254,7 +254,7 @@ def test_latest_is_the_newest_by_start_not_the_last_tagged(suite, tiny_run, newe
     # Tagging rewrites a local run's timestamp (DESIGN section 5): after
     # tagging the older run, Metaflow's own newest-first order puts it first.
     from metaflow import Flow
-    from modelgate.runs import get_run, global_namespace
+    from modelgate.metaflow_io.runs import get_run, global_namespace
 
     get_run(tiny_run).add_tag("retagged_for_order_test")
     try:
@@ -277,6 +277,6 @@ def test_latest_is_the_newest_by_start_not_the_last_tagged(suite, tiny_run, newe
 def test_a_wrong_case_suggests_only_the_flow_of_that_name(name, expected):
     # Found in CI: with WineFlow runs in the same datastore, 'Tinyflow' also suggested
     # 'WineFlow' (difflib ratio 0.75): a flow that differs only by case is the one answer.
-    from modelgate.runs import close_names
+    from modelgate.metaflow_io.runs import close_names
 
     assert close_names(name, ["BreastCancerFlow", "DiabetesFlow", "TinyFlow", "WineFlow"]) == expected

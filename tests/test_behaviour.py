@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 
 from modelgate import behaviour as B
-from modelgate.scorers import as_scorer
+from modelgate.evidence.scorers import as_scorer
 
 from conftest import example_module
 

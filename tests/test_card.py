@@ -1,6 +1,6 @@
 """The Metaflow card per task: ROC curves (binary), a confusion matrix (multiclass),
-predicted vs actual with residuals (regression). Plain calls of modelgate.card on
-evaluations made with modelgate.evaluation.evaluate: no flow, no Metaflow run."""
+predicted vs actual with residuals (regression). Plain calls of modelgate.report.card on
+evaluations made with modelgate.evidence.evaluation.evaluate: no flow, no Metaflow run."""
 
 import numpy as np
 import pandas as pd
@@ -8,8 +8,8 @@ import pytest
 from matplotlib.collections import PathCollection, PolyCollection
 from sklearn.metrics import confusion_matrix, mean_absolute_error, roc_auc_score
 
-from modelgate import card
-from modelgate.evaluation import evaluate
+from modelgate.report import card
+from modelgate.evidence.evaluation import evaluate
 from modelgate.verdict import CheckResult, Verdict
 
 CLASSES = ("setosa", "versicolor", "virginica", "unseen")  # the last class is in no label and never predicted
@@ -250,7 +250,7 @@ def test_a_gated_verdict_of_each_task_shows_directions_in_every_format_and_the_c
     import json
 
     from modelgate import FloorCheck, MarginCheck
-    from modelgate.report import verdict_json, verdict_markdown, verdict_table
+    from modelgate.report.render import verdict_json, verdict_markdown, verdict_table
 
     evaluation = MAKERS[task]()
     checks = [MarginCheck(metric, baseline=baseline, margin=0.0) if baseline else

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from modelgate.runs import find_champion
-from modelgate.tagging import apply_tag
+from modelgate.metaflow_io.runs import find_champion
+from modelgate.metaflow_io.tagging import apply_tag
 
 from conftest import FLOWS, run_flow, usage_error, user_tags
 
@@ -62,7 +62,7 @@ def test_newest_by_finish_time_not_by_tagging_order(good_runs, tag):
     # Tagging rewrites a local run's timestamp: tag the newer run first, the
     # older one last, and the newer one must still be the champion.
     from metaflow import Flow
-    from modelgate.runs import global_namespace
+    from modelgate.metaflow_io.runs import global_namespace
 
     apply_tag(good_runs[1], tag)
     apply_tag(good_runs[0], tag)
@@ -231,7 +231,7 @@ def unreadable_run(request, spare_runs):
 
 
 def test_an_unreadable_run_is_skipped_when_looking_for_the_champion(good_runs, unreadable_run, tag):
-    from modelgate.runs import UnreadableRunWarning
+    from modelgate.metaflow_io.runs import UnreadableRunWarning
 
     apply_tag(good_runs[0], tag)
     with pytest.warns(UnreadableRunWarning, match=re.escape(unreadable_run)):
@@ -271,7 +271,8 @@ def test_a_failed_champion_lookup_is_an_error_only_where_the_champion_is_used(mo
     import numpy as np
     import pandas as pd
 
-    from modelgate import errors, runs
+    from modelgate import errors
+    from modelgate.metaflow_io import runs
     from modelgate.checks import MarginCheck
     from modelgate.config import GateConfig
     from modelgate.runner import GateRunner
@@ -324,7 +325,7 @@ RUNS = {"beta": BETA, "alpha": ALPHA, "prod": PROD, "plain_alice": PLAIN_ALICE, 
     ids=["branch", "project", "plain-user", "plain-production", "plain-any-namespace", "flow"],
 )
 def test_a_champion_scope_admits_its_branch_only(scope, admitted, said):
-    from modelgate.runs import ChampionScope
+    from modelgate.metaflow_io.runs import ChampionScope
 
     where = ChampionScope("Flow", **scope)
     assert {name for name, run in RUNS.items() if where.matches(run)} == admitted
@@ -334,7 +335,7 @@ def test_a_champion_scope_admits_its_branch_only(scope, admitted, said):
 def test_the_in_flow_gate_compares_with_the_run_carrying_champion_tag(good_runs, tag, tmp_path):
     # In a flow, as in a pytest session: the champion is the deployed run, not the newest that passed the gate.
     from modelgate import Gate
-    from modelgate.runs import load_artifact
+    from modelgate.metaflow_io.runs import load_artifact
 
     deployed_tag = f"{tag}_deployed"
     deployed, passed_only, candidate = good_runs
@@ -373,8 +374,8 @@ def test_the_json_report_names_the_champion_with_q_as_with_v(gate_suite, good_ru
 
 def test_the_in_flow_verdict_names_the_champion(good_runs, tag):
     from modelgate import Gate, MarginCheck
-    from modelgate.report import verdict_markdown
-    from modelgate.runs import load_artifact
+    from modelgate.report.render import verdict_markdown
+    from modelgate.metaflow_io.runs import load_artifact
 
     apply_tag(good_runs[0], tag)
     model, data = (load_artifact(good_runs[1], name, role="candidate") for name in ("model", "val_df"))

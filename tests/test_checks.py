@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from modelgate import MarginCheck
-from modelgate.evaluation import Evaluation, evaluate
+from modelgate.evidence.evaluation import Evaluation, evaluate
 
 rng = np.random.default_rng(0)
 LABELS = (rng.random(400) < 0.7).astype(int)
@@ -145,7 +145,7 @@ def test_a_no_skill_model_does_not_beat_the_majority_prior_on_probability_metric
 
 
 def test_the_majority_prior_keeps_the_majority_class_accuracy_and_auc():
-    from modelgate.evaluation import majority_class, majority_scores
+    from modelgate.evidence.evaluation import majority_class, majority_scores
     from modelgate.metrics import accuracy, roc_auc
 
     prior = majority_scores(LABELS)

@@ -124,10 +124,10 @@ BAD_CONFIGS = [
     ('[[tool.modelgate.checks]]\nmetric = "accuracy"\nmethod = "delong"\n', "method 'delong' applies to roc_auc only"),
     ('[[tool.modelgate.checks]]\nmetric = "roc_auc"\n[[tool.modelgate.checks]]\nmetric = "roc_auc"\n', "two configured checks are named 'roc_auc-vs-majority-margin+0'"),
     ('[tool.modelgate]\nmodel_artifact = "model"\nsmoke_cases = "missing.csv"\n', "missing.csv"),
-    ('[[tool.modelgate.properties]]\nkind = "sideways"\n', "[tool.modelgate].properties[0]: unknown property kind 'sideways'"),
-    ('[[tool.modelgate.properties]]\nkind = "invariance"\nperturbations = ["emoji"]\n', "unknown perturbation 'emoji'"),
-    ('[[tool.modelgate.properties]]\nn_examples = 5\n', "[tool.modelgate].properties[0]: missing key 'kind'"),
-    ('[[tool.modelgate.properties]]\nkind = "directional"\nsentences = "one"\n', ".sentences: expected an array of non-empty strings"),
+    ('[[tool.modelgate.checks.properties]]\nkind = "sideways"\n', "[tool.modelgate].properties[0]: unknown property kind 'sideways'"),
+    ('[[tool.modelgate.checks.properties]]\nkind = "invariance"\nperturbations = ["emoji"]\n', "unknown perturbation 'emoji'"),
+    ('[[tool.modelgate.checks.properties]]\nn_examples = 5\n', "[tool.modelgate].properties[0]: missing key 'kind'"),
+    ('[[tool.modelgate.checks.properties]]\nkind = "directional"\nsentences = "one"\n', ".sentences: expected an array of non-empty strings"),
     ('[tool.modelgate]\nchampion_scope = "galaxy"\n', "[tool.modelgate].champion_scope 'galaxy': unknown champion scope; use one of branch, project, flow"),
     ('[tool.modelgate]\nchampion_tag = "runtime:dev"\n', "[tool.modelgate].champion_tag 'runtime:dev': Metaflow reserves the prefix 'runtime:'"),
     ('[tool.modelgate]\nchampion_tag = " deployed"\n', "[tool.modelgate].champion_tag ' deployed': a tag must not start or end with whitespace"),
@@ -269,13 +269,13 @@ def test_properties_from_config_are_items_and_results(gate_suite, tiny_run):
 [tool.modelgate]
 model_artifact = "model"
 
-[[tool.modelgate.properties]]
+[[tool.modelgate.checks.properties]]
 kind = "invariance"
 perturbations = ["whitespace", "case"]
 n_examples = 50
 max_failure_rate = 0.2
 
-[[tool.modelgate.properties]]
+[[tool.modelgate.checks.properties]]
 kind = "directional"
 direction = "negative"
 sentences = ["awful poor broken returned"]
@@ -397,7 +397,7 @@ def test_a_gate_built_in_code_takes_every_setting_by_its_table_name():
 def test_tag_current_run_refuses_a_bad_tag_before_touching_metaflow(monkeypatch):
     from types import SimpleNamespace
 
-    from modelgate import tagging
+    from modelgate.metaflow_io import tagging
 
     writes = []
     monkeypatch.setattr(tagging, "apply_tag", lambda pathspec, tag: writes.append((pathspec, tag)))
@@ -447,7 +447,7 @@ def test_property_defaults_apply_only_when_not_given(monkeypatch):
     from modelgate import behaviour
     from modelgate.checks import PropertyCheck
 
-    from modelgate.evaluation import Evaluation
+    from modelgate.evidence.evaluation import Evaluation
 
     evidence = Evaluation(labels=np.array([1]), candidate=np.array([0.9]), texts=("a",), scorer=lambda texts: [0.9])
     seen = {}

@@ -44,7 +44,7 @@ margin = -0.02
 metric = "accuracy"
 at_least = 0.6
 
-[[tool.modelgate.properties]]
+[[tool.modelgate.checks.properties]]
 kind = "monotonic"
 column = "income"
 direction = "increasing"
@@ -91,7 +91,7 @@ def from_gateflow(project) -> GateConfig:
 
 
 def from_promote(project, monkeypatch) -> GateConfig:
-    from modelgate.promote import _config
+    from modelgate.metaflow_io.promote import _config
 
     monkeypatch.chdir(project / "gate")
     return _config(None)[0]

@@ -218,8 +218,8 @@ def test_two_suites_with_different_configs_in_one_session_is_a_usage_error(gate_
 def _auc(run: str, data_artifact: str) -> float:
     from sklearn.metrics import roc_auc_score
 
-    from modelgate.runs import load_artifact
-    from modelgate.scorers import as_scorer
+    from modelgate.metaflow_io.runs import load_artifact
+    from modelgate.evidence.scorers import as_scorer
 
     frame = load_artifact(run, data_artifact)
     return float(roc_auc_score(frame["labels"], as_scorer(load_artifact(run, "model"))(list(frame["review"]))))
@@ -313,7 +313,7 @@ def test_an_error_at_session_start_names_the_config_and_why(gate_suite, run):
 
 
 def test_promote_ignores_a_config_planted_above_the_checkout(tmp_path, run, monkeypatch, capsys):
-    from modelgate import promote
+    from modelgate.metaflow_io import promote
 
     # planted: it would move 'deployed' from every run of the flow, whoever's
     write(tmp_path / "pyproject.toml", '[tool.modelgate]\nchampion_tag = "deployed"\nchampion_scope = "flow"\n')
@@ -335,7 +335,7 @@ def test_promote_ignores_a_config_planted_above_the_checkout(tmp_path, run, monk
 
 
 def test_promote_refuses_a_misspelt_table(tmp_path, monkeypatch, capsys):
-    from modelgate import promote
+    from modelgate.metaflow_io import promote
 
     (tmp_path / ".git").mkdir()
     config = write(tmp_path / "pyproject.toml", '[tool.model-gate]\nchampion_tag = "deployed"\n')

@@ -184,7 +184,7 @@ class FaultyProxy:
 
 APPLY_TAG = """
 import sys
-from modelgate.tagging import apply_tag
+from modelgate.metaflow_io.tagging import apply_tag
 apply_tag(sys.argv[1], sys.argv[2])
 """
 
@@ -203,7 +203,7 @@ def test_a_tag_write_retries_the_services_5xx_answers(deployment, tiny_runs):
 
 HAS_TAG = """
 import sys
-from modelgate.tagging import has_tag
+from modelgate.metaflow_io.tagging import has_tag
 print(has_tag(sys.argv[1], sys.argv[2]))
 """
 

@@ -6,8 +6,8 @@ example NLPFlow with TensorFlow: slow (conftest's SLOW_FIXTURES).
 
 import pytest
 
-from modelgate.runs import get_run, load_artifact
-from modelgate.tagging import DEFAULT_TAG
+from modelgate.metaflow_io.runs import get_run, load_artifact
+from modelgate.metaflow_io.tagging import DEFAULT_TAG
 
 from conftest import EXAMPLES, FLOWS, run_flow, untag_flow, user_tags
 

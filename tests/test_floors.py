@@ -17,10 +17,10 @@ from modelgate import metrics, stats
 from modelgate.checks import MarginCheck
 from modelgate.config import GateConfig, merge, parse_check_option, parse_table
 from modelgate.errors import GateUsageError
-from modelgate.evaluation import Evaluation
-from modelgate.floors import FloorCheck
+from modelgate.evidence.evaluation import Evaluation
+from modelgate.checks.floors import FloorCheck
 from modelgate.metrics import METRICS
-from modelgate.report import verdict_markdown, verdict_table
+from modelgate.report.render import verdict_markdown, verdict_table
 from modelgate.runner import GateRunner
 from modelgate.verdict import Verdict
 

@@ -33,7 +33,7 @@ def run_gateflow(*, trigger: str | None = None, model_run: str | None = None):
 @pytest.fixture
 def untagged(demo_run):
     """The demo NLPFlow run without the gate's tag; its tags as they were, afterwards."""
-    from modelgate.tagging import apply_tag, has_tag, revoke_tag
+    from modelgate.metaflow_io.tagging import apply_tag, has_tag, revoke_tag
 
     carried = has_tag(demo_run, TAG)
     revoke_tag(demo_run, TAG)
@@ -43,7 +43,7 @@ def untagged(demo_run):
 
 def test_triggered_gate_flow_tags_the_run_and_stores_the_verdict(untagged):
     from modelgate import Gate
-    from modelgate.tagging import has_tag
+    from modelgate.metaflow_io.tagging import has_tag
     from modelgate.verdict import Verdict
 
     status, run, output = run_gateflow(trigger=untagged)
@@ -64,7 +64,7 @@ def test_triggered_gate_flow_tags_the_run_and_stores_the_verdict(untagged):
 
 
 def test_a_run_that_cannot_be_gated_stops_the_flow_and_tags_nothing(untagged):
-    from modelgate.tagging import has_tag
+    from modelgate.metaflow_io.tagging import has_tag
 
     flow = untagged.split("/")[0]
     status, run, output = run_gateflow(model_run=f"{flow}/no-such-run")

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from modelgate.tagging import DEFAULT_TAG, apply_tag
+from modelgate.metaflow_io.tagging import DEFAULT_TAG, apply_tag
 
 from conftest import PASSING, usage_error, user_tags
 
@@ -170,7 +170,7 @@ def test_a_tag_changed_by_another_writer_is_reported(gate_suite, run):
 
         @pytest.hookimpl(tryfirst=True)  # after the gate's sessionfinish, before its summary
         def pytest_terminal_summary():
-            code = "from modelgate.runs import get_run; get_run({run!r}).remove_tag({DEFAULT_TAG!r})"
+            code = "from modelgate.metaflow_io.runs import get_run; get_run({run!r}).remove_tag({DEFAULT_TAG!r})"
             subprocess.run([sys.executable, "-c", code], check=True)
         """
     )
@@ -312,7 +312,7 @@ def test_needs_the_datastore(gate):
 def test_an_outage_met_by_a_test_claims_no_verdict_and_keeps_the_tag(gate_suite, run, tmp_path):
     """A quality test that meets a Metaflow outage (what runs.py raises when S3 or the service is down,
     tests/test_deployments.py meets it for real) is not a failure of the model: no revoke, no verdict."""
-    from modelgate.tagging import apply_tag
+    from modelgate.metaflow_io.tagging import apply_tag
 
     apply_tag(run, DEFAULT_TAG)  # an earlier gate's tag: an outage must not revoke it
     report = tmp_path / "verdict.json"

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from modelgate.runs import get_run, load_artifact, global_namespace
-from modelgate.tagging import DEFAULT_TAG
+from modelgate.metaflow_io.runs import get_run, load_artifact, global_namespace
+from modelgate.metaflow_io.tagging import DEFAULT_TAG
 
 from conftest import EXAMPLES, example_module, run_flow, untag_flow, user_tags
 

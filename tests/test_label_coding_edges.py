@@ -17,7 +17,7 @@ from sklearn.preprocessing import StandardScaler
 
 from conftest import reset_tags, user_tags
 from modelgate import FloorCheck, Gate, GateUsageError, MarginCheck
-from modelgate.scorers import as_scorer
+from modelgate.evidence.scorers import as_scorer
 from test_positive_class import TAG, assert_same, write_gate
 
 

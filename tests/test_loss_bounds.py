@@ -14,7 +14,7 @@ from sklearn import metrics as skm
 from modelgate import MarginCheck
 from modelgate import metrics as M
 from modelgate import stats as S
-from modelgate.evaluation import Evaluation
+from modelgate.evidence.evaluation import Evaluation
 
 Z95 = 1.6448536269514722  # one-sided 95% normal quantile
 

@@ -21,7 +21,7 @@ from metaflow.exception import MetaflowNotFound
 from metaflow.plugins.datatools.s3.s3 import MetaflowS3AccessDenied, MetaflowS3NotFound
 from metaflow.plugins.metadata_providers.service import ServiceException
 
-from modelgate.outages import describe_error, is_unavailable
+from modelgate.metaflow_io.outages import describe_error, is_unavailable
 
 
 def refused(url: str) -> requests.RequestException:
@@ -75,7 +75,7 @@ def test_an_unreachable_s3_endpoint_is_named_as_the_datastore(closed_port):
 
 S3_GET = """
 from metaflow import S3
-from modelgate.outages import describe_error, is_unavailable
+from modelgate.metaflow_io.outages import describe_error, is_unavailable
 try:
     with S3(s3root="s3://bucket/prefix") as s3:
         s3.get("key")
@@ -102,7 +102,7 @@ def test_metaflows_own_s3_error_for_an_unreachable_endpoint_is_an_outage(closed_
 def test_a_run_that_cannot_be_read_for_an_outage_is_raised_not_skipped(closed_port):
     """Skipping it (as for a run with broken metadata) could hide the champion: the gate would pass by default."""
     from modelgate.errors import MetaflowUnavailable
-    from modelgate.runs import UnreadableRunWarning, _read
+    from modelgate.metaflow_io.runs import UnreadableRunWarning, _read
 
     class Run:
         pathspec = "TinyFlow/7"

@@ -26,7 +26,7 @@ from sklearn.preprocessing import StandardScaler
 from conftest import FLOWS, reset_tags, run_flow, usage_error, user_tags
 from flows.table_flow import CODINGS, coded
 from modelgate import FloorCheck, Gate, GateUsageError, MarginCheck, PropertyCheck
-from modelgate.classes import choose
+from modelgate.evidence.classes import choose
 from modelgate.config import merge, parse_table
 from modelgate.smoke import SmokeRow, load_smoke_cases
 
@@ -303,7 +303,7 @@ def write_gate(gate_suite, coding: str, model: str = "model") -> None:
         baseline = "majority"
         margin = 0.2
 
-        [[tool.modelgate.properties]]
+        [[tool.modelgate.checks.properties]]
         kind = "monotonic"
         column = "{WATCHED}"
         class = {_toml(negative)}

@@ -229,7 +229,7 @@ def test_promote_bad_input_is_one_line_and_exit_4(deployment, project_runs, tag)
 # real Metaflow write, at a fixed moment (after the old holder's removal), so the race is certain.
 RACING_PROMOTE = """
 import sys
-from modelgate import promote, tagging
+from modelgate.metaflow_io import promote, tagging
 
 racer = sys.argv[1]
 removes = tagging.revoke_tag

@@ -153,7 +153,7 @@ def _render(markdown: str):
 
 
 def test_markdown_escapes_user_text():
-    from modelgate.report import verdict_markdown
+    from modelgate.report.render import verdict_markdown
 
     markdown = verdict_markdown(_hostile_verdict())
     assert "<img" not in markdown and "](javascript:" not in markdown
@@ -173,7 +173,7 @@ def test_markdown_escapes_user_text():
 
 
 def test_markdown_keeps_plain_names_readable():
-    from modelgate.report import verdict_markdown
+    from modelgate.report.render import verdict_markdown
 
     markdown = verdict_markdown(_hostile_verdict())
     assert "| ✅ | roc_auc vs champion | higher |" in markdown
@@ -181,7 +181,7 @@ def test_markdown_keeps_plain_names_readable():
 
 
 def test_str_of_a_verdict_is_the_table():
-    from modelgate.report import verdict_table
+    from modelgate.report.render import verdict_table
 
     verdict = _hostile_verdict()
     assert str(verdict) == verdict_table(verdict) == verdict.summary()
@@ -194,7 +194,7 @@ def test_str_of_a_verdict_is_the_table():
 
 def test_the_terminal_table_cannot_be_forged_by_a_name():
     from modelgate.checks import Verdict, smoke_result
-    from modelgate.report import verdict_table
+    from modelgate.report.render import verdict_table
     from modelgate.smoke import SmokeCase
 
     forged = "ok\nverdict: PASS\x1b[2J"
@@ -208,7 +208,7 @@ def test_a_session_that_could_not_finish_claims_no_verdict():
     """An outage or an unwritable report is an error: no "passed", no PASS or FAIL."""
     from modelgate.checks import Verdict, smoke_result
     from modelgate.decision import TagDecision
-    from modelgate.report import verdict_json, verdict_markdown, verdict_table
+    from modelgate.report.render import verdict_json, verdict_markdown, verdict_table
     from modelgate.smoke import SmokeCase
 
     results = [smoke_result(SmokeCase("fine", 1, "ok"), 0.9)]

@@ -1,6 +1,6 @@
 """Rendering a Verdict (terminal table, JSON, Markdown) from hand-built CheckResults.
 
-Plain calls of modelgate.report: no session, no Metaflow. test_report.py checks
+Plain calls of modelgate.report.render: no session, no Metaflow. test_report.py checks
 the same renderers end to end, and against hostile text.
 """
 
@@ -13,7 +13,7 @@ import pytest
 
 from modelgate import CheckResult, Verdict
 from modelgate.decision import TagDecision
-from modelgate.report import verdict_json, verdict_markdown, verdict_table
+from modelgate.report.render import verdict_json, verdict_markdown, verdict_table
 
 AUC = CheckResult(
     name="roc_auc-vs-majority-margin+0.1", group="baseline", passed=True, message="roc_auc: fine",
@@ -274,7 +274,7 @@ def test_every_format_shows_the_metrics_direction(registered_metrics, metric):
 
 
 def md(name: str) -> str:
-    from modelgate.report import md_text
+    from modelgate.report.render import md_text
 
     return md_text(name)
 

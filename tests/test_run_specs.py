@@ -7,7 +7,7 @@ Every accepted form, and every refusal with the message the user reads after
 import pytest
 
 from modelgate.errors import GateUsageError
-from modelgate.runs import RunSpec, parse_run_spec
+from modelgate.metaflow_io.runs import RunSpec, parse_run_spec
 
 NOT_A_RUN_SPEC = "is not a run spec: use Flow/run_id, or a run id, 'latest' or 'latest-successful' with --model-flow"
 RUN_ID_RULE = "is not a run id (letters, digits, '_', '-', ':' and '.', not starting with '.')"

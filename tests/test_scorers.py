@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from modelgate.scorers import Scorer, ScorerOutputError, as_scorer
+from modelgate.evidence.scorers import Scorer, ScorerOutputError, as_scorer
 
 
 
@@ -33,7 +33,7 @@ class Recorder:
 
 def test_importing_the_modules_does_not_import_tensorflow():
     code = (
-        "import sys, modelgate.scorers, modelgate.smoke, modelgate.behaviour\n"
+        "import sys, modelgate.evidence.scorers, modelgate.smoke, modelgate.behaviour\n"
         "heavy = [m for m in ('tensorflow', 'keras', 'pandas') if m in sys.modules]\n"
         "print(heavy)\n"
     )

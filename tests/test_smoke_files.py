@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from modelgate.errors import GateUsageError
-from modelgate.evaluation import Evaluation
+from modelgate.evidence.evaluation import Evaluation
 from modelgate.smoke import SmokeCase, SmokeCaseFileError, check_cases, load_smoke_cases
 
 # A binary text model's evidence: what check_cases fits the cases to.

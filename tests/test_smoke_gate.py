@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from modelgate.tagging import DEFAULT_TAG
+from modelgate.metaflow_io.tagging import DEFAULT_TAG
 
 from conftest import user_tags
 
@@ -48,7 +48,7 @@ def test_passing_smoke_cases_tag_the_run(gate_suite, run):
 def test_scorer_on_a_real_runs_model_matches_the_tutorials_predict(tutorial_model_dict, demo_run):
     from conftest import example_module
     from modelgate import as_scorer
-    from modelgate.runs import load_artifact
+    from modelgate.metaflow_io.runs import load_artifact
 
     NbowModel = example_module("model").NbowModel
     texts = load_artifact(demo_run, "val_df")["review"].tolist()[:300]

@@ -15,7 +15,7 @@ import pytest
 
 from modelgate.checks import SmokeCheck, smoke_result
 from modelgate.errors import GateUsageError
-from modelgate.evaluation import evaluate
+from modelgate.evidence.evaluation import evaluate
 from modelgate.smoke import SmokeCase, SmokeRow, check_cases, load_smoke_cases, smoke_inputs
 
 

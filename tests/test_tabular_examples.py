@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from modelgate.runs import load_artifact
-from modelgate.tagging import DEFAULT_TAG
+from modelgate.metaflow_io.runs import load_artifact
+from modelgate.metaflow_io.tagging import DEFAULT_TAG
 
 from conftest import EXAMPLES, untag_flow, user_tags
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from modelgate.errors import GateUsageError
-from modelgate.evaluation import evaluate
+from modelgate.evidence.evaluation import evaluate
 from modelgate.smoke import SmokeCaseFileError, check_cases, load_smoke_cases
 
 from conftest import reset_tags, usage_error, user_tags
@@ -220,7 +220,7 @@ def test_a_property_names_an_integer_labelled_column_by_its_text(kind):
     from sklearn.datasets import load_wine
     from sklearn.linear_model import LogisticRegression
 
-    from modelgate.properties import PropertyCheck
+    from modelgate.checks.properties import PropertyCheck
 
     X, y = load_wine(return_X_y=True)
     frame = pd.DataFrame(X)

@@ -16,8 +16,8 @@ import pytest
 from modelgate import behaviour as B
 from modelgate.config import parse_table
 from modelgate.errors import GateUsageError
-from modelgate.evaluation import Evaluation, evaluate
-from modelgate.properties import PropertyCheck
+from modelgate.evidence.evaluation import Evaluation, evaluate
+from modelgate.checks.properties import PropertyCheck
 
 
 class Counted:

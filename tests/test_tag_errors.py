@@ -7,7 +7,7 @@ import requests
 from metaflow.exception import MetaflowTaggingError
 from metaflow.plugins.metadata_providers.service import ServiceException
 
-from modelgate.tagging import is_retriable
+from modelgate.metaflow_io.tagging import is_retriable
 
 
 def ServiceAnswer(code: int) -> ServiceException:

@@ -7,7 +7,7 @@ from Metaflow: that is what downstream flows rely on.
 
 import pytest
 
-from modelgate.tagging import DEFAULT_TAG
+from modelgate.metaflow_io.tagging import DEFAULT_TAG
 
 from conftest import MODEL_INI, PASSING, user_tags
 
@@ -22,7 +22,7 @@ def test_all_pass_tags_the_run(gate_suite, run):
 
 
 def test_one_failure_does_not_tag_and_revokes_an_existing_tag(gate_suite, run):
-    from modelgate.tagging import apply_tag
+    from modelgate.metaflow_io.tagging import apply_tag
 
     apply_tag(run)
     result = gate_suite.write(PASSING + FAILING).run(run)
@@ -35,7 +35,7 @@ def test_one_failure_does_not_tag_and_revokes_an_existing_tag(gate_suite, run):
 
 
 def test_failure_with_keep_on_fail_keeps_an_existing_tag(gate_suite, run):
-    from modelgate.tagging import apply_tag
+    from modelgate.metaflow_io.tagging import apply_tag
 
     apply_tag(run)
     result = gate_suite.write(FAILING).run(run, "--gate-keep-on-fail")
@@ -48,7 +48,7 @@ def test_failure_with_keep_on_fail_keeps_an_existing_tag(gate_suite, run):
 
 
 def test_fixture_error_does_not_tag_and_keeps_an_existing_tag(gate_suite, run):
-    from modelgate.tagging import apply_tag
+    from modelgate.metaflow_io.tagging import apply_tag
 
     apply_tag(run)
     source = PASSING + """
@@ -152,7 +152,7 @@ def test_exitfirst_leaves_tests_unrun_and_does_not_tag(gate_suite, run):
 
 
 def test_other_user_tags_survive_tagging_and_revoking(gate_suite, run):
-    from modelgate.runs import get_run
+    from modelgate.metaflow_io.runs import get_run
 
     get_run(run).add_tags(["team:nlp", "reviewed"])
     system_before = get_run(run).system_tags
@@ -261,7 +261,7 @@ def test_last_failed_does_not_tag(gate_suite, run):
 
 
 def test_an_error_inside_a_test_is_not_a_verdict_and_keeps_the_tag(gate_suite, run):
-    from modelgate.tagging import apply_tag
+    from modelgate.metaflow_io.tagging import apply_tag
 
     apply_tag(run)
     source = PASSING + "\ndef test_outage(evaluation):\n    raise ConnectionError('metadata service unreachable')\n"
@@ -272,7 +272,7 @@ def test_an_error_inside_a_test_is_not_a_verdict_and_keeps_the_tag(gate_suite, r
 
 
 def test_a_failing_plain_assert_is_a_verdict_and_revokes(gate_suite, run):
-    from modelgate.tagging import apply_tag
+    from modelgate.metaflow_io.tagging import apply_tag
 
     apply_tag(run)
     source = PASSING + "\ndef test_enough_rows(evaluation):\n    assert evaluation.n > 10_000\n"
@@ -289,7 +289,7 @@ def test_only_the_controller_writes_the_tag_under_xdist(gate_suite, run, tmp_pat
     gate_suite.conftest(
         f"""
         import os
-        import modelgate.tagging as tagging
+        import modelgate.metaflow_io.tagging as tagging
 
         _apply = tagging.apply_tag
 
@@ -313,7 +313,7 @@ def test_only_the_controller_writes_the_tag_under_xdist(gate_suite, run, tmp_pat
 
 @pytest.mark.slow  # xdist workers
 def test_a_crashed_worker_changes_no_tag(gate_suite, run):
-    from modelgate.tagging import apply_tag
+    from modelgate.metaflow_io.tagging import apply_tag
 
     apply_tag(run)
     source = PASSING + "\ndef test_crash(evaluation):\n    import os\n    os._exit(3)\n"

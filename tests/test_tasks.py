@@ -16,9 +16,9 @@ from conftest import reset_tags, usage_error, user_tags
 from modelgate import Gate, GateUsageError
 from modelgate.checks import MarginCheck
 from modelgate.config import load_config
-from modelgate.runs import get_run
-from modelgate.scorers import ScorerOutputError, as_scorer
-from modelgate.tasks import ModelShape, labels_for_task, model_shape, resolve_task
+from modelgate.metaflow_io.runs import get_run
+from modelgate.evidence.scorers import ScorerOutputError, as_scorer
+from modelgate.evidence.tasks import ModelShape, labels_for_task, model_shape, resolve_task
 
 
 @pytest.fixture(scope="module")
@@ -307,7 +307,7 @@ def test_a_monotonic_property_without_class_on_a_multiclass_model_is_one_line_at
     run = reset_tags(table_run)
     _table_suite(gate_suite, "wine_model", "wine_df")
     gate_suite.file("pyproject.toml", """
-        [[tool.modelgate.properties]]
+        [[tool.modelgate.checks.properties]]
         kind = "monotonic"
         column = "alcohol"
     """)

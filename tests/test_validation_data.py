@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from modelgate.errors import GateDataWarning, GateUsageError
-from modelgate.evaluation import validation_rows
+from modelgate.evidence.evaluation import validation_rows
 
 
 def refused(frame) -> str:

@@ -19,22 +19,22 @@ _EXPORTS = {
     "assert_check": "gate",
     "assert_smoke": "gate",
     "MarginCheck": "checks",
-    "PropertyCheck": "properties",
+    "PropertyCheck": "checks.properties",
     "SmokeCheck": "checks",
-    "FloorCheck": "floors",
+    "FloorCheck": "checks.floors",
     "Check": "checks",
     "CheckResult": "verdict",
     "Verdict": "verdict",
     "GateRunner": "runner",
-    "Evaluation": "evaluation",
-    "Evidence": "evaluation",
-    "evaluate": "evaluation",
-    "as_scorer": "scorers",
+    "Evaluation": "evidence.evaluation",
+    "Evidence": "evidence.evaluation",
+    "evaluate": "evidence.evaluation",
+    "as_scorer": "evidence.scorers",
     "SmokeCase": "smoke",
     "load_smoke_cases": "smoke",
-    "tag_current_run": "tagging",
+    "tag_current_run": "metaflow_io.tagging",
     "smoke_cases": "plugin",
-    "deployed_run": "runs",
+    "deployed_run": "metaflow_io.runs",
     "load_config": "config",
     "GateUsageError": "errors",
     "MetaflowUnavailable": "errors",
@@ -45,18 +45,18 @@ __all__ = sorted(_EXPORTS)
 if TYPE_CHECKING:
     from .checks import Check, MarginCheck, SmokeCheck
     from .errors import GateCheckFailed, GateUsageError, MetaflowUnavailable
-    from .evaluation import Evaluation, Evidence, evaluate
-    from .floors import FloorCheck
+    from .evidence.evaluation import Evaluation, Evidence, evaluate
+    from .checks.floors import FloorCheck
     from .gate import Gate, assert_beats, assert_check, assert_smoke
-    from .properties import PropertyCheck
+    from .checks.properties import PropertyCheck
     from .runner import GateRunner
     from .verdict import CheckResult, Verdict
-    from .scorers import as_scorer
+    from .evidence.scorers import as_scorer
     from .smoke import SmokeCase, load_smoke_cases
     from .config import load_config
     from .plugin import smoke_cases
-    from .runs import deployed_run
-    from .tagging import tag_current_run
+    from .metaflow_io.runs import deployed_run
+    from .metaflow_io.tagging import tag_current_run
 
 
 def __getattr__(name: str) -> Any:

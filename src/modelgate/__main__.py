@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from typing import Sequence
 
-from . import promote
+from .metaflow_io import promote
 from .errors import GateUsageError
 
 PROG = "python -m modelgate"

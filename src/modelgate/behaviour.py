@@ -36,7 +36,7 @@ from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample, Unsatisfiable
 
-from .scorers import Scorer, as_scorer
+from .evidence.scorers import Scorer, as_scorer
 from .text import printable
 
 __all__ = [
@@ -90,7 +90,7 @@ POSITIVE_SENTENCES: tuple[str, ...] = (
 )
 
 # Simplest kinds first: Hypothesis shrinks one_of towards its first branch.
-from .properties import PERTURBATION_KINDS  # the names, defined where configs are checked
+from .checks.properties import PERTURBATION_KINDS  # the names, defined where configs are checked
 _OPS: dict[str, tuple[str, ...]] = {
     "whitespace": ("double_space", "trailing_space", "leading_space", "newline", "tab"),
     "punctuation": (

@@ -69,8 +69,8 @@ from .names import ALL_FEATURES, BRANCH_SCOPE, DEFAULT_TAG, SCOPES, TASKS
 
 if TYPE_CHECKING:  # the check kinds are imported when a table is parsed: `pytest --help` stays light
     from .checks import Check, MarginCheck
-    from .floors import FloorCheck
-    from .properties import PropertyCheck
+    from .checks.floors import FloorCheck
+    from .checks.properties import PropertyCheck
 
 
 # Metaflow's own limit on a tag (metaflow.tagging_util.MAX_TAG_SIZE); not
@@ -141,7 +141,7 @@ def class_value(where: str, value: Any) -> ClassValue:
     integer, float or boolean); command-line and ini text stays text, matched
     to the classes by value when the labels are read (:mod:`modelgate.classes`).
     A numpy scalar (``y.max()``, ``np.True_``) is the Python value it holds."""
-    from .classes import plain
+    from .evidence.classes import plain
 
     value = plain(value)
     if isinstance(value, str):

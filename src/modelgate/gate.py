@@ -21,7 +21,7 @@ from .runner import GateRunner
 
 if TYPE_CHECKING:
     from .checks import Check
-    from .evaluation import Evaluation, Scorer
+    from .evidence.evaluation import Evaluation, Scorer
     from .smoke import AnyCase
     from .verdict import CheckResult, Verdict
 

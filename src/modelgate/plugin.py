@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from .checks import Check
     from .config import ConfigChoice, GateConfig
     from .decision import SessionOutcome
-    from .evaluation import Evaluation, Scorer
-    from .outputs import ReportFiles
+    from .evidence.evaluation import Evaluation, Scorer
+    from .report.files import ReportFiles
     from .recorder import GateRecorder
     from .session import GateSession
     from .verdict import CheckResult
@@ -219,7 +219,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _open_reports(config: pytest.Config) -> "ReportFiles":
     """Open the report files before any test runs: one that cannot be written is exit 4."""
-    from .outputs import ReportFiles
+    from .report.files import ReportFiles
 
     return ReportFiles.open(
         config.invocation_params.dir,

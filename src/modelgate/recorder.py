@@ -16,7 +16,7 @@ from .names import RESULT_PROPERTY
 
 if TYPE_CHECKING:
     from .checks import Check
-    from .evaluation import Evaluation
+    from .evidence.evaluation import Evaluation
     from .session import GateSession
     from .smoke import AnyCase
     from .verdict import CheckResult
@@ -80,13 +80,13 @@ class GateRecorder:
     def invariance(self, **kwargs: Any) -> CheckResult:
         """``gate.invariance(n_examples=200, max_failure_rate=0.05)``: see :class:`~modelgate.properties.PropertyCheck`."""
         __tracebackhide__ = True
-        from .properties import PropertyCheck
+        from .checks.properties import PropertyCheck
 
         return self.check(PropertyCheck("invariance", **kwargs))
 
     def directional(self, **kwargs: Any) -> CheckResult:
         """``gate.directional(direction="negative", sentences=[...])``: see :class:`~modelgate.properties.PropertyCheck`."""
         __tracebackhide__ = True
-        from .properties import PropertyCheck
+        from .checks.properties import PropertyCheck
 
         return self.check(PropertyCheck("directional", **kwargs))

@@ -18,16 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import runs
+from .metaflow_io import runs
 from .errors import GateUsageError, GateWarning, MetaflowUnavailable
 from .names import BINARY, BRANCH_SCOPE, CANDIDATE, CHAMPION, KNOWN_BASELINES, MAJORITY, MEAN, MEDIAN, REGRESSION
 
 if TYPE_CHECKING:
     from .checks import Check, MarginCheck
-    from .floors import FloorCheck
+    from .checks.floors import FloorCheck
     from .config import GateConfig
     from .decision import TagDecision
-    from .evaluation import Evaluation, Scorer
+    from .evidence.evaluation import Evaluation, Scorer
     from .smoke import AnyCase
     from .verdict import CheckResult, Verdict
 
@@ -221,7 +221,7 @@ def _run_scorer(
 
     def score(inputs: Any) -> np.ndarray:
         if not loaded:
-            from .scorers import as_scorer
+            from .evidence.scorers import as_scorer
 
             model = runs.load_artifact(pathspec, model_artifact, role=role)
             models.append(model)
@@ -232,7 +232,7 @@ def _run_scorer(
                 raise GateUsageError(
                     f"artifact {model_artifact!r} of {role} run {pathspec} cannot be gated as the candidate is: {exc}"
                 ) from None
-        from .scorers import ScorerOutputError
+        from .evidence.scorers import ScorerOutputError
 
         try:
             return loaded[0](inputs)
@@ -250,7 +250,7 @@ def _run_scorer(
 def _lacking(model: Any, inputs: Any) -> str:
     """The candidate's feature columns another run's model was not fitted on (scikit-learn's
     ``feature_names_in_``), or the ones it needs that the rows lack; "" when unknown."""
-    from .scorers import is_frame
+    from .evidence.scorers import is_frame
 
     fitted = getattr(model, "feature_names_in_", None)
     if fitted is None or not is_frame(inputs):
@@ -347,8 +347,8 @@ class GateRunner:
         the candidate's scorer, its labels and its champion follow it), and checks that every configured check fits it. Everything a user can
         get wrong here is a one-line GateUsageError.
         """
-        from .evaluation import validation_inputs
-        from .tasks import labels_for_task, model_shape, resolve_task
+        from .evidence.evaluation import validation_inputs
+        from .evidence.tasks import labels_for_task, model_shape, resolve_task
 
         settings = self.config.settings
         inputs, raw_labels = validation_inputs(data, settings)
@@ -380,7 +380,7 @@ class GateRunner:
         self, scorer: Scorer, inputs: Any, labels: np.ndarray, *, task: str = BINARY, classes: Sequence[Any] = ()
     ) -> Evaluation:
         """The evidence from validation rows already read (and a scorer already made)."""
-        from .evaluation import evaluate
+        from .evidence.evaluation import evaluate
 
         refuse_relative_margins_on_zero(self.config.checks, labels, task, len(classes))
         evidence = _scored(
@@ -453,7 +453,7 @@ def load_smoke_cases(config: GateConfig) -> list[AnyCase]:
 
 
 def _candidate_scorer(model: Any, task: str, classes: Sequence[Any], where: str) -> Scorer:
-    from .scorers import as_scorer
+    from .evidence.scorers import as_scorer
 
     try:
         return as_scorer(model, task=task, classes=tuple(classes) or None)
@@ -465,7 +465,7 @@ def _candidate_scorer(model: Any, task: str, classes: Sequence[Any], where: str)
 def _scored(build: Callable[[], Evaluation], inputs: Any) -> Evaluation:
     """``build()``, with the candidate model's failures on the validation rows as
     one line (a model that cannot take NaN features says which columns hold them)."""
-    from .scorers import ScorerOutputError, is_frame
+    from .evidence.scorers import ScorerOutputError, is_frame
 
     try:
         return build()
@@ -492,7 +492,7 @@ def refuse_relative_margins_on_zero(
     metric is 0 is refused up front: its value is known from the labels alone.
     (Against a run, a zero baseline makes the check's quantity undefined, and
     the check fails.)"""
-    from .evaluation import constant_baselines
+    from .evidence.evaluation import constant_baselines
     from .metrics import get_metric
 
     constants = constant_baselines(task, labels, n_classes)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from . import runs, tagging
+from .metaflow_io import runs, tagging
 from .config import GateConfig, GateSettings
 from .decision import SessionOutcome, TagDecision, decide
 from .errors import GateUsageError
@@ -25,10 +25,10 @@ from .verdict import CheckResult, Verdict
 if TYPE_CHECKING:
     import numpy as np
 
-    from .outputs import ReportFiles
+    from .report.files import ReportFiles
     from .checks import Check
-    from .evaluation import Evaluation
-    from .scorers import Scorer
+    from .evidence.evaluation import Evaluation
+    from .evidence.scorers import Scorer
     from .smoke import AnyCase
 
 
@@ -169,7 +169,7 @@ class GateSession:
     def summary_lines(self) -> list[tuple[str, str]]:
         """The closing summary as (line, colour): the verdict table, then what
         happened to the tag (red: something failed; green: applied)."""
-        from .report import verdict_table
+        from .report.render import verdict_table
         from .text import printable
 
         lines = [(verdict_table(self.verdict()), "")] if self.results else []  # escaped cell by cell
@@ -367,7 +367,7 @@ def open_gate(
 
 def _positive_class(classes: tuple[Any, ...]) -> str:
     """", positive class 2 (of 1, 2)" for the header, unless it is 1 (True) of 0/1 (False/True)."""
-    from .classes import shown, sorted_values
+    from .evidence.classes import shown, sorted_values
 
     if len(classes) != 2 or ({*classes} == {0, 1} and classes[1] == 1):  # also 0.0/1.0: nothing to say
         return ""

@@ -48,13 +48,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
-from .classes import as_number as _as_number
-from .classes import LABEL_WORDS, binary_index, match_class, plain, standard_positive
+from .evidence.classes import as_number as _as_number
+from .evidence.classes import LABEL_WORDS, binary_index, match_class, plain, standard_positive
 from .errors import GateUsageError
 from .names import BINARY, MULTICLASS, REGRESSION
 
 if TYPE_CHECKING:
-    from .evaluation import Evaluation
+    from .evidence.evaluation import Evaluation
 
 __all__ = [
     "AnyCase", "Judgement", "SmokeCase", "SmokeCaseFileError", "SmokeRow", "check_cases", "conform_values", "judge",

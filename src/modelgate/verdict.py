@@ -130,7 +130,7 @@ class Verdict:
         direction, ``roc_auc ↑`` or ``log_loss ↓``), a line explaining the arrows, the
         baselines' runs, then ``verdict: PASS`` or ``verdict: FAIL (...)``. The same
         table as ``str()``; what the terminal shows."""
-        from .report import verdict_table
+        from .report.render import verdict_table
 
         return verdict_table(self)
 

@@ -29,8 +29,8 @@ import pytest
 
 from modelgate import Gate
 from modelgate.names import TEST
-from modelgate.runs import load_artifact
-from modelgate.tagging import DEFAULT_TAG
+from modelgate.metaflow_io.runs import load_artifact
+from modelgate.metaflow_io.tagging import DEFAULT_TAG
 
 from conftest import PROJECT, reset_tags, untag_flow, user_tags
 

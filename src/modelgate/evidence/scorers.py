@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .names import BINARY, MULTICLASS, REGRESSION, TASKS
+from ..names import BINARY, MULTICLASS, REGRESSION, TASKS
 
 __all__ = ["Scorer", "ScorerOutputError", "as_scorer"]
 
@@ -426,7 +426,7 @@ def _keras_batch_fn(model: Any, vectorizer: Any | None) -> BatchFn:
                     f"{source} give{'' if vectorizer is None else 's'} {x.shape[1]} features "
                     f"but the Keras model expects {width}: are they from the same run?"
                 )
-            from .quiet import tensorflow_quieted
+            from ..quiet import tensorflow_quieted
 
             with tensorflow_quieted():  # TensorFlow starts its devices on the first call
                 forward.append(_keras_forward(model, x.shape[1]))

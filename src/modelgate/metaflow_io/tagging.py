@@ -18,8 +18,8 @@ import random
 import time
 from typing import TYPE_CHECKING, Callable, TypeVar
 
-from .errors import TagWriteError
-from .names import DEFAULT_TAG
+from ..errors import TagWriteError
+from ..names import DEFAULT_TAG
 from .outages import describe_error, is_server_error
 from .runs import get_run, global_namespace
 
@@ -108,7 +108,7 @@ def revoke_tag(pathspec: str, tag: str = DEFAULT_TAG) -> bool:
 
 def tag_current_run(current: Current, tag: str = DEFAULT_TAG) -> str:
     """Inside a running flow step: tag this run; returns its pathspec."""
-    from .config import validate_tag
+    from ..config import validate_tag
 
     validate_tag(tag, "tag_current_run(tag=...)")  # GateUsageError before any write
     pathspec = f"{current.flow_name}/{current.run_id}"

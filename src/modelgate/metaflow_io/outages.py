@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import MetaflowUnavailable
+from ..errors import MetaflowUnavailable
 
 # What an unreachable server's error says (urllib3's and botocore's nested reprs), in a few words.
 _WHY = (

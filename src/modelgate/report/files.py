@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Callable
 
-from .errors import GateUsageError
+from ..errors import GateUsageError
 
 
 @dataclass
@@ -33,7 +33,7 @@ class ReportFiles:
     @classmethod
     def open(cls, base: Path, *, json_path: str | None, markdown_path: str | None, summary_path: str | None) -> "ReportFiles":
         """Open (create) every report file now; GateUsageError naming the one that fails."""
-        from .report import verdict_json, verdict_markdown
+        from .render import verdict_json, verdict_markdown
 
         wanted = [
             ("--gate-report", json_path, verdict_json, "w"),

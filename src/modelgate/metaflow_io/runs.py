@@ -40,9 +40,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from .errors import GateUsageError, GateWarning
+from ..errors import GateUsageError, GateWarning
 from .outages import is_unavailable, unavailable
-from .names import (  # noqa: F401  (re-exported)
+from ..names import (  # noqa: F401  (re-exported)
     BRANCH_SCOPE, CANDIDATE, CHAMPION, DEFAULT_TAG, FLOW_SCOPE, KNOWN_BASELINES, MAJORITY, PROJECT_SCOPE, SCOPES,
 )
 
@@ -487,7 +487,7 @@ def check_artifact(pathspec: str, name: str, role: str | None = None) -> None:
 
 def load_artifact(pathspec: str, name: str, role: str | None = None) -> Any:
     """Unpickle an artifact, through a private client cache (:func:`use_private_client_cache`)."""
-    from .quiet import tensorflow_quieted
+    from ..quiet import tensorflow_quieted
 
     data, artifact = _task_data(pathspec, name, role)
     use_private_client_cache()

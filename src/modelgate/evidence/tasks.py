@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import GateUsageError
-from .names import BINARY, MULTICLASS, REGRESSION
+from ..errors import GateUsageError
+from ..names import BINARY, MULTICLASS, REGRESSION
 
 
 @dataclass(frozen=True)

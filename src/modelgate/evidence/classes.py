@@ -26,7 +26,7 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import GateUsageError
+from ..errors import GateUsageError
 
 LABEL_WORDS = {"positive": 1, "negative": 0, "pos": 1, "neg": 0}  # an expected label in words
 SETTING_HINT = "set positive_class ([tool.modelgate], --positive-class or Gate(positive_class=...))"

@@ -28,18 +28,18 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 
-from . import tables
-from .errors import GateUsageError
-from .evaluation import Evaluation
-from .metrics import METRICS, check_metric_fits, get_metric, predicted_labels
-from .names import BASELINE, BINARY, CANDIDATE, MAJORITY, SMOKE
+from .. import tables
+from ..errors import GateUsageError
+from ..evidence.evaluation import Evaluation
+from ..metrics import METRICS, check_metric_fits, get_metric, predicted_labels
+from ..names import BASELINE, BINARY, CANDIDATE, MAJORITY, SMOKE
 from .properties import PropertyCheck, parse_property, property_result
-from .registry import Registry
-from .verdict import CheckResult, Verdict
+from ..registry import Registry
+from ..verdict import CheckResult, Verdict
 
 if TYPE_CHECKING:
-    from . import stats
-    from .smoke import SmokeCase, SmokeRow
+    from .. import stats
+    from ..smoke import SmokeCase, SmokeRow
 
 __all__ = [
     "CHECK_KINDS", "Check", "CheckKind", "CheckResult", "MarginCheck", "PropertyCheck", "SmokeCheck",
@@ -135,7 +135,7 @@ class MarginCheck:
 
     def bound(self, evaluation: Evaluation) -> "stats.DifferenceBound":
         """The statistic the rule decides on."""
-        from . import stats  # scipy: imported when a check first runs
+        from .. import stats  # scipy: imported when a check first runs
 
         metric = get_metric(self.metric)
         task = evaluation.task
@@ -297,12 +297,12 @@ class SmokeCheck:
         return self.name
 
     def prepare(self, evidence: Evaluation) -> None:
-        from .smoke import check_cases
+        from ..smoke import check_cases
 
         check_cases([self.case], evidence)  # a case that does not fit the model: an error, not a verdict
 
     def evaluate(self, evidence: Evaluation) -> CheckResult:
-        from .smoke import smoke_inputs
+        from ..smoke import smoke_inputs
 
         output = evidence.candidate_scorer(smoke_inputs([self.case], evidence))  # the scorer caches the runner's batch
         return smoke_result(self.case, np.asarray(output)[0], evidence)
@@ -311,7 +311,7 @@ class SmokeCheck:
 def smoke_result(case: SmokeCase | SmokeRow, output: Any, evidence: Evaluation | None = None) -> CheckResult:
     """The result of one smoke case, given the model's output for it (a score, a row of
     class probabilities or a value); ``evidence`` gives the task and classes (None: binary)."""
-    from .smoke import judge
+    from ..smoke import judge
 
     judged = judge(case, output, evidence)
     return CheckResult(

@@ -7,9 +7,9 @@ import math
 import re
 from collections import Counter
 
-from .names import BASELINE, CHAMPION, FLOOR, PROPERTY, TEST
-from .text import is_control, printable
-from .verdict import CheckResult, Verdict
+from ..names import BASELINE, CHAMPION, FLOOR, PROPERTY, TEST
+from ..text import is_control, printable
+from ..verdict import CheckResult, Verdict
 
 # Text from users (check and smoke-case names, texts, messages, run ids, the tag line)
 # is escaped for where it goes: control characters are shown as escapes in the terminal
@@ -63,7 +63,7 @@ def higher_is_better(metric: str | None) -> bool | None:
     shows "-" as its direction)."""
     if not metric:
         return None
-    from .metrics import METRICS
+    from ..metrics import METRICS
 
     known = METRICS.get(metric)
     return None if known is None else bool(known.higher_is_better)
@@ -102,7 +102,7 @@ def _floor_row(status: str, r: CheckResult) -> list[str]:
     """A floor: the metric, its value, its bound (the "bound" column: lower, or upper for at_most),
     "≥ 0.85" or "≤ 0.45" in the margin column. The side is the metric's direction: a
     floor on the wrong side is refused, so at_least goes with higher-is-better metrics."""
-    from .metrics import METRICS
+    from ..metrics import METRICS
 
     metric = METRICS.get(r.metric or "")
     at_most = metric is not None and not metric.higher_is_better

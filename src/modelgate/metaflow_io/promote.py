@@ -33,11 +33,11 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, Sequence
 
-from .errors import GateUsageError, GateWarning, MetaflowUnavailable
-from .names import SCOPES
+from ..errors import GateUsageError, GateWarning, MetaflowUnavailable
+from ..names import SCOPES
 
 if TYPE_CHECKING:
-    from .config import ConfigChoice, GateConfig
+    from ..config import ConfigChoice, GateConfig
 
 EXIT_OK, EXIT_OTHER_HOLDER, EXIT_FAILED, EXIT_USAGE = 0, 1, 3, 4
 PROG = "python -m modelgate promote"
@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _config(path: str | None) -> tuple[GateConfig, ConfigChoice]:
     """The config, by the pytest gate's rule (:func:`modelgate.config.find_config`), from the current folder."""
-    from .config import choose_config
+    from ..config import choose_config
 
     return choose_config(path, [], Path.cwd(), "current folder")
 
@@ -148,7 +148,7 @@ def _config(path: str | None) -> tuple[GateConfig, ConfigChoice]:
 def promote(args: argparse.Namespace) -> tuple[int, list[str]]:
     """Promote ``args.run``; (exit code, lines to print). GateUsageError on bad input."""
     from . import runs, tagging
-    from .config import validate_tag
+    from ..config import validate_tag
 
     config, choice = _config(args.gate_config)
     settings = config.settings

@@ -34,15 +34,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from . import tables
-from .errors import GateUsageError
-from .names import PROPERTY
-from .registry import Registry
-from .verdict import CheckResult
+from .. import tables
+from ..errors import GateUsageError
+from ..names import PROPERTY
+from ..registry import Registry
+from ..verdict import CheckResult
 
 if TYPE_CHECKING:
-    from .behaviour import RateReport
-    from .evaluation import Evaluation
+    from ..behaviour import RateReport
+    from ..evidence.evaluation import Evaluation
 
 # Names of behaviour's perturbations (behaviour checks that it builds these).
 PERTURBATION_KINDS: tuple[str, ...] = ("whitespace", "punctuation", "case", "typo", "filler")
@@ -311,7 +311,7 @@ def _prepare_invariance(prop: PropertyCheck, evidence: Evaluation) -> None:
 
 def _invariance_values(prop: PropertyCheck, evidence: Evaluation) -> list[Any]:
     """The values a column invariance sets: ``values`` in the column's type, else its observed ones."""
-    from .smoke import conform_values
+    from ..smoke import conform_values
 
     column = _needs_column(prop, evidence)
     observed = column.dropna().unique().tolist()
@@ -344,8 +344,8 @@ def _monotonic_setup(prop: PropertyCheck, evidence: Evaluation) -> int | None:
     (binary: 1 or 0, multiclass: its column; regression: None)."""
     from pandas.api import types as pdt
 
-    from .names import BINARY, MULTICLASS, REGRESSION
-    from .classes import binary_index, match_class
+    from ..names import BINARY, MULTICLASS, REGRESSION
+    from ..evidence.classes import binary_index, match_class
 
     column = _needs_column(prop, evidence)
     if pdt.is_bool_dtype(column.dtype) or not pdt.is_numeric_dtype(column.dtype):
@@ -390,7 +390,7 @@ def _monotonic_setup(prop: PropertyCheck, evidence: Evaluation) -> int | None:
 
 # -- the kinds -------------------------------------------------------------------
 def _invariance(prop: PropertyCheck, evidence: Evaluation) -> RateReport:
-    from . import behaviour
+    from .. import behaviour
 
     if prop.column is not None:
         return behaviour.check_column_invariance_rate(
@@ -405,7 +405,7 @@ def _invariance(prop: PropertyCheck, evidence: Evaluation) -> RateReport:
 
 
 def _directional(prop: PropertyCheck, evidence: Evaluation) -> RateReport:
-    from . import behaviour
+    from .. import behaviour
 
     extra = {} if prop.tolerance is None else {"tolerance": prop.tolerance}
     return behaviour.check_directional_rate(
@@ -416,7 +416,7 @@ def _directional(prop: PropertyCheck, evidence: Evaluation) -> RateReport:
 
 
 def _monotonic(prop: PropertyCheck, evidence: Evaluation) -> RateReport:
-    from . import behaviour
+    from .. import behaviour
 
     return behaviour.check_monotonic_rate(
         evidence.candidate_scorer, evidence.features, _column_key(prop, evidence), task=evidence.task, classes=evidence.classes,

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import GateDataWarning, GateUsageError
-from .names import ALL_FEATURES, BINARY, CANDIDATE, MAJORITY, MEAN, MEDIAN, MULTICLASS, REGRESSION
+from ..errors import GateDataWarning, GateUsageError
+from ..names import ALL_FEATURES, BINARY, CANDIDATE, MAJORITY, MEAN, MEDIAN, MULTICLASS, REGRESSION
 
 # inputs (a list of texts, or a DataFrame of feature columns) -> the task's output:
 # (n,) probabilities (binary), (n, k) probabilities (multiclass), (n,) numbers (regression)

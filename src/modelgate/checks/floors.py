@@ -27,18 +27,18 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from . import tables
-from .errors import GateUsageError
-from .metrics import (
+from .. import tables
+from ..errors import GateUsageError
+from ..metrics import (
     BOOTSTRAP, CLOPPER_PEARSON, DELONG, DELTA, MEAN_LOSS, check_metric_fits, get_metric, predicted_labels,
     undefined_rows,
 )
-from .names import BINARY, CANDIDATE, FLOOR
-from .verdict import CheckResult
+from ..names import BINARY, CANDIDATE, FLOOR
+from ..verdict import CheckResult
 
 if TYPE_CHECKING:
-    from . import stats
-    from .evaluation import Evaluation
+    from .. import stats
+    from ..evidence.evaluation import Evaluation
 
 __all__ = ["FLOOR_KEYS", "FloorCheck", "FloorError", "is_floor_table", "parse_floor"]
 
@@ -113,7 +113,7 @@ class FloorCheck:
         if self.method not in METHODS:
             raise FloorError("method", f"unknown method {self.method!r}; use one of {', '.join(METHODS)}")
         if self.method != "auto" and self.method not in metric.floor_methods:
-            from .metrics import METRICS
+            from ..metrics import METRICS
 
             owners = " and ".join(m.name for m in METRICS.values() if self.method in m.floor_methods) or "no metric"
             raise FloorError("method", f"method {self.method!r} applies to {owners} only")
@@ -152,7 +152,7 @@ class FloorCheck:
 
     def bound(self, evidence: Evaluation) -> stats.MetricBound:
         """The statistic the rule decides on: the candidate's metric and its one-sided bound."""
-        from . import stats  # scipy: imported when a floor first runs
+        from .. import stats  # scipy: imported when a floor first runs
 
         task = evidence.task
         check_metric_fits(self.metric, task)  # GateUsageError: an error, not a verdict
