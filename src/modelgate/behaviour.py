@@ -37,13 +37,13 @@ from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample, Unsatisfiable
 
 from .evidence.scorers import Scorer, as_scorer
+from .names import PERTURBATION_KINDS
 from .text import printable
 
 __all__ = [
     "FILLER_SENTENCES",
     "NEGATIVE_SENTENCES",
     "POSITIVE_SENTENCES",
-    "PERTURBATION_KINDS",
     "Counterexample",
     "Perturbation",
     "PropertyResult",
@@ -89,8 +89,6 @@ POSITIVE_SENTENCES: tuple[str, ...] = (
     "I was not disappointed in the least, it is beautiful.",
 )
 
-# Simplest kinds first: Hypothesis shrinks one_of towards its first branch.
-from .checks.properties import PERTURBATION_KINDS  # the names, defined where configs are checked
 _OPS: dict[str, tuple[str, ...]] = {
     "whitespace": ("double_space", "trailing_space", "leading_space", "newline", "tab"),
     "punctuation": (

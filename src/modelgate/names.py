@@ -44,3 +44,8 @@ TEST = "test"  # a plain pytest quality test (only in a pytest session)
 RESULT_PROPERTY = "modelgate_result"  # pytest user property: a CheckResult as JSON
 ERROR_PROPERTY = "modelgate_error"  # pytest user property: the call raised something other than a failed check
 OUTAGE_PROPERTY = "modelgate_outage"  # pytest user property: a test met a Metaflow outage (its one line)
+
+# The text perturbations of behavioural properties: modelgate.behaviour builds one
+# strategy per name, and a config naming another is refused before anything is
+# scored. Simplest kinds first: Hypothesis shrinks one_of towards its first branch.
+PERTURBATION_KINDS: tuple[str, ...] = ("whitespace", "punctuation", "case", "typo", "filler")

@@ -1,8 +1,8 @@
 """What a gate decided: one :class:`CheckResult` a check, and the :class:`Verdict`.
 
 Plain data with no logic beyond "did everything pass": checks produce results,
-the runner collects them into a verdict, and :mod:`modelgate.report` renders it.
-Nothing here imports a check, a report or Metaflow.
+the runner collects them into a verdict, and :mod:`modelgate.report.render` renders
+it (``str(verdict)`` is its terminal table). Nothing here imports a check or Metaflow.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .names import CHAMPION, TEST
+from .report.render import verdict_table
 
 # How a plain quality test ended when it gave no verdict (a CheckResult's method).
 UNFINISHED = ("error", "skipped", "xfailed", "xpassed", "unfinished")
@@ -130,8 +131,6 @@ class Verdict:
         direction, ``roc_auc ↑`` or ``log_loss ↓``), a line explaining the arrows, the
         baselines' runs, then ``verdict: PASS`` or ``verdict: FAIL (...)``. The same
         table as ``str()``; what the terminal shows."""
-        from .report.render import verdict_table
-
         return verdict_table(self)
 
     def __str__(self) -> str:

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from .. import tables
 from ..errors import GateUsageError
-from ..names import PROPERTY
+from ..names import PERTURBATION_KINDS, PROPERTY
 from ..registry import Registry
 from ..verdict import CheckResult
 
@@ -44,8 +44,6 @@ if TYPE_CHECKING:
     from ..behaviour import RateReport
     from ..evidence.evaluation import Evaluation
 
-# Names of behaviour's perturbations (behaviour checks that it builds these).
-PERTURBATION_KINDS: tuple[str, ...] = ("whitespace", "punctuation", "case", "typo", "filler")
 DIRECTIONS = ("negative", "positive")
 MONOTONIC_DIRECTIONS = ("increasing", "decreasing")
 COLUMN_KINDS = ("monotonic",)  # kinds that always name a feature column (invariance does when given one)

@@ -9,8 +9,6 @@ not once per test.
 
 from __future__ import annotations
 
-import numbers
-import reprlib
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,67 +18,16 @@ import numpy as np
 
 from ..errors import GateDataWarning, GateUsageError
 from ..names import ALL_FEATURES, BINARY, CANDIDATE, MAJORITY, MEAN, MEDIAN, MULTICLASS, REGRESSION
+from .tasks import check_binary, positive_labels
 
 # inputs (a list of texts, or a DataFrame of feature columns) -> the task's output:
 # (n,) probabilities (binary), (n, k) probabilities (multiclass), (n,) numbers (regression)
 Scorer = Callable[[Any], np.ndarray]
 
-_REPR = reprlib.Repr()  # for values echoed in messages: bounded depth and length
-_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 2, 40, 40
-_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 4
-
-
-def _short(value, width: int = 30) -> str:
-    """A value for a one-line message: its repr on one line, at most ``width`` chars."""
-    if isinstance(value, str):
-        text = repr(value[: width + 1])
-    else:
-        text = _REPR.repr(value)  # bounded: nested and huge values stay short
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 3] + "..."
-
-
 def _column_names(columns, limit: int = 6) -> str:
     names = [str(c) for c in columns]
     shown = ", ".join(n if len(n) <= 30 else n[:27] + "..." for n in names[:limit])
     return shown + (f", ... ({len(names)} columns)" if len(names) > limit else "")
-
-
-def _is_label_number(value) -> bool:
-    return isinstance(value, (bool, np.bool_, numbers.Real)) and not isinstance(value, str)
-
-
-def _check_binary(raw_labels, label_column: str) -> None:
-    """Refuse labels other than 0/1 numbers or bools, naming a few bad values briefly."""
-    values = raw_labels.to_numpy()
-    if values.dtype.kind in "biuf":  # plain numeric column: vectorised
-        bad = (values != 0) & (values != 1)
-        if not bad.any():
-            return
-        positions = np.flatnonzero(bad)
-        examples = [values[i].item() for i in positions[np.unique(values[bad], return_index=True)[1]][:3]]
-        n_bad, first = len(positions), int(positions[0])
-    else:  # objects (strings, lists, mixed types), categories, nullable ints
-        values = np.asarray(values, dtype=object)
-        n_bad, first, examples, seen = 0, -1, [], set()
-        for i, v in enumerate(values):
-            if _is_label_number(v) and (v == 0 or v == 1):
-                continue
-            n_bad += 1
-            if first < 0:
-                first = i
-            key = (type(v).__name__, _short(v))
-            if len(examples) < 3 and key not in seen:
-                seen.add(key)
-                examples.append(v)
-        if n_bad == 0:
-            return
-    shown = ", ".join(f"{_short(v)} ({type(v).__name__})" for v in examples)
-    rows = "1 row holds" if n_bad == 1 else f"{n_bad} rows hold"
-    raise GateUsageError(
-        f"label column {label_column!r} is not binary 0/1: {rows} other values, "
-        f"e.g. {shown} (first at row {first})"
-    )
 
 
 def _warn_about_duplicates(frame, texts: list[str], labels: np.ndarray, text_column: str, label_column: str) -> None:
@@ -165,12 +112,10 @@ def validation_rows(frame, text_column: str, label_column: str) -> tuple[list[st
     Warns (:class:`GateDataWarning`, rows unchanged) about duplicate rows and a
     duplicate index, which make the confidence bounds narrower than they are.
     """
-    from .tasks import positive_labels
-
     _frame_columns(frame, (text_column, label_column), "set --text-column / --label-column")
     if frame[label_column].isna().any():
         raise GateUsageError(f"label column {label_column!r} has missing values")
-    _check_binary(frame[label_column], label_column)  # 0/1 only: this reading names no positive class
+    check_binary(frame[label_column], label_column)  # 0/1 only: this reading names no positive class
     labels = positive_labels(frame[label_column], 1)
     texts, _ = _text_rows(frame, text_column, label_column)
     _warn_about_duplicates(frame, texts, labels, text_column, label_column)

@@ -20,6 +20,8 @@ finite numbers (regression; NaN is refused).
 
 from __future__ import annotations
 
+import numbers
+import reprlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +29,58 @@ import numpy as np
 
 from ..errors import GateUsageError
 from ..names import BINARY, MULTICLASS, REGRESSION
+
+
+_REPR = reprlib.Repr()  # for values echoed in messages: bounded depth and length
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 2, 40, 40
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 4
+
+
+def _short(value, width: int = 30) -> str:
+    """A value for a one-line message: its repr on one line, at most ``width`` chars."""
+    if isinstance(value, str):
+        text = repr(value[: width + 1])
+    else:
+        text = _REPR.repr(value)  # bounded: nested and huge values stay short
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _is_label_number(value) -> bool:
+    return isinstance(value, (bool, np.bool_, numbers.Real)) and not isinstance(value, str)
+
+
+def check_binary(raw_labels, label_column: str) -> None:
+    """Refuse labels other than 0/1 numbers or bools, naming a few bad values briefly."""
+    values = raw_labels.to_numpy()
+    if values.dtype.kind in "biuf":  # plain numeric column: vectorised
+        bad = (values != 0) & (values != 1)
+        if not bad.any():
+            return
+        positions = np.flatnonzero(bad)
+        examples = [values[i].item() for i in positions[np.unique(values[bad], return_index=True)[1]][:3]]
+        n_bad, first = len(positions), int(positions[0])
+    else:  # objects (strings, lists, mixed types), categories, nullable ints
+        values = np.asarray(values, dtype=object)
+        n_bad, first, examples, seen = 0, -1, [], set()
+        for i, v in enumerate(values):
+            if _is_label_number(v) and (v == 0 or v == 1):
+                continue
+            n_bad += 1
+            if first < 0:
+                first = i
+            key = (type(v).__name__, _short(v))
+            if len(examples) < 3 and key not in seen:
+                seen.add(key)
+                examples.append(v)
+        if n_bad == 0:
+            return
+    shown = ", ".join(f"{_short(v)} ({type(v).__name__})" for v in examples)
+    rows = "1 row holds" if n_bad == 1 else f"{n_bad} rows hold"
+    raise GateUsageError(
+        f"label column {label_column!r} is not binary 0/1: {rows} other values, "
+        f"e.g. {shown} (first at row {first})"
+    )
 
 
 @dataclass(frozen=True)
@@ -177,7 +231,6 @@ def binary_classes(
     import pandas as pd
 
     from .classes import choose, plain, sorted_values
-    from .evaluation import _check_binary
 
     series = pd.Series(raw_labels)
     if series.isna().any():
@@ -185,7 +238,7 @@ def binary_classes(
     try:
         values = [plain(v) for v in dict.fromkeys(series.tolist())]
     except TypeError:  # unhashable labels (lists, dicts): the 0/1 check names them
-        _check_binary(series, label_column)
+        check_binary(series, label_column)
         raise
     if model_classes is not None and len(model_classes) == 2:
         classes = tuple(plain(c) for c in model_classes)
@@ -206,7 +259,7 @@ def binary_classes(
             "classes: a binary gate needs both classes in the validation data (or a model with classes_)"
         )
     if len(values) != 2:
-        _check_binary(series, label_column)  # names values that are not 0/1 (only 0/1 pass, handled above)
+        check_binary(series, label_column)  # names values that are not 0/1 (only 0/1 pass, handled above)
         raise GateUsageError(f"label column {label_column!r} holds no labels")
     return choose(sorted_values(values), positive_class, labels_from=label_column)
 

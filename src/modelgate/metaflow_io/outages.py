@@ -71,13 +71,17 @@ def is_unavailable(exc: BaseException) -> bool:
     return _connection_failed(exc) or is_server_error(exc) or _s3_failed(exc)
 
 
+def one_line(exc: BaseException) -> str:
+    """An error's text on one line (its ``message`` when it has one), else its type's name."""
+    text = " ".join(str(getattr(exc, "message", "") or exc).split())
+    return text or type(exc).__name__
+
+
 def describe_error(exc: BaseException) -> str:
     """An error of a Metaflow read or write in one short line. A server that cannot
     be reached is said as such, with its URL (``the metadata service at
     http://... cannot be reached (connection refused)``), rather than as the
     client library's nested ``HTTPConnectionPool(...)`` text."""
-    from .runs import one_line
-
     if _connection_failed(exc) or _s3_failed(exc):
         text = str(exc).lower()
         why = next((short for words, short in _WHY if words in text), None)

@@ -41,7 +41,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ..errors import GateUsageError, GateWarning
-from .outages import is_unavailable, unavailable
+from .outages import is_unavailable, one_line, unavailable
 from ..names import (  # noqa: F401  (re-exported)
     BRANCH_SCOPE, CANDIDATE, CHAMPION, DEFAULT_TAG, FLOW_SCOPE, KNOWN_BASELINES, MAJORITY, PROJECT_SCOPE, SCOPES,
 )
@@ -457,11 +457,6 @@ def _flow_exists(name: str) -> bool:
     except Exception as exc:
         _unless_unavailable(f"cannot read flow {name}", exc)
         raise
-
-
-def one_line(exc: BaseException) -> str:
-    text = " ".join(str(getattr(exc, "message", "") or exc).split())
-    return text or type(exc).__name__
 
 
 def get_run(pathspec: str) -> Run:

@@ -34,7 +34,6 @@ import numpy as np
 from ..names import BINARY, CANDIDATE, MAJORITY, MULTICLASS, REGRESSION
 from .render import HEADER, _row, verdict_icon, verdict_word
 from ..text import printable
-from ..verdict import Verdict
 
 if TYPE_CHECKING:  # imported lazily at run time
     from matplotlib.axes import Axes
@@ -42,6 +41,7 @@ if TYPE_CHECKING:  # imported lazily at run time
     from metaflow.cards import MetaflowCardComponent
 
     from ..evidence.evaluation import Evaluation
+    from ..verdict import Verdict
 
 SCATTER_MAX_ROWS = 5_000  # regression: more rows than this are drawn as a hexbin, not as points
 ANNOTATE_MAX_CLASSES = 25  # multiclass: more classes than this show colour without the counts

@@ -6,10 +6,13 @@ import json
 import math
 import re
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from ..names import BASELINE, CHAMPION, FLOOR, PROPERTY, TEST
 from ..text import is_control, printable
-from ..verdict import CheckResult, Verdict
+
+if TYPE_CHECKING:  # rendered, never built here: modelgate.verdict imports this module
+    from ..verdict import CheckResult, Verdict
 
 # Text from users (check and smoke-case names, texts, messages, run ids, the tag line)
 # is escaped for where it goes: control characters are shown as escapes in the terminal
