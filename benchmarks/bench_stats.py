@@ -265,8 +265,8 @@ def floor_data(metric: str, truth: float, rng: np.random.Generator) -> tuple[np.
 
 
 def simulate_floor(metric: str, truth: float, trials: int, seed: int) -> dict:
-    from modelgate.evidence.evaluation import Evaluation
     from modelgate.checks.floors import FloorCheck
+    from modelgate.evidence.evaluation import Evaluation
 
     rng = np.random.default_rng(seed)
     check = FloorCheck(metric, at_least=FLOOR_AT)
@@ -282,8 +282,8 @@ def simulate_floor(metric: str, truth: float, trials: int, seed: int) -> dict:
 
 
 def time_floor(metric: str, repeats: int, seed: int) -> float:
-    from modelgate.evidence.evaluation import Evaluation
     from modelgate.checks.floors import FloorCheck
+    from modelgate.evidence.evaluation import Evaluation
 
     y, s = floor_data(metric, FLOOR_AT, np.random.default_rng(seed))
     evidence, check = Evaluation(labels=y, candidate=s), FloorCheck(metric, at_least=FLOOR_AT)
@@ -883,8 +883,8 @@ def _population_candidate(world: TaskWorld) -> float:
 
 def simulate_task_floor(metric: str, trials: int, seed: int, n_resamples: int = 2000, method: str = "auto") -> dict:
     """Share of FloorChecks passed when the floor is the candidate's true metric (goal <= 5%)."""
-    from modelgate.evidence.evaluation import Evaluation
     from modelgate.checks.floors import FloorCheck
+    from modelgate.evidence.evaluation import Evaluation
     from modelgate.metrics import get_metric
 
     task, _, margin, _ = TASK_SCENARIOS[metric]

@@ -73,7 +73,7 @@ class NbowModel:
         return {"vectorizer": self.cv, "model": self.model}
 
     @classmethod
-    def from_dict(cls, model_dict: dict) -> "NbowModel":
+    def from_dict(cls, model_dict: dict) -> NbowModel:
         "Get Model from dictionary"
         nbow_model = cls.__new__(cls)
         nbow_model.vocab_sz = len(model_dict["vectorizer"].vocabulary_)

@@ -61,9 +61,9 @@ class NLPFlow(FlowSpec):
     @step
     def train(self):
         "Train the model"
-        from model import NbowModel
-
         import keras
+
+        from model import NbowModel
 
         keras.utils.set_random_seed(self.seed)  # one rerun, one model: a gate verdict that can be reproduced
         model = NbowModel(vocab_sz=750)

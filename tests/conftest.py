@@ -26,9 +26,9 @@ os.environ.setdefault("METAFLOW_DISABLE_TRACING", "1")
 # ---------------------------------------------------------------------------
 # Real Metaflow runs shared by the tests (made once per session, or per xdist
 # worker). Everything below imports Metaflow lazily, after the isolation above.
-from pathlib import Path
+from pathlib import Path  # noqa: E402  (after the environment above, which Metaflow reads)
 
-import pytest
+import pytest  # noqa: E402
 
 PROJECT = Path(__file__).resolve().parents[1]
 EXAMPLES = PROJECT / "examples"
@@ -282,6 +282,7 @@ def _import_heavy_modules_once():
     import sklearn.metrics  # noqa: F401
     import sklearn.pipeline  # noqa: F401
     import sklearn.preprocessing  # noqa: F401  (unpickling TableFlow's models)
+
     import modelgate
 
     for module in pkgutil.iter_modules(modelgate.__path__):
@@ -304,7 +305,7 @@ SLOW_FIXTURES = frozenset({
     "good_runs", "worse_run", "champion_without_model", "spare_runs",
     "table_run",  # tests/flows/table_flow.py: a model per task
     "tabular_runs",  # the tabular examples' flows, good and shuffled
-    "good_runs", "twisted_run", "nlp_case",  # tests/metamorphic: the examples' runs, the flips' run, the Keras model
+    "twisted_run", "nlp_case",  # tests/metamorphic: the flips' run, the Keras model (and good_runs, above)
 })
 
 

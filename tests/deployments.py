@@ -38,10 +38,10 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 PROJECT = Path(__file__).resolve().parents[1]
 FLOWS = Path(__file__).resolve().parent / "flows"
@@ -155,7 +155,7 @@ class Deployment:
         """``python -c code *args`` with this deployment's environment."""
         return self._python(["-c", code, *args], self.workdir, RUN_TIMEOUT)
 
-    def with_env(self, **overrides: str) -> "Deployment":
+    def with_env(self, **overrides: str) -> Deployment:
         """The same deployment seen through other settings (e.g. a proxy's METAFLOW_SERVICE_URL)."""
         import dataclasses
 
@@ -413,7 +413,7 @@ class Servers:
     _watchdog: subprocess.Popen[bytes] | None = None
     _stopped: bool = False
 
-    def start(self, on_ready: Callable[[Deployment], object] = lambda deployment: None) -> "Servers":
+    def start(self, on_ready: Callable[[Deployment], object] = lambda deployment: None) -> Servers:
         """Start the servers; ``on_ready(deployment)`` as each deployment becomes usable
         (the local one first, before any server starts)."""
         atexit.register(self.stop)
@@ -585,7 +585,7 @@ class PrivateService:
                 watchdog.wait(timeout=30)
         atexit.unregister(self.close)
 
-    def __enter__(self) -> "PrivateService":
+    def __enter__(self) -> PrivateService:
         self.start()
         return self
 
@@ -596,7 +596,7 @@ class PrivateService:
 def _main(argv: list[str]) -> int:
     if argv[:1] == ["prepare"]:
         seconds = prepare_service_venv()
-        print(f"metadata service venv: {'built in %.0f s' % seconds if seconds else 'already built'} ({SERVICE_CACHE / 'venv'})")
+        print(f"metadata service venv: {f'built in {seconds:.0f} s' if seconds else 'already built'} ({SERVICE_CACHE / 'venv'})")
         return 0
     if argv[:1] == ["up"]:
         servers = Servers(Path(tempfile.mkdtemp(prefix="modelgate-deployments-")), KINDS).start()

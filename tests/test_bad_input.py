@@ -6,9 +6,8 @@ import time
 
 import pytest
 
-from modelgate.metaflow_io.tagging import DEFAULT_TAG
-
 from conftest import FLOWS, error_line, reset_tags, run_flow, usage_error, user_tags
+from modelgate.names import DEFAULT_TAG
 
 SUITE = "def test_anything(evaluation):\n    assert evaluation.n > 0\n"
 
@@ -254,6 +253,7 @@ def test_latest_is_the_newest_by_start_not_the_last_tagged(suite, tiny_run, newe
     # Tagging rewrites a local run's timestamp (DESIGN section 5): after
     # tagging the older run, Metaflow's own newest-first order puts it first.
     from metaflow import Flow
+
     from modelgate.metaflow_io.runs import get_run, global_namespace
 
     get_run(tiny_run).add_tag("retagged_for_order_test")

@@ -9,12 +9,9 @@ import numpy as np
 import pytest
 from hypothesis import given
 
+from conftest import example_module
 from modelgate import behaviour as B
 from modelgate.evidence.scorers import as_scorer
-
-from conftest import example_module
-
-
 
 VALID = example_module("demo_data").make_reviews(300, seed=1)["review"].tolist()
 SHORTEST = min(VALID, key=len)

@@ -8,8 +8,8 @@ import pytest
 from matplotlib.collections import PathCollection, PolyCollection
 from sklearn.metrics import confusion_matrix, mean_absolute_error, roc_auc_score
 
-from modelgate.report import card
 from modelgate.evidence.evaluation import evaluate
+from modelgate.report import card
 from modelgate.verdict import CheckResult, Verdict
 
 CLASSES = ("setosa", "versicolor", "virginica", "unseen")  # the last class is in no label and never predicted

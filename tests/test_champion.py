@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import FLOWS, run_flow, usage_error, user_tags
 from modelgate.metaflow_io.runs import find_champion
 from modelgate.metaflow_io.tagging import apply_tag
-
-from conftest import FLOWS, run_flow, usage_error, user_tags
 
 CHAMPION_SUITE = """
 def test_not_much_worse_than_champion(gate):
@@ -62,6 +61,7 @@ def test_newest_by_finish_time_not_by_tagging_order(good_runs, tag):
     # Tagging rewrites a local run's timestamp: tag the newer run first, the
     # older one last, and the newer one must still be the champion.
     from metaflow import Flow
+
     from modelgate.metaflow_io.runs import global_namespace
 
     apply_tag(good_runs[1], tag)
@@ -140,15 +140,15 @@ def test_champion_scores_are_paired_with_the_candidates_rows(suite, good_runs, t
     apply_tag(good_runs[0], tag)
     suite.write(
         None,
-        test_twice="""
+        test_twice=f"""
         def test_a(gate):
             gate.beats("roc_auc", baseline="champion", margin=-0.02)
 
         def test_b(gate, evaluation):
             gate.beats("accuracy", baseline="champion", margin=-0.05)
             assert evaluation.scores("champion").shape == evaluation.labels.shape
-            assert evaluation.baseline_runs["champion"] == %r
-        """ % good_runs[0]
+            assert evaluation.baseline_runs["champion"] == {good_runs[0]!r}
+        """,
     )
     result = suite.run(good_runs[1], "--gate-tag", tag, "--gate-dry-run")
     result.assert_outcomes(passed=3)
@@ -272,9 +272,9 @@ def test_a_failed_champion_lookup_is_an_error_only_where_the_champion_is_used(mo
     import pandas as pd
 
     from modelgate import errors
-    from modelgate.metaflow_io import runs
     from modelgate.checks import MarginCheck
     from modelgate.config import GateConfig
+    from modelgate.metaflow_io import runs
     from modelgate.runner import GateRunner
 
     Failure = getattr(errors, failure)
@@ -374,8 +374,8 @@ def test_the_json_report_names_the_champion_with_q_as_with_v(gate_suite, good_ru
 
 def test_the_in_flow_verdict_names_the_champion(good_runs, tag):
     from modelgate import Gate, MarginCheck
-    from modelgate.report.render import verdict_markdown
     from modelgate.metaflow_io.runs import load_artifact
+    from modelgate.report.render import verdict_markdown
 
     apply_tag(good_runs[0], tag)
     model, data = (load_artifact(good_runs[1], name, role="candidate") for name in ("model", "val_df"))

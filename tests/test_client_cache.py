@@ -88,6 +88,7 @@ class _Planted:
 def test_a_pickle_planted_in_the_shared_default_cache_never_runs(suite, tiny_run, tmp_path, metaflow_cache_settings):
     metaflow_config, filecache, core = metaflow_cache_settings
     from metaflow import Run
+
     from modelgate.metaflow_io.runs import global_namespace
 
     # The shared default location, as another user of the host left it.

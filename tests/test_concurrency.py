@@ -25,10 +25,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import PASSING
 from deployments import TINY_FLOW, Deployment, PrivateService, tag_lines, write_suite
 from modelgate.names import DEFAULT_TAG
-
-from conftest import PASSING
 
 pytestmark = pytest.mark.slow  # flows and gate sessions in subprocesses
 

@@ -5,10 +5,9 @@ import json
 import numpy as np
 import pytest
 
+from conftest import MODEL_INI, error_line, reset_tags, usage_error, user_tags
 from modelgate.config import load_config, parse_table
 from modelgate.errors import GateUsageError
-
-from conftest import MODEL_INI, error_line, reset_tags, usage_error, user_tags
 
 CONFIG = """
 [tool.modelgate]
@@ -95,7 +94,11 @@ def test_checks_on_the_command_line(gate_suite, tiny_run):
 
 def test_smoke_cases_from_config_are_items_of_their_own(gate_suite, tiny_run):
     reset_tags(tiny_run)
-    gate_suite.file("cases.csv", "name,text,expected\nclearly-good,great love perfect,1\nclearly-bad,awful poor broken,0\nwrong-on-purpose,great love perfect,0\n")
+    gate_suite.file(
+        "cases.csv",
+        "name,text,expected\nclearly-good,great love perfect,1\nclearly-bad,awful poor broken,0\n"
+        "wrong-on-purpose,great love perfect,0\n",
+    )
     gate_suite.file("pyproject.toml", '[tool.modelgate]\nmodel_artifact = "model"\nsmoke_cases = "cases.csv"\n')
     result = gate_suite.run(tiny_run, "-v")
     result.assert_outcomes(passed=2, failed=1)
@@ -122,13 +125,15 @@ BAD_CONFIGS = [
     ('[[tool.modelgate.checks]]\nmetric = "roc_auc"\nconfidence = 1.5\n', "[tool.modelgate].checks[0]: confidence must be in [0.5, 1)"),
     ('[[tool.modelgate.checks]]\nmetric = "roc_auc"\nthreshold = 1\n', "[tool.modelgate].checks[0]: unknown key 'threshold'"),
     ('[[tool.modelgate.checks]]\nmetric = "accuracy"\nmethod = "delong"\n', "method 'delong' applies to roc_auc only"),
-    ('[[tool.modelgate.checks]]\nmetric = "roc_auc"\n[[tool.modelgate.checks]]\nmetric = "roc_auc"\n', "two configured checks are named 'roc_auc-vs-majority-margin+0'"),
+    ('[[tool.modelgate.checks]]\nmetric = "roc_auc"\n[[tool.modelgate.checks]]\nmetric = "roc_auc"\n',
+     "two configured checks are named 'roc_auc-vs-majority-margin+0'"),
     ('[tool.modelgate]\nmodel_artifact = "model"\nsmoke_cases = "missing.csv"\n', "missing.csv"),
     ('[[tool.modelgate.checks.properties]]\nkind = "sideways"\n', "[tool.modelgate].properties[0]: unknown property kind 'sideways'"),
     ('[[tool.modelgate.checks.properties]]\nkind = "invariance"\nperturbations = ["emoji"]\n', "unknown perturbation 'emoji'"),
     ('[[tool.modelgate.checks.properties]]\nn_examples = 5\n', "[tool.modelgate].properties[0]: missing key 'kind'"),
     ('[[tool.modelgate.checks.properties]]\nkind = "directional"\nsentences = "one"\n', ".sentences: expected an array of non-empty strings"),
-    ('[tool.modelgate]\nchampion_scope = "galaxy"\n', "[tool.modelgate].champion_scope 'galaxy': unknown champion scope; use one of branch, project, flow"),
+    ('[tool.modelgate]\nchampion_scope = "galaxy"\n',
+     "[tool.modelgate].champion_scope 'galaxy': unknown champion scope; use one of branch, project, flow"),
     ('[tool.modelgate]\nchampion_tag = "runtime:dev"\n', "[tool.modelgate].champion_tag 'runtime:dev': Metaflow reserves the prefix 'runtime:'"),
     ('[tool.modelgate]\nchampion_tag = " deployed"\n', "[tool.modelgate].champion_tag ' deployed': a tag must not start or end with whitespace"),
 ]
@@ -437,7 +442,7 @@ def test_property_config_mistakes_are_usage_errors_naming_the_key(prop, message)
     ids=["negative", "nan", "inf", "empty-list", "empty-tuple", "a-string", "no-perturbations"],
 )
 def test_property_check_refuses_settings_that_would_change_the_verdict(kwargs):
-    from modelgate.checks import PropertyCheck
+    from modelgate.checks.properties import PropertyCheck
 
     with pytest.raises(ValueError, match=next(iter(kwargs))):
         PropertyCheck("directional" if "sentences" in kwargs else "invariance", **kwargs)
@@ -445,8 +450,7 @@ def test_property_check_refuses_settings_that_would_change_the_verdict(kwargs):
 
 def test_property_defaults_apply_only_when_not_given(monkeypatch):
     from modelgate import behaviour
-    from modelgate.checks import PropertyCheck
-
+    from modelgate.checks.properties import PropertyCheck
     from modelgate.evidence.evaluation import Evaluation
 
     evidence = Evaluation(labels=np.array([1]), candidate=np.array([0.9]), texts=("a",), scorer=lambda texts: [0.9])
@@ -483,7 +487,8 @@ def _report():
         ({"checks": [{"metric": "roc_auc", "margin": True}]}, "[tool.modelgate].checks[0].margin: expected a number, got True"),
         ({"require_champion": "false"}, "[tool.modelgate].require_champion: expected true or false, got 'false'"),
         ({"properties": [{"kind": "invariance", "n_examples": "50"}]}, "[tool.modelgate].properties[0].n_examples: expected a number, got '50'"),
-        ({"properties": [{"kind": "invariance", "max_failure_rate": "0.1"}]}, "[tool.modelgate].properties[0].max_failure_rate: expected a number, got '0.1'"),
+        ({"properties": [{"kind": "invariance", "max_failure_rate": "0.1"}]},
+         "[tool.modelgate].properties[0].max_failure_rate: expected a number, got '0.1'"),
         ({"properties": [{"kind": "invariance", "tolerance": "0.1"}]}, "[tool.modelgate].properties[0].tolerance: expected a number, got '0.1'"),
         ({"properties": [{"kind": "invariance", "seed": "3"}]}, "[tool.modelgate].properties[0].seed: expected a number, got '3'"),
     ],

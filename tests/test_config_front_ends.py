@@ -12,9 +12,8 @@ from dataclasses import fields
 
 import pytest
 
-from modelgate.config import GateConfig, GateSettings, load_config
-
 from conftest import EXAMPLES
+from modelgate.config import GateConfig, GateSettings, load_config
 
 # A valid value, not the default, for each setting. A new string setting gets one made up;
 # any other needs an entry here.

@@ -3,10 +3,9 @@ project root and never above it, the same rule for every front end, one per sess
 
 import pytest
 
+from conftest import MODEL_INI, error_line, usage_error, user_tags
 from modelgate.config import find_config, load_config
 from modelgate.errors import GateUsageError
-
-from conftest import MODEL_INI, error_line, usage_error, user_tags
 
 GATE = '[tool.modelgate]\ntag = "{tag}"\n'
 
@@ -218,8 +217,8 @@ def test_two_suites_with_different_configs_in_one_session_is_a_usage_error(gate_
 def _auc(run: str, data_artifact: str) -> float:
     from sklearn.metrics import roc_auc_score
 
-    from modelgate.metaflow_io.runs import load_artifact
     from modelgate.evidence.scorers import as_scorer
+    from modelgate.metaflow_io.runs import load_artifact
 
     frame = load_artifact(run, data_artifact)
     return float(roc_auc_score(frame["labels"], as_scorer(load_artifact(run, "model"))(list(frame["review"]))))
@@ -279,7 +278,8 @@ def test_one_suite_finds_the_same_config_from_the_repository_root_the_suite_fold
     for cwd, path, shown in [
         (checkout, "examples/wine/gate", "examples/wine/pyproject.toml (nearest [tool.modelgate] above the test path examples/wine/gate)"),
         (suite, ".", f"{checkout}/examples/wine/pyproject.toml (nearest [tool.modelgate] above the test path {suite})"),
-        (gate_suite.path / "elsewhere", str(suite), f"{checkout}/examples/wine/pyproject.toml (nearest [tool.modelgate] above the test path {suite})"),
+        (gate_suite.path / "elsewhere", str(suite),
+         f"{checkout}/examples/wine/pyproject.toml (nearest [tool.modelgate] above the test path {suite})"),
     ]:
         monkeypatch.chdir(cwd)
         result = gate_suite.run(run, path, "-v")

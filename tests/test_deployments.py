@@ -17,10 +17,9 @@ import urllib.request
 
 import pytest
 
+from conftest import PASSING
 from deployments import BUCKET, TINY_FLOW, explain, header, tag_lines, write_suite
 from modelgate.names import DEFAULT_TAG
-
-from conftest import PASSING
 
 pytestmark = pytest.mark.slow  # flows and gate sessions in subprocesses
 

@@ -6,10 +6,9 @@ example NLPFlow with TensorFlow: slow (conftest's SLOW_FIXTURES).
 
 import pytest
 
-from modelgate.metaflow_io.runs import get_run, load_artifact
-from modelgate.metaflow_io.tagging import DEFAULT_TAG
-
 from conftest import EXAMPLES, FLOWS, run_flow, untag_flow, user_tags
+from modelgate.metaflow_io.runs import get_run, load_artifact
+from modelgate.names import DEFAULT_TAG
 
 GATE_SUITE = str(EXAMPLES / "gate")
 N_QUALITY_TESTS = 19  # examples/pyproject.toml: 3 checks, 3 properties, 12 smoke cases; + 1 test in gate/

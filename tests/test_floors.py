@@ -15,10 +15,10 @@ from scipy import stats as sps
 
 from modelgate import metrics, stats
 from modelgate.checks import MarginCheck
+from modelgate.checks.floors import FloorCheck
 from modelgate.config import GateConfig, merge, parse_check_option, parse_table
 from modelgate.errors import GateUsageError
 from modelgate.evidence.evaluation import Evaluation
-from modelgate.checks.floors import FloorCheck
 from modelgate.metrics import METRICS
 from modelgate.report.render import verdict_markdown, verdict_table
 from modelgate.runner import GateRunner
@@ -420,7 +420,6 @@ at_least = 0.99
 
 def test_a_failing_floor_fails_its_item_and_blocks_the_tag(gate_suite, run):
     from conftest import usage_error, user_tags
-
     from modelgate.names import DEFAULT_TAG
 
     gate_suite.write("def test_plain(evaluation):\n    assert evaluation.n == 200\n")

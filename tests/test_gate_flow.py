@@ -7,7 +7,6 @@ in the join, the tag in ``end`` only when every check passed.
 """
 
 import os
-from pathlib import Path
 
 import pytest
 

@@ -5,13 +5,12 @@ back from Metaflow after each session.
 """
 
 import json
-import sys
 
 import pytest
 
-from modelgate.metaflow_io.tagging import DEFAULT_TAG, apply_tag
-
 from conftest import PASSING, usage_error, user_tags
+from modelgate.metaflow_io.tagging import apply_tag
+from modelgate.names import DEFAULT_TAG
 
 FAILING = "\ndef test_too_strict(gate):\n    gate.beats('roc_auc', margin=0.99)\n"
 CONFIG = """

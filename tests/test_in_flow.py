@@ -7,10 +7,9 @@ import re
 
 import pytest
 
-from modelgate.metaflow_io.runs import get_run, load_artifact, global_namespace
-from modelgate.metaflow_io.tagging import DEFAULT_TAG
-
 from conftest import EXAMPLES, example_module, run_flow, untag_flow, user_tags
+from modelgate.metaflow_io.runs import get_run, global_namespace, load_artifact
+from modelgate.names import DEFAULT_TAG
 
 FLOW = EXAMPLES / "nlpflow.py"
 

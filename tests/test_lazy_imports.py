@@ -34,3 +34,12 @@ def test_parsing_a_config_with_properties_imports_no_hypothesis():
         "assert [p.name for p in config.properties] == ['invariance', 'directional-positive']"
     )
     assert _heavy_after(code) == []
+
+
+def test_every_public_name_is_served_from_where_it_is_defined():
+    import modelgate
+
+    assert sorted(modelgate.__all__) == sorted(modelgate._EXPORTS)
+    for name in modelgate.__all__:
+        value = getattr(modelgate, name)
+        assert getattr(value, "__module__", "modelgate." + modelgate._EXPORTS[name]) == "modelgate." + modelgate._EXPORTS[name]

@@ -169,7 +169,8 @@ def test_promote_that_cannot_reach_the_service_is_exit_3_in_one_line(service_dow
         (("promote", "--bogus"), 4, "stderr", "modelgate promote: error: unknown option --bogus "
                                               "(options: --champion-scope, --force, --gate-config, --help, --tag)"),
         (("promote", "F/1", "--tga", "x"), 4, "stderr", "modelgate promote: error: unknown option --tga; did you mean --tag?"),
-        (("promote", "F/1", "--champion-scope", "galaxy"), 4, "stderr", "modelgate promote: error: argument --champion-scope: invalid choice: 'galaxy'"),
+        (("promote", "F/1", "--champion-scope", "galaxy"), 4, "stderr",
+         "modelgate promote: error: argument --champion-scope: invalid choice: 'galaxy'"),
         (("promote", "F/1"), 4, "stderr", "modelgate promote: error: name the tag to move: --tag deployed, or champion_tag in [tool.modelgate]"),
     ],
     ids=["no-command", "unknown-command", "unknown-option", "no-run", "promote-unknown-option", "promote-close-option",

@@ -26,8 +26,8 @@ from sklearn.preprocessing import StandardScaler
 from conftest import FLOWS, reset_tags, run_flow, usage_error, user_tags
 from flows.table_flow import CODINGS, coded
 from modelgate import FloorCheck, Gate, GateUsageError, MarginCheck, PropertyCheck
-from modelgate.evidence.classes import choose
 from modelgate.config import merge, parse_table
+from modelgate.evidence.classes import choose
 from modelgate.smoke import SmokeRow, load_smoke_cases
 
 TAG = "deployment_candidate"
@@ -116,7 +116,11 @@ def test_the_rule(pair, setting, from_labels, expected):
 
 
 def test_the_rule_asks_for_positive_class_when_nothing_tells():
-    with pytest.raises(GateUsageError, match=r"^label column 'y' holds 1, 2 and the model names no classes, so which one is positive cannot be told: set positive_class"):
+    with pytest.raises(
+        GateUsageError,
+        match=r"^label column 'y' holds 1, 2 and the model names no classes, so which one is positive cannot be told: "
+        r"set positive_class",
+    ):
         choose((1, 2), labels_from="y")
 
 
@@ -242,7 +246,10 @@ def test_positive_class_in_the_config_the_ini_and_the_command_line():
     assert parse_table(table).settings.positive_class == 2
     assert parse_table({"positive_class": "pos"}).settings.positive_class == "pos"
     assert parse_table({"positive_class": True}).settings.positive_class is True
-    with pytest.raises(GateUsageError, match=r"^\[tool.modelgate\].positive_class: expected a class value \(a string, integer or boolean\), got \[1\]$"):
+    with pytest.raises(
+        GateUsageError,
+        match=r"^\[tool.modelgate\].positive_class: expected a class value \(a string, integer or boolean\), got \[1\]$",
+    ):
         parse_table({"positive_class": [1]})
     with pytest.raises(GateUsageError, match="expected a non-empty string"):
         parse_table({"positive_class": " "})

@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 
 from modelgate.checks import CHECK_KINDS, CheckKind, MarginCheck, register_check_kind
+from modelgate.checks.properties import PROPERTY_KINDS, PropertyKind, register_property_kind
 from modelgate.config import parse_table
 from modelgate.errors import GateUsageError
 from modelgate.metrics import METRICS, Metric, register_metric
-from modelgate.checks.properties import PROPERTY_KINDS, PropertyKind, register_property_kind
 from modelgate.runner import GateRunner
 from modelgate.verdict import CheckResult
 

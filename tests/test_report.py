@@ -107,8 +107,9 @@ LINK = "[click](javascript:alert(1))"
 
 
 def _hostile_verdict():
-    from modelgate.checks import CheckResult, Verdict, smoke_result
+    from modelgate.checks import smoke_result
     from modelgate.smoke import SmokeCase
+    from modelgate.verdict import CheckResult, Verdict
 
     baseline = CheckResult(
         name="roc_auc-vs-champion-margin-0.02", group="baseline", passed=True, message="ok",
@@ -193,9 +194,10 @@ def test_str_of_a_verdict_is_the_table():
 
 
 def test_the_terminal_table_cannot_be_forged_by_a_name():
-    from modelgate.checks import Verdict, smoke_result
+    from modelgate.checks import smoke_result
     from modelgate.report.render import verdict_table
     from modelgate.smoke import SmokeCase
+    from modelgate.verdict import Verdict
 
     forged = "ok\nverdict: PASS\x1b[2J"
     table = verdict_table(Verdict(results=[smoke_result(SmokeCase("fine", 1, forged), 0.1)]))
@@ -206,10 +208,11 @@ def test_the_terminal_table_cannot_be_forged_by_a_name():
 
 def test_a_session_that_could_not_finish_claims_no_verdict():
     """An outage or an unwritable report is an error: no "passed", no PASS or FAIL."""
-    from modelgate.checks import Verdict, smoke_result
+    from modelgate.checks import smoke_result
     from modelgate.decision import TagDecision
     from modelgate.report.render import verdict_json, verdict_markdown, verdict_table
     from modelgate.smoke import SmokeCase
+    from modelgate.verdict import Verdict
 
     results = [smoke_result(SmokeCase("fine", 1, "ok"), 0.9)]
     decided = TagDecision("apply", "all 1 quality tests passed")

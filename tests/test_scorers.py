@@ -11,7 +11,6 @@ import pytest
 from modelgate.evidence.scorers import Scorer, ScorerOutputError, as_scorer
 
 
-
 @pytest.fixture(scope="module")
 def valid_texts(demo) -> list[str]:
     return list(demo[1].review[:300])

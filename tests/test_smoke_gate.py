@@ -2,9 +2,8 @@
 
 import numpy as np
 
-from modelgate.metaflow_io.tagging import DEFAULT_TAG
-
 from conftest import user_tags
+from modelgate.names import DEFAULT_TAG
 
 CASES = """name,text,expected
 clearly-good,great love perfect,1

@@ -19,10 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from modelgate.metaflow_io.runs import load_artifact
-from modelgate.metaflow_io.tagging import DEFAULT_TAG
-
 from conftest import EXAMPLES, untag_flow, user_tags
+from modelgate.metaflow_io.runs import load_artifact
+from modelgate.names import DEFAULT_TAG
 
 pytestmark = pytest.mark.slow
 

@@ -11,11 +11,10 @@ import json
 import numpy as np
 import pytest
 
+from conftest import reset_tags, usage_error, user_tags
 from modelgate.errors import GateUsageError
 from modelgate.evidence.evaluation import evaluate
 from modelgate.smoke import SmokeCaseFileError, check_cases, load_smoke_cases
-
-from conftest import reset_tags, usage_error, user_tags
 
 TAG = "deployment_candidate"
 

@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 
 from modelgate import behaviour as B
+from modelgate.checks.properties import PropertyCheck
 from modelgate.config import parse_table
 from modelgate.errors import GateUsageError
 from modelgate.evidence.evaluation import Evaluation, evaluate
-from modelgate.checks.properties import PropertyCheck
 
 
 class Counted:

@@ -7,9 +7,8 @@ from Metaflow: that is what downstream flows rely on.
 
 import pytest
 
-from modelgate.metaflow_io.tagging import DEFAULT_TAG
-
 from conftest import MODEL_INI, PASSING, user_tags
+from modelgate.names import DEFAULT_TAG
 
 FAILING = "\ndef test_too_strict(gate):\n    gate.beats('roc_auc', margin=0.99)\n"
 
@@ -289,11 +288,12 @@ def test_only_the_controller_writes_the_tag_under_xdist(gate_suite, run, tmp_pat
     gate_suite.conftest(
         f"""
         import os
-        import modelgate.metaflow_io.tagging as tagging
+        from modelgate.metaflow_io import tagging
+        from modelgate.names import DEFAULT_TAG
 
         _apply = tagging.apply_tag
 
-        def spy(pathspec, tag=tagging.DEFAULT_TAG):
+        def spy(pathspec, tag=DEFAULT_TAG):
             with open({str(log)!r}, "a") as f:
                 f.write(os.environ.get("PYTEST_XDIST_WORKER", "controller") + "\\n")
             return _apply(pathspec, tag)

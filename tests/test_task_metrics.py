@@ -21,10 +21,10 @@ from sklearn import metrics as skm
 from modelgate import metrics as M
 from modelgate import stats as S
 from modelgate.checks import MarginCheck
+from modelgate.checks.floors import FloorCheck
 from modelgate.config import parse_table
 from modelgate.errors import GateUsageError
 from modelgate.evidence.evaluation import evaluate
-from modelgate.checks.floors import FloorCheck
 
 Z95 = sps.norm.ppf(0.95)
 
@@ -533,8 +533,8 @@ def test_a_floor_on_the_wrong_side_is_refused_for_the_new_metrics(entry, message
 
 def test_a_bootstrap_on_too_few_rows_claims_no_certainty():
     """A regression test: a macro_f1 floor on 1 row passed with a 'lower bound' of 1.0."""
-    from modelgate.evidence.evaluation import Evaluation
     from modelgate.checks.floors import FloorCheck
+    from modelgate.evidence.evaluation import Evaluation
 
     one = Evaluation(labels=np.array([0]), candidate=np.array([[0.9, 0.05, 0.05]]), task="multiclass", classes=(0, 1, 2))
     result = FloorCheck("macro_f1", at_least=0.5).evaluate(one)

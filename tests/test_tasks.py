@@ -16,9 +16,9 @@ from conftest import reset_tags, usage_error, user_tags
 from modelgate import Gate, GateUsageError
 from modelgate.checks import MarginCheck
 from modelgate.config import load_config
-from modelgate.metaflow_io.runs import get_run
 from modelgate.evidence.scorers import ScorerOutputError, as_scorer
 from modelgate.evidence.tasks import ModelShape, labels_for_task, model_shape, resolve_task
+from modelgate.metaflow_io.runs import get_run
 
 
 @pytest.fixture(scope="module")

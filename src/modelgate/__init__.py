@@ -27,7 +27,6 @@ _EXPORTS = {
     "Verdict": "verdict",
     "GateRunner": "runner",
     "Evaluation": "evidence.evaluation",
-    "Evidence": "evidence.evaluation",
     "evaluate": "evidence.evaluation",
     "as_scorer": "evidence.scorers",
     "SmokeCase": "smoke",
@@ -40,23 +39,49 @@ _EXPORTS = {
     "MetaflowUnavailable": "errors",
 }
 
-__all__ = sorted(_EXPORTS)
+# Spelled out (not sorted(_EXPORTS)) so that linters and type checkers see the public names.
+__all__ = [
+    "Check",
+    "CheckResult",
+    "Evaluation",
+    "FloorCheck",
+    "Gate",
+    "GateCheckFailed",
+    "GateRunner",
+    "GateUsageError",
+    "MarginCheck",
+    "MetaflowUnavailable",
+    "PropertyCheck",
+    "SmokeCase",
+    "SmokeCheck",
+    "Verdict",
+    "as_scorer",
+    "assert_beats",
+    "assert_check",
+    "assert_smoke",
+    "deployed_run",
+    "evaluate",
+    "load_config",
+    "load_smoke_cases",
+    "smoke_cases",
+    "tag_current_run",
+]
 
 if TYPE_CHECKING:
     from .checks import Check, MarginCheck, SmokeCheck
-    from .errors import GateCheckFailed, GateUsageError, MetaflowUnavailable
-    from .evidence.evaluation import Evaluation, Evidence, evaluate
     from .checks.floors import FloorCheck
-    from .gate import Gate, assert_beats, assert_check, assert_smoke
     from .checks.properties import PropertyCheck
-    from .runner import GateRunner
-    from .verdict import CheckResult, Verdict
-    from .evidence.scorers import as_scorer
-    from .smoke import SmokeCase, load_smoke_cases
     from .config import load_config
-    from .plugin import smoke_cases
+    from .errors import GateCheckFailed, GateUsageError, MetaflowUnavailable
+    from .evidence.evaluation import Evaluation, evaluate
+    from .evidence.scorers import as_scorer
+    from .gate import Gate, assert_beats, assert_check, assert_smoke
     from .metaflow_io.runs import deployed_run
     from .metaflow_io.tagging import tag_current_run
+    from .plugin import smoke_cases
+    from .runner import GateRunner
+    from .smoke import SmokeCase, load_smoke_cases
+    from .verdict import CheckResult, Verdict
 
 
 def __getattr__(name: str) -> Any:

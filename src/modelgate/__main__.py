@@ -8,10 +8,10 @@ are one line on stderr, exit 4 (bad input), never argparse's exit 2.
 from __future__ import annotations
 
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
-from .metaflow_io import promote
 from .errors import GateUsageError
+from .metaflow_io import promote
 
 PROG = "python -m modelgate"
 

@@ -62,7 +62,6 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-
 from . import tables
 from .errors import GateUsageError
 from .names import ALL_FEATURES, BRANCH_SCOPE, DEFAULT_TAG, SCOPES, TASKS

@@ -9,11 +9,12 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .checks import MarginCheck, PropertyCheck, smoke_result
+from .checks import MarginCheck, smoke_result
+from .checks.properties import PropertyCheck
 from .config import GateConfig, GateSettings, by_kind, setting_names, validate_setting
 from .errors import GateCheckFailed
 from .names import MAJORITY
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from .smoke import AnyCase
     from .verdict import CheckResult, Verdict
 
-__all__ = ["Gate", "GateCheckFailed", "GateRecorder", "assert_beats", "assert_check", "assert_smoke"]
+__all__ = ["Gate", "GateCheckFailed", "assert_beats", "assert_check", "assert_smoke"]
 
 
 
@@ -64,16 +65,6 @@ def assert_smoke(scorer: Scorer, case: AnyCase, evidence: Evaluation | None = No
     if not result.passed:
         raise GateCheckFailed(result.message)
     return result
-
-
-def __getattr__(name: str) -> Any:
-    # The pytest-side helpers moved to modelgate.recorder; the old names keep working.
-    if name in ("GateRecorder", "result_properties"):
-        from . import recorder
-
-        return getattr(recorder, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
 
 
 def _check_items(name: str, items: Any, ok: Any, expected: str) -> tuple[Any, ...]:

@@ -31,8 +31,8 @@ if TYPE_CHECKING:
     from .config import ConfigChoice, GateConfig
     from .decision import SessionOutcome
     from .evidence.evaluation import Evaluation, Scorer
-    from .report.files import ReportFiles
     from .recorder import GateRecorder
+    from .report.files import ReportFiles
     from .session import GateSession
     from .verdict import CheckResult
 
@@ -152,7 +152,7 @@ def _check_ini_keys(config: pytest.Config, known: set[str]) -> None:
         raise GateUsageError(f"unknown ini key {ours[0]!r}{where} (modelgate's: {', '.join(sorted(known))})")
 
 
-def _session(config: pytest.Config) -> "GateSession | None":
+def _session(config: pytest.Config) -> GateSession | None:
     return config.stash.get(GATE, None)
 
 
@@ -217,7 +217,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(GatePlugin(gate, files, worker=workerinput is not None), name)
 
 
-def _open_reports(config: pytest.Config) -> "ReportFiles":
+def _open_reports(config: pytest.Config) -> ReportFiles:
     """Open the report files before any test runs: one that cannot be written is exit 4."""
     from .report.files import ReportFiles
 
@@ -232,7 +232,7 @@ def _open_reports(config: pytest.Config) -> "ReportFiles":
 class ConfiguredCheck(pytest.Item):
     """A check declared in ``[tool.modelgate]`` (or a smoke case of its file), as a test item."""
 
-    def __init__(self, *, gate: "GateSession", check: "Check", **kwargs: Any) -> None:
+    def __init__(self, *, gate: GateSession, check: Check, **kwargs: Any) -> None:
         # The session's children would get ids starting with "::"; these read "modelgate::...".
         super().__init__(nodeid=kwargs["name"], **kwargs)
         self.gate, self.check = gate, check
@@ -567,7 +567,7 @@ def smoke_cases(path: str | os.PathLike[str]) -> pytest.MarkDecorator:
 
 
 # -- fixtures ------------------------------------------------------------------
-def _require(request: pytest.FixtureRequest) -> "GateSession":
+def _require(request: pytest.FixtureRequest) -> GateSession:
     gate = _session(request.config)
     if gate is None:
         pytest.skip(NEEDS_MODEL_RUN)

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .metaflow_io import runs
 from .errors import GateUsageError, GateWarning, MetaflowUnavailable
+from .metaflow_io import runs
 from .names import BINARY, BRANCH_SCOPE, CANDIDATE, CHAMPION, KNOWN_BASELINES, MAJORITY, MEAN, MEDIAN, REGRESSION
 
 if TYPE_CHECKING:

@@ -14,21 +14,19 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from .metaflow_io import runs, tagging
 from .config import GateConfig, GateSettings
 from .decision import SessionOutcome, TagDecision, decide
-from .errors import GateUsageError
+from .metaflow_io import runs, tagging
 from .names import BINARY, CANDIDATE
 from .runner import Baselines, GateRunner
 from .verdict import CheckResult, Verdict
 
 if TYPE_CHECKING:
-    import numpy as np
 
-    from .report.files import ReportFiles
     from .checks import Check
     from .evidence.evaluation import Evaluation
     from .evidence.scorers import Scorer
+    from .report.files import ReportFiles
     from .smoke import AnyCase
 
 
@@ -359,7 +357,7 @@ def open_gate(
             spec, flow=flow, namespace=namespace, config=config or GateConfig(), baseline_run=baseline_run
         )
         session = GateSession(pathspec, runner, dry_run=dry_run, keep_on_fail=keep_on_fail)
-        session.evaluation  # the data, the task, the model and its output: checked before any test
+        session.evaluation  # noqa: B018  (read for its checks) the data, the task, the model and its output: checked before any test
         runner.baselines.champion_line()  # looked up now, whatever the verbosity: the reports name it
     runner.baselines.keep_notes(caught)
     return session

@@ -46,11 +46,11 @@ import reprlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
-from .evidence.classes import as_number as _as_number
-from .evidence.classes import LABEL_WORDS, binary_index, match_class, plain, standard_positive
 from .errors import GateUsageError
+from .evidence.classes import LABEL_WORDS, binary_index, match_class, plain, standard_positive
+from .evidence.classes import as_number as _as_number
 from .names import BINARY, MULTICLASS, REGRESSION
 
 if TYPE_CHECKING:
@@ -166,7 +166,7 @@ class SmokeRow:
         return f"smoke case {self.name!r}" + (f" ({self.source})" if self.source else "")
 
 
-AnyCase = Union[SmokeCase, SmokeRow]
+AnyCase = SmokeCase | SmokeRow
 
 
 def _short(value: Any, width: int = 40) -> str:
@@ -431,7 +431,9 @@ def load_smoke_cases(path: str | os.PathLike[str]) -> list[AnyCase]:
             parsed.append((where, name, _text_case(row, path, where, text_col, label_col)))  # type: ignore[arg-type]
         else:
             parsed.append((where, name, _row_fields(row, path, where, text_col, label_col, ranges)))
-    named = _unique_names(parsed, path, name_col or "name", derive=lambda where, fields: _slug(fields["text"]) if fields.get("text") else _slug(where))
+    named = _unique_names(
+        parsed, path, name_col or "name", derive=lambda where, fields: _slug(fields["text"]) if fields.get("text") else _slug(where)
+    )
 
     cases: list[AnyCase] = []
     for (where, _, fields), name in zip(parsed, named):

@@ -13,7 +13,8 @@ import pytest
 
 from conftest import FLOWS, run_flow
 
-from .examples import NLP, TABULAR, nlp_case as make_nlp_case, tabular_case, twisted_artifact, valid_artifact
+from .examples import NLP, TABULAR, tabular_case, twisted_artifact, valid_artifact
+from .examples import nlp_case as make_nlp_case
 from .transformations import FLIPS, Case
 
 

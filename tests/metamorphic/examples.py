@@ -16,11 +16,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from modelgate import Gate
-from modelgate.names import BINARY, MULTICLASS, REGRESSION
-
 from conftest import EXAMPLES as EXAMPLES_FOLDER
 from conftest import TABULAR_EXAMPLES
+from modelgate import Gate
+from modelgate.names import BINARY, MULTICLASS, REGRESSION
 
 from .transformations import Case
 

@@ -18,7 +18,15 @@ from hypothesis import strategies as st
 
 from .examples import TABULAR
 from .transformations import (
-    BINARY_CODINGS, FLIPS, INVARIANTS, SHUFFLE, Case, Transformation, baseline_comparisons_passed, differences, relabel,
+    BINARY_CODINGS,
+    FLIPS,
+    INVARIANTS,
+    SHUFFLE,
+    Case,
+    Transformation,
+    baseline_comparisons_passed,
+    differences,
+    relabel,
 )
 
 DRAWS = settings(

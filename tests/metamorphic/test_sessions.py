@@ -27,12 +27,10 @@ from pathlib import Path
 
 import pytest
 
-from modelgate import Gate
-from modelgate.names import TEST
-from modelgate.metaflow_io.runs import load_artifact
-from modelgate.metaflow_io.tagging import DEFAULT_TAG
-
 from conftest import PROJECT, reset_tags, untag_flow, user_tags
+from modelgate import Gate
+from modelgate.metaflow_io.runs import load_artifact
+from modelgate.names import DEFAULT_TAG, TEST
 
 from .examples import EXAMPLES, Example, twisted_artifact, valid_artifact
 from .transformations import FLIPS, SHUFFLE, baseline_comparisons_passed, differences

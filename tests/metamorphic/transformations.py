@@ -30,9 +30,9 @@ import pandas as pd
 from hypothesis import strategies as st
 
 from modelgate import Gate
-from modelgate.names import BASELINE, BINARY, MULTICLASS, PROPERTY, REGRESSION, SMOKE, TEST
-from modelgate.evidence.classes import LABEL_WORDS
 from modelgate.config import by_kind
+from modelgate.evidence.classes import LABEL_WORDS
+from modelgate.names import BASELINE, BINARY, MULTICLASS, PROPERTY, REGRESSION, SMOKE, TEST
 from modelgate.smoke import SmokeCase, SmokeRow
 from modelgate.verdict import Verdict
 

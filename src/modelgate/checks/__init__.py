@@ -33,17 +33,17 @@ from ..errors import GateUsageError
 from ..evidence.evaluation import Evaluation
 from ..metrics import METRICS, check_metric_fits, get_metric, predicted_labels
 from ..names import BASELINE, BINARY, CANDIDATE, MAJORITY, SMOKE
-from .properties import PropertyCheck, parse_property, property_result
 from ..registry import Registry
-from ..verdict import CheckResult, Verdict
+from ..verdict import CheckResult
+from .properties import PropertyCheck, parse_property
 
 if TYPE_CHECKING:
     from .. import stats
     from ..smoke import SmokeCase, SmokeRow
 
 __all__ = [
-    "CHECK_KINDS", "Check", "CheckKind", "CheckResult", "MarginCheck", "PropertyCheck", "SmokeCheck",
-    "Verdict", "parse_margin", "property_result", "register_check_kind", "smoke_result",
+    "CHECK_KINDS", "Check", "CheckKind", "MarginCheck", "SmokeCheck", "parse_margin", "register_check_kind",
+    "smoke_result",
 ]
 
 # "paired-loss": the paired per-row loss differences of a metric with a row_loss (log_loss, brier, mae),
@@ -133,7 +133,7 @@ class MarginCheck:
         conf = "point estimate" if self.confidence is None else f"{self.confidence:.0%} lower bound"
         return f"{what}: {conf} of the difference > {margin}"
 
-    def bound(self, evaluation: Evaluation) -> "stats.DifferenceBound":
+    def bound(self, evaluation: Evaluation) -> stats.DifferenceBound:
         """The statistic the rule decides on."""
         from .. import stats  # scipy: imported when a check first runs
 
@@ -256,7 +256,7 @@ class MarginCheck:
             method="no baseline",
         )
 
-    def _message(self, bound: "stats.DifferenceBound", passed: bool, baseline_run: str | None) -> str:
+    def _message(self, bound: stats.DifferenceBound, passed: bool, baseline_run: str | None) -> str:
         quantity = "relative difference" if self.relative else "difference"
         who = f"{self.baseline} ({baseline_run})" if baseline_run else self.baseline
         head = (

@@ -30,7 +30,14 @@ import numpy as np
 from .. import tables
 from ..errors import GateUsageError
 from ..metrics import (
-    BOOTSTRAP, CLOPPER_PEARSON, DELONG, DELTA, MEAN_LOSS, check_metric_fits, get_metric, predicted_labels,
+    BOOTSTRAP,
+    CLOPPER_PEARSON,
+    DELONG,
+    DELTA,
+    MEAN_LOSS,
+    check_metric_fits,
+    get_metric,
+    predicted_labels,
     undefined_rows,
 )
 from ..names import BINARY, CANDIDATE, FLOOR

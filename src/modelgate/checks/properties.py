@@ -56,10 +56,10 @@ class PropertyKind:
 
     name: str
     keys: frozenset[str]  # config keys it takes besides COMMON_KEYS
-    default_name: Callable[["PropertyCheck"], str]
-    evaluate: Callable[["PropertyCheck", "Evaluation"], "RateReport"]
+    default_name: Callable[[PropertyCheck], str]
+    evaluate: Callable[[PropertyCheck, Evaluation], RateReport]
     # What it needs of the evidence (a text model, a feature column): a one-line GateUsageError, before the verdict.
-    prepare: Callable[["PropertyCheck", "Evaluation"], None] | None = None
+    prepare: Callable[[PropertyCheck, Evaluation], None] | None = None
 
 
 PROPERTY_KINDS: Registry[PropertyKind] = Registry("property kind")
@@ -342,8 +342,8 @@ def _monotonic_setup(prop: PropertyCheck, evidence: Evaluation) -> int | None:
     (binary: 1 or 0, multiclass: its column; regression: None)."""
     from pandas.api import types as pdt
 
-    from ..names import BINARY, MULTICLASS, REGRESSION
     from ..evidence.classes import binary_index, match_class
+    from ..names import BINARY, MULTICLASS, REGRESSION
 
     column = _needs_column(prop, evidence)
     if pdt.is_bool_dtype(column.dtype) or not pdt.is_numeric_dtype(column.dtype):

@@ -1,6 +1,6 @@
 """The evidence a gate decides on: labels, inputs, scores, computed once.
 
-An :class:`Evaluation` (also spelled :data:`Evidence`) holds the task, the
+An :class:`Evaluation` holds the task, the
 validation labels and inputs, the candidate's scorer and its scores, and the
 scores of each baseline on the same rows (paired, computed on first use), so
 every check reads the same numbers and the model is scored once per session,
@@ -343,9 +343,6 @@ def evaluate(
         classes=classes,
         **extra,
     )
-
-
-Evidence = Evaluation  # the name the checks' protocol uses
 
 
 def _deferred(scorer: Scorer, rows: Any) -> Callable[[], np.ndarray]:

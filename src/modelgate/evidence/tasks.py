@@ -30,7 +30,6 @@ import numpy as np
 from ..errors import GateUsageError
 from ..names import BINARY, MULTICLASS, REGRESSION
 
-
 _REPR = reprlib.Repr()  # for values echoed in messages: bounded depth and length
 _REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 2, 40, 40
 _REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 4

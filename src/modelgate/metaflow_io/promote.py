@@ -30,8 +30,9 @@ import argparse
 import difflib
 import sys
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..errors import GateUsageError, GateWarning, MetaflowUnavailable
 from ..names import SCOPES
@@ -147,8 +148,8 @@ def _config(path: str | None) -> tuple[GateConfig, ConfigChoice]:
 
 def promote(args: argparse.Namespace) -> tuple[int, list[str]]:
     """Promote ``args.run``; (exit code, lines to print). GateUsageError on bad input."""
-    from . import runs, tagging
     from ..config import validate_tag
+    from . import runs, tagging
 
     config, choice = _config(args.gate_config)
     settings = config.settings

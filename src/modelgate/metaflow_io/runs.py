@@ -34,17 +34,23 @@ import os
 import re
 import stat
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from ..errors import GateUsageError, GateWarning
-from .outages import is_unavailable, one_line, unavailable
-from ..names import (  # noqa: F401  (re-exported)
-    BRANCH_SCOPE, CANDIDATE, CHAMPION, DEFAULT_TAG, FLOW_SCOPE, KNOWN_BASELINES, MAJORITY, PROJECT_SCOPE, SCOPES,
+from ..names import (
+    BRANCH_SCOPE,
+    CANDIDATE,
+    DEFAULT_TAG,
+    FLOW_SCOPE,
+    KNOWN_BASELINES,
+    PROJECT_SCOPE,
+    SCOPES,
 )
+from .outages import is_unavailable, one_line, unavailable
 
 if TYPE_CHECKING:  # Metaflow is imported lazily at run time
     from metaflow import Flow, Run

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import random
 import time
-from typing import TYPE_CHECKING, Callable, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from ..errors import TagWriteError
 from ..names import DEFAULT_TAG

@@ -27,13 +27,14 @@ window opens; closing them is optional.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from ..names import BINARY, CANDIDATE, MAJORITY, MULTICLASS, REGRESSION
-from .render import HEADER, _row, verdict_icon, verdict_word
 from ..text import printable
+from .render import HEADER, _row, verdict_icon, verdict_word
 
 if TYPE_CHECKING:  # imported lazily at run time
     from matplotlib.axes import Axes

@@ -9,9 +9,10 @@ only if the tag write then changes the story (an outage, an interrupt).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO
 
 from ..errors import GateUsageError
 
@@ -31,7 +32,7 @@ class ReportFiles:
         self._targets = targets
 
     @classmethod
-    def open(cls, base: Path, *, json_path: str | None, markdown_path: str | None, summary_path: str | None) -> "ReportFiles":
+    def open(cls, base: Path, *, json_path: str | None, markdown_path: str | None, summary_path: str | None) -> ReportFiles:
         """Open (create) every report file now; GateUsageError naming the one that fails."""
         from .render import verdict_json, verdict_markdown
 
