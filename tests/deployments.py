@@ -1,4 +1,4 @@
-"""Metaflow deployments for the tests (issue 11, point 1): real servers, no mocks.
+"""Metaflow deployments for the tests: real servers, no mocks.
 
 Three deployments of Metaflow, each with its own metadata and datastore:
 
@@ -515,7 +515,7 @@ class Runs:
         self._pool.shutdown(wait=True)
 
 
-# -- a metadata service of one test's own (issue 11, point 4: outages) ---------------------
+# -- a metadata service of one test's own (outages) ---------------------------------------
 
 
 class PrivateService:
@@ -617,7 +617,7 @@ if __name__ == "__main__":
     sys.exit(_main(sys.argv[1:]))
 
 
-# -- issue 11, points 2 and 3 (appended): @project branches, production runs, promote ------------
+# -- @project branches, production runs, promote ------------------------------------------------
 PROJECT_FLOW = FLOWS / "project_flow.py"
 
 

@@ -1,4 +1,4 @@
-"""GateFlow compiles into an Argo Workflows template, offline (issue 11, point 5).
+"""GateFlow compiles into an Argo Workflows template, offline.
 
 ``python examples/gateflow.py --package-suffixes .py,.toml,.csv --datastore s3
 argo-workflows create --only-json`` against the ``s3`` deployment of

@@ -1,4 +1,4 @@
-"""Concurrent gates and a metadata service outage (issue 11, point 4), on real deployments.
+"""Concurrent gates and a metadata service outage, on real deployments.
 
 - Ten gate sessions at once on ten runs of TinyFlow, on local metadata and on
   Netflix's metadata service: each run ends with exactly the tag its verdict

@@ -1,4 +1,4 @@
-"""The gate in production (issue 11, points 2 and 3), on the metadata service with S3.
+"""The gate in production, on the metadata service with S3.
 
 Point 2: the champion stays in the candidate's ``@project`` branch (by default;
 ``champion_scope``), and production runs (``--production`` with a production

@@ -1,4 +1,4 @@
-"""When the tag is applied, kept or revoked: DESIGN section 4, as a pure function.
+"""When the tag is applied, kept or revoked, as a pure function.
 
 The plugin fills a :class:`SessionOutcome` from pytest's reports (on the
 controller, with xdist workers' counts merged in); :func:`decide` turns it into

@@ -1,7 +1,7 @@
 """The metrics a gate can compare, as plain functions with a direction and tasks.
 
 Thin wrappers over scikit-learn. Each takes ``(y_true, scores)`` in the shapes
-of its task (DESIGN section 7, :mod:`modelgate.evaluation`):
+of its task (:mod:`modelgate.evidence.tasks`):
 
 * binary: 0/1 labels and one positive-class probability a row; label metrics
   threshold them at 0.5 (strictly greater, as the tutorial's

@@ -14,7 +14,7 @@ MEAN = "mean"  # regression: the mean of the validation targets, for every row
 MEDIAN = "median"  # regression: their median, for every row
 KNOWN_BASELINES = (MAJORITY, MEAN, MEDIAN, CHAMPION)  # any other baseline name is a run: Flow/run_id or a run id
 
-# Tasks (DESIGN section 7): what a model predicts, and so its output's shape.
+# Tasks: what a model predicts, and so its output's shape.
 BINARY = "binary"  # one positive-class probability per row
 MULTICLASS = "multiclass"  # an n x k probability matrix, rows summing to 1, columns in the model's classes
 REGRESSION = "regression"  # one finite number per row

@@ -9,7 +9,7 @@ lazily). Both front ends run the same checks through
 registered once in :data:`CHECK_KINDS` with the config table it is declared
 in, the keys that table allows, its parser, and the prefix of its test items.
 
-The margin rule is DESIGN section 3:
+The margin rule:
 
 - quantity ``d = c - b`` for a higher-is-better metric, ``d = b - c`` for a
   lower-is-better one; with ``relative=True`` the quantity is ``d / b``;

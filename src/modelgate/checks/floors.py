@@ -3,8 +3,7 @@
 ``at_least = 0.85`` (a higher-is-better metric) or ``at_most = 0.45`` (a
 lower-is-better one), declared in the same ``[[tool.modelgate.checks]]``
 table as margin checks (a table with ``at_least`` or ``at_most`` is a floor)
-or as ``--gate-check metric=roc_auc,at_least=0.85``. The rule (DESIGN section
-7): the check passes when the one-sided confidence bound of the metric itself
+or as ``--gate-check metric=roc_auc,at_least=0.85``. The rule: the check passes when the one-sided confidence bound of the metric itself
 clears the floor, lower bound > ``at_least`` or upper bound < ``at_most``;
 with ``confidence="none"``, when the point estimate does. Anything undefined
 fails, with the reason. The bound (:mod:`modelgate.stats`, "one-sample

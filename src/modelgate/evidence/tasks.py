@@ -1,6 +1,6 @@
 """The task: what the model predicts, from the config, the model and the labels.
 
-DESIGN section 7. ``task`` in ``[tool.modelgate]`` (or ``--task``) names it;
+``task`` in ``[tool.modelgate]`` (or ``--gate-task``) names it;
 unset, it is inferred only when the model and the labels leave no doubt:
 
 - a model whose output is described by its attributes: a scikit-learn-style

@@ -351,7 +351,7 @@ def _latest(flow: Flow, which: str | None, namespace: str | None) -> Run | None:
     successful run. Newest by the time the run's start step began (the run's
     own timestamp when its start step has not begun): not Metaflow's
     newest-first order, since with local metadata tagging rewrites a run's
-    timestamp (DESIGN section 5), while a step's is never rewritten."""
+    timestamp, while a step's is never rewritten."""
     tags = (namespace,) if namespace else ()
     started: list[tuple[datetime, str, Run]] = []
     for run in _runs_of(flow, *tags):
@@ -734,8 +734,8 @@ def deployed_run(
     ``deployed_run("NLPFlow", "deployed", project=None, namespace="production:TOKEN")``.
 
     "Newest" is by the end step's finish time, not the run's timestamp: with
-    local metadata, adding a tag rewrites the run's timestamp (DESIGN section
-    5), so Metaflow's own newest-first order crowns whichever run was tagged last.
+    local metadata, adding a tag rewrites the run's timestamp, so Metaflow's own
+    newest-first order crowns whichever run was tagged last.
     Runs whose metadata cannot be read are skipped with an UnreadableRunWarning;
     an outage raises MetaflowUnavailable.
     """

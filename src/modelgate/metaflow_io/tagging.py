@@ -2,7 +2,7 @@
 
 Only the gate's own tag is ever added or removed; system tags and other user
 tags are left alone. Metaflow's local metadata does not lock tag writes, so
-every write is checked by re-reading the run (DESIGN section 5).
+every write is checked by re-reading the run.
 
 A write or a tag read that meets Metaflow's tagging conflicts (other processes
 changing the run's tags at the same moment, after Metaflow's own retries) or
