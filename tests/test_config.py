@@ -128,10 +128,10 @@ BAD_CONFIGS = [
     ('[[tool.modelgate.checks]]\nmetric = "roc_auc"\n[[tool.modelgate.checks]]\nmetric = "roc_auc"\n',
      "two configured checks are named 'roc_auc-vs-majority-margin+0'"),
     ('[tool.modelgate]\nmodel_artifact = "model"\nsmoke_cases = "missing.csv"\n', "missing.csv"),
-    ('[[tool.modelgate.checks.properties]]\nkind = "sideways"\n', "[tool.modelgate].properties[0]: unknown property kind 'sideways'"),
-    ('[[tool.modelgate.checks.properties]]\nkind = "invariance"\nperturbations = ["emoji"]\n', "unknown perturbation 'emoji'"),
-    ('[[tool.modelgate.checks.properties]]\nn_examples = 5\n', "[tool.modelgate].properties[0]: missing key 'kind'"),
-    ('[[tool.modelgate.checks.properties]]\nkind = "directional"\nsentences = "one"\n', ".sentences: expected an array of non-empty strings"),
+    ('[[tool.modelgate.properties]]\nkind = "sideways"\n', "[tool.modelgate].properties[0]: unknown property kind 'sideways'"),
+    ('[[tool.modelgate.properties]]\nkind = "invariance"\nperturbations = ["emoji"]\n', "unknown perturbation 'emoji'"),
+    ('[[tool.modelgate.properties]]\nn_examples = 5\n', "[tool.modelgate].properties[0]: missing key 'kind'"),
+    ('[[tool.modelgate.properties]]\nkind = "directional"\nsentences = "one"\n', ".sentences: expected an array of non-empty strings"),
     ('[tool.modelgate]\nchampion_scope = "galaxy"\n',
      "[tool.modelgate].champion_scope 'galaxy': unknown champion scope; use one of branch, project, flow"),
     ('[tool.modelgate]\nchampion_tag = "runtime:dev"\n', "[tool.modelgate].champion_tag 'runtime:dev': Metaflow reserves the prefix 'runtime:'"),
@@ -274,13 +274,13 @@ def test_properties_from_config_are_items_and_results(gate_suite, tiny_run):
 [tool.modelgate]
 model_artifact = "model"
 
-[[tool.modelgate.checks.properties]]
+[[tool.modelgate.properties]]
 kind = "invariance"
 perturbations = ["whitespace", "case"]
 n_examples = 50
 max_failure_rate = 0.2
 
-[[tool.modelgate.checks.properties]]
+[[tool.modelgate.properties]]
 kind = "directional"
 direction = "negative"
 sentences = ["awful poor broken returned"]

@@ -43,7 +43,7 @@ margin = -0.02
 metric = "accuracy"
 at_least = 0.6
 
-[[tool.modelgate.checks.properties]]
+[[tool.modelgate.properties]]
 kind = "monotonic"
 column = "income"
 direction = "increasing"

@@ -310,7 +310,7 @@ def write_gate(gate_suite, coding: str, model: str = "model") -> None:
         baseline = "majority"
         margin = 0.2
 
-        [[tool.modelgate.checks.properties]]
+        [[tool.modelgate.properties]]
         kind = "monotonic"
         column = "{WATCHED}"
         class = {_toml(negative)}

@@ -307,7 +307,7 @@ def test_a_monotonic_property_without_class_on_a_multiclass_model_is_one_line_at
     run = reset_tags(table_run)
     _table_suite(gate_suite, "wine_model", "wine_df")
     gate_suite.file("pyproject.toml", """
-        [[tool.modelgate.checks.properties]]
+        [[tool.modelgate.properties]]
         kind = "monotonic"
         column = "alcohol"
     """)
