@@ -74,7 +74,7 @@ HIGHER_IS_BETTER = {"roc_auc", "accuracy", "macro_f1", "roc_auc_ovr", "r2"}
 def test_bounds_are_unchanged_where_the_resampling_is(function, name, task, lower, p_value):
     y, c, b = all_rows()[task]
     hib = name in HIGHER_IS_BETTER
-    options = dict(n_resamples=500, seed=3)
+    options = {"n_resamples": 500, "seed": 3}
     if function == "paired_bootstrap_difference":
         bound = S.paired_bootstrap_difference(name, y, c, b, higher_is_better=hib, margin=0.01, **options)
     elif function == "task_bootstrap_difference":

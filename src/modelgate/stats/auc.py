@@ -278,8 +278,10 @@ def auc_bound(
 ) -> MetricBound:
     """One-sided bound of one ROC AUC: DeLong variance, normal bound on the logit scale.
 
-    Method "DeLong (logit)"; at AUC = 0 or 1, "max-variance score bound" (see
-    the section comment). Undefined (nan, with the reason): NaN labels or
+    Method "DeLong (logit)" (DeLong et al. 1988): expit(logit(A) -/+ z se / (A (1 - A))).
+    At AUC = 0 or 1, "max-variance score bound": the Wilson-type bound with the
+    largest variance an AUC can have, theta (1 - theta) / min(m, n) (Birnbaum &
+    Klose 1957; Bamber 1975). Undefined (nan, with the reason): NaN labels or
     scores, a single class, fewer than 2 rows of a class when 0 < AUC < 1.
     """
     z = one_sample_options(side, floor, confidence)

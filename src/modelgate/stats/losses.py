@@ -37,7 +37,9 @@ def _skew_corrected_bound(
 ) -> tuple[float, float]:
     """Skew-corrected normal lower bound of mean(d) and its dual p-value.
 
-    For n >= 3 rows with sd(d) > 0 (see the section comment): lower =
+    The Cornish-Fisher inversion of the studentised mean's one-term Edgeworth
+    expansion (Hall 1992; Johnson 1978), corrected for a left skew only. For
+    n >= 3 rows with sd(d) > 0: lower =
     estimate - se (z - k (2z^2 + 1)) with k = min(g, 0) / (6 sqrt n), g the
     sample skewness m3 / m2^1.5 of d; p = 1 - Phi(z*), z* the root >= 1/(4k)
     of z* - k (2z*^2 + 1) = (estimate - margin) / se, or 1/(4k) when there is
@@ -79,8 +81,8 @@ def paired_loss_difference(
     ``relative=True``), ``c`` and ``b`` the mean losses, which are the
     ``candidate`` and ``baseline`` fields. ``method`` "normal" (method
     "paired-loss normal (skew-corrected)": the normal bound with its quantile
-    corrected for a left skew of the per-row differences, see the section
-    comment; "paired-loss normal", the plain bound, with 2 rows or a zero
+    corrected for a left skew of the per-row differences, :func:`_skew_corrected_bound`;
+    "paired-loss normal", the plain bound, with 2 rows or a zero
     variance; relative: Fieller, "paired-loss normal (Fieller ratio)") or
     "bootstrap" ("paired-loss bootstrap": percentile bootstrap, p = (1 +
     #{q_r <= margin}) / (B + 1) as in :func:`paired_bootstrap_difference`).
