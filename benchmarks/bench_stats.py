@@ -640,7 +640,7 @@ def losses_main(argv: list[str] | None = None) -> int:
 
 
 # =============================================================================
-# --tasks: multiclass and regression metrics (issue 10)
+# --tasks: multiclass and regression metrics
 #
 # For each new (metric, method), simulated validation sets of 2,264 independent
 # rows (class counts included: rows are drawn, not classes stratified) from a
