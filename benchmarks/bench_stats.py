@@ -5,6 +5,7 @@ Run on demand (not part of the test suite):
     .venv/bin/python benchmarks/bench_stats.py           # ~2 minutes
     .venv/bin/python benchmarks/bench_stats.py --quick   # ~20 seconds
     .venv/bin/python benchmarks/bench_stats.py --tasks   # multiclass and regression metrics, ~6 minutes
+    .venv/bin/python benchmarks/bench_stats.py --speed   # every metric's margin and floor bound, timed
 
 1. Decision quality. Trials of a validation set shaped like the real one
    (2,264 rows, 77% positives). Scores are binormal: per class, candidate and
@@ -937,7 +938,190 @@ def tasks_main(argv: list[str] | None = None) -> int:
     return 0
 
 
+
+# =============================================================================
+# --speed: every registered metric's margin bound (candidate vs a baseline, paired)
+# and floor bound (the candidate alone), with the method each picks by default, through
+# MarginCheck.bound / FloorCheck.bound, at 2,264 and 1,000,000 rows. A measurement
+# runs in a child process and is stopped past 60 s ("> 60 s").
+#
+#   .venv/bin/python benchmarks/bench_stats.py --speed           # ~3 minutes
+#   .venv/bin/python benchmarks/bench_stats.py --speed --quick   # 2,264 rows only
+# =============================================================================
+
+SPEED_ROWS = (2_264, 1_000_000)
+SPEED_LIMIT_S = 60.0
+SPEED_CLASSES = 4
+
+# Before the one statistics engine (the stats.py module of three bootstraps), measured with
+# this section on the 2-core development machine: seconds, None for "> 60 s".
+SPEED_BEFORE: dict[tuple[str, str, str, int], float | None] = {
+    ("binary", "roc_auc", "margin", 2264): 0.0018,
+    ("binary", "roc_auc", "margin", 1000000): 0.4161,
+    ("binary", "roc_auc", "floor", 2264): 0.001,
+    ("binary", "roc_auc", "floor", 1000000): 0.5875,
+    ("binary", "accuracy", "margin", 2264): 0.0006,
+    ("binary", "accuracy", "margin", 1000000): 0.0516,
+    ("binary", "accuracy", "floor", 2264): 0.0006,
+    ("binary", "accuracy", "floor", 1000000): 0.0248,
+    ("multiclass", "accuracy", "margin", 2264): 0.0007,
+    ("multiclass", "accuracy", "margin", 1000000): 0.1416,
+    ("multiclass", "accuracy", "floor", 2264): 0.0007,
+    ("multiclass", "accuracy", "floor", 1000000): 0.13390000000000002,
+    ("binary", "f1", "margin", 2264): None,
+    ("binary", "f1", "margin", 1000000): None,
+    ("binary", "f1", "floor", 2264): 0.21259999999999998,
+    ("binary", "f1", "floor", 1000000): None,
+    ("binary", "log_loss", "margin", 2264): 0.0011,
+    ("binary", "log_loss", "margin", 1000000): 0.9831,
+    ("binary", "log_loss", "floor", 2264): 0.0009,
+    ("binary", "log_loss", "floor", 1000000): 0.4963,
+    ("multiclass", "log_loss", "margin", 2264): 0.0183,
+    ("multiclass", "log_loss", "margin", 1000000): 0.8042999999999999,
+    ("multiclass", "log_loss", "floor", 2264): 0.001,
+    ("multiclass", "log_loss", "floor", 1000000): 0.5291,
+    ("binary", "brier", "margin", 2264): 0.0008,
+    ("binary", "brier", "margin", 1000000): 0.5164,
+    ("binary", "brier", "floor", 2264): 0.0011,
+    ("binary", "brier", "floor", 1000000): 0.44310000000000005,
+    ("multiclass", "macro_f1", "margin", 2264): 0.1423,
+    ("multiclass", "macro_f1", "margin", 1000000): 2.52,
+    ("multiclass", "macro_f1", "floor", 2264): 0.041299999999999996,
+    ("multiclass", "macro_f1", "floor", 1000000): 1.15,
+    ("multiclass", "roc_auc_ovr", "margin", 2264): 0.038700000000000005,
+    ("multiclass", "roc_auc_ovr", "margin", 1000000): 11.13,
+    ("multiclass", "roc_auc_ovr", "floor", 2264): 0.0128,
+    ("multiclass", "roc_auc_ovr", "floor", 1000000): 4.15,
+    ("regression", "mae", "margin", 2264): 0.0007,
+    ("regression", "mae", "margin", 1000000): 0.6086,
+    ("regression", "mae", "floor", 2264): 0.0011,
+    ("regression", "mae", "floor", 1000000): 0.44739999999999996,
+    ("regression", "rmse", "margin", 2264): 0.0007,
+    ("regression", "rmse", "margin", 1000000): 0.2532,
+    ("regression", "rmse", "floor", 2264): 0.0015,
+    ("regression", "rmse", "floor", 1000000): 0.6495,
+    ("regression", "r2", "margin", 2264): 0.0015,
+    ("regression", "r2", "margin", 1000000): 0.6515,
+    ("regression", "r2", "floor", 2264): 0.026199999999999998,
+    ("regression", "r2", "floor", 1000000): 0.8226,
+}
+
+
+def speed_evidence(task: str, n: int, seed: int):
+    """An Evaluation with a candidate and a baseline, shaped like the task's real data."""
+    from modelgate.evaluation import Evaluation
+
+    rng = np.random.default_rng(seed)
+    if task == "binary":
+        y = (rng.random(n) < POS_SHARE).astype(np.int64)
+        shift = mu_for_auc(BASE_AUC)
+        c = 1.0 / (1.0 + np.exp(-(rng.normal(size=n) + 1.1 * shift * y - 0.5)))
+        b = 1.0 / (1.0 + np.exp(-(rng.normal(size=n) + shift * y - 0.5)))
+        classes: tuple = ()
+    elif task == "multiclass":
+        y = rng.integers(0, SPEED_CLASSES, size=n)
+        def probs(strength: float) -> np.ndarray:
+            logits = rng.normal(size=(n, SPEED_CLASSES))
+            logits[np.arange(n), y] += strength
+            e = np.exp(logits - logits.max(axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True)
+        c, b = probs(1.6), probs(1.4)
+        classes = tuple("abcd"[:SPEED_CLASSES])
+    else:
+        y = rng.normal(size=n) * 2.0
+        c = y + rng.normal(size=n) * 0.9
+        b = y + rng.normal(size=n)
+        classes = ()
+    return Evaluation(labels=y, candidate=c, baselines={"other": b}, task=task, classes=classes)
+
+
+def speed_check(metric: str, kind: str):
+    from modelgate.checks import MarginCheck
+    from modelgate.floors import FloorCheck
+    from modelgate.metrics import get_metric
+
+    if kind == "margin":
+        return MarginCheck(metric, baseline="other", margin=0.0)
+    key = "at_least" if get_metric(metric).higher_is_better else "at_most"
+    return FloorCheck(metric, **{key: 0.5})
+
+
+def _speed_child(metric: str, kind: str, task: str, n: int, repeats: int, out) -> None:
+    evidence = speed_evidence(task, n, 7)
+    check = speed_check(metric, kind)
+    start = time.perf_counter()
+    bound = check.bound(evidence)  # the first call: imports included, so it only gates the repeats
+    out.send(time.perf_counter() - start)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        check.bound(evidence)
+        times.append(time.perf_counter() - start)
+        if sum(times) > SPEED_LIMIT_S / 2:
+            break
+    out.send((statistics.median(times), bound.method))
+
+
+def time_bound(metric: str, kind: str, task: str, n: int, repeats: int) -> tuple[float | None, str]:
+    """(median seconds of check.bound, the method) in a child process; (None, "") past the limit."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_speed_child, args=(metric, kind, task, n, repeats, send))
+    child.start()
+    result: tuple[float | None, str] = (None, "")
+    if receive.poll(SPEED_LIMIT_S) and receive.recv() < SPEED_LIMIT_S and receive.poll(SPEED_LIMIT_S * repeats):
+        result = receive.recv()
+    if child.is_alive():
+        child.terminate()
+    child.join()
+    return result
+
+
+def _fmt_seconds(t: float | None) -> str:
+    if t is None:
+        return "> 60 s"
+    return f"{t * 1e3:.1f} ms" if t < 1 else f"{t:.2f} s"
+
+
+def speed_section(args: argparse.Namespace) -> None:
+    from modelgate.metrics import METRICS
+
+    rows = SPEED_ROWS[:1] if args.quick else SPEED_ROWS
+    repeats = 3 if args.quick else 5
+    print(f"\n== bound speed: MarginCheck / FloorCheck .bound, default method, median of up to {repeats} ==")
+    print("   goal: < 50 ms at 2,264 rows, < 1 s at 1,000,000 rows")
+    print(f"   {'task':<11}{'metric':<12}{'bound':<7}{'rows':>10}{'before':>11}{'now':>11}   method")
+    for metric in METRICS.values():
+        for task in metric.tasks:
+            for kind in ("margin", "floor"):
+                for n in rows:
+                    now, method = time_bound(metric.name, kind, task, n, repeats)
+                    before = SPEED_BEFORE.get((task, metric.name, kind, n), "?")
+                    before_text = "?" if before == "?" else _fmt_seconds(before)  # type: ignore[arg-type]
+                    print(
+                        f"   {task:<11}{metric.name:<12}{kind:<7}{n:>10,}{before_text:>11}{_fmt_seconds(now):>11}   {method}",
+                        flush=True,
+                    )
+
+
+def speed_main(argv: list[str] | None = None) -> int:
+    """``--speed``: every metric's margin and floor bound, timed."""
+    parser = argparse.ArgumentParser(description="modelgate.stats benchmark: bound speed")
+    parser.add_argument("--speed", action="store_true", help="run the speed section only")
+    parser.add_argument("--quick", action="store_true", help="2,264 rows only, 3 repeats")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    print(f"modelgate.stats benchmark, speed ({'quick' if args.quick else 'full'}); numpy {np.__version__}")
+    speed_section(args)
+    print(f"\ntotal {time.perf_counter() - started:.0f} s")
+    return 0
+
+
 if __name__ == "__main__":
+    if "--speed" in sys.argv[1:]:
+        raise SystemExit(speed_main())
     if "--tasks" in sys.argv[1:]:
         raise SystemExit(tasks_main())
     if "--losses" in sys.argv[1:]:

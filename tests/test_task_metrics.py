@@ -25,6 +25,7 @@ from modelgate.checks.floors import FloorCheck
 from modelgate.config import parse_table
 from modelgate.errors import GateUsageError
 from modelgate.evidence.evaluation import evaluate
+from modelgate.stats import bootstrap as SB
 
 Z95 = sps.norm.ppf(0.95)
 
@@ -334,13 +335,18 @@ def test_macro_f1_draws_confusion_rows_with_the_distribution_of_resampled_rows()
     # the same distribution as the row resampling of the other metrics.
     y, c = multiclass_rows(n=300, seed=15)
     _, b = multiclass_rows(n=300, signal=0.7, seed=16)
-    (vc, vb), (rc, rb) = S._macro_f1_resamples(y, [c, b], 20000, seed=0)
+    _, _, sizes = SB._task_inputs("multiclass", y, [("c", c), ("b", b)])
+    cells, cell_forms = SB._task_plan("macro_f1", "multiclass", y, [c, b], sizes)
+    order = np.argsort(y, kind="stable")
+    yg, cg, bg = y[order], c[order], b[order]  # rows grouped by class, as the row forms take them
+    assert all(len(stratum) == 9 for stratum in cells)  # 3 x 3 prediction pairs per class, not rows
+    vc, vb = SB._points(cells, cell_forms)
+    rc, rb = SB._run(cell_forms, cells, 20000, seed=0)
     assert (vc, vb) == (pytest.approx(M.macro_f1(y, c), abs=1e-12), pytest.approx(M.macro_f1(y, b), abs=1e-12))
-    order, yg, (cg, bg), sizes = S._task_inputs("multiclass", y, [("c", c), ("b", b)])
-    form_c = S._multiclass_form("macro_f1", yg, cg, sizes)
-    form_b = S._multiclass_form("macro_f1", yg, bg, sizes)
+    form_c = SB._multiclass_form("macro_f1", yg, cg, sizes)
+    form_b = SB._multiclass_form("macro_f1", yg, bg, sizes)
     wc, wb = [], []
-    for w in S._stratified_counts(sizes, 20000, seed=1):
+    for w in SB.resample_counts([int(v) for v in sizes], 20000, seed=1):
         wc.append(form_c(w))
         wb.append(form_b(w))
     wc, wb = np.concatenate(wc), np.concatenate(wb)
@@ -353,8 +359,7 @@ def test_macro_f1_draws_confusion_rows_with_the_distribution_of_resampled_rows()
 
 
 def test_the_class_stratified_bootstrap_keeps_every_class_count():
-    sizes = np.array([5, 0, 7, 3])
-    for w in S._stratified_counts(sizes, 50, seed=0):
+    for w in SB.resample_counts([5, 0, 7, 3], 50, seed=0):
         assert w.shape[1] == 15
         assert (w[:, :5].sum(axis=1) == 5).all() and (w[:, 5:12].sum(axis=1) == 7).all()
         assert (w[:, 12:].sum(axis=1) == 3).all()

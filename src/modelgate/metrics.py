@@ -377,14 +377,16 @@ class Metric:
     def margin_methods(self) -> tuple[str, ...]:
         """The bound methods a margin check of this metric may ask for (besides "auto"):
         its own, the bootstrap, and "delta" when it has an influence function."""
-        extra = (DELTA,) if self.influence is not None else ()
-        return tuple(dict.fromkeys((self.method, BOOTSTRAP) + extra))
+        from .stats.methods import METHODS
+
+        return tuple(name for name, m in METHODS.items() if m.paired is not None and m.fits_metric(self, floor=False))
 
     @property
     def floor_methods(self) -> tuple[str, ...]:
         """The bound methods a floor of this metric may ask for (besides "auto")."""
-        extra = (DELTA,) if self.influence is not None else ()
-        return tuple(dict.fromkeys((self.floor_method, BOOTSTRAP) + extra))
+        from .stats.methods import METHODS
+
+        return tuple(name for name, m in METHODS.items() if m.one_sample is not None and m.fits_metric(self, floor=True))
 
 
 METRICS: Registry[Metric] = Registry("metric")

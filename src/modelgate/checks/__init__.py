@@ -31,9 +31,10 @@ import numpy as np
 from .. import tables
 from ..errors import GateUsageError
 from ..evidence.evaluation import Evaluation
-from ..metrics import METRICS, check_metric_fits, get_metric, predicted_labels
-from ..names import BASELINE, BINARY, CANDIDATE, MAJORITY, SMOKE
+from ..metrics import METRICS, check_metric_fits, get_metric
+from ..names import BASELINE, CANDIDATE, MAJORITY, SMOKE
 from ..registry import Registry
+from ..stats.methods import MARGIN_METHODS, margin_bound
 from ..verdict import CheckResult
 from .properties import PropertyCheck, parse_property
 
@@ -46,9 +47,8 @@ __all__ = [
     "smoke_result",
 ]
 
-# "paired-loss": the paired per-row loss differences of a metric with a row_loss (log_loss, brier, mae),
-# normal bound; "delta": the delta-method normal bound of a metric with an influence function (rmse, r2).
-METHODS = ("auto", "delong", "bootstrap", "mcnemar", "paired-loss", "delta")
+# "auto" is the metric's own method; the others are the methods table's paired bounds.
+METHODS = ("auto", *MARGIN_METHODS)
 
 
 class Check(Protocol):
@@ -135,8 +135,6 @@ class MarginCheck:
 
     def bound(self, evaluation: Evaluation) -> stats.DifferenceBound:
         """The statistic the rule decides on."""
-        from .. import stats  # scipy: imported when a check first runs
-
         metric = get_metric(self.metric)
         task = evaluation.task
         check_metric_fits(self.metric, task)  # GateUsageError: an error, not a verdict
@@ -144,63 +142,10 @@ class MarginCheck:
         c = evaluation.scores(CANDIDATE)
         b = evaluation.scores(self.baseline)
         # A relative margin on a zero baseline is undefined: stats says so, and it fails.
-        common: dict[str, Any] = dict(margin=self.margin, confidence=self.confidence, relative=self.relative)
         method = metric.method if self.method == "auto" else self.method
-        if method == "delong":
-            return stats.delong_auc_difference(y, c, b, **common)
-        if method == "mcnemar":
-            if not (np.all(np.isfinite(c)) and np.all(np.isfinite(b))):  # a NaN score has no label
-                # (multiclass: the arg max of each row; binary: the score above 0.5)
-                return stats.DifferenceBound(
-                    estimate=math.nan, lower=math.nan, p_value=math.nan, method="exact McNemar",
-                    confidence=self.confidence, n=len(y), candidate=math.nan, baseline=math.nan,
-                    reason="a score is NaN or infinite, so its predicted label is undefined",
-                )
-            return stats.accuracy_difference(y, predicted_labels(c), predicted_labels(b), **common)
-        if method == "paired-loss":
-            # A mean of per-row losses: the bound comes from the paired per-row loss
-            # differences, with no metric call per resample ("bootstrap" keeps the generic path).
-            if metric.row_loss is None:  # Metric refuses method "paired-loss" without a row_loss
-                raise ValueError(f"method 'paired-loss' needs a metric with a per-row loss, not {self.metric}")
-            return stats.paired_loss_difference(
-                metric.row_loss(y, c),
-                metric.row_loss(y, b),
-                method="normal",
-                n_resamples=self.n_resamples,
-                seed=self.seed,
-                **common,
-            )
-        if method == "delta":
-            if metric.influence is None:  # Metric refuses method "delta" without an influence function
-                raise ValueError(f"method 'delta' needs a metric with an influence function, not {self.metric}")
-            value_c, influence_c = metric.influence(y, c)
-            value_b, influence_b = metric.influence(y, b)
-            return stats.delta_difference(
-                value_c, influence_c, value_b, influence_b, higher_is_better=metric.higher_is_better, **common
-            )
-        if task != BINARY:
-            # Vectorised by name where stats has the metric's resampled form, else one call a resample.
-            named = self.metric in stats.TASK_BOOTSTRAP_METRICS.get(task, ())
-            return stats.task_bootstrap_difference(
-                self.metric if named else metric.function,
-                task,
-                y,
-                c,
-                b,
-                higher_is_better=metric.higher_is_better,
-                n_resamples=self.n_resamples,
-                seed=self.seed,
-                **common,
-            )
-        return stats.paired_bootstrap_difference(
-            "roc_auc" if self.metric == "roc_auc" else metric.function,
-            y,
-            c,
-            b,
-            higher_is_better=metric.higher_is_better,
-            n_resamples=self.n_resamples,
-            seed=self.seed,
-            **common,
+        return margin_bound(
+            method, metric, task, y, c, b, margin=self.margin, confidence=self.confidence, relative=self.relative,
+            n_resamples=self.n_resamples, seed=self.seed,
         )
 
     def prepare(self, evidence: Evaluation) -> None:

@@ -24,22 +24,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import numpy as np
-
 from .. import tables
 from ..errors import GateUsageError
-from ..metrics import (
-    BOOTSTRAP,
-    CLOPPER_PEARSON,
-    DELONG,
-    DELTA,
-    MEAN_LOSS,
-    check_metric_fits,
-    get_metric,
-    predicted_labels,
-    undefined_rows,
-)
-from ..names import BINARY, CANDIDATE, FLOOR
+from ..metrics import check_metric_fits, get_metric
+from ..names import CANDIDATE, FLOOR
+from ..stats.methods import FLOOR_METHODS, floor_bound
 from ..verdict import CheckResult
 
 if TYPE_CHECKING:
@@ -51,9 +40,8 @@ __all__ = ["FLOOR_KEYS", "FloorCheck", "FloorError", "is_floor_table", "parse_fl
 FLOOR_KEYS = frozenset({"metric", "at_least", "at_most", "confidence", "method", "n_resamples", "seed", "name"})
 # Keys of a margin check that a floor refuses: it has no baseline to compare with.
 MARGIN_ONLY_KEYS = ("baseline", "margin", "relative")
-# The floor methods; each metric's own ("auto") is Metric.floor_method in the registry, and
-# "bootstrap" fits any metric.
-METHODS = ("auto", DELONG, CLOPPER_PEARSON, MEAN_LOSS, DELTA, BOOTSTRAP)
+# "auto" is the metric's own (Metric.floor_method); the others are the methods table's one-sample bounds.
+METHODS = ("auto", *FLOOR_METHODS)
 
 
 def is_floor_table(raw: Mapping[str, Any]) -> bool:
@@ -158,38 +146,11 @@ class FloorCheck:
 
     def bound(self, evidence: Evaluation) -> stats.MetricBound:
         """The statistic the rule decides on: the candidate's metric and its one-sided bound."""
-        from .. import stats  # scipy: imported when a floor first runs
-
         task = evidence.task
         check_metric_fits(self.metric, task)  # GateUsageError: an error, not a verdict
-        metric = get_metric(self.metric)
-        y = evidence.labels
-        scores = evidence.scores(CANDIDATE)
-        common: dict[str, Any] = dict(side=self.side, floor=self.floor, confidence=self.confidence)
-        method = self.bound_method
-        if method == DELONG:
-            return stats.auc_bound(y, scores, **common)
-        if method == CLOPPER_PEARSON:
-            # NaN > 0.5 is False (and a NaN row has some arg max): keep a NaN score NaN, so the
-            # bound is undefined, not "predicted 0".
-            scores = np.asarray(scores, dtype=float)
-            predictions = np.where(undefined_rows(scores), np.nan, predicted_labels(scores))
-            return stats.accuracy_bound(y, predictions, **common)
-        if method == MEAN_LOSS and metric.row_loss is not None:
-            return stats.mean_loss_bound(metric.row_loss(y, scores), **common)
-        if method == DELTA and metric.influence is not None:
-            value, influence = metric.influence(y, scores)
-            return stats.delta_bound(value, influence, **common)
-        if task != BINARY:
-            named = self.metric in stats.TASK_BOOTSTRAP_METRICS.get(task, ())
-            return stats.task_bootstrap_bound(
-                self.metric if named else metric.function, task, y, scores,
-                n_resamples=self.n_resamples, seed=self.seed, **common,
-            )
-        # The registry's metrics with a vectorised form go by name (no call per resample).
-        by_name: stats.OneSampleMetric = self.metric if self.metric in stats.BOOTSTRAP_METRICS else metric.function
-        return stats.bootstrap_metric_bound(
-            by_name, y, scores, n_resamples=self.n_resamples, seed=self.seed, **common
+        return floor_bound(
+            self.bound_method, get_metric(self.metric), task, evidence.labels, evidence.scores(CANDIDATE),
+            side=self.side, floor=self.floor, confidence=self.confidence, n_resamples=self.n_resamples, seed=self.seed,
         )
 
     def prepare(self, evidence: Evaluation) -> None:

@@ -1,0 +1,350 @@
+"""ROC AUC: the midrank AUC, DeLong's covariance (Sun & Xu's fast algorithm), the paired
+DeLong comparison, the one-sample logit bound, the weighted AUC the bootstrap resamples,
+and the one-vs-rest influence function."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .bounds import (
+    ZERO_BASELINE,
+    DifferenceBound,
+    MetricBound,
+    Side,
+    check_options,
+    expit,
+    fieller_ratio,
+    logit,
+    normal_bound,
+    one_sample_options,
+    p_by_side,
+    p_outside,
+    point_bound,
+    quantity,
+    undefined_difference,
+    undefined_metric,
+)
+from .inputs import Undefined, auc_inputs, class_codes, safe_len
+
+# ------------------------------------------------------------------ AUC core
+
+
+def _class_layout(pos: NDArray[np.bool_]) -> tuple[NDArray[np.int64], int]:
+    """Destination of each row in a class-grouped layout, and m.
+
+    Positives go to [0, m) and negatives to [m, N), each in row order, so the
+    per-class vectors of several scores line up as contiguous slices.
+    """
+    cum = np.cumsum(pos)
+    m = int(cum[-1])
+    k = np.arange(1, pos.size + 1)
+    return np.where(pos, cum - 1, m + (k - cum) - 1), m
+
+
+def _placements(
+    pos: NDArray[np.bool_], s: NDArray[np.float64], layout: NDArray[np.int64], m: int
+) -> NDArray[np.float64]:
+    """Twice the Mann-Whitney placement count of every row, class-grouped.
+
+    Positive row i: 2 * (#negatives below s_i + 0.5 * #negatives tied).
+    Negative row j: 2 * (#positives above s_j + 0.5 * #positives tied).
+    Divided by 2n (resp. 2m) these are Sun & Xu's structural components
+    V10 = (T_z - T_x) / n and V01 = 1 - (T_z - T_y) / m. Counting them off a
+    single sort replaces the three midrank vectors of the paper: one
+    scipy.stats.rankdata call costs ~3.7 argsorts, so three per score missed
+    the 10x-an-argsort budget on 1e6 rows. Doubling keeps the half-counts of
+    ties integral, so the values (stored as float64) are exact.
+    """
+    n_rows = s.size
+    # Unstable (fastest) sort is fine: tied values are averaged per block below.
+    order = np.argsort(s)
+    ss = s[order]
+    lab = pos[order]
+    new_block = np.empty(n_rows, dtype=bool)
+    new_block[0] = True
+    np.not_equal(ss[1:], ss[:-1], out=new_block[1:])
+    # dtype spelled out: numpy's stubs type a bool cumsum as bool (at run time
+    # it is the default int, int64), and bool - bool would then be an error.
+    cum_pos = np.cumsum(lab, dtype=np.int64)
+    if new_block.all():
+        # No ties: every block is one row, so "before" and "through" differ
+        # only by the row itself.
+        pos_before = cum_pos - lab
+        twice = np.where(lab, np.arange(n_rows) - pos_before, m - pos_before)
+        twice *= 2
+    else:
+        starts = np.flatnonzero(new_block)
+        ends = np.append(starts[1:], n_rows)
+        cum0 = np.concatenate(([0], cum_pos))
+        pos_before, pos_through = cum0[starts], cum0[ends]
+        block = np.cumsum(new_block) - 1
+        twice = np.where(
+            lab,
+            (starts - pos_before + ends - pos_through)[block],
+            (2 * m - pos_before - pos_through)[block],
+        )
+    out = np.empty(n_rows, dtype=np.float64)
+    out[layout[order]] = twice
+    return out
+
+
+def _delong(
+    pos: NDArray[np.bool_], scores: list[NDArray[np.float64]]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """AUCs and their DeLong covariance matrix (Sun & Xu 2014).
+
+    The covariance is nan when a class has fewer than 2 rows.
+    """
+    layout, m = _class_layout(pos)
+    n = pos.size - m
+    twice = np.vstack([_placements(pos, s, layout, m) for s in scores])
+    aucs = twice[:, :m].sum(axis=1) / (2.0 * m * n)
+    if m < 2 or n < 2:
+        return aucs, np.full((len(scores), len(scores)), np.nan)
+    # Covariance of the structural components V10 = twice/(2n), V01 = twice/(2m);
+    # the scale is applied to the small matrices, not the long vectors.
+    s10 = np.atleast_2d(np.cov(twice[:, :m])) / (4.0 * n * n)
+    s01 = np.atleast_2d(np.cov(twice[:, m:])) / (4.0 * m * m)
+    return aucs, s10 / m + s01 / n
+
+
+def _auc(pos: NDArray[np.bool_], s: NDArray[np.float64]) -> float:
+    layout, m = _class_layout(pos)
+    n = pos.size - m
+    return float(_placements(pos, s, layout, m)[:m].sum() / (2.0 * m * n))
+
+
+def auc_midrank(y_true: ArrayLike, scores: ArrayLike) -> float:
+    """ROC AUC as the Mann-Whitney statistic with midranks for ties.
+
+    Equals ``sklearn.metrics.roc_auc_score``. Raises ValueError when the AUC is
+    undefined (single class, NaN) or the input is malformed.
+    """
+    pos, (s,) = auc_inputs(y_true, scores=scores)
+    return _auc(pos, s)
+
+
+def delong_auc_variance(y_true: ArrayLike, scores: ArrayLike) -> tuple[float, float]:
+    """(AUC, DeLong variance of the AUC), via Sun & Xu's fast algorithm.
+
+    The variance is nan with fewer than 2 positives or 2 negatives. Raises
+    ValueError when the AUC itself is undefined or the input is malformed.
+    """
+    pos, arrays = auc_inputs(y_true, scores=scores)
+    aucs, cov = _delong(pos, arrays)
+    return float(aucs[0]), float(cov[0, 0])
+
+
+
+# -------------------------------------------------------------------- DeLong
+
+
+def delong_auc_difference(
+    y_true: ArrayLike,
+    candidate: ArrayLike,
+    baseline: ArrayLike,
+    *,
+    margin: float = 0.0,
+    confidence: float | None = 0.95,
+    relative: bool = False,
+) -> DifferenceBound:
+    """Compare two correlated AUCs on the same rows with DeLong's test.
+
+    Absolute: ``d = AUC_c - AUC_b``, lower = d - z*se, p = 1 - Phi((d - margin)/se);
+    se == 0 (e.g. both scores constant) gives lower = d and p in {0, 1}.
+    Relative: ``AUC_c / AUC_b - 1`` with a Fieller bound built on the same
+    DeLong covariance (method "DeLong (Fieller ratio)").
+    """
+    z = check_options(margin, confidence)
+    method = "DeLong (Fieller ratio)" if relative else "DeLong"
+    if z is None:
+        method = "point estimate"
+    try:
+        pos, (c, b) = auc_inputs(y_true, candidate=candidate, baseline=baseline)
+    except Undefined as exc:
+        return undefined_difference(method, confidence, safe_len(y_true), str(exc))
+    n_rows = pos.size
+    aucs, cov = _delong(pos, [c, b])
+    auc_c, auc_b = float(aucs[0]), float(aucs[1])
+    common = {"candidate": auc_c, "baseline": auc_b}
+    if relative and auc_b <= 0:
+        return undefined_difference(method, confidence, n_rows, ZERO_BASELINE.format(auc_b), **common)
+    estimate = quantity(auc_c, auc_b, relative=relative)
+    if z is None:
+        return DifferenceBound(estimate, estimate, math.nan, method, None, n_rows, auc_c, auc_b)
+    if not np.isfinite(cov).all():
+        return undefined_difference(
+            method, confidence, n_rows,
+            "DeLong variance needs at least 2 positives and 2 negatives",
+            estimate=estimate, **common,
+        )
+    vcc, vbb, vcb = float(cov[0, 0]), float(cov[1, 1]), float(cov[0, 1])
+    if relative:
+        lower, p, reason = fieller_ratio(auc_c, auc_b, vcc, vbb, vcb, z, margin)
+        if reason:
+            return undefined_difference(method, confidence, n_rows, reason, estimate=estimate, **common)
+    else:
+        lower, p = normal_bound(estimate, vcc + vbb - 2.0 * vcb, z, margin)
+    return DifferenceBound(estimate, lower, p, method, confidence, n_rows, auc_c, auc_b)
+
+
+
+class _WeightedAuc:
+    """AUC of one score under resampling weights, after a single sort.
+
+    U = sum over (pos, neg) pairs of w_i v_j psi(x_i, y_j). Sorting the smaller
+    class once, every resample needs one cumulative sum over it and one gather
+    at precomputed insertion points for the larger class: O(n) per resample.
+    """
+
+    def __init__(self, s_pos: NDArray[np.float64], s_neg: NDArray[np.float64]) -> None:
+        self.m, self.n = s_pos.size, s_neg.size
+        # Cumulate over the smaller class: fewer cells to permute and scan.
+        self.flip = self.m < self.n
+        small, large = (s_pos, s_neg) if self.flip else (s_neg, s_pos)
+        self.order = np.argsort(small, kind="stable")
+        srt = small[self.order]
+        self.lo = np.searchsorted(srt, large, side="left")
+        self.hi = np.searchsorted(srt, large, side="right")
+        self.ties = bool(np.any(self.lo != self.hi))
+
+    def __call__(self, w_pos: NDArray[Any], w_neg: NDArray[Any]) -> NDArray[np.float64]:
+        w_small, w_large = (w_pos, w_neg) if self.flip else (w_neg, w_pos)
+        size = w_small.shape[0]
+        # int64 counts (binary path) or float64 counts (the task bootstrap): exact either way
+        cum = np.zeros((size, w_small.shape[1] + 1), dtype=w_small.dtype)
+        np.cumsum(np.take(w_small, self.order, axis=1), axis=1, out=cum[:, 1:])
+        # Weight of the small class strictly below each large-class row, plus
+        # (ties only) the weight below-or-equal: twice "below + half tied".
+        below = np.take(cum, self.lo, axis=1)
+        if self.ties:
+            below += np.take(cum, self.hi, axis=1)
+            u2 = np.einsum("ij,ij->i", w_large, below)
+        else:
+            u2 = 2 * np.einsum("ij,ij->i", w_large, below)
+        mn2 = 2.0 * self.m * self.n
+        # Flipped, u2 counts (pos, neg) pairs ordered the wrong way; the pair
+        # weights sum to m*n under stratified resampling, so U = m*n - that.
+        return (mn2 - u2) / mn2 if self.flip else u2 / mn2
+
+
+
+def _auc_logit_bound(
+    auc: float, var: float, z: float, side: Side, floor: float | None
+) -> tuple[float, float]:
+    """(bound, p) of the DeLong normal bound on the logit scale, 0 < auc < 1."""
+    se = math.sqrt(max(var, 0.0)) / (auc * (1.0 - auc))
+    centre = logit(auc)
+    bound = expit(centre - z * se) if side == "lower" else expit(centre + z * se)
+    if floor is None:
+        return bound, math.nan
+    if not 0.0 < floor < 1.0:
+        return bound, p_outside(bound, side, floor)
+    if se == 0.0:  # known exactly on this data (a constant score): the bound is the value
+        return bound, p_outside(auc, side, floor)
+    return bound, p_by_side((centre - logit(floor)) / se, side)
+
+
+def _max_variance_auc_bound(
+    auc: float, k: int, z: float, side: Side, floor: float | None
+) -> tuple[float, float]:
+    """(bound, p) of the score bound with Var(AUC) = theta (1 - theta) / k, k = min(m, n).
+
+    The roots of (auc - theta)^2 = z^2 theta (1 - theta) / k (a Wilson interval
+    with k trials): defined at auc = 0 or 1, where DeLong's variance is 0.
+    """
+    z2k = z * z / k
+    centre = (auc + z2k / 2.0) / (1.0 + z2k)
+    half = z * math.sqrt(auc * (1.0 - auc) / k + z2k / (4.0 * k)) / (1.0 + z2k)
+    bound = max(0.0, centre - half) if side == "lower" else min(1.0, centre + half)
+    if floor is None:
+        return bound, math.nan
+    if not 0.0 < floor < 1.0:
+        return bound, p_outside(bound, side, floor)
+    return bound, p_by_side((auc - floor) / math.sqrt(floor * (1.0 - floor) / k), side)
+
+
+def auc_bound(
+    y_true: ArrayLike,
+    scores: ArrayLike,
+    *,
+    side: Side = "lower",
+    floor: float | None = None,
+    confidence: float | None = 0.95,
+) -> MetricBound:
+    """One-sided bound of one ROC AUC: DeLong variance, normal bound on the logit scale.
+
+    Method "DeLong (logit)" (DeLong et al. 1988): expit(logit(A) -/+ z se / (A (1 - A))).
+    At AUC = 0 or 1, "max-variance score bound": the Wilson-type bound with the
+    largest variance an AUC can have, theta (1 - theta) / min(m, n) (Birnbaum &
+    Klose 1957; Bamber 1975). Undefined (nan, with the reason): NaN labels or
+    scores, a single class, fewer than 2 rows of a class when 0 < AUC < 1.
+    """
+    z = one_sample_options(side, floor, confidence)
+    method = "DeLong (logit)" if z is not None else "point estimate"
+    try:
+        pos, (s,) = auc_inputs(y_true, scores=scores)
+    except Undefined as exc:
+        return undefined_metric(method, side, confidence, safe_len(y_true), str(exc))
+    n_rows = pos.size
+    aucs, cov = _delong(pos, [s])
+    auc = float(aucs[0])
+    if z is None:
+        return point_bound(auc, side, n_rows)
+    if auc in (0.0, 1.0):
+        m = int(pos.sum())
+        bound, p = _max_variance_auc_bound(auc, min(m, n_rows - m), z, side, floor)
+        return MetricBound(auc, bound, side, p, "max-variance score bound", confidence, n_rows)
+    var = float(cov[0, 0])
+    if not math.isfinite(var):
+        return undefined_metric(
+            method, side, confidence, n_rows, "DeLong variance needs at least 2 positives and 2 negatives", auc
+        )
+    bound, p = _auc_logit_bound(auc, var, z, side, floor)
+    return MetricBound(auc, bound, side, p, method, confidence, n_rows)
+
+
+
+def ovr_auc_influence(y_true: ArrayLike, scores: ArrayLike) -> tuple[float, NDArray[np.float64]]:
+    """Macro one-vs-rest ROC AUC and its influence function row by row (for :func:`delta_difference`
+    and :func:`delta_bound`).
+
+    For each class c present with rows on both sides (0 < n_c < n), AUC_c and its
+    DeLong structural components from one sort (the placements of the binary
+    DeLong code): V10_i for the rows of class c, V01_j for the rest. The
+    influence of row i on AUC_c is (V10_i - AUC_c) / pi_c for a row of class c
+    and (V01_i - AUC_c) / (1 - pi_c) otherwise (pi_c = n_c / n), so var(IF) / n
+    is DeLong's S10 / n_c + S01 / (n - n_c); the macro AUC's influence is the
+    mean over those classes. Labels are codes 0..k-1 and scores an (n, k)
+    matrix. Returns (nan, nans) with fewer than 2 such classes or a NaN score;
+    raises ValueError on malformed input.
+    """
+    codes = class_codes(y_true, "y_true")
+    s = np.asarray(scores, dtype=np.float64)
+    n = codes.size
+    if s.ndim != 2 or s.shape[0] != n or s.shape[1] < 2:
+        raise ValueError(f"scores must be an (n, k) matrix paired with y_true, got shape {s.shape}")
+    if codes.size and (codes.min() < 0 or codes.max() >= s.shape[1]):
+        raise ValueError(f"y_true must hold class codes 0..{s.shape[1] - 1}")
+    sizes = np.bincount(codes, minlength=s.shape[1])
+    classes = [c for c in range(s.shape[1]) if 0 < sizes[c] < n]
+    if len(classes) < 2 or not np.all(np.isfinite(s)):
+        return math.nan, np.full(n, np.nan)
+    total = np.zeros(n)
+    value = 0.0
+    for c in classes:
+        pos = codes == c
+        layout, m = _class_layout(pos)
+        n_neg = n - m
+        twice = _placements(pos, s[:, c], layout, m)[layout]  # back in row order
+        auc = float(twice[pos].sum() / (2.0 * m * n_neg))
+        v = np.where(pos, twice / (2.0 * n_neg), twice / (2.0 * m))
+        total += np.where(pos, (v - auc) * (n / m), (v - auc) * (n / n_neg))
+        value += auc
+    k = len(classes)
+    return value / k, total / k
+

@@ -1,0 +1,260 @@
+"""The results every bound returns and the one-sided bound arithmetic they share.
+
+:class:`DifferenceBound` (a candidate against a baseline: the lower bound of the
+difference, and the p-value of H0: difference <= margin) and :class:`MetricBound`
+(one model's metric against a fixed floor). Normal bounds, Fieller's ratio bound
+and percentile bounds are here; each method family builds on them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import special, stats
+
+# Largest z used when inverting an interval into a p-value; norm.sf(40) is
+# below 1e-300, so anything further out is reported as p = 0.
+Z_MAX = 40.0
+
+
+@dataclass(frozen=True)
+class DifferenceBound:
+    """One-sided comparison of a candidate against a baseline metric.
+
+    ``lower`` is the one-sided lower bound at ``confidence`` (== ``estimate``
+    when ``confidence`` is None; nan when undefined, with ``reason`` saying
+    why); ``p_value`` is for H0: quantity <= margin; ``n`` counts rows used;
+    ``candidate``/``baseline`` are the two metric values on all rows.
+    """
+
+    estimate: float
+    lower: float
+    p_value: float
+    method: str
+    confidence: float | None
+    n: int
+    candidate: float
+    baseline: float
+    reason: str = ""
+
+    @property
+    def defined(self) -> bool:
+        """True when the lower bound is a finite number."""
+        return bool(np.isfinite(self.lower))
+
+
+
+Side = Literal["lower", "upper"]
+
+
+@dataclass(frozen=True)
+class MetricBound:
+    """A one-sided confidence bound of one metric of one model.
+
+    ``value`` is the metric on all rows; ``bound`` its one-sided bound on
+    ``side`` ("lower" for an ``at_least`` floor, "upper" for ``at_most``) at
+    ``confidence`` (== ``value`` when confidence is None; nan when undefined,
+    with ``reason`` saying why); ``p_value`` is for H0: the metric is on the
+    wrong side of ``floor`` (<= floor for "lower", >= floor for "upper"), nan
+    without a floor or a confidence; ``n`` counts rows used.
+    """
+
+    value: float
+    bound: float
+    side: Side
+    p_value: float
+    method: str
+    confidence: float | None
+    n: int
+    reason: str = ""
+
+    @property
+    def defined(self) -> bool:
+        """True when the bound is a finite number."""
+        return bool(np.isfinite(self.bound))
+
+    def clears(self, floor: float) -> bool:
+        """The floor rule: lower bound > floor, or upper bound < floor; never when undefined."""
+        if not self.defined:
+            return False
+        return self.bound > floor if self.side == "lower" else self.bound < floor
+
+
+
+def check_options(margin: float, confidence: float | None) -> float | None:
+    """Validate margin and confidence; return the normal quantile z (or None)."""
+    if not math.isfinite(margin):
+        raise ValueError(f"margin must be finite, got {margin!r}")
+    if confidence is None:
+        return None
+    if not 0.5 <= confidence < 1.0:
+        raise ValueError(f"confidence must be in [0.5, 1) or None, got {confidence!r}")
+    return float(stats.norm.ppf(confidence))
+
+
+def undefined_difference(
+    method: str,
+    confidence: float | None,
+    n: int,
+    reason: str,
+    *,
+    estimate: float = math.nan,
+    candidate: float = math.nan,
+    baseline: float = math.nan,
+) -> DifferenceBound:
+    return DifferenceBound(
+        estimate=estimate,
+        lower=math.nan,
+        p_value=math.nan,
+        method=method,
+        confidence=confidence,
+        n=n,
+        candidate=candidate,
+        baseline=baseline,
+        reason=reason,
+    )
+
+
+
+def quantity(c: float, b: float, *, relative: bool, higher_is_better: bool = True) -> float:
+    d = c - b if higher_is_better else b - c
+    if relative:
+        return d / b if b > 0 else math.nan
+    return d
+
+
+ZERO_BASELINE = "relative margin needs a positive baseline metric value, got {:g}"
+
+
+def one_sample_options(side: str, floor: float | None, confidence: float | None) -> float | None:
+    """Validate side, floor and confidence; the normal quantile z (None: point estimate)."""
+    if side not in ("lower", "upper"):
+        raise ValueError(f"side must be 'lower' or 'upper', got {side!r}")
+    if floor is not None and not math.isfinite(floor):
+        raise ValueError(f"floor must be finite, got {floor!r}")
+    return check_options(0.0, confidence)
+
+
+def undefined_metric(
+    method: str, side: Side, confidence: float | None, n: int, reason: str, value: float = math.nan
+) -> MetricBound:
+    return MetricBound(value, math.nan, side, math.nan, method, confidence, n, reason)
+
+
+def point_bound(value: float, side: Side, n: int) -> MetricBound:
+    return MetricBound(value, value, side, math.nan, "point estimate", None, n)
+
+
+def p_by_side(t: float, side: Side) -> float:
+    """p of a standardised distance t = (estimate - floor) / se, one-sided by side."""
+    return float(stats.norm.sf(t) if side == "lower" else stats.norm.cdf(t))
+
+
+def p_outside(bound: float, side: Side, floor: float) -> float:
+    """p when the floor is outside the statistic's open range: the bound settles it."""
+    clears = bound > floor if side == "lower" else bound < floor
+    return 0.0 if clears else 1.0
+
+
+def logit(x: float) -> float:
+    return math.log(x) - math.log1p(-x)
+
+
+def expit(x: float) -> float:
+    return float(special.expit(x))
+
+
+
+def percentile_bound(
+    draws: NDArray[np.float64], estimate: float, margin: float, method: str,
+    confidence: float, n: int, candidate: float, baseline: float,
+) -> DifferenceBound:
+    """A one-sided percentile bound from bootstrap draws of the quantity, with
+    the bootstrap p-value; undefined when any draw is not finite."""
+    B = len(draws)
+    bad = int(np.count_nonzero(~np.isfinite(draws)))
+    if bad:
+        return undefined_difference(
+            method, confidence, n,
+            f"bootstrap distribution is degenerate: {bad} of {B} resamples gave a "
+            "non-finite difference",
+            estimate=estimate, candidate=candidate, baseline=baseline,
+        )
+    lower = float(np.quantile(draws, 1.0 - confidence))
+    p = (1.0 + np.count_nonzero(draws <= margin)) / (B + 1.0)
+    return DifferenceBound(estimate, lower, float(p), method, confidence, n, candidate, baseline)
+
+
+def normal_bound(
+    estimate: float, var: float, z: float, margin: float
+) -> tuple[float, float]:
+    """Lower bound ``estimate - z*se`` and p = P(N(0,1) > (estimate - margin)/se).
+
+    With se == 0 the quantity is known exactly on this data: the bound is the
+    estimate and the p-value is 0 or 1 by whether it clears the margin, so the
+    pass rule and the p-value still agree.
+    """
+    se = math.sqrt(max(var, 0.0))
+    if se == 0.0:
+        return estimate, 0.0 if estimate > margin else 1.0
+    return estimate - z * se, float(stats.norm.sf((estimate - margin) / se))
+
+
+def fieller_ratio(
+    c: float, b: float, vcc: float, vbb: float, vcb: float, z: float, margin: float
+) -> tuple[float, float, str]:
+    """Fieller lower bound of c/b - 1 and the p-value of H0: c/b - 1 <= margin.
+
+    The bound is the smaller root rho of (c - rho*b)^2 = z^2 Var(c - rho*b);
+    the p-value is the one-sided normal test of c - (1 + margin)*b <= 0. The
+    two are dual: lower > margin exactly when p < 1 - confidence. Fieller
+    (rather than the delta method) because it keeps the baseline's own
+    uncertainty in the denominator. Returns (lower, p, reason).
+    """
+    rho0 = 1.0 + margin
+    t0 = c - rho0 * b
+    v0 = vcc - 2.0 * rho0 * vcb + rho0 * rho0 * vbb
+    if v0 <= 0.0:
+        p = 0.0 if t0 > 0 else 1.0
+    else:
+        p = float(stats.norm.sf(t0 / math.sqrt(v0)))
+    z2 = z * z
+    a = b * b - z2 * vbb
+    if a <= 0.0:
+        return math.nan, p, (
+            "Fieller bound is unbounded: the baseline metric is not significantly "
+            "above 0 at this confidence"
+        )
+    h = c * b - z2 * vcb
+    k = c * c - z2 * vcc
+    # The quadratic is <= 0 at rho = c/b, so the discriminant is >= 0 up to rounding.
+    disc = max(h * h - a * k, 0.0)
+    return (h - math.sqrt(disc)) / a - 1.0, p, ""
+
+
+
+def one_sample_percentile_bound(
+    res: NDArray[np.float64], value: float, side: Side, floor: float | None, method: str, confidence: float, n_rows: int
+) -> MetricBound:
+    """The percentile bound of one metric's bootstrap resamples ``res`` on ``side``,
+    and the p-value of the floor; undefined when a resample gave a non-finite metric."""
+    B = res.size
+    bad = int(np.count_nonzero(~np.isfinite(res)))
+    if bad:
+        return undefined_metric(
+            method, side, confidence, n_rows,
+            f"bootstrap distribution is degenerate: {bad} of {B} resamples gave a non-finite metric", value,
+        )
+    if side == "lower":
+        bound = float(np.quantile(res, 1.0 - confidence))
+        wrong = np.count_nonzero(res <= floor) if floor is not None else -1
+    else:
+        bound = float(np.quantile(res, confidence))
+        wrong = np.count_nonzero(res >= floor) if floor is not None else -1
+    p = math.nan if floor is None else (1.0 + wrong) / (B + 1.0)
+    return MetricBound(value, bound, side, float(p), method, confidence, n_rows)
+

@@ -1,0 +1,105 @@
+"""Input validation shared by every bound: 1-D arrays paired row by row, 0/1 labels,
+class codes, finite scores. Malformed input raises ValueError; data a statistic is
+undefined for raises :class:`Undefined`, which the bounds turn into a reason."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+
+class Undefined(ValueError):
+    """The statistic is undefined for this data; the message is the reason."""
+
+
+
+def as_1d(x: ArrayLike, name: str, dtype: type | None = None) -> NDArray:
+    arr = np.asarray(x) if dtype is None else np.asarray(x, dtype=dtype)
+    # Keras-style (n, 1) prediction columns are common and unambiguous.
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
+    return arr
+
+
+def binary_labels(y_true: ArrayLike, name: str = "y_true") -> NDArray[np.bool_]:
+    """0/1 labels as a bool mask of positives."""
+    y = as_1d(y_true, name)
+    if y.dtype == np.bool_:
+        return y
+    if y.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must hold 0/1 values, got dtype {y.dtype}")
+    if y.dtype.kind == "f":
+        nan = int(np.isnan(y).sum())
+        if nan:
+            raise Undefined(f"{name} contains NaN ({nan} of {y.size} rows)")
+    if not np.all((y == 0) | (y == 1)):
+        bad = np.unique(y[(y != 0) & (y != 1)])[:5]
+        raise ValueError(f"{name} must hold 0/1 values, found {bad.tolist()}")
+    return y == 1
+
+
+def finite_scores(x: ArrayLike, name: str) -> NDArray[np.float64]:
+    s = as_1d(x, name, np.float64)
+    nan = int(np.isnan(s).sum())
+    if nan:
+        raise Undefined(f"{name} contains NaN ({nan} of {s.size} rows)")
+    return s
+
+
+def same_length(**arrays: ArrayLike) -> int:
+    lengths = {k: len(np.asarray(v)) for k, v in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"arrays are not paired row by row: lengths {lengths}")
+    return next(iter(lengths.values()))
+
+
+def auc_inputs(
+    y_true: ArrayLike, **scores: ArrayLike
+) -> tuple[NDArray[np.bool_], list[NDArray[np.float64]]]:
+    """Validated labels and scores for an AUC; raises Undefined with a reason."""
+    n = same_length(y_true=y_true, **scores)
+    if n == 0:
+        raise Undefined("no rows")
+    pos = binary_labels(y_true)
+    arrays = [finite_scores(v, k) for k, v in scores.items()]
+    m = int(pos.sum())
+    if m == 0 or m == n:
+        raise Undefined("y_true has a single class: AUC is undefined")
+    return pos, arrays
+
+
+
+def class_codes(x: ArrayLike, name: str) -> NDArray[np.int64]:
+    """Class labels as int codes: 0/1 (binary) or 0..k-1 (multiclass), bools
+    accepted; a NaN is undefined (Undefined), a non-integer value an error."""
+    arr = as_1d(x, name)
+    if arr.dtype == np.bool_:
+        return arr.astype(np.int64)
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must hold 0/1 labels or integer class codes, got dtype {arr.dtype}")
+    if arr.dtype.kind == "f":
+        nan = int(np.isnan(arr).sum())
+        if nan:
+            raise Undefined(f"{name} contains NaN ({nan} of {arr.size} rows)")
+        whole = np.isfinite(arr) & (arr == np.round(arr))
+        if not whole.all():
+            bad = np.unique(arr[~whole])[:5]
+            raise ValueError(f"{name} must hold 0/1 labels or integer class codes, found {bad.tolist()}")
+    return arr.astype(np.int64)
+
+
+
+def safe_len(x: ArrayLike) -> int:
+    try:
+        return len(np.asarray(x))
+    except TypeError:
+        return 0
+
+
+
+def check_resamples(n_resamples: int) -> None:
+    if int(n_resamples) != n_resamples or n_resamples < 1:
+        raise ValueError(f"n_resamples must be a positive integer, got {n_resamples!r}")
+
