@@ -95,3 +95,14 @@ def test_a_key_the_hook_cannot_describe_is_a_build_warning(caplog, monkeypatch):
     with caplog.at_level("WARNING", logger="mkdocs.plugins.modelgate"):
         hooks.render("<!-- modelgate:check-kinds -->")
     assert any("'margin'" in record.getMessage() for record in caplog.records)
+
+
+def test_the_documents_stay_inside_the_repository():
+    """No design-document sections, no issue numbers, no links to pages elsewhere."""
+    root = DOCS.parent
+    pages = [root / "README.md", root / "CONTRIBUTING.md", root / "CHANGELOG.md", *sorted(DOCS.glob("*.md"))]
+    for page in pages:
+        text = page.read_text()
+        assert "DESIGN" not in text, page
+        assert not re.search(r"\bissues? #?\d", text, flags=re.IGNORECASE), page
+        assert not re.search(r"\]\(https?://", text), page
