@@ -1,0 +1,230 @@
+"""MkDocs hook: the reference tables, built from the code at build time.
+
+`docs/reference.md` holds markers such as ``<!-- modelgate:options -->``; each is
+replaced by a Markdown table made from the plugin's own ``pytest_addoption``
+(called by pytest's machinery, no session), the settings (``GateSettings`` and
+``HELP``), the check kinds, the metrics registry and the property kinds
+registry. So a new option, setting, key, metric or property kind is in the
+reference the next time the site is built, and cannot be forgotten there.
+
+Keys of check and property tables are named by the registries; what each one
+means is written by hand below (``KEY_HELP``). A key without a description is
+a warning, which fails ``mkdocs build --strict``.
+
+``tests/test_docs.py`` imports this file and checks the rendered page.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+import tomllib
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = "reference.md"
+log = logging.getLogger("mkdocs.plugins.modelgate")
+
+# What each key of a check or property table means (the registries name the keys).
+KEY_HELP = {
+    # margin checks and floors: [[tool.modelgate.checks]]
+    "metric": "the metric, a name of the metrics registry (below)",
+    "baseline": "`majority`, `mean`, `median` (label-only baselines of the task), `champion`, or a run `Flow/run_id`",
+    "margin": "the compared difference's bound must be above this (absolute; a share of the baseline with `relative`)",
+    "relative": "`true`: the margin is a share of the baseline's value",
+    "confidence": "one-sided confidence of the bound (default 0.95); `\"none\"` or `\"point\"`: the point estimate decides",
+    "method": "the bound's method: `auto` (the metric's own, below) or a method name, `bootstrap` fits any metric",
+    "n_resamples": "bootstrap resamples (default 2000)",
+    "seed": "random seed of the bootstrap or of the drawn examples",
+    "name": "the check's name, and so its pytest item's (default: made from its settings)",
+    "at_least": "floor of a higher-is-better metric: the lower bound must be above it",
+    "at_most": "ceiling of a lower-is-better metric: the upper bound must be below it",
+    # properties: [[tool.modelgate.properties]]
+    "kind": "the property kind, a name of the property kinds registry (below)",
+    "n_examples": "how many validation rows or texts are perturbed (default 200)",
+    "max_failure_rate": "the share of examples that may fail (default 0.05)",
+    "perturbations": "text invariance: which of `typo`, `case`, `punctuation`, `whitespace`, `filler` (default: all)",
+    "tolerance": "allowed move of the score (binary: probability; multiclass: every class probability; regression: value)",
+    "column": "a feature column: the one changed (feature models)",
+    "values": "column invariance: the new values to try (default: the column's other observed values)",
+    "direction": "directional: `positive` or `negative`; monotonic: `increasing` or `decreasing`",
+    "sentences": "directional: the sentences appended to each text (default: built-in ones)",
+    "step": "monotonic: raise the column by this much (default: to a larger observed value)",
+    "class": "monotonic, multiclass (required there) or binary: the class whose probability is watched",
+}
+
+# Top-level keys of [tool.modelgate] that are not settings (settings come with HELP).
+TOP_KEY_HELP = {
+    "checks": "array of tables: margin checks and floors (keys below)",
+    "properties": "array of tables: behavioural properties (keys below)",
+    "smoke_cases": "a smoke-case file (CSV, JSONL or parquet), relative to the config's folder",
+    "require_champion": "`true`: with no champion yet, champion checks fail instead of passing",
+}
+
+
+def find(name: str) -> Any:
+    """The object called ``name`` in modelgate, wherever its module is now."""
+    package = importlib.import_module("modelgate")
+    if hasattr(package, name):
+        return getattr(package, name)
+    for module in sorted(pkgutil.walk_packages(package.__path__, "modelgate."), key=lambda m: m.name):
+        if module.name.endswith("__main__"):
+            continue
+        loaded = importlib.import_module(module.name)
+        if hasattr(loaded, name):
+            return getattr(loaded, name)
+    raise LookupError(f"modelgate defines no {name}")
+
+
+def plugin_options() -> list[dict[str, Any]]:
+    """The plugin's options as its ``pytest_addoption`` declares them, on pytest's own parser.
+
+    The plugin module is the one pyproject's ``pytest11`` entry point names; pytest's
+    config (no session) calls its hook, and a second plugin registered first keeps the
+    parser the hook was given.
+    """
+    from _pytest.config import get_config
+
+    entry_points = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"]["pytest11"]
+    config = get_config()
+    seen: list[Any] = []
+
+    class KeepParser:
+        def pytest_addoption(self, parser: Any) -> None:
+            seen.append(parser)
+
+    config.pluginmanager.register(KeepParser(), "modelgate-docs-keep-parser")
+    for name, module in entry_points.items():
+        config.pluginmanager.register(importlib.import_module(module), name)
+    group = seen[0].getgroup("modelgate")
+    rows = []
+    for argument in group.options:
+        attrs = argument.attrs()
+        rows.append({
+            "names": argument.names(),
+            "metavar": attrs.get("metavar"),
+            "flag": attrs.get("action") in ("store_true", "store_false"),
+            "help": attrs.get("help", ""),
+            "dest": attrs.get("dest", ""),
+        })
+    return rows
+
+
+def settings() -> list[tuple[str, Any, str]]:
+    """(name, default, help) of every setting of ``[tool.modelgate]``."""
+    settings_type, help_text = find("GateSettings"), find("HELP")
+    defaults = settings_type()
+    return [(f.name, getattr(defaults, f.name), help_text.get(f.name, "")) for f in fields(settings_type)]
+
+
+def cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def code(text: Any) -> str:
+    return f"`{text}`" if str(text) != "" else ""
+
+
+def options_table() -> str:
+    setting_of = {f"modelgate_{name}": name for name, _, _ in settings()}
+    lines = ["| option | ini key | meaning |", "| --- | --- | --- |"]
+    for option in plugin_options():
+        shown = ", ".join(option["names"]) + ("" if option["flag"] or not option["metavar"] else f" {option['metavar']}")
+        ini = setting_of.get(option["dest"])
+        lines.append(f"| `{shown}` | {code(f'modelgate_{ini}') if ini else ''} | {cell(option['help'])} |")
+    return "\n".join(lines)
+
+
+def settings_table() -> str:
+    lines = ["| key | default | meaning |", "| --- | --- | --- |"]
+    for name, default, text in settings():
+        shown = code(",".join(default) if isinstance(default, tuple) else default) if default not in ("", (), None) else "—"
+        lines.append(f"| `{name}` | {shown} | {cell(text)} |")
+    return "\n".join(lines)
+
+
+def top_keys_table() -> str:
+    setting_names = {name for name, _, _ in settings()}
+    other = sorted(set(find("top_keys")()) - setting_names)
+    lines = ["| key | meaning |", "| --- | --- |"]
+    for key in other:
+        if key not in TOP_KEY_HELP:
+            log.warning("docs/hooks.py: [tool.modelgate] key %r has no description in TOP_KEY_HELP", key)
+        lines.append(f"| `{key}` | {cell(TOP_KEY_HELP.get(key, ''))} |")
+    return "\n".join(lines)
+
+
+def described(keys: Any) -> str:
+    for key in sorted(keys):
+        if key not in KEY_HELP:
+            log.warning("docs/hooks.py: config key %r has no description in KEY_HELP", key)
+    return ", ".join(f"`{k}`" for k in sorted(keys))
+
+
+def check_kinds_table() -> str:
+    lines = ["| check kind | declared in | pytest items | keys |", "| --- | --- | --- | --- |"]
+    for kind in find("CHECK_KINDS").values():
+        table = f"`[[tool.modelgate.{kind.table}]]`" if kind.table else "a smoke-case file"
+        keys = described(kind.keys) if kind.keys else "—"
+        lines.append(f"| `{kind.name}` | {table} | `{kind.item_prefix}NAME` | {keys} |")
+    return "\n".join(lines)
+
+
+def keys_table() -> str:
+    keys = set().union(*(kind.keys for kind in find("CHECK_KINDS").values()))
+    lines = ["| key | meaning |", "| --- | --- |"]
+    lines += [f"| `{key}` | {cell(KEY_HELP.get(key, ''))} |" for key in sorted(keys)]
+    return "\n".join(lines)
+
+
+def metrics_table() -> str:
+    lines = ["| metric | better | tasks | margin bound | floor bound | range |", "| --- | --- | --- | --- | --- | --- |"]
+    for metric in find("METRICS").values():
+        low, high = getattr(metric, "value_range", (float("-inf"), float("inf")))
+        lines.append(
+            f"| `{metric.name}` | {'higher' if metric.higher_is_better else 'lower'} | {', '.join(metric.tasks)} "
+            f"| {getattr(metric, 'method', '')} | {getattr(metric, 'floor_method', '')} | [{low:g}, {high:g}] |"
+        )
+    return "\n".join(lines)
+
+
+def property_kinds_table() -> str:
+    common = find("COMMON_KEYS")
+    lines = [
+        f"Every property takes {described(common)}; each kind adds its own keys.",
+        "",
+        "| property kind | its keys |",
+        "| --- | --- |",
+    ]
+    for kind in find("PROPERTY_KINDS").values():
+        lines.append(f"| `{kind.name}` | {described(kind.keys)} |")
+    return "\n".join(lines)
+
+
+TABLES = {
+    "options": options_table,
+    "settings": settings_table,
+    "top-keys": top_keys_table,
+    "check-kinds": check_kinds_table,
+    "check-keys": keys_table,
+    "metrics": metrics_table,
+    "property-kinds": property_kinds_table,
+}
+
+
+def render(markdown: str) -> str:
+    """``markdown`` with every ``<!-- modelgate:NAME -->`` marker replaced by its table."""
+    for name, build in TABLES.items():
+        marker = f"<!-- modelgate:{name} -->"
+        if marker in markdown:
+            markdown = markdown.replace(marker, build())
+    return markdown
+
+
+def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
+    if page.file.src_uri == PAGE:
+        return render(markdown)
+    return markdown
