@@ -34,7 +34,7 @@ _EXPORTS = {
     "tag_current_run": "metaflow_io.tagging",
     "smoke_cases": "plugin",
     "deployed_run": "metaflow_io.runs",
-    "load_config": "config",
+    "load_config": "config.loading",
     "GateUsageError": "errors",
     "MetaflowUnavailable": "errors",
 }
