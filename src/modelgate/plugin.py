@@ -144,9 +144,9 @@ def _check_ini_keys(config: pytest.Config, known: set[str]) -> None:
     unknown_keys = getattr(config, "_get_unknown_ini_keys", None)  # pytest's own list of keys it does not know
     if unknown_keys is None:
         return
-    from .config import _misspelt
+    from .config import misspelt
 
-    ours = sorted(k for k in unknown_keys() if k.lower().startswith("modelgate") or _misspelt(k.split("_")[0]))
+    ours = sorted(k for k in unknown_keys() if k.lower().startswith("modelgate") or misspelt(k.split("_")[0]))
     if ours:
         where = f" in {config.inipath}" if config.inipath else ""
         raise GateUsageError(f"unknown ini key {ours[0]!r}{where} (modelgate's: {', '.join(sorted(known))})")

@@ -1,0 +1,35 @@
+"""Layering the ini file and the command line over a file's config."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from .. import tables
+from .gate_config import GateConfig, by_kind, check_unique_names, parse_check_option
+from .settings import setting_names, validate_setting
+
+
+def merge(base: GateConfig, ini: dict[str, str | None], cli: dict[str, Any]) -> GateConfig:
+    """Layer the ini file and the command line over a file config."""
+    chosen: dict[str, Any] = {}
+    for name in setting_names():
+        # A command-line value given at all counts, even '' (refused below); an
+        # empty ini value is pytest's "not set".
+        if cli.get(name) is not None:
+            value, where = cli[name], "--gate-tag" if name == "tag" else "--" + name.replace("_", "-")
+        elif ini.get(name):
+            value, where = ini[name], f"modelgate_{name} (ini)"
+        else:
+            continue
+        chosen[name] = validate_setting(name, value, where)
+    config = replace(base, settings=replace(base.settings, **chosen))
+    if cli.get("smoke_cases") is not None:
+        config = replace(config, smoke_cases=Path(tables.string("--smoke-cases", cli["smoke_cases"])))
+    if cli.get("require_champion"):
+        config = replace(config, require_champion=True)
+    if cli.get("checks"):
+        extra = tuple(parse_check_option(t, i) for i, t in enumerate(cli["checks"]))
+        config = check_unique_names(replace(config, declared=by_kind(config.all_checks() + extra)))
+    return config
