@@ -15,9 +15,6 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Gate": "gate",
     "GateCheckFailed": "errors",
-    "assert_beats": "gate",
-    "assert_check": "gate",
-    "assert_smoke": "gate",
     "MarginCheck": "checks",
     "PropertyCheck": "properties",
     "SmokeCheck": "checks",
@@ -33,7 +30,7 @@ _EXPORTS = {
     "SmokeCase": "smoke",
     "load_smoke_cases": "smoke",
     "tag_current_run": "tagging",
-    "smoke_cases": "plugin",
+    "smoke_cases": "plugin.fixtures",
     "deployed_run": "runs",
     "load_config": "config",
     "GateUsageError": "errors",
@@ -47,14 +44,14 @@ if TYPE_CHECKING:
     from .errors import GateCheckFailed, GateUsageError, MetaflowUnavailable
     from .evaluation import Evaluation, Evidence, evaluate
     from .floors import FloorCheck
-    from .gate import Gate, assert_beats, assert_check, assert_smoke
+    from .gate import Gate
     from .properties import PropertyCheck
     from .runner import GateRunner
     from .verdict import CheckResult, Verdict
     from .scorers import as_scorer
     from .smoke import SmokeCase, load_smoke_cases
     from .config import load_config
-    from .plugin import smoke_cases
+    from .plugin.fixtures import smoke_cases
     from .runs import deployed_run
     from .tagging import tag_current_run
 

@@ -1,6 +1,6 @@
 """One gate runner for every front end.
 
-The pytest session (:mod:`modelgate.session`, driven by the plugin) and the
+The pytest session (:mod:`modelgate.plugin.session`, driven by the plugin) and the
 in-flow :class:`~modelgate.gate.Gate` both go through :class:`GateRunner`:
 it resolves the candidate run and its baselines (the champion looked up once,
 when first needed; runs that checks name), builds the evidence, runs the
@@ -20,7 +20,7 @@ import numpy as np
 
 from . import runs
 from .errors import GateUsageError, GateWarning, MetaflowUnavailable
-from .names import BINARY, BRANCH_SCOPE, CANDIDATE, CHAMPION, KNOWN_BASELINES, MAJORITY, MEAN, MEDIAN, REGRESSION
+from .names import BINARY, BRANCH_SCOPE, CANDIDATE, CHAMPION, KNOWN_BASELINES, MAJORITY, MEAN, MEDIAN, REGRESSION, SMOKE
 
 if TYPE_CHECKING:
     from .checks import Check, MarginCheck
@@ -272,6 +272,7 @@ class GateRunner:
     config: GateConfig
     baselines: Baselines
     smoke_cases: Sequence[AnyCase] = ()
+    _smoke_scored: Evaluation | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # The config decides where the champion is sought and which tag it carries,
@@ -408,11 +409,18 @@ class GateRunner:
     def evaluate(self, evidence: Evaluation, checks: Sequence[Check] | None = None) -> list[CheckResult]:
         """Run ``checks`` (default: all of them) on the evidence, in order."""
         checks = self.checks() if checks is None else checks
-        if self.smoke_cases:  # one scoring call for every smoke case: the scorer caches by row
+        return [self.run_check(check, evidence) for check in checks]
+
+    def run_check(self, check: Check, evidence: Evaluation) -> CheckResult:
+        """Run one check on the evidence: the one path of every front end (the in-flow
+        gate's loop, each pytest item, the ``gate`` fixture of a hand-written test)."""
+        if check.check_kind == SMOKE and self.smoke_cases and self._smoke_scored is not evidence:
+            # One scoring call for every smoke case, at the first: the scorer caches by row.
             from .smoke import smoke_inputs
 
             evidence.candidate_scorer(smoke_inputs(self.smoke_cases, evidence))
-        return [check.evaluate(evidence) for check in checks]
+            self._smoke_scored = evidence
+        return check.evaluate(evidence)
 
     def verdict(
         self,

@@ -1,6 +1,6 @@
 """One gate session: the candidate run, its evidence, the outcome, the tag.
 
-Front-end neutral (no pytest): the plugin drives it, over the shared
+No pytest here: the plugin's hooks drive it, over the shared
 :class:`~modelgate.runner.GateRunner` (baselines, evidence, checks, verdict).
 :func:`open_gate` checks everything a user can get wrong before a single test
 runs, so that bad input is a one-line usage error and never a tag; the model
@@ -14,22 +14,20 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from . import runs, tagging
-from .config import GateConfig, GateSettings
-from .decision import SessionOutcome, TagDecision, decide
-from .errors import GateUsageError
-from .names import BINARY, CANDIDATE
-from .runner import Baselines, GateRunner
-from .verdict import CheckResult, Verdict
+from .. import runs, tagging
+from ..config import GateConfig, GateSettings
+from ..decision import SessionOutcome, TagDecision, decide
+from ..names import BINARY, CANDIDATE
+from ..runner import Baselines, GateRunner
+from ..verdict import CheckResult, Verdict
 
 if TYPE_CHECKING:
-    import numpy as np
 
-    from .outputs import ReportFiles
-    from .checks import Check
-    from .evaluation import Evaluation
-    from .scorers import Scorer
-    from .smoke import AnyCase
+    from ..checks import Check
+    from ..evaluation import Evaluation
+    from ..outputs import ReportFiles
+    from ..scorers import Scorer
+    from ..smoke import AnyCase
 
 
 # Exit codes (pytest's numbers, so that a gate session is an ordinary pytest run).
@@ -169,8 +167,8 @@ class GateSession:
     def summary_lines(self) -> list[tuple[str, str]]:
         """The closing summary as (line, colour): the verdict table, then what
         happened to the tag (red: something failed; green: applied)."""
-        from .report import verdict_table
-        from .text import printable
+        from ..report import verdict_table
+        from ..text import printable
 
         lines = [(verdict_table(self.verdict()), "")] if self.results else []  # escaped cell by cell
         lines += [(printable(f"modelgate: {error}"), "red") for error in self.report_errors[1:]]
@@ -331,7 +329,7 @@ class GateSession:
 
 
 def _smoke_cases(config: GateConfig) -> list[AnyCase]:
-    from .runner import load_smoke_cases
+    from ..runner import load_smoke_cases
 
     return load_smoke_cases(config)
 
@@ -367,7 +365,7 @@ def open_gate(
 
 def _positive_class(classes: tuple[Any, ...]) -> str:
     """", positive class 2 (of 1, 2)" for the header, unless it is 1 (True) of 0/1 (False/True)."""
-    from .classes import shown, sorted_values
+    from ..classes import shown, sorted_values
 
     if len(classes) != 2 or ({*classes} == {0, 1} and classes[1] == 1):  # also 0.0/1.0: nothing to say
         return ""
