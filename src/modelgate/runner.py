@@ -66,7 +66,7 @@ class Baselines:
         self._champion = champion
         self._no_champion_reason = no_champion_reason
         self._error: GateUsageError | MetaflowUnavailable | None = None  # a failed lookup, raised again on each read
-        self.champion_label = champion_label  # "baseline run (--baseline-run ...)" when the user named it
+        self.champion_label = champion_label  # "baseline run (--gate-baseline-run ...)" when the user named it
         self.notes: list[str] = []
 
     @property
@@ -89,7 +89,7 @@ class Baselines:
             self.scope, self.champion_tag = scope, champion_tag
 
     def fix_champion(self, champion: str | None, reason: str, label: str = CHAMPION) -> None:
-        """Set the champion now (``--baseline-run``, or the controller's for an xdist worker)."""
+        """Set the champion now (``--gate-baseline-run``, or the controller's for an xdist worker)."""
         self._champion, self._no_champion_reason, self.champion_label = champion, reason, label
 
     def champion_line(self) -> str:
@@ -324,7 +324,7 @@ class GateRunner:
         baselines = runner.baselines
         if baseline_run:  # named by the user: resolved now, whether or not a check uses it
             champion, reason = runs.resolve_champion(pathspec, settings.champion_carries, baseline_run)
-            baselines.fix_champion(champion, reason, "baseline run (--baseline-run, compared as 'champion')")
+            baselines.fix_champion(champion, reason, "baseline run (--gate-baseline-run, compared as 'champion')")
         if any(check.baseline == CHAMPION for check in config.checks):
             if baselines.champion:  # fixed now, before any test (and before this run is tagged)
                 role = "baseline" if baseline_run else CHAMPION

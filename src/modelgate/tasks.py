@@ -1,6 +1,6 @@
 """The task: what the model predicts, from the config, the model and the labels.
 
-DESIGN section 7. ``task`` in ``[tool.modelgate]`` (or ``--task``) names it;
+DESIGN section 7. ``task`` in ``[tool.modelgate]`` (or ``--gate-task``) names it;
 unset, it is inferred only when the model and the labels leave no doubt:
 
 - a model whose output is described by its attributes: a scikit-learn-style
@@ -116,7 +116,7 @@ def resolve_task(setting: str, shape: ModelShape, raw_labels: Any, label_column:
     raise GateUsageError(
         f"cannot tell the task from the model and label column {label_column!r} ({distinct} distinct "
         f"values, {values.dtype}): set task = \"binary\", \"multiclass\" or \"regression\" in "
-        "[tool.modelgate] or pass --task"
+        "[tool.modelgate] or pass --gate-task"
     )
 
 

@@ -87,7 +87,7 @@ def evaluation(request: pytest.FixtureRequest) -> Evaluation:
 
 @pytest.fixture(scope="session")
 def champion_run(request: pytest.FixtureRequest) -> str | None:
-    """Pathspec of the champion (the newest other tagged run, or --baseline-run), or None."""
+    """Pathspec of the champion (the newest other tagged run, or --gate-baseline-run), or None."""
     return _require(request).champion
 
 

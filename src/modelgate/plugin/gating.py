@@ -66,9 +66,9 @@ def start(config: pytest.Config) -> GatingSession | UngatedSession | None:
             gate = open_gate(
                 spec,
                 flow=config.getoption("model_flow"),
-                namespace=config.getoption("modelgate_namespace"),
+                namespace=config.getoption("gate_namespace"),
                 config=config_used,
-                baseline_run=config.getoption("baseline_run"),
+                baseline_run=config.getoption("gate_baseline_run"),
                 **flags,
             )
             files = open_reports(config)

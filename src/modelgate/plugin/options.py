@@ -1,6 +1,8 @@
 """modelgate's pytest options and ini keys, and the gate config they make.
 
-One ``pytest --help`` group, "modelgate". Reading the options imports no
+One ``pytest --help`` group, "modelgate": ``--model-run`` and ``--model-flow``
+name the run to gate; every other option starts with ``--gate-`` (a setting
+``name`` is ``--gate-name``, with dashes). Reading the options imports no
 Metaflow, pandas or scipy: ``pytest --help`` stays fast.
 """
 
@@ -39,8 +41,7 @@ def add_options(parser: pytest.Parser) -> None:
     )
     group.addoption("--model-flow", metavar="FLOW", help="flow of a bare run id or of 'latest'")
     group.addoption(
-        "--namespace",
-        dest="modelgate_namespace",
+        "--gate-namespace",
         metavar="NS",
         help="namespace 'latest' searches: 'global', 'user' (yours), or a tag such as "
         "user:alice. Default: yours, else global. Explicit run ids ignore it.",
@@ -52,12 +53,12 @@ def add_options(parser: pytest.Parser) -> None:
         help="when a quality test fails, keep a tag left by an earlier gate",
     )
     group.addoption(
-        "--baseline-run",
+        "--gate-baseline-run",
         metavar="SPEC",
         help="compare with this run instead of the champion (the newest other tagged run)",
     )
     group.addoption(
-        "--require-champion",
+        "--gate-require-champion",
         action="store_true",
         default=None,
         help="fail champion checks when there is no champion yet (default: they pass)",
@@ -76,7 +77,7 @@ def add_options(parser: pytest.Parser) -> None:
         help="add a check, e.g. metric=roc_auc,baseline=champion,margin=-0.01, or a floor: "
         "metric=roc_auc,at_least=0.85 (repeatable)",
     )
-    group.addoption("--smoke-cases", metavar="PATH", help="CSV, JSONL or parquet file of smoke cases")
+    group.addoption("--gate-smoke-cases", metavar="PATH", help="CSV, JSONL or parquet file of smoke cases")
     group.addoption("--gate-report", metavar="PATH", help="write the verdict as JSON")
     group.addoption(
         "--gate-markdown",
@@ -85,7 +86,7 @@ def add_options(parser: pytest.Parser) -> None:
     )
     defaults = GateSettings()
     for name, text in HELP.items():
-        flag = "--gate-tag" if name == "tag" else "--" + name.replace("_", "-")
+        flag = "--gate-" + name.replace("_", "-")
         default = getattr(defaults, name)
         shown = f" (default: {default})" if default else ""
         metavar = {"task": "TASK", "feature_columns": "COLUMNS", "positive_class": "CLASS"}.get(name, "NAME")
@@ -112,10 +113,10 @@ def gate_config(config: pytest.Config) -> tuple[GateConfig, ConfigChoice]:
     try:
         _check_ini_keys(config, {f"modelgate_{n}" for n in setting_names()})
         cli = {n: config.getoption(f"modelgate_{n}") for n in setting_names()}
-        smoke = config.getoption("smoke_cases")
+        smoke = config.getoption("gate_smoke_cases")
         cli.update(
             smoke_cases=str(Path(here, smoke)) if smoke else None,
-            require_champion=config.getoption("require_champion"),
+            require_champion=config.getoption("gate_require_champion"),
             checks=config.getoption("gate_check"),
         )
         ini = {n: config.getini(f"modelgate_{n}") for n in setting_names()}

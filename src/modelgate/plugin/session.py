@@ -68,7 +68,7 @@ class GateSession:
 
     @property
     def champion(self) -> str | None:
-        """The champion's pathspec (or --baseline-run's), or None; looked up on first read."""
+        """The champion's pathspec (or --gate-baseline-run's), or None; looked up on first read."""
         return self.baselines.champion
 
     @property
