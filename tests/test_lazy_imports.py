@@ -34,3 +34,14 @@ def test_parsing_a_config_with_properties_imports_no_hypothesis():
         "assert [p.name for p in config.properties] == ['invariance', 'directional-positive']"
     )
     assert _heavy_after(code) == []
+
+
+def test_a_property_that_holds_imports_no_hypothesis():
+    # Hypothesis only searches for and shrinks a counterexample; a gate whose properties pass never needs it.
+    code = (
+        "import numpy as np\n"
+        "from modelgate.behaviour import check_invariance_rate\n"
+        "report = check_invariance_rate(lambda texts: np.full(len(texts), 0.9), ['a fine dress', 'bad fit'], n_examples=20)\n"
+        "assert report.n_failures == 0 and report.n_examples == 20, report"
+    )
+    assert "hypothesis" not in _heavy_after(code)

@@ -29,15 +29,31 @@ import builtins
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+import importlib
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from hypothesis import HealthCheck, Phase, find, settings
-from hypothesis import strategies as st
-from hypothesis.errors import NoSuchExample, Unsatisfiable
 
 from .scorers import Scorer, as_scorer
 from .text import printable
+
+if TYPE_CHECKING:
+    from hypothesis import settings
+    from hypothesis import strategies as st
+else:
+
+    class _OnFirstUse:
+        """A module imported on its first attribute read."""
+
+        def __init__(self, name: str) -> None:
+            self._name = name
+
+        def __getattr__(self, attr: str) -> Any:
+            return getattr(importlib.import_module(self._name), attr)
+
+    # Hypothesis only searches for and shrinks a counterexample: a gate whose
+    # properties pass never pays for importing it.
+    st = _OnFirstUse("hypothesis.strategies")
 
 __all__ = [
     "FILLER_SENTENCES",
@@ -120,6 +136,8 @@ def property_settings(max_examples: int = 100) -> settings:
     checks therefore sample their examples with numpy and use Hypothesis
     only to find and shrink a counterexample.
     """
+    from hypothesis import HealthCheck, Phase, settings
+
     return settings(
         max_examples=max_examples,
         database=None,
@@ -632,6 +650,9 @@ def _rate_check(
     if failing:
         counterexample = to_counterexample(pairs[failing[0]], shrunk=False)
         if len(failing) / n > max_failure_rate:
+            from hypothesis import find
+            from hypothesis.errors import NoSuchExample, Unsatisfiable
+
             config = property_settings(max(n_examples, 200))
             for strategy in strategies([draws[i] for i in failing]):
                 try:
