@@ -141,7 +141,7 @@ def _frame_columns(frame, needed: Sequence[str], hint: str) -> list:
 
 
 def _text_rows(frame, text_column: str, label_column: str) -> tuple[list[str], Any]:
-    _frame_columns(frame, (text_column, label_column), "set --gate-text-column / --gate-label-column")
+    _frame_columns(frame, (text_column, label_column), "set text_column / label_column")
     raw_labels = frame[label_column]
     texts = frame[text_column].tolist()
     bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
@@ -167,7 +167,7 @@ def validation_rows(frame, text_column: str, label_column: str) -> tuple[list[st
     """
     from .tasks import positive_labels
 
-    _frame_columns(frame, (text_column, label_column), "set --gate-text-column / --gate-label-column")
+    _frame_columns(frame, (text_column, label_column), "set text_column / label_column")
     if frame[label_column].isna().any():
         raise GateUsageError(f"label column {label_column!r} has missing values")
     _check_binary(frame[label_column], label_column)  # 0/1 only: this reading names no positive class
@@ -183,13 +183,13 @@ def feature_rows(frame, feature_columns: Sequence[str], label_column: str) -> tu
     missing, doubled or label feature column, or no rows. Warns about
     duplicate rows and a duplicate index, as :func:`validation_rows` does."""
     if list(feature_columns) == [ALL_FEATURES]:
-        columns = _frame_columns(frame, (label_column,), "set --gate-label-column")
+        columns = _frame_columns(frame, (label_column,), "set label_column")
         feature_columns = [c for c in columns if c != label_column]
         if not feature_columns:
             raise GateUsageError(f"validation data has no column besides the label {label_column!r}")
     if label_column in feature_columns:
         raise GateUsageError(f"feature_columns includes the label column {label_column!r}")
-    _frame_columns(frame, (*feature_columns, label_column), "check feature_columns / --gate-label-column")
+    _frame_columns(frame, (*feature_columns, label_column), "check feature_columns / label_column")
     features = frame.loc[:, list(feature_columns)]
     rows = frame.loc[:, [*feature_columns, label_column]]
     try:
