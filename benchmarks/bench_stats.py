@@ -1009,7 +1009,7 @@ SPEED_BEFORE: dict[tuple[str, str, str, int], float | None] = {
 
 def speed_evidence(task: str, n: int, seed: int):
     """An Evaluation with a candidate and a baseline, shaped like the task's real data."""
-    from modelgate.evaluation import Evaluation
+    from modelgate.evidence.evaluation import Evaluation
 
     rng = np.random.default_rng(seed)
     if task == "binary":
@@ -1037,7 +1037,7 @@ def speed_evidence(task: str, n: int, seed: int):
 
 def speed_check(metric: str, kind: str):
     from modelgate.checks import MarginCheck
-    from modelgate.floors import FloorCheck
+    from modelgate.checks.floors import FloorCheck
     from modelgate.metrics import get_metric
 
     if kind == "margin":

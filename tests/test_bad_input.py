@@ -97,17 +97,17 @@ def test_latest_refuses_a_newest_run_that_has_not_finished(suite, running_run):
 
 
 def test_missing_model_artifact(suite, tiny_run):
-    result = suite.run(tiny_run, "--model-artifact", "model_dict")
+    result = suite.run(tiny_run, "--gate-model-artifact", "model_dict")
     usage_error(result, f"run {tiny_run} has no artifact 'model_dict' in its end step")
 
 
 def test_missing_step_of_a_step_artifact(suite, tiny_run):
-    result = suite.run(tiny_run, "--data-artifact", "join/val_df")
+    result = suite.run(tiny_run, "--gate-data-artifact", "join/val_df")
     usage_error(result, "has no step 'join'")
 
 
 def test_data_artifact_without_the_columns(suite, tiny_run):
-    result = suite.run(tiny_run, "--text-column", "text")
+    result = suite.run(tiny_run, "--gate-text-column", "text")
     usage_error(result, "validation data has no column 'text'")
 
 
@@ -126,13 +126,13 @@ def test_empty_validation_set(suite, empty_run):
 
 def test_run_invisible_in_the_namespace(suite, tiny_run):
     flow = tiny_run.split("/")[0]
-    result = suite.run("latest", "--model-flow", flow, "--namespace", "user:somebody-else")
+    result = suite.run("latest", "--model-flow", flow, "--gate-namespace", "user:somebody-else")
     usage_error(result, "has no run in namespace user:somebody-else")
 
 
 def test_bad_input_never_tags(suite, tiny_run):
     reset_tags(tiny_run)
-    result = suite.run(tiny_run, "--text-column", "text")
+    result = suite.run(tiny_run, "--gate-text-column", "text")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert DEFAULT_TAG not in user_tags(tiny_run)
 
@@ -141,7 +141,7 @@ def test_bad_input_changes_no_tag(suite, tiny_run):
     from modelgate.metaflow_io.tagging import apply_tag
 
     apply_tag(tiny_run)
-    result = suite.run(tiny_run, "--model-artifact", "val_df")
+    result = suite.run(tiny_run, "--gate-model-artifact", "val_df")
     usage_error(result, f"artifact 'val_df' of candidate run {tiny_run} is not a model")
     assert DEFAULT_TAG in user_tags(tiny_run)
 
@@ -179,7 +179,7 @@ def test_unknown_user_latest_falls_back_to_the_global_namespace(suite, newest_ru
 @pytest.mark.slow  # a pytest subprocess
 def test_unknown_user_with_namespace_user_is_a_usage_error(suite, tiny_run, as_root_without_a_user_name):
     flow = tiny_run.split("/")[0]
-    result = suite.run_subprocess("latest", "--model-flow", flow, "--namespace", "user")
+    result = suite.run_subprocess("latest", "--model-flow", flow, "--gate-namespace", "user")
     usage_error(result, "Metaflow cannot tell who you are")
 
 

@@ -96,7 +96,7 @@ def test_first_run_passes_by_default_and_says_no_champion_yet(suite, good_runs, 
 
 
 def test_first_run_fails_with_require_champion(suite, good_runs, tag):
-    result = suite.run(good_runs[0], "--gate-tag", tag, "--require-champion")
+    result = suite.run(good_runs[0], "--gate-tag", tag, "--gate-require-champion")
     result.assert_outcomes(failed=1)
     assert tag not in user_tags(good_runs[0])
     result.stdout.fnmatch_lines(["*no champion yet*fails: a baseline is required*"])
@@ -123,16 +123,16 @@ def test_challenger_worse_than_the_champion_is_not_tagged_and_the_report_names_i
 
 def test_explicit_baseline_run_replaces_the_champion(suite, good_runs, worse_run, tag):
     apply_tag(good_runs[0], tag)
-    result = suite.run(good_runs[1], "--gate-tag", tag, "--baseline-run", worse_run)
+    result = suite.run(good_runs[1], "--gate-tag", tag, "--gate-baseline-run", worse_run)
     result.assert_outcomes(passed=1)
-    label = "baseline run (--baseline-run, compared as 'champion')"
+    label = "baseline run (--gate-baseline-run, compared as 'champion')"
     result.stdout.fnmatch_lines([f"{label}: {worse_run}"])  # in the header
     assert result.stdout.lines.count(f"{label}: {worse_run}") == 2  # and under the verdict table
     assert f"champion: {worse_run}" not in result.stdout.str()
 
 
 def test_baseline_run_that_is_the_candidate_is_a_usage_error(suite, good_runs, tag):
-    result = suite.run(good_runs[1], "--gate-tag", tag, "--baseline-run", good_runs[1])
+    result = suite.run(good_runs[1], "--gate-tag", tag, "--gate-baseline-run", good_runs[1])
     usage_error(result, f"baseline run {good_runs[1]} is the candidate run itself")
 
 
@@ -206,7 +206,7 @@ def test_a_configured_champion_check_refuses_a_champion_without_the_model_up_fro
 
 def test_a_wrong_model_artifact_is_reported_against_the_candidate(suite, good_runs, tag):
     apply_tag(good_runs[0], tag)  # there is a champion
-    result = suite.run(good_runs[1], "--gate-tag", tag, "--model-artifact", "no_such_model")
+    result = suite.run(good_runs[1], "--gate-tag", tag, "--gate-model-artifact", "no_such_model")
     usage_error(result, f"candidate run {good_runs[1]} has no artifact 'no_such_model' in its end step")
     assert tag not in user_tags(good_runs[1])
 
@@ -258,8 +258,8 @@ def test_an_unreadable_run_is_skipped_by_latest(suite, spare_runs, unreadable_ru
 
 
 def test_an_unreadable_run_skipped_by_latest_is_named_without_a_champion_lookup(suite, good_runs, spare_runs, unreadable_run):
-    # --baseline-run replaces the champion lookup: only 'latest' lists the runs.
-    result = suite.run("latest-successful", "--model-flow", "TinyFlow", "--gate-dry-run", "--baseline-run", good_runs[0])
+    # --gate-baseline-run replaces the champion lookup: only 'latest' lists the runs.
+    result = suite.run("latest-successful", "--model-flow", "TinyFlow", "--gate-dry-run", "--gate-baseline-run", good_runs[0])
     result.assert_outcomes(passed=1)
     assert f"skipped run {unreadable_run}" in result.stdout.str()
 

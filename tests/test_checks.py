@@ -86,7 +86,7 @@ def test_absent_champion_passes_by_default_and_fails_when_required():
     passed = check.evaluate(absent)
     assert passed.passed is True and reason in passed.message and "passes by default" in passed.message
     required = check.evaluate(ev(GOOD, absent={"champion": reason}, require_baselines=True))
-    assert required.passed is False and "--require-champion" in required.message
+    assert required.passed is False and "--gate-require-champion" in required.message
 
 
 def test_messages_name_what_was_measured_against_what_with_which_margin():

@@ -234,7 +234,7 @@ def test_command_line_wins_over_the_ini_file_and_pyproject(gate_suite, tiny_run)
     result = gate_suite.run(tiny_run)
     usage_error(result, "no artifact 'nope_from_ini'")  # ini over pyproject
     gate_suite.write(None, ini=None, test_ok="def test_ok(evaluation):\n    assert evaluation.n == 200\n")
-    result = gate_suite.run(tiny_run, "--model-artifact", "model", "--gate-dry-run")
+    result = gate_suite.run(tiny_run, "--gate-model-artifact", "model", "--gate-dry-run")
     result.assert_outcomes(passed=1)
 
 
@@ -364,7 +364,7 @@ def test_an_explicitly_empty_gate_tag_is_refused_not_the_default():
     assert str(info.value) == "--gate-tag '': a tag must be a non-empty string"
     with pytest.raises(GateUsageError, match=r"^--gate-tag 'runtime:dev': Metaflow reserves the prefix 'runtime:'"):
         merge(GateConfig(), {}, {"tag": "runtime:dev"})
-    with pytest.raises(GateUsageError, match=r"^--model-artifact: expected a non-empty string, got ''"):
+    with pytest.raises(GateUsageError, match=r"^--gate-model-artifact: expected a non-empty string, got ''"):
         merge(GateConfig(), {}, {"model_artifact": ""})
 
 

@@ -71,9 +71,9 @@ def project(tmp_path):
 
 
 def from_pytest(pytester, project) -> GateConfig:
-    from modelgate.plugin import _gate_config
+    from modelgate.plugin.options import gate_config
 
-    return _gate_config(pytester.parseconfig(str(project / "gate")))[0]
+    return gate_config(pytester.parseconfig(str(project / "gate")))[0]
 
 
 def from_gate(project) -> GateConfig:

@@ -243,7 +243,7 @@ def test_a_permissive_config_planted_above_a_checkout_is_not_used(gate_suite, ru
     for cwd, path in [(gate_suite.path, "checkout/gate"), (checkout, "gate"), (checkout / "gate", "."),
                       (gate_suite.path / "elsewhere", str(checkout / "gate"))]:
         monkeypatch.chdir(cwd)
-        result = gate_suite.run(run, path, "--model-artifact", "model")
+        result = gate_suite.run(run, path, "--gate-model-artifact", "model")
         assert f"rootdir: {gate_suite.path}" in result.outlines  # pytest fell back to the planted file
         assert "deployment_candidate" not in user_tags(run), (cwd, result.outlines)
         result.assert_outcomes(failed=1)  # judged on the validation rows, as the checkout says

@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 
 from modelgate.checks import CHECK_KINDS
-from modelgate.config import GateSettings, top_keys
+from modelgate.checks.properties import COMMON_KEYS, PROPERTY_KINDS
+from modelgate.config import GateSettings
+from modelgate.config.gate_config import top_keys
 from modelgate.metrics import METRICS
-from modelgate.properties import COMMON_KEYS, PROPERTY_KINDS
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 

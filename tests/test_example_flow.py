@@ -52,7 +52,7 @@ def test_example_gate_tags_the_demo_run(gate_suite, demo_run):
 
 def test_example_gate_reads_start_step_artifacts(gate_suite, demo_run):
     """`step/name` reads another step's artifact: the tutorial's valdf lives only in start."""
-    result = gate_example(gate_suite, demo_run, "--data-artifact", "start/valdf", "--gate-dry-run")
+    result = gate_example(gate_suite, demo_run, "--gate-data-artifact", "start/valdf", "--gate-dry-run")
     result.assert_outcomes(passed=N_QUALITY_TESTS)
 
 

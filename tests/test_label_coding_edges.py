@@ -100,7 +100,7 @@ def test_the_header_names_positive_class_0_of_0_1(gate_suite, table_run):
     header must say so, as it does for 1 of 1/2."""
     run = reset_tags(table_run)
     write_gate(gate_suite, "01")
-    result = gate_suite.run(run, "--positive-class", "0")
+    result = gate_suite.run(run, "--gate-positive-class", "0")
     assert result.ret == 0, result.outlines  # the same ranking, read the other way
     assert TAG in user_tags(run)
     task = next(line for line in result.outlines if line.startswith("task: "))

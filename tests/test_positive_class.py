@@ -186,7 +186,7 @@ def test_a_model_that_names_no_classes_needs_positive_class_for_other_labels(can
         gate("negpos", task="binary").evaluate(probability_of_pos, data)
     assert str(caught.value) == (
         "label column 'target' holds 'neg', 'pos' and the model names no classes, so which one is positive "
-        "cannot be told: set positive_class ([tool.modelgate], --positive-class or Gate(positive_class=...)) "
+        "cannot be told: set positive_class ([tool.modelgate], --gate-positive-class or Gate(positive_class=...)) "
         "to the class the model's score is the probability of"
     )
     verdict = gate("negpos", task="binary", positive_class="pos").evaluate(probability_of_pos, data)
@@ -347,7 +347,7 @@ def test_a_session_tags_the_good_model_and_not_the_swapped_one_in_every_coding(g
 def test_positive_class_on_the_command_line(gate_suite, table_run, coding, option, header):
     run = reset_tags(table_run)
     write_gate(gate_suite, coding)
-    result = gate_suite.run(run, "--positive-class", option)
+    result = gate_suite.run(run, "--gate-positive-class", option)
     assert result.ret == 0, result.outlines  # the other class positive: the same ranking, read the other way
     assert TAG in user_tags(run)
     task = next(line for line in result.outlines if line.startswith("task: "))
@@ -357,7 +357,7 @@ def test_positive_class_on_the_command_line(gate_suite, table_run, coding, optio
 def test_a_positive_class_that_is_not_a_class_is_exit_4_and_no_tag_change(gate_suite, table_run):
     run = reset_tags(table_run)
     write_gate(gate_suite, "12")
-    usage_error(gate_suite.run(run, "--positive-class", "3"), "positive_class '3' is not one of the two classes (1, 2)")
+    usage_error(gate_suite.run(run, "--gate-positive-class", "3"), "positive_class '3' is not one of the two classes (1, 2)")
     assert TAG not in user_tags(run)
 
 
@@ -379,14 +379,14 @@ def test_a_champion_comparison_in_a_1_2_coding(gate_suite, table_run, backwards_
     # a backwards candidate against a good champion: it loses, and is not tagged
     candidate = reset_tags(backwards_run)
     result = gate_suite.run(
-        candidate, "--baseline-run", table_run, "--gate-check", "metric=roc_auc,baseline=champion,margin=-0.02"
+        candidate, "--gate-baseline-run", table_run, "--gate-check", "metric=roc_auc,baseline=champion,margin=-0.02"
     )
     assert result.ret == 1, result.outlines
     assert TAG not in user_tags(candidate)
     # a good candidate against a backwards champion: it wins by far more than 0.9 AUC, and is tagged
     candidate = reset_tags(table_run)
     result = gate_suite.run(
-        candidate, "--baseline-run", backwards_run, "--gate-check", "metric=roc_auc,baseline=champion,margin=0.9"
+        candidate, "--gate-baseline-run", backwards_run, "--gate-check", "metric=roc_auc,baseline=champion,margin=0.9"
     )
     assert result.ret == 0, result.outlines
     assert TAG in user_tags(candidate)

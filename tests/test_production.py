@@ -3,7 +3,7 @@
 Point 2: the champion stays in the candidate's ``@project`` branch (by default;
 ``champion_scope``), and production runs (``--production`` with a production
 token: a ``production:TOKEN`` namespace tag) are found by pathspec and by
-``latest --namespace production:TOKEN``. Point 3: ``champion_tag`` names what
+``latest --gate-namespace production:TOKEN``. Point 3: ``champion_tag`` names what
 is deployed, the champion and ``deployed_run()`` follow it, and
 ``python -m modelgate promote`` moves it.
 
@@ -108,7 +108,7 @@ def test_with_project_scope_another_branch_can_be_the_champion(deployment, proje
     assert header(result, "champion") == f"champion: {project_runs['alpha']} (any branch of project {PROJECT})"
     # and from the command line, over the file: back to the branch
     result = deployment.gate(suite, "--model-run", project_runs["beta2"], "--gate-dry-run", "--gate-tag", tag,
-                             "--champion-scope", "branch")
+                             "--gate-champion-scope", "branch")
     assert header(result, "champion") == f"champion: {project_runs['beta1']} (branch test.beta of project {PROJECT})"
 
 
@@ -121,7 +121,7 @@ def test_production_runs_are_found_by_pathspec_and_by_latest_in_their_namespace(
     assert header(by_pathspec, "champion") == f"champion: none yet (branch prod of project {PROJECT})"
     project_runs["beta3"]  # newer than prod, in the user's namespace
     by_latest = gate(deployment, tmp_path / "b", "latest", "--model-flow", "ProjectFlow",
-                     "--namespace", f"production:{TOKEN}")
+                     "--gate-namespace", f"production:{TOKEN}")
     assert by_latest.returncode == 0, explain(by_latest)
     assert header(by_latest, "model run").startswith(f"model run: {prod} ")
     assert tag_lines(by_latest) == [
@@ -137,7 +137,7 @@ def test_a_production_candidate_never_gets_a_developers_champion(deployment, pro
     result = gate(deployment, tmp_path, project_runs["prod"], "--gate-tag", tag)
     assert result.returncode == 0, explain(result)
     assert header(result, "champion") == f"champion: none yet (branch prod of project {PROJECT})"
-    flow_wide = gate(deployment, tmp_path / "flow", project_runs["prod"], "--gate-tag", tag, "--champion-scope", "flow")
+    flow_wide = gate(deployment, tmp_path / "flow", project_runs["prod"], "--gate-tag", tag, "--gate-champion-scope", "flow")
     assert header(flow_wide, "champion") == f"champion: {project_runs['beta1']} (any run of ProjectFlow)"
 
 
@@ -160,7 +160,7 @@ def test_the_champion_follows_champion_tag(deployment, project_runs, tmp_path, t
     by_verdict = gate(deployment, tmp_path / "a", project_runs["beta3"], "--gate-tag", candidate_tag)
     assert header(by_verdict, "champion").startswith(f"champion: {project_runs['beta2']} "), explain(by_verdict)
     by_deployed = gate(deployment, tmp_path / "b", project_runs["beta3"], "--gate-tag", candidate_tag,
-                       "--champion-tag", deployed)
+                       "--gate-champion-tag", deployed)
     assert by_deployed.returncode == 0, explain(by_deployed)
     assert header(by_deployed, "champion").startswith(f"champion: {project_runs['beta1']} "), explain(by_deployed)
     done = deployment.python(DEPLOYED_RUN, "ProjectFlow", deployed)
@@ -276,7 +276,7 @@ def test_without_project_the_namespace_is_the_branch(deployment, tiny_runs, tmp_
     assert result.returncode == 0, explain(result)
     scope = f"runs of TinyFlow without @project in namespace production:{TOKEN}"
     assert header(result, "champion") == f"champion: none yet ({scope})", explain(result)
-    widened = gate(deployment, tmp_path / "b", prod, "--gate-tag", tag, "--champion-scope", "project")
+    widened = gate(deployment, tmp_path / "b", prod, "--gate-tag", tag, "--gate-champion-scope", "project")
     assert header(widened, "champion").startswith(f"champion: {dev}"), explain(widened)
     reverse = gate(deployment, tmp_path / "c", dev, "--gate-tag", f"{tag}_prod")
     assert header(reverse, "champion") == "champion: none yet", explain(reverse)  # a developer's header as before

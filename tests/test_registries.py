@@ -153,7 +153,7 @@ def test_the_in_flow_gate_refuses_a_check_of_an_unregistered_kind():
 
 def test_an_xdist_worker_does_not_resolve_the_named_baselines_again():
     from modelgate.config import parse_table
-    from modelgate.session import GateSession
+    from modelgate.plugin.session import GateSession
 
     config = parse_table({"checks": [{"metric": "roc_auc", "baseline": "1234"}]})
     shared = {"pathspec": "TinyFlow/99", "named": {"1234": "TinyFlow/1234"}}

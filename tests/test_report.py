@@ -96,7 +96,7 @@ def test_the_header_names_the_data_artifact_its_run_and_its_rows(gate_suite, tin
     result = suite.run(tiny_run, "--gate-dry-run")
     result.assert_outcomes(passed=1)
     assert f"data: artifact 'val_df' of {tiny_run}, 200 rows" in result.outlines
-    result = suite.run(tiny_run, "--gate-dry-run", "--data-artifact", "start/valdf")
+    result = suite.run(tiny_run, "--gate-dry-run", "--gate-data-artifact", "start/valdf")
     assert f"data: artifact 'start/valdf' of {tiny_run}, 200 rows" in result.outlines
 
 

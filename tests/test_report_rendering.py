@@ -100,9 +100,9 @@ def test_footnotes_name_the_baselines_runs():
         message="no champion yet: no other successful run of NLPFlow carries the tag; passes by default",
         metric="roc_auc", baseline="champion", margin=-0.02, method="no baseline",
     )
-    lines = verdict_table(verdict([ACCURACY, named, absent], champion_label="baseline run (--baseline-run)")).splitlines()
+    lines = verdict_table(verdict([ACCURACY, named, absent], champion_label="baseline run (--gate-baseline-run)")).splitlines()
     assert lines[4:] == [
-        "baseline run (--baseline-run): NLPFlow/7",  # what was compared as "champion", named as given
+        "baseline run (--gate-baseline-run): NLPFlow/7",  # what was compared as "champion", named as given
         absent.message,  # why a check had nothing to compare with
         "verdict: FAIL (1 of 3 checks failed) for NLPFlow/12",
     ]  # and no "NLPFlow/3: NLPFlow/3"

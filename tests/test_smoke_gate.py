@@ -66,7 +66,7 @@ def test_control_characters_in_case_and_column_names_never_reach_the_terminal_ra
     cases = f'name,text,expected,"note{HOSTILE}"\nok,great love perfect,1,a\n"{HOSTILE}",great love perfect,0,b\n'
     (gate_suite.path / "cases.csv").write_bytes(cases.encode())  # byte for byte: the CR stays inside the quotes
     gate_suite.write(SMOKE_SUITE)
-    for args in (["--smoke-cases", "cases.csv", "-rA"], ["-v", "-rA"]):  # configured items, the decorator
+    for args in (["--gate-smoke-cases", "cases.csv", "-rA"], ["-v", "-rA"]):  # configured items, the decorator
         result = gate_suite.run(run, *args)
         assert result.ret == 1 and DEFAULT_TAG not in user_tags(run)
         out = result.stdout.str() + result.stderr.str()
@@ -74,7 +74,7 @@ def test_control_characters_in_case_and_column_names_never_reach_the_terminal_ra
         assert "boom\\x1b[2J\\rX" in out  # shown, escaped
     # the column name in a one-line error (a text column is missing) is escaped too
     (gate_suite.path / "bad.csv").write_bytes(f'name,"te{HOSTILE}xt",expected\nok,great,1\n'.encode())
-    result = gate_suite.run(run, "--smoke-cases", "bad.csv")
+    result = gate_suite.run(run, "--gate-smoke-cases", "bad.csv")
     assert result.ret == 4
     out = result.stdout.str() + result.stderr.str()
     assert "\x1b" not in out and "\r" not in out and "te" + "boom\\x1b[2J\\rX" + "xt" in out

@@ -240,7 +240,7 @@ def test_a_multiclass_run_is_gated_against_a_champion_and_tagged(gate_suite, tab
         run, "--gate-check", "metric=accuracy,baseline=majority,margin=0.3",
         "--gate-check", "metric=log_loss,at_most=0.5",
         # the same run as champion: its model is loaded and scored for the task, on the frame
-        "--baseline-run", champion, "--gate-check", "metric=log_loss,baseline=champion,margin=-0.01",
+        "--gate-baseline-run", champion, "--gate-check", "metric=log_loss,baseline=champion,margin=-0.01",
     )
     assert result.ret == 0, result.outlines
     assert "task: multiclass (inferred), 3 classes; 72 validation rows; the model receives 13 feature columns (a DataFrame)" in result.outlines
@@ -250,7 +250,7 @@ def test_a_multiclass_run_is_gated_against_a_champion_and_tagged(gate_suite, tab
 def test_a_regression_run_fails_a_margin_it_cannot_make_and_is_not_tagged(gate_suite, table_run):
     run = reset_tags(table_run)
     result = _table_suite(gate_suite, "diabetes_model", "diabetes_df").run(
-        run, "--task", "regression", "--gate-check", "metric=mae,baseline=mean,margin=40"
+        run, "--gate-task", "regression", "--gate-check", "metric=mae,baseline=mean,margin=40"
     )
     assert result.ret == 1, result.outlines
     assert "deployment_candidate" not in user_tags(run)
@@ -264,14 +264,14 @@ def test_a_regression_run_fails_a_margin_it_cannot_make_and_is_not_tagged(gate_s
 @pytest.mark.parametrize(
     ("model", "data", "args", "message"),
     [
-        ("wine_model", "wine_df", ("--task", "binary"), "the gate's task is 'binary', but Pipeline.classes_ has 3 classes"),
+        ("wine_model", "wine_df", ("--gate-task", "binary"), "the gate's task is 'binary', but Pipeline.classes_ has 3 classes"),
         ("wine_model", "wine_unknown_df", (), "label column 'target' holds 1 class the model does not know: 7 (3 rows"),
         ("diabetes_model", "diabetes_nan_target_df", (), "regression target 'target' has 1 missing or infinite values"),
         ("diabetes_model", "diabetes_nan_feature_df", (), "(feature columns with missing values: bmi; the model cannot take NaN?)"),
-        ("diabetes_model", "diabetes_df", ("--feature-columns", "bmi,s7"), "validation data has no column 's7'"),
+        ("diabetes_model", "diabetes_df", ("--gate-feature-columns", "bmi,s7"), "validation data has no column 's7'"),
         ("diabetes_model", "diabetes_df", ("--gate-check", "metric=roc_auc,baseline=mean"), "metric 'roc_auc' does not apply to task 'regression'"),
         ("diabetes_model", "diabetes_df", ("--gate-check", "metric=mae,at_least=40"), "at_least"),
-        ("cancer_model", "cancer_df", ("--task", "multiclass"), "Pipeline.classes_ has 2 classes: it is binary"),
+        ("cancer_model", "cancer_df", ("--gate-task", "multiclass"), "Pipeline.classes_ has 2 classes: it is binary"),
         # a column of arrays under "*": rows are hashed by their bytes, and the model's own refusal is the line
         ("diabetes_model", "diabetes_embedding_df", (),
          "the candidate's model failed on the validation rows: ValueError: The feature names should match those "
@@ -295,7 +295,7 @@ def test_a_blank_smoke_cell_is_one_line_at_session_start(gate_suite, table_run):
         full,0.04,0.05,0.06,0.03,-0.01,0.02,-0.04,0.03,0.05,0.01,0
         holey,0.04,0.05,,0.03,-0.01,0.02,-0.04,0.03,0.05,0.01,0
     """)
-    result = gate_suite.run(run, "--smoke-cases", "cases.csv")
+    result = gate_suite.run(run, "--gate-smoke-cases", "cases.csv")
     usage_error(result, "cases.csv, line 3): the feature column 'bmi' is empty")
     assert "smoke case 'holey' (" in result.errlines[0] and len(result.outlines + result.errlines) < 5
     assert "deployment_candidate" not in user_tags(run)
@@ -324,7 +324,7 @@ def test_a_champion_that_cannot_score_the_candidates_columns_is_an_error_not_a_f
     run = run_flow(FLOWS / "table_flow.py", extra_column="x3")  # adds x3 and fits on it
     get_run(run).add_tag("deployment_candidate")  # carries the tag from an earlier gate: an error must keep it
     result = _table_suite(gate_suite, "diabetes_model", "diabetes_df").run(
-        run, "--baseline-run", champion,
+        run, "--gate-baseline-run", champion,
         "--gate-check", "metric=mae,baseline=champion,margin=-5", "--gate-check", "metric=mae,baseline=mean,margin=-100",
     )
     assert result.ret == 1, result.outlines

@@ -147,7 +147,7 @@ def test_something_that_is_not_a_frame_is_refused(data, name):
 def test_a_missing_label_column_says_which_options_name_the_columns():
     frame = pd.DataFrame({"review": ["good", "bad"], "label": [1, 0]})
     assert refused(frame) == (
-        "validation data has no column 'labels' (columns: review, label); set --text-column / --label-column"
+        "validation data has no column 'labels' (columns: review, label); set text_column / label_column"
     )
 
 

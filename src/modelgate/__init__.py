@@ -15,9 +15,6 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Gate": "gate",
     "GateCheckFailed": "errors",
-    "assert_beats": "gate",
-    "assert_check": "gate",
-    "assert_smoke": "gate",
     "MarginCheck": "checks.margin",
     "PropertyCheck": "checks.properties",
     "SmokeCheck": "checks.smoke",
@@ -32,7 +29,7 @@ _EXPORTS = {
     "SmokeCase": "smoke.cases",
     "load_smoke_cases": "smoke.loading",
     "tag_current_run": "metaflow_io.tagging",
-    "smoke_cases": "plugin",
+    "smoke_cases": "plugin.fixtures",
     "deployed_run": "metaflow_io.runs",
     "load_config": "config.loading",
     "GateUsageError": "errors",
@@ -56,9 +53,6 @@ __all__ = [
     "SmokeCheck",
     "Verdict",
     "as_scorer",
-    "assert_beats",
-    "assert_check",
-    "assert_smoke",
     "deployed_run",
     "evaluate",
     "load_config",
@@ -75,10 +69,10 @@ if TYPE_CHECKING:
     from .errors import GateCheckFailed, GateUsageError, MetaflowUnavailable
     from .evidence.evaluation import Evaluation, evaluate
     from .evidence.scorers import as_scorer
-    from .gate import Gate, assert_beats, assert_check, assert_smoke
+    from .gate import Gate
     from .metaflow_io.runs import deployed_run
     from .metaflow_io.tagging import tag_current_run
-    from .plugin import smoke_cases
+    from .plugin.fixtures import smoke_cases
     from .runner import GateRunner
     from .smoke import SmokeCase, load_smoke_cases
     from .verdict import CheckResult, Verdict

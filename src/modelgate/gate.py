@@ -2,8 +2,7 @@
 
 :class:`Gate` evaluates an in-memory model on in-memory data through the same
 :class:`~modelgate.runner.GateRunner` the pytest plugin uses, and returns a
-:class:`~modelgate.verdict.Verdict` (no pytest needed). ``assert_*`` raise
-:class:`GateCheckFailed` (an ``AssertionError``) with a readable message.
+:class:`~modelgate.verdict.Verdict` (no pytest needed).
 """
 
 from __future__ import annotations
@@ -13,58 +12,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .checks import MarginCheck, smoke_result
 from .checks.properties import PropertyCheck
 from .config import GateConfig, GateSettings, by_kind, setting_names, validate_setting
-from .errors import GateCheckFailed
-from .names import MAJORITY
 from .runner import GateRunner
 
 if TYPE_CHECKING:
     from .checks import Check
-    from .evidence.evaluation import Evaluation, Scorer
     from .smoke import AnyCase
-    from .verdict import CheckResult, Verdict
+    from .verdict import Verdict
 
-__all__ = ["Gate", "GateCheckFailed", "assert_beats", "assert_check", "assert_smoke"]
-
-
-
-def assert_check(check: Check, evaluation: Evaluation) -> CheckResult:
-    """Evaluate a check; raise :class:`GateCheckFailed` unless it passes."""
-    result = check.evaluate(evaluation)
-    if not result.passed:
-        raise GateCheckFailed(result.message)
-    return result
-
-
-def assert_beats(
-    evaluation: Evaluation,
-    metric: str,
-    *,
-    baseline: str = MAJORITY,
-    margin: float = 0.0,
-    relative: bool = False,
-    confidence: float | None = 0.95,
-) -> CheckResult:
-    """``assert_beats(ev, "roc_auc", margin=0.1)``: the candidate beats the baseline by the margin."""
-    check = MarginCheck(metric, baseline=baseline, margin=margin, relative=relative, confidence=confidence)
-    return assert_check(check, evaluation)
-
-
-def assert_smoke(scorer: Scorer, case: AnyCase, evidence: Evaluation | None = None) -> CheckResult:
-    """Score one smoke case; raise :class:`GateCheckFailed` unless the model's output
-    meets it. A row case (feature columns, multiclass, regression) needs the
-    ``evidence`` it is judged in (its task, classes and feature columns)."""
-    if evidence is None:
-        result = smoke_result(case, float(scorer([case.text])[0]))
-    else:
-        from .smoke import smoke_inputs
-
-        result = smoke_result(case, scorer(smoke_inputs([case], evidence))[0], evidence)
-    if not result.passed:
-        raise GateCheckFailed(result.message)
-    return result
+__all__ = ["Gate"]
 
 
 def _check_items(name: str, items: Any, ok: Any, expected: str) -> tuple[Any, ...]:
@@ -79,6 +36,7 @@ def _check_items(name: str, items: Any, ok: Any, expected: str) -> tuple[Any, ..
     if bad is not None:
         raise GateUsageError(f"Gate({name}=...): expected a list of {expected}, got an item {bad!r}")
     return held
+
 
 class Gate:
     """A gate for use inside a flow step (or any Python code).

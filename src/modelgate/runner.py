@@ -1,6 +1,6 @@
 """One gate runner for every front end.
 
-The pytest session (:mod:`modelgate.session`, driven by the plugin) and the
+The pytest session (:mod:`modelgate.plugin.session`, driven by the plugin) and the
 in-flow :class:`~modelgate.gate.Gate` both go through :class:`GateRunner`:
 it resolves the candidate run and its baselines (the champion looked up once,
 when first needed; runs that checks name), builds the evidence, runs the
@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import GateUsageError, GateWarning, MetaflowUnavailable
 from .metaflow_io import runs
-from .names import BINARY, BRANCH_SCOPE, CANDIDATE, CHAMPION, KNOWN_BASELINES, MAJORITY, MEAN, MEDIAN, REGRESSION
+from .names import BINARY, BRANCH_SCOPE, CANDIDATE, CHAMPION, KNOWN_BASELINES, MAJORITY, MEAN, MEDIAN, REGRESSION, SMOKE
 
 if TYPE_CHECKING:
     from .checks import Check, MarginCheck
@@ -66,7 +66,7 @@ class Baselines:
         self._champion = champion
         self._no_champion_reason = no_champion_reason
         self._error: GateUsageError | MetaflowUnavailable | None = None  # a failed lookup, raised again on each read
-        self.champion_label = champion_label  # "baseline run (--baseline-run ...)" when the user named it
+        self.champion_label = champion_label  # "baseline run (--gate-baseline-run ...)" when the user named it
         self.notes: list[str] = []
 
     @property
@@ -89,7 +89,7 @@ class Baselines:
             self.scope, self.champion_tag = scope, champion_tag
 
     def fix_champion(self, champion: str | None, reason: str, label: str = CHAMPION) -> None:
-        """Set the champion now (``--baseline-run``, or the controller's for an xdist worker)."""
+        """Set the champion now (``--gate-baseline-run``, or the controller's for an xdist worker)."""
         self._champion, self._no_champion_reason, self.champion_label = champion, reason, label
 
     def champion_line(self) -> str:
@@ -272,6 +272,7 @@ class GateRunner:
     config: GateConfig
     baselines: Baselines
     smoke_cases: Sequence[AnyCase] = ()
+    _smoke_scored: Evaluation | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # The config decides where the champion is sought and which tag it carries,
@@ -323,7 +324,7 @@ class GateRunner:
         baselines = runner.baselines
         if baseline_run:  # named by the user: resolved now, whether or not a check uses it
             champion, reason = runs.resolve_champion(pathspec, settings.champion_carries, baseline_run)
-            baselines.fix_champion(champion, reason, "baseline run (--baseline-run, compared as 'champion')")
+            baselines.fix_champion(champion, reason, "baseline run (--gate-baseline-run, compared as 'champion')")
         if any(check.baseline == CHAMPION for check in config.checks):
             if baselines.champion:  # fixed now, before any test (and before this run is tagged)
                 role = "baseline" if baseline_run else CHAMPION
@@ -408,11 +409,18 @@ class GateRunner:
     def evaluate(self, evidence: Evaluation, checks: Sequence[Check] | None = None) -> list[CheckResult]:
         """Run ``checks`` (default: all of them) on the evidence, in order."""
         checks = self.checks() if checks is None else checks
-        if self.smoke_cases:  # one scoring call for every smoke case: the scorer caches by row
+        return [self.run_check(check, evidence) for check in checks]
+
+    def run_check(self, check: Check, evidence: Evaluation) -> CheckResult:
+        """Run one check on the evidence: the one path of every front end (the in-flow
+        gate's loop, each pytest item, the ``gate`` fixture of a hand-written test)."""
+        if check.check_kind == SMOKE and self.smoke_cases and self._smoke_scored is not evidence:
+            # One scoring call for every smoke case, at the first: the scorer caches by row.
             from .smoke import smoke_inputs
 
             evidence.candidate_scorer(smoke_inputs(self.smoke_cases, evidence))
-        return [check.evaluate(evidence) for check in checks]
+            self._smoke_scored = evidence
+        return check.evaluate(evidence)
 
     def verdict(
         self,

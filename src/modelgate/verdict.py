@@ -87,7 +87,7 @@ class Verdict:
     # (an outage, an interrupt) or a report could not be written. The record then
     # claims no verdict: status "error", passed null.
     error: str = ""
-    champion_label: str = CHAMPION  # what the run compared as "champion" is: --baseline-run names one
+    champion_label: str = CHAMPION  # what the run compared as "champion" is: --gate-baseline-run names one
 
     @property
     def passed(self) -> bool:

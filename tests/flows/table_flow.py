@@ -4,7 +4,7 @@ Its end step holds, for each task, a fitted scikit-learn pipeline and its
 validation frame (feature columns plus ``target``), and frames with the
 mistakes a gate must refuse: a class the model does not know, NaN targets,
 NaN features, a column of arrays (embeddings). Tests pick them with
-``--model-artifact`` / ``--data-artifact``. ``--extra-column NAME`` gives the
+``--gate-model-artifact`` / ``--gate-data-artifact``. ``--extra-column NAME`` gives the
 diabetes data one more (noise) column, and fits its model on it too: a
 candidate whose champion lacks a column.
 

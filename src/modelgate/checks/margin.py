@@ -149,9 +149,9 @@ class MarginCheck:
         reason = evaluation.absent[self.baseline]
         passed = not evaluation.require_baselines
         policy = (
-            "passes by default (require it with --require-champion)"
+            "passes by default (require it with --gate-require-champion)"
             if passed
-            else "fails: a baseline is required (--require-champion)"
+            else "fails: a baseline is required (--gate-require-champion)"
         )
         return CheckResult(
             name=self.name,

@@ -18,7 +18,7 @@ def merge(base: GateConfig, ini: dict[str, str | None], cli: dict[str, Any]) -> 
         # A command-line value given at all counts, even '' (refused below); an
         # empty ini value is pytest's "not set".
         if cli.get(name) is not None:
-            value, where = cli[name], "--gate-tag" if name == "tag" else "--" + name.replace("_", "-")
+            value, where = cli[name], "--gate-" + name.replace("_", "-")
         elif ini.get(name):
             value, where = ini[name], f"modelgate_{name} (ini)"
         else:
@@ -26,7 +26,7 @@ def merge(base: GateConfig, ini: dict[str, str | None], cli: dict[str, Any]) -> 
         chosen[name] = validate_setting(name, value, where)
     config = replace(base, settings=replace(base.settings, **chosen))
     if cli.get("smoke_cases") is not None:
-        config = replace(config, smoke_cases=Path(tables.string("--smoke-cases", cli["smoke_cases"])))
+        config = replace(config, smoke_cases=Path(tables.string("--gate-smoke-cases", cli["smoke_cases"])))
     if cli.get("require_champion"):
         config = replace(config, require_champion=True)
     if cli.get("checks"):

@@ -29,7 +29,7 @@ from typing import Any
 from ..errors import GateUsageError
 
 LABEL_WORDS = {"positive": 1, "negative": 0, "pos": 1, "neg": 0}  # an expected label in words
-SETTING_HINT = "set positive_class ([tool.modelgate], --positive-class or Gate(positive_class=...))"
+SETTING_HINT = "set positive_class ([tool.modelgate], --gate-positive-class or Gate(positive_class=...))"
 
 
 def match_class(value: Any, classes: Sequence[Any]) -> int | None:

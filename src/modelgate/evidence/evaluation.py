@@ -88,7 +88,7 @@ def _frame_columns(frame, needed: Sequence[str], hint: str) -> list:
 
 
 def _text_rows(frame, text_column: str, label_column: str) -> tuple[list[str], Any]:
-    _frame_columns(frame, (text_column, label_column), "set --text-column / --label-column")
+    _frame_columns(frame, (text_column, label_column), "set text_column / label_column")
     raw_labels = frame[label_column]
     texts = frame[text_column].tolist()
     bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
@@ -112,7 +112,7 @@ def validation_rows(frame, text_column: str, label_column: str) -> tuple[list[st
     Warns (:class:`GateDataWarning`, rows unchanged) about duplicate rows and a
     duplicate index, which make the confidence bounds narrower than they are.
     """
-    _frame_columns(frame, (text_column, label_column), "set --text-column / --label-column")
+    _frame_columns(frame, (text_column, label_column), "set text_column / label_column")
     if frame[label_column].isna().any():
         raise GateUsageError(f"label column {label_column!r} has missing values")
     check_binary(frame[label_column], label_column)  # 0/1 only: this reading names no positive class
@@ -128,13 +128,13 @@ def feature_rows(frame, feature_columns: Sequence[str], label_column: str) -> tu
     missing, doubled or label feature column, or no rows. Warns about
     duplicate rows and a duplicate index, as :func:`validation_rows` does."""
     if list(feature_columns) == [ALL_FEATURES]:
-        columns = _frame_columns(frame, (label_column,), "set --label-column")
+        columns = _frame_columns(frame, (label_column,), "set label_column")
         feature_columns = [c for c in columns if c != label_column]
         if not feature_columns:
             raise GateUsageError(f"validation data has no column besides the label {label_column!r}")
     if label_column in feature_columns:
         raise GateUsageError(f"feature_columns includes the label column {label_column!r}")
-    _frame_columns(frame, (*feature_columns, label_column), "check feature_columns / --label-column")
+    _frame_columns(frame, (*feature_columns, label_column), "check feature_columns / label_column")
     features = frame.loc[:, list(feature_columns)]
     rows = frame.loc[:, [*feature_columns, label_column]]
     try:

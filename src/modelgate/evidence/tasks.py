@@ -169,7 +169,7 @@ def resolve_task(setting: str, shape: ModelShape, raw_labels: Any, label_column:
     raise GateUsageError(
         f"cannot tell the task from the model and label column {label_column!r} ({distinct} distinct "
         f"values, {values.dtype}): set task = \"binary\", \"multiclass\" or \"regression\" in "
-        "[tool.modelgate] or pass --task"
+        "[tool.modelgate] or pass --gate-task"
     )
 
 

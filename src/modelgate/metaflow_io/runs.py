@@ -177,8 +177,8 @@ def resolve_namespace(namespace: str | None) -> str | None:
         found = current_user_namespace()
         if found is None and namespace == "user":
             raise GateUsageError(
-                "--namespace=user: Metaflow cannot tell who you are (running as root?); "
-                "set METAFLOW_USER or pass --namespace=global"
+                "--gate-namespace=user: Metaflow cannot tell who you are (running as root?); "
+                "set METAFLOW_USER or pass --gate-namespace=global"
             )
         return found
     return namespace
@@ -810,7 +810,7 @@ def resolve_champion(
     baseline_run: str | None = None,
     scope: str | ChampionScope = BRANCH_SCOPE,
 ) -> tuple[str | None, str]:
-    """The champion's pathspec (or ``--baseline-run``'s), or None and why there is none."""
+    """The champion's pathspec (or ``--gate-baseline-run``'s), or None and why there is none."""
     if baseline_run:
         return resolve_baseline_run(baseline_run, candidate), ""
     if candidate is None:

@@ -1,9 +1,12 @@
-"""pytest-side helpers: the ``gate`` fixture's recorder and the result properties.
+"""The ``gate`` fixture of hand-written quality tests: the one assertion API.
 
-Each call of a :class:`GateRecorder` method runs one check on the session's
-evidence, records its result on the test report (the session's verdict table,
-JSON and Markdown reports, JUnit XML properties) and fails the test with a
-readable message when the check does not pass.
+:meth:`GateRecorder.check` runs one check through the session's
+:class:`~modelgate.runner.GateRunner` (the path the configured test items and
+the in-flow gate take), records its result on the test report (the verdict
+table, the JSON and Markdown reports, JUnit XML properties) and fails the test
+with :class:`~modelgate.errors.GateCheckFailed` (an ``AssertionError``) unless
+the check passed. ``beats``, ``smoke``, ``invariance`` and ``directional``
+build the check and call it.
 """
 
 from __future__ import annotations
@@ -11,15 +14,15 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from .errors import GateCheckFailed
-from .names import RESULT_PROPERTY
+from ..errors import GateCheckFailed
+from ..names import RESULT_PROPERTY
 
 if TYPE_CHECKING:
-    from .checks import Check
-    from .evidence.evaluation import Evaluation
+    from ..checks import Check
+    from ..evidence.evaluation import Evaluation
+    from ..smoke import AnyCase
+    from ..verdict import CheckResult
     from .session import GateSession
-    from .smoke import AnyCase
-    from .verdict import CheckResult
 
 _FLAT = ("candidate_value", "baseline_value", "estimate", "lower", "p_value", "margin", "method")
 
@@ -45,48 +48,41 @@ class GateRecorder:
     def evaluation(self) -> Evaluation:
         return self._session.evaluation
 
-    def record(self, result: CheckResult) -> CheckResult:
-        """Record a result; raise :class:`GateCheckFailed` unless it passed."""
+    def check(self, check: Check) -> CheckResult:
+        """Any check (margin, floor, property, smoke case) on the session's evidence:
+        its result is recorded; :class:`GateCheckFailed` unless it passed."""
         __tracebackhide__ = True
+        session = self._session
+        result = session.runner.run_check(check, session.evaluation)
         self._properties.extend(result_properties(result))
         if not result.passed:
             raise GateCheckFailed(result.message)
         return result
 
-    def check(self, check: Check) -> CheckResult:
-        """Any check (margin, property, smoke case) on the session's evidence."""
-        __tracebackhide__ = True
-        return self.record(check.evaluate(self._session.evaluation))
-
     def beats(self, metric: str, **kwargs: Any) -> CheckResult:
         """``gate.beats("roc_auc", margin=0.1)``: see :class:`~modelgate.checks.MarginCheck`."""
         __tracebackhide__ = True
-        from .checks import MarginCheck
+        from ..checks import MarginCheck
 
         return self.check(MarginCheck(metric, **kwargs))
 
     def smoke(self, case: AnyCase) -> CheckResult:
-        """One smoke case: the candidate must score its text on the expected side."""
+        """One smoke case: the candidate must give its input the expected answer."""
         __tracebackhide__ = True
-        from .checks import SmokeCheck
+        from ..checks import SmokeCheck
 
         return self.check(SmokeCheck(case))
-
-    def property(self, prop: Check) -> CheckResult:
-        """A behavioural property on the validation texts."""
-        __tracebackhide__ = True
-        return self.check(prop)
 
     def invariance(self, **kwargs: Any) -> CheckResult:
         """``gate.invariance(n_examples=200, max_failure_rate=0.05)``: see :class:`~modelgate.properties.PropertyCheck`."""
         __tracebackhide__ = True
-        from .checks.properties import PropertyCheck
+        from ..checks.properties import PropertyCheck
 
         return self.check(PropertyCheck("invariance", **kwargs))
 
     def directional(self, **kwargs: Any) -> CheckResult:
         """``gate.directional(direction="negative", sentences=[...])``: see :class:`~modelgate.properties.PropertyCheck`."""
         __tracebackhide__ = True
-        from .checks.properties import PropertyCheck
+        from ..checks.properties import PropertyCheck
 
         return self.check(PropertyCheck("directional", **kwargs))

@@ -1,6 +1,6 @@
 """One gate session: the candidate run, its evidence, the outcome, the tag.
 
-Front-end neutral (no pytest): the plugin drives it, over the shared
+No pytest here: the plugin's hooks drive it, over the shared
 :class:`~modelgate.runner.GateRunner` (baselines, evidence, checks, verdict).
 :func:`open_gate` checks everything a user can get wrong before a single test
 runs, so that bad input is a one-line usage error and never a tag; the model
@@ -14,20 +14,20 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from .config import GateConfig, GateSettings
-from .decision import SessionOutcome, TagDecision, decide
-from .metaflow_io import runs, tagging
-from .names import BINARY, CANDIDATE
-from .runner import Baselines, GateRunner
-from .verdict import CheckResult, Verdict
+from ..config import GateConfig, GateSettings
+from ..decision import SessionOutcome, TagDecision, decide
+from ..metaflow_io import runs, tagging
+from ..names import BINARY, CANDIDATE
+from ..runner import Baselines, GateRunner
+from ..verdict import CheckResult, Verdict
 
 if TYPE_CHECKING:
 
-    from .checks import Check
-    from .evidence.evaluation import Evaluation
-    from .evidence.scorers import Scorer
-    from .report.files import ReportFiles
-    from .smoke import AnyCase
+    from ..checks import Check
+    from ..evidence.evaluation import Evaluation
+    from ..evidence.scorers import Scorer
+    from ..report.files import ReportFiles
+    from ..smoke import AnyCase
 
 
 # Exit codes (pytest's numbers, so that a gate session is an ordinary pytest run).
@@ -68,7 +68,7 @@ class GateSession:
 
     @property
     def champion(self) -> str | None:
-        """The champion's pathspec (or --baseline-run's), or None; looked up on first read."""
+        """The champion's pathspec (or --gate-baseline-run's), or None; looked up on first read."""
         return self.baselines.champion
 
     @property
@@ -167,8 +167,8 @@ class GateSession:
     def summary_lines(self) -> list[tuple[str, str]]:
         """The closing summary as (line, colour): the verdict table, then what
         happened to the tag (red: something failed; green: applied)."""
-        from .report.render import verdict_table
-        from .text import printable
+        from ..report.render import verdict_table
+        from ..text import printable
 
         lines = [(verdict_table(self.verdict()), "")] if self.results else []  # escaped cell by cell
         lines += [(printable(f"modelgate: {error}"), "red") for error in self.report_errors[1:]]
@@ -329,7 +329,7 @@ class GateSession:
 
 
 def _smoke_cases(config: GateConfig) -> list[AnyCase]:
-    from .runner import load_smoke_cases
+    from ..runner import load_smoke_cases
 
     return load_smoke_cases(config)
 
@@ -365,7 +365,7 @@ def open_gate(
 
 def _positive_class(classes: tuple[Any, ...]) -> str:
     """", positive class 2 (of 1, 2)" for the header, unless it is 1 (True) of 0/1 (False/True)."""
-    from .evidence.classes import shown, sorted_values
+    from ..evidence.classes import shown, sorted_values
 
     if len(classes) != 2 or ({*classes} == {0, 1} and classes[1] == 1):  # also 0.0/1.0: nothing to say
         return ""
