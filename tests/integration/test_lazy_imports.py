@@ -1,7 +1,12 @@
 """Loading the plugin is cheap: suites that never gate pay nothing for it."""
 
+from __future__ import annotations
+
 import subprocess
 import sys
+from pathlib import Path
+
+from modelgate import stats as S
 
 HEAVY = ("tensorflow", "keras", "metaflow", "pandas", "scipy", "sklearn", "hypothesis", "matplotlib")
 
@@ -34,3 +39,29 @@ def test_parsing_a_config_with_properties_imports_no_hypothesis():
         "assert [p.name for p in config.properties] == ['invariance', 'directional-positive']"
     )
     assert _heavy_after(code) == []
+
+
+def test_importing_the_modules_does_not_import_tensorflow():
+    code = (
+        "import sys, modelgate.scorers, modelgate.smoke, modelgate.behaviour\n"
+        "heavy = [m for m in ('tensorflow', 'keras', 'pandas') if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+STATS_PY = Path(S.__file__)
+
+
+def test_stats_imports_only_numpy_and_scipy():
+    code = (
+        "import importlib.util, sys\n"
+        f"spec = importlib.util.spec_from_file_location('gate_stats', {str(STATS_PY)!r})\n"
+        "module = importlib.util.module_from_spec(spec)\n"
+        "sys.modules['gate_stats'] = module\n"
+        "spec.loader.exec_module(module)\n"
+        "bad = {'sklearn', 'pytest', 'metaflow', 'pandas', 'modelgate'} & set(sys.modules)\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -15,7 +15,6 @@ from modelgate.scorers import as_scorer
 from helpers import example_module
 
 
-
 VALID = example_module("demo_data").make_reviews(300, seed=1)["review"].tolist()
 SHORTEST = min(VALID, key=len)
 
@@ -127,14 +126,6 @@ def test_check_invariance_reports_a_label_change():
         B.assert_invariance(starts_with_capital, "Love it.", "love it.")
 
 
-def test_tutorial_model_ignores_whitespace_within_tolerance(trained_nbow):
-    text = VALID[0]
-    result = B.assert_invariance(
-        trained_nbow.model_dict, text, text.replace(" ", "  "), tolerance=1e-6
-    )
-    assert result.passed and abs(result.perturbed_score - result.original_score) < 1e-6
-
-
 def test_negation_blind_model_fails_directional():
     text = "Nice dress."
     result = B.check_directional(positive_words_only, text)
@@ -162,18 +153,6 @@ def test_directional_rejects_an_unknown_direction():
 
 
 # --- failure-rate checks ---------------------------------------------------------------
-
-
-def test_tutorial_model_is_invariant_at_most_10_percent(trained_nbow):
-    scorer = as_scorer(trained_nbow.model_dict)
-    report = B.assert_invariance_rate(scorer, VALID, n_examples=100, max_failure_rate=0.1)
-    assert report.n_examples == 100
-    assert report.failure_rate <= 0.1
-    assert report.message.startswith(
-        f"invariance (label at 0.5): ok, failed on {report.n_failures} of 100 examples"
-    )
-    # Every original and perturbed text went to the model in one batch.
-    assert scorer.model_calls == 1
 
 
 def test_negation_blind_model_fails_directional_rate():

@@ -15,10 +15,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import reset_tags, user_tags
 from modelgate import FloorCheck, Gate, GateUsageError, MarginCheck
 from modelgate.scorers import as_scorer
-from test_positive_class import TAG, assert_same, write_gate
+from test_positive_class import assert_same
 
 
 @pytest.fixture(scope="module")
@@ -93,18 +92,6 @@ def test_category_labels_of_a_1_2_coding_against_a_float_model(cancer):
 
 
 # --- the header says which class is positive ----------------------------------------------------
-
-
-def test_the_header_names_positive_class_0_of_0_1(gate_suite, table_run):
-    """positive_class = 0 on 0/1 labels reads the model the other way round: the
-    header must say so, as it does for 1 of 1/2."""
-    run = reset_tags(table_run)
-    write_gate(gate_suite, "01")
-    result = gate_suite.run(run, "--positive-class", "0")
-    assert result.ret == 0, result.outlines  # the same ranking, read the other way
-    assert TAG in user_tags(run)
-    task = next(line for line in result.outlines if line.startswith("task: "))
-    assert task.startswith("task: binary (inferred), positive class 0 (of 0, 1);"), task
 
 
 # --- a smoke row's 0/1 with the other class positive -------------------------------------------

@@ -12,11 +12,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import reset_tags, usage_error, user_tags
 from modelgate import Gate, GateUsageError
 from modelgate.checks import MarginCheck
 from modelgate.config import load_config
-from modelgate.runs import get_run
 from modelgate.scorers import ScorerOutputError, as_scorer
 from modelgate.tasks import ModelShape, labels_for_task, model_shape, resolve_task
 
@@ -227,117 +225,6 @@ def test_the_evidence_is_for_the_task(evaluation):
 """
 
 
-def _table_suite(gate_suite, model: str, data: str):
-    return gate_suite.write(SUITE, ini=TABLE_INI.format(model=model, data=data))
-
-
-def test_a_multiclass_run_is_gated_against_a_champion_and_tagged(gate_suite, table_run):
-    from helpers import FLOWS, run_flow
-
-    champion = table_run
-    run = run_flow(FLOWS / "table_flow.py")
-    result = _table_suite(gate_suite, "wine_model", "wine_df").run(
-        run, "--gate-check", "metric=accuracy,baseline=majority,margin=0.3",
-        "--gate-check", "metric=log_loss,at_most=0.5",
-        # the same run as champion: its model is loaded and scored for the task, on the frame
-        "--baseline-run", champion, "--gate-check", "metric=log_loss,baseline=champion,margin=-0.01",
-    )
-    assert result.ret == 0, result.outlines
-    assert "task: multiclass (inferred), 3 classes; 72 validation rows; the model receives 13 feature columns (a DataFrame)" in result.outlines
-    assert "deployment_candidate" in user_tags(run)
-
-
-def test_a_regression_run_fails_a_margin_it_cannot_make_and_is_not_tagged(gate_suite, table_run):
-    run = reset_tags(table_run)
-    result = _table_suite(gate_suite, "diabetes_model", "diabetes_df").run(
-        run, "--task", "regression", "--gate-check", "metric=mae,baseline=mean,margin=40"
-    )
-    assert result.ret == 1, result.outlines
-    assert "deployment_candidate" not in user_tags(run)
-    result = _table_suite(gate_suite, "diabetes_model", "diabetes_df").run(
-        run, "--gate-check", "metric=mae,baseline=mean,margin=5"
-    )
-    assert result.ret == 0, result.outlines
-    assert "deployment_candidate" in user_tags(run)
-
-
-@pytest.mark.parametrize(
-    ("model", "data", "args", "message"),
-    [
-        ("wine_model", "wine_df", ("--task", "binary"), "the gate's task is 'binary', but Pipeline.classes_ has 3 classes"),
-        ("wine_model", "wine_unknown_df", (), "label column 'target' holds 1 class the model does not know: 7 (3 rows"),
-        ("diabetes_model", "diabetes_nan_target_df", (), "regression target 'target' has 1 missing or infinite values"),
-        ("diabetes_model", "diabetes_nan_feature_df", (), "(feature columns with missing values: bmi; the model cannot take NaN?)"),
-        ("diabetes_model", "diabetes_df", ("--feature-columns", "bmi,s7"), "validation data has no column 's7'"),
-        ("diabetes_model", "diabetes_df", ("--gate-check", "metric=roc_auc,baseline=mean"), "metric 'roc_auc' does not apply to task 'regression'"),
-        ("diabetes_model", "diabetes_df", ("--gate-check", "metric=mae,at_least=40"), "at_least"),
-        ("cancer_model", "cancer_df", ("--task", "multiclass"), "Pipeline.classes_ has 2 classes: it is binary"),
-        # a column of arrays under "*": rows are hashed by their bytes, and the model's own refusal is the line
-        ("diabetes_model", "diabetes_embedding_df", (),
-         "the candidate's model failed on the validation rows: ValueError: The feature names should match those "
-         "that were passed during fit. Feature names unseen at fit time: - embedding"),
-    ],
-    ids=["multiclass-as-binary", "unknown-class", "nan-target", "nan-feature", "missing-column",
-         "metric-task", "floor-side", "binary-as-multiclass", "embeddings"],
-)
-def test_bad_table_input_is_one_line_exit_4_and_no_tag(gate_suite, table_run, model, data, args, message):
-    run = reset_tags(table_run)
-    result = _table_suite(gate_suite, model, data).run(run, *args)
-    usage_error(result, message)
-    assert "deployment_candidate" not in user_tags(run)
-
-
-def test_a_blank_smoke_cell_is_one_line_at_session_start(gate_suite, table_run):
-    run = reset_tags(table_run)
-    _table_suite(gate_suite, "diabetes_model", "diabetes_df")
-    gate_suite.file("cases.csv", """
-        name,age,sex,bmi,bp,s1,s2,s3,s4,s5,s6,min
-        full,0.04,0.05,0.06,0.03,-0.01,0.02,-0.04,0.03,0.05,0.01,0
-        holey,0.04,0.05,,0.03,-0.01,0.02,-0.04,0.03,0.05,0.01,0
-    """)
-    result = gate_suite.run(run, "--smoke-cases", "cases.csv")
-    usage_error(result, "cases.csv, line 3): the feature column 'bmi' is empty")
-    assert "smoke case 'holey' (" in result.errlines[0] and len(result.outlines + result.errlines) < 5
-    assert "deployment_candidate" not in user_tags(run)
-
-
-def test_a_monotonic_property_without_class_on_a_multiclass_model_is_one_line_at_session_start(
-    gate_suite, table_run
-):
-    run = reset_tags(table_run)
-    _table_suite(gate_suite, "wine_model", "wine_df")
-    gate_suite.file("pyproject.toml", """
-        [[tool.modelgate.properties]]
-        kind = "monotonic"
-        column = "alcohol"
-    """)
-    result = gate_suite.run(run)
-    usage_error(result, "property monotonic-alcohol-increasing: a multiclass model needs class = ...: the class "
-                        "whose probability must move with 'alcohol' (classes: 0, 1, 2)")
-    assert "deployment_candidate" not in user_tags(run)
-
-
-def test_a_champion_that_cannot_score_the_candidates_columns_is_an_error_not_a_failure(gate_suite, table_run):
-    from helpers import FLOWS, run_flow
-
-    champion = table_run  # fitted on the 10 diabetes columns
-    run = run_flow(FLOWS / "table_flow.py", extra_column="x3")  # adds x3 and fits on it
-    get_run(run).add_tag("deployment_candidate")  # carries the tag from an earlier gate: an error must keep it
-    result = _table_suite(gate_suite, "diabetes_model", "diabetes_df").run(
-        run, "--baseline-run", champion,
-        "--gate-check", "metric=mae,baseline=champion,margin=-5", "--gate-check", "metric=mae,baseline=mean,margin=-100",
-    )
-    assert result.ret == 1, result.outlines
-    assert len(result.outlines) < 40 and "Traceback" not in result.stdout.str()  # no scikit-learn traceback
-    line = f"modelgate: the champion run {champion} cannot score these rows (it was not fitted on the column 'x3'): "
-    assert any(l.startswith(line) for l in result.outlines), result.outlines
-    [row] = [l for l in result.outlines if "test: modelgate::mae-vs-champion" in l]
-    assert row.split()[0] == "ERROR"
-    assert f"verdict: ERROR, no verdict (1 of 3 checks errored) for {run}" in result.outlines
-    assert not any(l.startswith("verdict: FAIL") for l in result.outlines)
-    assert "deployment_candidate" in user_tags(run)  # an error changes no tag (a failure would revoke)
-
-
 class ScikitLearnApi:
     """A model with scikit-learn's API and nothing of scikit-learn (as XGBoost's and LightGBM's)."""
 
@@ -360,24 +247,6 @@ def test_anything_with_the_scikit_learn_api_is_gated_with_its_classes(wine):
     evidence = verdict.evaluation
     assert (evidence.task, evidence.classes) == ("multiclass", ("low", "mid", "high"))
     assert evidence.labels.tolist() == [("low", "mid", "high").index(g) for g in frame["grade"]]
-
-
-@pytest.mark.slow  # trains a (small) Keras model
-def test_a_keras_softmax_model_on_feature_columns_is_multiclass(wine):
-    import keras
-
-    model_sk, valid = wine
-    features = valid.drop(columns="target")
-    keras.utils.set_random_seed(0)
-    net = keras.Sequential([keras.Input((features.shape[1],)), keras.layers.Normalization(), keras.layers.Dense(3, activation="softmax")])
-    net.layers[0].adapt(features.to_numpy("float32"))
-    net.compile(optimizer=keras.optimizers.Adam(0.05), loss="sparse_categorical_crossentropy")
-    net.fit(features.to_numpy("float32"), valid["target"].to_numpy(), epochs=60, verbose=0)
-    verdict = Gate(checks=[MarginCheck("accuracy", margin=0.3)], feature_columns="*", label_column="target").evaluate(net, valid)
-    evidence = verdict.evaluation
-    assert (evidence.task, evidence.classes) == ("multiclass", (0, 1, 2))
-    np.testing.assert_allclose(evidence.candidate, net.predict(features.to_numpy("float32"), verbose=0), atol=1e-5)
-    assert verdict.passed, str(verdict)
 
 
 def test_the_in_flow_gate_reads_all_feature_columns_from_its_config(tmp_path, wine):
@@ -424,20 +293,3 @@ def test_a_binary_model_with_named_classes_keeps_them(wine):
     assert verdict.passed
 
 
-@pytest.mark.slow  # trains a (small) Keras model
-def test_a_keras_regressor_is_not_taken_for_a_binary_classifier(diabetes):
-    import keras
-
-    _, valid = diabetes
-    features = valid.drop(columns="target").to_numpy("float32")
-    keras.utils.set_random_seed(0)
-    net = keras.Sequential([keras.Input((features.shape[1],)), keras.layers.Dense(1)])
-    net.compile(optimizer=keras.optimizers.Adam(0.5), loss="mae")
-    net.fit(features, valid["target"].to_numpy(), epochs=100, verbose=0)
-    checks = [MarginCheck("mae", baseline="mean", margin=0.0, confidence=None)]
-    # one linear output and whole-number targets (counts? classes?): the gate asks, not guesses
-    with pytest.raises(GateUsageError, match=r"cannot tell the task .* set task = "):
-        Gate(checks=checks, feature_columns="*", label_column="target").evaluate(net, valid)
-    verdict = Gate(checks=checks, feature_columns="*", label_column="target", task="regression").evaluate(net, valid)
-    assert verdict.evaluation.task == "regression"
-    np.testing.assert_allclose(verdict.evaluation.candidate, net.predict(features, verbose=0).ravel(), rtol=1e-5)
