@@ -22,6 +22,13 @@ os.environ.setdefault("METAFLOW_USER", "modelgate-tests")
 os.environ["METAFLOW_CLIENT_CACHE_PATH"] = os.path.join(_root, "client-cache")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("METAFLOW_DISABLE_TRACING", "1")
+# One thread per numeric library, for this process and the flows and sessions it
+# starts: on a small machine, OpenMP, BLAS and TensorFlow thread pools sized to
+# every core spend more time waiting for each other than computing (the tests'
+# models and batches are small). The caller's own settings win.
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                  "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+    os.environ.setdefault(_variable, "1")
 
 # ---------------------------------------------------------------------------
 # Real Metaflow runs shared by the tests (made once per session, or per xdist
