@@ -210,9 +210,9 @@ def _import_heavy_modules_once():
     import sklearn.preprocessing  # noqa: F401  (unpickling TableFlow's models)
     import modelgate
 
-    for module in pkgutil.iter_modules(modelgate.__path__):
+    for module in pkgutil.walk_packages(modelgate.__path__, "modelgate.", onerror=lambda name: None):
         try:
-            importlib.import_module(f"modelgate.{module.name}")
+            importlib.import_module(module.name)
         except Exception:  # a broken module fails the tests that use it, not every test
             pass
 
@@ -234,11 +234,23 @@ SLOW_FIXTURES = frozenset({
 })
 
 
+# tests/unit makes no Metaflow run and starts no pytest session: a unit test that
+# asks for one of these belongs in tests/integration (or higher).
+NOT_UNIT_FIXTURES = SLOW_FIXTURES | {"tiny_run", "run", "pytester", "gate_suite", "deployment"}
+UNIT = Path(__file__).resolve().parent / "unit"
+
+
 @pytest.hookimpl(tryfirst=True)  # before -m deselects
 def pytest_collection_modifyitems(items):
+    misplaced = []
     for item in items:
-        if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+        used = set(getattr(item, "fixturenames", ()))
+        if SLOW_FIXTURES & used:
             item.add_marker(pytest.mark.slow)
+        if NOT_UNIT_FIXTURES & used and item.path.is_relative_to(UNIT):
+            misplaced.append(f"{item.nodeid} ({', '.join(sorted(NOT_UNIT_FIXTURES & used))})")
+    if misplaced:
+        raise pytest.UsageError("unit tests that need a run or a session:\n" + "\n".join(misplaced))
 
 
 @pytest.fixture
