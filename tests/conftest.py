@@ -36,8 +36,21 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
 from pathlib import Path
 
 import pytest
-
-from helpers import EXAMPLES, FLOWS, REAL_TRAIN, REAL_VALID, SHARED_DATA, PROJECT, TABULAR_EXAMPLES, GateSuite, example_module, reset_tags, run_flow, run_flows_side_by_side, user_tags
+from helpers import (
+    EXAMPLES,
+    FLOWS,
+    PROJECT,
+    REAL_TRAIN,
+    REAL_VALID,
+    SHARED_DATA,
+    TABULAR_EXAMPLES,
+    GateSuite,
+    example_module,
+    reset_tags,
+    run_flow,
+    run_flows_side_by_side,
+    user_tags,
+)
 
 
 @pytest.fixture(scope="session")
@@ -208,6 +221,7 @@ def _import_heavy_modules_once():
     import sklearn.metrics  # noqa: F401
     import sklearn.pipeline  # noqa: F401
     import sklearn.preprocessing  # noqa: F401  (unpickling TableFlow's models)
+
     import modelgate
 
     for module in pkgutil.walk_packages(modelgate.__path__, "modelgate.", onerror=lambda name: None):
@@ -230,7 +244,7 @@ SLOW_FIXTURES = frozenset({
     "good_runs", "worse_run", "champion_without_model", "spare_runs",
     "table_run",  # tests/flows/table_flow.py: a model per task
     "tabular_runs",  # the tabular examples' flows, good and shuffled
-    "good_runs", "twisted_run", "nlp_case",  # tests/metamorphic: the examples' runs, the flips' run, the Keras model
+    "twisted_run", "nlp_case",  # tests/integration/metamorphic (and good_runs): the examples' runs, the flips' run, the Keras model
 })
 
 

@@ -171,7 +171,7 @@ class GateSuite:
         self.pytester = pytester
         self.path = pytester.path
 
-    def write(self, source: str | None = PASSING, *, ini: str | None = MODEL_INI, **files: str) -> "GateSuite":
+    def write(self, source: str | None = PASSING, *, ini: str | None = MODEL_INI, **files: str) -> GateSuite:
         """``test_gate.py`` from ``source`` (None: leave it), the ini (None: none), and ``name=source``
         Python files (a name may hold a folder: ``**{"gate/test_ok": ...}``)."""
         if ini is not None:
@@ -188,7 +188,7 @@ class GateSuite:
         stem, ext = name.rsplit(".", 1)
         return self.pytester.makefile(f".{ext}", **{stem: text})
 
-    def conftest(self, source: str) -> "GateSuite":
+    def conftest(self, source: str) -> GateSuite:
         self.pytester.makeconftest(source)
         return self
 

@@ -6,7 +6,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from helpers import PROJECT
 from servers import KINDS, SERVICE_SOURCE
 
