@@ -516,7 +516,7 @@ class Runs:
         self._pool.shutdown(wait=True)
 
 
-# -- a metadata service of one test's own (issue 11, point 4: outages) ---------------------
+# -- a metadata service of one test's own (outages) ---------------------
 
 
 class PrivateService:
@@ -621,7 +621,7 @@ if __name__ == "__main__":
     sys.exit(_main(sys.argv[1:]))
 
 
-# -- issue 11, points 2 and 3 (appended): @project branches, production runs, promote ------------
+# -- @project branches, production runs, promote ------------
 PROJECT_FLOW = FLOWS / "project_flow.py"
 
 

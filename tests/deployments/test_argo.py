@@ -1,8 +1,8 @@
-"""GateFlow compiles into an Argo Workflows template, offline (issue 11, point 5).
+"""GateFlow compiles into an Argo Workflows template, offline.
 
 ``python examples/gateflow.py --package-suffixes .py,.toml,.csv --datastore s3
 argo-workflows create --only-json`` against the ``s3`` deployment of
-tests/deployments.py (the metadata service and moto's S3 server, on loopback),
+tests/deployments/servers.py (the metadata service and moto's S3 server, on loopback),
 with the ``kubernetes`` package installed and placeholder Argo settings: no
 cluster is contacted (``--only-json`` skips the metadata service's version check
 and the production token lookup), but the code package is really uploaded to

@@ -1,4 +1,4 @@
-"""Concurrent gates and a metadata service outage (issue 11, point 4), on real deployments.
+"""Concurrent gates and a metadata service outage, on real deployments.
 
 - Ten gate sessions at once on ten runs of TinyFlow, on local metadata and on
   Netflix's metadata service: each run ends with exactly the tag its verdict
@@ -13,7 +13,7 @@
 
 Every session of a test is held at a barrier (its suite's last test waits for a
 file) until all of them got there, so that they decide and write their tags at
-the same moment. Flows and sessions run in subprocesses (tests/deployments.py).
+the same moment. Flows and sessions run in subprocesses (tests/deployments/servers.py).
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ _runs: dict[str, list[str]] = {}
 @pytest.fixture
 def ten_runs(deployment, tiny_runs) -> list[str]:
     """Ten TinyFlow runs of this deployment's own, made in parallel once per test session
-    (after the deployment's three shared runs: tests/test_deployments.py expects them to be TinyFlow/1..3)."""
+    (after the deployment's three shared runs: tests/deployments/test_deployments.py expects them to be TinyFlow/1..3)."""
     if deployment.name not in _runs:
         tiny_runs.all()
         with ThreadPoolExecutor(N_RUNS) as pool:

@@ -1,10 +1,10 @@
-"""The gate on three Metaflow deployments, with real servers (issue 11, point 1).
+"""The gate on three Metaflow deployments, with real servers.
 
 Each test body runs on ``local`` (local metadata and datastore), ``service``
 (Netflix's metadata service over HTTP, on its own Postgres) and ``s3`` (a
 metadata service plus an S3 datastore on moto's server). Flows, gate sessions
 and tag reads run in subprocesses with the deployment's environment
-(tests/deployments.py), because this process imported Metaflow with the local
+(tests/deployments/servers.py), because this process imported Metaflow with the local
 configuration. The three TinyFlow runs of a deployment (``tiny_runs``, oldest
 first) are shared: each test uses its own runs or its own tag.
 
@@ -123,7 +123,7 @@ def test_the_artifacts_are_in_s3(deployment, tiny_runs):
     assert sorted(p.name for p in local.iterdir()) == ["latest_run"]  # only the run id, for `resume`
 
 
-# -- tag writes retry the service's 5xx answers (issue 11, point 4) ------------------------
+# -- tag writes retry the service's 5xx answers ------------------------
 class FaultyProxy:
     """A real HTTP proxy in front of the real metadata service that answers 500 to
     the next ``times`` requests of one method and path (or another status), then passes everything through."""
@@ -248,7 +248,7 @@ def test_tag_write_retries_are_bounded(deployment, tiny_runs):
     assert "never_written" not in deployment.tags(run)
 
 
-# -- an outage is not bad input: one line, exit 1, no tag (issue 11, point 4) ----------------------
+# -- an outage is not bad input: one line, exit 1, no tag ----------------------
 @pytest.mark.parametrize("deployment", [SERVICE], indirect=True)
 def test_a_service_that_keeps_answering_503_is_an_outage_not_bad_input(deployment, tiny_runs, tmp_path):
     run = tiny_runs[2]

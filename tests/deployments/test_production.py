@@ -1,4 +1,4 @@
-"""The gate in production (issue 11, points 2 and 3), on the metadata service with S3.
+"""The gate in production, on the metadata service with S3.
 
 Point 2: the champion stays in the candidate's ``@project`` branch (by default;
 ``champion_scope``), and production runs (``--production`` with a production
@@ -12,7 +12,7 @@ are made once, oldest first: beta1 (``--branch beta``), alpha
 (``--branch alpha``), prod (``--production`` with a token), beta2, beta3. Every
 test uses tags of its own, and gate sessions here are dry runs, so the tests
 share the runs without seeing each other's tags. Flows, gates and promote run
-in subprocesses with the deployment's environment (tests/deployments.py).
+in subprocesses with the deployment's environment (tests/deployments/servers.py).
 """
 
 import itertools
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 S3 = pytest.param("s3", id="s3", marks=[pytest.mark.service, pytest.mark.s3])
 # The production setting, as the issue measured it: the metadata service (its tags,
 # its run ids) with S3 (the artifacts). The rules read only the runs' system and user
-# tags, which tests/test_deployments.py checks on local metadata too; the ProjectFlow
+# tags, which tests/deployments/test_deployments.py checks on local metadata too; the ProjectFlow
 # runs are made once.
 production = pytest.mark.parametrize("deployment", [S3], indirect=True)
 
@@ -49,7 +49,7 @@ def tag():
 @pytest.fixture
 def project_runs(deployment, tiny_runs):
     """{name: pathspec} of the deployment's ProjectFlow runs (made on first use, oldest first,
-    after the deployment's shared TinyFlow runs: tests/test_deployments.py expects them to be TinyFlow/1..3)."""
+    after the deployment's shared TinyFlow runs: tests/deployments/test_deployments.py expects them to be TinyFlow/1..3)."""
     if deployment.name not in _made:
         tiny_runs.all()
         branch = lambda name: run_flow_with(deployment, PROJECT_FLOW, "--branch", name)  # noqa: E731

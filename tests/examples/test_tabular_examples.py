@@ -7,7 +7,7 @@ pipeline on the breast cancer table) each run twice, as ``python <flow>.py
 run`` in a subprocess with this session's Metaflow isolation: once as
 written, once with ``--shuffle-labels True`` (a model with no skill); the six
 runs are made side by side, once per session (conftest's ``tabular_runs``,
-which tests/metamorphic shares). Then pytest gates each run with the
+which tests/integration/metamorphic shares). Then pytest gates each run with the
 example's own suite (``examples/<name>/gate`` and its ``pyproject.toml``): the
 good run passes and is tagged, the shuffled one fails, is not tagged, and the
 failing checks are named.

@@ -251,7 +251,7 @@ def test_latest_refuses_a_newest_run_that_failed_and_latest_successful_skips_it(
 
 
 def test_latest_is_the_newest_by_start_not_the_last_tagged(suite, tiny_run, newest_run):
-    # Tagging rewrites a local run's timestamp (DESIGN section 5): after
+    # Tagging rewrites a local run's timestamp: after
     # tagging the older run, Metaflow's own newest-first order puts it first.
     from metaflow import Flow
     from modelgate.runs import get_run, global_namespace

@@ -293,7 +293,7 @@ def test_a_failed_champion_lookup_is_an_error_only_where_the_champion_is_used(mo
     assert runner.baselines.champion_line().startswith("unknown: cannot look up the champion")
 
 
-# -- which runs a scope admits (the rule itself; tests/test_production.py runs it on real deployments)
+# -- which runs a scope admits (the rule itself; tests/deployments/test_production.py runs it on real deployments)
 class Tagged:
     """What ChampionScope reads of a run: its system tags."""
 

@@ -1,4 +1,4 @@
-"""Issue 8: no tag by accident, an exit code that carries the verdict, a tag line that tells the truth.
+"""No tag by accident, an exit code that carries the verdict, a tag line that tells the truth.
 
 Real pytest sessions (pytester) against a real TinyFlow run; the tags are read
 back from Metaflow after each session.
@@ -311,7 +311,7 @@ def test_needs_the_datastore(gate):
 
 def test_an_outage_met_by_a_test_claims_no_verdict_and_keeps_the_tag(gate_suite, run, tmp_path):
     """A quality test that meets a Metaflow outage (what runs.py raises when S3 or the service is down,
-    tests/test_deployments.py meets it for real) is not a failure of the model: no revoke, no verdict."""
+    tests/deployments/test_deployments.py meets it for real) is not a failure of the model: no revoke, no verdict."""
     from modelgate.tagging import apply_tag
 
     apply_tag(run, DEFAULT_TAG)  # an earlier gate's tag: an outage must not revoke it

@@ -1,4 +1,4 @@
-"""The tag outcome matrix (DESIGN section 4), with real runs and real pytest sessions.
+"""The tag outcome matrix, with real runs and real pytest sessions.
 
 Each test runs a gate suite with ``pytester`` against a real TinyFlow run in
 this session's temporary Metaflow datastore, then reads the run's tags back

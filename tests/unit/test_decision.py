@@ -1,4 +1,4 @@
-"""The tag decision (DESIGN section 4) as a pure function: every blocker, and revocation."""
+"""The tag decision as a pure function: every blocker, and revocation."""
 
 import pytest
 

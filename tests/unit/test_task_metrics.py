@@ -1,4 +1,4 @@
-"""Multiclass and regression metrics and their bounds (issue 10, point 5).
+"""Multiclass and regression metrics and their bounds.
 
 Each metric against scikit-learn; each bound against a simple reference (the
 delta method against a large bootstrap, paired-loss against the mean of the

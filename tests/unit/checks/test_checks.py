@@ -1,4 +1,4 @@
-"""The margin rule (DESIGN section 3) on hand-made evaluations: no model, no Metaflow."""
+"""The margin rule on hand-made evaluations: no model, no Metaflow."""
 
 import math
 import re

@@ -1,4 +1,4 @@
-"""Floors (issue 10, point 6): ``at_least``/``at_most`` on one metric, judged on the
+"""Floors: ``at_least``/``at_most`` on one metric, judged on the
 metric's own one-sided confidence bound, with no baseline.
 
 Plain calls on in-memory evidence, except one end-to-end pytest session on the

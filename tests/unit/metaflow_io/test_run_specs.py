@@ -1,4 +1,4 @@
-"""Run specs (DESIGN section 5) as plain calls of ``parse_run_spec``: no Metaflow, no session.
+"""Run specs as plain calls of ``parse_run_spec``: no Metaflow, no session.
 
 Every accepted form, and every refusal with the message the user reads after
 ``ERROR: modelgate: `` (test_bad_input.py shows a few of them end to end, exit 4).
