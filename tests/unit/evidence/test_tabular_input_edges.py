@@ -1,7 +1,7 @@
 """Hostile input to the tabular surfaces: smoke files and reports.
 
-Real scikit-learn models on data that ships inside scikit-learn, real pytest
-sessions on the shared TinyFlow run and the TableFlow run.
+Real scikit-learn models on data that ships inside scikit-learn (the pytest
+sessions: tests/integration/test_tabular_input_sessions.py).
 """
 
 from __future__ import annotations
@@ -93,6 +93,23 @@ def test_crashes(evaluation):
 """
 
 
+@pytest.fixture(scope="module")
+def wine_by_position():
+    """The wine table as a frame built from an array (columns 0..12), a model fitted on it once, and its
+    multiclass evidence."""
+    import pandas as pd
+    from sklearn.datasets import load_wine
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_wine(return_X_y=True)
+    frame = pd.DataFrame(X)
+    # Scaled, lbfgs converges in a few dozen iterations (unscaled, it ran to thousands).
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(frame, y)
+    return frame, y, evaluate(model.predict_proba, frame, y, task="multiclass", classes=tuple(model.classes_))
+
+
 EVIL_COLUMN = "evil\x1b[31m\nverdict: PASS"
 
 
@@ -129,11 +146,13 @@ def test_a_feature_named_like_a_smoke_key_is_refused_not_read_as_that_key(tmp_pa
     feature value of 0.1 let a binary case pass at a score of 0.1; it must be one line instead."""
     from sklearn.datasets import load_breast_cancer, load_diabetes
     from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
 
     if task == "binary":
         X, y = load_breast_cancer(return_X_y=True, as_frame=True)
         X = X.rename(columns={feature: reserved})
-        model = LogisticRegression(max_iter=5000).fit(X[:400], y[:400])
+        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(X[:400], y[:400])
         evidence = evaluate(lambda d: model.predict_proba(d)[:, 1], X[400:].reset_index(drop=True), y[400:].to_numpy())
     else:
         X, y = load_diabetes(return_X_y=True, as_frame=True)
@@ -147,16 +166,10 @@ def test_a_feature_named_like_a_smoke_key_is_refused_not_read_as_that_key(tmp_pa
     assert f"'{reserved}'" in str(info.value) and "\n" not in str(info.value), info.value
 
 
-def test_smoke_rows_for_a_frame_with_integer_column_names(tmp_path):
+def test_smoke_rows_for_a_frame_with_integer_column_names(tmp_path, wine_by_position):
     """A frame built from an array has columns 0, 1, 2...; a CSV's header holds '0', '1', '2'. A good row is
     scored, a blank cell is one line (it was a KeyError: an INTERNALERROR, exit 3)."""
-    from sklearn.datasets import load_wine
-    from sklearn.linear_model import LogisticRegression
-
-    X, y = load_wine(return_X_y=True)
-    frame = __import__("pandas").DataFrame(X)  # columns 0..12
-    model = LogisticRegression(max_iter=5000).fit(frame, y)
-    evidence = evaluate(model.predict_proba, frame, y, task="multiclass", classes=tuple(model.classes_))
+    frame, y, evidence = wine_by_position  # columns 0..12
     good, blank = tmp_path / "good.csv", tmp_path / "blank.csv"
     frame.iloc[[0]].assign(name="row-0", expected=int(y[0])).to_csv(good, index=False)
     holey = frame.iloc[[0]].assign(name="holey", expected=int(y[0]))
@@ -167,19 +180,12 @@ def test_smoke_rows_for_a_frame_with_integer_column_names(tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["monotonic", "invariance"])
-def test_a_property_names_an_integer_labelled_column_by_its_text(kind):
+def test_a_property_names_an_integer_labelled_column_by_its_text(kind, wine_by_position):
     """`column = "12"` on a frame with columns 0..12: the only way a TOML config can name it. It was refused
     with 'no feature column '12'; the model's columns are '0', '1', ...', a list that seems to hold it."""
-    import pandas as pd
-    from sklearn.datasets import load_wine
-    from sklearn.linear_model import LogisticRegression
-
     from modelgate.properties import PropertyCheck
 
-    X, y = load_wine(return_X_y=True)
-    frame = pd.DataFrame(X)
-    model = LogisticRegression(max_iter=5000).fit(frame, y)
-    evidence = evaluate(model.predict_proba, frame, y, task="multiclass", classes=tuple(model.classes_))
+    _, _, evidence = wine_by_position
     extra = {"direction": "increasing", "class_value": 0} if kind == "monotonic" else {"max_failure_rate": 0.99}
     prop = PropertyCheck(kind=kind, column="12", n_examples=40, **extra)
     prop.prepare(evidence)
