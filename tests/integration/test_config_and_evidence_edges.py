@@ -246,6 +246,7 @@ def test_a_checkout_made_with_umask_0_still_reads_its_own_config(tmp_path):
     assert find_config([repo / "gate"], repo).path == repo / "pyproject.toml"
 
 
+@pytest.mark.slow  # xdist workers
 def test_a_fake_evaluation_is_no_evidence_under_xdist_loadfile(gate_suite, run):
     # Workers count the evidence; the controller decides: the same rule must hold there.
     gate_suite.conftest(
