@@ -1,0 +1,75 @@
+"""The gate as a Metaflow flow (examples/gateflow.py), run for real on local Metaflow.
+
+GateFlow gates the run that triggered it (``@trigger_on_finish(flow="NLPFlow")``;
+locally, Metaflow's ``--trigger NLPFlow/<id>`` stands in for the event) or the
+run given as ``--model-run``: one parallel task a kind of check, one verdict
+in the join, the tag in ``end`` only when every check passed.
+"""
+
+import os
+
+import pytest
+
+from helpers import EXAMPLES
+
+pytestmark = pytest.mark.slow  # Metaflow runs of its own (and TensorFlow in three tasks)
+
+GATEFLOW = EXAMPLES / "gateflow.py"
+TAG = "deployment_candidate"
+
+
+def run_gateflow(*, trigger: str | None = None, model_run: str | None = None):
+    """Run GateFlow to its end (or its failure); (status, Run, output)."""
+    from metaflow import Runner
+
+    top_level = {"trigger": [trigger]} if trigger else {}
+    params = {"model_run": model_run} if model_run else {}
+    cwd = os.environ["METAFLOW_DATASTORE_SYSROOT_LOCAL"]  # where run_flow runs flows (cards)
+    with Runner(str(GATEFLOW), show_output=False, cwd=cwd, **top_level).run(**params) as running:
+        return running.status, running.run, running.stdout + running.stderr
+
+
+@pytest.fixture
+def untagged(demo_run):
+    """The demo NLPFlow run without the gate's tag; its tags as they were, afterwards."""
+    from modelgate.metaflow_io.tagging import apply_tag, has_tag, revoke_tag
+
+    carried = has_tag(demo_run, TAG)
+    revoke_tag(demo_run, TAG)
+    yield demo_run
+    (apply_tag if carried else revoke_tag)(demo_run, TAG)
+
+
+def test_triggered_gate_flow_tags_the_run_and_stores_the_verdict(untagged):
+    from modelgate import Gate
+    from modelgate.metaflow_io.tagging import has_tag
+    from modelgate.verdict import Verdict
+
+    status, run, output = run_gateflow(trigger=untagged)
+
+    assert status == "successful", output
+    assert run.data.candidate == untagged  # the triggering run, not the (empty) parameter
+    assert run["start"].task.data.kinds == ["margin", "property", "smoke"]
+    assert len(list(run["check"].tasks())) == 3  # one parallel task a kind
+    verdict = run.data.verdict
+    assert isinstance(verdict, Verdict) and verdict.run == untagged
+    expected = Gate.from_config(EXAMPLES / "pyproject.toml")
+    assert len(verdict.results) == len(expected.checks) + len(expected.properties) + len(expected.smoke_cases) == 18
+    assert verdict.passed and run.data.passed, verdict.summary()
+    assert run.data.gate_verdict["passed"] is True
+    assert [r["name"] for r in run.data.gate_verdict["results"]] == [r.name for r in verdict.results]
+    assert has_tag(untagged, TAG)  # the candidate, not the gate's own run
+    assert TAG not in run.user_tags
+
+
+def test_a_run_that_cannot_be_gated_stops_the_flow_and_tags_nothing(untagged):
+    from modelgate.metaflow_io.tagging import has_tag
+
+    flow = untagged.split("/")[0]
+    status, run, output = run_gateflow(model_run=f"{flow}/no-such-run")
+
+    assert status == "failed"
+    assert "no such run" in output, output
+    assert not run["start"].task.successful
+    assert "end" not in [step.id for step in run]
+    assert not has_tag(untagged, TAG)

@@ -1,0 +1,80 @@
+"""Loading the plugin is cheap: suites that never gate pay nothing for it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from modelgate import stats as S
+
+HEAVY = ("tensorflow", "keras", "metaflow", "pandas", "scipy", "sklearn", "hypothesis", "matplotlib")
+
+
+def _heavy_after(code: str) -> list[str]:
+    probe = f"\nimport sys\nprint('HEAVY', sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    # -p no:hypothesispytest: Hypothesis's own pytest plugin imports it; ours must not.
+    out = subprocess.run([sys.executable, "-c", code + probe], capture_output=True, text=True, check=True)
+    line = next(l for l in out.stdout.splitlines() if l.startswith("HEAVY "))
+    return eval(line.removeprefix("HEAVY "))
+
+
+def test_importing_modelgate_and_its_plugin_imports_nothing_heavy():
+    code = (
+        "import modelgate, modelgate.plugin, modelgate.checks, modelgate.plugin.session, modelgate.gate, modelgate.runner,"
+        " modelgate.plugin.recorder, modelgate.config, modelgate.verdict, modelgate.report.render, modelgate.report.files"
+    )
+    assert _heavy_after(code) == []
+
+
+def test_pytest_help_lists_the_options_without_heavy_imports():
+    code = "import pytest\npytest.main(['--help', '-p', 'no:hypothesispytest'])"
+    assert _heavy_after(code) == []
+    out = subprocess.run([sys.executable, "-m", "pytest", "--help"], capture_output=True, text=True, check=True)
+    assert "--model-run=SPEC" in out.stdout and "--gate-dry-run" in out.stdout
+
+
+def test_parsing_a_config_with_properties_imports_no_hypothesis():
+    code = (
+        "from modelgate.config import parse_table\n"
+        "config = parse_table({'checks': [{'metric': 'roc_auc'}], 'properties': [\n"
+        "    {'kind': 'invariance', 'perturbations': ['case']}, {'kind': 'directional', 'direction': 'positive'}]})\n"
+        "assert [p.name for p in config.properties] == ['invariance', 'directional-positive']"
+    )
+    assert _heavy_after(code) == []
+
+
+def test_importing_the_modules_does_not_import_tensorflow():
+    code = (
+        "import sys, modelgate.evidence.scorers, modelgate.smoke, modelgate.behaviour\n"
+        "heavy = [m for m in ('tensorflow', 'keras', 'pandas') if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+STATS_PY = Path(S.__file__)
+
+
+def test_stats_imports_only_numpy_and_scipy():
+    code = (
+        "import importlib.util, sys\n"
+        f"spec = importlib.util.spec_from_file_location('gate_stats', {str(STATS_PY)!r})\n"
+        "module = importlib.util.module_from_spec(spec)\n"
+        "sys.modules['gate_stats'] = module\n"
+        "spec.loader.exec_module(module)\n"
+        "for name in module.__all__: getattr(module, name)\n"
+        "bad = {'sklearn', 'pytest', 'metaflow', 'pandas', 'modelgate'} & set(sys.modules)\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_public_name_is_served_from_where_it_is_defined():
+    import modelgate
+
+    assert sorted(modelgate.__all__) == sorted(modelgate._EXPORTS)
+    for name in modelgate.__all__:
+        value = getattr(modelgate, name)
+        assert getattr(value, "__module__", "modelgate." + modelgate._EXPORTS[name]) == "modelgate." + modelgate._EXPORTS[name]
