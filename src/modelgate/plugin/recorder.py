@@ -74,14 +74,14 @@ class GateRecorder:
         return self.check(SmokeCheck(case))
 
     def invariance(self, **kwargs: Any) -> CheckResult:
-        """``gate.invariance(n_examples=200, max_failure_rate=0.05)``: see :class:`~modelgate.properties.PropertyCheck`."""
+        """``gate.invariance(n_examples=200, max_failure_rate=0.05)``: see :class:`~modelgate.checks.properties.PropertyCheck`."""
         __tracebackhide__ = True
         from ..checks.properties import PropertyCheck
 
         return self.check(PropertyCheck("invariance", **kwargs))
 
     def directional(self, **kwargs: Any) -> CheckResult:
-        """``gate.directional(direction="negative", sentences=[...])``: see :class:`~modelgate.properties.PropertyCheck`."""
+        """``gate.directional(direction="negative", sentences=[...])``: see :class:`~modelgate.checks.properties.PropertyCheck`."""
         __tracebackhide__ = True
         from ..checks.properties import PropertyCheck
 
