@@ -287,18 +287,22 @@ def test_only_the_controller_writes_the_tag_under_xdist(gate_suite, run, tmp_pat
     gate_suite.write(PASSING + "\ndef test_third(evaluation):\n    assert evaluation.n == 200\n")
     gate_suite.conftest(
         f"""
-        import os
         from modelgate.metaflow_io import tagging
         from modelgate.names import DEFAULT_TAG
 
         _apply = tagging.apply_tag
+        # This process's role, from its config: not from the environment, which names
+        # the outer worker when the project's own suite runs under xdist.
+        _role = []
 
         def spy(pathspec, tag=DEFAULT_TAG):
             with open({str(log)!r}, "a") as f:
-                f.write(os.environ.get("PYTEST_XDIST_WORKER", "controller") + "\\n")
+                f.write(_role[-1] + "\\n")
             return _apply(pathspec, tag)
 
         def pytest_configure(config):
+            worker = getattr(config, "workerinput", None)
+            _role.append(worker["workerid"] if worker else "controller")
             tagging.apply_tag = spy
 
         def pytest_unconfigure(config):  # this process may run other sessions
