@@ -148,3 +148,23 @@ def test_a_perfect_candidate_on_four_rows_does_not_beat_majority_by_a_certain_ma
     bound = paired_bootstrap_difference("f1", y, c, majority, margin=0.1, n_resamples=2000, seed=0)
     assert bound.estimate > 0.1
     assert not (bound.defined and bound.lower > 0.1), bound
+
+
+# -- a binary stratum of one row never varies --------------------------------------------------
+
+
+@pytest.mark.parametrize("metric", ["roc_auc", "f1", "accuracy", "log_loss"])
+def test_one_positive_row_gives_no_binary_bootstrap_bound(metric):
+    # The multiclass bootstrap refuses a class of one row ("never varies"); the binary one
+    # gave ROC AUC a 95% lower bound of 1.0 from one positive above 40 negatives.
+    rng = np.random.default_rng(0)
+    y = np.array([1] + [0] * 40)
+    s = np.r_[0.9, rng.random(40) * 0.7]
+    bound = bootstrap_metric_bound(metric, y, s, side="lower" if metric != "log_loss" else "upper", floor=0.5)
+    assert not bound.defined and "at least 2 rows of each class" in bound.reason, bound
+    difference = paired_bootstrap_difference(metric, y, s, s[::-1].copy(), margin=-1.0)
+    assert not difference.defined and "at least 2 rows of each class" in difference.reason, difference
+    # two of each class are enough to resample
+    y2 = np.array([1, 1] + [0] * 40)
+    s2 = np.r_[0.9, 0.4, rng.random(40) * 0.7]
+    assert bootstrap_metric_bound(metric, y2, s2, side="lower" if metric != "log_loss" else "upper").defined
