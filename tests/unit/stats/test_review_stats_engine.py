@@ -168,3 +168,48 @@ def test_one_positive_row_gives_no_binary_bootstrap_bound(metric):
     y2 = np.array([1, 1] + [0] * 40)
     s2 = np.r_[0.9, 0.4, rng.random(40) * 0.7]
     assert bootstrap_metric_bound(metric, y2, s2, side="lower" if metric != "log_loss" else "upper").defined
+
+
+# -- a perfect sample on a few rows: zero spread, and the default bounds claim certainty -------
+
+_ZERO_SPREAD = (
+    "a perfect sample makes the influence function / per-row losses / resamples constant, so "
+    "the default bound equals the estimate and clears any floor on a handful of rows (binary "
+    "roc_auc has DeLong's max-variance bound and accuracy Clopper-Pearson for this; these "
+    "metrics have nothing like it): needs a per-metric edge-of-range bound, not a one-liner"
+)
+
+
+def _perfect_multiclass(per_class):
+    y = np.repeat([0, 1, 2], per_class)
+    s = np.full((y.size, 3), 0.1)
+    s[np.arange(y.size), y] = 0.8
+    return y, s
+
+
+@pytest.mark.xfail(strict=True, reason=_ZERO_SPREAD)
+def test_a_perfect_six_row_sample_does_not_clear_a_roc_auc_ovr_floor_of_0_99():
+    y, s = _perfect_multiclass(2)
+    evaluation = evaluate(lambda rows: s, [f"t{i}" for i in range(y.size)], y, task="multiclass",
+                          classes=("a", "b", "c"))
+    result = FloorCheck("roc_auc_ovr", at_least=0.99).evaluate(evaluation)  # method auto: delta
+    assert not result.passed, result.message  # was: "95% lower bound 1.0000 (delta, p=0) is above at_least 0.99"
+
+
+@pytest.mark.xfail(strict=True, reason=_ZERO_SPREAD)
+def test_a_perfect_six_row_sample_does_not_beat_majority_on_roc_auc_ovr_by_0_45():
+    y, s = _perfect_multiclass(2)
+    evaluation = evaluate(lambda rows: s, [f"t{i}" for i in range(y.size)], y, task="multiclass",
+                          classes=("a", "b", "c"))
+    result = MarginCheck("roc_auc_ovr", margin=0.45).evaluate(evaluation)
+    assert not result.passed, result.message  # was: "95% lower bound +0.5000 (delta, p=0)"
+
+
+@pytest.mark.xfail(strict=True, reason=_ZERO_SPREAD)
+@pytest.mark.parametrize("metric", ["mae", "rmse"])
+def test_three_perfect_regression_rows_do_not_clear_an_error_ceiling(metric):
+    y = np.array([1.0, 2.0, 3.0])
+    m = get_metric(metric)
+    bound = floor_bound(m.floor_method, m, "regression", y, y.copy(), side="upper", floor=0.01, confidence=0.95,
+                        n_resamples=2000, seed=0)
+    assert not bound.clears(0.01), bound
