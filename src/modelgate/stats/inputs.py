@@ -127,3 +127,13 @@ def too_few_resamples(n_resamples: int, confidence: float) -> str:
         f"n_resamples={n_resamples} is too few for a {confidence:g} bound: at least {fewest} "
         "(with fewer, the bootstrap p-value cannot fall below 1 - confidence)"
     )
+
+
+def resampling_options_error(n_resamples: object, seed: object) -> tuple[str, str]:
+    """(key, why) when a check's ``n_resamples`` or ``seed`` is not what the bootstrap takes
+    (a whole number >= 1, a whole number >= 0: a seed of None would draw new resamples on
+    every run, so a borderline candidate could be gated again until it passed); ("", "") if fine."""
+    for key, value, minimum in (("n_resamples", n_resamples, 1), ("seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+            return key, f"{key} must be a whole number >= {minimum}, not {value!r}"
+    return "", ""

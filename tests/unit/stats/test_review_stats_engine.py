@@ -213,3 +213,30 @@ def test_three_perfect_regression_rows_do_not_clear_an_error_ceiling(metric):
     bound = floor_bound(m.floor_method, m, "regression", y, y.copy(), side="upper", floor=0.01, confidence=0.95,
                         n_resamples=2000, seed=0)
     assert not bound.clears(0.01), bound
+
+
+# -- the seed: the same seed, the same bound; no seed is no gate --------------------------------
+
+
+@pytest.mark.parametrize("bad", [None, -1, 1.5, True])
+def test_a_check_refuses_a_seed_that_is_not_a_whole_number(bad):
+    # seed=None drew new resamples on every run: a borderline candidate could be gated again
+    # until it passed (the config front end already refuses it; the library and gate.beats did not).
+    with pytest.raises(ValueError, match="seed must be a whole number >= 0"):
+        MarginCheck("f1", seed=bad)
+    with pytest.raises(FloorError, match="seed must be a whole number >= 0"):
+        FloorCheck("f1", at_least=0.5, seed=bad)
+    with pytest.raises(ValueError, match="n_resamples must be a whole number >= 1"):
+        MarginCheck("f1", n_resamples=0)
+
+
+def test_the_same_seed_gives_the_same_bound_on_every_front_end():
+    from modelgate.config import parse_check_option
+
+    y, c, _ = _binary()
+    evaluation = evaluate(lambda rows: c, [f"t{i}" for i in range(len(y))], y)
+    direct = MarginCheck("f1", margin=0.0, seed=7).evaluate(evaluation)
+    parsed = parse_check_option("metric=f1,margin=0,seed=7", 0).evaluate(evaluation)
+    again = MarginCheck("f1", margin=0.0, seed=7).evaluate(evaluation)
+    assert direct.lower == parsed.lower == again.lower
+    assert MarginCheck("f1", margin=0.0, seed=8).evaluate(evaluation).lower != direct.lower
