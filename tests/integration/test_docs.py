@@ -23,7 +23,7 @@ from modelgate.config import GateSettings
 from modelgate.config.gate_config import top_keys
 from modelgate.metrics import METRICS
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def load_hooks():
