@@ -851,7 +851,7 @@ def tasks_section(args: argparse.Namespace) -> None:
         power = simulate_task(metric, margin + effect, trials, args.seed + 10 * i + 1, method, n_resamples)
         small = time_task(metric, N_ROWS, 5 if quick else 15, method)
         large = time_task(metric, 1_000_000, 1 if quick else 3, method,
-                          n_resamples=10 if _bootstraps_at(metric, method) else 2000)
+                          n_resamples=20 if _bootstraps_at(metric, method) else 2000)
         scaled = "*" if _bootstraps_at(metric, method) else " "
         fmt = lambda r: f"{r:6.1%} ±{mc_se(r, trials):4.1%}"  # noqa: E731
         print(

@@ -244,7 +244,8 @@ def log_loss_rows(y_true, scores) -> NDArray[np.float64]:
         p = np.clip(s[np.arange(len(codes)), codes], LOG_LOSS_EPS, 1 - LOG_LOSS_EPS)
         return np.asarray(np.where(undefined_rows(s), np.nan, -np.log(p)), dtype=float)
     p = np.clip(s, LOG_LOSS_EPS, 1 - LOG_LOSS_EPS)
-    return np.asarray(-np.where(y == 1, np.log(p), np.log1p(-p)), dtype=float)
+    # clipping would turn an infinite score into a finite loss: NaN, as log_loss is
+    return np.asarray(np.where(undefined_rows(s), np.nan, -np.where(y == 1, np.log(p), np.log1p(-p))), dtype=float)
 
 
 def brier_rows(y_true, scores) -> NDArray[np.float64]:

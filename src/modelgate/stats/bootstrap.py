@@ -405,6 +405,12 @@ def _check_binary_metric(metric: object, names: Sequence[str]) -> None:
         raise TypeError("metric must be a callable metric(y_true, scores) or a metric name")
 
 
+def _class_sizes(pos: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """The binary strata's sizes: positives, negatives."""
+    m = int(pos.sum())
+    return np.array([m, pos.size - m], dtype=np.int64)
+
+
 def _single_class_reason(metric: object, reason: str) -> str:
     if metric != "roc_auc" and reason.startswith("y_true has a single class"):
         return "y_true has a single class: the stratified bootstrap needs both classes"
@@ -444,6 +450,9 @@ def paired_bootstrap_difference(
     except Undefined as exc:
         return undefined_difference(method, confidence, safe_len(y_true), _single_class_reason(metric, str(exc)))
     n_rows = pos.size
+    too_few = _too_few_to_resample(_class_sizes(pos)) if z is not None else None
+    if too_few:
+        return undefined_difference(method, confidence, n_rows, too_few)
     strata, forms = _binary_plan(metric, pos, [c, b])
     point_c, point_b = _points(strata, forms)
     common = {"candidate": point_c, "baseline": point_b}
@@ -490,6 +499,9 @@ def bootstrap_metric_bound(
     except Undefined as exc:
         return undefined_metric(method, side, confidence, safe_len(y_true), _single_class_reason(metric, str(exc)))
     n_rows = pos.size
+    too_few = _too_few_to_resample(_class_sizes(pos)) if z is not None else None
+    if too_few:
+        return undefined_metric(method, side, confidence, n_rows, too_few)
     strata, (form,) = _binary_plan(metric, pos, [s])
     (value,) = _points(strata, [form])
     if not math.isfinite(value):

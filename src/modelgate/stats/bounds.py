@@ -16,6 +16,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special, stats
 
+from .inputs import too_few_resamples
+
 # Largest z used when inverting an interval into a p-value; norm.sf(40) is
 # below 1e-300, so anything further out is reported as p = 0.
 Z_MAX = 40.0
@@ -176,6 +178,9 @@ def percentile_bound(
     """A one-sided percentile bound from bootstrap draws of the quantity, with
     the bootstrap p-value; undefined when any draw is not finite."""
     B = len(draws)
+    few = too_few_resamples(B, confidence)
+    if few:
+        return undefined_difference(method, confidence, n, few, estimate=estimate, candidate=candidate, baseline=baseline)
     bad = int(np.count_nonzero(~np.isfinite(draws)))
     if bad:
         return undefined_difference(
@@ -243,6 +248,9 @@ def one_sample_percentile_bound(
     """The percentile bound of one metric's bootstrap resamples ``res`` on ``side``,
     and the p-value of the floor; undefined when a resample gave a non-finite metric."""
     B = res.size
+    few = too_few_resamples(B, confidence)
+    if few:
+        return undefined_metric(method, side, confidence, n_rows, few, value)
     bad = int(np.count_nonzero(~np.isfinite(res)))
     if bad:
         return undefined_metric(

@@ -4,6 +4,8 @@ undefined for raises :class:`Undefined`, which the bounds turn into a reason."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -45,6 +47,11 @@ def finite_scores(x: ArrayLike, name: str) -> NDArray[np.float64]:
     nan = int(np.isnan(s).sum())
     if nan:
         raise Undefined(f"{name} contains NaN ({nan} of {s.size} rows)")
+    # An infinite score is no probability and has no rank among the others' values: the
+    # metric functions call it undefined (NaN), so every bound does too.
+    infinite = int(np.isinf(s).sum())
+    if infinite:
+        raise Undefined(f"{name} contains infinite values ({infinite} of {s.size} rows)")
     return s
 
 
@@ -103,3 +110,30 @@ def check_resamples(n_resamples: int) -> None:
     if int(n_resamples) != n_resamples or n_resamples < 1:
         raise ValueError(f"n_resamples must be a positive integer, got {n_resamples!r}")
 
+
+def fewest_resamples(confidence: float) -> int:
+    """The fewest resamples B whose smallest bootstrap p-value, 1 / (B + 1), is below
+    1 - confidence: with fewer, the percentile bound can clear a margin that the p-value
+    says is not cleared (B = 1: the bound is one resample, above the estimate half the time)."""
+    return int(math.floor(1.0 / round(1.0 - confidence, 12) + 1e-9))
+
+
+def too_few_resamples(n_resamples: int, confidence: float) -> str:
+    """Why ``n_resamples`` cannot give a bound at ``confidence`` ("" when it can)."""
+    fewest = fewest_resamples(confidence)
+    if n_resamples >= fewest:
+        return ""
+    return (
+        f"n_resamples={n_resamples} is too few for a {confidence:g} bound: at least {fewest} "
+        "(with fewer, the bootstrap p-value cannot fall below 1 - confidence)"
+    )
+
+
+def resampling_options_error(n_resamples: object, seed: object) -> tuple[str, str]:
+    """(key, why) when a check's ``n_resamples`` or ``seed`` is not what the bootstrap takes
+    (a whole number >= 1, a whole number >= 0: a seed of None would draw new resamples on
+    every run, so a borderline candidate could be gated again until it passed); ("", "") if fine."""
+    for key, value, minimum in (("n_resamples", n_resamples, 1), ("seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+            return key, f"{key} must be a whole number >= {minimum}, not {value!r}"
+    return "", ""
