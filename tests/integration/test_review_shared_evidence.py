@@ -23,3 +23,21 @@ def test_a_test_that_changes_the_evidence_in_place_cannot_pass_the_gate(gate_sui
     outcomes = result.parseoutcomes()
     assert outcomes.get("passed", 0) == 0, outcomes  # neither the mutation nor the check it would fake passes
     result.stdout.fnmatch_lines(["*read-only*"])
+
+
+# Against the real majority baseline (accuracy 0.64) the difference's lower bound is about +0.19.
+LOWERS_THE_BASELINE_THEN_GATES = """
+def test_a_what_if_the_baseline_said_no(majority_baseline):
+    majority_baseline[:] = 0.0  # in place: a baseline that predicts the minority class
+
+def test_b_accuracy_beats_majority_by_a_lot(gate):
+    gate.beats("accuracy", margin=0.4)
+"""
+
+
+def test_a_test_that_changes_a_baseline_in_place_cannot_pass_the_gate(gate_suite, run):
+    result = gate_suite.write(LOWERS_THE_BASELINE_THEN_GATES).run(run)
+    assert DEFAULT_TAG not in user_tags(run)
+    assert result.ret == 1
+    assert result.parseoutcomes().get("passed", 0) == 0
+    result.stdout.fnmatch_lines(["*read-only*"])
