@@ -208,6 +208,16 @@ def majority_scores(labels) -> np.ndarray:
     return np.full(len(labels), labels.mean() if len(labels) else 0.0)
 
 
+def read_only(values: Any) -> Any:
+    """A read-only view of an array (anything else as it is): the evidence is shared by
+    every check of a session, so a test that changed it in place would change the
+    verdicts of the tests after it. The caller's own array stays writable."""
+    if isinstance(values, np.ndarray) and values.flags.writeable:
+        values = values.view()
+        values.flags.writeable = False
+    return values
+
+
 class LazyScores(Mapping[str, np.ndarray]):
     """Baseline scores computed on first use, then kept: a champion model is
     loaded and scored only if some check compares against it."""
@@ -219,7 +229,7 @@ class LazyScores(Mapping[str, np.ndarray]):
     def __getitem__(self, name: str) -> np.ndarray:
         if name not in self._done:
             made = self._makers[name]
-            self._done[name] = np.asarray(made if isinstance(made, np.ndarray) else made(), dtype=float)
+            self._done[name] = read_only(np.asarray(made if isinstance(made, np.ndarray) else made(), dtype=float))
         return self._done[name]
 
     def ready(self) -> list[str]:
@@ -263,6 +273,10 @@ class Evaluation:
     task: str = BINARY
     features: Any = field(default=None, repr=False, compare=False)  # a DataFrame, or None for texts
     classes: tuple[Any, ...] = ()  # multiclass: the class value of each score column
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", read_only(self.labels))
+        object.__setattr__(self, "candidate", read_only(self.candidate))
 
     @property
     def n(self) -> int:

@@ -63,8 +63,11 @@ def model_run(request: pytest.FixtureRequest) -> Any:
 
 @pytest.fixture(scope="session")
 def validation_data(request: pytest.FixtureRequest) -> Any:
-    """The run's validation frame (the data artifact)."""
-    return _require(request).data
+    """The run's validation frame (the data artifact): a copy, so that a test that changes
+    it in place never changes the evidence (an xdist worker builds it on first use)."""
+    data = _require(request).data
+    copy = getattr(data, "copy", None)
+    return copy() if callable(copy) else data
 
 
 @pytest.fixture(scope="session")

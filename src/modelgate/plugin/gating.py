@@ -235,16 +235,21 @@ class ReportLog:
         recorded = self.results.setdefault(report.nodeid, [])
         if report.failed and report.nodeid not in self.messages:
             self.messages[report.nodeid] = _first_line(report)
-        if report.when == "call" and not subtest:
+        if not subtest:
             from ..verdict import CheckResult
 
-            recorded += [
+            # Each phase's report carries every result the test recorded so far (setup,
+            # call, and a fixture's teardown too): the latest report holds them all.
+            found = [
                 CheckResult.from_dict(json.loads(str(value)))
                 for name, value in report.user_properties
                 if name == RESULT_PROPERTY
             ]
+            if len(found) >= len(recorded):
+                recorded[:] = found
             if any(not r.passed for r in recorded):
-                # A failed check is a failure even when the test caught the AssertionError.
+                # A failed check is a failure even when the test (or a fixture, in its
+                # teardown) caught the AssertionError.
                 self.outcome.record(report.nodeid, "call", "failed", wasxfail=False)
 
     def _subtest_failed(self, report: pytest.TestReport) -> bool:

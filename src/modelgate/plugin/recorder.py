@@ -52,6 +52,13 @@ class GateRecorder:
         """Any check (margin, floor, property, smoke case) on the session's evidence:
         its result is recorded; :class:`GateCheckFailed` unless it passed."""
         __tracebackhide__ = True
+        if isinstance(check, type) or not hasattr(check, "check_kind") or not callable(getattr(check, "evaluate", None)):
+            from ..errors import GateUsageError
+
+            raise GateUsageError(  # an error of the test (no verdict), said in one line
+                "gate.check() takes a check (MarginCheck, FloorCheck, PropertyCheck, SmokeCheck; "
+                f"gate.beats(...) for a metric), not {check!r}"
+            )
         session = self._session
         result = session.runner.run_check(check, session.evaluation)
         self._properties.extend(result_properties(result))
