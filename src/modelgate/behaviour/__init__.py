@@ -27,6 +27,8 @@ The parts: :mod:`.perturbations` (text edits and their strategies), :mod:`.text_
 columns), :mod:`.reports` (what a rate check reports), :mod:`.shrinking` (Hypothesis).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .perturbations import (
     FILLER_SENTENCES,
     NEGATIVE_SENTENCES,
@@ -43,9 +45,11 @@ from .perturbations import (
 )
 from .rates import assert_directional_rate, assert_invariance_rate, check_directional_rate, check_invariance_rate
 from .reports import Counterexample, RateReport
-from .shrinking import property_settings
 from .tabular import check_column_invariance_rate, check_monotonic_rate
 from .text_checks import PropertyResult, assert_directional, assert_invariance, check_directional, check_invariance
+
+if TYPE_CHECKING:
+    from .shrinking import property_settings
 
 __all__ = [
     "FILLER_SENTENCES",
@@ -75,3 +79,13 @@ __all__ = [
     "typos",
     "whitespace_changes",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Hypothesis's settings: imported only when asked for, so that a gate whose
+    # properties hold never imports Hypothesis.
+    if name == "property_settings":
+        from .shrinking import property_settings
+
+        return property_settings
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,11 +10,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hypothesis import strategies as st
-
+from ..lazy import LazyModule
 from ..names import PERTURBATION_KINDS
+
+if TYPE_CHECKING:
+    from hypothesis import strategies as st
+else:
+    # Hypothesis only searches for and shrinks a counterexample: a gate whose
+    # properties hold never imports it.
+    st = LazyModule("hypothesis.strategies")
+
 
 FILLER_SENTENCES: tuple[str, ...] = (
     "I bought it last week.",

@@ -7,12 +7,12 @@ deterministic settings, then finds and shrinks a counterexample."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from hypothesis import strategies as st
 
 from ..evidence.scorers import Scorer, as_scorer
+from ..lazy import LazyModule
 from ..text import printable
 from .perturbations import (
     FILLER_SENTENCES,
@@ -28,8 +28,15 @@ from .perturbations import (
     texts_from,
 )
 from .reports import Counterexample, RateReport
-from .shrinking import smallest_failure
 from .text_checks import append_sentence, check_direction, directional_violated, invariance_name, invariance_violated
+
+if TYPE_CHECKING:
+    from hypothesis import strategies as st
+else:
+    # Hypothesis only searches for and shrinks a counterexample: a gate whose
+    # properties hold never imports it.
+    st = LazyModule("hypothesis.strategies")
+
 
 # A draw is materialised as (original, perturbed, kind, change description).
 _Pair = tuple[str, str, str, str]
@@ -91,6 +98,8 @@ def _rate_check(
     if failing:
         counterexample = to_counterexample(pairs[failing[0]], shrunk=False)
         if len(failing) / n > max_failure_rate:
+            from .shrinking import smallest_failure  # Hypothesis: only for a rate over budget
+
             smallest = smallest_failure(strategies([draws[i] for i in failing]), fails, max(n_examples, 200))
             if smallest is not None:
                 counterexample = to_counterexample(materialise(smallest), shrunk=True)
