@@ -74,16 +74,39 @@ def make_run(env: dict[str, str], home: Path) -> str:
     (home / "home").mkdir(parents=True, exist_ok=True)
     id_file = home / "run_id"
     subprocess.run(
-        [PYTHON, str(ROOT / "examples" / "nlpflow.py"), "run", "--epochs", "2", "--tag-in-flow", "False",
-         "--run-id-file", str(id_file)],
-        cwd=home / "store", env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            PYTHON,
+            str(ROOT / "examples" / "nlpflow.py"),
+            "run",
+            "--epochs",
+            "2",
+            "--tag-in-flow",
+            "False",
+            "--run-id-file",
+            str(id_file),
+        ],
+        cwd=home / "store",
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     return f"NLPFlow/{id_file.read_text().strip()}"
 
 
 def gate_command(run: str, *extra: str) -> list[str]:
-    return [PYTHON, *extra, "-m", "pytest", "examples/gate", f"--model-run={run}", "--gate-dry-run",
-            "-p", "no:cacheprovider", "-q"]
+    return [
+        PYTHON,
+        *extra,
+        "-m",
+        "pytest",
+        "examples/gate",
+        f"--model-run={run}",
+        "--gate-dry-run",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+    ]
 
 
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -103,7 +126,9 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 def import_times(run: str, env: dict[str, str], top: int = 12) -> list[tuple[float, str]]:
     """The slowest imports of one gate session (cumulative seconds, module)."""
-    done = subprocess.run(gate_command(run, "-X", "importtime"), cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        gate_command(run, "-X", "importtime"), cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
     rows = []
     for line in done.stderr.splitlines():
         match = re.match(r"import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)", line)
@@ -123,8 +148,14 @@ PHASES = {
 
 def profile(run: str, env: dict[str, str], home: Path) -> None:
     out = home / "gate.prof"
-    done = subprocess.run(gate_command(run, "-m", "cProfile", "-o", str(out)), cwd=ROOT, env=env,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        gate_command(run, "-m", "cProfile", "-o", str(out)),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         sys.exit(done.stdout[-2000:] + done.stderr[-2000:])
     stats = pstats.Stats(str(out))
@@ -133,8 +164,11 @@ def profile(run: str, env: dict[str, str], home: Path) -> None:
     entries = stats.stats  # type: ignore[attr-defined]
     print("per phase (cumulative seconds; the rest is imports, pytest and collection):")
     for phase, functions in PHASES.items():
-        seconds = sum(ct for (file, _, name), (_, _, _, ct, _) in entries.items()
-                      if "modelgate" in file and any(file.endswith(f) and name == n for f, n in functions))
+        seconds = sum(
+            ct
+            for (file, _, name), (_, _, _, ct, _) in entries.items()
+            if "modelgate" in file and any(file.endswith(f) and name == n for f, n in functions)
+        )
         print(f"  {phase:28} {seconds:6.2f} s")
 
 
@@ -142,7 +176,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="also show where the gate's time goes")
-    parser.add_argument("--home", type=Path, help="keep the Metaflow home, datastore and run here (reused when it holds one)")
+    parser.add_argument(
+        "--home", type=Path, help="keep the Metaflow home, datastore and run here (reused when it holds one)"
+    )
     parser.add_argument("--compare", type=Path, help="also time the gate with the modelgate of this other src folder")
     parser.add_argument("--src", type=Path, default=ROOT / "src", help="the modelgate source to time (default: ./src)")
     args = parser.parse_args()
@@ -165,13 +201,20 @@ def main() -> None:
         for i in range(args.repeats):  # alternate, so all see the same machine load
             for name, (command, command_env) in commands.items():
                 times[name].append(timed(command, command_env))
-            print(f"  repeat {i + 1}: " + ", ".join(f"{n} {t[-1][0]:.2f} s ({t[-1][1]:.2f} s CPU)" for n, t in times.items()),
-                  flush=True)
+            print(
+                f"  repeat {i + 1}: "
+                + ", ".join(f"{n} {t[-1][0]:.2f} s ({t[-1][1]:.2f} s CPU)" for n, t in times.items()),
+                flush=True,
+            )
         print(f"\n{run}, medians of {args.repeats}:")
         wall = {name: statistics.median(t[0] for t in ts) for name, ts in times.items()}
         cpu = {name: statistics.median(t[1] for t in ts) for name, ts in times.items()}
         for name in commands:
-            ratio = "" if name == "bare" else f"   ratio to bare: {wall[name] / wall['bare']:.2f}x wall, {cpu[name] / cpu['bare']:.2f}x CPU"
+            ratio = (
+                ""
+                if name == "bare"
+                else f"   ratio to bare: {wall[name] / wall['bare']:.2f}x wall, {cpu[name] / cpu['bare']:.2f}x CPU"
+            )
             print(f"  {name:18} {wall[name]:7.2f} s wall {cpu[name]:7.2f} s CPU{ratio}")
         print("goal: gate / bare at most 1.2x")
         if args.profile:

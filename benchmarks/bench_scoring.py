@@ -125,9 +125,7 @@ def bench_property(nbow, texts: list[str], n_examples: int) -> dict:
     for label, max_rate in (("within_10pct", 0.1), ("strict_shrinks", 0.0)):
         scorer = as_scorer(nbow.model_dict)  # fresh cache each time
         t0 = time.perf_counter()
-        report = check_invariance_rate(
-            scorer, texts, n_examples=n_examples, max_failure_rate=max_rate
-        )
+        report = check_invariance_rate(scorer, texts, n_examples=n_examples, max_failure_rate=max_rate)
         out[label] = {
             "seconds": time.perf_counter() - t0,
             "failures": report.n_failures,
@@ -306,9 +304,7 @@ def main() -> None:
         for m in memory:
             extra = ""
             if "seconds" in m:
-                extra = (
-                    f", scoring {m['seconds']:.1f} s, before scoring {_gb(m['peak_before_scoring'])}"
-                )
+                extra = f", scoring {m['seconds']:.1f} s, before scoring {_gb(m['peak_before_scoring'])}"
             print(f"{m['mode']:13s} {m['n']:>9,} texts: peak {_gb(m['peak_rss'])}{extra}; {m['ended']}")
         ours = [m for m in memory if m["mode"] == "scorer"][-1]
         tutorial = [m for m in memory if m["mode"] == "tutorial"]

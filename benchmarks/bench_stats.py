@@ -77,9 +77,7 @@ def simulate(true_gain: float, trials: int, boot_trials: int, rho: float, seed: 
         point_pass += bound.estimate > MARGIN
         estimates[t], ses[t] = bound.estimate, (bound.estimate - bound.lower) / z
         if t < boot_trials:
-            boot = S.paired_bootstrap_difference(
-                "roc_auc", y, c, b, margin=MARGIN, n_resamples=boot_b, seed=t
-            )
+            boot = S.paired_bootstrap_difference("roc_auc", y, c, b, margin=MARGIN, n_resamples=boot_b, seed=t)
             boot_pass += boot.lower > MARGIN
     return {
         "true AUC c/b": f"{BASE_AUC + true_gain:.2f}/{BASE_AUC:.2f}",
@@ -137,8 +135,10 @@ def bench_bootstrap(repeats: int, naive_resamples: int, seed: int) -> dict:
         r = np.random.default_rng(seed)
         for _ in range(k):
             idx = np.concatenate(
-                [pos_rows[r.integers(0, pos_rows.size, pos_rows.size)],
-                 neg_rows[r.integers(0, neg_rows.size, neg_rows.size)]]
+                [
+                    pos_rows[r.integers(0, pos_rows.size, pos_rows.size)],
+                    neg_rows[r.integers(0, neg_rows.size, neg_rows.size)],
+                ]
             )
             roc_auc_score(y[idx], c[idx])
             roc_auc_score(y[idx], b[idx])
@@ -531,9 +531,15 @@ def bench_loss_speed(metric: str, repeats: int, boot_resamples_1e6: int, generic
             out[("bootstrap", n)] = statistics.median(
                 timed(lambda: check(y, c, b, "bootstrap")) for _ in range(repeats)
             )
+
             def generic(n_resamples: int) -> None:
                 S.paired_bootstrap_difference(
-                    m.function, y, c, b, margin=LOSS_SCENARIOS[metric][0], higher_is_better=False,
+                    m.function,
+                    y,
+                    c,
+                    b,
+                    margin=LOSS_SCENARIOS[metric][0],
+                    higher_is_better=False,
                     n_resamples=n_resamples,
                 )
 
@@ -601,8 +607,9 @@ def losses_section(args: argparse.Namespace) -> None:
         f"{'generic bootstrap, 2,264':>26}{'ratio':>8}"
     )
     for metric in LOSS_SCENARIOS:
-        sp = bench_loss_speed(metric, 3 if args.quick else 7, 20 if args.quick else 100,
-                              50 if args.quick else 200, args.seed)
+        sp = bench_loss_speed(
+            metric, 3 if args.quick else 7, 20 if args.quick else 100, 50 if args.quick else 200, args.seed
+        )
         for method in ("normal", "bootstrap"):
             small, large = sp[(method, N_ROWS)], sp[(method, 1_000_000)]
             print(
@@ -623,12 +630,14 @@ def losses_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--losses", action="store_true", help="run the per-row loss section only")
     parser.add_argument("--quick", action="store_true", help="400 trials a scenario (bootstrap 100/50), fewer repeats")
     parser.add_argument(
-        "--loss-trials", type=int,
+        "--loss-trials",
+        type=int,
         help="trials a scenario (default 3000, quick 400; the bootstrap on at most 1000 at the margin, 400 for power)",
     )
     parser.add_argument(
-        "--loss-many", type=int,
-        help="vectorised trials of the normal rule, at the margin and for power (default 100000, quick 10000)"
+        "--loss-many",
+        type=int,
+        help="vectorised trials of the normal rule, at the margin and for power (default 100000, quick 10000)",
     )
     parser.add_argument("--seed", type=int, default=20240601)
     args = parser.parse_args(argv)
@@ -677,7 +686,13 @@ CLASS_SHARES = np.array([0.5, 0.3, 0.2])
 TASK_RHO = 0.7
 T_DF = 5
 T_SCALE = math.sqrt((T_DF - 2) / T_DF)  # t(5) * this has unit variance
-T_ABS = T_SCALE * 2 * math.sqrt(T_DF) * math.gamma((T_DF + 1) / 2) / (math.sqrt(math.pi) * (T_DF - 1) * math.gamma(T_DF / 2))
+T_ABS = (
+    T_SCALE
+    * 2
+    * math.sqrt(T_DF)
+    * math.gamma((T_DF + 1) / 2)
+    / (math.sqrt(math.pi) * (T_DF - 1) * math.gamma(T_DF / 2))
+)
 Y_SD = 2.0
 
 # metric: (task, baseline method label, margin, power effect, baseline name for the check)
@@ -797,7 +812,9 @@ def _task_evaluation(task: str, y: np.ndarray, c: np.ndarray, b: np.ndarray):
     return Evaluation(labels=y, candidate=c, baselines={"base": b}, task=task, classes=classes)
 
 
-def simulate_task(metric: str, gain: float, trials: int, seed: int, method: str = "auto", n_resamples: int = 2000) -> dict:
+def simulate_task(
+    metric: str, gain: float, trials: int, seed: int, method: str = "auto", n_resamples: int = 2000
+) -> dict:
     """Share promoted over `trials` validation sets, and the spread of the estimate."""
     task, _, margin, _ = TASK_SCENARIOS[metric]
     world = TaskWorld(metric, gain)
@@ -814,8 +831,14 @@ def simulate_task(metric: str, gain: float, trials: int, seed: int, method: str 
         point += result.estimate > margin
         estimates[t] = result.estimate
         label = result.method or ""
-    return {"rate": promoted / trials, "point": point / trials, "trials": trials, "method": label,
-            "mean estimate": float(estimates.mean()), "sd estimate": float(estimates.std(ddof=1))}
+    return {
+        "rate": promoted / trials,
+        "point": point / trials,
+        "trials": trials,
+        "method": label,
+        "mean estimate": float(estimates.mean()),
+        "sd estimate": float(estimates.std(ddof=1)),
+    }
 
 
 def time_task(metric: str, n: int, repeats: int, method: str = "auto", n_resamples: int = 2000, seed: int = 0) -> float:
@@ -839,8 +862,10 @@ def tasks_section(args: argparse.Namespace) -> None:
     fast_trials = args.task_trials or (300 if quick else 2000)
     boot_trials = args.task_boot_trials or (60 if quick else 250)
     print(f"\n== multiclass and regression metrics: MarginCheck on {N_ROWS:,} independent rows ==")
-    print(f"   {'metric':<12}{'method':<36}{'false promotions':>20}{'point rule':>12}"
-          f"{'power (+effect)':>24}{'2,264 rows':>12}{'1,000,000 rows':>16}")
+    print(
+        f"   {'metric':<12}{'method':<36}{'false promotions':>20}{'point rule':>12}"
+        f"{'power (+effect)':>24}{'2,264 rows':>12}{'1,000,000 rows':>16}"
+    )
     rows = [(m, "auto") for m in TASK_SCENARIOS] + [(m, "bootstrap") for m in BOOTSTRAP_ALSO]
     for i, (metric, method) in enumerate(rows):
         task, _, margin, effect = TASK_SCENARIOS[metric]
@@ -850,18 +875,23 @@ def tasks_section(args: argparse.Namespace) -> None:
         null = simulate_task(metric, margin, trials, args.seed + 10 * i, method, n_resamples)
         power = simulate_task(metric, margin + effect, trials, args.seed + 10 * i + 1, method, n_resamples)
         small = time_task(metric, N_ROWS, 5 if quick else 15, method)
-        large = time_task(metric, 1_000_000, 1 if quick else 3, method,
-                          n_resamples=20 if _bootstraps_at(metric, method) else 2000)
+        large = time_task(
+            metric, 1_000_000, 1 if quick else 3, method, n_resamples=20 if _bootstraps_at(metric, method) else 2000
+        )
         scaled = "*" if _bootstraps_at(metric, method) else " "
         fmt = lambda r: f"{r:6.1%} ±{mc_se(r, trials):4.1%}"  # noqa: E731
         print(
             f"   {metric:<12}{null['method']:<36}{fmt(null['rate']):>20}{null['point']:>12.1%}"
             f"{fmt(power['rate']) + f' (+{effect:g})':>24}{small * 1e3:9.1f} ms{large:14.2f} s{scaled}"
         )
-        print(f"   {'':<12}(margin {margin:g}, {trials} trials{', B = 1,000' if slow else ''}; "
-              f"estimate at the margin: mean {null['mean estimate']:+.4f}, sd {null['sd estimate']:.4f})")
-    print("   (± Monte Carlo s.e.; time: median of one MarginCheck.evaluate with B = 2,000 where it resamples; "
-          "* = timed on 10 resamples and scaled to 2,000)")
+        print(
+            f"   {'':<12}(margin {margin:g}, {trials} trials{', B = 1,000' if slow else ''}; "
+            f"estimate at the margin: mean {null['mean estimate']:+.4f}, sd {null['sd estimate']:.4f})"
+        )
+    print(
+        "   (± Monte Carlo s.e.; time: median of one MarginCheck.evaluate with B = 2,000 where it resamples; "
+        "* = timed on 10 resamples and scaled to 2,000)"
+    )
 
 
 def _population_candidate(world: TaskWorld) -> float:
@@ -916,7 +946,9 @@ def task_floors_section(args: argparse.Namespace) -> None:
         trials = boot_trials if slow else fast_trials
         r = simulate_task_floor(metric, trials, args.seed + 500 + i, 1000 if slow else 2000, method)
         cell = f"{r['rate']:6.1%} ±{mc_se(r['rate'], trials):4.1%}"
-        print(f"   {metric:<12}{r['method']:<36}{cell:>16}   {r['truth']:.4f} / {r['mean value']:.4f} ({trials} trials)")
+        print(
+            f"   {metric:<12}{r['method']:<36}{cell:>16}   {r['truth']:.4f} / {r['mean value']:.4f} ({trials} trials)"
+        )
 
 
 def tasks_main(argv: list[str] | None = None) -> int:
@@ -924,9 +956,13 @@ def tasks_main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="modelgate.stats benchmark: multiclass and regression metrics")
     parser.add_argument("--tasks", action="store_true", help="run the multiclass and regression section only")
     parser.add_argument("--quick", action="store_true", help="300 trials a scenario (bootstrap 60), fewer repeats")
-    parser.add_argument("--task-trials", type=int, help="trials a scenario for the fast bounds (default 2000, quick 300)")
+    parser.add_argument(
+        "--task-trials", type=int, help="trials a scenario for the fast bounds (default 2000, quick 300)"
+    )
     parser.add_argument("--no-floors", action="store_true", help="leave out the floors at the true value")
-    parser.add_argument("--task-boot-trials", type=int, help="trials a scenario for the bootstraps (default 250, quick 60)")
+    parser.add_argument(
+        "--task-boot-trials", type=int, help="trials a scenario for the bootstraps (default 250, quick 60)"
+    )
     parser.add_argument("--seed", type=int, default=20240601)
     args = parser.parse_args(argv)
     started = time.perf_counter()
@@ -936,7 +972,6 @@ def tasks_main(argv: list[str] | None = None) -> int:
         task_floors_section(args)
     print(f"\ntotal {time.perf_counter() - started:.0f} s")
     return 0
-
 
 
 # =============================================================================
@@ -1020,11 +1055,13 @@ def speed_evidence(task: str, n: int, seed: int):
         classes: tuple = ()
     elif task == "multiclass":
         y = rng.integers(0, SPEED_CLASSES, size=n)
+
         def probs(strength: float) -> np.ndarray:
             logits = rng.normal(size=(n, SPEED_CLASSES))
             logits[np.arange(n), y] += strength
             e = np.exp(logits - logits.max(axis=1, keepdims=True))
             return e / e.sum(axis=1, keepdims=True)
+
         c, b = probs(1.6), probs(1.4)
         classes = tuple("abcd"[:SPEED_CLASSES])
     else:

@@ -35,7 +35,7 @@ KEY_HELP = {
     "baseline": "`majority`, `mean`, `median` (label-only baselines of the task), `champion`, or a run `Flow/run_id`",
     "margin": "the compared difference's bound must be above this (absolute; a share of the baseline with `relative`)",
     "relative": "`true`: the margin is a share of the baseline's value",
-    "confidence": "one-sided confidence of the bound (default 0.95); `\"none\"` or `\"point\"`: the point estimate decides",
+    "confidence": 'one-sided confidence of the bound (default 0.95); `"none"` or `"point"`: the point estimate decides',
     "method": "the bound's method: `auto` (the metric's own, below) or a method name, `bootstrap` fits any metric",
     "n_resamples": "bootstrap resamples (default 2000; at least 1 / (1 - confidence): 20 at 95%)",
     "seed": "random seed of the bootstrap or of the drawn examples (a whole number >= 0)",
@@ -103,13 +103,15 @@ def plugin_options() -> list[dict[str, Any]]:
     rows = []
     for argument in group.options:
         attrs = argument.attrs()
-        rows.append({
-            "names": argument.names(),
-            "metavar": attrs.get("metavar"),
-            "flag": attrs.get("action") in ("store_true", "store_false"),
-            "help": attrs.get("help", ""),
-            "dest": attrs.get("dest", ""),
-        })
+        rows.append(
+            {
+                "names": argument.names(),
+                "metavar": attrs.get("metavar"),
+                "flag": attrs.get("action") in ("store_true", "store_false"),
+                "help": attrs.get("help", ""),
+                "dest": attrs.get("dest", ""),
+            }
+        )
     return rows
 
 
@@ -132,7 +134,9 @@ def options_table() -> str:
     setting_of = {f"modelgate_{name}": name for name, _, _ in settings()}
     lines = ["| option | ini key | meaning |", "| --- | --- | --- |"]
     for option in plugin_options():
-        shown = ", ".join(option["names"]) + ("" if option["flag"] or not option["metavar"] else f" {option['metavar']}")
+        shown = ", ".join(option["names"]) + (
+            "" if option["flag"] or not option["metavar"] else f" {option['metavar']}"
+        )
         ini = setting_of.get(option["dest"])
         lines.append(f"| `{shown}` | {code(f'modelgate_{ini}') if ini else ''} | {cell(option['help'])} |")
     return "\n".join(lines)
@@ -141,7 +145,9 @@ def options_table() -> str:
 def settings_table() -> str:
     lines = ["| key | default | meaning |", "| --- | --- | --- |"]
     for name, default, text in settings():
-        shown = code(",".join(default) if isinstance(default, tuple) else default) if default not in ("", (), None) else "—"
+        shown = (
+            code(",".join(default) if isinstance(default, tuple) else default) if default not in ("", (), None) else "—"
+        )
         lines.append(f"| `{name}` | {shown} | {cell(text)} |")
     return "\n".join(lines)
 
@@ -181,7 +187,10 @@ def keys_table() -> str:
 
 
 def metrics_table() -> str:
-    lines = ["| metric | better | tasks | margin bound | floor bound | range |", "| --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "| metric | better | tasks | margin bound | floor bound | range |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for metric in find("METRICS").values():
         low, high = getattr(metric, "value_range", (float("-inf"), float("inf")))
         lines.append(

@@ -16,15 +16,14 @@ from metaflow import FlowSpec, Parameter, card, current, step
 
 
 class NLPFlow(FlowSpec):
-    train_data = Parameter(
-        "train-data", default="", help="Parquet file of training reviews (empty: demo data)."
-    )
-    valid_data = Parameter(
-        "valid-data", default="", help="Parquet file of validation reviews (empty: demo data)."
-    )
+    train_data = Parameter("train-data", default="", help="Parquet file of training reviews (empty: demo data).")
+    valid_data = Parameter("valid-data", default="", help="Parquet file of validation reviews (empty: demo data).")
     epochs = Parameter("epochs", default=10, help="Training epochs (the tutorial uses 10).")
     seed = Parameter(
-        "seed", default=0, type=int, help="Seed for the network's initial weights and shuffling, so a rerun trains the same model."
+        "seed",
+        default=0,
+        type=int,
+        help="Seed for the network's initial weights and shuffling, so a rerun trains the same model.",
     )
     tag_in_flow = Parameter(
         "tag-in-flow", default=True, type=bool, help="Let the end step tag the run when its gate passes."

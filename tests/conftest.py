@@ -26,8 +26,13 @@ os.environ.setdefault("METAFLOW_DISABLE_TRACING", "1")
 # starts: on a small machine, OpenMP, BLAS and TensorFlow thread pools sized to
 # every core spend more time waiting for each other than computing (the tests'
 # models and batches are small). The caller's own settings win.
-for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                  "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+for _variable in (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+):
     os.environ.setdefault(_variable, "1")
 
 # ---------------------------------------------------------------------------
@@ -111,7 +116,9 @@ def pytest_configure(config):
     log = (folder / "log").open("wb")
     process = subprocess.Popen(
         [sys.executable, str(FLOWS / "tiny_flow.py"), "run", "--run-id-file", str(folder / "run_id")],
-        cwd=_root, stdout=log, stderr=subprocess.STDOUT,  # in the datastore root, as run_flow does
+        cwd=_root,
+        stdout=log,
+        stderr=subprocess.STDOUT,  # in the datastore root, as run_flow does
     )
     _background_tiny_run.update(process=process, folder=folder, log=log)
 
@@ -165,9 +172,7 @@ def real_run() -> str:
         pytest.skip(f"no real review data in {SHARED_DATA} (../shared/data, or set MODELGATE_SHARED)")
     import keras  # noqa: F401  (see _import_heavy_modules_once)
 
-    return run_flow(
-        EXAMPLES / "nlpflow.py", train_data=str(REAL_TRAIN), valid_data=str(REAL_VALID), tag_in_flow=False
-    )
+    return run_flow(EXAMPLES / "nlpflow.py", train_data=str(REAL_TRAIN), valid_data=str(REAL_VALID), tag_in_flow=False)
 
 
 @pytest.fixture(scope="session")
@@ -238,15 +243,29 @@ def _import_heavy_modules_once():
 # process or in an NLPFlow run) or makes Metaflow runs of its own beyond the
 # shared `tiny_run`: it uses one of these fixtures. Tests that start pytest in
 # a subprocess or with xdist workers carry @pytest.mark.slow themselves.
-SLOW_FIXTURES = frozenset({
-    "trained_nbow", "demo_run", "real_run", "tutorial_model_dict",  # TensorFlow
-    # test_bad_input.py and test_champion.py: runs made for one module or one test
-    "failed_runs", "running_run", "text_label_run", "empty_run", "newest_run", "newest_run_failed",
-    "good_runs", "worse_run", "champion_without_model", "spare_runs",
-    "table_run",  # tests/flows/table_flow.py: a model per task
-    "tabular_runs",  # the tabular examples' flows, good and shuffled
-    "twisted_run", "nlp_case",  # tests/integration/metamorphic (and good_runs): the examples' runs, the flips' run, the Keras model
-})
+SLOW_FIXTURES = frozenset(
+    {
+        "trained_nbow",
+        "demo_run",
+        "real_run",
+        "tutorial_model_dict",  # TensorFlow
+        # test_bad_input.py and test_champion.py: runs made for one module or one test
+        "failed_runs",
+        "running_run",
+        "text_label_run",
+        "empty_run",
+        "newest_run",
+        "newest_run_failed",
+        "good_runs",
+        "worse_run",
+        "champion_without_model",
+        "spare_runs",
+        "table_run",  # tests/flows/table_flow.py: a model per task
+        "tabular_runs",  # the tabular examples' flows, good and shuffled
+        "twisted_run",
+        "nlp_case",  # tests/integration/metamorphic (and good_runs): the examples' runs, the flips' run, the Keras model
+    }
+)
 
 
 # tests/unit makes no Metaflow run and starts no pytest session: a unit test that

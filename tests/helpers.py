@@ -214,5 +214,3 @@ class GateSuite:
             lines = [l for l in lines if not l.startswith("modelgate: WARNING:")]
         assert len(lines) == 1, result.outlines
         return lines[0]
-
-

@@ -51,22 +51,36 @@ def make_model(columns):
     from sklearn.pipeline import Pipeline
 
     measurements = [c for c in columns if c not in (ID_COLUMN, LABEL)]
-    return Pipeline([
-        # The id says nothing about the patient: drop it (the gate checks that it does not matter).
-        ("drop_id", ColumnTransformer(
-            [("measurements", "passthrough", measurements)], remainder="drop", verbose_feature_names_out=False
-        ).set_output(transform="pandas")),
-        ("regress", HistGradientBoostingRegressor(
-            monotonic_cst={name: 1 for name in INCREASING},
-            max_iter=150, learning_rate=0.03, max_depth=2, min_samples_leaf=20, l2_regularization=1.0,
-            random_state=0,
-        )),
-    ])
+    return Pipeline(
+        [
+            # The id says nothing about the patient: drop it (the gate checks that it does not matter).
+            (
+                "drop_id",
+                ColumnTransformer(
+                    [("measurements", "passthrough", measurements)], remainder="drop", verbose_feature_names_out=False
+                ).set_output(transform="pandas"),
+            ),
+            (
+                "regress",
+                HistGradientBoostingRegressor(
+                    monotonic_cst={name: 1 for name in INCREASING},
+                    max_iter=150,
+                    learning_rate=0.03,
+                    max_depth=2,
+                    min_samples_leaf=20,
+                    l2_regularization=1.0,
+                    random_state=0,
+                ),
+            ),
+        ]
+    )
 
 
 class DiabetesFlow(FlowSpec):
     shuffle_labels = Parameter(
-        "shuffle-labels", default=False, type=bool,
+        "shuffle-labels",
+        default=False,
+        type=bool,
         help="Train on shuffled targets: a model with no skill, to see the gate fail.",
     )
     tag_in_flow = Parameter(

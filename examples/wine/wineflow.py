@@ -45,17 +45,21 @@ def make_model(columns):
     from sklearn.preprocessing import StandardScaler
 
     measurements = [c for c in columns if c not in (ID_COLUMN, LABEL)]
-    return Pipeline([
-        # The id says nothing about the wine: drop it (the gate checks that it does not matter).
-        ("drop_id", ColumnTransformer([("measurements", "passthrough", measurements)], remainder="drop")),
-        ("scale", StandardScaler()),
-        ("classify", LogisticRegression(max_iter=1000)),
-    ])
+    return Pipeline(
+        [
+            # The id says nothing about the wine: drop it (the gate checks that it does not matter).
+            ("drop_id", ColumnTransformer([("measurements", "passthrough", measurements)], remainder="drop")),
+            ("scale", StandardScaler()),
+            ("classify", LogisticRegression(max_iter=1000)),
+        ]
+    )
 
 
 class WineFlow(FlowSpec):
     shuffle_labels = Parameter(
-        "shuffle-labels", default=False, type=bool,
+        "shuffle-labels",
+        default=False,
+        type=bool,
         help="Train on shuffled labels: a model with no skill, to see the gate fail.",
     )
     tag_in_flow = Parameter(

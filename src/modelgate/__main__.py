@@ -22,11 +22,19 @@ def parser() -> promote.CommandParser:
         description="modelgate's commands. The gate itself runs in pytest: pytest gate/ --model-run Flow/run_id.",
     )
     commands = made.add_subparsers(
-        title="commands", dest="command", metavar="COMMAND", parser_class=promote.CommandParser,
+        title="commands",
+        dest="command",
+        metavar="COMMAND",
+        parser_class=promote.CommandParser,
     )
-    promote.add_arguments(commands.add_parser(
-        "promote", prog=promote.PROG, help=promote.SUMMARY, description=promote.DESCRIPTION,
-    ))
+    promote.add_arguments(
+        commands.add_parser(
+            "promote",
+            prog=promote.PROG,
+            help=promote.SUMMARY,
+            description=promote.DESCRIPTION,
+        )
+    )
     return made
 
 

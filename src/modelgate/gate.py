@@ -78,11 +78,17 @@ class Gate:
             raise TypeError(f"Gate() got an unexpected keyword argument {unknown!r} (settings: {', '.join(names)})")
         checks = _check_items("checks", checks, lambda c: hasattr(c, "check_kind"), "MarginCheck or FloorCheck objects")
         properties = _check_items("properties", properties, lambda c: hasattr(c, "check_kind"), "PropertyCheck objects")
-        smoke_cases = _check_items("smoke_cases", smoke_cases, lambda c: hasattr(c, "expected"),
-                                   "smoke cases (modelgate.smoke.load_smoke_cases(path) reads a file)")
+        smoke_cases = _check_items(
+            "smoke_cases",
+            smoke_cases,
+            lambda c: hasattr(c, "expected"),
+            "smoke cases (modelgate.smoke.load_smoke_cases(path) reads a file)",
+        )
         # The same rules as every other front end, before any check runs.
         chosen = {name: validate_setting(name, value, f"Gate({name}=...)") for name, value in settings.items()}
-        self.config = GateConfig(GateSettings(**chosen), by_kind([*checks, *properties]), require_champion=require_champion)
+        self.config = GateConfig(
+            GateSettings(**chosen), by_kind([*checks, *properties]), require_champion=require_champion
+        )
         self.smoke_cases = tuple(smoke_cases)
 
     @classmethod

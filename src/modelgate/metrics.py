@@ -387,7 +387,9 @@ class Metric:
         """The bound methods a floor of this metric may ask for (besides "auto")."""
         from .stats.methods import METHODS
 
-        return tuple(name for name, m in METHODS.items() if m.one_sample is not None and m.fits_metric(self, floor=True))
+        return tuple(
+            name for name, m in METHODS.items() if m.one_sample is not None and m.fits_metric(self, floor=True)
+        )
 
 
 METRICS: Registry[Metric] = Registry("metric")
@@ -399,24 +401,78 @@ _LOSS = (0.0, math.inf)
 
 for _metric in (
     Metric("roc_auc", roc_auc, higher_is_better=True, method=DELONG, floor_method=DELONG, value_range=_UNIT),
-    Metric("accuracy", accuracy, higher_is_better=True, method=MCNEMAR, tasks=_CLASSIFICATION,
-           floor_method=CLOPPER_PEARSON, value_range=_UNIT),
+    Metric(
+        "accuracy",
+        accuracy,
+        higher_is_better=True,
+        method=MCNEMAR,
+        tasks=_CLASSIFICATION,
+        floor_method=CLOPPER_PEARSON,
+        value_range=_UNIT,
+    ),
     Metric("f1", f1, higher_is_better=True, value_range=_UNIT),
-    Metric("log_loss", log_loss, higher_is_better=False, method=PAIRED_LOSS, tasks=_CLASSIFICATION,
-           row_loss=log_loss_rows, floor_method=MEAN_LOSS, value_range=_LOSS),
-    Metric("brier", brier, higher_is_better=False, method=PAIRED_LOSS, row_loss=brier_rows, floor_method=MEAN_LOSS,
-           value_range=_UNIT),
+    Metric(
+        "log_loss",
+        log_loss,
+        higher_is_better=False,
+        method=PAIRED_LOSS,
+        tasks=_CLASSIFICATION,
+        row_loss=log_loss_rows,
+        floor_method=MEAN_LOSS,
+        value_range=_LOSS,
+    ),
+    Metric(
+        "brier",
+        brier,
+        higher_is_better=False,
+        method=PAIRED_LOSS,
+        row_loss=brier_rows,
+        floor_method=MEAN_LOSS,
+        value_range=_UNIT,
+    ),
     Metric("macro_f1", macro_f1, higher_is_better=True, tasks=(MULTICLASS,), value_range=_UNIT),
     # the influence-function (DeLong per class) bound by default: 1.4 s at 1e6 rows where the
     # class-stratified bootstrap takes minutes, with the same false-promotion rate (bench_stats --tasks)
-    Metric("roc_auc_ovr", roc_auc_ovr, higher_is_better=True, method=DELTA, tasks=(MULTICLASS,),
-           floor_method=DELTA, influence=roc_auc_ovr_influence, value_range=_UNIT),
-    Metric("mae", mae, higher_is_better=False, method=PAIRED_LOSS, tasks=(REGRESSION,),
-           row_loss=absolute_error_rows, floor_method=MEAN_LOSS, value_range=_LOSS),
-    Metric("rmse", rmse, higher_is_better=False, method=DELTA, tasks=(REGRESSION,), floor_method=DELTA,
-           influence=rmse_influence, value_range=_LOSS),
-    Metric("r2", r2, higher_is_better=True, method=DELTA, tasks=(REGRESSION,), floor_method=DELTA,
-           influence=r2_influence, value_range=(-math.inf, 1.0)),
+    Metric(
+        "roc_auc_ovr",
+        roc_auc_ovr,
+        higher_is_better=True,
+        method=DELTA,
+        tasks=(MULTICLASS,),
+        floor_method=DELTA,
+        influence=roc_auc_ovr_influence,
+        value_range=_UNIT,
+    ),
+    Metric(
+        "mae",
+        mae,
+        higher_is_better=False,
+        method=PAIRED_LOSS,
+        tasks=(REGRESSION,),
+        row_loss=absolute_error_rows,
+        floor_method=MEAN_LOSS,
+        value_range=_LOSS,
+    ),
+    Metric(
+        "rmse",
+        rmse,
+        higher_is_better=False,
+        method=DELTA,
+        tasks=(REGRESSION,),
+        floor_method=DELTA,
+        influence=rmse_influence,
+        value_range=_LOSS,
+    ),
+    Metric(
+        "r2",
+        r2,
+        higher_is_better=True,
+        method=DELTA,
+        tasks=(REGRESSION,),
+        floor_method=DELTA,
+        influence=r2_influence,
+        value_range=(-math.inf, 1.0),
+    ),
 ):
     register_metric(_metric)
 

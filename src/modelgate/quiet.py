@@ -58,8 +58,11 @@ def tensorflow_quieted() -> Iterator[None]:
             os.close(saved)
             absl.setLevel(level)
             sink.seek(0)
-            kept = [line for line in sink.read().decode(errors="replace").splitlines(keepends=True)
-                    if not _CHATTER.match(line)]
+            kept = [
+                line
+                for line in sink.read().decode(errors="replace").splitlines(keepends=True)
+                if not _CHATTER.match(line)
+            ]
             if kept:
                 sys.stderr.write("".join(kept))
                 _flush()

@@ -241,8 +241,10 @@ def _run_scorer(
         except (GateUsageError, MetaflowUnavailable):
             raise
         except Exception as exc:  # its model refuses the candidate's rows: no comparison, so no verdict
-            raise GateUsageError(f"the {role} run {pathspec} cannot score these rows{_lacking(models[0], inputs)}: "
-                                 f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}") from None
+            raise GateUsageError(
+                f"the {role} run {pathspec} cannot score these rows{_lacking(models[0], inputs)}: "
+                f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+            ) from None
 
     return score
 
@@ -290,7 +292,9 @@ class GateRunner:
             for name in config.baseline_names
             if name not in KNOWN_BASELINES
         }
-        baselines = Baselines(candidate, tag=config.settings.tag, model_artifact=config.settings.model_artifact, named=named)
+        baselines = Baselines(
+            candidate, tag=config.settings.tag, model_artifact=config.settings.model_artifact, named=named
+        )
         return cls(config, baselines, smoke_cases)
 
     @classmethod

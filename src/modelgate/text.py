@@ -28,4 +28,6 @@ def printable(value: object, *, keep_newlines: bool = False) -> str:
     if not any(is_control(ch) for ch in text):
         return text
     kept = "\n" if keep_newlines else ""
-    return "".join(ch.encode("unicode_escape").decode("ascii") if is_control(ch) and ch not in kept else ch for ch in text)
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii") if is_control(ch) and ch not in kept else ch for ch in text
+    )

@@ -147,6 +147,11 @@ class Verdict:
             "champion": self.champion,
             "tag": None
             if decision is None
-            else {"action": decision.action, "reason": decision.reason, "dry_run": decision.dry_run, "line": self.tag_line},
+            else {
+                "action": decision.action,
+                "reason": decision.reason,
+                "dry_run": decision.dry_run,
+                "line": self.tag_line,
+            },
             "results": [r.to_dict() for r in self.results],
         }

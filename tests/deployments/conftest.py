@@ -43,7 +43,9 @@ def deployment_servers(request):
 
     wanted = {item.callspec.params.get("deployment") for item in request.session.items if hasattr(item, "callspec")}
     kinds = tuple(kind for kind in KINDS if kind in wanted and (kind == "local" or SERVICE_AVAILABLE))
-    servers = Servers(Path(tempfile.mkdtemp(prefix="deployments-", dir=os.environ["METAFLOW_DATASTORE_SYSROOT_LOCAL"])), kinds)
+    servers = Servers(
+        Path(tempfile.mkdtemp(prefix="deployments-", dir=os.environ["METAFLOW_DATASTORE_SYSROOT_LOCAL"])), kinds
+    )
     runs: dict = {}
     try:
         servers.start(lambda ready: runs.setdefault(ready.name, Runs(ready, TINY_FLOW, 3)))

@@ -64,8 +64,15 @@ RUN_TIMEOUT = 300
 # configuration, pytest's per-process variables (an xdist worker's name would
 # make the gate think it is a worker), and any real AWS configuration.
 _DROPPED_PREFIXES = ("METAFLOW_", "AWS_")
-_DROPPED = {"PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_CURRENT_TEST", "PYTEST_XDIST_WORKER",
-            "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID", "PYTEST_VERSION"}
+_DROPPED = {
+    "PYTEST_ADDOPTS",
+    "PYTEST_PLUGINS",
+    "PYTEST_CURRENT_TEST",
+    "PYTEST_XDIST_WORKER",
+    "PYTEST_XDIST_WORKER_COUNT",
+    "PYTEST_XDIST_TESTRUNUID",
+    "PYTEST_VERSION",
+}
 
 
 def base_env(folder: Path) -> dict[str, str]:
@@ -134,8 +141,14 @@ class Deployment:
         """``python *args`` with this deployment's environment, in its own process group
         (:meth:`kill` ends it and the step processes it started)."""
         process = subprocess.Popen(
-            [sys.executable, *args], env=self.env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL, text=True, start_new_session=True,
+            [sys.executable, *args],
+            env=self.env,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
         )
         self._live.add(process)
         marker = self.live_dir / str(process.pid) if self.live_dir else None
@@ -177,7 +190,9 @@ class Deployment:
         run_id = id_file.read_text().strip()
         id_file.unlink()
         if done.returncode != 0 or not run_id:
-            raise RuntimeError(f"{path.name} failed on {self.name} (exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
+            raise RuntimeError(
+                f"{path.name} failed on {self.name} (exit {done.returncode}):\n{done.stdout}\n{done.stderr}"
+            )
         return f"{flow_name(path)}/{run_id}"
 
     def gate(self, suite_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -246,8 +261,9 @@ def tag_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
 
 
 def _run_checked(args: list[str], what: str, timeout: float) -> str:
-    done = subprocess.run(args, capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL, start_new_session=True)  # Ctrl-C stops the session, not the servers
+    done = subprocess.run(
+        args, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, start_new_session=True
+    )  # Ctrl-C stops the session, not the servers
     if done.returncode != 0:
         raise RuntimeError(f"{what} failed (exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
     return done.stdout
@@ -276,8 +292,11 @@ def prepare_service_venv() -> float:
         start = time.monotonic()
         shutil.rmtree(SERVICE_CACHE, ignore_errors=True)
         try:
-            _run_checked([str(SERVICE_SOURCE / "start.sh"), str(SERVICE_CACHE)], "metaflow-service start.sh (building its venv)",
-                         SERVER_TIMEOUT * 3)
+            _run_checked(
+                [str(SERVICE_SOURCE / "start.sh"), str(SERVICE_CACHE)],
+                "metaflow-service start.sh (building its venv)",
+                SERVER_TIMEOUT * 3,
+            )
         finally:
             _stop_service_keeping_venv(SERVICE_CACHE)
         ready.touch()
@@ -285,8 +304,13 @@ def prepare_service_venv() -> float:
 
 
 def _stop_service_keeping_venv(state: Path) -> None:
-    subprocess.run([str(SERVICE_SOURCE / "stop.sh"), str(state)], capture_output=True, timeout=120,
-                   stdin=subprocess.DEVNULL, start_new_session=True)
+    subprocess.run(
+        [str(SERVICE_SOURCE / "stop.sh"), str(state)],
+        capture_output=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     pgdir = state / "pgdir"
     if pgdir.exists():
         shutil.rmtree(pgdir.read_text().strip(), ignore_errors=True)
@@ -305,9 +329,12 @@ class MetadataService:
         begin = time.monotonic()
         self.state.mkdir(parents=True)
         (self.state / "venv").symlink_to(SERVICE_CACHE / "venv")  # start.sh makes none when there is one
-        out = _run_checked([str(SERVICE_SOURCE / "start.sh"), str(self.state)], "metaflow-service start.sh", SERVER_TIMEOUT)
-        exports = dict(word.split("=", 1) for line in out.splitlines() if line.startswith("export ")
-                       for word in line.split()[1:])
+        out = _run_checked(
+            [str(SERVICE_SOURCE / "start.sh"), str(self.state)], "metaflow-service start.sh", SERVER_TIMEOUT
+        )
+        exports = dict(
+            word.split("=", 1) for line in out.splitlines() if line.startswith("export ") for word in line.split()[1:]
+        )
         self.url = exports["METAFLOW_SERVICE_URL"]
         with urllib.request.urlopen(f"{self.url}/ping", timeout=10) as answer:
             assert answer.status == 200
@@ -319,8 +346,9 @@ class MetadataService:
 
     def stop(self) -> None:
         if self.state.exists():
-            subprocess.run(self.stop_command(), capture_output=True, timeout=120, stdin=subprocess.DEVNULL,
-                           start_new_session=True)
+            subprocess.run(
+                self.stop_command(), capture_output=True, timeout=120, stdin=subprocess.DEVNULL, start_new_session=True
+            )
 
 
 _MOTO_LAUNCHER = """
@@ -350,12 +378,19 @@ class MotoS3:
 
     def start(self) -> str:
         begin = time.monotonic()
-        env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
-               **{k: v for k, v in s3_env("", "").items() if k.startswith("AWS_")}}
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+            **{k: v for k, v in s3_env("", "").items() if k.startswith("AWS_")},
+        }
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-c", _MOTO_LAUNCHER, BUCKET], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=log, text=True, env=env, start_new_session=True,
+                [sys.executable, "-c", _MOTO_LAUNCHER, BUCKET],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                env=env,
+                start_new_session=True,
             )
         line = _readline(self.process, SERVER_TIMEOUT)
         if not line.startswith("http://"):
@@ -472,8 +507,13 @@ class Servers:
 
     def _start_watchdog(self) -> None:
         commands = [service.stop_command() for service in self.services.values()]
-        self._watchdog = subprocess.Popen([sys.executable, "-c", _WATCHDOG, str(self.live_dir), json.dumps(commands)], stdin=subprocess.PIPE,
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        self._watchdog = subprocess.Popen(
+            [sys.executable, "-c", _WATCHDOG, str(self.live_dir), json.dumps(commands)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     def stop(self) -> None:
         """Stop every server; safe to call twice (the fixture's finally, then atexit)."""
@@ -544,7 +584,10 @@ class PrivateService:
         atexit.register(self.close)
         self._watchdog = subprocess.Popen(
             [sys.executable, "-c", _WATCHDOG, str(live), json.dumps([self.service.stop_command()])],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             url = self.service.start()
@@ -560,17 +603,24 @@ class PrivateService:
 
     def outage(self) -> None:
         """Stop the service and its Postgres (state kept): from now on, connections are refused."""
-        subprocess.run([str(SERVICE_SOURCE / "stop.sh"), str(self.service.state)], capture_output=True, timeout=120,
-                       stdin=subprocess.DEVNULL, start_new_session=True)
+        subprocess.run(
+            [str(SERVICE_SOURCE / "stop.sh"), str(self.service.state)],
+            capture_output=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     def restart(self) -> Deployment:
         """Start the service again after :meth:`outage`, on its kept Postgres cluster (the
         same runs and tags), on new free ports: the deployment, with the new URL."""
         assert self.deployment is not None
-        out = _run_checked([str(SERVICE_SOURCE / "start.sh"), str(self.service.state)], "metaflow-service restart",
-                           SERVER_TIMEOUT)
-        exports = dict(word.split("=", 1) for line in out.splitlines() if line.startswith("export ")
-                       for word in line.split()[1:])
+        out = _run_checked(
+            [str(SERVICE_SOURCE / "start.sh"), str(self.service.state)], "metaflow-service restart", SERVER_TIMEOUT
+        )
+        exports = dict(
+            word.split("=", 1) for line in out.splitlines() if line.startswith("export ") for word in line.split()[1:]
+        )
         self.deployment = self.deployment.with_env(METAFLOW_SERVICE_URL=exports["METAFLOW_SERVICE_URL"])
         return self.deployment
 
@@ -600,7 +650,9 @@ def _main(argv: list[str]) -> int:
             print(f"metadata service: none at {SERVICE_SOURCE}; its tests will skip")
             return 0
         seconds = prepare_service_venv()
-        print(f"metadata service venv: {f'built in {seconds:.0f} s' if seconds else 'already built'} ({SERVICE_CACHE / 'venv'})")
+        print(
+            f"metadata service venv: {f'built in {seconds:.0f} s' if seconds else 'already built'} ({SERVICE_CACHE / 'venv'})"
+        )
         return 0
     if argv[:1] == ["up"]:
         servers = Servers(Path(tempfile.mkdtemp(prefix="modelgate-deployments-")), KINDS).start()
@@ -634,8 +686,10 @@ def run_flow_with(deployment: Deployment, path: Path, *options: str, env: dict[s
     run_id = id_file.read_text().strip()
     id_file.unlink()
     if done.returncode != 0 or not run_id:
-        raise RuntimeError(f"{path.name} {' '.join(options)} failed on {deployment.name} "
-                           f"(exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
+        raise RuntimeError(
+            f"{path.name} {' '.join(options)} failed on {deployment.name} "
+            f"(exit {done.returncode}):\n{done.stdout}\n{done.stderr}"
+        )
     return f"{flow_name(path)}/{run_id}"
 
 

@@ -63,8 +63,9 @@ S3_DEPLOYMENT = pytest.mark.parametrize("deployment", ["s3"], indirect=True)
 
 
 def _python(env: dict, cwd: Path, *args: str) -> str:
-    done = subprocess.run([sys.executable, *args], env=env, cwd=cwd, capture_output=True, text=True,
-                          timeout=300, stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        [sys.executable, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL
+    )
     assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout
 
@@ -139,8 +140,11 @@ def test_the_code_package_ships_the_gate_config(compiled, deployment):
     assert len(urls) == 1, urls  # every step downloads the one package
     bucket, key = urls.pop().removeprefix("s3://").split("/", 1)
     s3 = boto3.client(
-        "s3", endpoint_url=env["METAFLOW_S3_ENDPOINT_URL"], region_name=env["AWS_DEFAULT_REGION"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        "s3",
+        endpoint_url=env["METAFLOW_S3_ENDPOINT_URL"],
+        region_name=env["AWS_DEFAULT_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
         aws_session_token=env["AWS_SESSION_TOKEN"],
     )
     package = s3.get_object(Bucket=bucket, Key=key)["Body"].read()

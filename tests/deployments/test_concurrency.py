@@ -37,7 +37,7 @@ local_and_service = pytest.mark.parametrize("deployment", [LOCAL, SERVICE], indi
 
 FAILING = "\ndef test_too_strict(gate):\n    gate.beats('roc_auc', margin=0.99)\n"
 # The last test of every suite: signal readiness, then wait for the release.
-BARRIER = '''
+BARRIER = """
 
 def test_zz_all_sessions_at_once():
     import os, time
@@ -48,7 +48,7 @@ def test_zz_all_sessions_at_once():
     while not Path(os.environ["GATE_GO"]).exists():
         assert time.monotonic() < deadline, "never released"
         time.sleep(0.02)
-'''
+"""
 N_RUNS = 10
 WARNING = "modelgate: WARNING: the tags changed after this session wrote them"
 
@@ -132,13 +132,16 @@ def test_ten_sessions_at_once_on_ten_runs_lose_and_clobber_no_tag(deployment, te
     failing_suite = write_suite(tmp_path / "failing", PASSING + FAILING + BARRIER)
     # Other user tags on every run; two runs carry the gate's tag from an earlier gate
     # (a passing one keeps it, a failing one loses it).
-    before = {run: {"team:nlp", f"keep:{i}"} | ({DEFAULT_TAG} if i in (0, 5) else set())
-              for i, run in enumerate(ten_runs)}
+    before = {
+        run: {"team:nlp", f"keep:{i}"} | ({DEFAULT_TAG} if i in (0, 5) else set()) for i, run in enumerate(ten_runs)
+    }
     set_tags(deployment, before)
 
-    results = gates_at_once(deployment, tmp_path, [
-        (failing_suite if i in failing else passing_suite, run) for i, run in enumerate(ten_runs)
-    ])
+    results = gates_at_once(
+        deployment,
+        tmp_path,
+        [(failing_suite if i in failing else passing_suite, run) for i, run in enumerate(ten_runs)],
+    )
 
     after = read_tags(deployment, ten_runs)
     for i, (run, result) in enumerate(zip(ten_runs, results)):
@@ -194,7 +197,10 @@ def test_two_sessions_at_once_on_one_run_end_fail_closed_or_flag_the_race(deploy
     with ThreadPoolExecutor(len(sessions)) as pool:
         futures = [
             pool.submit(
-                deployment.with_env(GATE_READY=str(ready[i]), GATE_GO=str(folder / "go")).gate, suite, "--model-run", run
+                deployment.with_env(GATE_READY=str(ready[i]), GATE_GO=str(folder / "go")).gate,
+                suite,
+                "--model-run",
+                run,
             )
             for i, (suite, run, folder) in enumerate(sessions)
         ]
@@ -228,7 +234,9 @@ def test_two_sessions_at_once_on_one_run_end_fail_closed_or_flag_the_race(deploy
 
 
 # -- an outage of the metadata service ---------------------------------------------------------------
-OUTAGE_SUITE = PASSING + '''
+OUTAGE_SUITE = (
+    PASSING
+    + """
 
 def test_zz_waits_for_the_outage():
     import os, time
@@ -239,7 +247,8 @@ def test_zz_waits_for_the_outage():
     while not Path(os.environ["GATE_GO"]).exists():
         assert time.monotonic() < deadline, "never released"
         time.sleep(0.02)
-'''
+"""
+)
 
 
 @pytest.mark.service
@@ -255,8 +264,9 @@ def test_the_metadata_service_stopping_mid_session_is_one_error_line_and_no_tag_
         session = deployment.with_env(GATE_READY=str(ready), GATE_GO=str(go), METAFLOW_SERVICE_RETRY_COUNT="3")
         report, markdown = tmp_path / "verdict.json", tmp_path / "verdict.md"
         with ThreadPoolExecutor(1) as pool:
-            future = pool.submit(session.gate, suite, "--model-run", run, "--gate-report", str(report),
-                                 "--gate-markdown", str(markdown))
+            future = pool.submit(
+                session.gate, suite, "--model-run", run, "--gate-report", str(report), "--gate-markdown", str(markdown)
+            )
             deadline = time.monotonic() + 120
             while not ready.exists():
                 assert not future.done(), explain(future.result())
@@ -271,7 +281,9 @@ def test_the_metadata_service_stopping_mid_session_is_one_error_line_and_no_tag_
     output = result.stdout + result.stderr
     assert "Traceback" not in output and "HTTPConnectionPool" not in output, explain(result)
     [line] = tag_lines(result)
-    assert line.startswith(f"modelgate: FAILED: could not read the tags of {run}: the metadata service at http://"), line
+    assert line.startswith(f"modelgate: FAILED: could not read the tags of {run}: the metadata service at http://"), (
+        line
+    )
     assert line.endswith("cannot be reached (connection refused); no tag was changed"), line
     assert len(line) < 250, line
     assert tags_after == {"team:nlp"}  # no tag change: read from the service, restarted on its data

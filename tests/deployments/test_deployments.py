@@ -83,8 +83,9 @@ def test_latest_picks_the_newest_run(deployment, tiny_runs, tmp_path):
     tiny_runs.all()
     # A run of its own, made last: other test files make TinyFlow runs on these deployments too.
     newest = deployment.run_flow(TINY_FLOW)
-    result = deployment.gate(write_suite(tmp_path, PASSING), "--model-run", "latest", "--model-flow", "TinyFlow",
-                             "--gate-dry-run")
+    result = deployment.gate(
+        write_suite(tmp_path, PASSING), "--model-run", "latest", "--model-flow", "TinyFlow", "--gate-dry-run"
+    )
     assert result.returncode == 0, explain(result)
     assert header(result, "model run").startswith(f"model run: {newest} "), explain(result)
     assert tag_lines(result) == [
@@ -112,8 +113,11 @@ def test_the_artifacts_are_in_s3(deployment, tiny_runs):
     tiny_runs[0]  # wait for the first run
     env = deployment.env
     s3 = boto3.client(
-        "s3", endpoint_url=env["METAFLOW_S3_ENDPOINT_URL"], region_name=env["AWS_DEFAULT_REGION"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        "s3",
+        endpoint_url=env["METAFLOW_S3_ENDPOINT_URL"],
+        region_name=env["AWS_DEFAULT_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
     )
     prefix = env["METAFLOW_DATASTORE_SYSROOT_S3"].removeprefix(f"s3://{BUCKET}/")
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{prefix}/TinyFlow/")["Contents"]]
@@ -146,8 +150,12 @@ class FaultyProxy:
                     proxy.times -= 1
                     proxy.served_500 += 1
                     return self._answer(proxy.status, {}, b'{"message": "injected by the test proxy"}')
-                request = urllib.request.Request(proxy.upstream + self.path, data=body, method=self.command,
-                                                 headers={"Content-Type": self.headers.get("Content-Type", "application/json")})
+                request = urllib.request.Request(
+                    proxy.upstream + self.path,
+                    data=body,
+                    method=self.command,
+                    headers={"Content-Type": self.headers.get("Content-Type", "application/json")},
+                )
                 try:
                     with urllib.request.urlopen(request, timeout=30) as answer:
                         self._answer(answer.status, answer.headers, answer.read())
@@ -254,12 +262,15 @@ def test_a_service_that_keeps_answering_503_is_an_outage_not_bad_input(deploymen
     with FaultyProxy(deployment.env["METAFLOW_SERVICE_URL"]) as proxy:
         proxy.fail(f"/flows/{run.replace('/', '/runs/')}", times=1000, status=503)  # Metaflow retries 503 itself
         result = deployment.with_env(METAFLOW_SERVICE_URL=proxy.url, METAFLOW_SERVICE_RETRY_COUNT="2").gate(
-            write_suite(tmp_path, PASSING), "--model-run", run)
+            write_suite(tmp_path, PASSING), "--model-run", run
+        )
     assert result.returncode == 1, explain(result)  # not 4: the run spec is fine
     [line] = [l for l in (result.stdout + result.stderr).splitlines() if "modelgate:" in l]
-    assert line == (f"Exit: modelgate: FAILED: cannot read candidate run {run}: the metadata service at {proxy.url} "
-                    f"failed: Metadata request (/flows/{run.replace('/', '/runs/')}) failed; "
-                    "no test ran and no tag was changed"), explain(result)
+    assert line == (
+        f"Exit: modelgate: FAILED: cannot read candidate run {run}: the metadata service at {proxy.url} "
+        f"failed: Metadata request (/flows/{run.replace('/', '/runs/')}) failed; "
+        "no test ran and no tag was changed"
+    ), explain(result)
     assert "Traceback" not in result.stdout + result.stderr
 
 
@@ -274,10 +285,13 @@ def test_an_s3_datastore_that_cannot_be_reached_is_an_outage_not_bad_input(deplo
     before = deployment.tags(run)
     cache = tmp_path / "client-cache"  # empty: the artifacts must come from S3, not from earlier sessions' cache
     cache.mkdir(mode=0o700)
-    down = deployment.with_env(METAFLOW_S3_ENDPOINT_URL=closed, METAFLOW_CLIENT_CACHE_PATH=str(cache),
-                               METAFLOW_S3_RETRY_COUNT="0",
-                               METAFLOW_S3_TRANSIENT_RETRY_COUNT="0",
-                               METAFLOW_S3_CLIENT_RETRY_CONFIG='{"max_attempts": 1, "mode": "standard"}')
+    down = deployment.with_env(
+        METAFLOW_S3_ENDPOINT_URL=closed,
+        METAFLOW_CLIENT_CACHE_PATH=str(cache),
+        METAFLOW_S3_RETRY_COUNT="0",
+        METAFLOW_S3_TRANSIENT_RETRY_COUNT="0",
+        METAFLOW_S3_CLIENT_RETRY_CONFIG='{"max_attempts": 1, "mode": "standard"}',
+    )
     result = down.gate(write_suite(tmp_path, PASSING), "--model-run", run)
     assert result.returncode == 1, explain(result)  # the metadata is there; its artifacts cannot be read
     output = result.stdout + result.stderr

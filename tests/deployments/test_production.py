@@ -70,7 +70,8 @@ def gate(deployment, folder, run, *args):
 def test_the_runs_carry_their_project_branch(deployment, project_runs):
     user = deployment.env["METAFLOW_USER"]
     assert {"project:modelgate_tests", "project_branch:test.alpha", f"user:{user}"} <= system_tags(
-        deployment, project_runs["alpha"])
+        deployment, project_runs["alpha"]
+    )
     prod = system_tags(deployment, project_runs["prod"])
     assert {"project:modelgate_tests", "project_branch:prod", f"production:{TOKEN}"} <= prod
     assert not any(t.startswith("user:") for t in prod)
@@ -83,9 +84,7 @@ def test_a_tagged_run_of_another_branch_is_not_the_champion(deployment, project_
     deployment.add_tags(project_runs["alpha"], tag)
     result = gate(deployment, tmp_path, project_runs["beta2"], "--gate-tag", tag)
     assert result.returncode == 0, explain(result)
-    assert header(result, "champion") == (
-        f"champion: {project_runs['beta1']} (branch test.beta of project {PROJECT})"
-    )
+    assert header(result, "champion") == (f"champion: {project_runs['beta1']} (branch test.beta of project {PROJECT})")
 
 
 @production
@@ -107,8 +106,16 @@ def test_with_project_scope_another_branch_can_be_the_champion(deployment, proje
     assert result.returncode == 0, explain(result)
     assert header(result, "champion") == f"champion: {project_runs['alpha']} (any branch of project {PROJECT})"
     # and from the command line, over the file: back to the branch
-    result = deployment.gate(suite, "--model-run", project_runs["beta2"], "--gate-dry-run", "--gate-tag", tag,
-                             "--gate-champion-scope", "branch")
+    result = deployment.gate(
+        suite,
+        "--model-run",
+        project_runs["beta2"],
+        "--gate-dry-run",
+        "--gate-tag",
+        tag,
+        "--gate-champion-scope",
+        "branch",
+    )
     assert header(result, "champion") == f"champion: {project_runs['beta1']} (branch test.beta of project {PROJECT})"
 
 
@@ -120,8 +127,9 @@ def test_production_runs_are_found_by_pathspec_and_by_latest_in_their_namespace(
     assert header(by_pathspec, "model run").startswith(f"model run: {prod} ")
     assert header(by_pathspec, "champion") == f"champion: none yet (branch prod of project {PROJECT})"
     project_runs["beta3"]  # newer than prod, in the user's namespace
-    by_latest = gate(deployment, tmp_path / "b", "latest", "--model-flow", "ProjectFlow",
-                     "--gate-namespace", f"production:{TOKEN}")
+    by_latest = gate(
+        deployment, tmp_path / "b", "latest", "--model-flow", "ProjectFlow", "--gate-namespace", f"production:{TOKEN}"
+    )
     assert by_latest.returncode == 0, explain(by_latest)
     assert header(by_latest, "model run").startswith(f"model run: {prod} ")
     assert tag_lines(by_latest) == [
@@ -137,7 +145,9 @@ def test_a_production_candidate_never_gets_a_developers_champion(deployment, pro
     result = gate(deployment, tmp_path, project_runs["prod"], "--gate-tag", tag)
     assert result.returncode == 0, explain(result)
     assert header(result, "champion") == f"champion: none yet (branch prod of project {PROJECT})"
-    flow_wide = gate(deployment, tmp_path / "flow", project_runs["prod"], "--gate-tag", tag, "--gate-champion-scope", "flow")
+    flow_wide = gate(
+        deployment, tmp_path / "flow", project_runs["prod"], "--gate-tag", tag, "--gate-champion-scope", "flow"
+    )
     assert header(flow_wide, "champion") == f"champion: {project_runs['beta1']} (any run of ProjectFlow)"
 
 
@@ -159,8 +169,9 @@ def test_the_champion_follows_champion_tag(deployment, project_runs, tmp_path, t
     deployment.add_tags(project_runs["beta2"], candidate_tag)  # newer, passed the gate, not deployed
     by_verdict = gate(deployment, tmp_path / "a", project_runs["beta3"], "--gate-tag", candidate_tag)
     assert header(by_verdict, "champion").startswith(f"champion: {project_runs['beta2']} "), explain(by_verdict)
-    by_deployed = gate(deployment, tmp_path / "b", project_runs["beta3"], "--gate-tag", candidate_tag,
-                       "--gate-champion-tag", deployed)
+    by_deployed = gate(
+        deployment, tmp_path / "b", project_runs["beta3"], "--gate-tag", candidate_tag, "--gate-champion-tag", deployed
+    )
     assert by_deployed.returncode == 0, explain(by_deployed)
     assert header(by_deployed, "champion").startswith(f"champion: {project_runs['beta1']} "), explain(by_deployed)
     done = deployment.python(DEPLOYED_RUN, "ProjectFlow", deployed)
@@ -215,11 +226,13 @@ def test_promote_takes_its_tag_and_scope_from_the_config(deployment, project_run
 
 @production
 def test_promote_bad_input_is_one_line_and_exit_4(deployment, project_runs, tag):
-    for args in ([project_runs["beta1"]],  # no tag named
-                 [project_runs["beta1"], "--tag", DEFAULT_TAG],  # the verdict tag
-                 ["ProjectFlow/999999", "--tag", tag],  # no such run
-                 [project_runs["beta1"], "--tag", "project:x"],  # a reserved tag
-                 [project_runs["beta1"], "--tag", tag, "--champion-scope", "world"]):
+    for args in (
+        [project_runs["beta1"]],  # no tag named
+        [project_runs["beta1"], "--tag", DEFAULT_TAG],  # the verdict tag
+        ["ProjectFlow/999999", "--tag", tag],  # no such run
+        [project_runs["beta1"], "--tag", "project:x"],  # a reserved tag
+        [project_runs["beta1"], "--tag", tag, "--champion-scope", "world"],
+    ):
         done = promote(deployment, *args)
         assert done.returncode == 4, (args, explain(done))
         assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr, (args, explain(done))

@@ -43,11 +43,13 @@ def test_example_gate_tags_the_demo_run(gate_suite, demo_run):
     result = gate_example(gate_suite, demo_run)
     result.assert_outcomes(passed=N_QUALITY_TESTS)
     assert DEFAULT_TAG in user_tags(demo_run)
-    result.stdout.fnmatch_lines([
-        "*PASS  roc_auc vs majority*DeLong*",
-        "*PASS  roc_auc vs champion*no baseline*",
-        f"modelgate: tag '{DEFAULT_TAG}' applied to {demo_run}*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*PASS  roc_auc vs majority*DeLong*",
+            "*PASS  roc_auc vs champion*no baseline*",
+            f"modelgate: tag '{DEFAULT_TAG}' applied to {demo_run}*",
+        ]
+    )
 
 
 def test_example_gate_reads_start_step_artifacts(gate_suite, demo_run):
@@ -73,10 +75,12 @@ def test_inverted_model_is_not_tagged_and_the_failing_check_is_named(gate_suite,
     result = gate_example(gate_suite, inverted)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert DEFAULT_TAG not in user_tags(inverted)
-    result.stdout.fnmatch_lines([
-        "*FAIL  roc_auc vs majority*DeLong*",
-        f"modelgate: tag '{DEFAULT_TAG}' not applied to {inverted}: *quality tests failed*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*FAIL  roc_auc vs majority*DeLong*",
+            f"modelgate: tag '{DEFAULT_TAG}' not applied to {inverted}: *quality tests failed*",
+        ]
+    )
     assert "FAILED" in result.stdout.str()
     result.stdout.re_match_lines([r"FAILED \S*modelgate::roc_auc-vs-majority-margin\+0\.1 - "])
 

@@ -32,7 +32,9 @@ def self_gated_run(demo_files):
     import keras  # noqa: F401
 
     untag_flow("NLPFlow")  # no champion: these runs are judged against the majority only
-    return run_flow(FLOW, epochs=3, train_data=str(demo_files / "train.parquet"), valid_data=str(demo_files / "valid.parquet"))
+    return run_flow(
+        FLOW, epochs=3, train_data=str(demo_files / "train.parquet"), valid_data=str(demo_files / "valid.parquet")
+    )
 
 
 def test_flow_tags_itself_when_its_gate_passes(self_gated_run):
@@ -47,8 +49,12 @@ def test_flow_tags_itself_when_its_gate_passes(self_gated_run):
 def test_flow_with_an_inverted_model_does_not_tag_itself(demo_files):
     import keras  # noqa: F401
 
-    run = run_flow(FLOW, epochs=3, train_data=str(demo_files / "train_inverted.parquet"),
-                   valid_data=str(demo_files / "valid.parquet"))
+    run = run_flow(
+        FLOW,
+        epochs=3,
+        train_data=str(demo_files / "train_inverted.parquet"),
+        valid_data=str(demo_files / "valid.parquet"),
+    )
     assert DEFAULT_TAG not in user_tags(run)
     verdict = load_artifact(run, "gate_verdict")
     assert verdict["passed"] is False
@@ -81,8 +87,15 @@ def test_in_flow_gate_gives_the_same_verdict_as_the_pytest_gate(gate_suite, self
     val_df = load_artifact(self_gated_run, "val_df")
     in_memory = gate.evaluate(model_dict, val_df, run=self_gated_run)
 
-    result = gate_suite.run(self_gated_run, str(EXAMPLES / "gate"), "--gate-dry-run",
-                            "--gate-report", "verdict.json", "--gate-markdown", "verdict.md")
+    result = gate_suite.run(
+        self_gated_run,
+        str(EXAMPLES / "gate"),
+        "--gate-dry-run",
+        "--gate-report",
+        "verdict.json",
+        "--gate-markdown",
+        "verdict.md",
+    )
     result.assert_outcomes(passed=19)
     from_pytest = json.loads((gate_suite.path / "verdict.json").read_text())
     for name in ("verdict.json", "verdict.md"):
@@ -92,7 +105,9 @@ def test_in_flow_gate_gives_the_same_verdict_as_the_pytest_gate(gate_suite, self
     from_pytest["results"] = [r for r in from_pytest["results"] if r["group"] != "test"]
     assert len(from_pytest["results"]) == 18
     assert [(r.name, r.passed) for r in in_memory.results] == [(r["name"], r["passed"]) for r in from_pytest["results"]]
-    assert [round(r.estimate or 0, 12) for r in in_memory.results] == [round(r["estimate"] or 0, 12) for r in from_pytest["results"]]
+    assert [round(r.estimate or 0, 12) for r in in_memory.results] == [
+        round(r["estimate"] or 0, 12) for r in from_pytest["results"]
+    ]
 
 
 def test_prediction_flow_uses_the_newest_deployed_model(self_gated_run):

@@ -90,11 +90,13 @@ def test_wine_gate_fails_the_shuffled_run_and_names_the_checks(gate_suite, wine_
     assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
     assert DEFAULT_TAG not in user_tags(run)
     result.stdout.fnmatch_lines([f"modelgate: tag '{DEFAULT_TAG}' not applied to {run}: *quality tests failed*"])
-    result.stdout.re_match_lines([
-        r"FAILED \S*modelgate::accuracy-vs-majority-margin\+0\.2 - ",
-        r"FAILED \S*modelgate::log_loss-vs-majority-margin\+0\.5 - ",
-        r"FAILED \S*modelgate::macro_f1-at-least-0\.8 - ",
-    ])
+    result.stdout.re_match_lines(
+        [
+            r"FAILED \S*modelgate::accuracy-vs-majority-margin\+0\.2 - ",
+            r"FAILED \S*modelgate::log_loss-vs-majority-margin\+0\.5 - ",
+            r"FAILED \S*modelgate::macro_f1-at-least-0\.8 - ",
+        ]
+    )
     # Dropping sample_id keeps the invariance property, whatever the labels were.
     result.stdout.fnmatch_lines(["PASS  property: invariance-sample_id *"])
 
@@ -130,18 +132,22 @@ def test_diabetes_gate_fails_the_shuffled_run_and_names_the_checks(gate_suite, d
     assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
     assert DEFAULT_TAG not in user_tags(run)
     result.stdout.fnmatch_lines([f"modelgate: tag '{DEFAULT_TAG}' not applied to {run}: *quality tests failed*"])
-    result.stdout.re_match_lines([
-        r"FAILED \S*modelgate::mae-vs-mean-margin\+5(\.0)? - ",
-        r"FAILED \S*modelgate::mae-vs-median-margin\+5(\.0)? - ",
-        r"FAILED \S*modelgate::r2-at-least-0\.15 - ",
-        r"FAILED \S*modelgate::mae-at-most-55(\.0)? - ",
-    ])
+    result.stdout.re_match_lines(
+        [
+            r"FAILED \S*modelgate::mae-vs-mean-margin\+5(\.0)? - ",
+            r"FAILED \S*modelgate::mae-vs-median-margin\+5(\.0)? - ",
+            r"FAILED \S*modelgate::r2-at-least-0\.15 - ",
+            r"FAILED \S*modelgate::mae-at-most-55(\.0)? - ",
+        ]
+    )
     # The trees are constrained in bmi and s5: monotonic even when trained on noise.
-    result.stdout.fnmatch_lines([
-        "PASS  property: invariance-patient_id *",
-        "PASS  property: monotonic-bmi-increasing *",
-        "PASS  property: monotonic-s5-increasing *",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "PASS  property: invariance-patient_id *",
+            "PASS  property: monotonic-bmi-increasing *",
+            "PASS  property: monotonic-s5-increasing *",
+        ]
+    )
 
 
 # --- BreastCancerFlow: binary -----------------------------------------------------
@@ -175,11 +181,13 @@ def test_breast_cancer_gate_fails_the_shuffled_run_and_names_the_checks(gate_sui
     assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
     assert DEFAULT_TAG not in user_tags(run)
     result.stdout.fnmatch_lines([f"modelgate: tag '{DEFAULT_TAG}' not applied to {run}: *quality tests failed*"])
-    result.stdout.re_match_lines([
-        r"FAILED \S*modelgate::roc_auc-vs-majority-margin\+0\.3 - ",
-        r"FAILED \S*modelgate::accuracy-vs-majority-margin\+0\.2 - ",
-        r"FAILED \S*modelgate::log_loss-vs-majority-margin\+0\.3 - ",
-        r"FAILED \S*modelgate::f1-at-least-0\.9 - ",
-    ])
+    result.stdout.re_match_lines(
+        [
+            r"FAILED \S*modelgate::roc_auc-vs-majority-margin\+0\.3 - ",
+            r"FAILED \S*modelgate::accuracy-vs-majority-margin\+0\.2 - ",
+            r"FAILED \S*modelgate::log_loss-vs-majority-margin\+0\.3 - ",
+            r"FAILED \S*modelgate::f1-at-least-0\.9 - ",
+        ]
+    )
     # Dropping patient_id keeps the invariance property, whatever the labels were.
     result.stdout.fnmatch_lines(["PASS  property: invariance-patient_id *"])

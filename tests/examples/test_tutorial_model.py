@@ -38,9 +38,7 @@ def test_fast_path_never_calls_model_predict(trained_nbow, valid_texts, monkeypa
 def test_bare_keras_model_with_vectorizer(trained_nbow, valid_texts):
     scorer = as_scorer(trained_nbow.model, vectorizer=trained_nbow.cv)
     assert scorer.description == "Keras model + CountVectorizer (fast path)"
-    expected = trained_nbow.model.predict(
-        trained_nbow.cv.transform(valid_texts[:50]).toarray(), verbose=0
-    ).ravel()
+    expected = trained_nbow.model.predict(trained_nbow.cv.transform(valid_texts[:50]).toarray(), verbose=0).ravel()
     np.testing.assert_allclose(scorer(valid_texts[:50]), expected, rtol=0, atol=1e-6)
 
 
@@ -123,9 +121,7 @@ VALID = example_module("demo_data").make_reviews(300, seed=1)["review"].tolist()
 
 def test_tutorial_model_ignores_whitespace_within_tolerance(trained_nbow):
     text = VALID[0]
-    result = B.assert_invariance(
-        trained_nbow.model_dict, text, text.replace(" ", "  "), tolerance=1e-6
-    )
+    result = B.assert_invariance(trained_nbow.model_dict, text, text.replace(" ", "  "), tolerance=1e-6)
     assert result.passed and abs(result.perturbed_score - result.original_score) < 1e-6
 
 
@@ -134,8 +130,6 @@ def test_tutorial_model_is_invariant_at_most_10_percent(trained_nbow):
     report = B.assert_invariance_rate(scorer, VALID, n_examples=100, max_failure_rate=0.1)
     assert report.n_examples == 100
     assert report.failure_rate <= 0.1
-    assert report.message.startswith(
-        f"invariance (label at 0.5): ok, failed on {report.n_failures} of 100 examples"
-    )
+    assert report.message.startswith(f"invariance (label at 0.5): ok, failed on {report.n_failures} of 100 examples")
     # Every original and perturbed text went to the model in one batch.
     assert scorer.model_calls == 1

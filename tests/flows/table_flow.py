@@ -21,7 +21,12 @@ from metaflow import FlowSpec, Parameter, step
 
 # coding -> (negative, positive) label values of the binary task
 CODINGS = {
-    "01": (0, 1), "12": (1, 2), "pm1": (-1, 1), "negpos": ("neg", "pos"), "bool": (False, True), "float": (0.0, 1.0),
+    "01": (0, 1),
+    "12": (1, 2),
+    "pm1": (-1, 1),
+    "negpos": ("neg", "pos"),
+    "bool": (False, True),
+    "float": (0.0, 1.0),
 }
 
 

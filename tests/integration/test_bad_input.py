@@ -76,7 +76,9 @@ def test_latest_without_flow(suite, tiny_run):
     usage_error(suite.run("latest"), "names no flow")
 
 
-@pytest.mark.parametrize("kind, message", [("early", "failed in step 'start'"), ("late", "failed in step 'end': only a successful run")])
+@pytest.mark.parametrize(
+    "kind, message", [("early", "failed in step 'start'"), ("late", "failed in step 'end': only a successful run")]
+)
 def test_failed_runs(suite, failed_runs, kind, message):
     usage_error(suite.run(failed_runs[kind]), message)
     assert DEFAULT_TAG not in user_tags(failed_runs[kind])
@@ -215,7 +217,9 @@ def test_a_misspelt_flow_name_suggests_the_flow_metaflow_knows(suite, tiny_run, 
         assert "METAFLOW_" not in error_line(result).replace("METAFLOW_DATASTORE_SYSROOT_LOCAL=", "")
 
 
-@pytest.mark.parametrize("args", [("NoSuchFlow/123",), ("latest", "--model-flow", "NoSuchFlow")], ids=["run-id", "latest"])
+@pytest.mark.parametrize(
+    "args", [("NoSuchFlow/123",), ("latest", "--model-flow", "NoSuchFlow")], ids=["run-id", "latest"]
+)
 def test_unknown_flow_says_where_metaflow_looked(suite, tiny_run, args):
     import os
 
@@ -229,7 +233,10 @@ def test_unknown_flow_says_where_metaflow_looked(suite, tiny_run, args):
 
 def test_a_misspelt_baseline_names_the_known_ones(suite, tiny_run):
     result = suite.run(tiny_run, "--gate-check", "metric=roc_auc,baseline=majorty")
-    usage_error(result, "baseline 'majorty' is neither a known baseline (majority, mean, median, champion) nor a run of TinyFlow")
+    usage_error(
+        result,
+        "baseline 'majorty' is neither a known baseline (majority, mean, median, champion) nor a run of TinyFlow",
+    )
 
 
 @pytest.fixture
@@ -268,11 +275,15 @@ def test_latest_is_the_newest_by_start_not_the_last_tagged(suite, tiny_run, newe
         get_run(tiny_run).remove_tag("retagged_for_order_test")
 
 
-
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("Tinyflow", ["TinyFlow"]), ("tinyflow", ["TinyFlow"]), ("TinyFlw", ["TinyFlow"]), ("Wineflow", ["WineFlow"]),
-     ("NoSuchFlow", [])],
+    [
+        ("Tinyflow", ["TinyFlow"]),
+        ("tinyflow", ["TinyFlow"]),
+        ("TinyFlw", ["TinyFlow"]),
+        ("Wineflow", ["WineFlow"]),
+        ("NoSuchFlow", []),
+    ],
 )
 def test_a_wrong_case_suggests_only_the_flow_of_that_name(name, expected):
     # Found in CI: with WineFlow runs in the same datastore, 'Tinyflow' also suggested

@@ -179,7 +179,9 @@ def test_beats_majority(gate):
 """
 
 
-def test_a_champion_without_the_model_does_not_block_a_gate_that_never_uses_it(suite, good_runs, champion_without_model, tag):
+def test_a_champion_without_the_model_does_not_block_a_gate_that_never_uses_it(
+    suite, good_runs, champion_without_model, tag
+):
     apply_tag(champion_without_model, tag)
     suite.write(MAJORITY_SUITE)
     result = suite.run(good_runs[1], "--gate-tag", tag)
@@ -197,7 +199,9 @@ def test_a_champion_problem_found_inside_a_test_is_an_error_of_that_test(suite, 
     assert tag in user_tags(champion_without_model)
 
 
-def test_a_configured_champion_check_refuses_a_champion_without_the_model_up_front(suite, good_runs, champion_without_model, tag):
+def test_a_configured_champion_check_refuses_a_champion_without_the_model_up_front(
+    suite, good_runs, champion_without_model, tag
+):
     apply_tag(champion_without_model, tag)
     result = suite.run(good_runs[1], "--gate-tag", tag, "--gate-check", "metric=roc_auc,baseline=champion,margin=-0.02")
     usage_error(result, f"champion run {champion_without_model} has no artifact 'model' in its end step (it has: ")
@@ -257,9 +261,13 @@ def test_an_unreadable_run_is_skipped_by_latest(suite, spare_runs, unreadable_ru
     assert unreadable_run in out  # named as skipped
 
 
-def test_an_unreadable_run_skipped_by_latest_is_named_without_a_champion_lookup(suite, good_runs, spare_runs, unreadable_run):
+def test_an_unreadable_run_skipped_by_latest_is_named_without_a_champion_lookup(
+    suite, good_runs, spare_runs, unreadable_run
+):
     # --gate-baseline-run replaces the champion lookup: only 'latest' lists the runs.
-    result = suite.run("latest-successful", "--model-flow", "TinyFlow", "--gate-dry-run", "--gate-baseline-run", good_runs[0])
+    result = suite.run(
+        "latest-successful", "--model-flow", "TinyFlow", "--gate-dry-run", "--gate-baseline-run", good_runs[0]
+    )
     result.assert_outcomes(passed=1)
     assert f"skipped run {unreadable_run}" in result.stdout.str()
 
@@ -315,11 +323,21 @@ RUNS = {"beta": BETA, "alpha": ALPHA, "prod": PROD, "plain_alice": PLAIN_ALICE, 
     [
         (dict(kind="branch", project="nlp", branch="test.beta"), {"beta"}, "branch test.beta of project nlp"),
         (dict(kind="project", project="nlp"), {"beta", "alpha", "prod"}, "any branch of project nlp"),
-        (dict(kind="branch", project=None, branch=None, namespace="user:alice"), {"plain_alice"},
-         "runs of Flow without @project in namespace user:alice"),
-        (dict(kind="branch", project=None, branch=None, namespace="production:tok"), {"plain_prod"},
-         "runs of Flow without @project in namespace production:tok"),
-        (dict(kind="project", project=None, branch=None), {"plain_alice", "plain_prod"}, "runs of Flow without @project"),
+        (
+            dict(kind="branch", project=None, branch=None, namespace="user:alice"),
+            {"plain_alice"},
+            "runs of Flow without @project in namespace user:alice",
+        ),
+        (
+            dict(kind="branch", project=None, branch=None, namespace="production:tok"),
+            {"plain_prod"},
+            "runs of Flow without @project in namespace production:tok",
+        ),
+        (
+            dict(kind="project", project=None, branch=None),
+            {"plain_alice", "plain_prod"},
+            "runs of Flow without @project",
+        ),
         (dict(kind="flow"), set(RUNS), "any run of Flow"),
     ],
     ids=["branch", "project", "plain-user", "plain-production", "plain-any-namespace", "flow"],
@@ -365,7 +383,9 @@ def test_the_json_report_names_the_champion_with_q_as_with_v(gate_suite, good_ru
     suite = gate_suite.write(MAJORITY_SUITE)  # no check uses the champion: only the header would look it up
     reports = {}
     for verbosity in ("-q", "-v"):
-        result = suite.run(good_runs[1], "--gate-tag", tag, "--gate-dry-run", verbosity, "--gate-report", f"report{verbosity}.json")
+        result = suite.run(
+            good_runs[1], "--gate-tag", tag, "--gate-dry-run", verbosity, "--gate-report", f"report{verbosity}.json"
+        )
         result.assert_outcomes(passed=1)
         reports[verbosity] = json.loads((suite.path / f"report{verbosity}.json").read_text())
     assert reports["-q"]["champion"] == good_runs[0]

@@ -103,7 +103,7 @@ def test_a_pickle_planted_in_the_shared_default_cache_never_runs(suite, tiny_run
         artifact = Run(tiny_run)["end"].task["model"]
     location = artifact._object["location"]
     assert location.startswith(":root:")
-    flow_cache = filecache.FileCache.flow_ds_id(artifact._object["ds_type"], location[len(":root:"):], "TinyFlow")
+    flow_cache = filecache.FileCache.flow_ds_id(artifact._object["ds_type"], location[len(":root:") :], "TinyFlow")
     blob = shared / flow_cache / artifact.sha[:2] / f"{artifact.sha}.blob"
     blob.parent.mkdir(parents=True)
     marker = tmp_path / "planted-pickle-ran"

@@ -94,7 +94,7 @@ def test_running_from_the_filesystem_root_never_reads_a_shared_folders_config(sh
 
 
 # -- misspelt tables and ini keys ---------------------------------------------------------
-STRICT = "\n[[tool.modelgate.checks]]\nmetric = \"roc_auc\"\nat_least = 0.999\n"
+STRICT = '\n[[tool.modelgate.checks]]\nmetric = "roc_auc"\nat_least = 0.999\n'
 
 
 @pytest.mark.parametrize(
@@ -103,7 +103,9 @@ STRICT = "\n[[tool.modelgate.checks]]\nmetric = \"roc_auc\"\nat_least = 0.999\n"
 def test_a_gate_table_outside_tool_is_a_usage_error(gate_suite, run, table):
     # Skipped, the strict floor below would never run, and the plain suite would tag the run.
     gate_suite.write()
-    gate_suite.file("pyproject.toml", f'{table}\nmodel_artifact = "model"\n' + STRICT.replace("tool.modelgate", table[1:-1]))
+    gate_suite.file(
+        "pyproject.toml", f'{table}\nmodel_artifact = "model"\n' + STRICT.replace("tool.modelgate", table[1:-1])
+    )
     result = gate_suite.run(run)
     usage_error(result, "did you mean [tool.modelgate]?")
     assert TAG not in user_tags(run)
@@ -126,7 +128,9 @@ def test_an_option_that_runs_no_test_is_not_a_green_gate(gate_suite, run, option
     assert TAG not in user_tags(run)
 
 
-@pytest.mark.parametrize("model_run, name", [(True, "modelgate-gate"), (False, "modelgate-ungated")], ids=["gate", "ungated"])
+@pytest.mark.parametrize(
+    "model_run, name", [(True, "modelgate-gate"), (False, "modelgate-ungated")], ids=["gate", "ungated"]
+)
 def test_blocking_the_gates_own_hooks_is_not_a_green_session(gate_suite, run, model_run, name):
     # -p no:<name> made pytest drop the hooks that decide: 2 passed (or 1 passed, 1 skipped), exit 0, no tag.
     result = gate_suite.write().run(run if model_run else None, "-p", f"no:{name}")
@@ -187,7 +191,9 @@ def test_a_lint_only_setup_cfg_in_a_subpackage_does_not_silently_drop_the_reposi
 
     repo = tmp_path / "repo"
     (repo / ".git").mkdir(parents=True)
-    (repo / "pyproject.toml").write_text('[tool.modelgate]\n[[tool.modelgate.checks]]\nmetric = "roc_auc"\nat_least = 0.9\n')
+    (repo / "pyproject.toml").write_text(
+        '[tool.modelgate]\n[[tool.modelgate.checks]]\nmetric = "roc_auc"\nat_least = 0.9\n'
+    )
     (repo / "ml" / "gate").mkdir(parents=True)
     (repo / "ml" / "setup.cfg").write_text("[flake8]\nmax-line-length = 100\n")
     try:
@@ -257,9 +263,7 @@ def test_a_fake_evaluation_is_no_evidence_under_xdist_loadfile(gate_suite, run):
         def evaluation():
             return {"roc_auc": 0.99}
         """
-    ).write(
-        "def test_quality(evaluation):\n    assert evaluation['roc_auc'] > 0.9\n\ndef test_plain():\n    pass\n"
-    )
+    ).write("def test_quality(evaluation):\n    assert evaluation['roc_auc'] > 0.9\n\ndef test_plain():\n    pass\n")
     result = gate_suite.run(run, "-n", "2", "--dist", "loadfile")
     assert TAG not in user_tags(run)
     assert result.ret == 1, result.outlines

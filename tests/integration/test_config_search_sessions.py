@@ -6,10 +6,12 @@ from helpers import MODEL_INI, error_line, usage_error, user_tags
 
 GATE = '[tool.modelgate]\ntag = "{tag}"\n'
 
+
 def write(path, text):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     return path
+
 
 def _auc(run: str, data_artifact: str) -> float:
     from sklearn.metrics import roc_auc_score
@@ -20,6 +22,7 @@ def _auc(run: str, data_artifact: str) -> float:
     frame = load_artifact(run, data_artifact)
     return float(roc_auc_score(frame["labels"], as_scorer(load_artifact(run, "model"))(list(frame["review"]))))
 
+
 def _header(result) -> str:
     return next(line for line in result.outlines if line.startswith("gate config: "))
 
@@ -27,8 +30,11 @@ def _header(result) -> str:
 def test_a_spaced_table_header_is_the_gate_and_its_failing_check_blocks_the_tag(gate_suite, tiny_run):
     gate_suite.write(None, ini=MODEL_INI + "modelgate_tag = spaced_gate\n")
     # valid TOML that a text search for "[tool.modelgate" does not see
-    gate_suite.file("pyproject.toml", '[ tool.modelgate ]\nrequire_champion = false\n\n'
-                                      '[[ tool.modelgate.checks ]]\nmetric = "roc_auc"\nmargin = 0.99\n')
+    gate_suite.file(
+        "pyproject.toml",
+        "[ tool.modelgate ]\nrequire_champion = false\n\n"
+        '[[ tool.modelgate.checks ]]\nmetric = "roc_auc"\nmargin = 0.99\n',
+    )
     gate_suite.write(None, **{"gate/test_ok": "def test_ok(evaluation):\n    assert evaluation.n == 200\n"})
     result = gate_suite.run(tiny_run, "gate", "-v")
     assert result.ret == pytest.ExitCode.TESTS_FAILED, result.outlines
@@ -64,11 +70,22 @@ def test_a_permissive_config_planted_above_a_checkout_is_not_used(gate_suite, ru
     planted = gate_suite.file("pyproject.toml", '[tool.modelgate]\ndata_artifact = "start/df"\n')
     checkout = gate_suite.path / "checkout"
     (checkout / ".git").mkdir(parents=True)
-    gate_suite.write(None, ini=None, **{"checkout/gate/test_quality": (
-        f"def test_auc(gate):\n    gate.beats('roc_auc', margin={floor!r}, confidence=None)\n")})
+    gate_suite.write(
+        None,
+        ini=None,
+        **{
+            "checkout/gate/test_quality": (
+                f"def test_auc(gate):\n    gate.beats('roc_auc', margin={floor!r}, confidence=None)\n"
+            )
+        },
+    )
     (gate_suite.path / "elsewhere").mkdir()
-    for cwd, path in [(gate_suite.path, "checkout/gate"), (checkout, "gate"), (checkout / "gate", "."),
-                      (gate_suite.path / "elsewhere", str(checkout / "gate"))]:
+    for cwd, path in [
+        (gate_suite.path, "checkout/gate"),
+        (checkout, "gate"),
+        (checkout / "gate", "."),
+        (gate_suite.path / "elsewhere", str(checkout / "gate")),
+    ]:
         monkeypatch.chdir(cwd)
         result = gate_suite.run(run, path, "--gate-model-artifact", "model")
         assert f"rootdir: {gate_suite.path}" in result.outlines  # pytest fell back to the planted file
@@ -89,7 +106,9 @@ def test_one_suite_finds_the_same_config_from_the_repository_root_the_suite_fold
     checkout = gate_suite.path / "checkout"
     (checkout / ".git").mkdir(parents=True)
     gate_suite.file("checkout/pyproject.toml", '[project]\nname = "checkout"\n')
-    gate_suite.file("checkout/examples/wine/pyproject.toml", """
+    gate_suite.file(
+        "checkout/examples/wine/pyproject.toml",
+        """
         [tool.modelgate]
         model_artifact = "model"
         tag = "wine_gate"
@@ -97,16 +116,27 @@ def test_one_suite_finds_the_same_config_from_the_repository_root_the_suite_fold
         [[tool.modelgate.checks]]
         metric = "roc_auc"
         margin = 0.2
-    """)
-    gate_suite.write(None, ini=None, **{"checkout/examples/wine/gate/test_rows": (
-        "def test_rows(evaluation):\n    assert evaluation.n == 200\n")})
+    """,
+    )
+    gate_suite.write(
+        None,
+        ini=None,
+        **{"checkout/examples/wine/gate/test_rows": ("def test_rows(evaluation):\n    assert evaluation.n == 200\n")},
+    )
     suite = checkout / "examples" / "wine" / "gate"
     (gate_suite.path / "elsewhere").mkdir()
     for cwd, path, shown in [
-        (checkout, "examples/wine/gate", "examples/wine/pyproject.toml (nearest [tool.modelgate] above the test path examples/wine/gate)"),
+        (
+            checkout,
+            "examples/wine/gate",
+            "examples/wine/pyproject.toml (nearest [tool.modelgate] above the test path examples/wine/gate)",
+        ),
         (suite, ".", f"{checkout}/examples/wine/pyproject.toml (nearest [tool.modelgate] above the test path {suite})"),
-        (gate_suite.path / "elsewhere", str(suite),
-         f"{checkout}/examples/wine/pyproject.toml (nearest [tool.modelgate] above the test path {suite})"),
+        (
+            gate_suite.path / "elsewhere",
+            str(suite),
+            f"{checkout}/examples/wine/pyproject.toml (nearest [tool.modelgate] above the test path {suite})",
+        ),
     ]:
         monkeypatch.chdir(cwd)
         result = gate_suite.run(run, path, "-v")
@@ -117,7 +147,9 @@ def test_one_suite_finds_the_same_config_from_the_repository_root_the_suite_fold
     monkeypatch.chdir(gate_suite.path / "elsewhere")
     named = gate_suite.run(run, str(suite), "--gate-config", f"{checkout}/pyproject.toml", "--gate-dry-run")
     usage_error(named, f"config file {checkout}/pyproject.toml has no [tool.modelgate] table")
-    named = gate_suite.run(run, str(suite), "--gate-config", "../checkout/examples/wine/pyproject.toml", "--gate-dry-run")
+    named = gate_suite.run(
+        run, str(suite), "--gate-config", "../checkout/examples/wine/pyproject.toml", "--gate-dry-run"
+    )
     assert _header(named) == "gate config: ../checkout/examples/wine/pyproject.toml (--gate-config)"
 
 

@@ -40,6 +40,7 @@ def test_check(gate, check):
     gate.check(check)
 """
 
+
 def _results(path):
     data = json.loads(path.read_text())
     return [(r["name"], r["passed"], r["estimate"], r["lower"], r["method"]) for r in data["results"]], data
@@ -67,9 +68,15 @@ def test_gate_in_pyproject_equals_the_same_gate_in_python(gate_suite, tiny_run):
 
 def test_checks_on_the_command_line(gate_suite, tiny_run):
     result = gate_suite.write(None).run(
-        tiny_run, "--gate-dry-run", "-v", "--gate-report", "v.json",
-        "--gate-check", "metric=roc_auc,margin=0.99",
-        "--gate-check", "metric=accuracy,margin=-0.5,confidence=none",
+        tiny_run,
+        "--gate-dry-run",
+        "-v",
+        "--gate-report",
+        "v.json",
+        "--gate-check",
+        "metric=roc_auc,margin=0.99",
+        "--gate-check",
+        "metric=accuracy,margin=-0.5,confidence=none",
     )
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*modelgate::roc_auc-vs-majority-margin+0.99 FAILED*"])
@@ -96,11 +103,13 @@ def test_smoke_cases_from_config_are_items_of_their_own(gate_suite, tiny_run):
     gate_suite.file("pyproject.toml", '[tool.modelgate]\nmodel_artifact = "model"\nsmoke_cases = "cases.csv"\n')
     result = gate_suite.run(tiny_run, "-v")
     result.assert_outcomes(passed=2, failed=1)
-    result.stdout.fnmatch_lines([
-        "*modelgate::smoke::clearly-good PASSED*",
-        "*modelgate::smoke::clearly-bad PASSED*",
-        "*modelgate::smoke::wrong-on-purpose FAILED*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*modelgate::smoke::clearly-good PASSED*",
+            "*modelgate::smoke::clearly-bad PASSED*",
+            "*modelgate::smoke::wrong-on-purpose FAILED*",
+        ]
+    )
     assert "deployment_candidate" not in user_tags(tiny_run)
     assert gate_suite.tag_line(result) == (
         f"modelgate: tag 'deployment_candidate' not applied to {tiny_run}: 1 quality test failed"
@@ -149,7 +158,9 @@ def test_command_line_wins_over_the_ini_file_and_pyproject(gate_suite, tiny_run)
 
 
 def test_properties_from_config_are_items_and_results(gate_suite, tiny_run):
-    gate_suite.file("pyproject.toml", """
+    gate_suite.file(
+        "pyproject.toml",
+        """
 [tool.modelgate]
 model_artifact = "model"
 
@@ -165,14 +176,18 @@ direction = "negative"
 sentences = ["awful poor broken returned"]
 n_examples = 50
 max_failure_rate = 0.0
-""")
+""",
+    )
     result = gate_suite.run(tiny_run, "-v", "--gate-dry-run", "--gate-report", "v.json")
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines([
-        "*modelgate::property::invariance PASSED*",
-        "*modelgate::property::directional-negative PASSED*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*modelgate::property::invariance PASSED*",
+            "*modelgate::property::directional-negative PASSED*",
+        ]
+    )
     results = json.loads((gate_suite.path / "v.json").read_text())["results"]
     assert [(r["name"], r["group"], r["n"]) for r in results] == [
-        ("invariance", "property", 50), ("directional-negative", "property", 50)
+        ("invariance", "property", 50),
+        ("directional-negative", "property", 50),
     ]

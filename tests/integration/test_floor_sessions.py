@@ -1,7 +1,5 @@
 """A floor in a pytest session: its item fails and the tag is blocked."""
 
-
-
 # -- end to end: a pytest session on a real run ------------------------------------------------
 FLOOR_CONFIG = """
 [tool.modelgate]
@@ -30,13 +28,15 @@ def test_a_failing_floor_fails_its_item_and_blocks_the_tag(gate_suite, run):
     gate_suite.file("pyproject.toml", FLOOR_CONFIG)
     result = gate_suite.run(run, "--gate-check", "metric=brier,at_most=0.5", "-rA")
     result.assert_outcomes(passed=3, failed=1)
-    result.stdout.fnmatch_lines_random([
-        "PASSED modelgate::roc_auc-at-least-0.5",
-        "PASSED modelgate::brier-at-most-0.5",
-        "PASSED test_gate.py::test_plain",
-        "FAILED modelgate::accuracy-at-least-0.99*",
-        "accuracy: candidate 0.* on 200 rows, 95% lower bound 0.* (Clopper-Pearson, p=*) is not above at_least 0.99",
-        "FAIL  accuracy floor*≥ 0.99*Clopper-Pearson",
-    ])
+    result.stdout.fnmatch_lines_random(
+        [
+            "PASSED modelgate::roc_auc-at-least-0.5",
+            "PASSED modelgate::brier-at-most-0.5",
+            "PASSED test_gate.py::test_plain",
+            "FAILED modelgate::accuracy-at-least-0.99*",
+            "accuracy: candidate 0.* on 200 rows, 95% lower bound 0.* (Clopper-Pearson, p=*) is not above at_least 0.99",
+            "FAIL  accuracy floor*≥ 0.99*Clopper-Pearson",
+        ]
+    )
     assert DEFAULT_TAG not in user_tags(run)
     assert "not applied" in gate_suite.tag_line(result)

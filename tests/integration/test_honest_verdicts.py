@@ -26,7 +26,9 @@ margin = 0.99
 # -- 1. every phase of every test must pass ----------------------------------------
 @pytest.mark.parametrize("scope", ["function", "session"])
 def test_pytest_exit_0_in_a_fixture_teardown_does_not_tag(gate_suite, run, scope):
-    source = PASSING + f"""
+    source = (
+        PASSING
+        + f"""
 import pytest
 
 @pytest.fixture(scope="{scope}")
@@ -37,6 +39,7 @@ def leaves_early():
 def test_uses_it(leaves_early):
     pass
 """
+    )
     result = gate_suite.write(source).run(run)
     assert DEFAULT_TAG not in user_tags(run)
     assert "not applied" in gate_suite.tag_line(result)
@@ -98,13 +101,16 @@ def test_the_step_summary_keeps_what_quality_tests_appended(gate_suite, run, tmp
     summary = tmp_path / "summary.md"
     summary.write_text("earlier step\n")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-    source = PASSING + """
+    source = (
+        PASSING
+        + """
 import os
 
 def test_writes_to_the_summary():
     with open(os.environ["GITHUB_STEP_SUMMARY"], "a") as f:
         f.write("quality test's own table\\n")
 """
+    )
     result = gate_suite.write(source).run(run)
     assert result.ret == 0 and DEFAULT_TAG in user_tags(run)
     text = summary.read_text()
@@ -183,18 +189,24 @@ def test_a_tag_changed_by_another_writer_is_reported(gate_suite, run):
 # -- 12. one rule for errors, in tests and subtests -----------------------------------
 @pytest.mark.parametrize(
     "raise_, tag_kept, words",
-    [("raise RuntimeError('bug')", True, "1 quality test errored"), ("assert False, 'too weak'", False, "1 quality test failed")],
+    [
+        ("raise RuntimeError('bug')", True, "1 quality test errored"),
+        ("assert False, 'too weak'", False, "1 quality test failed"),
+    ],
     ids=["error", "failure"],
 )
 def test_a_subtest_follows_the_same_rule_as_a_test(gate_suite, run, raise_, tag_kept, words):
     apply_tag(run)
-    source = PASSING + f"""
+    source = (
+        PASSING
+        + f"""
 def test_with_subtests(subtests, evaluation):
     with subtests.test("fine"):
         assert evaluation.n > 0
     with subtests.test("broken"):
         {raise_}
 """
+    )
     result = gate_suite.write(source).run(run)
     assert (DEFAULT_TAG in user_tags(run)) == tag_kept
     assert words in gate_suite.tag_line(result)
@@ -237,9 +249,13 @@ def test_sigint_during_the_tag_write_is_one_line_and_exit_2(gate_suite, run):
 
 # -- 18. every test that decides the tag is in the report -------------------------------
 def test_plain_tests_are_in_the_report_with_their_outcome(gate_suite, run, tmp_path):
-    source = PASSING + "\ndef test_plain(evaluation):\n    assert evaluation.n == 200\n" + FAILING.replace(
-        "gate.beats('roc_auc', margin=0.99)", "assert evaluation.n > 10_000, 'too few rows'"
-    ).replace("(gate)", "(evaluation)")
+    source = (
+        PASSING
+        + "\ndef test_plain(evaluation):\n    assert evaluation.n == 200\n"
+        + FAILING.replace("gate.beats('roc_auc', margin=0.99)", "assert evaluation.n > 10_000, 'too few rows'").replace(
+            "(gate)", "(evaluation)"
+        )
+    )
     gate_suite.write(source)
     gate_suite.file("pyproject.toml", CONFIG)
     result = gate_suite.run(run, "--gate-report", str(tmp_path / "v.json"))
@@ -258,13 +274,16 @@ def test_plain_tests_are_in_the_report_with_their_outcome(gate_suite, run, tmp_p
 # -- found in review: more ways to a wrong tag or a wrong exit code ---------------------
 def test_a_test_that_catches_a_failed_check_is_still_a_failure(gate_suite, run):
     apply_tag(run)
-    source = PASSING + """
+    source = (
+        PASSING
+        + """
 def test_swallows_the_failure(gate):
     try:
         gate.beats("roc_auc", margin=0.99)
     except AssertionError:
         pass
 """
+    )
     result = gate_suite.write(source).run(run)
     assert DEFAULT_TAG not in user_tags(run)  # revoked: the check failed
     assert result.ret == pytest.ExitCode.TESTS_FAILED

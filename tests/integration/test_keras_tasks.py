@@ -22,6 +22,7 @@ def wine():
     model.fit(train.drop(columns="target"), train["target"])
     return model, valid.reset_index(drop=True)
 
+
 @pytest.fixture(scope="module")
 def diabetes():
     frame = load_diabetes(as_frame=True).frame
@@ -37,11 +38,15 @@ def test_a_keras_softmax_model_on_feature_columns_is_multiclass(wine):
     model_sk, valid = wine
     features = valid.drop(columns="target")
     keras.utils.set_random_seed(0)
-    net = keras.Sequential([keras.Input((features.shape[1],)), keras.layers.Normalization(), keras.layers.Dense(3, activation="softmax")])
+    net = keras.Sequential(
+        [keras.Input((features.shape[1],)), keras.layers.Normalization(), keras.layers.Dense(3, activation="softmax")]
+    )
     net.layers[0].adapt(features.to_numpy("float32"))
     net.compile(optimizer=keras.optimizers.Adam(0.05), loss="sparse_categorical_crossentropy")
     net.fit(features.to_numpy("float32"), valid["target"].to_numpy(), epochs=60, verbose=0)
-    verdict = Gate(checks=[MarginCheck("accuracy", margin=0.3)], feature_columns="*", label_column="target").evaluate(net, valid)
+    verdict = Gate(checks=[MarginCheck("accuracy", margin=0.3)], feature_columns="*", label_column="target").evaluate(
+        net, valid
+    )
     evidence = verdict.evaluation
     assert (evidence.task, evidence.classes) == ("multiclass", (0, 1, 2))
     np.testing.assert_allclose(evidence.candidate, net.predict(features.to_numpy("float32"), verbose=0), atol=1e-5)

@@ -77,7 +77,10 @@ def test_every_public_name_is_served_from_where_it_is_defined():
     assert sorted(modelgate.__all__) == sorted(modelgate._EXPORTS)
     for name in modelgate.__all__:
         value = getattr(modelgate, name)
-        assert getattr(value, "__module__", "modelgate." + modelgate._EXPORTS[name]) == "modelgate." + modelgate._EXPORTS[name]
+        assert (
+            getattr(value, "__module__", "modelgate." + modelgate._EXPORTS[name])
+            == "modelgate." + modelgate._EXPORTS[name]
+        )
 
 
 def test_a_property_that_holds_imports_no_hypothesis():

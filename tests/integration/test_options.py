@@ -5,14 +5,31 @@ import subprocess
 import sys
 
 # The names before the --gate- prefix: each must now be pytest's usage error, never ignored.
-OLD_NAMES = ("--namespace", "--baseline-run", "--require-champion", "--smoke-cases", "--task", "--feature-columns",
-             "--positive-class", "--label-column", "--text-column", "--model-artifact", "--data-artifact",
-             "--champion-scope", "--champion-tag")
+OLD_NAMES = (
+    "--namespace",
+    "--baseline-run",
+    "--require-champion",
+    "--smoke-cases",
+    "--task",
+    "--feature-columns",
+    "--positive-class",
+    "--label-column",
+    "--text-column",
+    "--model-artifact",
+    "--data-artifact",
+    "--champion-scope",
+    "--champion-tag",
+)
 
 
 def _pytest(tmp_path, *args):
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
-                          cwd=tmp_path, capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def test_every_modelgate_option_is_named_gate_but_the_runs_own(tmp_path):
@@ -21,8 +38,15 @@ def test_every_modelgate_option_is_named_gate_but_the_runs_own(tmp_path):
     group = done.stdout.split("model quality gate (modelgate):\n", 1)[1]
     group = re.split(r"\n(?=\S)", group, maxsplit=1)[0]  # up to the next group's heading
     options = re.findall(r"^ {2}(--[\w-]+)", group, flags=re.MULTILINE)
-    assert {"--model-run", "--model-flow", "--gate-dry-run", "--gate-namespace", "--gate-tag",
-            "--gate-positive-class", "--gate-smoke-cases"} <= set(options)
+    assert {
+        "--model-run",
+        "--model-flow",
+        "--gate-dry-run",
+        "--gate-namespace",
+        "--gate-tag",
+        "--gate-positive-class",
+        "--gate-smoke-cases",
+    } <= set(options)
     assert [o for o in options if not o.startswith("--gate-") and o not in ("--model-run", "--model-flow")] == []
     assert len(options) == len(set(options)) == 22, options  # 12 options and 10 settings
 

@@ -55,8 +55,18 @@ def closed_port() -> int:
         (lambda port: MetaflowNotFound("Flow('NoSuchFlow') does not exist"), False),
         (lambda port: ValueError("a broken _self.json"), False),
     ],
-    ids=["refused", "s3-endpoint", "502", "503-spent", "proxy", "s3-not-found", "s3-denied", "404", "not-found",
-         "broken-metadata"],
+    ids=[
+        "refused",
+        "s3-endpoint",
+        "502",
+        "503-spent",
+        "proxy",
+        "s3-not-found",
+        "s3-denied",
+        "404",
+        "not-found",
+        "broken-metadata",
+    ],
 )
 def test_only_unreachable_servers_and_5xx_answers_are_outages(error, outage, closed_port):
     assert is_unavailable(error(closed_port)) is outage
@@ -87,12 +97,19 @@ except Exception as exc:
 
 def test_metaflows_own_s3_error_for_an_unreachable_endpoint_is_an_outage(closed_port, tmp_path):
     # Metaflow's S3 client reads its configuration at import: a process of its own, no retries.
-    env = {**os.environ, "METAFLOW_S3_ENDPOINT_URL": f"http://127.0.0.1:{closed_port}", "AWS_ACCESS_KEY_ID": "x",
-           "AWS_SECRET_ACCESS_KEY": "y", "AWS_DEFAULT_REGION": "us-east-1", "METAFLOW_S3_RETRY_COUNT": "0",
-           "METAFLOW_S3_TRANSIENT_RETRY_COUNT": "0",
-           "METAFLOW_S3_CLIENT_RETRY_CONFIG": '{"max_attempts": 1, "mode": "standard"}'}
-    done = subprocess.run([sys.executable, "-c", S3_GET], env=env, cwd=tmp_path, capture_output=True, text=True,
-                          timeout=120)
+    env = {
+        **os.environ,
+        "METAFLOW_S3_ENDPOINT_URL": f"http://127.0.0.1:{closed_port}",
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "y",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "METAFLOW_S3_RETRY_COUNT": "0",
+        "METAFLOW_S3_TRANSIENT_RETRY_COUNT": "0",
+        "METAFLOW_S3_CLIENT_RETRY_CONFIG": '{"max_attempts": 1, "mode": "standard"}',
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", S3_GET], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     assert done.stdout.splitlines() == [
         "MetaflowS3Exception True",
         f"the S3 datastore at http://127.0.0.1:{closed_port} cannot be reached (could not connect)",
@@ -113,7 +130,9 @@ def test_a_run_that_cannot_be_read_for_an_outage_is_raised_not_skipped(closed_po
     def broken(run):
         raise ValueError("Expecting value: line 1 column 1 (char 0)")
 
-    with pytest.raises(MetaflowUnavailable, match=r"^cannot read run TinyFlow/7: the metadata service .*connection refused"):
+    with pytest.raises(
+        MetaflowUnavailable, match=r"^cannot read run TinyFlow/7: the metadata service .*connection refused"
+    ):
         _read(Run(), outage)
     with pytest.warns(UnreadableRunWarning, match="skipped run TinyFlow/7"):
         assert _read(Run(), broken) == (False, None)
@@ -142,8 +161,10 @@ def test_a_gate_that_cannot_reach_the_service_is_exit_1_in_one_line(pytester, se
     output = result.outlines + result.errlines
     assert not any("Traceback" in line or "HTTPConnectionPool" in line for line in output), output
     [line] = [line for line in output if "modelgate:" in line]
-    assert line == (f"Exit: modelgate: FAILED: cannot read candidate run TinyFlow/1: the metadata service at "
-                    f"{service_down} cannot be reached (connection refused); no test ran and no tag was changed")
+    assert line == (
+        f"Exit: modelgate: FAILED: cannot read candidate run TinyFlow/1: the metadata service at "
+        f"{service_down} cannot be reached (connection refused); no test ran and no tag was changed"
+    )
 
 
 def modelgate(*args: str) -> subprocess.CompletedProcess[str]:
@@ -163,18 +184,50 @@ def test_promote_that_cannot_reach_the_service_is_exit_3_in_one_line(service_dow
     ("args", "code", "stream", "says"),
     [
         ((), 4, "stderr", "modelgate: error: name a command: promote (python -m modelgate --help describes each)"),
-        (("deploy", "F/1"), 4, "stderr", "modelgate: error: argument COMMAND: invalid choice: 'deploy' (choose from 'promote')"),
+        (
+            ("deploy", "F/1"),
+            4,
+            "stderr",
+            "modelgate: error: argument COMMAND: invalid choice: 'deploy' (choose from 'promote')",
+        ),
         (("--bogus", "promote"), 4, "stderr", "modelgate: error: unknown option --bogus (options: --help)"),
         (("promote",), 4, "stderr", "modelgate promote: error: the following arguments are required: Flow/run_id"),
-        (("promote", "--bogus"), 4, "stderr", "modelgate promote: error: unknown option --bogus "
-                                              "(options: --champion-scope, --force, --gate-config, --help, --tag)"),
-        (("promote", "F/1", "--tga", "x"), 4, "stderr", "modelgate promote: error: unknown option --tga; did you mean --tag?"),
-        (("promote", "F/1", "--champion-scope", "galaxy"), 4, "stderr",
-         "modelgate promote: error: argument --champion-scope: invalid choice: 'galaxy'"),
-        (("promote", "F/1"), 4, "stderr", "modelgate promote: error: name the tag to move: --tag deployed, or champion_tag in [tool.modelgate]"),
+        (
+            ("promote", "--bogus"),
+            4,
+            "stderr",
+            "modelgate promote: error: unknown option --bogus "
+            "(options: --champion-scope, --force, --gate-config, --help, --tag)",
+        ),
+        (
+            ("promote", "F/1", "--tga", "x"),
+            4,
+            "stderr",
+            "modelgate promote: error: unknown option --tga; did you mean --tag?",
+        ),
+        (
+            ("promote", "F/1", "--champion-scope", "galaxy"),
+            4,
+            "stderr",
+            "modelgate promote: error: argument --champion-scope: invalid choice: 'galaxy'",
+        ),
+        (
+            ("promote", "F/1"),
+            4,
+            "stderr",
+            "modelgate promote: error: name the tag to move: --tag deployed, or champion_tag in [tool.modelgate]",
+        ),
     ],
-    ids=["no-command", "unknown-command", "unknown-option", "no-run", "promote-unknown-option", "promote-close-option",
-         "bad-scope", "no-tag"],
+    ids=[
+        "no-command",
+        "unknown-command",
+        "unknown-option",
+        "no-run",
+        "promote-unknown-option",
+        "promote-close-option",
+        "bad-scope",
+        "no-tag",
+    ],
 )
 def test_the_command_line_says_its_usage_in_one_line(args, code, stream, says, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no pyproject.toml with a champion_tag above
@@ -182,7 +235,6 @@ def test_the_command_line_says_its_usage_in_one_line(args, code, stream, says, t
     text = getattr(done, stream)
     assert done.returncode == code, done.stderr
     assert text.startswith(says) and len(text.splitlines()) == 1, text
-
 
 
 def test_help_describes_each_command():

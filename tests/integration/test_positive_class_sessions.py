@@ -14,8 +14,10 @@ TAG = "deployment_candidate"
 
 WATCHED = "worst radius"  # a larger tumour: more likely malignant, the negative class (0) of the data set
 
+
 def _toml(value) -> str:
     return json.dumps(value)  # a TOML string, integer, float or boolean
+
 
 def write_gate(gate_suite, coding: str, model: str = "model") -> None:
     """A gate declared in pyproject.toml for ``cancer_<coding>_<model>`` and smoke rows in ``coding``."""
@@ -24,7 +26,9 @@ def write_gate(gate_suite, coding: str, model: str = "model") -> None:
     rows = frame.loc[[frame[WATCHED].idxmin(), frame[WATCHED].idxmax()]].assign(expected=[positive, negative])
     gate_suite.file("smoke.csv", rows.to_csv(index=False))
     gate_suite.write(None, ini=None)
-    gate_suite.file("pyproject.toml", f"""
+    gate_suite.file(
+        "pyproject.toml",
+        f"""
         [tool.modelgate]
         model_artifact = "cancer_{coding}_{model}"
         data_artifact = "cancer_{coding}_df"
@@ -47,12 +51,16 @@ def write_gate(gate_suite, coding: str, model: str = "model") -> None:
         column = "{WATCHED}"
         class = {_toml(negative)}
         n_examples = 100
-    """)
+    """,
+    )
+
 
 HEADERS = {
-    "12": "positive class 2 (of 1, 2)", "pm1": "positive class 1 (of -1, 1)",
+    "12": "positive class 2 (of 1, 2)",
+    "pm1": "positive class 1 (of -1, 1)",
     "negpos": "positive class 'pos' (of 'neg', 'pos')",
 }
+
 
 @pytest.fixture(scope="module")
 def backwards_run() -> str:
@@ -73,12 +81,19 @@ def test_a_session_tags_the_good_model_and_not_the_swapped_one_in_every_coding(g
     assert TAG in user_tags(run)
     task = next(line for line in result.outlines if line.startswith("task: "))
     positive = f", {HEADERS[coding]}" if coding in HEADERS else ""
-    assert task == f"task: binary (inferred){positive}; 228 validation rows; the model receives 30 feature columns (a DataFrame)"
+    assert (
+        task
+        == f"task: binary (inferred){positive}; 228 validation rows; the model receives 30 feature columns (a DataFrame)"
+    )
 
 
 @pytest.mark.parametrize(
     ("coding", "option", "header"),
-    [("12", "1", "positive class 1 (of 1, 2)"), ("bool", "True", ""), ("negpos", "neg", "positive class 'neg' (of 'neg', 'pos')")],
+    [
+        ("12", "1", "positive class 1 (of 1, 2)"),
+        ("bool", "True", ""),
+        ("negpos", "neg", "positive class 'neg' (of 'neg', 'pos')"),
+    ],
 )
 def test_positive_class_on_the_command_line(gate_suite, table_run, coding, option, header):
     run = reset_tags(table_run)
@@ -93,19 +108,24 @@ def test_positive_class_on_the_command_line(gate_suite, table_run, coding, optio
 def test_a_positive_class_that_is_not_a_class_is_exit_4_and_no_tag_change(gate_suite, table_run):
     run = reset_tags(table_run)
     write_gate(gate_suite, "12")
-    usage_error(gate_suite.run(run, "--gate-positive-class", "3"), "positive_class '3' is not one of the two classes (1, 2)")
+    usage_error(
+        gate_suite.run(run, "--gate-positive-class", "3"), "positive_class '3' is not one of the two classes (1, 2)"
+    )
     assert TAG not in user_tags(run)
 
 
 def test_a_champion_comparison_in_a_1_2_coding(gate_suite, table_run, backwards_run):
     gate_suite.write(None, ini=None)
-    gate_suite.file("pyproject.toml", """
+    gate_suite.file(
+        "pyproject.toml",
+        """
         [tool.modelgate]
         model_artifact = "cancer_12_model"
         data_artifact = "cancer_12_df"
         feature_columns = "*"
         label_column = "target"
-    """)
+    """,
+    )
     # a backwards candidate against a good champion: it loses, and is not tagged
     candidate = reset_tags(backwards_run)
     result = gate_suite.run(

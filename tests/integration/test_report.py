@@ -32,8 +32,14 @@ def session(_sessions, gate_suite, tiny_run, monkeypatch, tmp_path_factory):
         summary.write_text("# earlier step\n")
         monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
         result = gate_suite.write(SUITE).run(
-            tiny_run, "--gate-dry-run",
-            "--gate-report", "out/verdict.json", "--gate-markdown", "out/verdict.md", "--junitxml", "out/junit.xml",
+            tiny_run,
+            "--gate-dry-run",
+            "--gate-report",
+            "out/verdict.json",
+            "--gate-markdown",
+            "out/verdict.md",
+            "--junitxml",
+            "out/junit.xml",
         )
         result.assert_outcomes(passed=2, failed=1)
         out = shutil.copytree(gate_suite.path / "out", summary.parent / "out")  # outlives this test's folder
@@ -112,17 +118,28 @@ def _hostile_verdict():
     from modelgate.verdict import CheckResult, Verdict
 
     baseline = CheckResult(
-        name="roc_auc-vs-champion-margin-0.02", group="baseline", passed=True, message="ok",
-        metric="roc_auc", baseline="champion", candidate_value=0.9, baseline_value=0.85,
-        estimate=0.05, lower=0.01, margin=-0.02, method="DeLong", n=100, baseline_run="NLPFlow/7",
+        name="roc_auc-vs-champion-margin-0.02",
+        group="baseline",
+        passed=True,
+        message="ok",
+        metric="roc_auc",
+        baseline="champion",
+        candidate_value=0.9,
+        baseline_value=0.85,
+        estimate=0.05,
+        lower=0.01,
+        margin=-0.02,
+        method="DeLong",
+        n=100,
+        baseline_run="NLPFlow/7",
     )
     return Verdict(
         results=[
             baseline,
-            smoke_result(SmokeCase(LINK, 1, IMG), 0.2),        # fails: name and text in the failures list
+            smoke_result(SmokeCase(LINK, 1, IMG), 0.2),  # fails: name and text in the failures list
             smoke_result(SmokeCase("*bold* `code` | pipe", 0, f"x | {LINK}"), 0.9),
         ],
-        run="NLPFlow/1`" + IMG + "`",                            # a backtick must not end the code span
+        run="NLPFlow/1`" + IMG + "`",  # a backtick must not end the code span
         champion="NLPFlow/7",
         tag_line=f"{IMG} {LINK}",
     )

@@ -8,13 +8,17 @@ import pytest
     ("check", "message"),
     [
         # a floor: the bound of one resample is above the estimate half the time
-        ("metric=f1,at_least=0.05,n_resamples=1",
-         "--gate-check #1.n_resamples: n_resamples=1 is too few for a 0.95 bound: at least 20"),
+        (
+            "metric=f1,at_least=0.05,n_resamples=1",
+            "--gate-check #1.n_resamples: n_resamples=1 is too few for a 0.95 bound: at least 20",
+        ),
         # a margin (f1's own method is the bootstrap)
         ("metric=f1,margin=-0.9,n_resamples=19", "n_resamples=19 is too few for a 0.95 bound: at least 20"),
         # a method asked for by name, at another confidence
-        ("metric=roc_auc,margin=-0.9,method=bootstrap,confidence=0.99,n_resamples=50",
-         "n_resamples=50 is too few for a 0.99 bound: at least 100"),
+        (
+            "metric=roc_auc,margin=-0.9,method=bootstrap,confidence=0.99,n_resamples=50",
+            "n_resamples=50 is too few for a 0.99 bound: at least 100",
+        ),
     ],
     ids=["floor", "margin", "named-method"],
 )

@@ -8,12 +8,15 @@ from modelgate.names import DEFAULT_TAG
 
 @pytest.mark.parametrize("given", ['"roc_auc"', "MarginCheck", "None"])
 def test_gate_check_of_a_non_check_is_a_one_line_error_and_blocks_the_tag(gate_suite, run, given):
-    source = PASSING + f"""
+    source = (
+        PASSING
+        + f"""
 from modelgate import MarginCheck
 
 def test_not_a_check(gate):
     gate.check({given})
 """
+    )
     result = gate_suite.write(source).run(run)
     assert DEFAULT_TAG not in user_tags(run)
     assert result.ret == 1

@@ -8,7 +8,9 @@ from helpers import PASSING, user_tags
 from modelgate.metaflow_io.tagging import apply_tag
 from modelgate.names import DEFAULT_TAG
 
-SWALLOWED_IN_TEARDOWN = PASSING + """
+SWALLOWED_IN_TEARDOWN = (
+    PASSING
+    + """
 import pytest
 
 @pytest.fixture
@@ -22,14 +24,18 @@ def checked_after(gate):
 def test_uses_it(checked_after):
     pass
 """
+)
 
-SWALLOWED_IN_CALL = PASSING + """
+SWALLOWED_IN_CALL = (
+    PASSING
+    + """
 def test_swallows(gate):
     try:
         gate.beats("roc_auc", margin=0.99)
     except AssertionError:
         pass
 """
+)
 
 
 def test_a_check_failed_and_caught_in_a_fixture_teardown_blocks_and_revokes_the_tag(gate_suite, run):

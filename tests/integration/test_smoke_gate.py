@@ -23,11 +23,13 @@ def test_smoke_case_decorator_makes_one_item_per_case_and_a_failure_blocks_the_t
     gate_suite.file("cases.csv", CASES)
     result = gate_suite.write(SMOKE_SUITE).run(run, "-v")
     result.assert_outcomes(passed=2, failed=1)  # the failing case fails only its own item
-    result.stdout.fnmatch_lines([
-        "*test_smoke?clearly-good? PASSED*",
-        "*test_smoke?clearly-bad? PASSED*",
-        "*test_smoke?wrong-on-purpose? FAILED*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*test_smoke?clearly-good? PASSED*",
+            "*test_smoke?clearly-bad? PASSED*",
+            "*test_smoke?wrong-on-purpose? FAILED*",
+        ]
+    )
     # the failure prints the text, the expected label, the score and the threshold
     out = result.stdout.str()
     assert "smoke wrong-on-purpose: expected negative (0), needs score < 0.5, got 0.9" in out

@@ -27,7 +27,9 @@ def test_a_nan_smoke_cell_stops_the_session_with_one_line_and_no_tag(gate_suite,
     rows = frame.drop(columns="target").iloc[:1].astype(object).assign(name="nan-cell", expected=0)
     rows.iloc[0, 0] = "nan"
     gate_suite.write(None, ini=None)
-    gate_suite.file("pyproject.toml", """
+    gate_suite.file(
+        "pyproject.toml",
+        """
         [tool.modelgate]
         feature_columns = "*"
         label_column = "target"
@@ -39,7 +41,8 @@ def test_a_nan_smoke_cell_stops_the_session_with_one_line_and_no_tag(gate_suite,
         metric = "roc_auc"
         baseline = "majority"
         margin = 0.1
-        """)
+        """,
+    )
     pd.DataFrame(rows).to_csv(gate_suite.path / "cases.csv", index=False)
     result = gate_suite.run(run, ".")
     usage_error(result, "smoke case 'nan-cell'")

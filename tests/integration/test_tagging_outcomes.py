@@ -30,7 +30,9 @@ def test_one_failure_does_not_tag_and_revokes_an_existing_tag(gate_suite, run):
     assert "revoked from" in gate_suite.tag_line(result)
     assert "1 quality test failed" in gate_suite.tag_line(result)
     # the failure message says what was measured, against what, with which margin
-    result.stdout.fnmatch_lines(["*roc_auc: candidate 0.* vs majority 0.5000*lower bound*not above the margin +0.9900*"])
+    result.stdout.fnmatch_lines(
+        ["*roc_auc: candidate 0.* vs majority 0.5000*lower bound*not above the margin +0.9900*"]
+    )
 
 
 def test_failure_with_keep_on_fail_keeps_an_existing_tag(gate_suite, run):
@@ -50,7 +52,9 @@ def test_fixture_error_does_not_tag_and_keeps_an_existing_tag(gate_suite, run):
     from modelgate.metaflow_io.tagging import apply_tag
 
     apply_tag(run)
-    source = PASSING + """
+    source = (
+        PASSING
+        + """
 import pytest
 
 @pytest.fixture
@@ -60,6 +64,7 @@ def broken():
 def test_uses_broken(gate, broken):
     pass
 """
+    )
     result = gate_suite.write(source).run(run)
     result.assert_outcomes(passed=2, errors=1)
     assert DEFAULT_TAG in user_tags(run)
@@ -67,7 +72,9 @@ def test_uses_broken(gate, broken):
 
 
 def test_fixture_error_alone_does_not_tag(gate_suite, run):
-    source = PASSING + """
+    source = (
+        PASSING
+        + """
 import pytest
 
 @pytest.fixture
@@ -77,6 +84,7 @@ def broken():
 def test_uses_broken(broken):
     pass
 """
+    )
     result = gate_suite.write(source).run(run)
     result.assert_outcomes(passed=2, errors=1)
     assert DEFAULT_TAG not in user_tags(run)
@@ -85,9 +93,17 @@ def test_uses_broken(broken):
 @pytest.mark.parametrize(
     "extra, outcome, reason",
     [
-        ("import pytest\n@pytest.mark.skip(reason='later')\ndef test_skipped():\n    pass\n", {"skipped": 1}, "1 quality test skipped"),
+        (
+            "import pytest\n@pytest.mark.skip(reason='later')\ndef test_skipped():\n    pass\n",
+            {"skipped": 1},
+            "1 quality test skipped",
+        ),
         ("import pytest\ndef test_skips_itself():\n    pytest.skip('no')\n", {"skipped": 1}, "1 quality test skipped"),
-        ("import pytest\n@pytest.mark.xfail\ndef test_xfail():\n    assert False\n", {"xfailed": 1}, "1 quality test xfailed"),
+        (
+            "import pytest\n@pytest.mark.xfail\ndef test_xfail():\n    assert False\n",
+            {"xfailed": 1},
+            "1 quality test xfailed",
+        ),
         ("import pytest\n@pytest.mark.xfail\ndef test_xpass():\n    pass\n", {"xpassed": 1}, "1 quality test xpassed"),
     ],
     ids=["skip-marker", "skip-call", "xfail", "xpass"],
@@ -114,7 +130,9 @@ def test_no_tests_collected_does_not_tag(gate_suite, run):
 
 
 def test_collection_error_does_not_tag(gate_suite, run):
-    result = gate_suite.write(PASSING, test_broken="import no_such_module_anywhere\n").run(run, "--continue-on-collection-errors")
+    result = gate_suite.write(PASSING, test_broken="import no_such_module_anywhere\n").run(
+        run, "--continue-on-collection-errors"
+    )
     result.assert_outcomes(passed=2, errors=1)
     assert DEFAULT_TAG not in user_tags(run)
     assert "1 collection error" in gate_suite.tag_line(result)
@@ -170,7 +188,9 @@ def test_custom_tag_is_the_only_tag_managed(gate_suite, run):
 
 @pytest.mark.slow  # xdist workers
 def test_xdist_all_pass_tags_exactly_once(gate_suite, run):
-    result = gate_suite.write(PASSING + "\ndef test_third(evaluation):\n    assert evaluation.n == 200\n").run(run, "-n", "2")
+    result = gate_suite.write(PASSING + "\ndef test_third(evaluation):\n    assert evaluation.n == 200\n").run(
+        run, "-n", "2"
+    )
     result.assert_outcomes(passed=3)
     assert DEFAULT_TAG in user_tags(run)
     # one decision, on the controller: one tag line, and it counts all three tests
@@ -211,14 +231,18 @@ def test_a_tag_write_that_does_not_stick_fails_the_session(gate_suite, run):
 
 
 def test_a_module_skipped_at_collection_does_not_tag(gate_suite, run):
-    result = gate_suite.write(PASSING, test_optional="import pytest\npytest.importorskip('no_such_module_anywhere')\n").run(run)
+    result = gate_suite.write(
+        PASSING, test_optional="import pytest\npytest.importorskip('no_such_module_anywhere')\n"
+    ).run(run)
     result.assert_outcomes(passed=2, skipped=1)
     assert DEFAULT_TAG not in user_tags(run)
     assert "1 test module skipped" in gate_suite.tag_line(result)
 
 
 def test_a_skip_inside_a_fixture_does_not_tag(gate_suite, run):
-    source = PASSING + """
+    source = (
+        PASSING
+        + """
 import pytest
 
 @pytest.fixture
@@ -228,6 +252,7 @@ def not_today():
 def test_needs_it(not_today):
     pass
 """
+    )
     result = gate_suite.write(source).run(run)
     result.assert_outcomes(passed=2, skipped=1)
     assert DEFAULT_TAG not in user_tags(run)
@@ -243,9 +268,7 @@ def test_needs_it(not_today):
     ids=["marker", "deselect", "node-id"],
 )
 def test_narrowing_the_suite_does_not_tag(gate_suite, run, args, reason):
-    source = "import pytest\n" + PASSING.replace(
-        "def test_accuracy", "@pytest.mark.slow\ndef test_accuracy"
-    )
+    source = "import pytest\n" + PASSING.replace("def test_accuracy", "@pytest.mark.slow\ndef test_accuracy")
     result = gate_suite.write(source, ini=MODEL_INI + "markers = slow\n").run(run, *args)
     result.assert_outcomes(passed=1, deselected=1) if "deselect" in reason else result.assert_outcomes(passed=1)
     assert DEFAULT_TAG not in user_tags(run)
@@ -361,7 +384,9 @@ def test_a_suite_that_never_looked_at_the_model_does_not_tag(gate_suite, run, xd
     assert DEFAULT_TAG not in user_tags(run)
     assert gate_suite.tag_line(result) == f"modelgate: tag '{DEFAULT_TAG}' not applied to {run}: {NOTHING_GATED}"
     verdict = json.loads(report.read_text())
-    assert verdict["passed"] is False and verdict["tag"]["action"] == "none" and verdict["tag"]["reason"] == NOTHING_GATED
+    assert (
+        verdict["passed"] is False and verdict["tag"]["action"] == "none" and verdict["tag"]["reason"] == NOTHING_GATED
+    )
 
 
 @pytest.mark.parametrize("xdist", [[], pytest.param(["-n", "2"], marks=pytest.mark.slow)], ids=["local", "xdist"])
@@ -374,7 +399,9 @@ def test_one_test_on_the_evaluation_is_enough_to_tag(gate_suite, run, xdist):
 
 
 def test_a_fixture_of_the_suites_own_that_uses_the_evidence_counts(gate_suite, run):
-    source = PLAIN + """
+    source = (
+        PLAIN
+        + """
 import pytest
 
 @pytest.fixture
@@ -385,6 +412,7 @@ def auc(model_scorer, evaluation):
 def test_auc(auc):
     assert auc > 0.6
 """
+    )
     result = gate_suite.write(source).run(run)
     result.assert_outcomes(passed=2)
     assert DEFAULT_TAG in user_tags(run)
@@ -392,7 +420,10 @@ def test_auc(auc):
 
 def test_a_configured_check_alone_looks_at_the_model(gate_suite, run):
     gate_suite.write(PLAIN)
-    gate_suite.file("pyproject.toml", '[tool.modelgate]\nmodel_artifact = "model"\n\n[[tool.modelgate.checks]]\nmetric = "roc_auc"\nmargin = 0.1\n')
+    gate_suite.file(
+        "pyproject.toml",
+        '[tool.modelgate]\nmodel_artifact = "model"\n\n[[tool.modelgate.checks]]\nmetric = "roc_auc"\nmargin = 0.1\n',
+    )
     result = gate_suite.run(run)
     result.assert_outcomes(passed=2)
     assert DEFAULT_TAG in user_tags(run)
@@ -445,7 +476,9 @@ def test_a_gate_suite_without_model_run_keeps_the_code_of_a_failure(gate_suite):
 
 
 def test_without_model_run_a_suite_that_never_uses_the_gate_is_untouched(gate_suite):
-    source = PLAIN + """
+    source = (
+        PLAIN
+        + """
 import pytest
 
 @pytest.fixture
@@ -459,6 +492,7 @@ def test_own_fixture(evaluation):
 def test_skipped():
     pass
 """
+    )
     result = gate_suite.write(source).run(None)
     result.assert_outcomes(passed=2, skipped=1)
     assert result.ret == pytest.ExitCode.OK

@@ -44,8 +44,21 @@ def test_dry_run_says_what_it_would_do():
         (lambda o: o.collected.add("never-ran"), "1 quality test did not run"),
         (lambda o: setattr(o, "exitstatus", 1), "pytest exited with status 1"),
     ],
-    ids=["skip", "xfail", "xpass", "teardown-error", "crashed-worker", "deselected", "collection-error",
-         "skipped-module", "interrupted", "collect-only", "lf", "unrun", "exit-status"],
+    ids=[
+        "skip",
+        "xfail",
+        "xpass",
+        "teardown-error",
+        "crashed-worker",
+        "deselected",
+        "collection-error",
+        "skipped-module",
+        "interrupted",
+        "collect-only",
+        "lf",
+        "unrun",
+        "exit-status",
+    ],
 )
 def test_each_blocker_stops_the_tag_and_changes_nothing(change, reason):
     outcome = all_passed()

@@ -115,7 +115,16 @@ def test_the_better_model_scores_better_in_each_direction():
 
 def test_the_registry_holds_exactly_the_documented_metrics():
     assert sorted(M.METRICS) == [
-        "accuracy", "brier", "f1", "log_loss", "macro_f1", "mae", "r2", "rmse", "roc_auc", "roc_auc_ovr",
+        "accuracy",
+        "brier",
+        "f1",
+        "log_loss",
+        "macro_f1",
+        "mae",
+        "r2",
+        "rmse",
+        "roc_auc",
+        "roc_auc_ovr",
     ]
 
 

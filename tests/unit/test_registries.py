@@ -56,11 +56,19 @@ def test_a_registered_property_kind_is_parsed_and_run_by_the_runner(registered):
 
     def always_stable(prop, evidence):
         evidence.candidate_scorer(list(evidence.texts[: prop.n_examples]))
-        return RateReport(property="stable", n_examples=prop.n_examples, n_failures=0,
-                          max_failure_rate=prop.max_failure_rate, counterexample=None)
+        return RateReport(
+            property="stable",
+            n_examples=prop.n_examples,
+            n_failures=0,
+            max_failure_rate=prop.max_failure_rate,
+            counterexample=None,
+        )
 
-    registered(PROPERTY_KINDS, register_property_kind,
-               PropertyKind("stable", frozenset({"tolerance"}), lambda p: "stable", always_stable))
+    registered(
+        PROPERTY_KINDS,
+        register_property_kind,
+        PropertyKind("stable", frozenset({"tolerance"}), lambda p: "stable", always_stable),
+    )
     config = parse_table({"properties": [{"kind": "stable", "n_examples": 10, "tolerance": 0.1}]})
     with pytest.raises(GateUsageError, match=r"properties\[0\]\.direction: a stable property takes no 'direction'"):
         parse_table({"properties": [{"kind": "stable", "direction": "negative"}]})
@@ -83,8 +91,13 @@ def test_a_registered_check_kind_gets_a_table_of_its_own(registered):
             pass
 
         def evaluate(self, evidence):
-            return CheckResult(name=self.name, group="rows", passed=evidence.n >= self.at_least,
-                               message=f"{evidence.n} rows", n=evidence.n)
+            return CheckResult(
+                name=self.name,
+                group="rows",
+                passed=evidence.n >= self.at_least,
+                message=f"{evidence.n} rows",
+                n=evidence.n,
+            )
 
     def parse(raw, where, strict):
         from modelgate import tables
@@ -92,7 +105,11 @@ def test_a_registered_check_kind_gets_a_table_of_its_own(registered):
         tables.check_table(raw, where, {"at_least"}, "at_least", "row count")
         return RowCount(tables.whole(f"{where}.at_least", raw["at_least"], 1, strict))
 
-    registered(CHECK_KINDS, register_check_kind, CheckKind("rows", "row_counts", frozenset({"at_least"}), parse, "modelgate::rows::", "row count"))
+    registered(
+        CHECK_KINDS,
+        register_check_kind,
+        CheckKind("rows", "row_counts", frozenset({"at_least"}), parse, "modelgate::rows::", "row count"),
+    )
     config = parse_table({"row_counts": [{"at_least": 500}], "checks": [{"metric": "roc_auc"}]})
     runner = GateRunner.for_run(config, None)
     results = runner.evaluate(runner.evidence(good_model, FRAME))
@@ -119,8 +136,16 @@ def test_a_name_is_registered_once(registry, register, item):
 
 def test_the_default_bound_comes_from_the_metric_registry():
     assert {name: m.method for name, m in METRICS.items()} == {
-        "roc_auc": "delong", "accuracy": "mcnemar", "f1": "bootstrap", "log_loss": "paired-loss", "brier": "paired-loss",
-        "macro_f1": "bootstrap", "roc_auc_ovr": "delta", "mae": "paired-loss", "rmse": "delta", "r2": "delta",
+        "roc_auc": "delong",
+        "accuracy": "mcnemar",
+        "f1": "bootstrap",
+        "log_loss": "paired-loss",
+        "brier": "paired-loss",
+        "macro_f1": "bootstrap",
+        "roc_auc_ovr": "delta",
+        "mae": "paired-loss",
+        "rmse": "delta",
+        "r2": "delta",
     }
     with pytest.raises(ValueError, match="method 'delong' applies to roc_auc only"):
         MarginCheck("f1", method="delong")

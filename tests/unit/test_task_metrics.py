@@ -159,7 +159,10 @@ def test_influence_functions_have_mean_zero_and_the_metric_value():
 def test_each_metric_has_its_direction_tasks_and_methods(name, tasks, higher, method, floor_method):
     metric = M.get_metric(name)
     assert (metric.tasks, metric.higher_is_better, metric.method, metric.floor_method) == (
-        tasks, higher, method, floor_method
+        tasks,
+        higher,
+        method,
+        floor_method,
     )
 
 
@@ -173,10 +176,21 @@ def test_check_metric_fits_refuses_in_one_line():
     M.check_metric_fits("accuracy", "multiclass")  # fits: no error
     M.check_metric_fits("r2", "regression")
     cases = [
-        ("roc_auc", "regression", "metric 'roc_auc' does not apply to task 'regression' (regression metrics: mae, r2, rmse)"),
-        ("mae", "binary", "metric 'mae' does not apply to task 'binary' (binary metrics: accuracy, brier, f1, log_loss, roc_auc)"),
-        ("f1", "multiclass",
-         "metric 'f1' does not apply to task 'multiclass' (multiclass metrics: accuracy, log_loss, macro_f1, roc_auc_ovr)"),
+        (
+            "roc_auc",
+            "regression",
+            "metric 'roc_auc' does not apply to task 'regression' (regression metrics: mae, r2, rmse)",
+        ),
+        (
+            "mae",
+            "binary",
+            "metric 'mae' does not apply to task 'binary' (binary metrics: accuracy, brier, f1, log_loss, roc_auc)",
+        ),
+        (
+            "f1",
+            "multiclass",
+            "metric 'f1' does not apply to task 'multiclass' (multiclass metrics: accuracy, log_loss, macro_f1, roc_auc_ovr)",
+        ),
         ("auc", "binary", "unknown metric 'auc'; known metrics: accuracy, brier, f1,"),
         ("roc_auc", "ranking", "unknown task 'ranking'; use one of binary, multiclass, regression"),
     ]
@@ -322,7 +336,10 @@ def test_the_vectorised_bootstrap_equals_calling_the_metric_on_each_resample(tas
     kwargs = dict(higher_is_better=metric.higher_is_better, n_resamples=60, seed=4, margin=0.01)
     fast = S.task_bootstrap_difference(name, task, y, c, b, **kwargs)
     slow = S.task_bootstrap_difference(metric.function, task, y, c, b, **kwargs)
-    assert (fast.candidate, fast.baseline) == (pytest.approx(metric(y, c), abs=1e-12), pytest.approx(metric(y, b), abs=1e-12))
+    assert (fast.candidate, fast.baseline) == (
+        pytest.approx(metric(y, c), abs=1e-12),
+        pytest.approx(metric(y, b), abs=1e-12),
+    )
     assert fast.lower == pytest.approx(slow.lower, abs=1e-10) and fast.p_value == slow.p_value
     assert fast.method == ("class-stratified paired bootstrap" if task == "multiclass" else "paired bootstrap")
     one_fast = S.task_bootstrap_bound(name, task, y, c, n_resamples=60, seed=4, floor=0.5)
@@ -458,15 +475,25 @@ def test_each_task_reports_its_method():
     for ev, baseline, name, method in methods:
         assert MarginCheck(name, baseline=baseline, n_resamples=200).evaluate(ev).method == method, name
     # the bootstrap stays selectable for every metric
-    assert MarginCheck("rmse", baseline="mean", method="bootstrap", n_resamples=200).evaluate(reg).method == "paired bootstrap"
-    assert (MarginCheck("log_loss", method="bootstrap", n_resamples=200).evaluate(multi).method
-            == "class-stratified paired bootstrap")
+    assert (
+        MarginCheck("rmse", baseline="mean", method="bootstrap", n_resamples=200).evaluate(reg).method
+        == "paired bootstrap"
+    )
+    assert (
+        MarginCheck("log_loss", method="bootstrap", n_resamples=200).evaluate(multi).method
+        == "class-stratified paired bootstrap"
+    )
     with pytest.raises(ValueError, match="method 'delta' applies to roc_auc_ovr and rmse and r2 only"):
         MarginCheck("mae", baseline="mean", method="delta")
     # ROC AUC one-vs-rest: its delta (DeLong per class) bound by default, the class-stratified bootstrap on request
-    assert (MarginCheck("roc_auc_ovr", method="bootstrap", n_resamples=200).evaluate(multi).method
-            == "class-stratified paired bootstrap")
-    assert FloorCheck("roc_auc_ovr", at_least=0.5, method="bootstrap").evaluate(multi).method == "class-stratified bootstrap"
+    assert (
+        MarginCheck("roc_auc_ovr", method="bootstrap", n_resamples=200).evaluate(multi).method
+        == "class-stratified paired bootstrap"
+    )
+    assert (
+        FloorCheck("roc_auc_ovr", at_least=0.5, method="bootstrap").evaluate(multi).method
+        == "class-stratified bootstrap"
+    )
     assert M.get_metric("roc_auc_ovr").margin_methods == ("delta", "bootstrap")
     assert M.get_metric("accuracy").margin_methods == ("mcnemar", "bootstrap")
 
@@ -522,12 +549,18 @@ def test_floors_per_task_pass_above_and_fail_below(make, name, method):
 @pytest.mark.parametrize(
     "entry, message",
     [
-        ({"metric": "mae", "at_least": 1.0}, "mae is lower-is-better: its floor is at_most (an upper limit), not at_least"),
+        (
+            {"metric": "mae", "at_least": 1.0},
+            "mae is lower-is-better: its floor is at_most (an upper limit), not at_least",
+        ),
         ({"metric": "rmse", "at_least": 1.0}, "rmse is lower-is-better"),
         ({"metric": "r2", "at_most": 0.9}, "r2 is higher-is-better: its floor is at_least, not at_most"),
         ({"metric": "macro_f1", "at_most": 0.9}, "macro_f1 is higher-is-better"),
         ({"metric": "roc_auc_ovr", "at_most": 0.9}, "roc_auc_ovr is higher-is-better"),
-        ({"metric": "r2", "at_least": 0.5, "method": "clopper-pearson"}, "method 'clopper-pearson' applies to accuracy only"),
+        (
+            {"metric": "r2", "at_least": 0.5, "method": "clopper-pearson"},
+            "method 'clopper-pearson' applies to accuracy only",
+        ),
     ],
 )
 def test_a_floor_on_the_wrong_side_is_refused_for_the_new_metrics(entry, message):
@@ -541,11 +574,16 @@ def test_a_bootstrap_on_too_few_rows_claims_no_certainty():
     from modelgate.checks.floors import FloorCheck
     from modelgate.evidence.evaluation import Evaluation
 
-    one = Evaluation(labels=np.array([0]), candidate=np.array([[0.9, 0.05, 0.05]]), task="multiclass", classes=(0, 1, 2))
+    one = Evaluation(
+        labels=np.array([0]), candidate=np.array([[0.9, 0.05, 0.05]]), task="multiclass", classes=(0, 1, 2)
+    )
     result = FloorCheck("macro_f1", at_least=0.5).evaluate(one)
     assert not result.passed and "needs at least 2 rows" in result.message
     lonely = Evaluation(
-        labels=np.array([0, 0, 1, 1, 2]), candidate=np.eye(3)[[0, 0, 1, 1, 2]] * 0.9 + 0.1 / 3, task="multiclass", classes=(0, 1, 2)
+        labels=np.array([0, 0, 1, 1, 2]),
+        candidate=np.eye(3)[[0, 0, 1, 1, 2]] * 0.9 + 0.1 / 3,
+        task="multiclass",
+        classes=(0, 1, 2),
     )
     result = FloorCheck("macro_f1", at_least=0.5).evaluate(lonely)
     assert not result.passed and "at least 2 rows of each class present" in result.message

@@ -267,9 +267,7 @@ def perturbation_draws(
     # Perturbations that leave a text unchanged prove nothing: drop them.
     if perturbation is None:
         perturbation = perturbations()
-    return st.tuples(texts_from(texts), perturbation).filter(
-        lambda d: d[1](d[0]) != d[0]
-    )
+    return st.tuples(texts_from(texts), perturbation).filter(lambda d: d[1](d[0]) != d[0])
 
 
 def perturbed(

@@ -89,7 +89,10 @@ def _draws_report(
     *, name: str, n: int, failing: list[int], max_failure_rate: float, counterexample: Counterexample | None
 ) -> RateReport:
     return RateReport(
-        property=name, n_examples=n, n_failures=len(failing), max_failure_rate=max_failure_rate,
+        property=name,
+        n_examples=n,
+        n_failures=len(failing),
+        max_failure_rate=max_failure_rate,
         counterexample=counterexample,
     )
 
@@ -196,8 +199,13 @@ def check_column_invariance_rate(
         s0, s1, what = scalar(o0, o1)
         change = f"{printable(column)}: {_value_text(old)} -> {_value_text(pool[new_index])}{what}"
         return Counterexample(
-            _row_text(frame, position, column), f"the same row with {column}={_value_text(pool[new_index])}",
-            s0, s1, "column", change, shrunk,
+            _row_text(frame, position, column),
+            f"the same row with {column}={_value_text(pool[new_index])}",
+            s0,
+            s1,
+            "column",
+            change,
+            shrunk,
         )
 
     o0, o1 = outputs(rows, new)
@@ -221,6 +229,7 @@ def check_column_invariance_rate(
             p0, p1 = outputs(np.array(probe_rows), np.array(probe_values))
             bad = np.flatnonzero(violated(p0, p1))
             if len(bad):
+
                 def simplicity(i: int) -> tuple[float, int]:
                     position, j = probe_rows[i], probe_values[i]
                     own = int(current[position])
@@ -230,13 +239,17 @@ def check_column_invariance_rate(
                 best = min(bad.tolist(), key=simplicity)
                 found = counterexample(probe_rows[best], probe_values[best], p0[best], p1[best], shrunk=True)
     return _draws_report(
-        name=_column_invariance_name(column, task, tolerance, classes), n=n_examples, failing=failing,
-        max_failure_rate=max_failure_rate, counterexample=found,
+        name=_column_invariance_name(column, task, tolerance, classes),
+        n=n_examples,
+        failing=failing,
+        max_failure_rate=max_failure_rate,
+        counterexample=found,
     )
 
 
-def _monotonic_name(column: str, direction: str, task: str, class_index: int | None, classes: Sequence[Any],
-                    tolerance: float) -> str:
+def _monotonic_name(
+    column: str, direction: str, task: str, class_index: int | None, classes: Sequence[Any], tolerance: float
+) -> str:
     if task == "regression":
         what = "predicted value"
     elif task == "binary" and class_index in (None, 1):
@@ -324,8 +337,13 @@ def check_monotonic_rate(
         moved = "lowered" if s1 < s0 else "raised"
         change = f"raised {printable(column)} {_value_text(old)} -> {_value_text(new_value)}, which {moved} the score"
         return Counterexample(
-            _row_text(frame, position, column), f"the same row with {column}={_value_text(new_value)}",
-            s0, s1, "monotonic", change, shrunk,
+            _row_text(frame, position, column),
+            f"the same row with {column}={_value_text(new_value)}",
+            s0,
+            s1,
+            "monotonic",
+            change,
+            shrunk,
         )
 
     s0, s1 = scores(rows, new)
@@ -337,7 +355,7 @@ def check_monotonic_rate(
         if step is None and len(failing) / n_examples > max_failure_rate:
             # Shrink: for a few failing (row, raise) pairs, every smaller observed raise at once.
             probe_rows, probe_values = [], []
-            for i in list(dict.fromkeys(failing))[: _MAX_SHRINK_ROWS]:
+            for i in list(dict.fromkeys(failing))[:_MAX_SHRINK_ROWS]:
                 position, top = int(rows[i]), float(new[i])
                 between = pool[(pool > observed[position]) & (pool <= top)]
                 if len(between) > _MAX_SHRINK_VALUES:  # evenly spread, always keeping the failing value
@@ -352,8 +370,13 @@ def check_monotonic_rate(
                     bad.tolist(),
                     key=lambda i: (probe_values[i] - observed[probe_rows[i]], -abs(p1[i] - p0[i]), probe_rows[i]),
                 )
-                found = counterexample(probe_rows[best], probe_values[best], float(p0[best]), float(p1[best]), shrunk=True)
+                found = counterexample(
+                    probe_rows[best], probe_values[best], float(p0[best]), float(p1[best]), shrunk=True
+                )
     return _draws_report(
-        name=_monotonic_name(column, direction, task, class_index, classes, tolerance), n=n_examples,
-        failing=failing, max_failure_rate=max_failure_rate, counterexample=found,
+        name=_monotonic_name(column, direction, task, class_index, classes, tolerance),
+        n=n_examples,
+        failing=failing,
+        max_failure_rate=max_failure_rate,
+        counterexample=found,
     )

@@ -61,23 +61,31 @@ def invariance_name(tolerance: float | None, threshold: float) -> str:
 
 
 def _invariance_message(
-    original: str, perturbed_text: str, s0: float, s1: float,
-    tolerance: float | None, threshold: float, violated: bool,
+    original: str,
+    perturbed_text: str,
+    s0: float,
+    s1: float,
+    tolerance: float | None,
+    threshold: float,
+    violated: bool,
 ) -> str:
     name = invariance_name(tolerance, threshold)
     verdict = "violated" if violated else "holds"
     if tolerance is None:
-        what = (
-            f"label {_label(s0, threshold)} ({s0:.4f}) -> {_label(s1, threshold)} ({s1:.4f})"
-        )
+        what = f"label {_label(s0, threshold)} ({s0:.4f}) -> {_label(s1, threshold)} ({s1:.4f})"
     else:
         what = f"score {s0:.4f} -> {s1:.4f} (moved {abs(s1 - s0):.4f}, allowed < {tolerance:g})"
     return f"{name} {verdict}: {what}; original {shown_text(original)} perturbed {shown_text(perturbed_text)}"
 
 
 def _directional_message(
-    original: str, sentence: str, s0: float, s1: float, direction: str,
-    tolerance: float, violated: bool,
+    original: str,
+    sentence: str,
+    s0: float,
+    s1: float,
+    direction: str,
+    tolerance: float,
+    violated: bool,
 ) -> str:
     moved = "raised" if s1 > s0 else "lowered" if s1 < s0 else "kept"
     rule = (
@@ -110,9 +118,7 @@ def check_invariance(
         perturbed=perturbed_text,
         original_score=s0,
         perturbed_score=s1,
-        message=_invariance_message(
-            original, perturbed_text, s0, s1, tolerance, threshold, violated
-        ),
+        message=_invariance_message(original, perturbed_text, s0, s1, tolerance, threshold, violated),
     )
 
 
@@ -125,9 +131,7 @@ def assert_invariance(
     threshold: float = 0.5,
 ) -> PropertyResult:
     """Like :func:`check_invariance`, raising AssertionError with the message when it fails."""
-    result = check_invariance(
-        model, original, perturbed_text, tolerance=tolerance, threshold=threshold
-    )
+    result = check_invariance(model, original, perturbed_text, tolerance=tolerance, threshold=threshold)
     if not result.passed:
         raise AssertionError(printable(result.message, keep_newlines=True))
     return result
@@ -171,9 +175,7 @@ def assert_directional(
     tolerance: float = 0.02,
 ) -> PropertyResult:
     """Like :func:`check_directional`, raising AssertionError with the message when it fails."""
-    result = check_directional(
-        model, original, direction=direction, sentence=sentence, tolerance=tolerance
-    )
+    result = check_directional(model, original, direction=direction, sentence=sentence, tolerance=tolerance)
     if not result.passed:
         raise AssertionError(printable(result.message, keep_newlines=True))
     return result

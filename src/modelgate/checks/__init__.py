@@ -8,6 +8,15 @@ from .properties import PropertyCheck
 from .smoke import SmokeCheck, smoke_result
 
 __all__ = [
-    "CHECK_KINDS", "Check", "CheckKind", "FloorCheck", "MarginCheck", "PropertyCheck", "SmokeCheck",
-    "kind_for_entry", "parse_margin", "register_check_kind", "smoke_result",
+    "CHECK_KINDS",
+    "Check",
+    "CheckKind",
+    "FloorCheck",
+    "MarginCheck",
+    "PropertyCheck",
+    "SmokeCheck",
+    "kind_for_entry",
+    "parse_margin",
+    "register_check_kind",
+    "smoke_result",
 ]

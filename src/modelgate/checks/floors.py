@@ -96,13 +96,17 @@ class FloorCheck:
         if self.at_least is not None and self.at_most is not None:
             raise FloorError("at_most", "give at_least or at_most, not both")
         if self.at_least is None and self.at_most is None:
-            raise FloorError("at_least", "a floor needs at_least (higher-is-better metric) or at_most (lower-is-better)")
+            raise FloorError(
+                "at_least", "a floor needs at_least (higher-is-better metric) or at_most (lower-is-better)"
+            )
         key = "at_least" if self.at_least is not None else "at_most"
         value = self.at_least if self.at_least is not None else self.at_most
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise FloorError(key, f"{key} must be a finite number, not {value!r}")
         if key == "at_least" and not metric.higher_is_better:
-            raise FloorError(key, f"{self.metric} is lower-is-better: its floor is at_most (an upper limit), not at_least")
+            raise FloorError(
+                key, f"{self.metric} is lower-is-better: its floor is at_most (an upper limit), not at_least"
+            )
         if key == "at_most" and metric.higher_is_better:
             raise FloorError(key, f"{self.metric} is higher-is-better: its floor is at_least, not at_most")
         if self.method not in METHODS:
@@ -155,8 +159,16 @@ class FloorCheck:
         task = evidence.task
         check_metric_fits(self.metric, task)  # GateUsageError: an error, not a verdict
         return floor_bound(
-            self.bound_method, get_metric(self.metric), task, evidence.labels, evidence.scores(CANDIDATE),
-            side=self.side, floor=self.floor, confidence=self.confidence, n_resamples=self.n_resamples, seed=self.seed,
+            self.bound_method,
+            get_metric(self.metric),
+            task,
+            evidence.labels,
+            evidence.scores(CANDIDATE),
+            side=self.side,
+            floor=self.floor,
+            confidence=self.confidence,
+            n_resamples=self.n_resamples,
+            seed=self.seed,
         )
 
     def prepare(self, evidence: Evaluation) -> None:

@@ -75,7 +75,9 @@ def kind_for_entry(table: str, entry: Any) -> CheckKind:
 
 # The order here is the order checks run in, in both front ends.
 register_check_kind(CheckKind("margin", "checks", MARGIN_KEYS, parse_margin, "modelgate::", "check"))
-register_check_kind(CheckKind("floor", "checks", FLOOR_KEYS, parse_floor, "modelgate::", "floor", claims=is_floor_table))
+register_check_kind(
+    CheckKind("floor", "checks", FLOOR_KEYS, parse_floor, "modelgate::", "floor", claims=is_floor_table)
+)
 register_check_kind(
     CheckKind("property", "properties", PropertyCheck.keys(), parse_property, "modelgate::property::", "property")
 )

@@ -90,9 +90,7 @@ class MarginCheck:
             raise ValueError("a check compares the candidate with a baseline, not with itself")
         if not self.name:
             kind = "relative" if self.relative else "margin"
-            object.__setattr__(
-                self, "name", f"{self.metric}-vs-{self.baseline}-{kind}{self.margin:+g}"
-            )
+            object.__setattr__(self, "name", f"{self.metric}-vs-{self.baseline}-{kind}{self.margin:+g}")
         impossible = metric.impossible_margin(self.margin, self.relative)
         if impossible:
             kind = "relative margin" if self.relative else "margin"
@@ -118,8 +116,17 @@ class MarginCheck:
         # A relative margin on a zero baseline is undefined: stats says so, and it fails.
         method = metric.method if self.method == "auto" else self.method
         return margin_bound(
-            method, metric, task, y, c, b, margin=self.margin, confidence=self.confidence, relative=self.relative,
-            n_resamples=self.n_resamples, seed=self.seed,
+            method,
+            metric,
+            task,
+            y,
+            c,
+            b,
+            margin=self.margin,
+            confidence=self.confidence,
+            relative=self.relative,
+            n_resamples=self.n_resamples,
+            seed=self.seed,
         )
 
     def prepare(self, evidence: Evaluation) -> None:
@@ -178,10 +185,7 @@ class MarginCheck:
     def _message(self, bound: stats.DifferenceBound, passed: bool, baseline_run: str | None) -> str:
         quantity = "relative difference" if self.relative else "difference"
         who = f"{self.baseline} ({baseline_run})" if baseline_run else self.baseline
-        head = (
-            f"{self.metric}: candidate {_fmt(bound.candidate)} vs {who} "
-            f"{_fmt(bound.baseline)} on {bound.n} rows"
-        )
+        head = f"{self.metric}: candidate {_fmt(bound.candidate)} vs {who} {_fmt(bound.baseline)} on {bound.n} rows"
         if not bound.defined:
             why = bound.reason or "the statistic is undefined (NaN)"
             return f"{head}: FAIL, {why}; nothing undefined passes"
@@ -197,13 +201,15 @@ class MarginCheck:
         return f"{head}: {stat} is {verdict} the margin {_fmt(self.margin, True)}"
 
 
-
-
-MARGIN_KEYS = frozenset({"metric", "baseline", "margin", "relative", "confidence", "method", "n_resamples", "seed", "name"})
+MARGIN_KEYS = frozenset(
+    {"metric", "baseline", "margin", "relative", "confidence", "method", "n_resamples", "seed", "name"}
+)
 
 
 # -- the registry of check kinds -----------------------------------------------
-MARGIN_KEYS = frozenset({"metric", "baseline", "margin", "relative", "confidence", "method", "n_resamples", "seed", "name"})
+MARGIN_KEYS = frozenset(
+    {"metric", "baseline", "margin", "relative", "confidence", "method", "n_resamples", "seed", "name"}
+)
 
 
 def parse_margin(raw: Mapping[str, Any], where: str, strict: bool = True) -> MarginCheck:

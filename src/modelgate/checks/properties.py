@@ -122,8 +122,10 @@ class PropertyCheck:
         if self.n_examples < 1:
             raise ValueError(f"n_examples must be at least 1, not {self.n_examples!r}")
         if self.tolerance is not None and (
-            isinstance(self.tolerance, bool) or not isinstance(self.tolerance, (int, float))
-            or not math.isfinite(self.tolerance) or self.tolerance < 0
+            isinstance(self.tolerance, bool)
+            or not isinstance(self.tolerance, (int, float))
+            or not math.isfinite(self.tolerance)
+            or self.tolerance < 0
         ):
             raise ValueError(f"tolerance must be a finite number >= 0, not {self.tolerance!r}")
         # Given means given: an empty list is a mistake, not "use the defaults" (that is None).
@@ -152,7 +154,9 @@ class PropertyCheck:
         if self.kind in COLUMN_KINDS and self.column is None:
             raise ValueError(f"column must name the feature column a {self.kind} property changes")
         if self.column is not None and self.perturbations is not None:
-            raise ValueError("perturbations do not apply with a column: a column invariance changes the column's values")
+            raise ValueError(
+                "perturbations do not apply with a column: a column invariance changes the column's values"
+            )
         if self.values is not None:
             if self.column is None or self.kind != "invariance":
                 raise ValueError("values need a column: they are what a column invariance sets it to")
@@ -167,7 +171,12 @@ class PropertyCheck:
         if self.step is not None:
             if self.kind != "monotonic":
                 raise ValueError("step is for monotonic properties")
-            if isinstance(self.step, bool) or not isinstance(self.step, (int, float)) or not math.isfinite(self.step) or self.step <= 0:
+            if (
+                isinstance(self.step, bool)
+                or not isinstance(self.step, (int, float))
+                or not math.isfinite(self.step)
+                or self.step <= 0
+            ):
                 raise ValueError(f"step must be a finite number > 0, not {self.step!r}")
         if self.class_value is not None:
             if self.kind != "monotonic":
@@ -392,13 +401,25 @@ def _invariance(prop: PropertyCheck, evidence: Evaluation) -> RateReport:
 
     if prop.column is not None:
         return behaviour.check_column_invariance_rate(
-            evidence.candidate_scorer, evidence.features, _column_key(prop, evidence), task=evidence.task,
-            classes=evidence.classes, values=_invariance_values(prop, evidence), tolerance=prop.tolerance,
-            n_examples=prop.n_examples, max_failure_rate=prop.max_failure_rate, seed=prop.seed,
+            evidence.candidate_scorer,
+            evidence.features,
+            _column_key(prop, evidence),
+            task=evidence.task,
+            classes=evidence.classes,
+            values=_invariance_values(prop, evidence),
+            tolerance=prop.tolerance,
+            n_examples=prop.n_examples,
+            max_failure_rate=prop.max_failure_rate,
+            seed=prop.seed,
         )
     return behaviour.check_invariance_rate(
-        evidence.candidate_scorer, evidence.texts, tolerance=prop.tolerance, kinds=prop.perturbations,
-        n_examples=prop.n_examples, max_failure_rate=prop.max_failure_rate, seed=prop.seed,
+        evidence.candidate_scorer,
+        evidence.texts,
+        tolerance=prop.tolerance,
+        kinds=prop.perturbations,
+        n_examples=prop.n_examples,
+        max_failure_rate=prop.max_failure_rate,
+        seed=prop.seed,
     )
 
 
@@ -407,9 +428,14 @@ def _directional(prop: PropertyCheck, evidence: Evaluation) -> RateReport:
 
     extra = {} if prop.tolerance is None else {"tolerance": prop.tolerance}
     return behaviour.check_directional_rate(
-        evidence.candidate_scorer, evidence.texts, direction=prop.direction,  # type: ignore[arg-type]  # checked in __post_init__
+        evidence.candidate_scorer,
+        evidence.texts,
+        direction=prop.direction,  # type: ignore[arg-type]  # checked in __post_init__
         sentences=prop.sentences,
-        n_examples=prop.n_examples, max_failure_rate=prop.max_failure_rate, seed=prop.seed, **extra,
+        n_examples=prop.n_examples,
+        max_failure_rate=prop.max_failure_rate,
+        seed=prop.seed,
+        **extra,
     )
 
 
@@ -417,10 +443,18 @@ def _monotonic(prop: PropertyCheck, evidence: Evaluation) -> RateReport:
     from .. import behaviour
 
     return behaviour.check_monotonic_rate(
-        evidence.candidate_scorer, evidence.features, _column_key(prop, evidence), task=evidence.task, classes=evidence.classes,
-        class_index=_monotonic_setup(prop, evidence), direction=prop.direction,  # type: ignore[arg-type]
-        step=prop.step, tolerance=prop.tolerance or 0.0,
-        n_examples=prop.n_examples, max_failure_rate=prop.max_failure_rate, seed=prop.seed,
+        evidence.candidate_scorer,
+        evidence.features,
+        _column_key(prop, evidence),
+        task=evidence.task,
+        classes=evidence.classes,
+        class_index=_monotonic_setup(prop, evidence),
+        direction=prop.direction,  # type: ignore[arg-type]
+        step=prop.step,
+        tolerance=prop.tolerance or 0.0,
+        n_examples=prop.n_examples,
+        max_failure_rate=prop.max_failure_rate,
+        seed=prop.seed,
     )
 
 
@@ -435,19 +469,28 @@ def _monotonic_name(prop: PropertyCheck) -> str:
 
 register_property_kind(
     PropertyKind(
-        "invariance", frozenset({"perturbations", "tolerance", "column", "values"}), _invariance_name, _invariance,
+        "invariance",
+        frozenset({"perturbations", "tolerance", "column", "values"}),
+        _invariance_name,
+        _invariance,
         _prepare_invariance,
     )
 )
 register_property_kind(
     PropertyKind(
-        "directional", frozenset({"direction", "sentences", "tolerance"}), lambda p: f"directional-{p.direction}", _directional,
+        "directional",
+        frozenset({"direction", "sentences", "tolerance"}),
+        lambda p: f"directional-{p.direction}",
+        _directional,
         _needs_texts,
     )
 )
 register_property_kind(
     PropertyKind(
-        "monotonic", frozenset({"column", "direction", "step", "tolerance", "class"}), _monotonic_name, _monotonic,
+        "monotonic",
+        frozenset({"column", "direction", "step", "tolerance", "class"}),
+        _monotonic_name,
+        _monotonic,
         _prepare_monotonic,
     )
 )

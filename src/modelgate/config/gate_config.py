@@ -36,7 +36,6 @@ class GateConfig:
     require_champion: bool = False
     source: Path | None = None  # the pyproject.toml it came from
 
-
     @property
     def checks(self) -> tuple[MarginCheck, ...]:
         """The margin checks (``[[tool.modelgate.checks]]`` and ``--gate-check``)."""

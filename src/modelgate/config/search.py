@@ -133,7 +133,9 @@ def find_config(starts: Sequence[Path], here: Path, what: str = "test path") -> 
         )
     if config is None:
         return ConfigChoice(None, f"no [tool.modelgate] between {_shown(first, here)} and {stop}")
-    return ConfigChoice(config, f"nearest [tool.modelgate] above the {what} {_shown(first, here)}", _shown(config, here))
+    return ConfigChoice(
+        config, f"nearest [tool.modelgate] above the {what} {_shown(first, here)}", _shown(config, here)
+    )
 
 
 def choose_config(

@@ -19,8 +19,17 @@ MAX_TAG_LENGTH = 500
 # date: and origin- kept for metadata services and clones. A user tag with one
 # of these names is confused with (or silently swallowed by) a system tag.
 RESERVED_TAG_PREFIXES = (
-    "user:", "production:", "runtime:", "python_version:", "metaflow_version:", "metaflow_r_version:",
-    "r_version:", "project:", "project_branch:", "date:", "origin-",
+    "user:",
+    "production:",
+    "runtime:",
+    "python_version:",
+    "metaflow_version:",
+    "metaflow_r_version:",
+    "r_version:",
+    "project:",
+    "project_branch:",
+    "date:",
+    "origin-",
 )
 
 
@@ -101,9 +110,9 @@ def feature_list(where: str, value: Any) -> tuple[str, ...]:
     else:
         names = tables.strings(where, value)
     if not names or any(not n for n in names):
-        raise GateUsageError(f"{where} {value!r}: name the feature columns, or \"*\" for all but the label")
+        raise GateUsageError(f'{where} {value!r}: name the feature columns, or "*" for all but the label')
     if ALL_FEATURES in names:
-        raise GateUsageError(f"{where}: \"*\" stands alone (every column but the label), not in a list")
+        raise GateUsageError(f'{where}: "*" stands alone (every column but the label), not in a list')
     duplicate = next((n for n in names if names.count(n) > 1), None)
     if duplicate:
         raise GateUsageError(f"{where}: column {duplicate!r} is named twice")

@@ -154,7 +154,5 @@ def sorted_values(values: Sequence[Any]) -> tuple[Any, ...]:
 def model_pair(model_classes: Sequence[Any]) -> tuple[Any, Any]:
     """``(negative, positive)`` of a binary model's own ``classes_`` (no setting, no labels)."""
     if len(model_classes) != 2:
-        raise ValueError(
-            f"classes_ is [{shown(model_classes)}]: not binary, so the positive-class column is unknown"
-        )
+        raise ValueError(f"classes_ is [{shown(model_classes)}]: not binary, so the positive-class column is unknown")
     return choose(model_classes)

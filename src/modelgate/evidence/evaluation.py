@@ -24,6 +24,7 @@ from .tasks import check_binary, positive_labels
 # (n,) probabilities (binary), (n, k) probabilities (multiclass), (n,) numbers (regression)
 Scorer = Callable[[Any], np.ndarray]
 
+
 def _column_names(columns, limit: int = 6) -> str:
     names = [str(c) for c in columns]
     shown = ", ".join(n if len(n) <= 30 else n[:27] + "..." for n in names[:limit])
@@ -93,9 +94,7 @@ def _text_rows(frame, text_column: str, label_column: str) -> tuple[list[str], A
     texts = frame[text_column].tolist()
     bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
     if bad is not None:
-        raise GateUsageError(
-            f"text column {text_column!r} holds a {type(texts[bad]).__name__} at row {bad}, not text"
-        )
+        raise GateUsageError(f"text column {text_column!r} holds a {type(texts[bad]).__name__} at row {bad}, not text")
     return texts, raw_labels
 
 
@@ -338,9 +337,7 @@ def evaluate(
     features = inputs if hasattr(inputs, "columns") else None
     texts: tuple[str, ...] = () if features is not None else tuple(inputs)
     rows = features if features is not None else texts
-    makers: dict[str, Callable[[], np.ndarray] | np.ndarray] = dict(
-        constant_baselines(task, labels, len(classes) or 2)
-    )
+    makers: dict[str, Callable[[], np.ndarray] | np.ndarray] = dict(constant_baselines(task, labels, len(classes) or 2))
     for name, baseline in (baselines or {}).items():
         if isinstance(baseline, np.ndarray):
             makers[name] = baseline

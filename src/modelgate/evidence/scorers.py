@@ -60,8 +60,7 @@ def _validate(
         arr = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise ScorerOutputError(
-            f"{description} returned non-numeric output of type {type(raw).__name__} "
-            f"for {n} rows ({exc})"
+            f"{description} returned non-numeric output of type {type(raw).__name__} for {n} rows ({exc})"
         ) from None
     if task == MULTICLASS:
         k = width or (arr.shape[1] if arr.ndim == 2 else 0)
@@ -69,18 +68,17 @@ def _validate(
             raise ScorerOutputError(
                 f"{description} returned scores of shape {arr.shape} for {n} rows, but the task is "
                 f"multiclass: expected an ({n}, {k or 'k'}) matrix of class probabilities; "
-                "is the model binary or a regressor (task = \"binary\" / \"regression\")?"
+                'is the model binary or a regressor (task = "binary" / "regression")?'
             )
         if arr.shape != (n, k):
             raise ScorerOutputError(
-                f"{description} returned scores of shape {arr.shape} for {n} rows and {k} classes; "
-                f"expected ({n}, {k})"
+                f"{description} returned scores of shape {arr.shape} for {n} rows and {k} classes; expected ({n}, {k})"
             )
     elif arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
     elif arr.ndim == 2 and arr.shape[1] > 1 and arr.shape[0] == n:
         hint = (
-            "a multiclass output: gate it with task = \"multiclass\""
+            'a multiclass output: gate it with task = "multiclass"'
             if task == BINARY
             else "a regression model gives one number per row"
         )
@@ -207,6 +205,7 @@ class _Rows:
 
     def where(self, positions: list[int] | None = None) -> Callable[[int], str]:
         """Names row i of a batch (of the rows at ``positions``), for messages."""
+
         def name(i: int) -> str:
             j = positions[i] if positions is not None else i
             return f"row {j} of the inputs" if self.frame is not None else f"text {_short(self.texts[j])}"
@@ -335,9 +334,7 @@ def _is_keras_model(obj: Any) -> bool:
 
 def _check_vectorizer(vectorizer: Any) -> None:
     if not callable(getattr(vectorizer, "transform", None)):
-        raise TypeError(
-            f"vectorizer must have .transform(texts); got {type(vectorizer).__name__}"
-        )
+        raise TypeError(f"vectorizer must have .transform(texts); got {type(vectorizer).__name__}")
 
 
 def _dense_float32(features: Any) -> np.ndarray:
@@ -421,7 +418,9 @@ def _keras_batch_fn(model: Any, vectorizer: Any | None) -> BatchFn:
             # instead of letting TensorFlow fail while tracing.
             width = _keras_input_width(model)
             if width is not None and width != x.shape[1]:
-                source = "the feature columns" if vectorizer is None else f"the vectorizer ({type(vectorizer).__name__})"
+                source = (
+                    "the feature columns" if vectorizer is None else f"the vectorizer ({type(vectorizer).__name__})"
+                )
                 raise ValueError(
                     f"{source} give{'' if vectorizer is None else 's'} {x.shape[1]} features "
                     f"but the Keras model expects {width}: are they from the same run?"
@@ -434,9 +433,7 @@ def _keras_batch_fn(model: Any, vectorizer: Any | None) -> BatchFn:
         else:
             out = forward[0](x)
         if isinstance(out, (list, tuple, dict)):
-            raise ScorerOutputError(
-                f"Keras model returned {len(out)} outputs; expected one"
-            )
+            raise ScorerOutputError(f"Keras model returned {len(out)} outputs; expected one")
         return out
 
     return score
@@ -484,8 +481,7 @@ def _class_order(
     missing = [c for c in classes if c not in own]
     if missing and unknown_classes != "zero":
         raise ValueError(
-            f"{type(model).__name__} does not know class {missing[0]!r} (its classes_: "
-            f"{', '.join(map(repr, own))})"
+            f"{type(model).__name__} does not know class {missing[0]!r} (its classes_: {', '.join(map(repr, own))})"
         )
     extra = [c for c in own if c not in classes]
     if extra:
@@ -518,7 +514,11 @@ def _aligned(model: Any, inputs: Any) -> Any:
 
 
 def _proba_batch_fn(
-    model: Any, vectorizer: Any | None, task: str = BINARY, columns: list[int] | None = None, column: int | None = None,
+    model: Any,
+    vectorizer: Any | None,
+    task: str = BINARY,
+    columns: list[int] | None = None,
+    column: int | None = None,
     unnamed_column: int = 1,
 ) -> BatchFn:
     """``predict_proba``: multiclass in ``columns``' order, binary its positive ``column``
@@ -532,10 +532,7 @@ def _proba_batch_fn(
         if proba.ndim != 2:
             return proba  # let validation describe the shape
         if n_classes is not None and proba.shape[1] != n_classes:
-            raise ScorerOutputError(
-                f"{name}.predict_proba returned {proba.shape[1]} columns for "
-                f"{n_classes} classes_"
-            )
+            raise ScorerOutputError(f"{name}.predict_proba returned {proba.shape[1]} columns for {n_classes} classes_")
         if task == MULTICLASS:
             return proba if columns is None else _in_columns(proba, columns)
         if column is not None:
@@ -610,8 +607,7 @@ def as_scorer(
         missing = [k for k in ("vectorizer", "model") if k not in model]
         if missing:
             raise TypeError(
-                f"a model_dict needs keys 'vectorizer' and 'model'; missing {missing}, "
-                f"has {sorted(map(str, model))}"
+                f"a model_dict needs keys 'vectorizer' and 'model'; missing {missing}, has {sorted(map(str, model))}"
             )
         if vectorizer is not None:
             raise TypeError("vectorizer= given twice: in the model_dict and as an argument")
@@ -635,7 +631,7 @@ def as_scorer(
     if task == REGRESSION and has_proba:
         raise TypeError(
             f"{name} is a classifier (it has predict_proba), but the task is regression: "
-            "set task = \"binary\" or \"multiclass\""
+            'set task = "binary" or "multiclass"'
         )
     if has_proba:
         column, unnamed_column = None, 1
@@ -658,7 +654,7 @@ def as_scorer(
     if callable(getattr(model, "predict", None)) and not callable(model):
         raise TypeError(
             f"{name} has predict but no predict_proba: a {task} gate needs class probabilities; "
-            "is it a regressor (task = \"regression\")?"
+            'is it a regressor (task = "regression")?'
         )
     if callable(model):
         if vectorizer is not None:

@@ -77,8 +77,7 @@ def check_binary(raw_labels, label_column: str) -> None:
     shown = ", ".join(f"{_short(v)} ({type(v).__name__})" for v in examples)
     rows = "1 row holds" if n_bad == 1 else f"{n_bad} rows hold"
     raise GateUsageError(
-        f"label column {label_column!r} is not binary 0/1: {rows} other values, "
-        f"e.g. {shown} (first at row {first})"
+        f"label column {label_column!r} is not binary 0/1: {rows} other values, e.g. {shown} (first at row {first})"
     )
 
 
@@ -152,8 +151,7 @@ def resolve_task(setting: str, shape: ModelShape, raw_labels: Any, label_column:
     if setting:
         if shape.task is not None and shape.task != setting:
             raise GateUsageError(
-                f"the gate's task is {setting!r}, but {shape.source}: it is {shape.task}; "
-                f'set task = "{shape.task}"'
+                f'the gate\'s task is {setting!r}, but {shape.source}: it is {shape.task}; set task = "{shape.task}"'
             )
         return setting
     if shape.task is not None:
@@ -168,7 +166,7 @@ def resolve_task(setting: str, shape: ModelShape, raw_labels: Any, label_column:
     distinct = len(set(values.tolist())) if values.dtype.kind != "f" else len(np.unique(values))
     raise GateUsageError(
         f"cannot tell the task from the model and label column {label_column!r} ({distinct} distinct "
-        f"values, {values.dtype}): set task = \"binary\", \"multiclass\" or \"regression\" in "
+        f'values, {values.dtype}): set task = "binary", "multiclass" or "regression" in '
         "[tool.modelgate] or pass --gate-task"
     )
 

@@ -88,10 +88,17 @@ def add_arguments(made: argparse.ArgumentParser) -> argparse.ArgumentParser:
     made.add_argument("run", metavar="Flow/run_id", help="the run to promote")
     made.add_argument("--tag", help="the tag to move (default: champion_tag of [tool.modelgate])")
     made.add_argument("--force", action="store_true", help="promote a run that does not carry the gate's tag")
-    made.add_argument("--champion-scope", choices=SCOPES, help="where the old holders are sought (default: "
-                      "champion_scope of [tool.modelgate], else branch)")
-    made.add_argument("--gate-config", metavar="PATH", help="the pyproject.toml with [tool.modelgate] "
-                      "(default: the nearest one from the current folder up to its project root)")
+    made.add_argument(
+        "--champion-scope",
+        choices=SCOPES,
+        help="where the old holders are sought (default: champion_scope of [tool.modelgate], else branch)",
+    )
+    made.add_argument(
+        "--gate-config",
+        metavar="PATH",
+        help="the pyproject.toml with [tool.modelgate] "
+        "(default: the nearest one from the current folder up to its project root)",
+    )
     return made
 
 
@@ -155,10 +162,14 @@ def promote(args: argparse.Namespace) -> tuple[int, list[str]]:
     settings = config.settings
     tag = args.tag if args.tag is not None else settings.champion_tag
     if not tag:
-        raise GateUsageError(f"name the tag to move: --tag deployed, or champion_tag in [tool.modelgate]; gate config: {choice}")
+        raise GateUsageError(
+            f"name the tag to move: --tag deployed, or champion_tag in [tool.modelgate]; gate config: {choice}"
+        )
     tag = validate_tag(tag, "--tag" if args.tag is not None else f"champion_tag of {choice.shown or choice.path}")
     if tag == settings.tag:
-        raise GateUsageError(f"--tag {tag!r} is the gate's own verdict tag; promote moves the deployed tag (champion_tag)")
+        raise GateUsageError(
+            f"--tag {tag!r} is the gate's own verdict tag; promote moves the deployed tag (champion_tag)"
+        )
     kind = args.champion_scope or settings.champion_scope
     pathspec = runs.resolve_run(runs.parse_run_spec(args.run), role="promoted")
     if not args.force and not tagging.has_tag(pathspec, settings.tag):
@@ -178,12 +189,20 @@ def promote(args: argparse.Namespace) -> tuple[int, list[str]]:
     after = [run.pathspec for run in runs.tagged_runs(scope, tag)]  # read again, from Metaflow
     others = [holder for holder in after if holder != pathspec]
     if pathspec not in after:  # not promoted at all: a failure, not "promoted, but shared"
-        return EXIT_FAILED, [f"modelgate promote: {pathspec} does not carry {tag!r} on re-reading "
-                                   f"(another promotion at the same time?); holders in {where}: {', '.join(after) or 'none'}"]
+        return EXIT_FAILED, [
+            f"modelgate promote: {pathspec} does not carry {tag!r} on re-reading "
+            f"(another promotion at the same time?); holders in {where}: {', '.join(after) or 'none'}"
+        ]
     if others:
-        return EXIT_OTHER_HOLDER, [f"modelgate promote: {pathspec} carries {tag!r}, but so does "
-                                   f"{', '.join(others)} in {where} (another promotion at the same time?)"]
-    forced = " (forced: it does not carry the gate's tag)" if args.force and not tagging.has_tag(pathspec, settings.tag) else ""
+        return EXIT_OTHER_HOLDER, [
+            f"modelgate promote: {pathspec} carries {tag!r}, but so does "
+            f"{', '.join(others)} in {where} (another promotion at the same time?)"
+        ]
+    forced = (
+        " (forced: it does not carry the gate's tag)"
+        if args.force and not tagging.has_tag(pathspec, settings.tag)
+        else ""
+    )
     if pathspec in before and not old:
         return EXIT_OK, [f"{pathspec} already is the only run carrying {tag!r} in {where}: nothing to do"]
     moved = f"; removed from {', '.join(old)}" if old else "; no run held it before"

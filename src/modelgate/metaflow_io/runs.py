@@ -123,9 +123,7 @@ def parse_run_spec(spec: str, flow: str | None = None) -> RunSpec:
     elif flow is None:
         if _looks_like_a_flow(spec):
             raise GateUsageError(_flow_name_hint(spec))
-        raise GateUsageError(
-            f"--model-run {spec!r} names no flow: use Flow/run_id, or add --model-flow"
-        )
+        raise GateUsageError(f"--model-run {spec!r} names no flow: use Flow/run_id, or add --model-flow")
     elif spec == flow:
         raise GateUsageError(_flow_name_hint(spec))
     if spec in LATEST:
@@ -346,7 +344,7 @@ def _describe(latest: str | None) -> str:
 
 
 def _latest(flow: Flow, which: str | None, namespace: str | None) -> Run | None:
-    """"latest": the newest run of the flow, whatever its state (resolve_run
+    """ "latest": the newest run of the flow, whatever its state (resolve_run
     refuses it unless it succeeded); "latest-successful": the newest
     successful run. Newest by the time the run's start step began (the run's
     own timestamp when its start step has not begun): not Metaflow's
@@ -375,9 +373,7 @@ def _started_at(run: Run) -> datetime:
         return run.created_at
 
 
-def _newest_finished(
-    runs: Iterable[Run], *, successful_only: bool, exclude: str | None = None
-) -> Run | None:
+def _newest_finished(runs: Iterable[Run], *, successful_only: bool, exclude: str | None = None) -> Run | None:
     """The run whose end step finished last (only successful ones with
     ``successful_only``), skipping ``exclude`` and unreadable runs."""
     best: Run | None = None
@@ -417,7 +413,9 @@ def _runs_one_by_one(flow: Flow, tags: tuple[str, ...], listing_error: Exception
         except Exception:
             flow_dir = None
     if not flow_dir or not os.path.isdir(flow_dir):
-        raise GateUsageError(f"cannot list the runs of {flow.id}: {type(listing_error).__name__}: {one_line(listing_error)}")
+        raise GateUsageError(
+            f"cannot list the runs of {flow.id}: {type(listing_error).__name__}: {one_line(listing_error)}"
+        )
     for entry in sorted(os.listdir(flow_dir)):
         self_file = os.path.join(flow_dir, entry, "_meta", "_self.json")
         if entry.startswith((".", "_")) or not os.path.isfile(self_file):
@@ -499,8 +497,7 @@ def load_artifact(pathspec: str, name: str, role: str | None = None) -> Any:
         except Exception as exc:  # unpickling can raise anything (a missing module, say)
             _unless_unavailable(f"cannot load artifact {name!r} of {_run_words(role, pathspec)}", exc)
             raise GateUsageError(
-                f"cannot load artifact {name!r} of {_run_words(role, pathspec)}: "
-                f"{type(exc).__name__}: {one_line(exc)}"
+                f"cannot load artifact {name!r} of {_run_words(role, pathspec)}: {type(exc).__name__}: {one_line(exc)}"
             ) from None
 
 
@@ -618,9 +615,9 @@ def project_of(run: Run) -> tuple[str | None, str | None]:
     project = branch = None
     for tag in run.system_tags:
         if tag.startswith("project:"):
-            project = tag[len("project:"):]
+            project = tag[len("project:") :]
         elif tag.startswith("project_branch:"):
-            branch = tag[len("project_branch:"):]
+            branch = tag[len("project_branch:") :]
     return project, branch
 
 

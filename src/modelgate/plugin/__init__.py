@@ -27,7 +27,13 @@ from .fixtures import (
 from .gating import GatingSession, UngatedSession, must_assert, start
 
 __all__ = [
-    "champion_run", "evaluation", "gate", "majority_baseline", "model_run", "model_scorer", "smoke_cases",
+    "champion_run",
+    "evaluation",
+    "gate",
+    "majority_baseline",
+    "model_run",
+    "model_scorer",
+    "smoke_cases",
     "validation_data",
 ]
 

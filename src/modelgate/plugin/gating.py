@@ -43,8 +43,10 @@ def start(config: pytest.Config) -> GatingSession | UngatedSession | None:
     spec = config.getoption("model_run")
     name = BLOCKABLE_NAMES[spec is not None]
     if config.pluginmanager.is_blocked(name):
-        raise pytest.UsageError(f"modelgate: the plugin {name!r} is blocked (-p no:{name}): without it the "
-                                "session cannot decide the tag; use -p no:modelgate to leave the gate out")
+        raise pytest.UsageError(
+            f"modelgate: the plugin {name!r} is blocked (-p no:{name}): without it the "
+            "session cannot decide the tag; use -p no:modelgate to leave the gate out"
+        )
     if spec is None:
         return None if hasattr(config, "workerinput") else UngatedSession()  # the controller sees its workers' reports
     if not spec.strip():  # e.g. an unset CI variable: never silently gate nothing
@@ -76,8 +78,10 @@ def start(config: pytest.Config) -> GatingSession | UngatedSession | None:
         # Every error names the config file: a value may come from a file you did not expect.
         raise pytest.UsageError(f"modelgate: {printable(exc)}; gate config: {printable(choice)}") from None
     except MetaflowUnavailable as exc:  # an outage, not bad input: exit 1, as when the tag cannot be written
-        pytest.exit(f"modelgate: FAILED: {printable(exc)}; no test ran and no tag was changed",
-                    returncode=pytest.ExitCode.TESTS_FAILED)
+        pytest.exit(
+            f"modelgate: FAILED: {printable(exc)}; no test ran and no tag was changed",
+            returncode=pytest.ExitCode.TESTS_FAILED,
+        )
     gate.config_line = str(choice)
     config.stash[GATE] = gate  # for the fixtures
     return GatingSession(gate, files, worker=workerinput is not None)
@@ -229,7 +233,9 @@ class ReportLog:
         outcome = "error" if errored else report.outcome
         if report.when == "call" and not subtest and report.failed and not errored and self._subtest_failed(report):
             outcome = "passed"  # its subtests' reports carry the verdict already
-        self.outcome.record(report.nodeid, "subtest" if subtest else report.when, outcome, wasxfail=hasattr(report, "wasxfail"))
+        self.outcome.record(
+            report.nodeid, "subtest" if subtest else report.when, outcome, wasxfail=hasattr(report, "wasxfail")
+        )
         if not keep_results:
             return
         recorded = self.results.setdefault(report.nodeid, [])

@@ -64,9 +64,15 @@ def configured_items(session: pytest.Session, gate: GateSession) -> list[Configu
     for check in gate.checks():
         kind = CHECK_KINDS[check.check_kind]
         where = config.smoke_cases if kind.table is None and config.smoke_cases else config.source
-        made.append(ConfiguredCheck.from_parent(
-            session, name=kind.item_prefix + printable(check.name), path=Path(where or session.path), gate=gate, check=check,
-        ))
+        made.append(
+            ConfiguredCheck.from_parent(
+                session,
+                name=kind.item_prefix + printable(check.name),
+                path=Path(where or session.path),
+                gate=gate,
+                check=check,
+            )
+        )
     return made
 
 

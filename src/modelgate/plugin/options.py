@@ -24,8 +24,11 @@ if TYPE_CHECKING:
 PARTIAL_RUN_OPTIONS = (("lf", "--lf"), ("stepwise", "--sw"), ("stepwise_skip", "--sw-skip"))
 # Options that show something and exit 0 without running a test: with --model-run, a
 # green step that gated nothing.
-NO_TEST_OPTIONS = (("showfixtures", "--fixtures"), ("show_fixtures_per_test", "--fixtures-per-test"),
-                   ("markers", "--markers"))
+NO_TEST_OPTIONS = (
+    ("showfixtures", "--fixtures"),
+    ("show_fixtures_per_test", "--fixtures-per-test"),
+    ("markers", "--markers"),
+)
 
 
 def add_options(parser: pytest.Parser) -> None:

@@ -52,7 +52,11 @@ class GateRecorder:
         """Any check (margin, floor, property, smoke case) on the session's evidence:
         its result is recorded; :class:`GateCheckFailed` unless it passed."""
         __tracebackhide__ = True
-        if isinstance(check, type) or not hasattr(check, "check_kind") or not callable(getattr(check, "evaluate", None)):
+        if (
+            isinstance(check, type)
+            or not hasattr(check, "check_kind")
+            or not callable(getattr(check, "evaluate", None))
+        ):
             from ..errors import GateUsageError
 
             raise GateUsageError(  # an error of the test (no verdict), said in one line

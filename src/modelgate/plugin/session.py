@@ -22,7 +22,6 @@ from ..runner import Baselines, GateRunner
 from ..verdict import CheckResult, Verdict
 
 if TYPE_CHECKING:
-
     from ..checks import Check
     from ..evidence.evaluation import Evaluation
     from ..evidence.scorers import Scorer
@@ -85,10 +84,14 @@ class GateSession:
         return shared
 
     @classmethod
-    def for_worker(cls, shared: dict[str, Any], config: GateConfig, *, dry_run: bool, keep_on_fail: bool) -> GateSession:
+    def for_worker(
+        cls, shared: dict[str, Any], config: GateConfig, *, dry_run: bool, keep_on_fail: bool
+    ) -> GateSession:
         # The controller resolved the named baselines: a worker never resolves them again.
         baselines = Baselines(
-            shared["pathspec"], tag=config.settings.tag, model_artifact=config.settings.model_artifact,
+            shared["pathspec"],
+            tag=config.settings.tag,
+            model_artifact=config.settings.model_artifact,
             named=shared["named"],
         )
         runner = GateRunner(config, baselines, _smoke_cases(config))
@@ -312,7 +315,10 @@ class GateSession:
 
     def verdict(self) -> Verdict:
         return self.runner.verdict(
-            self.results, run=self.pathspec, decision=self._reported_decision(), tag_line=self.tag_line,
+            self.results,
+            run=self.pathspec,
+            decision=self._reported_decision(),
+            tag_line=self.tag_line,
             error=self.tag_error or (self.report_errors[0] if self.report_errors else ""),
         )
 
@@ -325,7 +331,9 @@ class GateSession:
         decision = self.decision
         if decision is None or decision.action == "none" or not (self.tag_error or self.report_errors):
             return decision
-        return replace(decision, action="none", reason=f"{decision.reason}; but the run's tags could not be read or written")
+        return replace(
+            decision, action="none", reason=f"{decision.reason}; but the run's tags could not be read or written"
+        )
 
 
 def _smoke_cases(config: GateConfig) -> list[AnyCase]:
@@ -364,7 +372,7 @@ def open_gate(
 
 
 def _positive_class(classes: tuple[Any, ...]) -> str:
-    """", positive class 2 (of 1, 2)" for the header, unless it is 1 (True) of 0/1 (False/True)."""
+    """ ", positive class 2 (of 1, 2)" for the header, unless it is 1 (True) of 0/1 (False/True)."""
     from ..evidence.classes import shown, sorted_values
 
     if len(classes) != 2 or ({*classes} == {0, 1} and classes[1] == 1):  # also 0.0/1.0: nothing to say

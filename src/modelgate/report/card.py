@@ -71,7 +71,10 @@ def roc_figure(evaluation: Evaluation) -> Figure:
     fig = _figure(5, 5)
     ax = fig.subplots()
     labels = np.asarray(evaluation.labels)
-    curves = {CANDIDATE: evaluation.candidate, **{name: evaluation.baselines[name] for name in evaluation.scored_baselines()}}
+    curves = {
+        CANDIDATE: evaluation.candidate,
+        **{name: evaluation.baselines[name] for name in evaluation.scored_baselines()},
+    }
     skipped = []
     for name, scores in curves.items():
         scores = np.asarray(scores, dtype=float)
@@ -130,8 +133,13 @@ def confusion_figure(evaluation: Evaluation) -> Figure:
     image = ax.imshow(counts, cmap="Blues", interpolation="nearest", vmin=0)  # colour from 0: a count's share
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="rows")
     tilt = max(map(len, names), default=0) > 3
-    ax.set_xticks(range(k), names, rotation=45 if tilt else 0, ha="right" if tilt else "center",
-                  fontsize=8 if k <= ANNOTATE_MAX_CLASSES else 6)
+    ax.set_xticks(
+        range(k),
+        names,
+        rotation=45 if tilt else 0,
+        ha="right" if tilt else "center",
+        fontsize=8 if k <= ANNOTATE_MAX_CLASSES else 6,
+    )
     ax.set_yticks(range(k), names, fontsize=8 if k <= ANNOTATE_MAX_CLASSES else 6)
     if k <= ANNOTATE_MAX_CLASSES:
         dark = counts > counts.max() / 2 if counts.size else counts.astype(bool)
@@ -142,8 +150,11 @@ def confusion_figure(evaluation: Evaluation) -> Figure:
     n = int(counts.sum())
     accuracy = np.trace(counts) / n if n else float("nan")
     majority = counts.sum(axis=1).max() / n if n else float("nan")
-    ax.set_title(f"Confusion matrix on the validation rows (n={n})\n"
-                 f"candidate accuracy {accuracy:.3f}, majority class {majority:.3f}", fontsize=10)
+    ax.set_title(
+        f"Confusion matrix on the validation rows (n={n})\n"
+        f"candidate accuracy {accuracy:.3f}, majority class {majority:.3f}",
+        fontsize=10,
+    )
     fig.tight_layout()
     return fig
 
@@ -228,8 +239,7 @@ def add_verdict_card(card: _Card, verdict: Verdict) -> None:
     card.append(Markdown(f"## modelgate: {verdict_icon(verdict)} {word.split(' (')[0]}"))  # no user text in Markdown
     champion = verdict.champion or "none yet"
     summary = [word, verdict.run or "-", champion, verdict.tag_line or "-"]
-    card.append(Table([[printable(c) for c in summary]],
-                      headers=["verdict", "run", verdict.champion_label, "tag"]))
+    card.append(Table([[printable(c) for c in summary]], headers=["verdict", "run", verdict.champion_label, "tag"]))
     # Table's rows are an (invariant) list of lists of str or components.
     rows: list[list[str | MetaflowCardComponent]] = [[printable(c) for c in _row(r)] for r in verdict.results]
     card.append(Table(rows, headers=["result", *HEADER[1:]]))

@@ -32,7 +32,9 @@ class ReportFiles:
         self._targets = targets
 
     @classmethod
-    def open(cls, base: Path, *, json_path: str | None, markdown_path: str | None, summary_path: str | None) -> ReportFiles:
+    def open(
+        cls, base: Path, *, json_path: str | None, markdown_path: str | None, summary_path: str | None
+    ) -> ReportFiles:
         """Open (create) every report file now; GateUsageError naming the one that fails."""
         from .render import verdict_json, verdict_markdown
 

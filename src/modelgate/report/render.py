@@ -90,15 +90,42 @@ def _row(r: CheckResult) -> list[str]:
     if r.group == BASELINE:
         what = f"{r.metric} vs {r.baseline}"
         margin = f"{r.margin:+.1%} rel" if r.relative else _num(r.margin, True)
-        return [status, what, _better(r.metric), _num(r.candidate_value), _num(r.baseline_value),
-                _num(r.estimate, True), _num(r.lower, True), margin, r.method or "-"]
+        return [
+            status,
+            what,
+            _better(r.metric),
+            _num(r.candidate_value),
+            _num(r.baseline_value),
+            _num(r.estimate, True),
+            _num(r.lower, True),
+            margin,
+            r.method or "-",
+        ]
     if r.group == FLOOR:
         return _floor_row(status, r)
     if r.group == PROPERTY:
-        return [status, f"property: {r.name}", UNKNOWN, f"{r.candidate_value:.1%} failed", "-", "-", "-",
-                f"max {r.margin:.0%}", f"{r.method} (n={r.n})"]
-    return [status, f"{r.group}: {r.name}", UNKNOWN, _num(r.candidate_value), "-", "-", "-",
-            f"thr {r.margin:g}" if r.margin is not None else "-", r.method or "-"]
+        return [
+            status,
+            f"property: {r.name}",
+            UNKNOWN,
+            f"{r.candidate_value:.1%} failed",
+            "-",
+            "-",
+            "-",
+            f"max {r.margin:.0%}",
+            f"{r.method} (n={r.n})",
+        ]
+    return [
+        status,
+        f"{r.group}: {r.name}",
+        UNKNOWN,
+        _num(r.candidate_value),
+        "-",
+        "-",
+        "-",
+        f"thr {r.margin:g}" if r.margin is not None else "-",
+        r.method or "-",
+    ]
 
 
 def _floor_row(status: str, r: CheckResult) -> list[str]:
@@ -118,8 +145,17 @@ def _floor_row(status: str, r: CheckResult) -> list[str]:
     method = r.method or "-"
     if at_most and r.confidence is not None:  # "mean-loss normal (skew-corrected, upper bound)"
         method = f"{method[:-1]}, upper bound)" if method.endswith(")") else f"{method} (upper bound)"
-    return [status, f"{r.metric} floor", _better(r.metric), _num(r.candidate_value), "-", "-", _num(r.lower),
-            limit, method]
+    return [
+        status,
+        f"{r.metric} floor",
+        _better(r.metric),
+        _num(r.candidate_value),
+        "-",
+        "-",
+        _num(r.lower),
+        limit,
+        method,
+    ]
 
 
 HEADER = ["", "check", "better", "model", "baseline", "diff", "bound", "margin", "method"]
@@ -204,7 +240,9 @@ def verdict_markdown(verdict: Verdict) -> str:
     lines += ["", "| | " + " | ".join(HEADER[1:]) + " |", "|---" * len(HEADER) + "|"]
     for r in verdict.results:
         cells = _row(r)
-        cells[0] = "✅" if r.passed else "⚠️ " + cells[0] if r.group == TEST and r.method not in ("failed", None) else "❌"
+        cells[0] = (
+            "✅" if r.passed else "⚠️ " + cells[0] if r.group == TEST and r.method not in ("failed", None) else "❌"
+        )
         lines.append("| " + " | ".join(md_text(c) for c in cells) + " |")
     for title, results in (("Failures", verdict.failures), ("Errors (no verdict)", verdict.errors)):
         if results:

@@ -42,6 +42,15 @@ from .judging import Judgement, judge
 from .loading import load_smoke_cases
 
 __all__ = [
-    "AnyCase", "Judgement", "SmokeCase", "SmokeCaseFileError", "SmokeRow", "check_cases", "conform_values", "judge",
-    "load_smoke_cases", "match_class", "smoke_inputs",
+    "AnyCase",
+    "Judgement",
+    "SmokeCase",
+    "SmokeCaseFileError",
+    "SmokeRow",
+    "check_cases",
+    "conform_values",
+    "judge",
+    "load_smoke_cases",
+    "match_class",
+    "smoke_inputs",
 ]

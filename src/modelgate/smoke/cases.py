@@ -88,7 +88,9 @@ class SmokeRow:
             raise ValueError(f"threshold must be inside (0, 1), got {self.threshold!r}")
         for key in ("tolerance", "minimum", "maximum"):
             value = getattr(self, key)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value)):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value)
+            ):
                 raise ValueError(f"{key} must be a finite number, got {value!r}")
         if self.tolerance is not None and self.tolerance < 0:
             raise ValueError(f"tolerance must be >= 0, got {self.tolerance!r}")

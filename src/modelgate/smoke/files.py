@@ -61,9 +61,7 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[str, dict[str, Any]]]]:
                     continue  # blank line
                 where = f"line {reader.line_num}"
                 if len(values) > len(columns):
-                    raise SmokeCaseFileError(
-                        f"{path}, {where}: {len(values)} fields but the header has {len(columns)}"
-                    )
+                    raise SmokeCaseFileError(f"{path}, {where}: {len(values)} fields but the header has {len(columns)}")
                 rows.append((where, dict(zip(columns, values))))
         except csv.Error as exc:
             why = str(exc)
@@ -95,9 +93,7 @@ def _read_jsonl(path: Path) -> tuple[list[str], list[tuple[str, dict[str, Any]]]
                 why = short(str(exc).split(":")[0], 80)
                 raise SmokeCaseFileError(f"{path}, {where}: invalid JSON ({why})") from None
             if not isinstance(obj, dict):
-                raise SmokeCaseFileError(
-                    f"{path}, {where}: expected a JSON object, got {type(obj).__name__}"
-                )
+                raise SmokeCaseFileError(f"{path}, {where}: expected a JSON object, got {type(obj).__name__}")
             _refuse_doubled([str(k).strip() for k in obj], f"{path}, {where}")
             obj = {str(k).strip(): v for k, v in obj.items()}
             columns.update(dict.fromkeys(obj))
@@ -114,10 +110,7 @@ def _read_parquet(path: Path) -> tuple[list[str], list[tuple[str, dict[str, Any]
         raise SmokeCaseFileError(f"{path}: not a readable parquet file ({exc})") from None
     columns = [c.strip() for c in table.column_names]
     _refuse_doubled(columns, str(path))
-    rows = [
-        (f"row {i}", dict(zip(columns, record.values())))
-        for i, record in enumerate(table.to_pylist(), start=1)
-    ]
+    rows = [(f"row {i}", dict(zip(columns, record.values()))) for i, record in enumerate(table.to_pylist(), start=1)]
     return columns, rows
 
 

@@ -102,7 +102,9 @@ def expectation_of(case: AnyCase, evidence: Evaluation | None) -> Expectation:
         raise GateUsageError(f"{where}: give 'expected' with 'tolerance', or 'min'/'max', not both")
     value = as_number(case.expected)
     if value is None or not math.isfinite(value):
-        raise GateUsageError(f"{where}: expected {short(case.expected)} is not a number (the model is a regression model)")
+        raise GateUsageError(
+            f"{where}: expected {short(case.expected)} is not a number (the model is a regression model)"
+        )
     if case.tolerance is None:
         raise GateUsageError(
             f"{where}: expected {value:g} needs a 'tolerance' (a regression value is never exact), or use 'min'/'max'"

@@ -46,7 +46,9 @@ def judge(case: AnyCase, output: Any, evidence: Evaluation | None = None) -> Jud
         threshold = 0.5 if expect.threshold is None else expect.threshold
         passed = score > threshold if expect.index == 1 else score < threshold
         if passed:
-            return Judgement(True, f"smoke {name}: score {score:.3f} is on the expected side of {threshold}", score, threshold)
+            return Judgement(
+                True, f"smoke {name}: score {score:.3f} is on the expected side of {threshold}", score, threshold
+            )
         classes = tuple(plain(c) for c in evidence.classes) if evidence is not None else ()
         label = f"{classes[expect.index]!r} ({expect.index})" if len(classes) == 2 and set(classes) != {0, 1} else ""
         message = binary_failure(name, expect.index, label, score, threshold) + _case_suffix(case, evidence)

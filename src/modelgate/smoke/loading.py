@@ -72,9 +72,7 @@ def _parse_threshold(value: Any, path: Path, where: str) -> float:
     except OverflowError:  # an integer too large for a float
         threshold = math.inf
     if not (0.0 < threshold < 1.0):  # NaN fails this too
-        raise SmokeCaseFileError(
-            f"{file_place(path, where, 'threshold')}: threshold {short(value)} is outside (0, 1)"
-        )
+        raise SmokeCaseFileError(f"{file_place(path, where, 'threshold')}: threshold {short(value)} is outside (0, 1)")
     return threshold
 
 
@@ -84,9 +82,7 @@ def _pick_column(
     """The one column (its name as written) among ``choices``, matched case-insensitively."""
     present = [c for c in columns if c.lower() in choices]
     if len(present) > 1:
-        raise SmokeCaseFileError(
-            f"{path}: both {present[0]!r} and {present[1]!r} columns give the {what}; keep one"
-        )
+        raise SmokeCaseFileError(f"{path}: both {present[0]!r} and {present[1]!r} columns give the {what}; keep one")
     if not present:
         if not required:
             return None
@@ -108,9 +104,7 @@ def load_smoke_cases(path: str | os.PathLike[str]) -> list[AnyCase]:
     path = Path(path)
     reader = READERS.get(path.suffix.lower())
     if reader is None:
-        raise SmokeCaseFileError(
-            f"{path}: unknown extension {path.suffix or '(none)'!r}; use .csv, .jsonl or .parquet"
-        )
+        raise SmokeCaseFileError(f"{path}: unknown extension {path.suffix or '(none)'!r}; use .csv, .jsonl or .parquet")
     if not path.is_file():
         raise SmokeCaseFileError(f"{path}: no such file")
     if path.stat().st_size == 0:
@@ -131,7 +125,9 @@ def load_smoke_cases(path: str | os.PathLike[str]) -> list[AnyCase]:
     name_col = names[0] if names else None
 
     texts_only = (
-        text_col is not None and label_col is not None and not ranges
+        text_col is not None
+        and label_col is not None
+        and not ranges
         and all(_binary_value(row.get(label_col)) is not None for _, row in rows)
     )
     parsed = []
@@ -142,7 +138,10 @@ def load_smoke_cases(path: str | os.PathLike[str]) -> list[AnyCase]:
         else:
             parsed.append((where, name, _row_fields(row, path, where, text_col, label_col, ranges)))
     named = _unique_names(
-        parsed, path, name_col or "name", derive=lambda where, fields: _slug(fields["text"]) if fields.get("text") else _slug(where)
+        parsed,
+        path,
+        name_col or "name",
+        derive=lambda where, fields: _slug(fields["text"]) if fields.get("text") else _slug(where),
     )
 
     cases: list[AnyCase] = []
@@ -157,9 +156,7 @@ def load_smoke_cases(path: str | os.PathLike[str]) -> list[AnyCase]:
 
 def _parse_name(name: Any, path: Path, where: str, column: str) -> str | None:
     if not is_missing(name) and (isinstance(name, bool) or not isinstance(name, (str, int, float))):
-        raise SmokeCaseFileError(
-            f"{file_place(path, where, column)}: name must be a string, got {short(name)}"
-        )
+        raise SmokeCaseFileError(f"{file_place(path, where, column)}: name must be a string, got {short(name)}")
     return None if is_missing(name) else str(name).strip()
 
 
@@ -171,9 +168,7 @@ def _text_case(row: dict[str, Any], path: Path, where: str, text_col: str, label
         raise SmokeCaseFileError(f"{file_place(path, where)}: missing {label_col!r}")
     text = row[text_col]
     if not isinstance(text, str) and not is_missing(text):
-        raise SmokeCaseFileError(
-            f"{file_place(path, where, text_col)}: text must be a string, got {short(text)}"
-        )
+        raise SmokeCaseFileError(f"{file_place(path, where, text_col)}: text must be a string, got {short(text)}")
     if is_missing(text):
         raise SmokeCaseFileError(f"{file_place(path, where, text_col)}: empty text")
     threshold = _row_value(row, "threshold")
@@ -216,16 +211,22 @@ def _row_fields(
         raw = row.get(ranges[key]) if key in ranges else None
         bounds[field_name] = None if is_missing(raw) else _parse_number(raw, path, where, ranges[key], key)
     if bounds["tolerance"] is not None and bounds["tolerance"] < 0:
-        raise SmokeCaseFileError(f"{file_place(path, where, ranges['tolerance'])}: tolerance {short(row[ranges['tolerance']])} is negative")
+        raise SmokeCaseFileError(
+            f"{file_place(path, where, ranges['tolerance'])}: tolerance {short(row[ranges['tolerance']])} is negative"
+        )
     low, high = bounds["minimum"], bounds["maximum"]
     if low is not None and high is not None and low > high:
         raise SmokeCaseFileError(f"{file_place(path, where)}: min {low:g} is above max {high:g}")
     if expected is None:
         if bounds["tolerance"] is not None:
-            raise SmokeCaseFileError(f"{file_place(path, where, ranges['tolerance'])}: tolerance needs an 'expected' value")
+            raise SmokeCaseFileError(
+                f"{file_place(path, where, ranges['tolerance'])}: tolerance needs an 'expected' value"
+            )
         if low is None and high is None:
             what = label_col or "expected"
-            raise SmokeCaseFileError(f"{file_place(path, where)}: no {what!r} value (nor 'min'/'max'): nothing to check")
+            raise SmokeCaseFileError(
+                f"{file_place(path, where)}: no {what!r} value (nor 'min'/'max'): nothing to check"
+            )
     threshold = _row_value(row, "threshold")
     return {
         "text": text,
@@ -248,8 +249,7 @@ def _unique_names(parsed: list[tuple[str, str | None, Any]], path: Path, column:
             continue
         if name in seen:
             raise SmokeCaseFileError(
-                f"{file_place(path, where, column)}: duplicate name {short(name)} "
-                f"(first at {seen[name]})"
+                f"{file_place(path, where, column)}: duplicate name {short(name)} (first at {seen[name]})"
             )
         seen[name] = where
     next_suffix: dict[str, int] = {}

@@ -45,7 +45,4 @@ def score_shown(score: float, threshold: float) -> str:
 def binary_failure(name: str, expected: int, label: str, score: float, threshold: float) -> str:
     label = label or ("positive (1)" if expected == 1 else "negative (0)")
     op = ">" if expected == 1 else "<"
-    return (
-        f"smoke {name}: expected {label}, needs score {op} {threshold:g}, "
-        f"got {score_shown(score, threshold)}"
-    )
+    return f"smoke {name}: expected {label}, needs score {op} {threshold:g}, got {score_shown(score, threshold)}"

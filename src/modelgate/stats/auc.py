@@ -139,7 +139,6 @@ def delong_auc_variance(y_true: ArrayLike, scores: ArrayLike) -> tuple[float, fl
     return float(aucs[0]), float(cov[0, 0])
 
 
-
 # -------------------------------------------------------------------- DeLong
 
 
@@ -178,9 +177,12 @@ def delong_auc_difference(
         return DifferenceBound(estimate, estimate, math.nan, method, None, n_rows, auc_c, auc_b)
     if not np.isfinite(cov).all():
         return undefined_difference(
-            method, confidence, n_rows,
+            method,
+            confidence,
+            n_rows,
             "DeLong variance needs at least 2 positives and 2 negatives",
-            estimate=estimate, **common,
+            estimate=estimate,
+            **common,
         )
     vcc, vbb, vcb = float(cov[0, 0]), float(cov[1, 1]), float(cov[0, 1])
     if relative:
@@ -190,7 +192,6 @@ def delong_auc_difference(
     else:
         lower, p = normal_bound(estimate, vcc + vbb - 2.0 * vcb, z, margin)
     return DifferenceBound(estimate, lower, p, method, confidence, n_rows, auc_c, auc_b)
-
 
 
 class _WeightedAuc:
@@ -232,10 +233,7 @@ class _WeightedAuc:
         return (mn2 - u2) / mn2 if self.flip else u2 / mn2
 
 
-
-def _auc_logit_bound(
-    auc: float, var: float, z: float, side: Side, floor: float | None
-) -> tuple[float, float]:
+def _auc_logit_bound(auc: float, var: float, z: float, side: Side, floor: float | None) -> tuple[float, float]:
     """(bound, p) of the DeLong normal bound on the logit scale, 0 < auc < 1."""
     se = math.sqrt(max(var, 0.0)) / (auc * (1.0 - auc))
     centre = logit(auc)
@@ -249,9 +247,7 @@ def _auc_logit_bound(
     return bound, p_by_side((centre - logit(floor)) / se, side)
 
 
-def _max_variance_auc_bound(
-    auc: float, k: int, z: float, side: Side, floor: float | None
-) -> tuple[float, float]:
+def _max_variance_auc_bound(auc: float, k: int, z: float, side: Side, floor: float | None) -> tuple[float, float]:
     """(bound, p) of the score bound with Var(AUC) = theta (1 - theta) / k, k = min(m, n).
 
     The roots of (auc - theta)^2 = z^2 theta (1 - theta) / k (a Wilson interval
@@ -308,7 +304,6 @@ def auc_bound(
     return MetricBound(auc, bound, side, p, method, confidence, n_rows)
 
 
-
 def ovr_auc_influence(y_true: ArrayLike, scores: ArrayLike) -> tuple[float, NDArray[np.float64]]:
     """Macro one-vs-rest ROC AUC and its influence function row by row (for :func:`delta_difference`
     and :func:`delta_bound`).
@@ -347,4 +342,3 @@ def ovr_auc_influence(y_true: ArrayLike, scores: ArrayLike) -> tuple[float, NDAr
         value += auc
     k = len(classes)
     return value / k, total / k
-

@@ -57,8 +57,14 @@ from .inputs import (
 )
 
 __all__ = [
-    "BOOTSTRAP_METRICS", "TASK_BOOTSTRAP_METRICS", "bootstrap_auc_differences", "bootstrap_metric_bound",
-    "loss_resamples", "paired_bootstrap_difference", "resample_counts", "task_bootstrap_bound",
+    "BOOTSTRAP_METRICS",
+    "TASK_BOOTSTRAP_METRICS",
+    "bootstrap_auc_differences",
+    "bootstrap_metric_bound",
+    "loss_resamples",
+    "paired_bootstrap_difference",
+    "resample_counts",
+    "task_bootstrap_bound",
     "task_bootstrap_difference",
 ]
 
@@ -139,7 +145,9 @@ def _observed(strata: Sequence[Stratum]) -> NDArray[np.float64]:
     return np.concatenate(parts)[None, :]
 
 
-def _run(forms: Sequence[Form], strata: Sequence[Stratum], n_resamples: int, seed: int | None) -> list[NDArray[np.float64]]:
+def _run(
+    forms: Sequence[Form], strata: Sequence[Stratum], n_resamples: int, seed: int | None
+) -> list[NDArray[np.float64]]:
     """Every form on the same n_resamples resamples."""
     out = [np.empty(n_resamples) for _ in forms]
     done = 0
@@ -334,7 +342,10 @@ def _binary_plan(
 
 
 def _task_plan(
-    metric: str | Callable[[NDArray, NDArray], float], task: str, y: NDArray, scores: Sequence[NDArray[np.float64]],
+    metric: str | Callable[[NDArray, NDArray], float],
+    task: str,
+    y: NDArray,
+    scores: Sequence[NDArray[np.float64]],
     sizes: NDArray[np.int64],
 ) -> tuple[list[Stratum], list[Form]]:
     """Strata and forms for multiclass (rows grouped by class, codes 0..k-1 in order)

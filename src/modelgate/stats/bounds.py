@@ -49,7 +49,6 @@ class DifferenceBound:
         return bool(np.isfinite(self.lower))
 
 
-
 Side = Literal["lower", "upper"]
 
 
@@ -86,7 +85,6 @@ class MetricBound:
         return self.bound > floor if self.side == "lower" else self.bound < floor
 
 
-
 def check_options(margin: float, confidence: float | None) -> float | None:
     """Validate margin and confidence; return the normal quantile z (or None)."""
     if not math.isfinite(margin):
@@ -119,7 +117,6 @@ def undefined_difference(
         baseline=baseline,
         reason=reason,
     )
-
 
 
 def quantity(c: float, b: float, *, relative: bool, higher_is_better: bool = True) -> float:
@@ -170,33 +167,41 @@ def expit(x: float) -> float:
     return float(special.expit(x))
 
 
-
 def percentile_bound(
-    draws: NDArray[np.float64], estimate: float, margin: float, method: str,
-    confidence: float, n: int, candidate: float, baseline: float,
+    draws: NDArray[np.float64],
+    estimate: float,
+    margin: float,
+    method: str,
+    confidence: float,
+    n: int,
+    candidate: float,
+    baseline: float,
 ) -> DifferenceBound:
     """A one-sided percentile bound from bootstrap draws of the quantity, with
     the bootstrap p-value; undefined when any draw is not finite."""
     B = len(draws)
     few = too_few_resamples(B, confidence)
     if few:
-        return undefined_difference(method, confidence, n, few, estimate=estimate, candidate=candidate, baseline=baseline)
+        return undefined_difference(
+            method, confidence, n, few, estimate=estimate, candidate=candidate, baseline=baseline
+        )
     bad = int(np.count_nonzero(~np.isfinite(draws)))
     if bad:
         return undefined_difference(
-            method, confidence, n,
-            f"bootstrap distribution is degenerate: {bad} of {B} resamples gave a "
-            "non-finite difference",
-            estimate=estimate, candidate=candidate, baseline=baseline,
+            method,
+            confidence,
+            n,
+            f"bootstrap distribution is degenerate: {bad} of {B} resamples gave a non-finite difference",
+            estimate=estimate,
+            candidate=candidate,
+            baseline=baseline,
         )
     lower = float(np.quantile(draws, 1.0 - confidence))
     p = (1.0 + np.count_nonzero(draws <= margin)) / (B + 1.0)
     return DifferenceBound(estimate, lower, float(p), method, confidence, n, candidate, baseline)
 
 
-def normal_bound(
-    estimate: float, var: float, z: float, margin: float
-) -> tuple[float, float]:
+def normal_bound(estimate: float, var: float, z: float, margin: float) -> tuple[float, float]:
     """Lower bound ``estimate - z*se`` and p = P(N(0,1) > (estimate - margin)/se).
 
     With se == 0 the quantity is known exactly on this data: the bound is the
@@ -230,16 +235,16 @@ def fieller_ratio(
     z2 = z * z
     a = b * b - z2 * vbb
     if a <= 0.0:
-        return math.nan, p, (
-            "Fieller bound is unbounded: the baseline metric is not significantly "
-            "above 0 at this confidence"
+        return (
+            math.nan,
+            p,
+            ("Fieller bound is unbounded: the baseline metric is not significantly above 0 at this confidence"),
         )
     h = c * b - z2 * vcb
     k = c * c - z2 * vcc
     # The quadratic is <= 0 at rho = c/b, so the discriminant is >= 0 up to rounding.
     disc = max(h * h - a * k, 0.0)
     return (h - math.sqrt(disc)) / a - 1.0, p, ""
-
 
 
 def one_sample_percentile_bound(
@@ -254,8 +259,12 @@ def one_sample_percentile_bound(
     bad = int(np.count_nonzero(~np.isfinite(res)))
     if bad:
         return undefined_metric(
-            method, side, confidence, n_rows,
-            f"bootstrap distribution is degenerate: {bad} of {B} resamples gave a non-finite metric", value,
+            method,
+            side,
+            confidence,
+            n_rows,
+            f"bootstrap distribution is degenerate: {bad} of {B} resamples gave a non-finite metric",
+            value,
         )
     if side == "lower":
         bound = float(np.quantile(res, 1.0 - confidence))
@@ -265,4 +274,3 @@ def one_sample_percentile_bound(
         wrong = np.count_nonzero(res >= floor) if floor is not None else -1
     p = math.nan if floor is None else (1.0 + wrong) / (B + 1.0)
     return MetricBound(value, bound, side, float(p), method, confidence, n_rows)
-

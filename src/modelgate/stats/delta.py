@@ -65,7 +65,9 @@ def delta_difference(
         return undefined_difference(method, confidence, n_rows, "metric is not finite on the full data", **common)
     bad = int(np.count_nonzero(~np.isfinite(ic)) + np.count_nonzero(~np.isfinite(ib)))
     if bad:
-        return undefined_difference(method, confidence, n_rows, f"influence function is not finite on {bad} values", **common)
+        return undefined_difference(
+            method, confidence, n_rows, f"influence function is not finite on {bad} values", **common
+        )
     if relative and b <= 0:
         return undefined_difference(method, confidence, n_rows, ZERO_BASELINE.format(b), **common)
     estimate = quantity(c, b, relative=relative, higher_is_better=higher_is_better)
@@ -131,4 +133,3 @@ def delta_bound(
     b = mean_loss_bound(pseudo, side=side, floor=floor, confidence=confidence)
     method = "delta (skew-corrected)" if b.method.endswith("(skew-corrected)") else "delta"
     return MetricBound(value, b.bound, side, b.p_value, method, confidence, n_rows)
-

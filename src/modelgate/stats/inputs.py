@@ -14,7 +14,6 @@ class Undefined(ValueError):
     """The statistic is undefined for this data; the message is the reason."""
 
 
-
 def as_1d(x: ArrayLike, name: str, dtype: type | None = None) -> NDArray:
     arr = np.asarray(x) if dtype is None else np.asarray(x, dtype=dtype)
     # Keras-style (n, 1) prediction columns are common and unambiguous.
@@ -62,9 +61,7 @@ def same_length(**arrays: ArrayLike) -> int:
     return next(iter(lengths.values()))
 
 
-def auc_inputs(
-    y_true: ArrayLike, **scores: ArrayLike
-) -> tuple[NDArray[np.bool_], list[NDArray[np.float64]]]:
+def auc_inputs(y_true: ArrayLike, **scores: ArrayLike) -> tuple[NDArray[np.bool_], list[NDArray[np.float64]]]:
     """Validated labels and scores for an AUC; raises Undefined with a reason."""
     n = same_length(y_true=y_true, **scores)
     if n == 0:
@@ -75,7 +72,6 @@ def auc_inputs(
     if m == 0 or m == n:
         raise Undefined("y_true has a single class: AUC is undefined")
     return pos, arrays
-
 
 
 def class_codes(x: ArrayLike, name: str) -> NDArray[np.int64]:
@@ -97,13 +93,11 @@ def class_codes(x: ArrayLike, name: str) -> NDArray[np.int64]:
     return arr.astype(np.int64)
 
 
-
 def safe_len(x: ArrayLike) -> int:
     try:
         return len(np.asarray(x))
     except TypeError:
         return 0
-
 
 
 def check_resamples(n_resamples: int) -> None:

@@ -32,9 +32,7 @@ LossMethod = Literal["normal", "bootstrap"]
 LOSS_METHODS: tuple[LossMethod, ...] = ("normal", "bootstrap")
 
 
-def _skew_corrected_bound(
-    estimate: float, d: NDArray[np.float64], z: float, margin: float
-) -> tuple[float, float]:
+def _skew_corrected_bound(estimate: float, d: NDArray[np.float64], z: float, margin: float) -> tuple[float, float]:
     """Skew-corrected normal lower bound of mean(d) and its dual p-value.
 
     The Cornish-Fisher inversion of the studentised mean's one-term Edgeworth
@@ -120,8 +118,12 @@ def paired_loss_difference(
     assert confidence is not None  # check_options gives z only for a confidence
     if n_rows < 2:
         return undefined_difference(
-            name, confidence, n_rows, "a confidence bound needs at least 2 rows",
-            estimate=estimate, **common,
+            name,
+            confidence,
+            n_rows,
+            "a confidence bound needs at least 2 rows",
+            estimate=estimate,
+            **common,
         )
 
     d = lb - lc
@@ -147,7 +149,6 @@ def paired_loss_difference(
     B = int(n_resamples)
     q = loss_resamples(d, lb if relative else None, B, seed)
     return percentile_bound(q, estimate, margin, name, confidence, n_rows, c, b)
-
 
 
 def mean_loss_bound(
@@ -186,4 +187,3 @@ def mean_loss_bound(
     else:
         low, p = _skew_corrected_bound(sign * value, v, z, target)
     return MetricBound(value, sign * low, side, p if floor is not None else math.nan, method, confidence, n_rows)
-

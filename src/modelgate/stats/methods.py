@@ -105,8 +105,14 @@ def _mcnemar_paired(metric: MetricLike, task: str, y: Any, c: Any, b: Any, **opt
     options.pop("n_resamples"), options.pop("seed")
     if not (np.all(np.isfinite(c)) and np.all(np.isfinite(b))):  # a NaN score has no label
         return DifferenceBound(
-            estimate=math.nan, lower=math.nan, p_value=math.nan, method="exact McNemar",
-            confidence=options["confidence"], n=len(y), candidate=math.nan, baseline=math.nan,
+            estimate=math.nan,
+            lower=math.nan,
+            p_value=math.nan,
+            method="exact McNemar",
+            confidence=options["confidence"],
+            n=len(y),
+            candidate=math.nan,
+            baseline=math.nan,
             reason="a score is NaN or infinite, so its predicted label is undefined",
         )
     return accuracy_difference(y, _predicted_labels(c), _predicted_labels(b), **options)
@@ -126,7 +132,9 @@ def _delta_paired(metric: MetricLike, task: str, y: Any, c: Any, b: Any, **optio
     options.pop("n_resamples"), options.pop("seed")
     value_c, influence_c = metric.influence(y, c)
     value_b, influence_b = metric.influence(y, b)
-    return delta_difference(value_c, influence_c, value_b, influence_b, higher_is_better=metric.higher_is_better, **options)
+    return delta_difference(
+        value_c, influence_c, value_b, influence_b, higher_is_better=metric.higher_is_better, **options
+    )
 
 
 def _bootstrap_paired(metric: MetricLike, task: str, y: Any, c: Any, b: Any, **options: Any) -> DifferenceBound:
@@ -203,19 +211,45 @@ def _bootstrap_one_sample(metric: MetricLike, task: str, y: Any, s: Any, **optio
 METHODS: dict[str, BoundMethod] = {
     m.name: m
     for m in (
-        BoundMethod("delong", _delong_paired, _delong_one_sample, "own",
-                    "ROC AUC: DeLong's variance; the floor on the logit scale"),
-        BoundMethod("mcnemar", _mcnemar_paired, None, "own",
-                    "accuracy: exact McNemar at margin 0, Newcombe's paired score interval otherwise"),
+        BoundMethod(
+            "delong",
+            _delong_paired,
+            _delong_one_sample,
+            "own",
+            "ROC AUC: DeLong's variance; the floor on the logit scale",
+        ),
+        BoundMethod(
+            "mcnemar",
+            _mcnemar_paired,
+            None,
+            "own",
+            "accuracy: exact McNemar at margin 0, Newcombe's paired score interval otherwise",
+        ),
         BoundMethod("clopper-pearson", None, _clopper_pearson, "own", "accuracy: the exact binomial bound"),
-        BoundMethod("paired-loss", _paired_loss, None, "own",
-                    "a mean of per-row losses: the paired per-row differences, skew-corrected normal bound"),
-        BoundMethod("mean-loss", None, _mean_loss, "own",
-                    "a mean of per-row losses: skew-corrected normal bound of the mean"),
-        BoundMethod("delta", _delta_paired, _delta_one_sample, "influence",
-                    "a smooth function of means: the delta method on the influence function"),
-        BoundMethod("bootstrap", _bootstrap_paired, _bootstrap_one_sample, "any",
-                    "any metric: percentile bootstrap, stratified by class for classification"),
+        BoundMethod(
+            "paired-loss",
+            _paired_loss,
+            None,
+            "own",
+            "a mean of per-row losses: the paired per-row differences, skew-corrected normal bound",
+        ),
+        BoundMethod(
+            "mean-loss", None, _mean_loss, "own", "a mean of per-row losses: skew-corrected normal bound of the mean"
+        ),
+        BoundMethod(
+            "delta",
+            _delta_paired,
+            _delta_one_sample,
+            "influence",
+            "a smooth function of means: the delta method on the influence function",
+        ),
+        BoundMethod(
+            "bootstrap",
+            _bootstrap_paired,
+            _bootstrap_one_sample,
+            "any",
+            "any metric: percentile bootstrap, stratified by class for classification",
+        ),
     )
 }
 # The names a margin check and a floor accept, besides "auto" (the metric's own).

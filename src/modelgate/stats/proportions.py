@@ -26,9 +26,7 @@ from .bounds import (
 from .inputs import Undefined, class_codes, safe_len, same_length
 
 
-def _paired_table(
-    y_true: ArrayLike, pred_candidate: ArrayLike, pred_baseline: ArrayLike
-) -> tuple[int, int, int, int]:
+def _paired_table(y_true: ArrayLike, pred_candidate: ArrayLike, pred_baseline: ArrayLike) -> tuple[int, int, int, int]:
     """(both right, only candidate right, only baseline right, both wrong).
 
     Labels and predictions are class codes (0/1, or 0..k-1 for multiclass): a
@@ -111,14 +109,17 @@ def _newcombe_p(table: tuple[int, int, int, int], margin: float) -> float:
     if theta == margin:
         return 0.5
     if theta > margin:
+
         def gap(z: float) -> float:
             return _newcombe(*table, z)[0] - margin
+
         if gap(Z_MAX) > 0:
             return 0.0
         return float(stats.norm.sf(optimize.brentq(gap, 0.0, Z_MAX, xtol=1e-10)))
 
     def gap_up(z: float) -> float:
         return _newcombe(*table, z)[1] - margin
+
     if gap_up(Z_MAX) < 0:
         return 1.0
     return float(stats.norm.cdf(optimize.brentq(gap_up, 0.0, Z_MAX, xtol=1e-10)))
@@ -200,7 +201,6 @@ def accuracy_difference(
     return DifferenceBound(estimate, lower, p, method, confidence, n, acc_c, acc_b)
 
 
-
 def clopper_pearson(successes: int, n: int, confidence: float, side: Side = "lower") -> float:
     """Exact (Clopper-Pearson) one-sided bound of a binomial proportion.
 
@@ -254,4 +254,3 @@ def accuracy_bound(
     else:
         p = float(stats.binom.cdf(x, n_rows, floor))
     return MetricBound(value, bound, side, p, method, confidence, n_rows)
-

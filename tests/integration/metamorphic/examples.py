@@ -92,4 +92,6 @@ def nlp_case(model_dict: Any, frames: tuple[Any, Any]) -> Case:
     """The NLP example: a trained NbowModel's ``model_dict`` (None: only the flips' stand-in
     learner is used) on the demo (train, valid) frames."""
     train, valid = frames
-    return Case(NLP.name, BINARY, Gate.from_config(NLP.config), model_dict, train, valid, text_learner, reproduces=False)
+    return Case(
+        NLP.name, BINARY, Gate.from_config(NLP.config), model_dict, train, valid, text_learner, reproduces=False
+    )

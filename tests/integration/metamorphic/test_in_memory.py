@@ -30,7 +30,10 @@ from .transformations import (
 )
 
 DRAWS = settings(
-    max_examples=4, deadline=None, database=None, print_blob=True,
+    max_examples=4,
+    deadline=None,
+    database=None,
+    print_blob=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 

@@ -135,8 +135,13 @@ def test_how_a_session_is_started_changes_nothing(gate_suite, good_runs, example
 def test_flips_fail_the_session_and_leave_no_tag(gate_suite, twisted_run, example, flip):
     # No champion (a champion is read from the candidate's model artifact name, which
     # the good runs do not have): champion checks pass by default, as in memory.
-    args = (str(example.suite), "--gate-model-artifact", twisted_artifact(example, flip.name),
-            "--gate-data-artifact", valid_artifact(example))
+    args = (
+        str(example.suite),
+        "--gate-model-artifact",
+        twisted_artifact(example, flip.name),
+        "--gate-data-artifact",
+        valid_artifact(example),
+    )
     result, record = gate_session(gate_suite, twisted_run, Session(gate_suite.path, args), gate_suite.path / "v.json")
     assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
     assert record is not None and record["passed"] is False
@@ -166,8 +171,17 @@ def test_a_config_planted_above_the_checkout_is_not_used(gate_suite, twisted_run
     checkout = gate_suite.path / "checkout"
     (checkout / ".git").mkdir(parents=True)
     (checkout / "gate").mkdir()
-    args = ("gate", "--gate-model-artifact", twisted_artifact(breast_cancer, "replace the model with a constant"),
-            "--gate-data-artifact", valid_artifact(breast_cancer), "--gate-label-column", "target", "--gate-feature-columns", "*")
+    args = (
+        "gate",
+        "--gate-model-artifact",
+        twisted_artifact(breast_cancer, "replace the model with a constant"),
+        "--gate-data-artifact",
+        valid_artifact(breast_cancer),
+        "--gate-label-column",
+        "target",
+        "--gate-feature-columns",
+        "*",
+    )
     result, record = gate_session(gate_suite, twisted_run, Session(checkout, args), gate_suite.path / "v.json")
     assert result.ret != pytest.ExitCode.OK, result.stdout.str()
     assert DEFAULT_TAG not in user_tags(twisted_run)

@@ -157,8 +157,9 @@ def _relabelled_case(case: Any, mapping: dict[Any, Any]) -> Any:
     return case
 
 
-def with_gate(gate: Gate, smoke: Sequence[Any] | None = None, properties: Sequence[Any] | None = None,
-              **settings: Any) -> Gate:
+def with_gate(
+    gate: Gate, smoke: Sequence[Any] | None = None, properties: Sequence[Any] | None = None, **settings: Any
+) -> Gate:
     """``gate`` with other smoke cases, properties or settings: everything else as it was."""
     config = gate.config
     if properties is not None:
@@ -284,7 +285,9 @@ def _key(result: dict[str, Any]) -> str:
     return _plain_test_name(result["name"]) if result["group"] == TEST else result["name"]
 
 
-def differences(expected: Verdict | dict[str, Any], actual: Verdict | dict[str, Any], *, names: bool = True) -> list[str]:
+def differences(
+    expected: Verdict | dict[str, Any], actual: Verdict | dict[str, Any], *, names: bool = True
+) -> list[str]:
     """What differs between two verdicts (empty: the same verdict, checks and bounds).
 
     Results are paired by name (a plain test's without its folder), or, with
@@ -302,13 +305,17 @@ def differences(expected: Verdict | dict[str, Any], actual: Verdict | dict[str, 
         pairs = [(w, by_name[_key(w)]) for w in want["results"]]
     else:
         if [r["group"] for r in got["results"]] != [r["group"] for r in want["results"]]:
-            return found + [f"checks {[r['name'] for r in got['results']]}, expected {[r['name'] for r in want['results']]}"]
+            return found + [
+                f"checks {[r['name'] for r in got['results']]}, expected {[r['name'] for r in want['results']]}"
+            ]
         pairs = list(zip(want["results"], got["results"]))
     for w, g in pairs:
         what = w["name"]
         if g["passed"] != w["passed"]:
-            found.append(f"{what}: {'passed' if g['passed'] else 'failed'} ({g['message']}), expected "
-                         f"{'passed' if w['passed'] else 'failed'} ({w['message']})")
+            found.append(
+                f"{what}: {'passed' if g['passed'] else 'failed'} ({g['message']}), expected "
+                f"{'passed' if w['passed'] else 'failed'} ({w['message']})"
+            )
         if g["method"] != w["method"]:
             found.append(f"{what}: method {g['method']!r}, expected {w['method']!r}")
         if w["group"] in (PROPERTY, TEST):
@@ -324,6 +331,7 @@ def differences(expected: Verdict | dict[str, Any], actual: Verdict | dict[str, 
 def baseline_comparisons_passed(verdict: Verdict | dict[str, Any]) -> list[str]:
     """The baseline comparisons that passed against a baseline that exists."""
     return [
-        r["name"] for r in verdict_record(verdict)["results"]
+        r["name"]
+        for r in verdict_record(verdict)["results"]
         if r["group"] == BASELINE and r["passed"] and r["method"] != "no baseline"
     ]

@@ -33,8 +33,7 @@ def positive_words_only(texts):
 def lexicon_with_negatives(texts):
     """Weighs negative words twice as much as positive ones."""
     net = np.array(
-        [sum(w in POSITIVE_WORDS for w in _words(t)) - 2 * sum(w in NEGATIVE_WORDS for w in _words(t))
-         for t in texts]
+        [sum(w in POSITIVE_WORDS for w in _words(t)) - 2 * sum(w in NEGATIVE_WORDS for w in _words(t)) for t in texts]
     )
     return 1 / (1 + np.exp(-net))
 

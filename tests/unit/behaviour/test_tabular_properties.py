@@ -85,12 +85,15 @@ def test_a_regressor_that_falls_with_bmi_fails_with_a_shrunk_counterexample(diab
     ), lines[0]
     assert calls == 2  # the examples, then every smaller raise of a few failing rows at once
     # The counterexample is real: its row, raised as it says, scores lower.
-    report = B.check_monotonic_rate(model.predict, evidence.features, "bmi", task="regression",
-                                    n_examples=200, max_failure_rate=0.05)
+    report = B.check_monotonic_rate(
+        model.predict, evidence.features, "bmi", task="regression", n_examples=200, max_failure_rate=0.05
+    )
     c = report.counterexample
     assert c.shrunk and lines[1] == f"  shrunk counterexample: {c.change}"
     position = int(re.match(r"validation row (\d+):", c.original).group(1))
-    old, new = (float(v) for v in re.fullmatch(r"raised bmi (\S+) -> (\S+), which lowered the score", c.change).groups())
+    old, new = (
+        float(v) for v in re.fullmatch(r"raised bmi (\S+) -> (\S+), which lowered the score", c.change).groups()
+    )
     row = evidence.features.iloc[[position]]
     raised = row.assign(bmi=row["bmi"].iloc[0] + (new - old))
     assert model.predict(raised)[0] < model.predict(row)[0]
@@ -169,9 +172,12 @@ def test_multiclass_monotonicity_watches_the_named_class(wine):
 
 def test_multiclass_monotonicity_needs_a_known_class(wine):
     _, evidence = wine
-    with pytest.raises(GateUsageError, match=r"^property monotonic-proline-increasing: a multiclass model needs "
-                                             r"class = \.\.\.: the class whose probability must move with 'proline' "
-                                             r"\(classes: 'class_0', 'class_1', 'class_2'\)$"):
+    with pytest.raises(
+        GateUsageError,
+        match=r"^property monotonic-proline-increasing: a multiclass model needs "
+        r"class = \.\.\.: the class whose probability must move with 'proline' "
+        r"\(classes: 'class_0', 'class_1', 'class_2'\)$",
+    ):
         PropertyCheck("monotonic", column="proline").prepare(evidence)
     with pytest.raises(GateUsageError, match=r"class 'class_7' is not a class of the model"):
         PropertyCheck("monotonic", column="proline", class_value="class_7").prepare(evidence)
@@ -230,8 +236,9 @@ def test_a_model_that_uses_the_id_fails_with_the_smallest_change_that_flips_it(c
     assert not result.passed and calls == 2
     lines = result.message.splitlines()
     assert re.fullmatch(r"invariance of 'id' \(label at 0\.5\): FAIL, failed on \d+ of 200 examples .*", lines[0])
-    report = B.check_column_invariance_rate(model.predict_proba, evidence.features, "id", n_examples=200,
-                                            max_failure_rate=0.05)
+    report = B.check_column_invariance_rate(
+        model.predict_proba, evidence.features, "id", n_examples=200, max_failure_rate=0.05
+    )
     c = report.counterexample
     assert c.shrunk and c.kind == "column" and lines[1] == f"  shrunk counterexample: {c.change}"
     old, new = (int(v) for v in re.fullmatch(r"id: (\d+) -> (\d+)", c.change).groups())
@@ -260,7 +267,9 @@ def test_multiclass_invariance_is_on_the_predicted_class_or_every_probability(wi
     others = [c for c in X.columns if c != "magnesium"]
     blind = make_pipeline(ColumnTransformer([("x", StandardScaler(), others)]), LogisticRegression(max_iter=3000))
     blind.fit(X, np.array(evidence.classes)[evidence.labels])
-    blind_evidence = evaluate(Counted(blind.predict_proba), X, evidence.labels, task="multiclass", classes=evidence.classes)
+    blind_evidence = evaluate(
+        Counted(blind.predict_proba), X, evidence.labels, task="multiclass", classes=evidence.classes
+    )
     assert run(PropertyCheck("invariance", column="magnesium", tolerance=0.0), blind_evidence)[0].passed
 
 
@@ -273,23 +282,36 @@ def test_regression_invariance_defaults_to_unchanged(diabetes):
 # --- what does not fit ------------------------------------------------------------------
 
 
-TEXT_EVIDENCE = Evaluation(labels=np.array([1, 0]), candidate=np.array([0.9, 0.1]), texts=("Great", "Awful"),
-                           scorer=lambda texts: np.array([0.9] * len(texts)))
+TEXT_EVIDENCE = Evaluation(
+    labels=np.array([1, 0]),
+    candidate=np.array([0.9, 0.1]),
+    texts=("Great", "Awful"),
+    scorer=lambda texts: np.array([0.9] * len(texts)),
+)
 
 
 @pytest.mark.parametrize(
     "prop, message",
     [
-        (PropertyCheck("invariance"), "property invariance: a invariance property perturbs texts, but the model takes "
-                                      "feature columns ('age', 'sex', 'bmi', 'bp', 's1', 's2', 's3', 's4', ... "
-                                      "(10 columns)); for a column property give column = ..."),
+        (
+            PropertyCheck("invariance"),
+            "property invariance: a invariance property perturbs texts, but the model takes "
+            "feature columns ('age', 'sex', 'bmi', 'bp', 's1', 's2', 's3', 's4', ... "
+            "(10 columns)); for a column property give column = ...",
+        ),
         (PropertyCheck("directional"), "property directional-negative: a directional property perturbs texts"),
-        (PropertyCheck("monotonic", column="weight"), "property monotonic-weight-increasing: no feature column "
-                                                      "'weight'; the model's columns are 'age', 'sex'"),
-        (PropertyCheck("invariance", column="bmi", values=["heavy"]), "property invariance-bmi: values[0] for column "
-                                                                      "'bmi': 'heavy' is not a number (the column is float64)"),
-        (PropertyCheck("monotonic", column="bmi", class_value="high"), "property monotonic-bmi-increasing-high: class "
-                                                                       "is for classifiers; the model is a regression model"),
+        (
+            PropertyCheck("monotonic", column="weight"),
+            "property monotonic-weight-increasing: no feature column 'weight'; the model's columns are 'age', 'sex'",
+        ),
+        (
+            PropertyCheck("invariance", column="bmi", values=["heavy"]),
+            "property invariance-bmi: values[0] for column 'bmi': 'heavy' is not a number (the column is float64)",
+        ),
+        (
+            PropertyCheck("monotonic", column="bmi", class_value="high"),
+            "property monotonic-bmi-increasing-high: class is for classifiers; the model is a regression model",
+        ),
     ],
     ids=["text-invariance", "directional", "unknown-column", "bad-values", "class-on-regression"],
 )
@@ -308,7 +330,9 @@ def test_columns_that_cannot_be_changed_are_a_usage_error():
     evidence = evaluate(lambda f: f["x"].to_numpy() / 10, frame, [0, 1, 1])
     with pytest.raises(GateUsageError, match=r"column 'site' is (str|object), not numeric: it cannot be raised"):
         PropertyCheck("monotonic", column="site").prepare(evidence)
-    with pytest.raises(GateUsageError, match=r"column 'const' has fewer than 2 distinct values .*; give step = \.\.\.$"):
+    with pytest.raises(
+        GateUsageError, match=r"column 'const' has fewer than 2 distinct values .*; give step = \.\.\.$"
+    ):
         PropertyCheck("monotonic", column="const").prepare(evidence)
     PropertyCheck("monotonic", column="const", step=1.0).prepare(evidence)  # a step needs no other value
     with pytest.raises(GateUsageError, match=r"column 'site' has 1 distinct value\(s\) .*; give values = \[\.\.\.\]$"):
@@ -324,8 +348,11 @@ def run_plain(prop, evidence):
 
 
 def test_a_column_property_on_a_text_model_is_a_usage_error():
-    with pytest.raises(GateUsageError, match=r"^property invariance-review: column 'review' names a feature column, "
-                                             r"but the model takes texts$"):
+    with pytest.raises(
+        GateUsageError,
+        match=r"^property invariance-review: column 'review' names a feature column, "
+        r"but the model takes texts$",
+    ):
         PropertyCheck("invariance", column="review").prepare(TEXT_EVIDENCE)
     PropertyCheck("invariance").prepare(TEXT_EVIDENCE)  # text invariance fits a text model
 
@@ -334,18 +361,37 @@ def test_a_column_property_on_a_text_model_is_a_usage_error():
 
 
 def test_config_declares_column_properties():
-    config = parse_table({"properties": [
-        {"kind": "monotonic", "column": "bmi"},
-        {"kind": "monotonic", "column": "proline", "class": "class_0", "direction": "decreasing", "step": 10,
-         "tolerance": 0.01, "n_examples": 50},
-        {"kind": "invariance", "column": "batch_id", "values": [1, 2, 3], "tolerance": 0.0},
-        {"kind": "invariance", "perturbations": ["case"]},
-    ]})
+    config = parse_table(
+        {
+            "properties": [
+                {"kind": "monotonic", "column": "bmi"},
+                {
+                    "kind": "monotonic",
+                    "column": "proline",
+                    "class": "class_0",
+                    "direction": "decreasing",
+                    "step": 10,
+                    "tolerance": 0.01,
+                    "n_examples": 50,
+                },
+                {"kind": "invariance", "column": "batch_id", "values": [1, 2, 3], "tolerance": 0.0},
+                {"kind": "invariance", "perturbations": ["case"]},
+            ]
+        }
+    )
     assert [p.name for p in config.properties] == [
-        "monotonic-bmi-increasing", "monotonic-proline-decreasing-class_0", "invariance-batch_id", "invariance",
+        "monotonic-bmi-increasing",
+        "monotonic-proline-decreasing-class_0",
+        "invariance-batch_id",
+        "invariance",
     ]
     second = config.properties[1]
-    assert (second.class_value, second.direction, second.step, second.tolerance) == ("class_0", "decreasing", 10.0, 0.01)
+    assert (second.class_value, second.direction, second.step, second.tolerance) == (
+        "class_0",
+        "decreasing",
+        10.0,
+        0.01,
+    )
     assert config.properties[2].values == (1, 2, 3)
 
 
@@ -353,19 +399,41 @@ def test_config_declares_column_properties():
     "table, message",
     [
         ({"kind": "monotonic"}, "properties[0]: column must name the feature column a monotonic property changes"),
-        ({"kind": "monotonic", "column": "bmi", "direction": "up"},
-         "properties[0].direction: must be 'increasing' or 'decreasing', not 'up'"),
+        (
+            {"kind": "monotonic", "column": "bmi", "direction": "up"},
+            "properties[0].direction: must be 'increasing' or 'decreasing', not 'up'",
+        ),
         ({"kind": "monotonic", "column": "bmi", "step": 0}, "properties[0].step: must be a finite number > 0, not 0"),
-        ({"kind": "monotonic", "column": "bmi", "values": [1]}, "properties[0].values: a monotonic property takes no 'values'"),
-        ({"kind": "invariance", "column": "bmi", "class": "a"}, "properties[0].class: a invariance property takes no 'class'"),
-        ({"kind": "invariance", "column": "id", "perturbations": ["case"]},
-         "properties[0].perturbations: do not apply with a column: a column invariance changes the column's values"),
-        ({"kind": "invariance", "values": [1, 2]}, "properties[0].values: need a column: they are what a column invariance sets it to"),
+        (
+            {"kind": "monotonic", "column": "bmi", "values": [1]},
+            "properties[0].values: a monotonic property takes no 'values'",
+        ),
+        (
+            {"kind": "invariance", "column": "bmi", "class": "a"},
+            "properties[0].class: a invariance property takes no 'class'",
+        ),
+        (
+            {"kind": "invariance", "column": "id", "perturbations": ["case"]},
+            "properties[0].perturbations: do not apply with a column: a column invariance changes the column's values",
+        ),
+        (
+            {"kind": "invariance", "values": [1, 2]},
+            "properties[0].values: need a column: they are what a column invariance sets it to",
+        ),
         ({"kind": "invariance", "column": "id", "values": []}, "properties[0].values: expected a non-empty list"),
         ({"kind": "monotonic", "column": "bmi", "class": [1]}, "properties[0].class: expected a class value"),
     ],
-    ids=["no-column", "direction", "step", "values-on-monotonic", "class-on-invariance", "perturbations-with-column",
-         "values-without-column", "empty-values", "class-list"],
+    ids=[
+        "no-column",
+        "direction",
+        "step",
+        "values-on-monotonic",
+        "class-on-invariance",
+        "perturbations-with-column",
+        "values-without-column",
+        "empty-values",
+        "class-list",
+    ],
 )
 def test_bad_column_property_config_names_the_key(table, message):
     with pytest.raises(GateUsageError) as info:

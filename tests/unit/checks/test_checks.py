@@ -15,8 +15,12 @@ GOOD = np.clip(LABELS * 0.4 + rng.random(400) * 0.6, 0, 1)  # informative scores
 
 
 def ev(candidate, baselines=None, **extra):
-    return Evaluation(labels=LABELS, candidate=np.asarray(candidate, float),
-                      baselines={"majority": np.ones(400), **(baselines or {})}, **extra)
+    return Evaluation(
+        labels=LABELS,
+        candidate=np.asarray(candidate, float),
+        baselines={"majority": np.ones(400), **(baselines or {})},
+        **extra,
+    )
 
 
 def test_margin_is_strict_on_the_point_estimate():
@@ -37,9 +41,7 @@ def test_the_confidence_bound_is_below_the_estimate_and_decides():
 
 def test_lower_is_better_metrics_flip_the_sign():
     worse = np.clip(GOOD * 0.5 + 0.25, 0, 1)
-    result = MarginCheck("log_loss", baseline="worse", margin=0.0, confidence=None).evaluate(
-        ev(GOOD, {"worse": worse})
-    )
+    result = MarginCheck("log_loss", baseline="worse", margin=0.0, confidence=None).evaluate(ev(GOOD, {"worse": worse}))
     assert result.candidate_value < result.baseline_value  # lower log loss is better
     assert result.estimate == pytest.approx(result.baseline_value - result.candidate_value)
     assert result.passed is True
@@ -65,8 +67,9 @@ def test_relative_margin_is_a_share_of_the_baseline():
 
 
 def test_undefined_fails_with_the_reason():
-    single_class = Evaluation(labels=np.ones(50, int), candidate=np.linspace(0, 1, 50),
-                              baselines={"majority": np.ones(50)})
+    single_class = Evaluation(
+        labels=np.ones(50, int), candidate=np.linspace(0, 1, 50), baselines={"majority": np.ones(50)}
+    )
     result = MarginCheck("roc_auc", margin=-1.0).evaluate(single_class)
     assert result.passed is False
     assert "single class" in result.message and "nothing undefined passes" in result.message

@@ -41,12 +41,24 @@ def scored_rows(n=600, share=0.77, signal=1.5, seed=0):
 
 # -- parsing -------------------------------------------------------------------------
 def test_a_checks_table_holds_margin_checks_and_floors_each_read_by_its_kind():
-    config = parse_table({"checks": [
-        {"metric": "roc_auc", "margin": 0.1},
-        {"metric": "roc_auc", "at_least": 0.85},
-        {"metric": "log_loss", "at_most": 40.0, "confidence": "none"},
-        {"metric": "f1", "at_least": 0.8, "confidence": 0.9, "method": "bootstrap", "n_resamples": 500, "seed": 3, "name": "f1-floor"},
-    ]})
+    config = parse_table(
+        {
+            "checks": [
+                {"metric": "roc_auc", "margin": 0.1},
+                {"metric": "roc_auc", "at_least": 0.85},
+                {"metric": "log_loss", "at_most": 40.0, "confidence": "none"},
+                {
+                    "metric": "f1",
+                    "at_least": 0.8,
+                    "confidence": 0.9,
+                    "method": "bootstrap",
+                    "n_resamples": 500,
+                    "seed": 3,
+                    "name": "f1-floor",
+                },
+            ]
+        }
+    )
     assert [c.name for c in config.checks] == ["roc_auc-vs-majority-margin+0.1"]
     assert config.floors == (
         FloorCheck("roc_auc", at_least=0.85),
@@ -54,18 +66,34 @@ def test_a_checks_table_holds_margin_checks_and_floors_each_read_by_its_kind():
         FloorCheck("f1", at_least=0.8, confidence=0.9, method="bootstrap", n_resamples=500, seed=3, name="f1-floor"),
     )
     assert [c.name for c in config.all_checks()] == [
-        "roc_auc-vs-majority-margin+0.1", "roc_auc-at-least-0.85", "log_loss-at-most-40", "f1-floor",
+        "roc_auc-vs-majority-margin+0.1",
+        "roc_auc-at-least-0.85",
+        "log_loss-at-most-40",
+        "f1-floor",
     ]
     assert config.baseline_names == ["majority"]  # floors have no baseline
 
 
 def test_a_floor_defaults_to_a_95_percent_bound_with_the_metrics_own_method():
     floor = FloorCheck("roc_auc", at_least=0.85)
-    assert (floor.confidence, floor.method, floor.bound_method, floor.side, floor.floor) == (0.95, "auto", "delong", "lower", 0.85)
+    assert (floor.confidence, floor.method, floor.bound_method, floor.side, floor.floor) == (
+        0.95,
+        "auto",
+        "delong",
+        "lower",
+        0.85,
+    )
     assert FloorCheck("accuracy", at_least=0.9).bound_method == "clopper-pearson"
     assert [FloorCheck(m, at_most=1.0).bound_method for m in ("log_loss", "brier", "mae")] == ["mean-loss"] * 3
-    assert [FloorCheck(m, at_least=0.5).bound_method for m in ("f1", "macro_f1", "roc_auc_ovr")] == ["bootstrap", "bootstrap", "delta"]
-    assert (FloorCheck("rmse", at_most=1.0).bound_method, FloorCheck("r2", at_least=0.5).bound_method) == ("delta", "delta")
+    assert [FloorCheck(m, at_least=0.5).bound_method for m in ("f1", "macro_f1", "roc_auc_ovr")] == [
+        "bootstrap",
+        "bootstrap",
+        "delta",
+    ]
+    assert (FloorCheck("rmse", at_most=1.0).bound_method, FloorCheck("r2", at_least=0.5).bound_method) == (
+        "delta",
+        "delta",
+    )
     assert FloorCheck("roc_auc", at_least=0.85, method="bootstrap").bound_method == "bootstrap"
     assert FloorCheck("brier", at_most=0.2).describe() == "brier: 95% upper bound < 0.2 (at_most)"
 
@@ -75,7 +103,10 @@ def test_a_floor_defaults_to_a_95_percent_bound_with_the_metrics_own_method():
     [
         ("metric=roc_auc,at_least=0.85", FloorCheck("roc_auc", at_least=0.85)),
         ("metric=log_loss, at_most=40, confidence=none", FloorCheck("log_loss", at_most=40.0, confidence=None)),
-        ("metric=accuracy,at_least=0.9,method=bootstrap,n_resamples=300", FloorCheck("accuracy", at_least=0.9, method="bootstrap", n_resamples=300)),
+        (
+            "metric=accuracy,at_least=0.9,method=bootstrap,n_resamples=300",
+            FloorCheck("accuracy", at_least=0.9, method="bootstrap", n_resamples=300),
+        ),
     ],
 )
 def test_gate_check_declares_a_floor(text, floor):
@@ -108,31 +139,70 @@ WHERE = "[tool.modelgate].checks[0]"
 @pytest.mark.parametrize(
     "entry, message",
     [
-        ({"metric": "log_loss", "at_least": 0.5},
-         f"{WHERE}.at_least: log_loss is lower-is-better: its floor is at_most (an upper limit), not at_least"),
+        (
+            {"metric": "log_loss", "at_least": 0.5},
+            f"{WHERE}.at_least: log_loss is lower-is-better: its floor is at_most (an upper limit), not at_least",
+        ),
         ({"metric": "brier", "at_least": 0.1}, f"{WHERE}.at_least: brier is lower-is-better"),
-        ({"metric": "roc_auc", "at_most": 0.9}, f"{WHERE}.at_most: roc_auc is higher-is-better: its floor is at_least, not at_most"),
+        (
+            {"metric": "roc_auc", "at_most": 0.9},
+            f"{WHERE}.at_most: roc_auc is higher-is-better: its floor is at_least, not at_most",
+        ),
         ({"metric": "f1", "at_most": 0.9}, f"{WHERE}.at_most: f1 is higher-is-better"),
-        ({"metric": "roc_auc", "at_least": 0.8, "at_most": 0.9}, f"{WHERE}.at_most: give at_least or at_most, not both"),
-        ({"metric": "roc_auc", "at_least": 0.8, "baseline": "champion"},
-         f"{WHERE}.baseline: a floor (at_least/at_most) takes no 'baseline': it bounds the metric itself, with no baseline"),
-        ({"metric": "roc_auc", "at_least": 0.8, "margin": 0.1}, f"{WHERE}.margin: a floor (at_least/at_most) takes no 'margin'"),
-        ({"metric": "roc_auc", "at_most": 0.8, "relative": True}, f"{WHERE}.relative: a floor (at_least/at_most) takes no 'relative'"),
+        (
+            {"metric": "roc_auc", "at_least": 0.8, "at_most": 0.9},
+            f"{WHERE}.at_most: give at_least or at_most, not both",
+        ),
+        (
+            {"metric": "roc_auc", "at_least": 0.8, "baseline": "champion"},
+            f"{WHERE}.baseline: a floor (at_least/at_most) takes no 'baseline': it bounds the metric itself, with no baseline",
+        ),
+        (
+            {"metric": "roc_auc", "at_least": 0.8, "margin": 0.1},
+            f"{WHERE}.margin: a floor (at_least/at_most) takes no 'margin'",
+        ),
+        (
+            {"metric": "roc_auc", "at_most": 0.8, "relative": True},
+            f"{WHERE}.relative: a floor (at_least/at_most) takes no 'relative'",
+        ),
         ({"metric": "roc_auc", "at_least": "0.85"}, f"{WHERE}.at_least: expected a number, got '0.85'"),
         ({"metric": "roc_auc", "at_least": float("nan")}, f"{WHERE}.at_least: expected a finite number, got nan"),
-        ({"metric": "roc_auc", "at_least": 0.8, "colour": "red"}, f"{WHERE}: unknown key 'colour' (known: at_least, at_most,"),
+        (
+            {"metric": "roc_auc", "at_least": 0.8, "colour": "red"},
+            f"{WHERE}: unknown key 'colour' (known: at_least, at_most,",
+        ),
         ({"at_least": 0.8}, f"{WHERE}: missing key 'metric'"),
         ({"metric": "auc", "at_least": 0.8}, f"{WHERE}.metric: unknown metric 'auc'; known metrics:"),
-        ({"metric": "accuracy", "at_least": 0.8, "method": "delong"}, f"{WHERE}.method: method 'delong' applies to roc_auc only"),
-        ({"metric": "roc_auc", "at_least": 0.8, "method": "clopper-pearson"}, f"{WHERE}.method: method 'clopper-pearson' applies to accuracy only"),
-        ({"metric": "accuracy", "at_least": 0.8, "method": "mcnemar"},
-         f"{WHERE}.method: unknown method 'mcnemar'; use one of auto, delong, clopper-pearson, mean-loss, delta, bootstrap"),
-        ({"metric": "brier", "at_most": 0.8, "method": "delta"}, f"{WHERE}.method: method 'delta' applies to roc_auc_ovr and rmse and r2 only"),
+        (
+            {"metric": "accuracy", "at_least": 0.8, "method": "delong"},
+            f"{WHERE}.method: method 'delong' applies to roc_auc only",
+        ),
+        (
+            {"metric": "roc_auc", "at_least": 0.8, "method": "clopper-pearson"},
+            f"{WHERE}.method: method 'clopper-pearson' applies to accuracy only",
+        ),
+        (
+            {"metric": "accuracy", "at_least": 0.8, "method": "mcnemar"},
+            f"{WHERE}.method: unknown method 'mcnemar'; use one of auto, delong, clopper-pearson, mean-loss, delta, bootstrap",
+        ),
+        (
+            {"metric": "brier", "at_most": 0.8, "method": "delta"},
+            f"{WHERE}.method: method 'delta' applies to roc_auc_ovr and rmse and r2 only",
+        ),
         ({"metric": "mae", "at_least": 0.8}, f"{WHERE}.at_least: mae is lower-is-better: its floor is at_most"),
         ({"metric": "r2", "at_most": 0.8}, f"{WHERE}.at_most: r2 is higher-is-better: its floor is at_least"),
-        ({"metric": "roc_auc", "at_least": 0.8, "confidence": 0.3}, f"{WHERE}.confidence: confidence must be in [0.5, 1) or None, not 0.3"),
-        ({"metric": "roc_auc", "at_least": 0.8, "confidence": "high"}, f"{WHERE}.confidence: expected a number, got 'high'"),
-        ({"metric": "roc_auc", "at_least": 0.8, "n_resamples": 0}, f"{WHERE}.n_resamples: expected a whole number >= 1, got 0"),
+        (
+            {"metric": "roc_auc", "at_least": 0.8, "confidence": 0.3},
+            f"{WHERE}.confidence: confidence must be in [0.5, 1) or None, not 0.3",
+        ),
+        (
+            {"metric": "roc_auc", "at_least": 0.8, "confidence": "high"},
+            f"{WHERE}.confidence: expected a number, got 'high'",
+        ),
+        (
+            {"metric": "roc_auc", "at_least": 0.8, "n_resamples": 0},
+            f"{WHERE}.n_resamples: expected a whole number >= 1, got 0",
+        ),
     ],
 )
 def test_a_bad_floor_is_one_line_naming_the_key(entry, message):
@@ -143,10 +213,18 @@ def test_a_bad_floor_is_one_line_naming_the_key(entry, message):
 
 
 def test_the_error_names_the_floors_index_in_the_shared_table():
-    with pytest.raises(GateUsageError, match=r"^\[tool\.modelgate\]\.checks\[2\]\.at_least: log_loss is lower-is-better"):
-        parse_table({"checks": [
-            {"metric": "roc_auc"}, {"metric": "roc_auc", "at_least": 0.5}, {"metric": "log_loss", "at_least": 0.5},
-        ]})
+    with pytest.raises(
+        GateUsageError, match=r"^\[tool\.modelgate\]\.checks\[2\]\.at_least: log_loss is lower-is-better"
+    ):
+        parse_table(
+            {
+                "checks": [
+                    {"metric": "roc_auc"},
+                    {"metric": "roc_auc", "at_least": 0.5},
+                    {"metric": "log_loss", "at_least": 0.5},
+                ]
+            }
+        )
 
 
 @pytest.mark.parametrize(
@@ -155,7 +233,10 @@ def test_the_error_names_the_floors_index_in_the_shared_table():
         ("metric=log_loss,at_least=0.5", "--gate-check #1.at_least: log_loss is lower-is-better"),
         ("metric=roc_auc,at_most=0.5", "--gate-check #1.at_most: roc_auc is higher-is-better"),
         ("metric=roc_auc,at_least=0.5,at_most=0.9", "--gate-check #1.at_most: give at_least or at_most, not both"),
-        ("metric=roc_auc,at_least=0.5,baseline=champion", "--gate-check #1.baseline: a floor (at_least/at_most) takes no 'baseline'"),
+        (
+            "metric=roc_auc,at_least=0.5,baseline=champion",
+            "--gate-check #1.baseline: a floor (at_least/at_most) takes no 'baseline'",
+        ),
         ("metric=roc_auc,at_least=high", "--gate-check #1.at_least: expected a number, got 'high'"),
     ],
 )
@@ -167,7 +248,9 @@ def test_a_bad_gate_check_floor_names_the_key(text, message):
 
 def test_floors_and_margin_checks_share_one_namespace_of_names():
     with pytest.raises(GateUsageError, match="two configured checks are named 'auc'; give one a name"):
-        parse_table({"checks": [{"metric": "roc_auc", "name": "auc"}, {"metric": "roc_auc", "at_least": 0.8, "name": "auc"}]})
+        parse_table(
+            {"checks": [{"metric": "roc_auc", "name": "auc"}, {"metric": "roc_auc", "at_least": 0.8, "name": "auc"}]}
+        )
 
 
 def test_a_floor_built_in_python_refuses_the_same_mistakes():
@@ -195,10 +278,16 @@ def task_evidence(task):
 
 
 FLOOR_METHOD_NAMES = {
-    "roc_auc": "DeLong (logit)", "accuracy": "Clopper-Pearson", "f1": "stratified bootstrap",
-    "log_loss": "mean-loss normal (skew-corrected)", "brier": "mean-loss normal (skew-corrected)",
-    "macro_f1": "class-stratified bootstrap", "roc_auc_ovr": "delta (skew-corrected)",
-    "mae": "mean-loss normal (skew-corrected)", "rmse": "delta (skew-corrected)", "r2": "delta (skew-corrected)",
+    "roc_auc": "DeLong (logit)",
+    "accuracy": "Clopper-Pearson",
+    "f1": "stratified bootstrap",
+    "log_loss": "mean-loss normal (skew-corrected)",
+    "brier": "mean-loss normal (skew-corrected)",
+    "macro_f1": "class-stratified bootstrap",
+    "roc_auc_ovr": "delta (skew-corrected)",
+    "mae": "mean-loss normal (skew-corrected)",
+    "rmse": "delta (skew-corrected)",
+    "r2": "delta (skew-corrected)",
 }
 
 
@@ -232,7 +321,8 @@ def test_the_runner_runs_floors_after_margin_checks():
     runner = GateRunner.for_run(config, None)
     results = runner.evaluate(runner.evidence(model, frame))
     assert [(r.name, r.group, r.passed) for r in results] == [
-        ("roc_auc-vs-majority-margin+0.1", "baseline", True), ("accuracy-at-least-0.9", "floor", True),
+        ("roc_auc-vs-majority-margin+0.1", "baseline", True),
+        ("accuracy-at-least-0.9", "floor", True),
     ]
 
 
@@ -373,10 +463,7 @@ def test_the_bootstrap_bound_is_a_percentile_of_stratified_resamples():
     drawn_pos = rng.multinomial(pos_cells.sum(), pos_cells / pos_cells.sum(), size=400)
     drawn_neg = rng.multinomial(neg_cells.sum(), neg_cells / neg_cells.sum(), size=400)
     truth, predicted = np.array([1, 1, 0, 0]), np.array([0, 1, 0, 1])
-    f1s = [
-        f1_score(truth, predicted, sample_weight=np.concatenate([p, q]))
-        for p, q in zip(drawn_pos, drawn_neg)
-    ]
+    f1s = [f1_score(truth, predicted, sample_weight=np.concatenate([p, q])) for p, q in zip(drawn_pos, drawn_neg)]
     b = stats.bootstrap_metric_bound("f1", y, s, n_resamples=400, seed=11, confidence=0.9)
     assert b.bound == pytest.approx(np.quantile(f1s, 0.1), abs=1e-12)
 
@@ -384,20 +471,38 @@ def test_the_bootstrap_bound_is_a_percentile_of_stratified_resamples():
 # -- the report ----------------------------------------------------------------------------
 def test_a_floor_row_shows_metric_value_bound_floor_and_method():
     y, s = scored_rows()
-    results = [FloorCheck("roc_auc", at_least=0.85).evaluate(evidence(y, s)),
-               FloorCheck("log_loss", at_most=0.45).evaluate(evidence(y, s))]
+    results = [
+        FloorCheck("roc_auc", at_least=0.85).evaluate(evidence(y, s)),
+        FloorCheck("log_loss", at_most=0.45).evaluate(evidence(y, s)),
+    ]
     auc, loss = results
     table = verdict_table(Verdict(results=results)).splitlines()
     # (the report's "better" column, the metric's direction, is the report's own; not asserted here)
     assert table[0].split()[-6:] == ["model", "baseline", "diff", "bound", "margin", "method"]
     assert table[1].split()[:3] == ["PASS" if auc.passed else "FAIL", "roc_auc", "floor"]
     assert table[1].split()[-8:] == [
-        f"{auc.candidate_value:.4f}", "-", "-", f"{auc.lower:.4f}", "≥", "0.85", "DeLong", "(logit)",
+        f"{auc.candidate_value:.4f}",
+        "-",
+        "-",
+        f"{auc.lower:.4f}",
+        "≥",
+        "0.85",
+        "DeLong",
+        "(logit)",
     ]
     assert table[2].split()[:3] == ["PASS" if loss.passed else "FAIL", "log_loss", "floor"]
     assert table[2].split()[-11:] == [
-        f"{loss.candidate_value:.4f}", "-", "-", f"{loss.lower:.4f}", "≤", "0.45",
-        "mean-loss", "normal", "(skew-corrected,", "upper", "bound)",
+        f"{loss.candidate_value:.4f}",
+        "-",
+        "-",
+        f"{loss.lower:.4f}",
+        "≤",
+        "0.45",
+        "mean-loss",
+        "normal",
+        "(skew-corrected,",
+        "upper",
+        "bound)",
     ]
     markdown = verdict_markdown(Verdict(results=results))
     assert f"| {auc.candidate_value:.4f} | - | - | {auc.lower:.4f} | ≥ 0.85 | DeLong (logit) |" in markdown
@@ -425,5 +530,3 @@ at_least = 0.5
 metric = "accuracy"
 at_least = 0.99
 """
-
-

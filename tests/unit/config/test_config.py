@@ -1,6 +1,5 @@
 """Declarative gates: [tool.modelgate] in pyproject.toml, the same keys on the command line."""
 
-
 import numpy as np
 import pytest
 
@@ -48,35 +47,79 @@ def test_check(gate, check):
 
 BAD_CONFIGS = [
     ('[tool.modelgate]\ncolour = "red"\n', "[tool.modelgate]: unknown key 'colour'"),
-    ('[tool.modelgate]\ntag = 3\n', "[tool.modelgate].tag: expected a non-empty string, got 3"),
+    ("[tool.modelgate]\ntag = 3\n", "[tool.modelgate].tag: expected a non-empty string, got 3"),
     ('[[tool.modelgate.checks]]\nmetric = "aucc"\n', "[tool.modelgate].checks[0]: unknown metric 'aucc'"),
-    ('[[tool.modelgate.checks]]\nmargin = 0.1\n', "[tool.modelgate].checks[0]: missing key 'metric'"),
-    ('[[tool.modelgate.checks]]\nmetric = "roc_auc"\nmargin = "high"\n', "[tool.modelgate].checks[0].margin: expected a number, got 'high'"),
-    ('[[tool.modelgate.checks]]\nmetric = "roc_auc"\nrelative = "yes"\n', "[tool.modelgate].checks[0].relative: expected true or false"),
-    ('[[tool.modelgate.checks]]\nmetric = "roc_auc"\nconfidence = 1.5\n', "[tool.modelgate].checks[0]: confidence must be in [0.5, 1)"),
-    ('[[tool.modelgate.checks]]\nmetric = "roc_auc"\nthreshold = 1\n', "[tool.modelgate].checks[0]: unknown key 'threshold'"),
+    ("[[tool.modelgate.checks]]\nmargin = 0.1\n", "[tool.modelgate].checks[0]: missing key 'metric'"),
+    (
+        '[[tool.modelgate.checks]]\nmetric = "roc_auc"\nmargin = "high"\n',
+        "[tool.modelgate].checks[0].margin: expected a number, got 'high'",
+    ),
+    (
+        '[[tool.modelgate.checks]]\nmetric = "roc_auc"\nrelative = "yes"\n',
+        "[tool.modelgate].checks[0].relative: expected true or false",
+    ),
+    (
+        '[[tool.modelgate.checks]]\nmetric = "roc_auc"\nconfidence = 1.5\n',
+        "[tool.modelgate].checks[0]: confidence must be in [0.5, 1)",
+    ),
+    (
+        '[[tool.modelgate.checks]]\nmetric = "roc_auc"\nthreshold = 1\n',
+        "[tool.modelgate].checks[0]: unknown key 'threshold'",
+    ),
     ('[[tool.modelgate.checks]]\nmetric = "accuracy"\nmethod = "delong"\n', "method 'delong' applies to roc_auc only"),
-    ('[[tool.modelgate.checks]]\nmetric = "roc_auc"\n[[tool.modelgate.checks]]\nmetric = "roc_auc"\n',
-     "two configured checks are named 'roc_auc-vs-majority-margin+0'"),
+    (
+        '[[tool.modelgate.checks]]\nmetric = "roc_auc"\n[[tool.modelgate.checks]]\nmetric = "roc_auc"\n',
+        "two configured checks are named 'roc_auc-vs-majority-margin+0'",
+    ),
     ('[tool.modelgate]\nmodel_artifact = "model"\nsmoke_cases = "missing.csv"\n', "missing.csv"),
-    ('[[tool.modelgate.properties]]\nkind = "sideways"\n', "[tool.modelgate].properties[0]: unknown property kind 'sideways'"),
+    (
+        '[[tool.modelgate.properties]]\nkind = "sideways"\n',
+        "[tool.modelgate].properties[0]: unknown property kind 'sideways'",
+    ),
     ('[[tool.modelgate.properties]]\nkind = "invariance"\nperturbations = ["emoji"]\n', "unknown perturbation 'emoji'"),
-    ('[[tool.modelgate.properties]]\nn_examples = 5\n', "[tool.modelgate].properties[0]: missing key 'kind'"),
-    ('[[tool.modelgate.properties]]\nkind = "directional"\nsentences = "one"\n', ".sentences: expected an array of non-empty strings"),
-    ('[tool.modelgate]\nchampion_scope = "galaxy"\n',
-     "[tool.modelgate].champion_scope 'galaxy': unknown champion scope; use one of branch, project, flow"),
-    ('[tool.modelgate]\nchampion_tag = "runtime:dev"\n', "[tool.modelgate].champion_tag 'runtime:dev': Metaflow reserves the prefix 'runtime:'"),
-    ('[tool.modelgate]\nchampion_tag = " deployed"\n', "[tool.modelgate].champion_tag ' deployed': a tag must not start or end with whitespace"),
+    ("[[tool.modelgate.properties]]\nn_examples = 5\n", "[tool.modelgate].properties[0]: missing key 'kind'"),
+    (
+        '[[tool.modelgate.properties]]\nkind = "directional"\nsentences = "one"\n',
+        ".sentences: expected an array of non-empty strings",
+    ),
+    (
+        '[tool.modelgate]\nchampion_scope = "galaxy"\n',
+        "[tool.modelgate].champion_scope 'galaxy': unknown champion scope; use one of branch, project, flow",
+    ),
+    (
+        '[tool.modelgate]\nchampion_tag = "runtime:dev"\n',
+        "[tool.modelgate].champion_tag 'runtime:dev': Metaflow reserves the prefix 'runtime:'",
+    ),
+    (
+        '[tool.modelgate]\nchampion_tag = " deployed"\n',
+        "[tool.modelgate].champion_tag ' deployed': a tag must not start or end with whitespace",
+    ),
 ]
 
 
 @pytest.mark.parametrize(
     "toml, message",
     BAD_CONFIGS,
-    ids=["unknown-key", "bad-tag", "unknown-metric", "no-metric", "margin-not-number", "relative-not-bool",
-         "confidence-range", "unknown-check-key", "method-metric", "duplicate-names", "missing-smoke-file",
-         "property-kind", "property-perturbation", "property-no-kind", "property-sentences",
-         "champion-scope", "champion-tag-reserved", "champion-tag-spaces"],
+    ids=[
+        "unknown-key",
+        "bad-tag",
+        "unknown-metric",
+        "no-metric",
+        "margin-not-number",
+        "relative-not-bool",
+        "confidence-range",
+        "unknown-check-key",
+        "method-metric",
+        "duplicate-names",
+        "missing-smoke-file",
+        "property-kind",
+        "property-perturbation",
+        "property-no-kind",
+        "property-sentences",
+        "champion-scope",
+        "champion-tag-reserved",
+        "champion-tag-spaces",
+    ],
 )
 def test_bad_config_is_a_usage_error_naming_the_key(tmp_path, toml, message):
     # What a gate session does with its pyproject.toml before any test runs:
@@ -94,16 +137,24 @@ def test_bad_config_is_a_usage_error_naming_the_key(tmp_path, toml, message):
 @pytest.mark.parametrize(
     "check, message",
     [
-        ({"metric": "accuracy", "margin": 20},
-         "check accuracy-vs-majority-margin+20: margin +20 can never be met: accuracy is in [0, 1], "
-         "so the difference is at most 1"),
+        (
+            {"metric": "accuracy", "margin": 20},
+            "check accuracy-vs-majority-margin+20: margin +20 can never be met: accuracy is in [0, 1], "
+            "so the difference is at most 1",
+        ),
         ({"metric": "roc_auc", "margin": 1.0}, "roc_auc is in [0, 1], so the difference is at most 1"),
-        ({"metric": "brier", "margin": -1.5},
-         "margin -1.5 is always met, whatever the model: brier is in [0, 1], so the difference is never below -1"),
-        ({"metric": "log_loss", "margin": 1.0, "relative": True},
-         "relative margin +1 can never be met: log_loss is in [0, ∞), so the relative improvement is at most 1"),
-        ({"metric": "macro_f1", "margin": -2.0, "relative": True},
-         "is always met, whatever the model: macro_f1 is in [0, 1], so the relative difference is never below -1"),
+        (
+            {"metric": "brier", "margin": -1.5},
+            "margin -1.5 is always met, whatever the model: brier is in [0, 1], so the difference is never below -1",
+        ),
+        (
+            {"metric": "log_loss", "margin": 1.0, "relative": True},
+            "relative margin +1 can never be met: log_loss is in [0, ∞), so the relative improvement is at most 1",
+        ),
+        (
+            {"metric": "macro_f1", "margin": -2.0, "relative": True},
+            "is always met, whatever the model: macro_f1 is in [0, 1], so the relative difference is never below -1",
+        ),
     ],
 )
 def test_a_margin_outside_the_metrics_range_is_refused_naming_the_check_and_the_range(check, message):
@@ -113,8 +164,14 @@ def test_a_margin_outside_the_metrics_range_is_refused_naming_the_check_and_the_
     assert message in str(info.value) and "\n" not in str(info.value)
 
 
-@pytest.mark.parametrize("check", [{"metric": "accuracy", "margin": -1.0}, {"metric": "mae", "margin": 50.0},
-                                   {"metric": "f1", "margin": 5.0, "relative": True}])
+@pytest.mark.parametrize(
+    "check",
+    [
+        {"metric": "accuracy", "margin": -1.0},
+        {"metric": "mae", "margin": 50.0},
+        {"metric": "f1", "margin": 5.0, "relative": True},
+    ],
+)
 def test_a_margin_the_metric_can_reach_is_accepted(check):
     assert parse_table({"checks": [check]}).checks[0].margin == check["margin"]
 
@@ -160,6 +217,7 @@ def test_parse_table_rejects_non_tables():
 
 
 # -- tag names: one validation for every front end ----------------------------
+
 
 @pytest.mark.parametrize(
     "tag, message",
@@ -252,7 +310,11 @@ def test_a_gate_built_in_code_takes_every_setting_by_its_table_name():
     from modelgate import Gate
 
     gate = Gate(champion_tag="deployed", champion_scope="flow", data_artifact="start/valdf")
-    assert (gate.config.settings.champion_tag, gate.champion_scope, gate.data_artifact) == ("deployed", "flow", "start/valdf")
+    assert (gate.config.settings.champion_tag, gate.champion_scope, gate.data_artifact) == (
+        "deployed",
+        "flow",
+        "start/valdf",
+    )
     with pytest.raises(GateUsageError, match=r"^Gate\(champion_scope=\.\.\.\) 'galaxy': unknown champion scope"):
         Gate(champion_scope="galaxy")
     with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
@@ -277,13 +339,23 @@ def test_tag_current_run_refuses_a_bad_tag_before_touching_metaflow(monkeypatch)
 
 # -- config mistakes are usage errors, not verdicts ---------------------------
 
+
 @pytest.mark.parametrize(
     "prop, message",
     [
-        ({"kind": "invariance", "tolerance": -0.1}, "[tool.modelgate].properties[0].tolerance: must be a finite number >= 0, not -0.1"),
-        ({"kind": "directional", "tolerance": -0.02}, "[tool.modelgate].properties[0].tolerance: must be a finite number >= 0"),
+        (
+            {"kind": "invariance", "tolerance": -0.1},
+            "[tool.modelgate].properties[0].tolerance: must be a finite number >= 0, not -0.1",
+        ),
+        (
+            {"kind": "directional", "tolerance": -0.02},
+            "[tool.modelgate].properties[0].tolerance: must be a finite number >= 0",
+        ),
         ({"kind": "directional", "sentences": []}, "[tool.modelgate].properties[0].sentences: must not be empty"),
-        ({"kind": "invariance", "perturbations": []}, "[tool.modelgate].properties[0].perturbations: must not be empty"),
+        (
+            {"kind": "invariance", "perturbations": []},
+            "[tool.modelgate].properties[0].perturbations: must not be empty",
+        ),
     ],
     ids=["negative-tolerance", "negative-directional-tolerance", "empty-sentences", "empty-perturbations"],
 )
@@ -296,8 +368,13 @@ def test_property_config_mistakes_are_usage_errors_naming_the_key(prop, message)
 @pytest.mark.parametrize(
     "kwargs",
     [
-        {"tolerance": -0.1}, {"tolerance": float("nan")}, {"tolerance": float("inf")},
-        {"sentences": []}, {"sentences": ()}, {"sentences": "It fell apart."}, {"perturbations": []},
+        {"tolerance": -0.1},
+        {"tolerance": float("nan")},
+        {"tolerance": float("inf")},
+        {"sentences": []},
+        {"sentences": ()},
+        {"sentences": "It fell apart."},
+        {"perturbations": []},
     ],
     ids=["negative", "nan", "inf", "empty-list", "empty-tuple", "a-string", "no-perturbations"],
 )
@@ -336,24 +413,65 @@ def _report():
 
 # -- numbers in TOML are numbers ----------------------------------------------
 
+
 @pytest.mark.parametrize(
     "table, message",
     [
-        ({"checks": [{"metric": "roc_auc", "margin": "0.30"}]}, "[tool.modelgate].checks[0].margin: expected a number, got '0.30'"),
-        ({"checks": [{"metric": "roc_auc", "confidence": "0.9"}]}, "[tool.modelgate].checks[0].confidence: expected a number, got '0.9'"),
-        ({"checks": [{"metric": "accuracy", "n_resamples": "100"}]}, "[tool.modelgate].checks[0].n_resamples: expected a number, got '100'"),
-        ({"checks": [{"metric": "accuracy", "seed": "1"}]}, "[tool.modelgate].checks[0].seed: expected a number, got '1'"),
-        ({"checks": [{"metric": "roc_auc", "relative": "true"}]}, "[tool.modelgate].checks[0].relative: expected true or false, got 'true'"),
-        ({"checks": [{"metric": "roc_auc", "margin": True}]}, "[tool.modelgate].checks[0].margin: expected a number, got True"),
+        (
+            {"checks": [{"metric": "roc_auc", "margin": "0.30"}]},
+            "[tool.modelgate].checks[0].margin: expected a number, got '0.30'",
+        ),
+        (
+            {"checks": [{"metric": "roc_auc", "confidence": "0.9"}]},
+            "[tool.modelgate].checks[0].confidence: expected a number, got '0.9'",
+        ),
+        (
+            {"checks": [{"metric": "accuracy", "n_resamples": "100"}]},
+            "[tool.modelgate].checks[0].n_resamples: expected a number, got '100'",
+        ),
+        (
+            {"checks": [{"metric": "accuracy", "seed": "1"}]},
+            "[tool.modelgate].checks[0].seed: expected a number, got '1'",
+        ),
+        (
+            {"checks": [{"metric": "roc_auc", "relative": "true"}]},
+            "[tool.modelgate].checks[0].relative: expected true or false, got 'true'",
+        ),
+        (
+            {"checks": [{"metric": "roc_auc", "margin": True}]},
+            "[tool.modelgate].checks[0].margin: expected a number, got True",
+        ),
         ({"require_champion": "false"}, "[tool.modelgate].require_champion: expected true or false, got 'false'"),
-        ({"properties": [{"kind": "invariance", "n_examples": "50"}]}, "[tool.modelgate].properties[0].n_examples: expected a number, got '50'"),
-        ({"properties": [{"kind": "invariance", "max_failure_rate": "0.1"}]},
-         "[tool.modelgate].properties[0].max_failure_rate: expected a number, got '0.1'"),
-        ({"properties": [{"kind": "invariance", "tolerance": "0.1"}]}, "[tool.modelgate].properties[0].tolerance: expected a number, got '0.1'"),
-        ({"properties": [{"kind": "invariance", "seed": "3"}]}, "[tool.modelgate].properties[0].seed: expected a number, got '3'"),
+        (
+            {"properties": [{"kind": "invariance", "n_examples": "50"}]},
+            "[tool.modelgate].properties[0].n_examples: expected a number, got '50'",
+        ),
+        (
+            {"properties": [{"kind": "invariance", "max_failure_rate": "0.1"}]},
+            "[tool.modelgate].properties[0].max_failure_rate: expected a number, got '0.1'",
+        ),
+        (
+            {"properties": [{"kind": "invariance", "tolerance": "0.1"}]},
+            "[tool.modelgate].properties[0].tolerance: expected a number, got '0.1'",
+        ),
+        (
+            {"properties": [{"kind": "invariance", "seed": "3"}]},
+            "[tool.modelgate].properties[0].seed: expected a number, got '3'",
+        ),
     ],
-    ids=["margin", "confidence", "n_resamples", "check-seed", "relative", "margin-bool", "require_champion",
-         "n_examples", "max_failure_rate", "tolerance", "property-seed"],
+    ids=[
+        "margin",
+        "confidence",
+        "n_resamples",
+        "check-seed",
+        "relative",
+        "margin-bool",
+        "require_champion",
+        "n_examples",
+        "max_failure_rate",
+        "tolerance",
+        "property-seed",
+    ],
 )
 def test_toml_numbers_and_booleans_must_be_toml_numbers_and_booleans(table, message):
     with pytest.raises(GateUsageError) as info:
@@ -366,8 +484,10 @@ def test_toml_numbers_from_a_file(tmp_path):
     path.write_text('[[tool.modelgate.checks]]\nmetric = "roc_auc"\nmargin = "0.30"\n')
     with pytest.raises(GateUsageError, match=r"checks\[0\].margin: expected a number, got '0.30'"):
         load_config(path)
-    path.write_text('[tool.modelgate]\nrequire_champion = true\n[[tool.modelgate.checks]]\nmetric = "roc_auc"\n'
-                    'margin = 0.3\nconfidence = "none"\nn_resamples = 100\nrelative = false\n')
+    path.write_text(
+        '[tool.modelgate]\nrequire_champion = true\n[[tool.modelgate.checks]]\nmetric = "roc_auc"\n'
+        'margin = 0.3\nconfidence = "none"\nn_resamples = 100\nrelative = false\n'
+    )
     config = load_config(path)
     assert config.require_champion is True
     assert (config.checks[0].margin, config.checks[0].confidence, config.checks[0].n_resamples) == (0.3, None, 100)

@@ -47,7 +47,7 @@ def test_every_toml_spelling_of_the_table_is_found(project, toml):
     "toml",
     [
         '[tool.modelgate_old]\ntag = "stale"\n',
-        '[tool.black]\nline-length = 100  # like [tool.modelgate], but not\n',
+        "[tool.black]\nline-length = 100  # like [tool.modelgate], but not\n",
         '[tool.other]\ndescription = "see [tool.modelgate] in the README"\n',
     ],
     ids=["another-table-name", "in-a-comment", "in-a-string"],
@@ -100,7 +100,7 @@ def test_a_pyproject_with_only_a_gate_table_is_no_project_root(project):
     (project / "examples" / "wine" / "gate").mkdir()
     choice = find_config([project / "examples" / "wine" / "gate"], project)
     assert choice.path == project / "examples" / "wine" / "pyproject.toml"
-    (project / "examples" / "wine" / "pyproject.toml").write_text('[tool.black]\nline-length = 100\n')
+    (project / "examples" / "wine" / "pyproject.toml").write_text("[tool.black]\nline-length = 100\n")
     assert find_config([project / "examples" / "wine" / "gate"], project).path == project / "pyproject.toml"
 
 
@@ -159,12 +159,16 @@ def test_paths_with_different_configs_are_refused(project):
 def test_a_path_with_a_config_and_one_without_are_refused(tmp_path):
     write(tmp_path / "gateA" / "pyproject.toml", GATE.format(tag="a"))
     (tmp_path / "gateB").mkdir()
-    with pytest.raises(GateUsageError, match=r"test paths gateA and gateB use different gate configs "
-                                             r"\(gateA/pyproject.toml, no config\)"):
+    with pytest.raises(
+        GateUsageError,
+        match=r"test paths gateA and gateB use different gate configs "
+        r"\(gateA/pyproject.toml, no config\)",
+    ):
         find_config([tmp_path / "gateA", tmp_path / "gateB"], tmp_path)
 
 
 # -- a misspelt table is an error, not "no config" --------------------------------------
+
 
 @pytest.mark.parametrize("name", ["model_gate", "modelgate_", "ModelGate", "model-gate", "modelgat", "modelgates"])
 def test_a_misspelt_table_is_a_usage_error_naming_the_file_and_the_table(project, name):
@@ -182,6 +186,7 @@ def test_a_misspelt_table_is_a_usage_error_naming_the_file_and_the_table(project
 
 
 # -- end to end: a planted config, and one suite run from three folders ---------------------------
+
 
 def _auc(run: str, data_artifact: str) -> float:
     from sklearn.metrics import roc_auc_score

@@ -34,7 +34,9 @@ def fitted(train: pd.DataFrame, labels=None):
 def auc_gate(**settings) -> Gate:
     return Gate(
         checks=[MarginCheck("roc_auc", margin=0.3), MarginCheck("accuracy", margin=0.2)],
-        feature_columns="*", label_column="target", **settings,
+        feature_columns="*",
+        label_column="target",
+        **settings,
     )
 
 
@@ -108,7 +110,10 @@ def test_a_smoke_rows_1_is_the_class_1_whatever_the_coding_when_0_is_positive(ca
     frame = load_breast_cancer(as_frame=True).frame.drop(columns="target")
     smallest = frame.loc[frame["worst radius"].idxmin()].to_dict()
     largest = frame.loc[frame["worst radius"].idxmax()].to_dict()
-    rows = [SmokeRow("smallest-is-1", expected=1, values=smallest), SmokeRow("largest-is-0", expected=0, values=largest)]
+    rows = [
+        SmokeRow("smallest-is-1", expected=1, values=smallest),
+        SmokeRow("largest-is-0", expected=0, values=largest),
+    ]
     model = fitted(coded(train, coding))
     verdict = Gate(smoke_cases=rows, feature_columns="*", label_column="target", positive_class=positive).evaluate(
         model, coded(valid, coding)
@@ -174,7 +179,10 @@ def _one_class_outcome(model, data, **settings):
     try:
         verdict = Gate(
             checks=[MarginCheck("roc_auc", margin=0.3), FloorCheck("accuracy", at_least=0.8)],
-            feature_columns="*", label_column="target", task="binary", **settings,
+            feature_columns="*",
+            label_column="target",
+            task="binary",
+            **settings,
         ).evaluate(model, data)
     except GateUsageError as exc:
         return "error", str(exc)

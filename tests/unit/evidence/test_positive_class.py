@@ -51,7 +51,9 @@ def verdicts(cancer):
     """coding -> (verdict of the model fitted on that coding, verdict of the one fitted on it swapped)."""
     train, valid = cancer
     return {
-        coding: tuple(gate(coding).evaluate(fitted(coded(train, coding, swap)), coded(valid, coding)) for swap in (False, True))
+        coding: tuple(
+            gate(coding).evaluate(fitted(coded(train, coding, swap)), coded(valid, coding)) for swap in (False, True)
+        )
         for coding in CODINGS
     }
 
@@ -64,23 +66,27 @@ def gate(coding: str, **settings) -> Gate:
     smallest, largest = frame.loc[frame[WATCHED].idxmin()], frame.loc[frame[WATCHED].idxmax()]
     return Gate(
         checks=[
-            MarginCheck("roc_auc", margin=0.3), MarginCheck("accuracy", margin=0.2),
-            MarginCheck("log_loss", margin=0.3), MarginCheck("brier", margin=0.1), FloorCheck("f1", at_least=0.8),
+            MarginCheck("roc_auc", margin=0.3),
+            MarginCheck("accuracy", margin=0.2),
+            MarginCheck("log_loss", margin=0.3),
+            MarginCheck("brier", margin=0.1),
+            FloorCheck("f1", at_least=0.8),
         ],
         properties=[PropertyCheck("monotonic", column=WATCHED, class_value=negative, n_examples=100)],
         smoke_cases=[
             SmokeRow("smallest-tumour", expected=positive, values=smallest.to_dict()),
             SmokeRow("largest-tumour", expected=negative, values=largest.to_dict()),
         ],
-        feature_columns="*", label_column="target", **settings,
+        feature_columns="*",
+        label_column="target",
+        **settings,
     )
 
 
 def numbers(verdict) -> list[tuple]:
     """What each result decided and measured, in order (names hold class values, so not those)."""
     return [
-        (r.passed, r.candidate_value, r.baseline_value, r.estimate, r.lower, r.p_value, r.n)
-        for r in verdict.results
+        (r.passed, r.candidate_value, r.baseline_value, r.estimate, r.lower, r.p_value, r.n) for r in verdict.results
     ]
 
 
@@ -89,7 +95,11 @@ def assert_same(verdict, reference) -> None:
     for got, want in zip(numbers(verdict), numbers(reference), strict=True):
         assert got[0] == want[0] and got[-1] == want[-1], (got, want)
         for a, b in zip(got[1:-1], want[1:-1]):
-            assert (a is None and b is None) or math.isclose(a, b, rel_tol=0, abs_tol=1e-9) or (math.isnan(a) and math.isnan(b)), (got, want)
+            assert (
+                (a is None and b is None)
+                or math.isclose(a, b, rel_tol=0, abs_tol=1e-9)
+                or (math.isnan(a) and math.isnan(b))
+            ), (got, want)
 
 
 # --- the rule --------------------------------------------------------------------------------
@@ -235,9 +245,12 @@ def test_text_from_the_command_line_matches_the_class_by_value(cancer, verdicts,
 def test_positive_class_applies_to_binary_gates_only():
     frame = load_wine(as_frame=True).frame
     model = fitted(frame)
-    with pytest.raises(GateUsageError, match=r"^positive_class applies to binary gates only, but the task is multiclass$"):
-        Gate(checks=[MarginCheck("accuracy", margin=0.1)], feature_columns="*", label_column="target",
-             positive_class=1).evaluate(model, frame)
+    with pytest.raises(
+        GateUsageError, match=r"^positive_class applies to binary gates only, but the task is multiclass$"
+    ):
+        Gate(
+            checks=[MarginCheck("accuracy", margin=0.1)], feature_columns="*", label_column="target", positive_class=1
+        ).evaluate(model, frame)
 
 
 def test_positive_class_in_the_config_the_ini_and_the_command_line():
@@ -273,7 +286,9 @@ def test_smoke_labels_in_a_file_are_class_values(tmp_path):
     assert [r.passed for r in verdict.results] == [True, True, True], verdict.summary()
     # a label that is neither a class nor a word is refused, naming the classes
     cases.write_text("text,expected\nawful and broken,0\n")
-    with pytest.raises(GateUsageError, match=r"bad label '0' for a binary model; use a class \(1, 2\) or positive/negative"):
+    with pytest.raises(
+        GateUsageError, match=r"bad label '0' for a binary model; use a class \(1, 2\) or positive/negative"
+    ):
         Gate(smoke_cases=load_smoke_cases(cases)).evaluate(model, data)
 
 
@@ -285,8 +300,7 @@ def _toml(value) -> str:
 
 
 HEADERS = {
-    "12": "positive class 2 (of 1, 2)", "pm1": "positive class 1 (of -1, 1)",
+    "12": "positive class 2 (of 1, 2)",
+    "pm1": "positive class 1 (of -1, 1)",
     "negpos": "positive class 'pos' (of 'neg', 'pos')",
 }
-
-

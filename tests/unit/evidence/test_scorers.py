@@ -35,9 +35,7 @@ def pipeline(demo):
     from sklearn.pipeline import make_pipeline
 
     train, _ = demo
-    return make_pipeline(CountVectorizer(), LogisticRegression(max_iter=500)).fit(
-        train.review, train.labels
-    )
+    return make_pipeline(CountVectorizer(), LogisticRegression(max_iter=500)).fit(train.review, train.labels)
 
 
 def test_sklearn_pipeline_uses_the_class_1_column(pipeline, demo):

@@ -134,12 +134,17 @@ def test_a_column_name_never_reaches_a_counterexample_line_raw(cancer, kind):
     assert not any(line.startswith("verdict:") for line in message.splitlines()), message
 
 
-@pytest.mark.parametrize(("task", "feature", "reserved", "expectation"), [
-    ("binary", "mean smoothness", "threshold", {"expected": 1}),
-    ("regression", "bmi", "tolerance", {"expected": 150.0}),
-    ("binary", "mean radius", "label", {"expected": 1}),
-])
-def test_a_feature_named_like_a_smoke_key_is_refused_not_read_as_that_key(tmp_path, task, feature, reserved, expectation):
+@pytest.mark.parametrize(
+    ("task", "feature", "reserved", "expectation"),
+    [
+        ("binary", "mean smoothness", "threshold", {"expected": 1}),
+        ("regression", "bmi", "tolerance", {"expected": 150.0}),
+        ("binary", "mean radius", "label", {"expected": 1}),
+    ],
+)
+def test_a_feature_named_like_a_smoke_key_is_refused_not_read_as_that_key(
+    tmp_path, task, feature, reserved, expectation
+):
     """A model with a feature column named 'threshold' (or 'tolerance', 'label'...): a smoke file's column of
     that name is both the feature's value and the case's threshold. Read silently as the threshold, a
     feature value of 0.1 let a binary case pass at a score of 0.1; it must be one line instead."""

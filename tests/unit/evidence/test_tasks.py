@@ -55,7 +55,9 @@ def test_a_callable_gets_the_task_only_labels_leave_no_doubt_about(labels, task)
 
 @pytest.mark.parametrize("labels", [[0, 1, 2, 1], ["cat", "dog"], [1.0, 2.0, 3.0]])
 def test_doubtful_labels_ask_for_the_task(labels):
-    with pytest.raises(GateUsageError, match=r"cannot tell the task .* set task = \"binary\", \"multiclass\" or \"regression\""):
+    with pytest.raises(
+        GateUsageError, match=r"cannot tell the task .* set task = \"binary\", \"multiclass\" or \"regression\""
+    ):
         resolve_task("", ModelShape(None), pd.Series(labels), "y")
 
 
@@ -63,8 +65,7 @@ def test_a_task_that_contradicts_the_model_names_both(wine):
     with pytest.raises(GateUsageError) as info:
         resolve_task("binary", model_shape(wine[0]), wine[1]["target"], "target")
     assert str(info.value) == (
-        "the gate's task is 'binary', but Pipeline.classes_ has 3 classes: it is multiclass; "
-        'set task = "multiclass"'
+        "the gate's task is 'binary', but Pipeline.classes_ has 3 classes: it is multiclass; set task = \"multiclass\""
     )
 
 
@@ -82,7 +83,9 @@ def test_a_class_the_model_does_not_know_is_refused():
 
 
 def test_a_regression_target_with_nan_is_refused():
-    with pytest.raises(GateUsageError, match=r"regression target 'y' has 1 missing or infinite values \(first at row 1\)"):
+    with pytest.raises(
+        GateUsageError, match=r"regression target 'y' has 1 missing or infinite values \(first at row 1\)"
+    ):
         labels_for_task("regression", pd.Series([1.0, np.nan, 2.0]), None, "y")
 
 
@@ -120,14 +123,20 @@ def test_columns_follow_the_classes_asked_for(wine):
 
 def test_probabilities_that_do_not_sum_to_one_are_refused():
     scorer = as_scorer(lambda rows: np.tile([0.5, 0.4, 0.3], (len(rows), 1)), task="multiclass")
-    with pytest.raises(ScorerOutputError, match=r"class probabilities that sum to 1.2, not 1, at position 0 of 2 \(2 rows off\)"):
+    with pytest.raises(
+        ScorerOutputError, match=r"class probabilities that sum to 1.2, not 1, at position 0 of 2 \(2 rows off\)"
+    ):
         scorer(["a", "b"])
 
 
 def test_regressors_and_classifiers_keep_to_their_tasks(wine, diabetes):
-    with pytest.raises(TypeError, match=r"Pipeline is a classifier \(it has predict_proba\), but the task is regression"):
+    with pytest.raises(
+        TypeError, match=r"Pipeline is a classifier \(it has predict_proba\), but the task is regression"
+    ):
         as_scorer(wine[0], task="regression")
-    with pytest.raises(TypeError, match=r"Ridge has predict but no predict_proba: a binary gate needs class probabilities"):
+    with pytest.raises(
+        TypeError, match=r"Ridge has predict but no predict_proba: a binary gate needs class probabilities"
+    ):
         as_scorer(diabetes[0])
     regression = as_scorer(lambda rows: np.ones((len(rows), 2)), task="regression")
     with pytest.raises(ScorerOutputError, match=r"returned 2 columns for 3 rows, but the task is regression"):
@@ -164,8 +173,14 @@ def test_a_regression_gate_compares_with_the_mean_and_fails_a_useless_model(diab
 @pytest.mark.parametrize(
     ("gate", "message"),
     [
-        (dict(checks=[MarginCheck("roc_auc")]), "metric 'roc_auc' does not apply to task 'regression' (regression metrics: "),
-        (dict(checks=[MarginCheck("mae", baseline="majority")]), "baseline 'majority' does not apply to task 'regression' (use mean or median"),
+        (
+            dict(checks=[MarginCheck("roc_auc")]),
+            "metric 'roc_auc' does not apply to task 'regression' (regression metrics: ",
+        ),
+        (
+            dict(checks=[MarginCheck("mae", baseline="majority")]),
+            "baseline 'majority' does not apply to task 'regression' (use mean or median",
+        ),
         (dict(feature_columns=["bmi", "age", "income"]), "validation data has no column 'income'"),
         (dict(label_column="y"), "validation data has no column 'y'"),
     ],
@@ -199,7 +214,10 @@ def test_config_reads_task_and_feature_columns(tmp_path):
     path.write_text('[tool.modelgate]\nfeature_columns = "*"\n')
     assert load_config(path).settings.feature_columns == ("*",)
     for text, message in [
-        ('task = "ranking"', "[tool.modelgate].task 'ranking': unknown task; use one of binary, multiclass, regression"),
+        (
+            'task = "ranking"',
+            "[tool.modelgate].task 'ranking': unknown task; use one of binary, multiclass, regression",
+        ),
         ('feature_columns = ["a", "a"]', "[tool.modelgate].feature_columns: column 'a' is named twice"),
         ('feature_columns = ["a", "*"]', '"*" stands alone'),
     ]:
@@ -240,9 +258,13 @@ class ScikitLearnApi:
 @pytest.mark.filterwarnings("ignore:validation data has 11 duplicate rows")  # one feature column: repeats are real
 def test_anything_with_the_scikit_learn_api_is_gated_with_its_classes(wine):
     _, valid = wine
-    frame = valid.assign(grade=np.where(valid["alcohol"] > 13.5, "high", np.where(valid["alcohol"] < 12.5, "low", "mid")))
+    frame = valid.assign(
+        grade=np.where(valid["alcohol"] > 13.5, "high", np.where(valid["alcohol"] < 12.5, "low", "mid"))
+    )
     frame = frame.drop(columns="target")
-    gate = Gate(checks=[MarginCheck("log_loss", margin=0.0, confidence=None)], feature_columns=["alcohol"], label_column="grade")
+    gate = Gate(
+        checks=[MarginCheck("log_loss", margin=0.0, confidence=None)], feature_columns=["alcohol"], label_column="grade"
+    )
     verdict = gate.evaluate(ScikitLearnApi(), frame)
     evidence = verdict.evaluation
     assert (evidence.task, evidence.classes) == ("multiclass", ("low", "mid", "high"))
@@ -279,7 +301,9 @@ def test_a_champion_that_never_saw_a_class_scores_it_zero(wine):
 def test_feature_columns_in_another_order_reach_the_model_in_its_own(wine):
     model, valid = wine
     columns = list(reversed(valid.drop(columns="target").columns))
-    verdict = Gate(checks=[MarginCheck("accuracy", margin=0.3)], feature_columns=columns, label_column="target").evaluate(model, valid)
+    verdict = Gate(
+        checks=[MarginCheck("accuracy", margin=0.3)], feature_columns=columns, label_column="target"
+    ).evaluate(model, valid)
     assert verdict.passed
     np.testing.assert_allclose(verdict.evaluation.candidate, model.predict_proba(valid.drop(columns="target")))
 
@@ -288,10 +312,10 @@ def test_a_binary_model_with_named_classes_keeps_them(wine):
     _, valid = wine
     frame = valid.assign(label=np.where(valid["target"] == 0, "barolo", "other")).drop(columns="target")
     model = make_pipeline(StandardScaler(), LogisticRegression()).fit(frame.drop(columns="label"), frame["label"])
-    verdict = Gate(checks=[MarginCheck("roc_auc", margin=0.2)], feature_columns="*", label_column="label").evaluate(model, frame)
+    verdict = Gate(checks=[MarginCheck("roc_auc", margin=0.2)], feature_columns="*", label_column="label").evaluate(
+        model, frame
+    )
     evidence = verdict.evaluation
     assert (evidence.task, evidence.classes) == ("binary", ("barolo", "other"))
     assert evidence.labels.tolist() == (frame["label"] == "other").astype(int).tolist()  # classes_[1] is positive
     assert verdict.passed
-
-

@@ -139,9 +139,7 @@ def test_the_data_warning_is_a_user_warning():
     ids=["list", "dict", "array"],
 )
 def test_something_that_is_not_a_frame_is_refused(data, name):
-    assert refused(data) == (
-        f"validation data is a {name}, not a data frame with columns 'review' and 'labels'"
-    )
+    assert refused(data) == (f"validation data is a {name}, not a data frame with columns 'review' and 'labels'")
 
 
 def test_a_missing_label_column_says_which_options_name_the_columns():

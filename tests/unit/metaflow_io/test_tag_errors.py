@@ -18,7 +18,10 @@ def ServiceAnswer(code: int) -> ServiceException:
 @pytest.mark.parametrize(
     ("error", "retried"),
     [
-        (MetaflowTaggingError("Tagging failed due to conflicting updates from rapid successive tagging operations"), True),
+        (
+            MetaflowTaggingError("Tagging failed due to conflicting updates from rapid successive tagging operations"),
+            True,
+        ),
         (ServiceAnswer(503), True),
         (ServiceAnswer(500), True),
         (ServiceAnswer(404), False),

@@ -110,7 +110,9 @@ def test_many_classes_show_colour_without_counts(monkeypatch):
 
 
 def test_a_matrix_of_scores_is_required_for_a_confusion_matrix():
-    evaluation = evaluate(lambda rows: np.full(len(rows), 0.5), ["a", "b"], [0, 1], task="multiclass", classes=("x", "y"))
+    evaluation = evaluate(
+        lambda rows: np.full(len(rows), 0.5), ["a", "b"], [0, 1], task="multiclass", classes=("x", "y")
+    )
     with pytest.raises(ValueError, match="n x k matrix"):
         card.confusion_counts(evaluation)
 
@@ -136,7 +138,10 @@ def test_regression_card_shows_predicted_vs_actual_and_residuals():
     assert list(identity.get_xdata()) == pytest.approx([low, high])
 
     assert residuals.get_title() == "Residuals"
-    assert (residuals.get_xlabel(), residuals.get_ylabel()) == ("predicted (candidate)", "residual (actual - predicted)")
+    assert (residuals.get_xlabel(), residuals.get_ylabel()) == (
+        "predicted (candidate)",
+        "residual (actual - predicted)",
+    )
     assert np.allclose(residuals.collections[0].get_offsets(), np.column_stack([predicted, actual - predicted]))
     (zero,) = residuals.get_lines()
     assert list(zero.get_ydata()) == [0, 0]
@@ -157,8 +162,12 @@ def test_many_rows_become_a_hexbin_of_every_row(monkeypatch):
 
 def test_non_finite_predictions_are_counted_not_drawn():
     target = np.arange(10.0)
-    evaluation = evaluate(lambda frame: np.where(frame["x"] > 7, np.nan, frame["x"]), pd.DataFrame({"x": target}),
-                          target, task="regression")
+    evaluation = evaluate(
+        lambda frame: np.where(frame["x"] > 7, np.nan, frame["x"]),
+        pd.DataFrame({"x": target}),
+        target,
+        task="regression",
+    )
     scatter, residuals = card.regression_figure(evaluation).axes
     assert scatter.get_title().startswith("Predicted vs actual (n=8)\nMAE 0, RMSE 0")
     assert residuals.get_title() == "Residuals\n2 non-finite rows not drawn"
@@ -175,12 +184,34 @@ def test_an_unknown_task_has_no_figure():
 
 
 RESULTS = {
-    "binary": CheckResult(name="roc_auc-vs-majority-margin+0.1", group="baseline", passed=True, message="ok",
-                          metric="roc_auc", baseline="majority", candidate_value=0.8, baseline_value=0.5,
-                          estimate=0.3, lower=0.2, margin=0.1, method="DeLong", n=400),
-    "multiclass": CheckResult(name="log_loss-at-most-0.9", group="floor", passed=True, message="ok",
-                              metric="log_loss", candidate_value=0.5, lower=0.6, margin=0.9, confidence=0.95,
-                              method="stratified bootstrap", n=300),
+    "binary": CheckResult(
+        name="roc_auc-vs-majority-margin+0.1",
+        group="baseline",
+        passed=True,
+        message="ok",
+        metric="roc_auc",
+        baseline="majority",
+        candidate_value=0.8,
+        baseline_value=0.5,
+        estimate=0.3,
+        lower=0.2,
+        margin=0.1,
+        method="DeLong",
+        n=400,
+    ),
+    "multiclass": CheckResult(
+        name="log_loss-at-most-0.9",
+        group="floor",
+        passed=True,
+        message="ok",
+        metric="log_loss",
+        candidate_value=0.5,
+        lower=0.6,
+        margin=0.9,
+        confidence=0.95,
+        method="stratified bootstrap",
+        n=300,
+    ),
     "regression": CheckResult(name="rows", group="test", passed=True, message="", method="passed"),
 }
 MAKERS = {"binary": binary_evaluation, "multiclass": multiclass_evaluation, "regression": regression_evaluation}
@@ -225,8 +256,14 @@ def test_a_verdict_without_its_evaluation_gets_no_figure():
 
 
 def test_control_characters_in_names_are_escaped_in_the_card():
-    smoke = CheckResult(name="boom\x1b[2J\rX", group="smoke", passed=False, message="smoke boom\x1b[2J\rX: wrong",
-                        candidate_value=0.9, margin=0.5)
+    smoke = CheckResult(
+        name="boom\x1b[2J\rX",
+        group="smoke",
+        passed=False,
+        message="smoke boom\x1b[2J\rX: wrong",
+        candidate_value=0.9,
+        margin=0.5,
+    )
     components = []
     card.add_verdict_card(components, Verdict(results=[smoke]))
     markdown, summary, table, failures = components
@@ -253,9 +290,12 @@ def test_a_gated_verdict_of_each_task_shows_directions_in_every_format_and_the_c
     from modelgate.report.render import verdict_json, verdict_markdown, verdict_table
 
     evaluation = MAKERS[task]()
-    checks = [MarginCheck(metric, baseline=baseline, margin=0.0) if baseline else
-              FloorCheck(metric, **({"at_least": 0.1} if higher else {"at_most": 100.0}))
-              for metric, baseline, higher in CHECKS[task]]
+    checks = [
+        MarginCheck(metric, baseline=baseline, margin=0.0)
+        if baseline
+        else FloorCheck(metric, **({"at_least": 0.1} if higher else {"at_most": 100.0}))
+        for metric, baseline, higher in CHECKS[task]
+    ]
     verdict = Verdict(results=[check.evaluate(evaluation) for check in checks], evaluation=evaluation)
     words = ["higher" if higher else "lower" for _, _, higher in CHECKS[task]]
 
@@ -289,7 +329,10 @@ def test_the_card_shows_the_verdict_table_once_and_user_text_as_written():
     features = frame.drop(columns=["target"])
     model = LinearRegression().fit(features, 400 - frame["target"])  # more bmi, less predicted: not monotonic
     gate = Gate(
-        checks=[FloorCheck("mae", at_most=1000.0)], task="regression", label_column="target", feature_columns="*",
+        checks=[FloorCheck("mae", at_most=1000.0)],
+        task="regression",
+        label_column="target",
+        feature_columns="*",
         properties=[PropertyCheck("monotonic", column="bmi", direction="increasing", name="bmi <up> & on")],
     )
     verdict = gate.evaluate(model, frame)
@@ -302,7 +345,7 @@ def test_the_card_shows_the_verdict_table_once_and_user_text_as_written():
     tables = [r for r in rendered if r["type"] == "table" and r["columns"][:2] == ["result", "check"]]
     assert len(tables) == 1 and "mae floor" in text.replace('"', "")
     failed = next(r for r in rendered if r["type"] == "table" and r["columns"] == ["failed", "why"])
-    (name, why), = failed["data"]
+    ((name, why),) = failed["data"]
     assert name == "bmi <up> & on" and "raised bmi " in why and " -> " in why
     assert "&gt;" not in text and "&lt;" not in text and "&amp;" not in text and "&#" not in text
     assert "np.int64" not in text and "np.float64" not in text and re.search(r"\(index \d+\)", why)

@@ -16,24 +16,59 @@ from modelgate.decision import TagDecision
 from modelgate.report.render import verdict_json, verdict_markdown, verdict_table
 
 AUC = CheckResult(
-    name="roc_auc-vs-majority-margin+0.1", group="baseline", passed=True, message="roc_auc: fine",
-    metric="roc_auc", baseline="majority", candidate_value=0.91, baseline_value=0.5, estimate=0.41,
-    lower=0.38, p_value=1e-9, margin=0.1, confidence=0.95, method="DeLong", n=200,
+    name="roc_auc-vs-majority-margin+0.1",
+    group="baseline",
+    passed=True,
+    message="roc_auc: fine",
+    metric="roc_auc",
+    baseline="majority",
+    candidate_value=0.91,
+    baseline_value=0.5,
+    estimate=0.41,
+    lower=0.38,
+    p_value=1e-9,
+    margin=0.1,
+    confidence=0.95,
+    method="DeLong",
+    n=200,
 )
 ACCURACY = CheckResult(
-    name="accuracy-vs-champion-margin-5%", group="baseline", passed=False, message="accuracy: lost too much",
-    metric="accuracy", baseline="champion", candidate_value=0.8, baseline_value=0.86, estimate=-0.0698,
-    lower=-0.1, margin=-0.05, relative=True, method="paired bootstrap", n=200, baseline_run="NLPFlow/7",
+    name="accuracy-vs-champion-margin-5%",
+    group="baseline",
+    passed=False,
+    message="accuracy: lost too much",
+    metric="accuracy",
+    baseline="champion",
+    candidate_value=0.8,
+    baseline_value=0.86,
+    estimate=-0.0698,
+    lower=-0.1,
+    margin=-0.05,
+    relative=True,
+    method="paired bootstrap",
+    n=200,
+    baseline_run="NLPFlow/7",
 )
 INVARIANCE = CheckResult(
-    name="invariance", group="property", passed=True, message="invariance: ok",
-    candidate_value=0.02, margin=0.05, n=200, method="failure rate",
+    name="invariance",
+    group="property",
+    passed=True,
+    message="invariance: ok",
+    candidate_value=0.02,
+    margin=0.05,
+    n=200,
+    method="failure rate",
 )
-SMOKE = CheckResult(name="love-dress", group="smoke", passed=True, message="smoke ok", candidate_value=0.93, margin=0.5, n=1)
+SMOKE = CheckResult(
+    name="love-dress", group="smoke", passed=True, message="smoke ok", candidate_value=0.93, margin=0.5, n=1
+)
 PLAIN = CheckResult(name="test_gate.py::test_plain", group="test", passed=True, message="", method="passed")
 OUTAGE = CheckResult(
-    name="test_gate.py::test_outage", group="test", passed=False,
-    message="ConnectionError: metadata service unreachable", method="error",
+    name="test_gate.py::test_outage",
+    group="test",
+    passed=False,
+    message="ConnectionError: metadata service unreachable",
+    method="error",
 )
 RESULTS = [AUC, ACCURACY, INVARIANCE, SMOKE, PLAIN, OUTAGE]
 
@@ -57,8 +92,17 @@ def test_the_table_has_a_row_per_result_in_order():
     assert cells(lines[0]) == ["check", "better", "model", "baseline", "diff", "bound", "margin", "method"]
     assert [cells(l) for l in lines[1:7]] == [
         ["PASS", "roc_auc vs majority", "higher", "0.9100", "0.5000", "+0.4100", "+0.3800", "+0.1000", "DeLong"],
-        ["FAIL", "accuracy vs champion", "higher", "0.8000", "0.8600", "-0.0698", "-0.1000", "-5.0% rel",
-         "paired bootstrap"],
+        [
+            "FAIL",
+            "accuracy vs champion",
+            "higher",
+            "0.8000",
+            "0.8600",
+            "-0.0698",
+            "-0.1000",
+            "-5.0% rel",
+            "paired bootstrap",
+        ],
         ["PASS", "property: invariance", "-", "2.0% failed", "-", "-", "-", "max 5%", "failure rate (n=200)"],
         ["PASS", "smoke: love-dress", "-", "0.9300", "-", "-", "-", "thr 0.5", "-"],
         ["PASS", "test: test_gate.py::test_plain", "-", "-", "-", "-", "-", "-", "passed"],
@@ -70,8 +114,15 @@ def test_the_table_has_a_row_per_result_in_order():
 
 @pytest.mark.parametrize(
     "state, passed, word",
-    [("passed", True, "PASS"), ("failed", False, "FAIL"), ("error", False, "ERROR"), ("skipped", False, "SKIP"),
-     ("xfailed", False, "XFAIL"), ("xpassed", False, "XPASS"), ("unfinished", False, "NOT RUN")],
+    [
+        ("passed", True, "PASS"),
+        ("failed", False, "FAIL"),
+        ("error", False, "ERROR"),
+        ("skipped", False, "SKIP"),
+        ("xfailed", False, "XFAIL"),
+        ("xpassed", False, "XPASS"),
+        ("unfinished", False, "NOT RUN"),
+    ],
 )
 def test_a_plain_tests_row_says_how_it_ended(state, passed, word):
     row = CheckResult(name="test_gate.py::test_x", group="test", passed=passed, message="", method=state)
@@ -81,9 +132,19 @@ def test_a_plain_tests_row_says_how_it_ended(state, passed, word):
 
 def test_undefined_numbers_show_as_a_dash():
     undefined = CheckResult(
-        name="f1-vs-majority-margin+0", group="baseline", passed=False, message="f1: undefined",
-        metric="f1", baseline="majority", candidate_value=math.nan, baseline_value=0.0, estimate=None,
-        lower=math.inf, margin=0.0, method="paired bootstrap", n=200,
+        name="f1-vs-majority-margin+0",
+        group="baseline",
+        passed=False,
+        message="f1: undefined",
+        metric="f1",
+        baseline="majority",
+        candidate_value=math.nan,
+        baseline_value=0.0,
+        estimate=None,
+        lower=math.inf,
+        margin=0.0,
+        method="paired bootstrap",
+        n=200,
     )
     line = verdict_table(verdict([undefined])).splitlines()[1]
     assert cells(line) == ["FAIL", "f1 vs majority", "higher", "-", "0.0000", "-", "-", "+0.0000", "paired bootstrap"]
@@ -91,16 +152,34 @@ def test_undefined_numbers_show_as_a_dash():
 
 def test_footnotes_name_the_baselines_runs():
     named = CheckResult(
-        name="roc_auc-vs-NLPFlow/3", group="baseline", passed=True, message="ok", metric="roc_auc",
-        baseline="NLPFlow/3", candidate_value=0.9, baseline_value=0.88, estimate=0.02, lower=0.01,
-        margin=0.0, method="DeLong", n=200, baseline_run="NLPFlow/3",
+        name="roc_auc-vs-NLPFlow/3",
+        group="baseline",
+        passed=True,
+        message="ok",
+        metric="roc_auc",
+        baseline="NLPFlow/3",
+        candidate_value=0.9,
+        baseline_value=0.88,
+        estimate=0.02,
+        lower=0.01,
+        margin=0.0,
+        method="DeLong",
+        n=200,
+        baseline_run="NLPFlow/3",
     )
     absent = CheckResult(
-        name="roc_auc-vs-champion-margin-0.02", group="baseline", passed=True,
+        name="roc_auc-vs-champion-margin-0.02",
+        group="baseline",
+        passed=True,
         message="no champion yet: no other successful run of NLPFlow carries the tag; passes by default",
-        metric="roc_auc", baseline="champion", margin=-0.02, method="no baseline",
+        metric="roc_auc",
+        baseline="champion",
+        margin=-0.02,
+        method="no baseline",
     )
-    lines = verdict_table(verdict([ACCURACY, named, absent], champion_label="baseline run (--gate-baseline-run)")).splitlines()
+    lines = verdict_table(
+        verdict([ACCURACY, named, absent], champion_label="baseline run (--gate-baseline-run)")
+    ).splitlines()
     assert lines[4:] == [
         "baseline run (--gate-baseline-run): NLPFlow/7",  # what was compared as "champion", named as given
         absent.message,  # why a check had nothing to compare with
@@ -114,17 +193,34 @@ def test_footnotes_name_the_baselines_runs():
         ([AUC, SMOKE], {}, "verdict: PASS for NLPFlow/12"),
         ([AUC, SMOKE], {"run": None}, "verdict: PASS"),
         ([AUC, ACCURACY], {}, "verdict: FAIL (1 of 2 checks failed) for NLPFlow/12"),
-        ([AUC], {"decision": TagDecision("none", "1 quality test deselected")},
-         "verdict: FAIL (1 quality test deselected) for NLPFlow/12"),
+        (
+            [AUC],
+            {"decision": TagDecision("none", "1 quality test deselected")},
+            "verdict: FAIL (1 quality test deselected) for NLPFlow/12",
+        ),
         ([AUC], {"decision": TagDecision("apply", "all 1 quality tests passed")}, "verdict: PASS for NLPFlow/12"),
         ([], {}, "verdict: FAIL (no checks ran) for NLPFlow/12"),
-        ([AUC, OUTAGE], {"decision": TagDecision("none", "1 quality test errored")},
-         "verdict: ERROR, no verdict (1 of 2 checks errored) for NLPFlow/12"),
-        ([AUC, OUTAGE, CheckResult(name="t::s", group="test", passed=False, message="", method="skipped")], {},
-         "verdict: ERROR, no verdict (2 of 3 checks without one: 1 errored, 1 skipped) for NLPFlow/12"),
+        (
+            [AUC, OUTAGE],
+            {"decision": TagDecision("none", "1 quality test errored")},
+            "verdict: ERROR, no verdict (1 of 2 checks errored) for NLPFlow/12",
+        ),
+        (
+            [AUC, OUTAGE, CheckResult(name="t::s", group="test", passed=False, message="", method="skipped")],
+            {},
+            "verdict: ERROR, no verdict (2 of 3 checks without one: 1 errored, 1 skipped) for NLPFlow/12",
+        ),
     ],
-    ids=["pass", "pass-without-run", "fail", "session-said-no", "session-said-yes", "nothing-ran", "errored",
-         "errored-and-skipped"],
+    ids=[
+        "pass",
+        "pass-without-run",
+        "fail",
+        "session-said-no",
+        "session-said-yes",
+        "nothing-ran",
+        "errored",
+        "errored-and-skipped",
+    ],
 )
 def test_the_verdict_line(results, kwargs, last):
     v = verdict(results, **kwargs)
@@ -141,14 +237,32 @@ def test_json_is_the_verdict_as_data():
     data = json.loads(text)
     assert text == json.dumps(data, indent=2, sort_keys=True)
     assert (data["passed"], data["run"], data["champion"]) == (False, "NLPFlow/12", "NLPFlow/7")
-    assert data["tag"] == {"action": "revoke", "reason": "2 quality tests failed", "dry_run": True, "line": "would revoke"}
+    assert data["tag"] == {
+        "action": "revoke",
+        "reason": "2 quality tests failed",
+        "dry_run": True,
+        "line": "would revoke",
+    }
     assert [r["name"] for r in data["results"]] == [r.name for r in RESULTS]
     assert data["results"][1] == {
-        "name": "accuracy-vs-champion-margin-5%", "group": "baseline", "passed": False,
-        "message": "accuracy: lost too much", "metric": "accuracy", "baseline": "champion",
-        "candidate_value": 0.8, "baseline_value": 0.86, "estimate": -0.0698, "lower": -0.1, "p_value": None,
-        "margin": -0.05, "relative": True, "confidence": None, "method": "paired bootstrap", "n": 200,
-        "baseline_run": "NLPFlow/7", "higher_is_better": True,
+        "name": "accuracy-vs-champion-margin-5%",
+        "group": "baseline",
+        "passed": False,
+        "message": "accuracy: lost too much",
+        "metric": "accuracy",
+        "baseline": "champion",
+        "candidate_value": 0.8,
+        "baseline_value": 0.86,
+        "estimate": -0.0698,
+        "lower": -0.1,
+        "p_value": None,
+        "margin": -0.05,
+        "relative": True,
+        "confidence": None,
+        "method": "paired bootstrap",
+        "n": 200,
+        "baseline_run": "NLPFlow/7",
+        "higher_is_better": True,
     }
     error_row = data["results"][5]
     assert (error_row["group"], error_row["method"], error_row["passed"]) == ("test", "error", False)
@@ -157,9 +271,19 @@ def test_json_is_the_verdict_as_data():
 
 def test_json_without_a_session_has_no_tag_and_no_nan():
     odd = CheckResult(
-        name="brier-vs-champion", group="baseline", passed=False, message="undefined", metric="brier",
-        baseline="champion", candidate_value=np.float64(0.2), baseline_value=math.nan, estimate=-math.inf,
-        lower=None, margin=np.float32(0.0), n=np.int64(200), method="paired bootstrap",
+        name="brier-vs-champion",
+        group="baseline",
+        passed=False,
+        message="undefined",
+        metric="brier",
+        baseline="champion",
+        candidate_value=np.float64(0.2),
+        baseline_value=math.nan,
+        estimate=-math.inf,
+        lower=None,
+        margin=np.float32(0.0),
+        n=np.int64(200),
+        method="paired bootstrap",
     )
     text = verdict_json(verdict([odd]))
     assert "NaN" not in text and "Infinity" not in text  # JSON has neither
@@ -190,7 +314,7 @@ def test_markdown_summary():
     assert rows[0] == "| ✅ | roc_auc vs majority | higher | 0.9100 | 0.5000 | +0.4100 | +0.3800 | +0.1000 | DeLong |"
     # an errored test is no verdict on the model: it says so, as the terminal table does
     assert rows[5] == "| ⚠️ ERROR | test: test_gate.py::test_outage | - | - | - | - | - | - | error |"
-    assert lines[lines.index("### Failures"):] == [
+    assert lines[lines.index("### Failures") :] == [
         "### Failures",
         "",
         "- **accuracy-vs-champion-margin-5%**: accuracy: lost too much",
@@ -216,8 +340,16 @@ def test_markdown_of_a_pass_without_a_champion():
 
 # The true directions, written out here; the renderers read them from the metric registry.
 DIRECTIONS = {
-    "roc_auc": True, "accuracy": True, "f1": True, "log_loss": False, "brier": False,
-    "macro_f1": True, "roc_auc_ovr": True, "mae": False, "rmse": False, "r2": True,
+    "roc_auc": True,
+    "accuracy": True,
+    "f1": True,
+    "log_loss": False,
+    "brier": False,
+    "macro_f1": True,
+    "roc_auc_ovr": True,
+    "mae": False,
+    "rmse": False,
+    "r2": True,
 }
 
 
@@ -230,7 +362,9 @@ def registered_metrics():
     added = []
     for name, higher in DIRECTIONS.items():
         if name not in METRICS:
-            METRICS.register(Metric(name, lambda y, s: math.nan, higher_is_better=higher, tasks=("multiclass", "regression")))
+            METRICS.register(
+                Metric(name, lambda y, s: math.nan, higher_is_better=higher, tasks=("multiclass", "regression"))
+            )
             added.append(name)
     yield
     for name in added:
@@ -239,16 +373,35 @@ def registered_metrics():
 
 def margin_result(metric: str) -> CheckResult:
     return CheckResult(
-        name=f"{metric}-vs-majority", group="baseline", passed=True, message="ok", metric=metric,
-        baseline="majority", candidate_value=0.7, baseline_value=0.6, estimate=0.1, lower=0.05, margin=0.0,
-        method="paired bootstrap", n=100,
+        name=f"{metric}-vs-majority",
+        group="baseline",
+        passed=True,
+        message="ok",
+        metric=metric,
+        baseline="majority",
+        candidate_value=0.7,
+        baseline_value=0.6,
+        estimate=0.1,
+        lower=0.05,
+        margin=0.0,
+        method="paired bootstrap",
+        n=100,
     )
 
 
 def floor_result(metric: str) -> CheckResult:
     return CheckResult(
-        name=f"{metric}-floor", group="floor", passed=True, message="ok", metric=metric,
-        candidate_value=0.7, lower=0.65, margin=0.5, confidence=0.95, method="stratified bootstrap", n=100,
+        name=f"{metric}-floor",
+        group="floor",
+        passed=True,
+        message="ok",
+        metric=metric,
+        candidate_value=0.7,
+        lower=0.65,
+        margin=0.5,
+        confidence=0.95,
+        method="stratified bootstrap",
+        n=100,
     )
 
 
@@ -284,7 +437,9 @@ def test_a_metric_this_process_does_not_know_renders_without_a_direction():
     v = verdict(unknown)
     table = verdict_table(v).splitlines()
     assert [cells(line)[1:3] for line in table[1:4]] == [
-        ["pinball_loss vs majority", "-"], ["pinball_loss floor", "-"], ["test: test_gate.py::test_plain", "-"],
+        ["pinball_loss vs majority", "-"],
+        ["pinball_loss floor", "-"],
+        ["test: test_gate.py::test_plain", "-"],
     ]
     assert cells(table[2])[7] == "floor 0.5"
     assert "| ✅ | pinball_loss vs majority | - | 0.7000 |" in verdict_markdown(v)

@@ -112,8 +112,7 @@ def test_passes_is_strict_on_both_sides():
 def test_failure_message_is_one_readable_line():
     case = SmokeCase("Poor fit,\nbaggy in places.", 0, "poor-fit-baggy")
     assert case.failure_message(0.8123) == (
-        "smoke poor-fit-baggy: expected negative (0), needs score < 0.5, got 0.8123; "
-        "text: 'Poor fit, baggy in places.'"
+        "smoke poor-fit-baggy: expected negative (0), needs score < 0.5, got 0.8123; text: 'Poor fit, baggy in places.'"
     )
     # Rounding never hides which side of the threshold a score is on.
     assert "got 0.50000001;" in SmokeCase("x", 0, "x").failure_message(0.50000001)
@@ -142,8 +141,7 @@ def test_unknown_extension(tmp_path):
 def test_missing_column(tmp_path):
     path = write(tmp_path / "cases.csv", "text,name\nLove it,a\n")
     assert error(path) == (
-        f"{path}: missing column 'expected' (also accepted: 'label', 'labels'); "
-        "columns are ['text', 'name']"
+        f"{path}: missing column 'expected' (also accepted: 'label', 'labels'); columns are ['text', 'name']"
     )
 
 
@@ -183,9 +181,7 @@ def test_bad_label_number_in_jsonl(tmp_path):
 @pytest.mark.parametrize("value", ["1.5", "0", "1", "-0.1"])
 def test_threshold_outside_open_unit_interval(tmp_path, value):
     path = write(tmp_path / "cases.csv", f"text,expected,threshold\nLove it,1,{value}\n")
-    assert error(path) == (
-        f"{path}, line 2, column 'threshold': threshold '{value}' is outside (0, 1)"
-    )
+    assert error(path) == (f"{path}, line 2, column 'threshold': threshold '{value}' is outside (0, 1)")
 
 
 def test_threshold_not_a_number(tmp_path):
@@ -324,8 +320,15 @@ def test_derived_names_skip_explicit_and_derived_ones(tmp_path):
         "Too small,0,\n",
     )
     assert [c.name for c in load_smoke_cases(path)] == [
-        "poor-fit-baggy", "poor-fit-baggy-3", "poor-fit-baggy-2", "poor-fit-baggy-4", "poor-fit-baggy-5",
-        "too-small", "too-small-2", "too-small-2-2", "too-small-3",
+        "poor-fit-baggy",
+        "poor-fit-baggy-3",
+        "poor-fit-baggy-2",
+        "poor-fit-baggy-4",
+        "poor-fit-baggy-5",
+        "too-small",
+        "too-small-2",
+        "too-small-2-2",
+        "too-small-3",
     ]
 
 

@@ -106,7 +106,11 @@ def test_multiclass_rows_from_csv_pass_and_fail_with_the_class_and_its_probabili
     rows.to_csv(path, index=False)
 
     cases = load_smoke_cases(path)
-    assert all(isinstance(c, SmokeRow) for c in cases) and [c.name for c in cases] == ["first", "second", "wrong-on-purpose"]
+    assert all(isinstance(c, SmokeRow) for c in cases) and [c.name for c in cases] == [
+        "first",
+        "second",
+        "wrong-on-purpose",
+    ]
     batch = smoke_inputs(cases, evidence)
     assert list(batch.columns) == list(evidence.features.columns)  # the model's columns, in its order
     assert (batch.dtypes == evidence.features.dtypes).all()  # numbers, not the CSV's text
@@ -210,8 +214,14 @@ def test_regression_rows_with_tolerance_or_bounds(diabetes, tmp_path):
     [
         ({"expected": 150}, "expected 150 needs a 'tolerance' (a regression value is never exact), or use 'min'/'max'"),
         ({"expected": "a lot", "tolerance": 5}, "expected 'a lot' is not a number (the model is a regression model)"),
-        ({"expected": 150, "tolerance": 5, "minimum": 100}, "give 'expected' with 'tolerance', or 'min'/'max', not both"),
-        ({"expected": 150, "tolerance": 5, "threshold": 0.7}, "threshold is for classification cases, but the model is a regression model"),
+        (
+            {"expected": 150, "tolerance": 5, "minimum": 100},
+            "give 'expected' with 'tolerance', or 'min'/'max', not both",
+        ),
+        (
+            {"expected": 150, "tolerance": 5, "threshold": 0.7},
+            "threshold is for classification cases, but the model is a regression model",
+        ),
     ],
     ids=["no-tolerance", "not-a-number", "both", "threshold"],
 )
@@ -380,10 +390,20 @@ def test_a_multiclass_text_model_takes_text_rows_with_class_labels(tmp_path):
         ("bmi,expected\n1.0,\n", "line 2: no 'expected' value (nor 'min'/'max'): nothing to check"),
         ("bmi,expected,tolerance\n1.0,3,-1\n", "line 2, column 'tolerance': tolerance '-1' is negative"),
         ("bmi,min\n1.0,low\n", "line 2, column 'min': min 'low' is not a number"),
-        ("bmi,note\n1.0,x\n", "missing column 'expected' (also accepted: 'label', 'labels'), or 'min'/'max' for a "
-                              "regression model; columns are ['bmi', 'note']"),
+        (
+            "bmi,note\n1.0,x\n",
+            "missing column 'expected' (also accepted: 'label', 'labels'), or 'min'/'max' for a "
+            "regression model; columns are ['bmi', 'note']",
+        ),
     ],
-    ids=["tolerance-alone", "min-above-max", "nothing-expected", "negative-tolerance", "min-not-a-number", "no-expectation"],
+    ids=[
+        "tolerance-alone",
+        "min-above-max",
+        "nothing-expected",
+        "negative-tolerance",
+        "min-not-a-number",
+        "no-expectation",
+    ],
 )
 def test_row_files_a_file_alone_shows_wrong(tmp_path, content, message):
     from modelgate.smoke import SmokeCaseFileError

@@ -135,7 +135,8 @@ def test_f1_cells_are_the_metric_of_the_drawn_confusion_table():
     strata, forms = SB._binary_plan("f1", y == 1, [c, b])
     assert [len(s) for s in strata] == [4, 4]  # (candidate, baseline) predictions per class
     assert SB._points(strata, forms) == [
-        pytest.approx(skm.f1_score(y, c > 0.5), abs=1e-12), pytest.approx(skm.f1_score(y, b > 0.5), abs=1e-12)
+        pytest.approx(skm.f1_score(y, c > 0.5), abs=1e-12),
+        pytest.approx(skm.f1_score(y, b > 0.5), abs=1e-12),
     ]
     (w,) = SB.resample_counts(strata, 20, seed=2)
     truth = np.repeat([1, 0], 4)

@@ -272,9 +272,7 @@ def test_the_bootstrap_agrees_with_the_generic_bootstrap_on_log_loss():
     y, c, b = realistic()
     lc, lb = M.log_loss_rows(y, c), M.log_loss_rows(y, b)
     fast = S.paired_loss_difference(lc, lb, method="bootstrap", n_resamples=2000, seed=1)
-    slow = S.paired_bootstrap_difference(
-        M.log_loss, y, c, b, higher_is_better=False, n_resamples=400, seed=2
-    )
+    slow = S.paired_bootstrap_difference(M.log_loss, y, c, b, higher_is_better=False, n_resamples=400, seed=2)
     normal = S.paired_loss_difference(lc, lb)
     assert fast.method == "paired-loss bootstrap" and slow.method == "paired bootstrap"
     assert fast.estimate == pytest.approx(slow.estimate, abs=1e-12)
@@ -416,8 +414,11 @@ def test_malformed_input_is_a_programming_error():
 
 
 def evidence(y, candidate, baseline):
-    return Evaluation(labels=y, candidate=np.asarray(candidate, float),
-                      baselines={"majority": np.full(len(y), y.mean()), "champion": np.asarray(baseline, float)})
+    return Evaluation(
+        labels=y,
+        candidate=np.asarray(candidate, float),
+        baselines={"majority": np.full(len(y), y.mean()), "champion": np.asarray(baseline, float)},
+    )
 
 
 @pytest.mark.parametrize("metric", ["log_loss", "brier"])

@@ -123,24 +123,42 @@ def test_a_bootstrap_check_with_too_few_resamples_is_refused_when_declared():
 # -- perfectly separated samples: the bootstrap has no spread, and claims certainty ------------
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a perfectly separated (or perfectly predicted) sample makes every stratified resample "
-    "identical, so the percentile bound equals the estimate: an F1/AUC/accuracy floor of 0.99 "
-    "passes on 4 rows (Clopper-Pearson gives 0.47, DeLong 0.43). Failing closed on a zero-spread "
-    "bootstrap would also fail a model perfect on 2,264 rows (F1 has no other method): debatable"))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "a perfectly separated (or perfectly predicted) sample makes every stratified resample "
+        "identical, so the percentile bound equals the estimate: an F1/AUC/accuracy floor of 0.99 "
+        "passes on 4 rows (Clopper-Pearson gives 0.47, DeLong 0.43). Failing closed on a zero-spread "
+        "bootstrap would also fail a model perfect on 2,264 rows (F1 has no other method): debatable"
+    ),
+)
 @pytest.mark.parametrize("metric", ["f1", "roc_auc", "accuracy"])
 def test_a_perfect_sample_of_four_rows_does_not_clear_a_floor_of_0_99(metric):
     y = np.array([1, 1, 0, 0])
     s = np.where(y == 1, 0.9, 0.1)
-    bound = floor_bound("bootstrap", get_metric(metric), "binary", y, s, side="lower", floor=0.99,
-                        confidence=0.95, n_resamples=2000, seed=0)
+    bound = floor_bound(
+        "bootstrap",
+        get_metric(metric),
+        "binary",
+        y,
+        s,
+        side="lower",
+        floor=0.99,
+        confidence=0.95,
+        n_resamples=2000,
+        seed=0,
+    )
     assert not bound.clears(0.99), bound
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the majority baseline's F1 is constant under class-stratified resampling and so is a perfect "
-    "candidate's: the paired difference never varies and its lower bound is the estimate, so "
-    "'f1 beats majority by 0.3' passes on 4 rows"))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "the majority baseline's F1 is constant under class-stratified resampling and so is a perfect "
+        "candidate's: the paired difference never varies and its lower bound is the estimate, so "
+        "'f1 beats majority by 0.3' passes on 4 rows"
+    ),
+)
 def test_a_perfect_candidate_on_four_rows_does_not_beat_majority_by_a_certain_margin():
     y = np.array([1, 1, 1, 0])
     c = np.where(y == 1, 0.9, 0.1)
@@ -190,8 +208,9 @@ def _perfect_multiclass(per_class):
 @pytest.mark.xfail(strict=True, reason=_ZERO_SPREAD)
 def test_a_perfect_six_row_sample_does_not_clear_a_roc_auc_ovr_floor_of_0_99():
     y, s = _perfect_multiclass(2)
-    evaluation = evaluate(lambda rows: s, [f"t{i}" for i in range(y.size)], y, task="multiclass",
-                          classes=("a", "b", "c"))
+    evaluation = evaluate(
+        lambda rows: s, [f"t{i}" for i in range(y.size)], y, task="multiclass", classes=("a", "b", "c")
+    )
     result = FloorCheck("roc_auc_ovr", at_least=0.99).evaluate(evaluation)  # method auto: delta
     assert not result.passed, result.message  # was: "95% lower bound 1.0000 (delta, p=0) is above at_least 0.99"
 
@@ -199,8 +218,9 @@ def test_a_perfect_six_row_sample_does_not_clear_a_roc_auc_ovr_floor_of_0_99():
 @pytest.mark.xfail(strict=True, reason=_ZERO_SPREAD)
 def test_a_perfect_six_row_sample_does_not_beat_majority_on_roc_auc_ovr_by_0_45():
     y, s = _perfect_multiclass(2)
-    evaluation = evaluate(lambda rows: s, [f"t{i}" for i in range(y.size)], y, task="multiclass",
-                          classes=("a", "b", "c"))
+    evaluation = evaluate(
+        lambda rows: s, [f"t{i}" for i in range(y.size)], y, task="multiclass", classes=("a", "b", "c")
+    )
     result = MarginCheck("roc_auc_ovr", margin=0.45).evaluate(evaluation)
     assert not result.passed, result.message  # was: "95% lower bound +0.5000 (delta, p=0)"
 
@@ -210,8 +230,18 @@ def test_a_perfect_six_row_sample_does_not_beat_majority_on_roc_auc_ovr_by_0_45(
 def test_three_perfect_regression_rows_do_not_clear_an_error_ceiling(metric):
     y = np.array([1.0, 2.0, 3.0])
     m = get_metric(metric)
-    bound = floor_bound(m.floor_method, m, "regression", y, y.copy(), side="upper", floor=0.01, confidence=0.95,
-                        n_resamples=2000, seed=0)
+    bound = floor_bound(
+        m.floor_method,
+        m,
+        "regression",
+        y,
+        y.copy(),
+        side="upper",
+        floor=0.01,
+        confidence=0.95,
+        n_resamples=2000,
+        seed=0,
+    )
     assert not bound.clears(0.01), bound
 
 

@@ -235,9 +235,7 @@ def test_relative_delong_fieller_close_to_bootstrap():
     assert abs(fieller.lower - boot.lower) < 0.1 * half_width
     margin = fieller.lower  # a margin at the bound: both p-values near 0.05
     near = S.delong_auc_difference(y, c, b, relative=True, margin=margin)
-    near_boot = S.paired_bootstrap_difference(
-        "roc_auc", y, c, b, relative=True, margin=margin, n_resamples=3000
-    )
+    near_boot = S.paired_bootstrap_difference("roc_auc", y, c, b, relative=True, margin=margin, n_resamples=3000)
     assert near.p_value == pytest.approx(0.05, abs=1e-6)
     assert abs(near_boot.p_value - 0.05) < 0.02
 
@@ -392,14 +390,10 @@ def test_relative_with_zero_baseline():
     y, c, _ = correlated_scores(0, n=100)
     inverted = -y.astype(float)  # ranks every negative above every positive: AUC 0
     assert_undefined(S.delong_auc_difference(y, c, inverted, relative=True), "positive baseline")
-    assert_undefined(
-        S.paired_bootstrap_difference("roc_auc", y, c, inverted, relative=True), "positive baseline"
-    )
+    assert_undefined(S.paired_bootstrap_difference("roc_auc", y, c, inverted, relative=True), "positive baseline")
     always_wrong = 1 - y
     assert_undefined(S.accuracy_difference(y, y, always_wrong, relative=True), "positive baseline")
-    zero_metric = S.paired_bootstrap_difference(
-        lambda yy, ss: float(np.mean(ss > 100)), y, c, c, relative=True
-    )
+    zero_metric = S.paired_bootstrap_difference(lambda yy, ss: float(np.mean(ss > 100)), y, c, c, relative=True)
     assert_undefined(zero_metric, "positive baseline")
 
 
@@ -453,5 +447,3 @@ def test_lower_is_better_metric_flips_the_difference():
     )
     assert rel.estimate == pytest.approx(bound.estimate / brier(y, prob_b))
     assert bound.lower < bound.estimate and rel.lower < rel.estimate
-
-
