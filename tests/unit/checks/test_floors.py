@@ -515,18 +515,3 @@ def test_a_floor_result_round_trips_through_json():
     result = FloorCheck("accuracy", at_least=0.7).evaluate(evidence(y, s))
     again = type(result).from_dict(result.to_dict())
     assert again == result and again.group == "floor" and again.margin == 0.7
-
-
-# -- end to end: a pytest session on a real run ------------------------------------------------
-FLOOR_CONFIG = """
-[tool.modelgate]
-model_artifact = "model"
-
-[[tool.modelgate.checks]]
-metric = "roc_auc"
-at_least = 0.5
-
-[[tool.modelgate.checks]]
-metric = "accuracy"
-at_least = 0.99
-"""

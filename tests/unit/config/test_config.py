@@ -6,43 +6,6 @@ import pytest
 from modelgate.config import load_config, parse_table
 from modelgate.errors import GateUsageError
 
-CONFIG = """
-[tool.modelgate]
-model_artifact = "model"
-tag = "{tag}"
-
-[[tool.modelgate.checks]]
-metric = "roc_auc"
-margin = 0.1
-
-[[tool.modelgate.checks]]
-metric = "accuracy"
-baseline = "majority"
-margin = 0.02
-confidence = 0.9
-
-[[tool.modelgate.checks]]
-metric = "f1"
-margin = -0.5
-confidence = "none"
-"""
-
-PYTHON_SUITE = """
-import pytest
-from modelgate import MarginCheck
-
-CHECKS = [
-    MarginCheck("roc_auc", margin=0.1),
-    MarginCheck("accuracy", baseline="majority", margin=0.02, confidence=0.9),
-    MarginCheck("f1", margin=-0.5, confidence=None),
-]
-
-@pytest.mark.parametrize("check", CHECKS, ids=str)
-def test_check(gate, check):
-    gate.check(check)
-"""
-
-
 # -- a bad config is a usage error naming the key ------------------------------------
 
 BAD_CONFIGS = [
