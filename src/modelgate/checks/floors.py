@@ -28,7 +28,7 @@ from .. import tables
 from ..errors import GateUsageError
 from ..metrics import check_metric_fits, get_metric
 from ..names import CANDIDATE, FLOOR
-from ..stats.inputs import resampling_options_error, too_few_resamples
+from ..stats.inputs import resampling_options_error
 from ..stats.methods import FLOOR_METHODS, floor_bound
 from ..verdict import CheckResult
 
@@ -118,13 +118,9 @@ class FloorCheck:
             raise FloorError("method", f"method {self.method!r} applies to {owners} only")
         if self.confidence is not None and not 0.5 <= self.confidence < 1:
             raise FloorError("confidence", f"confidence must be in [0.5, 1) or None, not {self.confidence!r}")
-        bad_key, why = resampling_options_error(self.n_resamples, self.seed)
+        bad_key, why = resampling_options_error(self.n_resamples, self.seed, self.bound_method, self.confidence)
         if bad_key:
             raise FloorError(bad_key, why)
-        if self.bound_method == "bootstrap" and self.confidence is not None:
-            few = too_few_resamples(self.n_resamples, self.confidence)
-            if few:
-                raise FloorError("n_resamples", few)
         if not self.name:
             words = "at-least" if key == "at_least" else "at-most"
             object.__setattr__(self, "name", f"{self.metric}-{words}-{value:g}")

@@ -22,7 +22,7 @@ from ..errors import GateUsageError
 from ..evidence.evaluation import Evaluation
 from ..metrics import METRICS, check_metric_fits, get_metric
 from ..names import BASELINE, CANDIDATE, MAJORITY
-from ..stats.inputs import resampling_options_error, too_few_resamples
+from ..stats.inputs import resampling_options_error
 from ..stats.methods import MARGIN_METHODS, margin_bound
 from ..verdict import CheckResult
 
@@ -78,14 +78,10 @@ class MarginCheck:
             raise ValueError(f"confidence must be in [0.5, 1) or None, not {self.confidence!r}")
         if not math.isfinite(self.margin):
             raise ValueError(f"margin must be a finite number, not {self.margin!r}")
-        bad_key, why = resampling_options_error(self.n_resamples, self.seed)
+        resolved = metric.method if self.method == "auto" else self.method
+        bad_key, why = resampling_options_error(self.n_resamples, self.seed, resolved, self.confidence)
         if bad_key:
             raise ValueError(why)
-        resolved = metric.method if self.method == "auto" else self.method
-        if resolved == "bootstrap" and self.confidence is not None:
-            few = too_few_resamples(self.n_resamples, self.confidence)
-            if few:
-                raise ValueError(few)
         if self.baseline == CANDIDATE:
             raise ValueError("a check compares the candidate with a baseline, not with itself")
         if not self.name:

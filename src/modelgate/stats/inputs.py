@@ -123,11 +123,19 @@ def too_few_resamples(n_resamples: int, confidence: float) -> str:
     )
 
 
-def resampling_options_error(n_resamples: object, seed: object) -> tuple[str, str]:
+def resampling_options_error(
+    n_resamples: object, seed: object, method: str, confidence: float | None
+) -> tuple[str, str]:
     """(key, why) when a check's ``n_resamples`` or ``seed`` is not what the bootstrap takes
     (a whole number >= 1, a whole number >= 0: a seed of None would draw new resamples on
-    every run, so a borderline candidate could be gated again until it passed); ("", "") if fine."""
+    every run, so a borderline candidate could be gated again until it passed), or when a
+    bootstrap ``method`` has too few resamples for its ``confidence``; ("", "") if fine."""
     for key, value, minimum in (("n_resamples", n_resamples, 1), ("seed", seed, 0)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
             return key, f"{key} must be a whole number >= {minimum}, not {value!r}"
+    if method == "bootstrap" and confidence is not None:
+        assert isinstance(n_resamples, (int, np.integer))  # checked just above
+        few = too_few_resamples(int(n_resamples), confidence)
+        if few:
+            return "n_resamples", few
     return "", ""
