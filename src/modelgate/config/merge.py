@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import tables
 from .gate_config import GateConfig, by_kind, check_unique_names, parse_check_option
-from .settings import setting_names, validate_setting
+from .settings import setting_flag, setting_ini_key, setting_names, validate_setting
 
 
 def merge(base: GateConfig, ini: dict[str, str | None], cli: dict[str, Any]) -> GateConfig:
@@ -18,9 +18,9 @@ def merge(base: GateConfig, ini: dict[str, str | None], cli: dict[str, Any]) -> 
         # A command-line value given at all counts, even '' (refused below); an
         # empty ini value is pytest's "not set".
         if cli.get(name) is not None:
-            value, where = cli[name], "--gate-" + name.replace("_", "-")
+            value, where = cli[name], setting_flag(name)
         elif ini.get(name):
-            value, where = ini[name], f"modelgate_{name} (ini)"
+            value, where = ini[name], f"{setting_ini_key(name)} (ini)"
         else:
             continue
         chosen[name] = validate_setting(name, value, where)

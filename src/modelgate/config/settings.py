@@ -176,6 +176,16 @@ def setting_names() -> list[str]:
     return [f.name for f in fields(GateSettings)]
 
 
+def setting_flag(name: str) -> str:
+    """A setting's command-line option: ``task`` -> ``--gate-task``."""
+    return "--gate-" + name.replace("_", "-")
+
+
+def setting_ini_key(name: str) -> str:
+    """A setting's ini key: ``task`` -> ``modelgate_task``."""
+    return f"modelgate_{name}"
+
+
 def validate_setting(name: str, value: Any, where: str) -> Any:
     """A setting's value from the command line, the ini file or ``Gate(name=...)``,
     by the setting's own rule; a GateUsageError naming ``where``."""

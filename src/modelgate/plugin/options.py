@@ -32,7 +32,7 @@ NO_TEST_OPTIONS = (
 
 
 def add_options(parser: pytest.Parser) -> None:
-    from ..config import HELP, GateSettings
+    from ..config import HELP, GateSettings, setting_flag, setting_ini_key
 
     group = parser.getgroup("modelgate", "model quality gate (modelgate)")
     group.addoption(
@@ -89,12 +89,12 @@ def add_options(parser: pytest.Parser) -> None:
     )
     defaults = GateSettings()
     for name, text in HELP.items():
-        flag = "--gate-" + name.replace("_", "-")
         default = getattr(defaults, name)
         shown = f" (default: {default})" if default else ""
         metavar = {"task": "TASK", "feature_columns": "COLUMNS", "positive_class": "CLASS"}.get(name, "NAME")
-        group.addoption(flag, dest=f"modelgate_{name}", metavar=metavar, help=text + shown)
-        parser.addini(f"modelgate_{name}", f"modelgate: {text}", default="")
+        key = setting_ini_key(name)  # the option's dest too
+        group.addoption(setting_flag(name), dest=key, metavar=metavar, help=text + shown)
+        parser.addini(key, f"modelgate: {text}", default="")
 
 
 def refuse_options_that_run_no_test(config: pytest.Config) -> None:
@@ -108,21 +108,21 @@ def refuse_options_that_run_no_test(config: pytest.Config) -> None:
 
 def gate_config(config: pytest.Config) -> tuple[GateConfig, ConfigChoice]:
     """The session's config, and which file it came from and why."""
-    from ..config import choose_config, merge, setting_names
+    from ..config import choose_config, merge, setting_ini_key, setting_names
 
     here = config.invocation_params.dir
     starts = [Path(here, a.split("::")[0]) for a in config.args]
     base, choice = choose_config(config.getoption("gate_config"), starts, here)
     try:
-        _check_ini_keys(config, {f"modelgate_{n}" for n in setting_names()})
-        cli = {n: config.getoption(f"modelgate_{n}") for n in setting_names()}
+        _check_ini_keys(config, {setting_ini_key(n) for n in setting_names()})
+        cli = {n: config.getoption(setting_ini_key(n)) for n in setting_names()}
         smoke = config.getoption("gate_smoke_cases")
         cli.update(
             smoke_cases=str(Path(here, smoke)) if smoke else None,
             require_champion=config.getoption("gate_require_champion"),
             checks=config.getoption("gate_check"),
         )
-        ini = {n: config.getini(f"modelgate_{n}") for n in setting_names()}
+        ini = {n: config.getini(setting_ini_key(n)) for n in setting_names()}
         return merge(base, ini, cli), choice
     except GateUsageError as exc:
         raise GateUsageError(f"{exc}; gate config: {choice}") from None
