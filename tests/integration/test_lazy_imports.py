@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from modelgate import stats as S
 
 HEAVY = ("tensorflow", "keras", "metaflow", "pandas", "scipy", "sklearn", "hypothesis", "matplotlib")
@@ -92,3 +94,23 @@ def test_a_property_that_holds_imports_no_hypothesis():
         "assert report.n_failures == 0 and report.n_examples == 20, report\n"
     )
     assert "hypothesis" not in _heavy_after(code)
+
+
+RECORD_HYPOTHESIS = """
+import sys
+
+def pytest_unconfigure(config):
+    (config.rootpath / "hypothesis-imported.txt").write_text(str("hypothesis" in sys.modules))
+"""
+
+
+@pytest.mark.slow  # a pytest session in a subprocess
+def test_a_gate_session_that_used_no_hypothesis_ends_without_importing_it(gate_suite, run):
+    # Hypothesis's pytest plugin imports it in its terminal summary (seconds): the gate leaves that out.
+    gate_suite.write().conftest(RECORD_HYPOTHESIS)
+    result = gate_suite.run_subprocess(run, "--gate-dry-run")
+    assert result.ret == 0, result.outlines
+    assert (gate_suite.path / "hypothesis-imported.txt").read_text() == "False"
+    # Asked for its statistics, the plugin stays and prints its section.
+    result = gate_suite.run_subprocess(run, "--gate-dry-run", "--hypothesis-show-statistics")
+    assert result.ret == 0 and "Hypothesis Statistics" in result.stdout.str()

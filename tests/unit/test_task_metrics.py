@@ -255,6 +255,19 @@ def test_the_ovr_auc_influence_gives_delong_variance_per_class_and_matches_a_lar
     assert math.isnan(S.ovr_auc_influence(np.zeros(900, dtype=int), c)[0])  # one class: undefined
 
 
+def test_the_ovr_auc_influence_counts_ties_as_halves_like_delong():
+    y, c = multiclass_rows(n=600, seed=21)
+    tied = np.round(c, 1)  # few distinct scores: most rows tie with rows of the other side
+    value, infl = S.ovr_auc_influence(y, tied)
+    assert value == pytest.approx(M.roc_auc_ovr(y, tied), abs=1e-12) and abs(infl.mean()) < 1e-12
+    for k in range(tied.shape[1]):
+        one = np.where(y == k, 1, 0)
+        auc, var = S.delong_auc_variance(one, tied[:, k])
+        value1, infl1 = S.ovr_auc_influence(one, np.column_stack([1 - tied[:, k], tied[:, k]]))
+        assert value1 == pytest.approx(auc, abs=1e-12)
+        assert infl1.var() / len(y) == pytest.approx(var, rel=0.01)
+
+
 def test_the_r2_difference_is_the_sse_difference_over_the_shared_sst():
     y, s = regression_rows(n=400, seed=5)
     b = np.full(len(y), y.mean())  # the mean baseline: R^2 = 0

@@ -13,6 +13,7 @@ and the session says that nothing was gated and exits 4 instead of passing.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -178,6 +179,7 @@ class GatingSession:
         session.exitstatus = self.gate.finish(self.files)
         if self.files:
             self.files.close()
+        skip_idle_hypothesis_summary(session.config)
 
     def summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if self.worker or not self.gate.tag_line:
@@ -189,6 +191,22 @@ class GatingSession:
         terminalreporter.section("modelgate")
         for line, colour in self.gate.summary_lines():
             terminalreporter.write_line(line, **{colour: True} if colour else {})
+
+
+def skip_idle_hypothesis_summary(config: pytest.Config) -> None:
+    """Leave Hypothesis's pytest plugin out of the terminal summary when nothing used Hypothesis.
+
+    Its ``pytest_terminal_summary`` (Hypothesis 6.170) imports the whole of
+    Hypothesis in every session, about 2 s, more than the gate's own checks.
+    When no test imported it there is nothing for that hook to report (no
+    statistics, failing examples or observations), and after the session has
+    finished no other hook of that plugin runs, so the plugin is unregistered.
+    """
+    if "hypothesis" in sys.modules or config.getoption("hypothesis_show_statistics", default=False):
+        return
+    plugin = config.pluginmanager.get_plugin("hypothesispytest")
+    if plugin is not None:
+        config.pluginmanager.unregister(plugin)
 
 
 class UngatedSession:
