@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import PASSING
 from modelgate import stats as S
 
 HEAVY = ("tensorflow", "keras", "metaflow", "pandas", "scipy", "sklearn", "hypothesis", "matplotlib")
@@ -114,3 +115,29 @@ def test_a_gate_session_that_used_no_hypothesis_ends_without_importing_it(gate_s
     # Asked for its statistics, the plugin stays and prints its section.
     result = gate_suite.run_subprocess(run, "--gate-dry-run", "--hypothesis-show-statistics")
     assert result.ret == 0 and "Hypothesis Statistics" in result.stdout.str()
+
+
+RECORD_PLUGIN = """
+def pytest_unconfigure(config):
+    kept = config.pluginmanager.get_plugin("hypothesispytest") is not None
+    (config.rootpath / "hypothesis-plugin-kept.txt").write_text(str(kept))
+"""
+HYPOTHESIS_TEST = """
+
+from hypothesis import given, strategies as st
+
+
+@given(st.integers())
+def test_integers_are_integers(x):
+    assert isinstance(x, int)
+"""
+
+
+@pytest.mark.slow  # xdist workers
+@pytest.mark.parametrize("uses_hypothesis", [False, True])
+def test_hypothesis_used_on_an_xdist_worker_keeps_its_plugin_for_the_summary(gate_suite, run, uses_hypothesis):
+    # The controller never imports Hypothesis under xdist: the workers' reports tell whether a test used it.
+    gate_suite.write(PASSING + (HYPOTHESIS_TEST if uses_hypothesis else "")).conftest(RECORD_PLUGIN)
+    result = gate_suite.run_subprocess(run, "--gate-dry-run", "-n", "1")
+    assert result.ret == 0, result.outlines
+    assert (gate_suite.path / "hypothesis-plugin-kept.txt").read_text() == str(uses_hypothesis)

@@ -268,6 +268,17 @@ def test_the_ovr_auc_influence_counts_ties_as_halves_like_delong():
         assert infl1.var() / len(y) == pytest.approx(var, rel=0.01)
 
 
+def test_the_ovr_auc_influence_is_the_same_with_its_classes_on_threads(monkeypatch):
+    from modelgate.stats import auc as A
+
+    y, c = multiclass_rows(n=700, seed=22)
+    alone = S.ovr_auc_influence(y, c)
+    monkeypatch.setattr(A, "_THREADED_ROWS", 0)  # large inputs sort their classes on threads
+    monkeypatch.setattr(A, "_usable_cpus", lambda: 3)
+    threaded = S.ovr_auc_influence(y, c)
+    assert threaded[0] == alone[0] and np.array_equal(threaded[1], alone[1])
+
+
 def test_the_r2_difference_is_the_sse_difference_over_the_shared_sst():
     y, s = regression_rows(n=400, seed=5)
     b = np.full(len(y), y.mean())  # the mean baseline: R^2 = 0

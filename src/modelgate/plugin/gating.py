@@ -198,12 +198,17 @@ def skip_idle_hypothesis_summary(config: pytest.Config) -> None:
 
     Its ``pytest_terminal_summary`` (Hypothesis 6.170) imports the whole of
     Hypothesis in every session, about 2 s, more than the gate's own checks.
-    When no test imported it there is nothing for that hook to report (no
-    statistics, failing examples or observations), and after the session has
-    finished no other hook of that plugin runs, so the plugin is unregistered.
+    When no test imported it, here or on an xdist worker, there is nothing for
+    that hook to report (no statistics, failing examples or observations), and
+    after the session has finished no other hook of that plugin runs, so the
+    plugin is unregistered.
     """
     if "hypothesis" in sys.modules or config.getoption("hypothesis_show_statistics", default=False):
         return
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    reports = [report for reports in getattr(reporter, "stats", {}).values() for report in reports]
+    if any(key.startswith("_hypothesis") for report in reports for key in getattr(report, "__dict__", {})):
+        return  # an xdist worker used it: its failing examples are reported here
     plugin = config.pluginmanager.get_plugin("hypothesispytest")
     if plugin is not None:
         config.pluginmanager.unregister(plugin)
