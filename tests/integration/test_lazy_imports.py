@@ -30,6 +30,7 @@ def test_importing_modelgate_and_its_plugin_imports_nothing_heavy():
     assert _heavy_after(code) == []
 
 
+@pytest.mark.slow  # pytest in subprocesses
 def test_pytest_help_lists_the_options_without_heavy_imports():
     code = "import pytest\npytest.main(['--help', '-p', 'no:hypothesispytest'])"
     assert _heavy_after(code) == []

@@ -210,6 +210,7 @@ def test_a_metric_needs_what_its_methods_bound():
 
 
 # -- bounds against simple references -------------------------------------------------------
+@pytest.mark.slow  # a reference: a large bootstrap, seconds of CPU
 def test_delta_bounds_match_a_large_bootstrap():
     y, s = regression_rows(n=1500, noise=0.5, seed=3)
     rng = np.random.default_rng(4)
@@ -357,7 +358,7 @@ def test_the_vectorised_bootstrap_equals_calling_the_metric_on_each_resample(tas
         y, c = regression_rows(n=120, seed=12)
         b = y + np.random.default_rng(13).normal(0.0, 0.7, len(y))
     metric = M.get_metric(name)
-    kwargs = dict(higher_is_better=metric.higher_is_better, n_resamples=60, seed=4, margin=0.01)
+    kwargs = dict(higher_is_better=metric.higher_is_better, n_resamples=30, seed=4, margin=0.01)
     fast = S.task_bootstrap_difference(name, task, y, c, b, **kwargs)
     slow = S.task_bootstrap_difference(metric.function, task, y, c, b, **kwargs)
     assert (fast.candidate, fast.baseline) == (
@@ -366,8 +367,8 @@ def test_the_vectorised_bootstrap_equals_calling_the_metric_on_each_resample(tas
     )
     assert fast.lower == pytest.approx(slow.lower, abs=1e-10) and fast.p_value == slow.p_value
     assert fast.method == ("class-stratified paired bootstrap" if task == "multiclass" else "paired bootstrap")
-    one_fast = S.task_bootstrap_bound(name, task, y, c, n_resamples=60, seed=4, floor=0.5)
-    one_slow = S.task_bootstrap_bound(metric.function, task, y, c, n_resamples=60, seed=4, floor=0.5)
+    one_fast = S.task_bootstrap_bound(name, task, y, c, n_resamples=30, seed=4, floor=0.5)
+    one_slow = S.task_bootstrap_bound(metric.function, task, y, c, n_resamples=30, seed=4, floor=0.5)
     assert one_fast.bound == pytest.approx(one_slow.bound, abs=1e-10) and one_fast.p_value == one_slow.p_value
 
 

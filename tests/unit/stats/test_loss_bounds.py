@@ -262,6 +262,7 @@ def test_a_lower_loss_is_better():
 # --------------------------------------------------------------- the bootstrap
 
 
+@pytest.mark.slow  # a reference: a large bootstrap, seconds of CPU
 def test_the_bootstrap_agrees_with_the_generic_bootstrap_on_log_loss():
     # Both take the 5th percentile of a bootstrap distribution of b - c. Its Monte Carlo
     # sd with B resamples is about sqrt(0.05 * 0.95 / B) / phi(1.645) * spread = 2.12
