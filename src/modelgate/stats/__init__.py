@@ -32,6 +32,10 @@ Input contract, for every public function:
   ``delong_auc_variance``, ``bootstrap_auc_differences``) raise
   ``ValueError`` with the same reason, since they have no field for it;
   ``mcnemar_exact`` returns nan.
+* ``inconclusive`` on a bound says the data are too thin to decide (no rows,
+  too few rows or rows of a class, one class, a degenerate bootstrap, a
+  Fieller bound the baseline cannot support), rather than defective (a NaN
+  score or label): the check then reports "inconclusive", not pass or fail.
 """
 
 from __future__ import annotations

@@ -167,7 +167,7 @@ def delong_auc_difference(
     try:
         pos, (c, b) = auc_inputs(y_true, candidate=candidate, baseline=baseline)
     except Undefined as exc:
-        return undefined_difference(method, confidence, safe_len(y_true), str(exc))
+        return undefined_difference(method, confidence, safe_len(y_true), str(exc), inconclusive=exc.inconclusive)
     n_rows = pos.size
     aucs, cov = _delong(pos, [c, b])
     auc_c, auc_b = float(aucs[0]), float(aucs[1])
@@ -185,12 +185,15 @@ def delong_auc_difference(
             "DeLong variance needs at least 2 positives and 2 negatives",
             estimate=estimate,
             **common,
+            inconclusive=True,
         )
     vcc, vbb, vcb = float(cov[0, 0]), float(cov[1, 1]), float(cov[0, 1])
     if relative:
         lower, p, reason = fieller_ratio(auc_c, auc_b, vcc, vbb, vcb, z, margin)
-        if reason:
-            return undefined_difference(method, confidence, n_rows, reason, estimate=estimate, **common)
+        if reason:  # Fieller: the baseline is not clearly above 0 at this n
+            return undefined_difference(
+                method, confidence, n_rows, reason, estimate=estimate, **common, inconclusive=True
+            )
     else:
         lower, p = normal_bound(estimate, vcc + vbb - 2.0 * vcb, z, margin)
     return DifferenceBound(estimate, lower, p, method, confidence, n_rows, auc_c, auc_b)
@@ -287,7 +290,7 @@ def auc_bound(
     try:
         pos, (s,) = auc_inputs(y_true, scores=scores)
     except Undefined as exc:
-        return undefined_metric(method, side, confidence, safe_len(y_true), str(exc))
+        return undefined_metric(method, side, confidence, safe_len(y_true), str(exc), inconclusive=exc.inconclusive)
     n_rows = pos.size
     aucs, cov = _delong(pos, [s])
     auc = float(aucs[0])
@@ -300,7 +303,13 @@ def auc_bound(
     var = float(cov[0, 0])
     if not math.isfinite(var):
         return undefined_metric(
-            method, side, confidence, n_rows, "DeLong variance needs at least 2 positives and 2 negatives", auc
+            method,
+            side,
+            confidence,
+            n_rows,
+            "DeLong variance needs at least 2 positives and 2 negatives",
+            auc,
+            inconclusive=True,
         )
     bound, p = _auc_logit_bound(auc, var, z, side, floor)
     return MetricBound(auc, bound, side, p, method, confidence, n_rows)

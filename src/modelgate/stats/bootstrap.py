@@ -459,11 +459,13 @@ def paired_bootstrap_difference(
     try:
         pos, (c, b) = auc_inputs(y_true, candidate=candidate, baseline=baseline)
     except Undefined as exc:
-        return undefined_difference(method, confidence, safe_len(y_true), _single_class_reason(metric, str(exc)))
+        return undefined_difference(
+            method, confidence, safe_len(y_true), _single_class_reason(metric, str(exc)), inconclusive=exc.inconclusive
+        )
     n_rows = pos.size
     too_few = _too_few_to_resample(_class_sizes(pos)) if z is not None else None
     if too_few:
-        return undefined_difference(method, confidence, n_rows, too_few)
+        return undefined_difference(method, confidence, n_rows, too_few, inconclusive=True)
     strata, forms = _binary_plan(metric, pos, [c, b])
     point_c, point_b = _points(strata, forms)
     common = {"candidate": point_c, "baseline": point_b}
@@ -508,11 +510,18 @@ def bootstrap_metric_bound(
     try:
         pos, (s,) = auc_inputs(y_true, scores=scores)
     except Undefined as exc:
-        return undefined_metric(method, side, confidence, safe_len(y_true), _single_class_reason(metric, str(exc)))
+        return undefined_metric(
+            method,
+            side,
+            confidence,
+            safe_len(y_true),
+            _single_class_reason(metric, str(exc)),
+            inconclusive=exc.inconclusive,
+        )
     n_rows = pos.size
     too_few = _too_few_to_resample(_class_sizes(pos)) if z is not None else None
     if too_few:
-        return undefined_metric(method, side, confidence, n_rows, too_few)
+        return undefined_metric(method, side, confidence, n_rows, too_few, inconclusive=True)
     strata, (form,) = _binary_plan(metric, pos, [s])
     (value,) = _points(strata, [form])
     if not math.isfinite(value):
@@ -546,7 +555,7 @@ def _task_inputs(
         raise ValueError(f"task must be one of {', '.join(TASK_BOOTSTRAP_METRICS)}, got {task!r}")
     n = same_length(y_true=y_true, **dict(scores))
     if n == 0:
-        raise Undefined("no rows")
+        raise Undefined("no rows", inconclusive=True)
     arrays: list[NDArray[np.float64]] = []
     if task == "regression":
         y = as_1d(y_true, "y_true", np.float64)
@@ -620,11 +629,11 @@ def task_bootstrap_difference(
     try:
         y, (c, b), sizes = _task_inputs(task, y_true, [("candidate", candidate), ("baseline", baseline)])
     except Undefined as exc:
-        return undefined_difference(method, confidence, safe_len(y_true), str(exc))
+        return undefined_difference(method, confidence, safe_len(y_true), str(exc), inconclusive=exc.inconclusive)
     n_rows = y.size
     too_few = _too_few_to_resample(sizes) if z is not None else None
     if too_few:
-        return undefined_difference(method, confidence, n_rows, too_few)
+        return undefined_difference(method, confidence, n_rows, too_few, inconclusive=True)
     strata, forms = _task_plan(metric, task, y, [c, b], sizes)
     point_c, point_b = _points(strata, forms)
     common = {"candidate": point_c, "baseline": point_b}
@@ -663,11 +672,11 @@ def task_bootstrap_bound(
     try:
         y, (s,), sizes = _task_inputs(task, y_true, [("scores", scores)])
     except Undefined as exc:
-        return undefined_metric(method, side, confidence, safe_len(y_true), str(exc))
+        return undefined_metric(method, side, confidence, safe_len(y_true), str(exc), inconclusive=exc.inconclusive)
     n_rows = y.size
     too_few = _too_few_to_resample(sizes) if z is not None else None
     if too_few:
-        return undefined_metric(method, side, confidence, n_rows, too_few)
+        return undefined_metric(method, side, confidence, n_rows, too_few, inconclusive=True)
     strata, (form,) = _task_plan(metric, task, y, [s], sizes)
     (value,) = _points(strata, [form])
     if not math.isfinite(value):

@@ -42,6 +42,9 @@ class DifferenceBound:
     candidate: float
     baseline: float
     reason: str = ""
+    # The data cannot decide (too few rows or rows of a class, a degenerate resample...):
+    # no bound is trusted, and the check says "inconclusive" instead of pass or fail.
+    inconclusive: bool = False
 
     @property
     def defined(self) -> bool:
@@ -72,6 +75,7 @@ class MetricBound:
     confidence: float | None
     n: int
     reason: str = ""
+    inconclusive: bool = False  # as DifferenceBound.inconclusive
 
     @property
     def defined(self) -> bool:
@@ -105,7 +109,10 @@ def undefined_difference(
     estimate: float = math.nan,
     candidate: float = math.nan,
     baseline: float = math.nan,
+    inconclusive: bool = False,
 ) -> DifferenceBound:
+    """An undefined bound with its reason; ``inconclusive`` when the data cannot decide
+    (rather than a defect such as a NaN score, which fails)."""
     return DifferenceBound(
         estimate=estimate,
         lower=math.nan,
@@ -116,6 +123,7 @@ def undefined_difference(
         candidate=candidate,
         baseline=baseline,
         reason=reason,
+        inconclusive=inconclusive,
     )
 
 
@@ -139,9 +147,17 @@ def one_sample_options(side: str, floor: float | None, confidence: float | None)
 
 
 def undefined_metric(
-    method: str, side: Side, confidence: float | None, n: int, reason: str, value: float = math.nan
+    method: str,
+    side: Side,
+    confidence: float | None,
+    n: int,
+    reason: str,
+    value: float = math.nan,
+    *,
+    inconclusive: bool = False,
 ) -> MetricBound:
-    return MetricBound(value, math.nan, side, math.nan, method, confidence, n, reason)
+    """As :func:`undefined_difference`, for one metric."""
+    return MetricBound(value, math.nan, side, math.nan, method, confidence, n, reason, inconclusive)
 
 
 def point_bound(value: float, side: Side, n: int) -> MetricBound:
@@ -195,6 +211,7 @@ def percentile_bound(
             estimate=estimate,
             candidate=candidate,
             baseline=baseline,
+            inconclusive=True,
         )
     lower = float(np.quantile(draws, 1.0 - confidence))
     p = (1.0 + np.count_nonzero(draws <= margin)) / (B + 1.0)
@@ -265,6 +282,7 @@ def one_sample_percentile_bound(
             n_rows,
             f"bootstrap distribution is degenerate: {bad} of {B} resamples gave a non-finite metric",
             value,
+            inconclusive=True,
         )
     if side == "lower":
         bound = float(np.quantile(res, 1.0 - confidence))

@@ -60,7 +60,7 @@ def delta_difference(
     c, b = float(candidate), float(baseline)
     common = {"candidate": c, "baseline": b}
     if n_rows == 0:
-        return undefined_difference(method, confidence, 0, "no rows")
+        return undefined_difference(method, confidence, 0, "no rows", inconclusive=True)
     if not (math.isfinite(c) and math.isfinite(b)):
         return undefined_difference(method, confidence, n_rows, "metric is not finite on the full data", **common)
     bad = int(np.count_nonzero(~np.isfinite(ic)) + np.count_nonzero(~np.isfinite(ib)))
@@ -75,7 +75,13 @@ def delta_difference(
         return DifferenceBound(estimate, estimate, math.nan, method, None, n_rows, c, b)
     if n_rows < 2:
         return undefined_difference(
-            method, confidence, n_rows, "a confidence bound needs at least 2 rows", estimate=estimate, **common
+            method,
+            confidence,
+            n_rows,
+            "a confidence bound needs at least 2 rows",
+            estimate=estimate,
+            **common,
+            inconclusive=True,
         )
     if relative:
         cov = np.cov(ic, ib) / n_rows
@@ -85,8 +91,10 @@ def delta_difference(
         else:  # (b - c) / b = (-c / b - 1) + 2: the ratio of -c and b, shifted by 2
             lower, p, reason = fieller_ratio(-c, b, vcc, vbb, -vcb, z, margin - 2.0)
             lower += 2.0
-        if reason:
-            return undefined_difference(method, confidence, n_rows, reason, estimate=estimate, **common)
+        if reason:  # Fieller: the baseline is not clearly above 0 at this n
+            return undefined_difference(
+                method, confidence, n_rows, reason, estimate=estimate, **common, inconclusive=True
+            )
     else:
         d_if = ic - ib if higher_is_better else ib - ic
         lower, p = normal_bound(estimate, float(np.var(d_if, ddof=1)) / n_rows, z, margin)
@@ -114,7 +122,7 @@ def delta_bound(
     n_rows = infl.size
     value = float(value)
     if n_rows == 0:
-        return undefined_metric(method, side, confidence, 0, "no rows")
+        return undefined_metric(method, side, confidence, 0, "no rows", inconclusive=True)
     if not math.isfinite(value):
         return undefined_metric(method, side, confidence, n_rows, "metric is not finite on the full data", value)
     bad = int(np.count_nonzero(~np.isfinite(infl)))
@@ -125,7 +133,9 @@ def delta_bound(
     if z is None:
         return point_bound(value, side, n_rows)
     if n_rows < 2:
-        return undefined_metric(method, side, confidence, n_rows, "a confidence bound needs at least 2 rows", value)
+        return undefined_metric(
+            method, side, confidence, n_rows, "a confidence bound needs at least 2 rows", value, inconclusive=True
+        )
     # The pseudo-values value + IF_i have mean value and sd sd(IF): the skew-corrected
     # normal bound of their mean (as for a mean loss) corrects the skew of the metric's
     # sampling distribution on the side the bound is on (see mean_loss_bound).

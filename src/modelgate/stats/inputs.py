@@ -11,7 +11,14 @@ from numpy.typing import ArrayLike, NDArray
 
 
 class Undefined(ValueError):
-    """The statistic is undefined for this data; the message is the reason."""
+    """The statistic is undefined for this data; the message is the reason.
+
+    ``inconclusive``: the data are too thin to decide (no rows, one class), rather
+    than defective (a NaN score or label, which fails)."""
+
+    def __init__(self, reason: str, *, inconclusive: bool = False) -> None:
+        super().__init__(reason)
+        self.inconclusive = inconclusive
 
 
 def as_1d(x: ArrayLike, name: str, dtype: type | None = None) -> NDArray:
@@ -65,12 +72,12 @@ def auc_inputs(y_true: ArrayLike, **scores: ArrayLike) -> tuple[NDArray[np.bool_
     """Validated labels and scores for an AUC; raises Undefined with a reason."""
     n = same_length(y_true=y_true, **scores)
     if n == 0:
-        raise Undefined("no rows")
+        raise Undefined("no rows", inconclusive=True)
     pos = binary_labels(y_true)
     arrays = [finite_scores(v, k) for k, v in scores.items()]
     m = int(pos.sum())
     if m == 0 or m == n:
-        raise Undefined("y_true has a single class: AUC is undefined")
+        raise Undefined("y_true has a single class: AUC is undefined", inconclusive=True)
     return pos, arrays
 
 

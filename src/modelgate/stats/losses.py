@@ -103,7 +103,7 @@ def paired_loss_difference(
     lc = as_1d(loss_candidate, "loss_candidate", np.float64)
     lb = as_1d(loss_baseline, "loss_baseline", np.float64)
     if n_rows == 0:
-        return undefined_difference(name, confidence, 0, "no rows")
+        return undefined_difference(name, confidence, 0, "no rows", inconclusive=True)
     for label, loss in (("loss_candidate", lc), ("loss_baseline", lb)):
         bad = int(np.count_nonzero(~np.isfinite(loss)))
         if bad:
@@ -124,6 +124,7 @@ def paired_loss_difference(
             "a confidence bound needs at least 2 rows",
             estimate=estimate,
             **common,
+            inconclusive=True,
         )
 
     d = lb - lc
@@ -169,7 +170,7 @@ def mean_loss_bound(
     x = as_1d(losses, "losses", np.float64)
     n_rows = x.size
     if n_rows == 0:
-        return undefined_metric(method, side, confidence, 0, "no rows")
+        return undefined_metric(method, side, confidence, 0, "no rows", inconclusive=True)
     bad = int(np.count_nonzero(~np.isfinite(x)))
     if bad:
         return undefined_metric(method, side, confidence, n_rows, f"loss is not finite on {bad} of {n_rows} rows")
@@ -177,7 +178,9 @@ def mean_loss_bound(
     if z is None:
         return point_bound(value, side, n_rows)
     if n_rows < 2:
-        return undefined_metric(method, side, confidence, n_rows, "a confidence bound needs at least 2 rows", value)
+        return undefined_metric(
+            method, side, confidence, n_rows, "a confidence bound needs at least 2 rows", value, inconclusive=True
+        )
     sign = 1.0 if side == "lower" else -1.0
     v = sign * x
     target = sign * floor if floor is not None else 0.0

@@ -169,11 +169,11 @@ def accuracy_difference(
     try:
         table = _paired_table(y_true, pred_candidate, pred_baseline)
     except Undefined as exc:
-        return undefined_difference(method, confidence, safe_len(y_true), str(exc))
+        return undefined_difference(method, confidence, safe_len(y_true), str(exc), inconclusive=exc.inconclusive)
     both, wins, losses, _neither = table
     n = sum(table)
     if n == 0:
-        return undefined_difference(method, confidence, 0, "no rows")
+        return undefined_difference(method, confidence, 0, "no rows", inconclusive=True)
     acc_c, acc_b = (both + wins) / n, (both + losses) / n
     common = {"candidate": acc_c, "baseline": acc_b}
     if relative and acc_b <= 0:
@@ -236,10 +236,10 @@ def accuracy_bound(
         same_length(y_true=y_true, predictions=pred)
         right = class_codes(pred, "predictions") == class_codes(y_true, "y_true")
     except Undefined as exc:
-        return undefined_metric(method, side, confidence, safe_len(y_true), str(exc))
+        return undefined_metric(method, side, confidence, safe_len(y_true), str(exc), inconclusive=exc.inconclusive)
     n_rows = right.size
     if n_rows == 0:
-        return undefined_metric(method, side, confidence, 0, "no rows")
+        return undefined_metric(method, side, confidence, 0, "no rows", inconclusive=True)
     x = int(np.count_nonzero(right))
     value = x / n_rows
     if confidence is None:

@@ -1,0 +1,59 @@
+"""Which undefined bounds say "inconclusive" (the data are too thin to decide) and
+which stay defects (a NaN score): a check passes an inconclusive bound only when
+the user asked for it, and a defect never."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from modelgate import stats
+
+Y = np.array([0, 1, 0, 1, 0, 1, 1, 0])
+C = np.array([0.1, 0.9, 0.2, 0.8, 0.3, 0.7, 0.6, 0.4])
+B = np.array([0.4, 0.6, 0.3, 0.7, 0.5, 0.5, 0.45, 0.55])
+NAN = np.where(np.arange(8) == 2, np.nan, C)
+ONE_POSITIVE = np.array([0, 0, 0, 0, 0, 0, 0, 1])
+
+
+@pytest.mark.parametrize(
+    ("bound", "inconclusive"),
+    [
+        (lambda: stats.delong_auc_difference(ONE_POSITIVE, C, B), True),
+        (lambda: stats.auc_bound(ONE_POSITIVE, C, floor=0.5), True),
+        (lambda: stats.delong_auc_difference(np.zeros(8), C, B), True),
+        (lambda: stats.auc_bound(Y[:0], C[:0], floor=0.5), True),
+        (lambda: stats.paired_bootstrap_difference("f1", ONE_POSITIVE, C, B, n_resamples=200), True),
+        (lambda: stats.mean_loss_bound([0.3], floor=0.5), True),
+        (lambda: stats.mean_loss_bound([], floor=0.5), True),
+        (lambda: stats.paired_loss_difference([0.1], [0.2]), True),
+        (lambda: stats.delta_bound(0.5, [0.1]), True),
+        (lambda: stats.accuracy_bound(Y[:0], Y[:0]), True),
+        (
+            lambda: stats.task_bootstrap_difference(
+                "accuracy", "multiclass", [0, 0, 1, 1, 2], np.eye(3)[[0, 0, 1, 1, 2]], np.eye(3)[[0, 1, 1, 0, 2]]
+            ),
+            True,
+        ),
+        # Defects fail whatever the user allows for thin data.
+        (lambda: stats.delong_auc_difference(Y, NAN, B), False),
+        (lambda: stats.auc_bound(Y, NAN, floor=0.5), False),
+        (lambda: stats.paired_bootstrap_difference("f1", Y, NAN, B, n_resamples=200), False),
+        (lambda: stats.mean_loss_bound([0.1, np.nan, 0.2], floor=0.5), False),
+        (lambda: stats.paired_loss_difference([0.1, np.inf], [0.2, 0.3]), False),
+        (
+            lambda: stats.task_bootstrap_difference("rmse", "regression", [1.0, 2.0, 3.0], [1, np.nan, 3], [1, 2, 2]),
+            False,
+        ),
+    ],
+)
+def test_an_undefined_bound_is_inconclusive_only_when_the_data_are_too_thin(bound, inconclusive):
+    result = bound()
+    assert not result.defined, result
+    assert result.reason
+    assert result.inconclusive is inconclusive, result.reason
+
+
+def test_a_defined_bound_is_never_inconclusive():
+    assert not stats.delong_auc_difference(Y, C, B).inconclusive
+    assert not stats.mean_loss_bound([0.1, 0.2, 0.3], floor=0.5).inconclusive
