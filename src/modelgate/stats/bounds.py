@@ -213,7 +213,9 @@ def percentile_bound(
             baseline=baseline,
             inconclusive=True,
         )
-    lower = float(np.quantile(draws, 1.0 - confidence))
+    # A skewed or biased resampling distribution can put its low quantile above the
+    # estimate; a lower bound above the estimate claims more than the data show.
+    lower = min(float(np.quantile(draws, 1.0 - confidence)), estimate)
     p = (1.0 + np.count_nonzero(draws <= margin)) / (B + 1.0)
     return DifferenceBound(estimate, lower, float(p), method, confidence, n, candidate, baseline)
 
@@ -285,10 +287,10 @@ def one_sample_percentile_bound(
             inconclusive=True,
         )
     if side == "lower":
-        bound = float(np.quantile(res, 1.0 - confidence))
+        bound = min(float(np.quantile(res, 1.0 - confidence)), value)  # never beyond the value
         wrong = np.count_nonzero(res <= floor) if floor is not None else -1
     else:
-        bound = float(np.quantile(res, confidence))
+        bound = max(float(np.quantile(res, confidence)), value)
         wrong = np.count_nonzero(res >= floor) if floor is not None else -1
     p = math.nan if floor is None else (1.0 + wrong) / (B + 1.0)
     return MetricBound(value, bound, side, float(p), method, confidence, n_rows)

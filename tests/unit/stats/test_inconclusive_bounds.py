@@ -57,3 +57,13 @@ def test_an_undefined_bound_is_inconclusive_only_when_the_data_are_too_thin(boun
 def test_a_defined_bound_is_never_inconclusive():
     assert not stats.delong_auc_difference(Y, C, B).inconclusive
     assert not stats.mean_loss_bound([0.1, 0.2, 0.3], floor=0.5).inconclusive
+
+
+def test_a_percentile_lower_bound_is_never_above_the_estimate():
+    from modelgate.stats.bounds import one_sample_percentile_bound, percentile_bound
+
+    # Resamples all above the estimate (a biased or skewed resampling distribution).
+    draws = np.linspace(0.31, 0.5, 200)
+    assert percentile_bound(draws, 0.3, 0.0, "paired bootstrap", 0.95, 50, 0.8, 0.5).lower == 0.3
+    assert one_sample_percentile_bound(draws, 0.3, "lower", 0.2, "bootstrap", 0.95, 50).bound == 0.3
+    assert one_sample_percentile_bound(draws[::-1] - 0.3, 0.3, "upper", 0.4, "bootstrap", 0.95, 50).bound == 0.3
