@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .bounds import (
+    Z_MAX,
     ZERO_BASELINE,
     DifferenceBound,
     MetricBound,
@@ -156,7 +157,11 @@ def delong_auc_difference(
     """Compare two correlated AUCs on the same rows with DeLong's test.
 
     Absolute: ``d = AUC_c - AUC_b``, lower = d - z*se, p = 1 - Phi((d - margin)/se);
-    se == 0 (e.g. both scores constant) gives lower = d and p in {0, 1}.
+    se == 0 with both scores constant gives lower = d and p in {0, 1}. When either
+    AUC is 0 or 1 (DeLong's variance is 0 there, which is no certainty), method
+    "max-variance (Bonferroni)": the candidate's lower bound minus the baseline's
+    upper bound, each one-sided at 1 - (1 - confidence) / 2, the max-variance
+    score bound at 0 or 1 (as :func:`auc_bound`).
     Relative: ``AUC_c / AUC_b - 1`` with a Fieller bound built on the same
     DeLong covariance (method "DeLong (Fieller ratio)").
     """
@@ -188,6 +193,16 @@ def delong_auc_difference(
             inconclusive=True,
         )
     vcc, vbb, vcb = float(cov[0, 0]), float(cov[1, 1]), float(cov[0, 1])
+    if auc_c in (0.0, 1.0) or auc_b in (0.0, 1.0):
+        # A perfectly separating score has DeLong variance 0: not certainty (4 separated
+        # rows are no proof). Each AUC gets its own bound, the max-variance one at 0 or 1.
+        k = min(int(pos.sum()), n_rows - int(pos.sum()))
+        lower, p = _separated_difference(auc_c, vcc, auc_b, vbb, k, confidence, margin, relative=relative)
+        if not math.isfinite(lower):
+            return undefined_difference(
+                SEPARATED, confidence, n_rows, ZERO_BASELINE.format(0.0), estimate=estimate, **common
+            )
+        return DifferenceBound(estimate, lower, p, SEPARATED, confidence, n_rows, auc_c, auc_b)
     if relative:
         lower, p, reason = fieller_ratio(auc_c, auc_b, vcc, vbb, vcb, z, margin)
         if reason:  # Fieller: the baseline is not clearly above 0 at this n
@@ -197,6 +212,49 @@ def delong_auc_difference(
     else:
         lower, p = normal_bound(estimate, vcc + vbb - 2.0 * vcb, z, margin)
     return DifferenceBound(estimate, lower, p, method, confidence, n_rows, auc_c, auc_b)
+
+
+SEPARATED = "max-variance (Bonferroni)"
+
+
+def _one_auc_bound(auc: float, var: float, k: int, z: float, side: Side) -> float:
+    """One AUC's bound at quantile z: the max-variance score bound at 0 or 1, the value
+    itself for a constant score (AUC 0.5 whatever the data), else DeLong on the logit."""
+    if auc in (0.0, 1.0):
+        return _max_variance_auc_bound(auc, k, z, side, None)[0]
+    if var <= 0.0:
+        return auc
+    return _auc_logit_bound(auc, var, z, side, None)[0]
+
+
+def _separated_difference(
+    auc_c: float, vcc: float, auc_b: float, vbb: float, k: int, confidence: float, margin: float, *, relative: bool
+) -> tuple[float, float]:
+    """(lower, p) of AUC_c - AUC_b (or AUC_c / AUC_b - 1) when a score separates the
+    classes: the candidate's lower bound minus the baseline's upper bound, each at
+    1 - (1 - confidence) / 2 (Bonferroni: no paired variance is trusted here).
+    p is the dual: the smallest 1 - confidence at which the bound clears the margin."""
+    from scipy import stats as st
+
+    def lower_at(z: float) -> float:
+        low_c = _one_auc_bound(auc_c, vcc, k, z, "lower")
+        high_b = _one_auc_bound(auc_b, vbb, k, z, "upper")
+        if relative:
+            return low_c / high_b - 1.0 if high_b > 0 else math.nan
+        return low_c - high_b
+
+    lower = lower_at(float(st.norm.isf((1.0 - confidence) / 2.0)))
+    if not math.isfinite(lower):
+        return lower, math.nan
+    lo, hi = 0.0, Z_MAX  # lower_at falls as z grows
+    if not lower_at(lo) > margin:
+        return lower, 1.0
+    if lower_at(hi) > margin:
+        return lower, 0.0
+    for _ in range(60):
+        mid = (lo + hi) / 2.0
+        lo, hi = (mid, hi) if lower_at(mid) > margin else (lo, mid)
+    return lower, min(1.0, 2.0 * float(st.norm.sf(hi)))
 
 
 class _WeightedAuc:

@@ -67,3 +67,31 @@ def test_a_percentile_lower_bound_is_never_above_the_estimate():
     assert percentile_bound(draws, 0.3, 0.0, "paired bootstrap", 0.95, 50, 0.8, 0.5).lower == 0.3
     assert one_sample_percentile_bound(draws, 0.3, "lower", 0.2, "bootstrap", 0.95, 50).bound == 0.3
     assert one_sample_percentile_bound(draws[::-1] - 0.3, 0.3, "upper", 0.4, "bootstrap", 0.95, 50).bound == 0.3
+
+
+@pytest.mark.parametrize("n", [4, 10, 16, 30])
+def test_a_perfectly_separating_candidate_is_not_certain(n):
+    """DeLong's variance is 0 when the candidate separates the classes: the margin's bound
+    once equalled the estimate (p = 0), so 4 separated rows passed a 0.45 margin."""
+    y = np.array([0, 1] * (n // 2))
+    candidate, constant = y * 0.8 + 0.1, np.full(n, 0.5)
+    bound = stats.delong_auc_difference(y, candidate, constant, margin=0.45)
+    assert bound.estimate == 0.5
+    assert bound.lower < bound.estimate and bound.p_value > 0
+    assert bound.method == "max-variance (Bonferroni)"
+    # The bound is the candidate's one-sample bound at 97.5% (the constant's AUC is exact).
+    alone = stats.auc_bound(y, candidate, confidence=0.975)
+    assert bound.lower == pytest.approx(alone.bound - 0.5)
+    # The p-value is dual to the bound: it clears a margin exactly when p < 0.05.
+    for margin in np.linspace(-0.4, 0.45, 18):
+        b = stats.delong_auc_difference(y, candidate, constant, margin=float(margin))
+        assert (b.lower > margin) == (b.p_value < 0.05), (margin, b)
+    if n == 4:
+        assert not bound.lower > 0.45
+
+
+def test_both_models_separating_is_no_proof_of_a_tie():
+    y = np.array([0, 1] * 8)
+    bound = stats.delong_auc_difference(y, y * 0.9, y * 0.5 + 0.2, margin=-0.05)
+    assert bound.estimate == 0.0
+    assert bound.lower < -0.05  # not "certainly within 0.05"
