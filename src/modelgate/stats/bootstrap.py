@@ -479,7 +479,8 @@ def paired_bootstrap_difference(
     assert confidence is not None  # check_options gives z only for a confidence
     res_c, res_b = _run(forms, strata, int(n_resamples), seed)
     d = _difference_draws(res_c, res_b, relative, higher_is_better)
-    return percentile_bound(d, estimate, margin, method, confidence, n_rows, point_c, point_b)
+    known = bool(np.array_equal(c, b))  # the same scores: the difference is exact
+    return percentile_bound(d, estimate, margin, method, confidence, n_rows, point_c, point_b, known=known)
 
 
 def bootstrap_metric_bound(
@@ -647,7 +648,8 @@ def task_bootstrap_difference(
     assert confidence is not None
     res_c, res_b = _run(forms, strata, int(n_resamples), seed)
     d = _difference_draws(res_c, res_b, relative, higher_is_better)
-    return percentile_bound(d, estimate, margin, method, confidence, n_rows, point_c, point_b)
+    known = bool(np.array_equal(c, b))  # the same scores: the difference is exact
+    return percentile_bound(d, estimate, margin, method, confidence, n_rows, point_c, point_b, known=known)
 
 
 def task_bootstrap_bound(

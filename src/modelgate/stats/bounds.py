@@ -183,6 +183,11 @@ def expit(x: float) -> float:
     return float(special.expit(x))
 
 
+SAME_DRAWS = (
+    "every bootstrap resample gave the same value (e.g. every row right): the bootstrap cannot bound it on these rows"
+)
+
+
 def percentile_bound(
     draws: NDArray[np.float64],
     estimate: float,
@@ -192,9 +197,14 @@ def percentile_bound(
     n: int,
     candidate: float,
     baseline: float,
+    *,
+    known: bool = False,
 ) -> DifferenceBound:
     """A one-sided percentile bound from bootstrap draws of the quantity, with
-    the bootstrap p-value; undefined when any draw is not finite."""
+    the bootstrap p-value; undefined when any draw is not finite, and inconclusive
+    when every draw is the same value (72 of 72 rows right resample to 72 of 72:
+    no spread is no certainty) unless the quantity is ``known`` exactly (the two
+    models' scores are the same on every row)."""
     B = len(draws)
     few = too_few_resamples(B, confidence)
     if few:
@@ -208,6 +218,17 @@ def percentile_bound(
             confidence,
             n,
             f"bootstrap distribution is degenerate: {bad} of {B} resamples gave a non-finite difference",
+            estimate=estimate,
+            candidate=candidate,
+            baseline=baseline,
+            inconclusive=True,
+        )
+    if not known and float(np.ptp(draws)) == 0.0:
+        return undefined_difference(
+            method,
+            confidence,
+            n,
+            SAME_DRAWS,
             estimate=estimate,
             candidate=candidate,
             baseline=baseline,
@@ -286,6 +307,8 @@ def one_sample_percentile_bound(
             value,
             inconclusive=True,
         )
+    if float(np.ptp(res)) == 0.0:
+        return undefined_metric(method, side, confidence, n_rows, SAME_DRAWS, value, inconclusive=True)
     if side == "lower":
         bound = min(float(np.quantile(res, 1.0 - confidence)), value)  # never beyond the value
         wrong = np.count_nonzero(res <= floor) if floor is not None else -1

@@ -25,6 +25,8 @@ from .bounds import (
 from .inputs import as_1d, same_length
 from .losses import mean_loss_bound
 
+SAME_INFLUENCE = "the difference's influence is the same on every row: zero variance is no certainty"
+
 
 def _influence(x: ArrayLike, name: str) -> NDArray[np.float64]:
     return as_1d(x, name, np.float64)
@@ -97,6 +99,10 @@ def delta_difference(
             )
     else:
         d_if = ic - ib if higher_is_better else ib - ic
+        if float(np.var(d_if)) == 0.0 and not (c == b and np.array_equal(ic, ib)):  # same model: exact
+            return undefined_difference(
+                method, confidence, n_rows, SAME_INFLUENCE, estimate=estimate, **common, inconclusive=True
+            )
         lower, p = normal_bound(estimate, float(np.var(d_if, ddof=1)) / n_rows, z, margin)
     return DifferenceBound(estimate, lower, p, method, confidence, n_rows, c, b)
 

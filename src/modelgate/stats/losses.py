@@ -60,6 +60,10 @@ def _skew_corrected_bound(estimate: float, d: NDArray[np.float64], z: float, mar
     return lower, float(stats.norm.sf(x))
 
 
+SAME_DIFFERENCE = "every row's loss difference is the same: zero variance on these rows is no certainty"
+SAME_LOSS = "every row's loss is the same: zero variance on these rows is no certainty"
+
+
 def paired_loss_difference(
     loss_candidate: ArrayLike,
     loss_baseline: ArrayLike,
@@ -136,9 +140,16 @@ def paired_loss_difference(
             low, p, reason = fieller_ratio(
                 -c, b, float(cov[0, 0]), float(cov[1, 1]), -float(cov[0, 1]), z, margin - 2.0
             )
-            if reason:
-                return undefined_difference(name, confidence, n_rows, reason, estimate=estimate, **common)
+            if reason:  # the baseline's loss is not clearly above 0 at this n
+                return undefined_difference(
+                    name, confidence, n_rows, reason, estimate=estimate, **common, inconclusive=True
+                )
             lower = low + 2.0
+        elif float(d.var()) == 0.0 and np.any(d != 0.0):
+            # The same nonzero difference on every row is no certainty (one row's is none).
+            return undefined_difference(
+                name, confidence, n_rows, SAME_DIFFERENCE, estimate=estimate, **common, inconclusive=True
+            )
         elif n_rows < 3 or float(d.var()) == 0.0:
             # no skewness to estimate (with 2 rows it is 0 identically): the plain bound
             name = "paired-loss normal"
@@ -149,7 +160,7 @@ def paired_loss_difference(
 
     B = int(n_resamples)
     q = loss_resamples(d, lb if relative else None, B, seed)
-    return percentile_bound(q, estimate, margin, name, confidence, n_rows, c, b)
+    return percentile_bound(q, estimate, margin, name, confidence, n_rows, c, b, known=bool(np.all(d == 0.0)))
 
 
 def mean_loss_bound(
@@ -162,8 +173,9 @@ def mean_loss_bound(
     """One-sided bound of a mean of per-row losses (method "mean-loss normal
     (skew-corrected)"): the bound of :func:`paired_loss_difference`'s normal
     method applied to one vector (the upper bound of mean(x) is minus the lower
-    bound of mean(-x)); "mean-loss normal", the plain bound, with fewer than 3
-    rows or a zero variance. p is dual to the bound: ``clears(floor)`` exactly
+    bound of mean(-x)); "mean-loss normal", the plain bound, with 2 rows.
+    Inconclusive when every row's loss is the same (zero variance is no
+    certainty). p is dual to the bound: ``clears(floor)`` exactly
     when p < 1 - confidence."""
     z = one_sample_options(side, floor, confidence)
     method = "mean-loss normal (skew-corrected)" if z is not None else "point estimate"
@@ -184,7 +196,9 @@ def mean_loss_bound(
     sign = 1.0 if side == "lower" else -1.0
     v = sign * x
     target = sign * floor if floor is not None else 0.0
-    if n_rows < 3 or float(v.var()) == 0.0:
+    if float(v.var()) == 0.0:
+        return undefined_metric(method, side, confidence, n_rows, SAME_LOSS, value, inconclusive=True)
+    if n_rows < 3:
         method = "mean-loss normal"
         low, p = normal_bound(sign * value, float(v.var(ddof=1)) / n_rows, z, target)
     else:

@@ -231,8 +231,13 @@ def test_two_rows_and_zero_variance_keep_the_plain_bound():
     assert two.p_value == pytest.approx(sps.norm.sf(0.15 / se), abs=1e-12)
     three = S.paired_loss_difference([0.2, 0.4, 0.1], [0.5, 0.4, 0.3])
     assert three.method == "paired-loss normal (skew-corrected)"
-    same = S.paired_loss_difference(np.full(10, 0.25), np.full(10, 0.5))  # d = 0.25 exactly
-    assert same.method == "paired-loss normal" and same.lower == same.estimate and same.p_value == 0.0
+    # d = 0.25 on every row: zero variance on 10 rows is no certainty about the next ones
+    same = S.paired_loss_difference(np.full(10, 0.25), np.full(10, 0.5))
+    assert same.inconclusive and not same.defined and same.estimate == 0.25
+    # The same losses on every row (the same model): the difference is exactly 0.
+    tie = S.paired_loss_difference(np.full(10, 0.25), np.full(10, 0.25), margin=-0.01)
+    assert tie.lower == tie.estimate == 0.0 and tie.p_value == 0.0
+    assert S.mean_loss_bound(np.full(10, 0.25), side="upper", floor=0.3).inconclusive
 
 
 def test_point_estimate_only():

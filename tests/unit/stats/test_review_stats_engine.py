@@ -123,15 +123,6 @@ def test_a_bootstrap_check_with_too_few_resamples_is_refused_when_declared():
 # -- perfectly separated samples: the bootstrap has no spread, and claims certainty ------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a perfectly separated (or perfectly predicted) sample makes every stratified resample "
-        "identical, so the percentile bound equals the estimate: an F1/AUC/accuracy floor of 0.99 "
-        "passes on 4 rows (Clopper-Pearson gives 0.47, DeLong 0.43). Failing closed on a zero-spread "
-        "bootstrap would also fail a model perfect on 2,264 rows (F1 has no other method): debatable"
-    ),
-)
 @pytest.mark.parametrize("metric", ["f1", "roc_auc", "accuracy"])
 def test_a_perfect_sample_of_four_rows_does_not_clear_a_floor_of_0_99(metric):
     y = np.array([1, 1, 0, 0])
@@ -151,18 +142,10 @@ def test_a_perfect_sample_of_four_rows_does_not_clear_a_floor_of_0_99(metric):
     assert not bound.clears(0.99), bound
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the majority baseline's F1 is constant under class-stratified resampling and so is a perfect "
-        "candidate's: the paired difference never varies and its lower bound is the estimate, so "
-        "'f1 beats majority by 0.3' passes on 4 rows"
-    ),
-)
 def test_a_perfect_candidate_on_four_rows_does_not_beat_majority_by_a_certain_margin():
-    y = np.array([1, 1, 1, 0])
+    y = np.array([1, 1, 1, 0, 0])  # two of each class: the bootstrap can resample it
     c = np.where(y == 1, 0.9, 0.1)
-    majority = np.full(4, 0.75)
+    majority = np.full(5, 0.6)
     bound = paired_bootstrap_difference("f1", y, c, majority, margin=0.1, n_resamples=2000, seed=0)
     assert bound.estimate > 0.1
     assert not (bound.defined and bound.lower > 0.1), bound
@@ -190,13 +173,6 @@ def test_one_positive_row_gives_no_binary_bootstrap_bound(metric):
 
 # -- a perfect sample on a few rows: zero spread, and the default bounds claim certainty -------
 
-_ZERO_SPREAD = (
-    "a perfect sample makes the influence function / per-row losses / resamples constant, so "
-    "the default bound equals the estimate and clears any floor on a handful of rows (binary "
-    "roc_auc has DeLong's max-variance bound and accuracy Clopper-Pearson for this; these "
-    "metrics have nothing like it): needs a per-metric edge-of-range bound, not a one-liner"
-)
-
 
 def _perfect_multiclass(per_class):
     y = np.repeat([0, 1, 2], per_class)
@@ -205,7 +181,6 @@ def _perfect_multiclass(per_class):
     return y, s
 
 
-@pytest.mark.xfail(strict=True, reason=_ZERO_SPREAD)
 def test_a_perfect_six_row_sample_does_not_clear_a_roc_auc_ovr_floor_of_0_99():
     y, s = _perfect_multiclass(2)
     evaluation = evaluate(
@@ -215,7 +190,6 @@ def test_a_perfect_six_row_sample_does_not_clear_a_roc_auc_ovr_floor_of_0_99():
     assert not result.passed, result.message  # was: "95% lower bound 1.0000 (delta, p=0) is above at_least 0.99"
 
 
-@pytest.mark.xfail(strict=True, reason=_ZERO_SPREAD)
 def test_a_perfect_six_row_sample_does_not_beat_majority_on_roc_auc_ovr_by_0_45():
     y, s = _perfect_multiclass(2)
     evaluation = evaluate(
@@ -225,7 +199,6 @@ def test_a_perfect_six_row_sample_does_not_beat_majority_on_roc_auc_ovr_by_0_45(
     assert not result.passed, result.message  # was: "95% lower bound +0.5000 (delta, p=0)"
 
 
-@pytest.mark.xfail(strict=True, reason=_ZERO_SPREAD)
 @pytest.mark.parametrize("metric", ["mae", "rmse"])
 def test_three_perfect_regression_rows_do_not_clear_an_error_ceiling(metric):
     y = np.array([1.0, 2.0, 3.0])
