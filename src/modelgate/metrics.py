@@ -56,6 +56,8 @@ DELTA = "delta"  # the delta-method (influence function) normal bound of a smoot
 BOOTSTRAP = "bootstrap"
 CLOPPER_PEARSON = "clopper-pearson"
 MEAN_LOSS = "mean-loss"  # the floor bound of a mean of per-row losses
+ORDER_STATISTIC = "order-statistic"  # exact, distribution-free bounds of a quantile of per-row errors
+BERNSTEIN = "bernstein"  # empirical-Bernstein bounds of a mean of per-row values in [0, 1], at any n
 
 Influence = tuple[float, NDArray[np.float64]]  # (metric value, its influence function row by row)
 
@@ -254,6 +256,30 @@ def brier_rows(y_true, scores) -> NDArray[np.float64]:
     return np.asarray(residual * residual, dtype=float)
 
 
+def median_ae(y_true, scores) -> float:
+    """Median absolute error (regression)."""
+    if not _regression_defined(y_true, scores):
+        return math.nan
+    return float(np.quantile(absolute_error_rows(y_true, scores), 0.5))
+
+
+def p90_ae(y_true, scores) -> float:
+    """90th percentile of the absolute error (regression): nine rows in ten err less."""
+    if not _regression_defined(y_true, scores):
+        return math.nan
+    return float(np.quantile(absolute_error_rows(y_true, scores), 0.9))
+
+
+def correct_rows(y_true, scores) -> NDArray[np.float64]:
+    """Per-row correctness, 1.0 or 0.0 (the rows of ``accuracy``); NaN where a score is
+    NaN or infinite, so its label is undefined."""
+    s = np.asarray(scores, dtype=float)
+    bad = ~np.isfinite(s)
+    undefined = bad.any(axis=1) if s.ndim == 2 else bad
+    right = (predicted_labels(np.where(bad, 0.0, s)) == np.asarray(y_true)).astype(float)
+    return np.where(undefined, np.nan, right)
+
+
 def absolute_error_rows(y_true, scores) -> NDArray[np.float64]:
     """Per-row absolute error |y - yhat| (the rows of ``mae``)."""
     return np.asarray(np.abs(np.asarray(y_true, dtype=float) - np.asarray(scores, dtype=float)), dtype=float)
@@ -329,6 +355,10 @@ class Metric:
     floor_method: str = BOOTSTRAP  # floor: "delong", "clopper-pearson", "mean-loss", "delta" or "bootstrap"
     influence: Callable[..., Influence] | None = None
     value_range: tuple[float, float] = (-math.inf, math.inf)  # every value the metric can take
+    # The metric is the mean of these per-row values in [0, 1] (what "bernstein" bounds).
+    bounded_rows: Callable[..., NDArray[np.float64]] | None = None
+    # The metric is the q-quantile of these per-row values (what "order-statistic" bounds).
+    quantile: tuple[float, Callable[..., NDArray[np.float64]]] | None = None
 
     def impossible_margin(self, margin: float, relative: bool) -> str:
         """Why a margin check of this metric can never pass, or always passes, given
@@ -367,6 +397,10 @@ class Metric:
                 raise ValueError(f"metric {self.name!r}: method {method!r} needs a row_loss")
             if method == DELTA and self.influence is None:
                 raise ValueError(f"metric {self.name!r}: method {DELTA!r} needs an influence function")
+            if method == ORDER_STATISTIC and self.quantile is None:
+                raise ValueError(f"metric {self.name!r}: method {ORDER_STATISTIC!r} needs a quantile")
+            if method == BERNSTEIN and self.bounded_rows is None:
+                raise ValueError(f"metric {self.name!r}: method {BERNSTEIN!r} needs bounded_rows")
         unknown = [t for t in self.tasks if t not in TASKS]
         if unknown or not self.tasks:
             raise ValueError(f"metric {self.name!r}: tasks must be some of {', '.join(TASKS)}, not {self.tasks!r}")
@@ -409,6 +443,7 @@ for _metric in (
         tasks=_CLASSIFICATION,
         floor_method=CLOPPER_PEARSON,
         value_range=_UNIT,
+        bounded_rows=correct_rows,
     ),
     Metric("f1", f1, higher_is_better=True, value_range=_UNIT),
     Metric(
@@ -429,6 +464,7 @@ for _metric in (
         row_loss=brier_rows,
         floor_method=MEAN_LOSS,
         value_range=_UNIT,
+        bounded_rows=brier_rows,
     ),
     Metric("macro_f1", macro_f1, higher_is_better=True, tasks=(MULTICLASS,), value_range=_UNIT),
     # the influence-function (DeLong per class) bound by default: 1.4 s at 1e6 rows where the
@@ -472,6 +508,27 @@ for _metric in (
         floor_method=DELTA,
         influence=r2_influence,
         value_range=(-math.inf, 1.0),
+    ),
+    # Quantiles of the error: exact bounds from order statistics, whatever the tails.
+    Metric(
+        "median_ae",
+        median_ae,
+        higher_is_better=False,
+        method=ORDER_STATISTIC,
+        tasks=(REGRESSION,),
+        floor_method=ORDER_STATISTIC,
+        quantile=(0.5, absolute_error_rows),
+        value_range=_LOSS,
+    ),
+    Metric(
+        "p90_ae",
+        p90_ae,
+        higher_is_better=False,
+        method=ORDER_STATISTIC,
+        tasks=(REGRESSION,),
+        floor_method=ORDER_STATISTIC,
+        quantile=(0.9, absolute_error_rows),
+        value_range=_LOSS,
     ),
 ):
     register_metric(_metric)

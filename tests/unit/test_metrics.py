@@ -121,6 +121,8 @@ def test_the_registry_holds_exactly_the_documented_metrics():
         "log_loss",
         "macro_f1",
         "mae",
+        "median_ae",
+        "p90_ae",
         "r2",
         "rmse",
         "roc_auc",
@@ -132,8 +134,8 @@ def test_an_unknown_metric_names_the_known_ones():
     with pytest.raises(ValueError) as info:
         M.get_metric("aucc")
     assert str(info.value) == (
-        "unknown metric 'aucc'; known metrics: accuracy, brier, f1, log_loss, macro_f1, mae, r2, rmse, roc_auc, "
-        "roc_auc_ovr"
+        "unknown metric 'aucc'; known metrics: accuracy, brier, f1, log_loss, macro_f1, mae, median_ae, p90_ae, "
+        "r2, rmse, roc_auc, roc_auc_ovr"
     )
 
 

@@ -148,6 +148,8 @@ def test_the_default_bound_comes_from_the_metric_registry():
         "mae": "paired-loss",
         "rmse": "delta",
         "r2": "delta",
+        "median_ae": "order-statistic",
+        "p90_ae": "order-statistic",
     }
     with pytest.raises(ValueError, match="method 'delong' applies to roc_auc only"):
         MarginCheck("f1", method="delong")

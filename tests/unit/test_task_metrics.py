@@ -169,7 +169,7 @@ def test_each_metric_has_its_direction_tasks_and_methods(name, tasks, higher, me
 def test_metrics_for_each_task():
     assert M.metrics_for("binary") == ["accuracy", "brier", "f1", "log_loss", "roc_auc"]
     assert M.metrics_for("multiclass") == ["accuracy", "log_loss", "macro_f1", "roc_auc_ovr"]
-    assert M.metrics_for("regression") == ["mae", "r2", "rmse"]
+    assert M.metrics_for("regression") == ["mae", "median_ae", "p90_ae", "r2", "rmse"]
 
 
 def test_check_metric_fits_refuses_in_one_line():
@@ -179,7 +179,7 @@ def test_check_metric_fits_refuses_in_one_line():
         (
             "roc_auc",
             "regression",
-            "metric 'roc_auc' does not apply to task 'regression' (regression metrics: mae, r2, rmse)",
+            "metric 'roc_auc' does not apply to task 'regression' (regression metrics: mae, median_ae, p90_ae, r2, rmse)",
         ),
         (
             "mae",
@@ -496,6 +496,8 @@ def test_each_task_reports_its_method():
         (reg, "mean", "mae", "paired-loss normal (skew-corrected)"),
         (reg, "mean", "rmse", "delta"),
         (reg, "median", "r2", "delta"),
+        (reg, "mean", "median_ae", "order statistics (exact, Bonferroni)"),
+        (reg, "mean", "p90_ae", "order statistics (exact, Bonferroni)"),
     ]
     for ev, baseline, name, method in methods:
         assert MarginCheck(name, baseline=baseline, n_resamples=200).evaluate(ev).method == method, name
@@ -520,7 +522,7 @@ def test_each_task_reports_its_method():
         == "class-stratified bootstrap"
     )
     assert M.get_metric("roc_auc_ovr").margin_methods == ("delta", "bootstrap")
-    assert M.get_metric("accuracy").margin_methods == ("mcnemar", "bootstrap")
+    assert M.get_metric("accuracy").margin_methods == ("mcnemar", "bernstein", "bootstrap")
 
 
 def test_a_relative_margin_on_a_zero_r2_baseline_fails_with_the_reason():

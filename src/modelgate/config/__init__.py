@@ -19,7 +19,7 @@ A gate can be declared with no Python at all::
     [[tool.modelgate.checks]]
     metric = "roc_auc"                 # binary: roc_auc | accuracy | f1 | log_loss | brier
                                        # multiclass: accuracy | macro_f1 | log_loss | roc_auc_ovr
-                                       # regression: mae | rmse | r2
+                                       # regression: mae | rmse | r2 | median_ae | p90_ae
     baseline = "majority"              # majority (classification) | mean | median (regression) | champion | Flow/run_id
     margin = 0.10
     relative = false

@@ -18,6 +18,7 @@ from .bounds import (
     DifferenceBound,
     MetricBound,
     Side,
+    Values,
     check_options,
     expit,
     fieller_ratio,
@@ -176,7 +177,7 @@ def delong_auc_difference(
     n_rows = pos.size
     aucs, cov = _delong(pos, [c, b])
     auc_c, auc_b = float(aucs[0]), float(aucs[1])
-    common = {"candidate": auc_c, "baseline": auc_b}
+    common: Values = {"candidate": auc_c, "baseline": auc_b}
     if relative and auc_b <= 0:
         return undefined_difference(method, confidence, n_rows, ZERO_BASELINE.format(auc_b), **common)
     estimate = quantity(auc_c, auc_b, relative=relative)
@@ -196,6 +197,7 @@ def delong_auc_difference(
     if auc_c in (0.0, 1.0) or auc_b in (0.0, 1.0):
         # A perfectly separating score has DeLong variance 0: not certainty (4 separated
         # rows are no proof). Each AUC gets its own bound, the max-variance one at 0 or 1.
+        assert confidence is not None  # z is set
         k = min(int(pos.sum()), n_rows - int(pos.sum()))
         lower, p = _separated_difference(auc_c, vcc, auc_b, vbb, k, confidence, margin, relative=relative)
         if not math.isfinite(lower):

@@ -37,6 +37,7 @@ from .bounds import (
     DifferenceBound,
     MetricBound,
     Side,
+    Values,
     check_options,
     one_sample_options,
     one_sample_percentile_bound,
@@ -468,7 +469,7 @@ def paired_bootstrap_difference(
         return undefined_difference(method, confidence, n_rows, too_few, inconclusive=True)
     strata, forms = _binary_plan(metric, pos, [c, b])
     point_c, point_b = _points(strata, forms)
-    common = {"candidate": point_c, "baseline": point_b}
+    common: Values = {"candidate": point_c, "baseline": point_b}
     if not (math.isfinite(point_c) and math.isfinite(point_b)):
         return undefined_difference(method, confidence, n_rows, "metric is not finite on the full data", **common)
     if relative and point_b <= 0:
@@ -637,7 +638,7 @@ def task_bootstrap_difference(
         return undefined_difference(method, confidence, n_rows, too_few, inconclusive=True)
     strata, forms = _task_plan(metric, task, y, [c, b], sizes)
     point_c, point_b = _points(strata, forms)
-    common = {"candidate": point_c, "baseline": point_b}
+    common: Values = {"candidate": point_c, "baseline": point_b}
     if not (math.isfinite(point_c) and math.isfinite(point_b)):
         return undefined_difference(method, confidence, n_rows, "metric is not finite on the full data", **common)
     if relative and point_b <= 0:

@@ -9,8 +9,9 @@ and percentile bounds are here; each method family builds on them.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypedDict
 
 import numpy as np
 from numpy.typing import NDArray
@@ -53,6 +54,13 @@ class DifferenceBound:
 
 
 Side = Literal["lower", "upper"]
+
+
+class Values(TypedDict):
+    """The two models' metric values, passed on to an undefined bound (``**common``)."""
+
+    candidate: float
+    baseline: float
 
 
 @dataclass(frozen=True)
@@ -317,3 +325,23 @@ def one_sample_percentile_bound(
         wrong = np.count_nonzero(res >= floor) if floor is not None else -1
     p = math.nan if floor is None else (1.0 + wrong) / (B + 1.0)
     return MetricBound(value, bound, side, float(p), method, confidence, n_rows)
+
+
+def dual_p(lower_at: Callable[[float], float], margin: float) -> float:
+    """The p-value dual to a bound: the smallest alpha (= 1 - confidence) at which
+    ``lower_at(alpha)`` clears the margin, for a bound that rises with alpha and may
+    move in steps (order statistics); found by bisection on log alpha."""
+
+    def clears(alpha: float) -> bool:
+        value = lower_at(alpha)
+        return math.isfinite(value) and value > margin
+
+    lo, hi = -690.0, math.log1p(-1e-9)  # log alpha: exp(-690) is about 1e-300
+    if not clears(math.exp(hi)):
+        return 1.0
+    if clears(math.exp(lo)):
+        return 0.0
+    for _ in range(60):
+        mid = (lo + hi) / 2.0
+        lo, hi = (lo, mid) if clears(math.exp(mid)) else (mid, hi)
+    return math.exp(hi)

@@ -13,6 +13,7 @@ from .bounds import (
     DifferenceBound,
     MetricBound,
     Side,
+    Values,
     check_options,
     fieller_ratio,
     normal_bound,
@@ -60,7 +61,7 @@ def delta_difference(
     ic = _influence(influence_candidate, "influence_candidate")
     ib = _influence(influence_baseline, "influence_baseline")
     c, b = float(candidate), float(baseline)
-    common = {"candidate": c, "baseline": b}
+    common: Values = {"candidate": c, "baseline": b}
     if n_rows == 0:
         return undefined_difference(method, confidence, 0, "no rows", inconclusive=True)
     if not (math.isfinite(c) and math.isfinite(b)):

@@ -16,6 +16,7 @@ from .bounds import (
     DifferenceBound,
     MetricBound,
     Side,
+    Values,
     check_options,
     fieller_ratio,
     normal_bound,
@@ -113,7 +114,7 @@ def paired_loss_difference(
         if bad:
             return undefined_difference(name, confidence, n_rows, f"{label} is not finite on {bad} of {n_rows} rows")
     c, b = float(lc.mean()), float(lb.mean())
-    common = {"candidate": c, "baseline": b}
+    common: Values = {"candidate": c, "baseline": b}
     if relative and b <= 0:
         return undefined_difference(name, confidence, n_rows, ZERO_BASELINE.format(b), **common)
     estimate = quantity(c, b, relative=relative, higher_is_better=False)

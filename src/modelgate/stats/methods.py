@@ -42,6 +42,10 @@ class MetricLike(Protocol):
     def row_loss(self) -> Callable[[Any, Any], Any] | None: ...
     @property
     def influence(self) -> Callable[[Any, Any], tuple[float, Any]] | None: ...
+    @property
+    def bounded_rows(self) -> Callable[[Any, Any], Any] | None: ...
+    @property
+    def quantile(self) -> tuple[float, Callable[[Any, Any], Any]] | None: ...
 
 
 # (metric, task, labels, candidate scores, baseline scores, options) -> the bound of the difference
@@ -56,13 +60,14 @@ class BoundMethod:
 
     ``fits``: "own", the method fits only the metrics whose own method it is (it
     is exact for them, or needs what only they have); "influence", any metric
-    with an influence function; "any", every metric.
+    with an influence function; "bounded", any metric that is a mean of per-row
+    values in [0, 1]; "any", every metric.
     """
 
     name: str
     paired: PairedBound | None
     one_sample: OneSampleBound | None
-    fits: Literal["own", "influence", "any"]
+    fits: Literal["own", "influence", "bounded", "any"]
     summary: str
 
     def fits_metric(self, metric: MetricLike, *, floor: bool) -> bool:
@@ -70,6 +75,8 @@ class BoundMethod:
             return True
         if self.fits == "influence":
             return metric.influence is not None
+        if self.fits == "bounded":
+            return metric.bounded_rows is not None
         return (metric.floor_method if floor else metric.method) == self.name
 
 
@@ -153,6 +160,24 @@ def _bootstrap_paired(metric: MetricLike, task: str, y: Any, c: Any, b: Any, **o
     return task_bootstrap_difference(named, task, y, c, b, higher_is_better=metric.higher_is_better, **options)
 
 
+def _order_statistic_paired(metric: MetricLike, task: str, y: Any, c: Any, b: Any, **options: Any) -> DifferenceBound:
+    from .order_statistics import quantile_difference
+
+    assert metric.quantile is not None  # fits "own": only quantile metrics have it
+    options.pop("n_resamples"), options.pop("seed")
+    q, rows = metric.quantile
+    return quantile_difference(rows(y, c), rows(y, b), q, higher_is_better=metric.higher_is_better, **options)
+
+
+def _bernstein_paired(metric: MetricLike, task: str, y: Any, c: Any, b: Any, **options: Any) -> DifferenceBound:
+    from .bernstein import bernstein_difference
+
+    assert metric.bounded_rows is not None  # fits "bounded"
+    options.pop("n_resamples"), options.pop("seed")
+    rows = metric.bounded_rows
+    return bernstein_difference(rows(y, c), rows(y, b), higher_is_better=metric.higher_is_better, **options)
+
+
 # -------------------------------------------------------------- one-sample bounds
 
 
@@ -189,6 +214,23 @@ def _delta_one_sample(metric: MetricLike, task: str, y: Any, s: Any, **options: 
     options.pop("n_resamples"), options.pop("seed")
     value, influence = metric.influence(y, s)
     return delta_bound(value, influence, **options)
+
+
+def _order_statistic_one_sample(metric: MetricLike, task: str, y: Any, s: Any, **options: Any) -> MetricBound:
+    from .order_statistics import quantile_bound
+
+    assert metric.quantile is not None
+    options.pop("n_resamples"), options.pop("seed")
+    q, rows = metric.quantile
+    return quantile_bound(rows(y, s), q, **options)
+
+
+def _bernstein_one_sample(metric: MetricLike, task: str, y: Any, s: Any, **options: Any) -> MetricBound:
+    from .bernstein import bernstein_bound
+
+    assert metric.bounded_rows is not None
+    options.pop("n_resamples"), options.pop("seed")
+    return bernstein_bound(metric.bounded_rows(y, s), **options)
 
 
 def _bootstrap_one_sample(metric: MetricLike, task: str, y: Any, s: Any, **options: Any) -> MetricBound:
@@ -242,6 +284,20 @@ METHODS: dict[str, BoundMethod] = {
             _delta_one_sample,
             "influence",
             "a smooth function of means: the delta method on the influence function",
+        ),
+        BoundMethod(
+            "order-statistic",
+            _order_statistic_paired,
+            _order_statistic_one_sample,
+            "own",
+            "a quantile of per-row errors: exact order-statistic bounds, no tail assumption",
+        ),
+        BoundMethod(
+            "bernstein",
+            _bernstein_paired,
+            _bernstein_one_sample,
+            "bounded",
+            "a mean of per-row values in [0, 1]: empirical-Bernstein bounds, valid at any n",
         ),
         BoundMethod(
             "bootstrap",

@@ -15,6 +15,7 @@ from .bounds import (
     DifferenceBound,
     MetricBound,
     Side,
+    Values,
     check_options,
     fieller_ratio,
     one_sample_options,
@@ -175,7 +176,7 @@ def accuracy_difference(
     if n == 0:
         return undefined_difference(method, confidence, 0, "no rows", inconclusive=True)
     acc_c, acc_b = (both + wins) / n, (both + losses) / n
-    common = {"candidate": acc_c, "baseline": acc_b}
+    common: Values = {"candidate": acc_c, "baseline": acc_b}
     if relative and acc_b <= 0:
         return undefined_difference(method, confidence, n, ZERO_BASELINE.format(acc_b), **common)
     estimate = acc_c / acc_b - 1.0 if relative else (wins - losses) / n

@@ -183,7 +183,8 @@ WHERE = "[tool.modelgate].checks[0]"
         ),
         (
             {"metric": "accuracy", "at_least": 0.8, "method": "mcnemar"},
-            f"{WHERE}.method: unknown method 'mcnemar'; use one of auto, delong, clopper-pearson, mean-loss, delta, bootstrap",
+            f"{WHERE}.method: unknown method 'mcnemar'; use one of auto, delong, clopper-pearson, mean-loss, delta, order-statistic, bernstein, "
+            "bootstrap",
         ),
         (
             {"metric": "brier", "at_most": 0.8, "method": "delta"},
@@ -288,6 +289,8 @@ FLOOR_METHOD_NAMES = {
     "mae": "mean-loss normal (skew-corrected)",
     "rmse": "delta (skew-corrected)",
     "r2": "delta (skew-corrected)",
+    "median_ae": "order statistic (exact)",
+    "p90_ae": "order statistic (exact)",
 }
 
 
