@@ -238,45 +238,12 @@ def _import_heavy_modules_once():
 
 
 # ---------------------------------------------------------------------------
-# Which tests share an xdist worker (the README's `pytest -n 2`). Every worker
-# makes the session fixtures its tests ask for, so a fixture used by tests on
-# both workers is made twice: the deployments' servers and runs, the NLPFlow
-# trainings, the tabular examples' six runs. The tests that use them run on one
-# worker each; every other file is one unit, so its module's runs are made once.
-# (xdist's own `--dist loadgroup` reads marks through a node id rewrite that
-# pytest 9.2 no longer honours: pytest-xdist issue 1386.)
-SHARED_WORKER = {
-    "tests/deployments/": "deployments",  # Postgres, the metadata service, S3, and their runs
-    "tests/examples/": "example-runs",  # NLPFlow (TensorFlow) and the tabular examples
-    "tests/integration/metamorphic/": "example-runs",
-    "tests/integration/test_smoke_gate.py": "example-runs",
-    "tests/integration/test_label_coding_sessions.py": "example-runs",
-    "tests/integration/test_positive_class_sessions.py": "example-runs",
-    "tests/integration/test_tabular_input_sessions.py": "example-runs",
-    "tests/integration/test_task_sessions.py": "example-runs",
-}
-
-
-def worker_unit(nodeid: str) -> str:
-    """The unit of tests that xdist sends to one worker: a shared group, or the test's file."""
-    path = nodeid.split("::", 1)[0]
-    return next((group for prefix, group in SHARED_WORKER.items() if path.startswith(prefix)), path)
-
-
+# Which tests share an xdist worker (the README's `pytest -n 2`): tests/xdist_units.py.
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    if config.getoption("dist") != "load":  # the default of -n; a --dist given explicitly wins
-        return None
-    from xdist.scheduler import LoadScopeScheduling
+    from xdist_units import make_scheduler
 
-    class SharedFixtureScheduling(LoadScopeScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            return worker_unit(nodeid)
-
-    # In collection order, not the largest unit first: the two groups come first
-    # (tests/deployments, tests/examples), so each worker starts with one of them.
-    config.option.loadscopereorder = False
-    return SharedFixtureScheduling(config, log)
+    return make_scheduler(config, log)
 
 
 # ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -396,6 +397,8 @@ def _ovr_class_influence(pos: NDArray[np.bool_], s: NDArray[np.float64]) -> tupl
         negs_below = np.arange(n, dtype=np.float64) - pos_before
         pos_above = m - pos_before
         placement = np.where(lab, negs_below / n_neg, pos_above / m)
+        # Mann-Whitney U, exact: the positives' places in sorted order, less their own ranks.
+        twice_u = 2 * (int(np.flatnonzero(lab).sum()) - m * (m - 1) // 2)
     else:
         new_block = np.empty(n, dtype=bool)
         new_block[0] = True
@@ -409,7 +412,11 @@ def _ovr_class_influence(pos: NDArray[np.bool_], s: NDArray[np.float64]) -> tupl
         negs_below = ((starts - pos_before + ends - pos_through) / (2.0 * n_neg))[block]
         pos_above = ((2 * m - pos_before - pos_through) / (2.0 * m))[block]
         placement = np.where(lab, negs_below, pos_above)
-    auc = float(placement[lab].sum() / m)
+        # Twice U, exact: per block, its positives times twice their (half-counted) negatives below.
+        twice_u = int(((pos_through - pos_before) * (starts - pos_before + ends - pos_through)).sum())
+    # One division of the exact count (as _placements' callers do): the AUC correctly rounded,
+    # not a sum of n rounded placements.
+    auc = twice_u / (2.0 * m * n_neg)
     placement -= auc
     placement *= np.where(lab, n / m, n / n_neg)
     influence = np.empty(n)
@@ -458,16 +465,17 @@ def ovr_auc_influence(y_true: ArrayLike, scores: ArrayLike) -> tuple[float, NDAr
     def one_class(c: int) -> tuple[float, NDArray[np.float64]]:
         return _ovr_class_influence(codes == c, np.ascontiguousarray(s[:, c]))
 
-    workers = min(len(classes), _usable_cpus()) if n >= _THREADED_ROWS else 1
-    if workers > 1:
-        with ThreadPoolExecutor(workers) as pool:
-            per_class = list(pool.map(one_class, classes))
-    else:
-        per_class = [one_class(c) for c in classes]
     total = np.zeros(n)
     value = 0.0
-    for auc, influence in per_class:
-        total += influence
-        value += auc
+    workers = min(len(classes), _usable_cpus()) if n >= _THREADED_ROWS else 1
+    # Each class's influence is added as it comes, in class order (the same sum with or
+    # without threads); threads take the classes a batch of `workers` at a time, so no
+    # more than that many vectors of n are alive at once (not one per class).
+    with ThreadPoolExecutor(workers) if workers > 1 else nullcontext() as pool:
+        for start in range(0, len(classes), workers):
+            batch = classes[start : start + workers]
+            for auc, influence in pool.map(one_class, batch) if pool else map(one_class, batch):
+                total += influence
+                value += auc
     k = len(classes)
     return value / k, total / k
