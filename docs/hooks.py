@@ -62,6 +62,8 @@ TOP_KEY_HELP = {
     "properties": "array of tables: behavioural properties (keys below)",
     "smoke_cases": "a smoke-case file (CSV, JSONL or parquet), relative to the config's folder",
     "require_champion": "`true`: with no champion yet, champion checks fail instead of passing",
+    "on_inconclusive": '`"fail"` (default) or `"pass"`: what a check whose data are too thin to decide does; '
+    '`"pass"` passes it with a warning (also `--gate-on-inconclusive`, `Gate(on_inconclusive=...)`)',
 }
 
 

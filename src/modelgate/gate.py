@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .checks.properties import PropertyCheck
-from .config import GateConfig, GateSettings, by_kind, setting_names, validate_setting
+from .config import GateConfig, GateSettings, by_kind, setting_names, validate_on_inconclusive, validate_setting
 from .runner import GateRunner
 
 if TYPE_CHECKING:
@@ -70,6 +70,7 @@ class Gate:
         properties: Sequence[PropertyCheck] = (),
         *,
         require_champion: bool = False,
+        on_inconclusive: str = "fail",
         **settings: Any,
     ) -> None:
         names = setting_names()
@@ -87,7 +88,10 @@ class Gate:
         # The same rules as every other front end, before any check runs.
         chosen = {name: validate_setting(name, value, f"Gate({name}=...)") for name, value in settings.items()}
         self.config = GateConfig(
-            GateSettings(**chosen), by_kind([*checks, *properties]), require_champion=require_champion
+            GateSettings(**chosen),
+            by_kind([*checks, *properties]),
+            require_champion=require_champion,
+            on_inconclusive=validate_on_inconclusive(on_inconclusive, "Gate(on_inconclusive=...)"),
         )
         self.smoke_cases = tuple(smoke_cases)
 
@@ -117,6 +121,11 @@ class Gate:
     def require_champion(self) -> bool:
         return self.config.require_champion
 
+    @property
+    def on_inconclusive(self) -> str:
+        """What a check whose data cannot decide does: "fail" (the default) or "pass" (with a warning)."""
+        return self.config.on_inconclusive
+
     def __repr__(self) -> str:
         return f"Gate({self.config!r}, smoke_cases={len(self.smoke_cases)})"
 
@@ -125,7 +134,7 @@ class Gate:
         """The gate declared in the ``[tool.modelgate]`` table of the TOML file ``path``.
 
         Keeps the whole table, as the pytest plugin reads it: ``checks``,
-        ``properties``, ``smoke_cases`` (loaded now), ``require_champion`` and
+        ``properties``, ``smoke_cases`` (loaded now), ``require_champion``, ``on_inconclusive`` and
         every setting (``champion_tag`` and ``champion_scope`` too);
         ``data_artifact`` is not used here, since :meth:`evaluate` gets the data
         itself. Command-line options and ``modelgate_*`` ini keys do not apply.

@@ -41,6 +41,13 @@ PROPERTY = "property"  # a behavioural property
 SMOKE = "smoke"  # one smoke case
 TEST = "test"  # a plain pytest quality test (only in a pytest session)
 
+# on_inconclusive: what a check whose data cannot decide (too few rows or rows of a
+# class, a degenerate resample...) does: fail (the default), or pass with a warning.
+# A defect (a NaN score) is never inconclusive: it fails under both.
+INCONCLUSIVE_FAILS = "fail"
+INCONCLUSIVE_PASSES = "pass"
+ON_INCONCLUSIVE = (INCONCLUSIVE_FAILS, INCONCLUSIVE_PASSES)
+
 RESULT_PROPERTY = "modelgate_result"  # pytest user property: a CheckResult as JSON
 ERROR_PROPERTY = "modelgate_error"  # pytest user property: the call raised something other than a failed check
 OUTAGE_PROPERTY = "modelgate_outage"  # pytest user property: a test met a Metaflow outage (its one line)

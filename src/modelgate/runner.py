@@ -398,6 +398,7 @@ class GateRunner:
                 classes=classes,
                 absent=self.baselines.absent(),
                 require_baselines=self.config.require_champion,
+                on_inconclusive=self.config.on_inconclusive,
                 baseline_runs=self.baselines.runs(),
             ),
             inputs,

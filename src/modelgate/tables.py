@@ -28,6 +28,13 @@ def string(where: str, value: Any) -> str:
     return value.strip()
 
 
+def one_of(where: str, value: Any, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` exactly (``on_inconclusive = "pass"``); else a GateUsageError naming ``where``."""
+    if not isinstance(value, str) or value not in choices:
+        raise type_error(where, " or ".join(f'"{c}"' for c in choices), value)
+    return value
+
+
 def boolean(where: str, value: Any, strict: bool = True) -> bool:
     if isinstance(value, bool):
         return value

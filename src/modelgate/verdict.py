@@ -16,6 +16,8 @@ import numpy as np
 from .names import CHAMPION, TEST
 from .report.render import verdict_table
 
+INCONCLUSIVE = "inconclusive"  # a CheckResult's third outcome: the data could not decide
+
 # How a plain quality test ended when it gave no verdict (a CheckResult's method).
 UNFINISHED = ("error", "skipped", "xfailed", "xpassed", "unfinished")
 
@@ -25,7 +27,14 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """What one check measured and decided. ``message`` is for people."""
+    """What one check measured and decided. ``message`` is for people.
+
+    ``inconclusive``: the data could not decide (too few rows or rows of a class, a
+    degenerate resample...); ``reason`` says why (and, for an undefined statistic, what
+    was undefined). ``passed`` is what the tag decision uses: an inconclusive check
+    fails, unless ``on_inconclusive = "pass"`` let it pass (with a warning).
+    :attr:`outcome` gives the three outcomes in one word.
+    """
 
     name: str
     group: str  # "baseline", "smoke" or "property"
@@ -44,6 +53,19 @@ class CheckResult:
     method: str | None = None
     n: int | None = None
     baseline_run: str | None = None
+    inconclusive: bool = False
+    reason: str | None = None
+
+    @property
+    def outcome(self) -> str:
+        """``"pass"``, ``"fail"`` or ``"inconclusive"`` (whether it passed or not, by
+        ``on_inconclusive``); ``"error"`` for a plain quality test that ended without
+        a verdict (:attr:`unfinished`)."""
+        if self.inconclusive:
+            return INCONCLUSIVE
+        if self.unfinished:
+            return "error"
+        return "pass" if self.passed else "fail"
 
     @property
     def unfinished(self) -> bool:
@@ -52,7 +74,11 @@ class CheckResult:
         return self.group == TEST and self.method in UNFINISHED
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: _jsonable(v) for k, v in asdict(self).items()}
+        """Every field, JSON-ready, and the :attr:`outcome` (read back by :meth:`from_dict`
+        from the fields)."""
+        data = {k: _jsonable(v) for k, v in asdict(self).items()}
+        data["outcome"] = self.outcome
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CheckResult:
@@ -122,6 +148,12 @@ class Verdict:
         return [r for r in self.results if not r.passed and not r.unfinished]
 
     @property
+    def inconclusive(self) -> list[CheckResult]:
+        """The checks whose data could not decide: failed (``on_inconclusive = "fail"``,
+        also among :attr:`failures`) or passed with a warning (``"pass"``)."""
+        return [r for r in self.results if r.inconclusive]
+
+    @property
     def errors(self) -> list[CheckResult]:
         """The quality tests that ended without a verdict: errored, skipped, not run to the end."""
         return [r for r in self.results if not r.passed and r.unfinished]
@@ -153,5 +185,6 @@ class Verdict:
                 "dry_run": decision.dry_run,
                 "line": self.tag_line,
             },
+            "inconclusive": [r.name for r in self.inconclusive],
             "results": [r.to_dict() for r in self.results],
         }

@@ -1,7 +1,8 @@
 """A small, fast flow shaped like the tutorial's, for the plugin's own tests.
 
 No TensorFlow: a scikit-learn pipeline on generated text. Its end step holds
-``model`` and ``val_df``; ``start`` holds ``valdf``. Parameters make the runs
+``model`` and ``val_df`` (and ``negatives_df``, its negative rows only); ``start``
+holds ``valdf``. Parameters make the runs
 the tests need: a failing run, a model that scores inverted.
 """
 
@@ -40,6 +41,8 @@ class TinyFlow(FlowSpec):
 
         self.df = frame(400)
         self.valdf = frame(200)
+        # The validation rows of one class: too thin for an AUC (an inconclusive check).
+        self.negatives_df = self.valdf[self.valdf["labels"] == 0].reset_index(drop=True)
         if self.labels_kind == "text":
             self.valdf["labels"] = np.where(self.valdf["labels"] == 1, "pos", "neg")
         elif self.labels_kind == "empty":

@@ -33,6 +33,7 @@ SAMPLES = {
 REST = """
 smoke_cases = "cases.csv"
 require_champion = true
+on_inconclusive = "pass"
 
 [[tool.modelgate.checks]]
 metric = "roc_auc"

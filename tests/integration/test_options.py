@@ -46,9 +46,10 @@ def test_every_modelgate_option_is_named_gate_but_the_runs_own(tmp_path):
         "--gate-tag",
         "--gate-positive-class",
         "--gate-smoke-cases",
+        "--gate-on-inconclusive",
     } <= set(options)
     assert [o for o in options if not o.startswith("--gate-") and o not in ("--model-run", "--model-flow")] == []
-    assert len(options) == len(set(options)) == 22, options  # 12 options and 10 settings
+    assert len(options) == len(set(options)) == 23, options  # 13 options and 10 settings
 
 
 def test_an_old_or_misspelt_option_is_a_usage_error(tmp_path):

@@ -31,6 +31,7 @@ from ..names import CANDIDATE, FLOOR
 from ..stats.inputs import resampling_options_error
 from ..stats.methods import FLOOR_METHODS, floor_bound
 from ..verdict import CheckResult
+from .outcome import inconclusive_message, inconclusive_passes
 
 if TYPE_CHECKING:
     from .. import stats
@@ -173,7 +174,8 @@ class FloorCheck:
 
     def evaluate(self, evidence: Evaluation) -> CheckResult:
         bound = self.bound(evidence)
-        passed = bound.clears(self.floor)
+        # The data cannot decide: on_inconclusive does (a defect is not inconclusive: it fails).
+        passed = inconclusive_passes(evidence.on_inconclusive) if bound.inconclusive else bound.clears(self.floor)
         return CheckResult(
             name=self.name,
             group=FLOOR,
@@ -187,10 +189,14 @@ class FloorCheck:
             confidence=self.confidence,
             method=bound.method,
             n=bound.n,
+            inconclusive=bound.inconclusive,
+            reason=bound.reason or None,
         )
 
     def _message(self, bound: stats.MetricBound, passed: bool) -> str:
         head = f"{self.metric}: candidate {_fmt(bound.value)} on {bound.n} rows"
+        if bound.inconclusive:
+            return inconclusive_message(bound.reason, head, passed)
         if not bound.defined:
             why = bound.reason or "the statistic is undefined (NaN)"
             return f"{head}: FAIL, {why}; nothing undefined passes"

@@ -25,6 +25,7 @@ from ..names import BASELINE, CANDIDATE, MAJORITY
 from ..stats.inputs import resampling_options_error
 from ..stats.methods import MARGIN_METHODS, margin_bound
 from ..verdict import CheckResult
+from .outcome import inconclusive_message, inconclusive_passes
 
 if TYPE_CHECKING:
     from .. import stats
@@ -135,7 +136,10 @@ class MarginCheck:
         if self.baseline in evaluation.absent:
             return self._absent(evaluation)
         bound = self.bound(evaluation)
-        passed = bool(bound.defined and bound.lower > self.margin)
+        if bound.inconclusive:  # the data cannot decide: on_inconclusive does
+            passed = inconclusive_passes(evaluation.on_inconclusive)
+        else:
+            passed = bool(bound.defined and bound.lower > self.margin)
         return CheckResult(
             name=self.name,
             group=BASELINE,
@@ -154,6 +158,8 @@ class MarginCheck:
             method=bound.method,
             n=bound.n,
             baseline_run=baseline_run,
+            inconclusive=bound.inconclusive,
+            reason=bound.reason or None,
         )
 
     def _absent(self, evaluation: Evaluation) -> CheckResult:
@@ -182,6 +188,8 @@ class MarginCheck:
         quantity = "relative difference" if self.relative else "difference"
         who = f"{self.baseline} ({baseline_run})" if baseline_run else self.baseline
         head = f"{self.metric}: candidate {_fmt(bound.candidate)} vs {who} {_fmt(bound.baseline)} on {bound.n} rows"
+        if bound.inconclusive:
+            return inconclusive_message(bound.reason, head, passed)
         if not bound.defined:
             why = bound.reason or "the statistic is undefined (NaN)"
             return f"{head}: FAIL, {why}; nothing undefined passes"

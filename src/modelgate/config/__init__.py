@@ -15,6 +15,7 @@ A gate can be declared with no Python at all::
     # champion_tag = "deployed"        # the champion carries this tag (default: the gate's tag)
     smoke_cases = "gate/smoke_cases.csv"   # relative to this file
     require_champion = false
+    on_inconclusive = "fail"           # data too thin to decide: the check fails ("pass": passes, with a warning)
 
     [[tool.modelgate.checks]]
     metric = "roc_auc"                 # binary: roc_auc | accuracy | f1 | log_loss | brier
@@ -67,6 +68,7 @@ from .settings import (
     setting_ini_key,
     setting_names,
     validate_champion_tag,
+    validate_on_inconclusive,
     validate_scope,
     validate_setting,
     validate_tag,
@@ -97,6 +99,7 @@ __all__ = [
     "setting_ini_key",
     "setting_names",
     "validate_champion_tag",
+    "validate_on_inconclusive",
     "validate_scope",
     "validate_setting",
     "validate_tag",

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from .. import tables
 from ..errors import GateUsageError
+from ..names import INCONCLUSIVE_FAILS
 from .settings import (
     GateSettings,
     class_value,
     feature_list,
     setting_names,
+    validate_on_inconclusive,
     validate_scope,
     validate_tag,
     validate_task,
@@ -34,6 +36,8 @@ class GateConfig:
     declared: Mapping[str, tuple[Check, ...]] = field(default_factory=dict)  # check kind -> its checks
     smoke_cases: Path | None = None
     require_champion: bool = False
+    # A check whose data cannot decide: "fail" (the default) or "pass" (with a warning).
+    on_inconclusive: str = INCONCLUSIVE_FAILS
     source: Path | None = None  # the pyproject.toml it came from
 
     @property
@@ -65,7 +69,7 @@ class GateConfig:
         return tuple(check for kind in CHECK_KINDS for check in self.declared.get(kind, ()))
 
 
-OTHER_KEYS = ("smoke_cases", "require_champion")
+OTHER_KEYS = ("smoke_cases", "require_champion", "on_inconclusive")
 
 
 def by_kind(checks: Sequence[Check]) -> dict[str, tuple[Check, ...]]:
@@ -159,7 +163,17 @@ def parse_table(table: Any, source: Path | None = None) -> GateConfig:
         if source is not None and not smoke.is_absolute():
             smoke = source.parent / smoke
     require = tables.boolean(f"{where}.require_champion", table.get("require_champion", False))
-    config = GateConfig(GateSettings(**chosen), declared, smoke_cases=smoke, require_champion=require, source=source)
+    on_inconclusive = validate_on_inconclusive(
+        table.get("on_inconclusive", INCONCLUSIVE_FAILS), f"{where}.on_inconclusive"
+    )
+    config = GateConfig(
+        GateSettings(**chosen),
+        declared,
+        smoke_cases=smoke,
+        require_champion=require,
+        on_inconclusive=on_inconclusive,
+        source=source,
+    )
     return check_unique_names(config)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import tables
 from ..errors import GateUsageError
-from ..names import ALL_FEATURES, BRANCH_SCOPE, DEFAULT_TAG, SCOPES, TASKS
+from ..names import ALL_FEATURES, BRANCH_SCOPE, DEFAULT_TAG, ON_INCONCLUSIVE, SCOPES, TASKS
 
 # Metaflow's own limit on a tag (metaflow.tagging_util.MAX_TAG_SIZE); not
 # imported from there so that reading a config never imports Metaflow.
@@ -72,6 +72,13 @@ def validate_scope(scope: str, where: str) -> str:
     if scope not in SCOPES:
         raise GateUsageError(f"{where} {scope!r}: unknown champion scope; use one of {', '.join(SCOPES)}")
     return scope
+
+
+def validate_on_inconclusive(value: Any, where: str) -> str:
+    """``on_inconclusive``: "fail" or "pass" (what a check whose data cannot decide does);
+    else a GateUsageError naming ``where``. One rule for ``[tool.modelgate]``,
+    ``--gate-on-inconclusive``, ``Gate(on_inconclusive=...)`` and ``modelgate.evaluate``."""
+    return tables.one_of(where, value, ON_INCONCLUSIVE)
 
 
 def validate_champion_tag(tag: str, where: str) -> str:

@@ -16,8 +16,20 @@ from typing import Any
 
 import numpy as np
 
+from .. import tables
 from ..errors import GateDataWarning, GateUsageError
-from ..names import ALL_FEATURES, BINARY, CANDIDATE, MAJORITY, MEAN, MEDIAN, MULTICLASS, REGRESSION
+from ..names import (
+    ALL_FEATURES,
+    BINARY,
+    CANDIDATE,
+    INCONCLUSIVE_FAILS,
+    MAJORITY,
+    MEAN,
+    MEDIAN,
+    MULTICLASS,
+    ON_INCONCLUSIVE,
+    REGRESSION,
+)
 from .tasks import check_binary, positive_labels
 
 # inputs (a list of texts, or a DataFrame of feature columns) -> the task's output:
@@ -258,6 +270,9 @@ class Evaluation:
     labels and scores are floats. ``absent`` names baselines that do not exist (``"champion"`` before the
     first deployment) with the reason; ``require_baselines`` says whether a
     check against one fails (True) or passes by default (False).
+    ``on_inconclusive`` says what a margin or floor check does when the data
+    cannot decide (its bound is inconclusive): ``"fail"`` (the default) or
+    ``"pass"`` (with a warning in the reports); a defect (a NaN score) fails under both.
     ``baseline_runs`` maps baseline names to the Metaflow runs they came from.
     """
 
@@ -267,6 +282,7 @@ class Evaluation:
     texts: Sequence[str] = ()
     absent: Mapping[str, str] = field(default_factory=dict)
     require_baselines: bool = False
+    on_inconclusive: str = INCONCLUSIVE_FAILS
     baseline_runs: Mapping[str, str] = field(default_factory=dict)
     scorer: Scorer | None = field(default=None, repr=False, compare=False)
     task: str = BINARY
@@ -274,6 +290,7 @@ class Evaluation:
     classes: tuple[Any, ...] = ()  # multiclass: the class value of each score column
 
     def __post_init__(self) -> None:
+        tables.one_of("on_inconclusive", self.on_inconclusive, ON_INCONCLUSIVE)
         object.__setattr__(self, "labels", read_only(self.labels))
         object.__setattr__(self, "candidate", read_only(self.candidate))
 
@@ -328,7 +345,7 @@ def evaluate(
     numbers (regression). ``baselines`` maps names to scorers or to
     precomputed score arrays; the label-only baselines of the task
     (:func:`constant_baselines`) are always there. ``extra`` goes to
-    :class:`Evaluation` (``absent``, ``require_baselines``, ``baseline_runs``).
+    :class:`Evaluation` (``absent``, ``require_baselines``, ``on_inconclusive``, ``baseline_runs``).
     """
     labels = np.asarray(labels, dtype=float if task == REGRESSION else int)
     classes = tuple(classes)

@@ -67,6 +67,12 @@ def add_options(parser: pytest.Parser) -> None:
         help="fail champion checks when there is no champion yet (default: they pass)",
     )
     group.addoption(
+        "--gate-on-inconclusive",
+        metavar="fail|pass",
+        help="a check whose data are too thin to decide (too few rows or rows of a class): "
+        "'fail' it (default), or 'pass' it with a warning; a NaN score fails either way",
+    )
+    group.addoption(
         "--gate-config",
         metavar="PATH",
         help="TOML file with a [tool.modelgate] table (default: the nearest pyproject.toml "
@@ -120,6 +126,7 @@ def gate_config(config: pytest.Config) -> tuple[GateConfig, ConfigChoice]:
         cli.update(
             smoke_cases=str(Path(here, smoke)) if smoke else None,
             require_champion=config.getoption("gate_require_champion"),
+            on_inconclusive=config.getoption("gate_on_inconclusive"),
             checks=config.getoption("gate_check"),
         )
         ini = {n: config.getini(setting_ini_key(n)) for n in setting_names()}

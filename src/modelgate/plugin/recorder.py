@@ -24,11 +24,13 @@ if TYPE_CHECKING:
     from ..verdict import CheckResult
     from .session import GateSession
 
-_FLAT = ("candidate_value", "baseline_value", "estimate", "lower", "p_value", "margin", "method")
+_FLAT = ("outcome", "candidate_value", "baseline_value", "estimate", "lower", "p_value", "margin", "method", "reason")
 
 
 def result_properties(result: CheckResult) -> list[tuple[str, Any]]:
-    """Test-report properties: the full result as JSON, plus flat values for JUnit XML."""
+    """Test-report properties: the full result as JSON, plus flat values for JUnit XML
+    (``modelgate_outcome``: pass, fail or inconclusive; ``modelgate_reason`` when the
+    statistic was undefined or inconclusive)."""
     props: list[tuple[str, Any]] = [(RESULT_PROPERTY, json.dumps(result.to_dict()))]
     for key in _FLAT:
         value = getattr(result, key)

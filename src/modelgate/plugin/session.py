@@ -170,10 +170,15 @@ class GateSession:
     def summary_lines(self) -> list[tuple[str, str]]:
         """The closing summary as (line, colour): the verdict table, then what
         happened to the tag (red: something failed; green: applied)."""
-        from ..report.render import verdict_table
+        from ..report.render import inconclusive_passed, inconclusive_warning, verdict_table
         from ..text import printable
 
-        lines = [(verdict_table(self.verdict()), "")] if self.results else []  # escaped cell by cell
+        verdict = self.verdict()
+        lines = [(verdict_table(verdict), "")] if self.results else []  # escaped cell by cell
+        let_pass = inconclusive_passed(verdict)
+        if let_pass:  # passed on data that could not decide: say so beside the tag
+            names = ", ".join(r.name for r in let_pass)
+            lines.append((printable(f"modelgate: WARNING: {inconclusive_warning(let_pass)} ({names})"), "yellow"))
         lines += [(printable(f"modelgate: {error}"), "red") for error in self.report_errors[1:]]
         if self.recheck_line:
             lines.append((printable(f"modelgate: WARNING: {self.recheck_line}"), "red"))

@@ -34,7 +34,7 @@ import numpy as np
 
 from ..names import BINARY, CANDIDATE, MAJORITY, MULTICLASS, REGRESSION
 from ..text import printable
-from .render import HEADER, _row, verdict_icon, verdict_word
+from .render import HEADER, PASSED_INCONCLUSIVE, _row, inconclusive_passed, verdict_icon, verdict_word
 
 if TYPE_CHECKING:  # imported lazily at run time
     from matplotlib.axes import Axes
@@ -226,7 +226,8 @@ def task_figure(evaluation: Evaluation) -> Figure:
 
 def add_verdict_card(card: _Card, verdict: Verdict) -> None:
     """Append the verdict to a Metaflow card (``current.card`` in a ``@card`` step):
-    a heading, the run, champion and tag, the verdict table, the failures, and the
+    a heading, the run, champion and tag, the verdict table, the failures, the
+    inconclusive checks that passed (``on_inconclusive = "pass"``), and the
     task's figure (:func:`task_figure`) when the verdict carries its evaluation.
 
     User text (names, messages, run ids, the tag line) goes into table cells,
@@ -246,8 +247,13 @@ def add_verdict_card(card: _Card, verdict: Verdict) -> None:
     failures: list[list[str | MetaflowCardComponent]] = [
         [printable(r.name), printable(r.message, keep_newlines=True)] for r in verdict.failures
     ]
-    if failures:
+    if failures:  # an inconclusive check that failed too: its message starts with INCONCLUSIVE
         card.append(Table(failures, headers=["failed", "why"]))
+    let_pass: list[list[str | MetaflowCardComponent]] = [
+        [printable(r.name), printable(r.message, keep_newlines=True)] for r in inconclusive_passed(verdict)
+    ]
+    if let_pass:  # on_inconclusive = "pass": passed, with this warning
+        card.append(Table(let_pass, headers=[f"inconclusive, {PASSED_INCONCLUSIVE}", "why"]))
     if verdict.evaluation is not None:
         fig = task_figure(verdict.evaluation)
         card.append(Image.from_matplotlib(fig))

@@ -83,8 +83,12 @@ _TEST_STATUS = {"error": "ERROR", "skipped": "SKIP", "xfailed": "XFAIL", "xpasse
 _ENDED = {"error": "errored", "skipped": "skipped", "xfailed": "xfailed", "xpassed": "xpassed", "unfinished": "not run"}
 
 
+INCONCLUSIVE_STATUS = "INCONCLUSIVE"  # a check whose data could not decide, failed or passed by on_inconclusive
+PASSED_INCONCLUSIVE = 'passed because on_inconclusive = "pass"'
+
+
 def _row(r: CheckResult) -> list[str]:
-    status = "PASS" if r.passed else "FAIL"
+    status = INCONCLUSIVE_STATUS if r.inconclusive else "PASS" if r.passed else "FAIL"
     if r.group == TEST:
         status = _TEST_STATUS.get(r.method or "", status)
     if r.group == BASELINE:
@@ -172,12 +176,19 @@ def verdict_word(verdict: Verdict) -> str:
     """PASS, FAIL (why) or ERROR, no verdict (why): the verdict in words."""
     if verdict.error:  # the session could not finish: no verdict is claimed
         return f"ERROR, no verdict ({verdict.error})"
+    let_pass = inconclusive_passed(verdict)
     if verdict.passed:
-        return "PASS"
+        return f"PASS ({inconclusive_warning(let_pass)})" if let_pass else "PASS"
     failures, errors, n = verdict.failures, verdict.errors, len(verdict.results)
     if failures:
+        failed = [r for r in failures if not r.inconclusive]
+        undecided = len(failures) - len(failed)
+        said = f"{len(failed)} of {n} checks failed" if failed else f"{undecided} of {n} checks inconclusive"
+        if failed and undecided:
+            said += f", {undecided} inconclusive"
         also = f", {_ended(errors)}" if errors else ""
-        return f"FAIL ({len(failures)} of {n} checks failed{also})"
+        passed_anyway = f"; {inconclusive_warning(let_pass)}" if let_pass else ""
+        return f"FAIL ({said}{also}{passed_anyway})"
     if errors:  # an errored check says nothing about the model
         how = {_ENDED.get(r.method or "", "errored") for r in errors}
         if len(how) == 1:
@@ -186,6 +197,17 @@ def verdict_word(verdict: Verdict) -> str:
     if verdict.decision is not None:  # every recorded check passed, but the session did not
         return f"FAIL ({verdict.decision.reason})"
     return "FAIL (no checks ran)"
+
+
+def inconclusive_passed(verdict: Verdict) -> list[CheckResult]:
+    """The inconclusive checks that passed (``on_inconclusive = "pass"``): each report warns."""
+    return [r for r in verdict.inconclusive if r.passed]
+
+
+def inconclusive_warning(results: list[CheckResult]) -> str:
+    """``1 check inconclusive, passed because on_inconclusive = "pass"``."""
+    n = len(results)
+    return f"{n} check{'s' if n != 1 else ''} inconclusive, {PASSED_INCONCLUSIVE}"
 
 
 def _ended(results: list[CheckResult]) -> str:
@@ -200,6 +222,7 @@ def _footnotes(verdict: Verdict) -> list[str]:
     labels = {CHAMPION: verdict.champion_label}
     notes += [f"{labels.get(name, name)}: {run}" for name, run in runs if name != run]  # not "Flow/1: Flow/1"
     notes += [r.message for r in verdict.results if r.method == "no baseline"]
+    notes += [f"{r.name}: {r.message}" for r in verdict.inconclusive]  # why the data could not decide
     return notes
 
 
@@ -240,12 +263,20 @@ def verdict_markdown(verdict: Verdict) -> str:
     lines += ["", "| | " + " | ".join(HEADER[1:]) + " |", "|---" * len(HEADER) + "|"]
     for r in verdict.results:
         cells = _row(r)
-        cells[0] = (
-            "✅" if r.passed else "⚠️ " + cells[0] if r.group == TEST and r.method not in ("failed", None) else "❌"
-        )
+        if r.inconclusive:  # its status cell says INCONCLUSIVE
+            cells[0] = ("⚠️ " if r.passed else "❌ ") + cells[0]
+        else:
+            cells[0] = (
+                "✅" if r.passed else "⚠️ " + cells[0] if r.group == TEST and r.method not in ("failed", None) else "❌"
+            )
         lines.append("| " + " | ".join(md_text(c) for c in cells) + " |")
-    for title, results in (("Failures", verdict.failures), ("Errors (no verdict)", verdict.errors)):
+    sections = (
+        ("Failures", verdict.failures),
+        (f"Inconclusive, {PASSED_INCONCLUSIVE}", inconclusive_passed(verdict)),
+        ("Errors (no verdict)", verdict.errors),
+    )
+    for title, results in sections:
         if results:
-            lines += ["", f"### {title}", ""]
+            lines += ["", f"### {md_text(title)}", ""]
             lines += [f"- **{md_text(r.name)}**: {md_text(r.message)}" for r in results]
     return "\n".join(lines) + "\n"

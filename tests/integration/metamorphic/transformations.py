@@ -316,6 +316,8 @@ def differences(
                 f"{what}: {'passed' if g['passed'] else 'failed'} ({g['message']}), expected "
                 f"{'passed' if w['passed'] else 'failed'} ({w['message']})"
             )
+        if g.get("outcome") != w.get("outcome"):  # pass, fail, inconclusive (or error)
+            found.append(f"{what}: outcome {g.get('outcome')!r}, expected {w.get('outcome')!r}")
         if g["method"] != w["method"]:
             found.append(f"{what}: method {g['method']!r}, expected {w['method']!r}")
         if w["group"] in (PROPERTY, TEST):

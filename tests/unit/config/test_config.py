@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from modelgate.config import load_config, parse_table
+from modelgate.config import GateConfig, load_config, merge, parse_table
 from modelgate.errors import GateUsageError
 
 # -- a bad config is a usage error naming the key ------------------------------------
@@ -464,3 +464,49 @@ def test_command_line_check_values_are_still_text():
     assert check == MarginCheck("accuracy", margin=0.3, relative=False, confidence=0.9, n_resamples=100, seed=3)
     with pytest.raises(GateUsageError, match=r"^--gate-check #1.margin: expected a number, got 'high'"):
         parse_check_option("metric=roc_auc,margin=high", 0)
+
+
+# -- on_inconclusive: read, validated and merged as require_champion is -------------------------------
+def test_on_inconclusive_from_the_table_the_command_line_and_the_gate():
+    from modelgate import Gate
+
+    assert parse_table({}).on_inconclusive == "fail"  # the default: nothing untrustworthy passes
+    from_toml = parse_table({"on_inconclusive": "pass"})
+    assert from_toml.on_inconclusive == "pass"
+    assert merge(from_toml, {}, {"on_inconclusive": None}).on_inconclusive == "pass"  # not given: the file's
+    assert merge(from_toml, {}, {"on_inconclusive": "fail"}).on_inconclusive == "fail"  # the command line wins
+    assert merge(GateConfig(), {}, {"on_inconclusive": "pass"}).on_inconclusive == "pass"
+    assert Gate(on_inconclusive="pass").config.on_inconclusive == "pass"
+    assert Gate().on_inconclusive == "fail"
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (
+            lambda: parse_table({"on_inconclusive": "warn"}),
+            '[tool.modelgate].on_inconclusive: expected "fail" or "pass", got \'warn\'',
+        ),
+        (
+            lambda: parse_table({"on_inconclusive": False}),
+            '[tool.modelgate].on_inconclusive: expected "fail" or "pass", got False',
+        ),
+        (
+            lambda: merge(GateConfig(), {}, {"on_inconclusive": ""}),
+            '--gate-on-inconclusive: expected "fail" or "pass", got \'\'',
+        ),
+        (
+            lambda: merge(GateConfig(), {}, {"on_inconclusive": "Pass"}),
+            '--gate-on-inconclusive: expected "fail" or "pass", got \'Pass\'',
+        ),
+        (
+            lambda: __import__("modelgate").Gate(on_inconclusive=True),
+            'Gate(on_inconclusive=...): expected "fail" or "pass", got True',
+        ),
+    ],
+    ids=["toml-word", "toml-bool", "cli-empty", "cli-case", "gate"],
+)
+def test_a_bad_on_inconclusive_is_a_usage_error_naming_where(make, message):
+    with pytest.raises(GateUsageError) as info:
+        make()
+    assert str(info.value) == message

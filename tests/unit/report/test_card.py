@@ -351,3 +351,37 @@ def test_the_card_shows_the_verdict_table_once_and_user_text_as_written():
     assert "np.int64" not in text and "np.float64" not in text and re.search(r"\(index \d+\)", why)
     floor_row = tables[0]["data"][0]
     assert floor_row[-1] == "mean-loss normal (skew-corrected, upper bound)"
+
+
+THIN = CheckResult(
+    name="roc_auc-at-least-0.8",
+    group="floor",
+    passed=False,
+    message="INCONCLUSIVE: y_true has a single class: AUC is undefined; the check fails",
+    metric="roc_auc",
+    margin=0.8,
+    confidence=0.95,
+    method="DeLong (logit)",
+    n=30,
+    inconclusive=True,
+    reason="y_true has a single class: AUC is undefined",
+)
+
+
+def test_the_card_says_inconclusive_and_why_whether_it_failed_or_passed():
+    components = []
+    card.add_verdict_card(components, Verdict(results=[RESULTS["binary"], THIN]))
+    markdown, summary, table, failures = components
+    assert markdown._text == "## modelgate: ❌ FAIL"
+    assert summary._data[0][0] == "FAIL (1 of 2 checks inconclusive)"
+    assert table._data[1][0] == "INCONCLUSIVE"
+    assert failures._headers == ["failed", "why"] and failures._data == [[THIN.name, THIN.message]]
+
+    let_pass = CheckResult(**{**THIN.__dict__, "passed": True, "message": "INCONCLUSIVE: ...; passed"})
+    components = []
+    card.add_verdict_card(components, Verdict(results=[RESULTS["binary"], let_pass]))
+    markdown, summary, table, warned = components
+    assert markdown._text == "## modelgate: ✅ PASS"
+    assert summary._data[0][0] == 'PASS (1 check inconclusive, passed because on_inconclusive = "pass")'
+    assert warned._headers == ['inconclusive, passed because on_inconclusive = "pass"', "why"]
+    assert warned._data == [[THIN.name, let_pass.message]]

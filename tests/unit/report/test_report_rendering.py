@@ -71,6 +71,25 @@ OUTAGE = CheckResult(
     method="error",
 )
 RESULTS = [AUC, ACCURACY, INVARIANCE, SMOKE, PLAIN, OUTAGE]
+# A floor whose data could not decide: failed by default, passed with on_inconclusive = "pass".
+WHY = "DeLong variance needs at least 2 positives and 2 negatives"
+THIN = CheckResult(
+    name="roc_auc-at-least-0.8",
+    group="floor",
+    passed=False,
+    message=f"INCONCLUSIVE: {WHY}; roc_auc: candidate 0.9000 on 30 rows: the check fails",
+    metric="roc_auc",
+    candidate_value=0.9,
+    lower=math.nan,
+    margin=0.8,
+    confidence=0.95,
+    method="DeLong (logit)",
+    n=30,
+    inconclusive=True,
+    reason=WHY,
+)
+THIN_PASSED = CheckResult(**{**THIN.__dict__, "passed": True, "message": f"INCONCLUSIVE: {WHY}; passed"})
+LET_PASS = '1 check inconclusive, passed because on_inconclusive = "pass"'
 
 
 def verdict(results=RESULTS, **kwargs) -> Verdict:
@@ -210,6 +229,11 @@ def test_footnotes_name_the_baselines_runs():
             {},
             "verdict: ERROR, no verdict (2 of 3 checks without one: 1 errored, 1 skipped) for NLPFlow/12",
         ),
+        ([AUC, THIN], {}, "verdict: FAIL (1 of 2 checks inconclusive) for NLPFlow/12"),
+        ([ACCURACY, THIN, AUC], {}, "verdict: FAIL (1 of 3 checks failed, 1 inconclusive) for NLPFlow/12"),
+        ([THIN, OUTAGE], {}, "verdict: FAIL (1 of 2 checks inconclusive, 1 errored) for NLPFlow/12"),
+        ([AUC, THIN_PASSED], {}, f"verdict: PASS ({LET_PASS}) for NLPFlow/12"),
+        ([ACCURACY, THIN_PASSED], {}, f"verdict: FAIL (1 of 2 checks failed; {LET_PASS}) for NLPFlow/12"),
     ],
     ids=[
         "pass",
@@ -220,6 +244,11 @@ def test_footnotes_name_the_baselines_runs():
         "nothing-ran",
         "errored",
         "errored-and-skipped",
+        "inconclusive",
+        "failed-and-inconclusive",
+        "inconclusive-and-errored",
+        "inconclusive-passed",
+        "failed-and-inconclusive-passed",
     ],
 )
 def test_the_verdict_line(results, kwargs, last):
@@ -263,9 +292,14 @@ def test_json_is_the_verdict_as_data():
         "n": 200,
         "baseline_run": "NLPFlow/7",
         "higher_is_better": True,
+        "inconclusive": False,
+        "reason": None,
+        "outcome": "fail",
     }
+    assert data["inconclusive"] == []
     error_row = data["results"][5]
     assert (error_row["group"], error_row["method"], error_row["passed"]) == ("test", "error", False)
+    assert [r["outcome"] for r in data["results"]] == ["pass", "fail", "pass", "pass", "pass", "error"]
     assert [CheckResult.from_dict(r) for r in data["results"]] == RESULTS
 
 
@@ -458,3 +492,53 @@ def test_the_direction_follows_the_registry_not_the_name(registered_metrics):
         assert json.loads(verdict_json(v))["results"][0]["higher_is_better"] is False
     finally:
         del METRICS["error_rate"]
+
+
+# --- the third outcome: inconclusive --------------------------------------------------
+
+
+def test_an_inconclusive_result_is_its_own_outcome_and_round_trips():
+    assert (THIN.outcome, THIN_PASSED.outcome, ACCURACY.outcome, AUC.outcome) == (
+        "inconclusive",
+        "inconclusive",
+        "fail",
+        "pass",
+    )
+    data = THIN.to_dict()
+    assert (data["outcome"], data["inconclusive"], data["reason"], data["lower"]) == ("inconclusive", True, WHY, None)
+    back = CheckResult.from_dict(json.loads(json.dumps(data)))
+    assert back.inconclusive and back.reason == WHY and back.outcome == "inconclusive" and not back.passed
+    # A result written before the third outcome existed reads as conclusive.
+    old = {k: v for k, v in ACCURACY.to_dict().items() if k not in ("inconclusive", "reason", "outcome")}
+    assert CheckResult.from_dict(old) == ACCURACY
+
+
+def test_a_verdict_lists_its_inconclusive_checks_and_fails_on_one_that_failed():
+    failing = verdict([AUC, THIN])
+    assert failing.inconclusive == [THIN] and failing.failures == [THIN]
+    assert (failing.passed, failing.status, failing.claims_no_verdict) == (False, "fail", False)
+    passing = verdict([AUC, THIN_PASSED])
+    assert passing.inconclusive == [THIN_PASSED] and passing.failures == []
+    assert (passing.passed, passing.status) == (True, "pass")
+    data = json.loads(verdict_json(failing))
+    assert data["inconclusive"] == [THIN.name] and data["status"] == "fail"
+    assert [r["outcome"] for r in data["results"]] == ["pass", "inconclusive"]
+
+
+def test_the_table_says_inconclusive_never_fail_and_why():
+    lines = verdict_table(verdict([AUC, THIN])).splitlines()
+    assert lines[2].startswith("INCONCLUSIVE  roc_auc floor")
+    assert not any(line.startswith("FAIL") for line in lines)
+    assert f"{THIN.name}: {THIN.message}" in lines  # the reason, under the table
+
+
+def test_markdown_marks_inconclusive_rows_and_warns_when_they_passed():
+    failing = verdict_markdown(verdict([AUC, THIN]))
+    assert "## modelgate: ❌ FAIL (1 of 2 checks inconclusive)" in failing
+    assert "| ❌ INCONCLUSIVE | roc_auc floor |" in failing
+    assert f"- **{THIN.name}**: INCONCLUSIVE: {WHY}" in failing.split("### Failures")[1]
+    passing = verdict_markdown(verdict([AUC, THIN_PASSED]))
+    assert f"## modelgate: ✅ PASS ({LET_PASS})" in passing
+    assert "| ⚠️ INCONCLUSIVE | roc_auc floor |" in passing
+    assert '### Inconclusive, passed because on_inconclusive = "pass"' in passing
+    assert "### Failures" not in passing

@@ -1,0 +1,30 @@
+"""The third outcome of a check decided on a bound: *inconclusive*.
+
+A bound says ``inconclusive`` when the data are too thin to decide (too few rows
+or rows of a class, a degenerate resample...): no bound is trusted, so the check
+neither passes nor fails on it. What happens then is the gate's
+``on_inconclusive``: ``"fail"`` (the default: nothing untrustworthy passes) or
+``"pass"`` (it passes, and the reports warn). A defect (a NaN score) is not
+inconclusive: it fails under both.
+"""
+
+from __future__ import annotations
+
+from ..names import INCONCLUSIVE_PASSES
+
+__all__ = ["inconclusive_message", "inconclusive_passes"]
+
+
+def inconclusive_passes(on_inconclusive: str) -> bool:
+    """Whether an inconclusive check passes under this ``on_inconclusive``."""
+    return on_inconclusive == INCONCLUSIVE_PASSES
+
+
+def inconclusive_message(reason: str, head: str, passes: bool) -> str:
+    """``INCONCLUSIVE: <why>; <what was measured>: <what the check does about it>``."""
+    why = reason or "the data are too thin to decide"
+    if passes:
+        then = 'the check passed because on_inconclusive = "pass"'
+    else:
+        then = 'the check fails (on_inconclusive = "fail"; "pass" lets it pass with a warning)'
+    return f"INCONCLUSIVE: {why}; {head}: no bound can be trusted on these data, so {then}"
