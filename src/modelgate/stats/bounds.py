@@ -231,7 +231,8 @@ def percentile_bound(
             baseline=baseline,
             inconclusive=True,
         )
-    if not known and float(np.ptp(draws)) == 0.0:
+    # (When the estimate itself does not clear the margin, nothing is claimed: it fails below.)
+    if not known and float(np.ptp(draws)) == 0.0 and estimate > margin:
         return undefined_difference(
             method,
             confidence,
@@ -295,6 +296,11 @@ def fieller_ratio(
     return (h - math.sqrt(disc)) / a - 1.0, p, ""
 
 
+def _beyond(value: float, floor: float, side: Side) -> bool:
+    """The value itself clears the floor (so a bound equal to it would claim something)."""
+    return value > floor if side == "lower" else value < floor
+
+
 def one_sample_percentile_bound(
     res: NDArray[np.float64], value: float, side: Side, floor: float | None, method: str, confidence: float, n_rows: int
 ) -> MetricBound:
@@ -315,7 +321,7 @@ def one_sample_percentile_bound(
             value,
             inconclusive=True,
         )
-    if float(np.ptp(res)) == 0.0:
+    if float(np.ptp(res)) == 0.0 and (floor is None or _beyond(value, floor, side)):
         return undefined_metric(method, side, confidence, n_rows, SAME_DRAWS, value, inconclusive=True)
     if side == "lower":
         bound = min(float(np.quantile(res, 1.0 - confidence)), value)  # never beyond the value

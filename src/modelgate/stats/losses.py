@@ -146,7 +146,7 @@ def paired_loss_difference(
                     name, confidence, n_rows, reason, estimate=estimate, **common, inconclusive=True
                 )
             lower = low + 2.0
-        elif float(d.var()) == 0.0 and np.any(d != 0.0):
+        elif float(d.var()) == 0.0 and np.any(d != 0.0) and estimate > margin:
             # The same nonzero difference on every row is no certainty (one row's is none).
             return undefined_difference(
                 name, confidence, n_rows, SAME_DIFFERENCE, estimate=estimate, **common, inconclusive=True
@@ -197,7 +197,7 @@ def mean_loss_bound(
     sign = 1.0 if side == "lower" else -1.0
     v = sign * x
     target = sign * floor if floor is not None else 0.0
-    if float(v.var()) == 0.0:
+    if float(v.var()) == 0.0 and (floor is None or sign * value > target):  # (else it fails below)
         return undefined_metric(method, side, confidence, n_rows, SAME_LOSS, value, inconclusive=True)
     if n_rows < 3:
         method = "mean-loss normal"

@@ -95,3 +95,21 @@ def test_both_models_separating_is_no_proof_of_a_tie():
     bound = stats.delong_auc_difference(y, y * 0.9, y * 0.5 + 0.2, margin=-0.05)
     assert bound.estimate == 0.0
     assert bound.lower < -0.05  # not "certainly within 0.05"
+
+
+def test_no_spread_with_an_estimate_that_does_not_clear_is_a_plain_fail():
+    """Inconclusive is for a bound that would claim something; an estimate at or below the
+    margin claims nothing, so a no-skill model stays a FAIL even under on_inconclusive = "pass"."""
+    from modelgate.stats.bounds import one_sample_percentile_bound, percentile_bound
+
+    flat = np.zeros(200)
+    tie = percentile_bound(flat, 0.0, 0.0, "paired bootstrap", 0.95, 50, 0.4, 0.4)
+    assert tie.defined and not tie.inconclusive and not tie.lower > 0.0 and tie.p_value == 1.0
+    assert percentile_bound(flat + 0.1, 0.1, 0.0, "paired bootstrap", 0.95, 50, 0.5, 0.4).inconclusive
+    low = one_sample_percentile_bound(flat + 0.6, 0.6, "lower", 0.7, "bootstrap", 0.95, 50)
+    assert low.defined and not low.inconclusive and not low.clears(0.7)
+    assert one_sample_percentile_bound(flat + 0.8, 0.8, "lower", 0.7, "bootstrap", 0.95, 50).inconclusive
+    high = stats.mean_loss_bound(np.full(10, 0.5), side="upper", floor=0.3)
+    assert high.defined and not high.inconclusive and not high.clears(0.3)
+    worse = stats.paired_loss_difference(np.full(10, 0.5), np.full(10, 0.25))  # candidate worse everywhere
+    assert worse.defined and not worse.inconclusive and not worse.lower > 0.0
