@@ -199,7 +199,7 @@ def mean_loss_bound(
     target = sign * floor if floor is not None else 0.0
     if float(v.var()) == 0.0 and (floor is None or sign * value > target):  # (else it fails below)
         return undefined_metric(method, side, confidence, n_rows, SAME_LOSS, value, inconclusive=True)
-    if n_rows < 3:
+    if n_rows < 3 or float(v.var()) == 0.0:
         method = "mean-loss normal"
         low, p = normal_bound(sign * value, float(v.var(ddof=1)) / n_rows, z, target)
     else:
