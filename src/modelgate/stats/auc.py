@@ -429,11 +429,17 @@ def _ovr_class_influence(pos: NDArray[np.bool_], s: NDArray[np.float64]) -> tupl
 _THREADED_ROWS = 200_000
 
 
+# Each thread holds a few vectors of n (about 80 MB at 10^6 rows), and the affinity mask
+# ignores a container's CPU quota: a few threads take the gain without the memory.
+_MAX_THREADS = 4
+
+
 def _usable_cpus() -> int:
     try:
-        return len(os.sched_getaffinity(0))
+        cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cpus = os.cpu_count() or 1
+    return min(cpus, _MAX_THREADS)
 
 
 def ovr_auc_influence(y_true: ArrayLike, scores: ArrayLike) -> tuple[float, NDArray[np.float64]]:
