@@ -6,6 +6,7 @@ Run on demand (not part of the test suite):
     .venv/bin/python benchmarks/bench_stats.py --quick   # ~20 seconds
     .venv/bin/python benchmarks/bench_stats.py --tasks   # multiclass and regression metrics, ~6 minutes
     .venv/bin/python benchmarks/bench_stats.py --speed   # every metric's margin and floor bound, timed
+    .venv/bin/python benchmarks/bench_stats.py --worlds  # false passes at the boundary, small n and heavy tails
 
 1. Decision quality. Trials of a validation set shaped like the real one
    (2,264 rows, 77% positives). Scores are binormal: per class, candidate and
@@ -1156,7 +1157,17 @@ def speed_main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def worlds_main(argv: list[str] | None = None) -> int:
+    """``--worlds``: false passes at the boundary and power in the worlds of benchmarks/worlds.py."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import worlds
+
+    return worlds.main(argv)
+
+
 if __name__ == "__main__":
+    if "--worlds" in sys.argv[1:]:
+        raise SystemExit(worlds_main())
     if "--speed" in sys.argv[1:]:
         raise SystemExit(speed_main())
     if "--tasks" in sys.argv[1:]:
