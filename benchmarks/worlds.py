@@ -70,8 +70,12 @@ HIGHER_IS_BETTER = {
     "log_loss": False,
     "mae": False,
     "rmse": False,
+    "median_ae": False,
+    "p90_ae": False,
+    # "metric:method": the metric's check with that method (the assumption-free ones)
+    "accuracy:bernstein": True,
 }
-UNIT_METRICS = ("roc_auc", "roc_auc_ovr", "accuracy", "macro_f1")  # values in [0, 1]
+UNIT_METRICS = ("roc_auc", "roc_auc_ovr", "accuracy", "macro_f1", "accuracy:bernstein")  # values in [0, 1]
 BOOTSTRAP_METRICS = ("macro_f1",)  # default method resamples (B = 2,000): fewer trials
 
 
@@ -105,7 +109,7 @@ T_DF = 3
 class RegressionWorld:
     task = "regression"
     classes: tuple = ()
-    metrics = ("mae", "rmse", "r2")
+    metrics = ("mae", "rmse", "r2", "median_ae", "p90_ae")
     sizes = SIZES
 
     def __init__(self, residuals: str) -> None:
@@ -164,7 +168,30 @@ class RegressionWorld:
             return Truth(SIGMA_C * self.abs_mean, SIGMA_B * self.abs_mean, "exact: sigma E|Z|")
         if metric == "r2":
             return Truth(1 - SIGMA_C**2 / Y_SD**2, 1 - SIGMA_B**2 / Y_SD**2, "exact: 1 - sigma^2 / Var y")
+        if metric in ("median_ae", "p90_ae"):
+            q = self.abs_quantile(0.5 if metric == "median_ae" else 0.9)
+            return Truth(SIGMA_C * q, SIGMA_B * q, "exact: sigma times the quantile of |Z| (root of its CDF)")
         raise ValueError(metric)
+
+    def abs_cdf(self, x: float) -> float:
+        """P(|Z| <= x) for this world's unit-variance error Z, in closed form."""
+        if self.residuals == "normal":
+            return 2 * sps.norm.cdf(x) - 1
+        if self.residuals == "t3":  # Z = T_3 / sqrt(3)
+            return 2 * sps.t.cdf(x * math.sqrt(T_DF / (T_DF - 2)), T_DF) - 1
+        if self.residuals == "lognormal":  # Z = (exp(s N) - m) / sd
+            s = LOGNORMAL_S
+            high = sps.norm.cdf(math.log(self.m + x * self.sd) / s)
+            low_value = self.m - x * self.sd
+            low = sps.norm.cdf(math.log(low_value) / s) if low_value > 0 else 0.0
+            return high - low
+        p, k = OUTLIER_SHARE, OUTLIER_SCALE
+        return (1 - p) * (2 * sps.norm.cdf(x * self.scale) - 1) + p * (2 * sps.norm.cdf(x * self.scale / k) - 1)
+
+    def abs_quantile(self, q: float) -> float:
+        from scipy.optimize import brentq
+
+        return float(brentq(lambda x: self.abs_cdf(x) - q, 1e-12, 100.0, xtol=1e-14))
 
 
 # =============================================================================
@@ -196,7 +223,7 @@ def weighted_auc(scores: np.ndarray, positive: np.ndarray, weights: np.ndarray) 
 
 class MulticlassWorld:
     task = "multiclass"
-    metrics = ("accuracy", "macro_f1", "roc_auc_ovr", "log_loss")
+    metrics = ("accuracy", "macro_f1", "roc_auc_ovr", "log_loss", "accuracy:bernstein")
     sizes = SIZES
 
     def __init__(self, name: str, shares: tuple, mu_c: float, mu_b: float, describe: str) -> None:
@@ -329,7 +356,7 @@ class NearPerfectBinaryWorld:
     name = "binary-near-perfect"
     task = "binary"
     classes: tuple = ()
-    metrics = ("roc_auc", "accuracy", "log_loss")
+    metrics = ("roc_auc", "accuracy", "log_loss", "accuracy:bernstein")
     kinds = ("floor",)
     sizes = SIZES
     describe = f"binary, calibrated binormal scores, AUC {NEAR_AUC} ({POS_SHARE:.0%} positives)"
@@ -478,10 +505,12 @@ def make_check(metric: str, kind: str, threshold: float):
     """A MarginCheck (margin = threshold) or FloorCheck (floor = threshold), every other default."""
     from modelgate import FloorCheck, MarginCheck
 
+    name, _, method = metric.partition(":")
+    options = {"method": method} if method else {}
     if kind == "margin":
-        return MarginCheck(metric, baseline="base", margin=threshold)
+        return MarginCheck(name, baseline="base", margin=threshold, **options)
     key = "at_least" if HIGHER_IS_BETTER[metric] else "at_most"
-    return FloorCheck(metric, **{key: threshold})
+    return FloorCheck(name, **{key: threshold}, **options)
 
 
 def _evaluation(world, y, c, b):
@@ -539,7 +568,7 @@ def run_cell(cell: Cell) -> dict:
     (the tiny world: at its fixed ``power_distance``)."""
     started = time.perf_counter()
     world = build_world(cell.world)
-    truth = world.truth(cell.metric)
+    truth = world.truth(cell.metric.partition(":")[0])
     rng = np.random.default_rng(cell.seed)
     at = truth.difference(cell.metric) if cell.kind == "margin" else truth.candidate
     null = run_pass(world, cell.metric, cell.kind, cell.n, at, cell.trials, rng)
@@ -598,7 +627,7 @@ def print_world(name: str, results: list[dict]) -> None:
     world = build_world(name)
     print(f"\n== {name}: {world.describe} ==")
     for metric in world.metrics:
-        t = world.truth(metric)
+        t = world.truth(metric.partition(":")[0])
         vs = f", baseline {t.baseline:.6f}, difference {t.difference(metric):+.6f}"
         print(f"   true {metric}: candidate {t.candidate:.6f}{vs if 'margin' in world_kinds(world) else ''} ({t.how})")
     print(

@@ -17,9 +17,10 @@ dependence, since no exact paired bound of a difference of quantiles exists.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from .bounds import (
@@ -41,18 +42,22 @@ METHOD = "order statistic (exact)"
 PAIRED_METHOD = "order statistics (exact, Bonferroni)"
 
 
+@lru_cache(maxsize=64)
+def _binomial_cdf(n: int, q: float) -> NDArray[np.float64]:
+    """P(Binomial(n, q) <= j) for j = 0..n: one scipy call, then every rank is a search."""
+    return np.asarray(stats.binom.cdf(np.arange(n + 1), n, q), dtype=np.float64)
+
+
 def _rank(n: int, q: float, confidence: float, side: Side) -> int | None:
     """The 1-based rank k of the order statistic that bounds the q-quantile at
     ``confidence`` on ``side``, or None when no rank of n reaches it."""
+    cdf = _binomial_cdf(n, q)
     if side == "upper":
         # smallest k with P(Binomial(n, q) <= k - 1) >= confidence
-        k = max(int(stats.binom.ppf(confidence, n, q)) + 1, 1)
-        return k if k <= n else None
+        k = int(np.searchsorted(cdf, confidence, side="left")) + 1
+        return max(k, 1) if k <= n else None
     # largest k with P(Binomial(n, q) >= k) >= confidence, i.e. P(B <= k - 1) <= 1 - confidence
-    j = int(stats.binom.ppf(1.0 - confidence, n, q))
-    if stats.binom.cdf(j, n, q) > 1.0 - confidence:
-        j -= 1
-    k = j + 1
+    k = int(np.searchsorted(cdf, 1.0 - confidence, side="right"))
     return k if k >= 1 else None
 
 
