@@ -46,9 +46,7 @@ from .registry import Registry
 THRESHOLD = 0.5
 LOG_LOSS_EPS = 1e-15  # log_loss clips probabilities to [eps, 1 - eps]
 
-# Bound methods. Margin checks (Metric.method): "delong", "mcnemar", "paired-loss",
-# "delta", "bootstrap" (any metric). Floors (Metric.floor_method): "delong",
-# "clopper-pearson", "mean-loss", "delta", "bootstrap" (any metric).
+# Bound methods (the methods table, modelgate.stats.methods.METHODS, says which fits what).
 DELONG = "delong"
 MCNEMAR = "mcnemar"
 PAIRED_LOSS = "paired-loss"  # the margin bound of a metric that is a mean of per-row losses
@@ -58,6 +56,7 @@ CLOPPER_PEARSON = "clopper-pearson"
 MEAN_LOSS = "mean-loss"  # the floor bound of a mean of per-row losses
 ORDER_STATISTIC = "order-statistic"  # exact, distribution-free bounds of a quantile of per-row errors
 BERNSTEIN = "bernstein"  # empirical-Bernstein bounds of a mean of per-row values in [0, 1], at any n
+DELONG_OVR = "delong-ovr"  # the floor of a macro one-vs-rest AUC (logit, Hanley-McNeil floor)
 
 Influence = tuple[float, NDArray[np.float64]]  # (metric value, its influence function row by row)
 
@@ -475,7 +474,7 @@ for _metric in (
         higher_is_better=True,
         method=DELTA,
         tasks=(MULTICLASS,),
-        floor_method=DELTA,
+        floor_method=DELONG_OVR,
         influence=roc_auc_ovr_influence,
         value_range=_UNIT,
     ),

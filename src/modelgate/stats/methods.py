@@ -216,6 +216,13 @@ def _delta_one_sample(metric: MetricLike, task: str, y: Any, s: Any, **options: 
     return delta_bound(value, influence, **options)
 
 
+def _ovr_one_sample(metric: MetricLike, task: str, y: Any, s: Any, **options: Any) -> MetricBound:
+    from .auc import ovr_auc_bound
+
+    options.pop("n_resamples"), options.pop("seed")
+    return ovr_auc_bound(y, s, **options)
+
+
 def _order_statistic_one_sample(metric: MetricLike, task: str, y: Any, s: Any, **options: Any) -> MetricBound:
     from .order_statistics import quantile_bound
 
@@ -284,6 +291,13 @@ METHODS: dict[str, BoundMethod] = {
             _delta_one_sample,
             "influence",
             "a smooth function of means: the delta method on the influence function",
+        ),
+        BoundMethod(
+            "delong-ovr",
+            None,
+            _ovr_one_sample,
+            "own",
+            "one-vs-rest ROC AUC: DeLong per class on the logit scale, each class's variance at least Hanley-McNeil's",
         ),
         BoundMethod(
             "order-statistic",
