@@ -31,7 +31,7 @@ from ..names import CANDIDATE, FLOOR
 from ..stats.inputs import resampling_options_error
 from ..stats.methods import FLOOR_METHODS, floor_bound
 from ..verdict import CheckResult
-from .outcome import inconclusive_message, inconclusive_passes
+from .outcome import decided_by_estimate, inconclusive_message, inconclusive_passes
 
 if TYPE_CHECKING:
     from .. import stats
@@ -174,6 +174,8 @@ class FloorCheck:
 
     def evaluate(self, evidence: Evaluation) -> CheckResult:
         bound = self.bound(evidence)
+        estimate_clears = bound.value > self.floor if self.side == "lower" else bound.value < self.floor
+        bound = decided_by_estimate(bound, bound.value, estimate_clears)
         # The data cannot decide: on_inconclusive does (a defect is not inconclusive: it fails).
         passed = inconclusive_passes(evidence.on_inconclusive) if bound.inconclusive else bound.clears(self.floor)
         return CheckResult(

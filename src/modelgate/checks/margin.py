@@ -25,7 +25,7 @@ from ..names import BASELINE, CANDIDATE, MAJORITY
 from ..stats.inputs import resampling_options_error
 from ..stats.methods import MARGIN_METHODS, margin_bound
 from ..verdict import CheckResult
-from .outcome import inconclusive_message, inconclusive_passes
+from .outcome import decided_by_estimate, inconclusive_message, inconclusive_passes
 
 if TYPE_CHECKING:
     from .. import stats
@@ -136,6 +136,7 @@ class MarginCheck:
         if self.baseline in evaluation.absent:
             return self._absent(evaluation)
         bound = self.bound(evaluation)
+        bound = decided_by_estimate(bound, bound.estimate, bound.estimate > self.margin)
         if bound.inconclusive:  # the data cannot decide: on_inconclusive does
             passed = inconclusive_passes(evaluation.on_inconclusive)
         else:

@@ -10,9 +10,16 @@ inconclusive: it fails under both.
 
 from __future__ import annotations
 
-from ..names import INCONCLUSIVE_PASSES
+import math
+from dataclasses import replace
+from typing import TypeVar
 
-__all__ = ["inconclusive_message", "inconclusive_passes"]
+from ..names import INCONCLUSIVE_PASSES
+from ..stats.bounds import DifferenceBound, MetricBound
+
+__all__ = ["decided_by_estimate", "inconclusive_message", "inconclusive_passes"]
+
+B = TypeVar("B", MetricBound, DifferenceBound)
 
 
 def inconclusive_passes(on_inconclusive: str) -> bool:
@@ -28,3 +35,14 @@ def inconclusive_message(reason: str, head: str, passes: bool) -> str:
     else:
         then = 'the check fails (on_inconclusive = "fail"; "pass" lets it pass with a warning)'
     return f"INCONCLUSIVE: {why}; {head}: no bound can be trusted on these data, so {then}"
+
+
+def decided_by_estimate(bound: B, estimate: float, estimate_clears: bool) -> B:
+    """An inconclusive bound whose estimate itself does not clear is no longer
+    inconclusive: a bound is never beyond its estimate, so none could clear on these
+    rows and the check fails whatever ``on_inconclusive`` says (as a model equal to
+    its baseline on every resample does). An undefined estimate leaves it inconclusive."""
+    if not bound.inconclusive or not math.isfinite(estimate) or estimate_clears:
+        return bound
+    why = f"{bound.reason}, and the estimate itself does not clear" if bound.reason else ""
+    return replace(bound, inconclusive=False, reason=why)

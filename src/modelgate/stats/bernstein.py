@@ -44,8 +44,9 @@ def _rows(values: ArrayLike, name: str) -> tuple[NDArray[np.float64], str]:
     bad = int(np.count_nonzero(~np.isfinite(x)))
     if bad:
         return x, f"{name} is not finite on {bad} of {x.size} rows"
-    if x.size and (x.min() < 0.0 or x.max() > 1.0):
-        raise ValueError(f"{name} must lie in [0, 1] for an empirical-Bernstein bound")
+    outside = int(np.count_nonzero((x < 0.0) | (x > 1.0)))
+    if outside:  # not probabilities (logits?): a defect of the scores, which fails
+        return x, f"{name} is outside [0, 1] on {outside} of {x.size} rows: an empirical-Bernstein bound needs [0, 1]"
     return x, ""
 
 
