@@ -214,7 +214,20 @@ def delong_auc_difference(
                 method, confidence, n_rows, reason, estimate=estimate, **common, inconclusive=True
             )
     else:
-        lower, p = normal_bound(estimate, vcc + vbb - 2.0 * vcb, z, margin)
+        var = vcc + vbb - 2.0 * vcb
+        if var <= 0.0 and (vcc > 0.0 or vbb > 0.0) and estimate > margin:
+            # The same ranks on every sampled row (two constant scores are the exception:
+            # each AUC is 0.5 whatever the data): agreeing here is no proof of a tie.
+            return undefined_difference(
+                method,
+                confidence,
+                n_rows,
+                "the two scores rank every row alike: zero variance is no certainty",
+                estimate=estimate,
+                **common,
+                inconclusive=True,
+            )
+        lower, p = normal_bound(estimate, var, z, margin)
     return DifferenceBound(estimate, lower, p, method, confidence, n_rows, auc_c, auc_b)
 
 

@@ -480,8 +480,7 @@ def paired_bootstrap_difference(
     assert confidence is not None  # check_options gives z only for a confidence
     res_c, res_b = _run(forms, strata, int(n_resamples), seed)
     d = _difference_draws(res_c, res_b, relative, higher_is_better)
-    known = bool(np.array_equal(c, b))  # the same scores: the difference is exact
-    return percentile_bound(d, estimate, margin, method, confidence, n_rows, point_c, point_b, known=known)
+    return percentile_bound(d, estimate, margin, method, confidence, n_rows, point_c, point_b)
 
 
 def bootstrap_metric_bound(
@@ -649,8 +648,7 @@ def task_bootstrap_difference(
     assert confidence is not None
     res_c, res_b = _run(forms, strata, int(n_resamples), seed)
     d = _difference_draws(res_c, res_b, relative, higher_is_better)
-    known = bool(np.array_equal(c, b))  # the same scores: the difference is exact
-    return percentile_bound(d, estimate, margin, method, confidence, n_rows, point_c, point_b, known=known)
+    return percentile_bound(d, estimate, margin, method, confidence, n_rows, point_c, point_b)
 
 
 def task_bootstrap_bound(

@@ -205,14 +205,12 @@ def percentile_bound(
     n: int,
     candidate: float,
     baseline: float,
-    *,
-    known: bool = False,
 ) -> DifferenceBound:
     """A one-sided percentile bound from bootstrap draws of the quantity, with
     the bootstrap p-value; undefined when any draw is not finite, and inconclusive
-    when every draw is the same value (72 of 72 rows right resample to 72 of 72:
-    no spread is no certainty) unless the quantity is ``known`` exactly (the two
-    models' scores are the same on every row)."""
+    when every draw is the same value and the estimate clears the margin (72 of 72
+    rows right resample to 72 of 72: no spread is no certainty; two models that
+    agree on every sampled row may still differ on the next ones)."""
     B = len(draws)
     few = too_few_resamples(B, confidence)
     if few:
@@ -232,7 +230,7 @@ def percentile_bound(
             inconclusive=True,
         )
     # (When the estimate itself does not clear the margin, nothing is claimed: it fails below.)
-    if not known and float(np.ptp(draws)) == 0.0 and estimate > margin:
+    if float(np.ptp(draws)) == 0.0 and estimate > margin:
         return undefined_difference(
             method,
             confidence,

@@ -146,7 +146,7 @@ def paired_loss_difference(
                     name, confidence, n_rows, reason, estimate=estimate, **common, inconclusive=True
                 )
             lower = low + 2.0
-        elif float(d.var()) == 0.0 and np.any(d != 0.0) and estimate > margin:
+        elif float(d.var()) == 0.0 and estimate > margin:
             # The same nonzero difference on every row is no certainty (one row's is none).
             return undefined_difference(
                 name, confidence, n_rows, SAME_DIFFERENCE, estimate=estimate, **common, inconclusive=True
@@ -161,7 +161,7 @@ def paired_loss_difference(
 
     B = int(n_resamples)
     q = loss_resamples(d, lb if relative else None, B, seed)
-    return percentile_bound(q, estimate, margin, name, confidence, n_rows, c, b, known=bool(np.all(d == 0.0)))
+    return percentile_bound(q, estimate, margin, name, confidence, n_rows, c, b)
 
 
 def mean_loss_bound(

@@ -234,9 +234,9 @@ def test_two_rows_and_zero_variance_keep_the_plain_bound():
     # d = 0.25 on every row: zero variance on 10 rows is no certainty about the next ones
     same = S.paired_loss_difference(np.full(10, 0.25), np.full(10, 0.5))
     assert same.inconclusive and not same.defined and same.estimate == 0.25
-    # The same losses on every row (the same model): the difference is exactly 0.
+    # The same losses on every row: two models agreeing on 10 rows may differ on the next.
     tie = S.paired_loss_difference(np.full(10, 0.25), np.full(10, 0.25), margin=-0.01)
-    assert tie.lower == tie.estimate == 0.0 and tie.p_value == 0.0
+    assert tie.inconclusive and tie.estimate == 0.0
     assert S.mean_loss_bound(np.full(10, 0.25), side="upper", floor=0.3).inconclusive
 
 
@@ -393,14 +393,16 @@ def test_a_degenerate_relative_bootstrap_is_undefined():
     assert bound.estimate == 1.0  # the point estimate is still reported
 
 
-def test_zero_variance_is_known_exactly():
-    # the same scores twice: d = 0 on every row, so the difference is 0 exactly (as DeLong's se = 0)
+def test_the_same_losses_on_every_row_are_no_proof_of_a_tie():
+    # d = 0 on every sampled row: at margin 0 the estimate does not clear (a plain FAIL);
+    # against a negative margin it would, and agreement on the sample is no certainty
     loss = np.linspace(0.1, 0.9, 50)
     for method in ("normal", "bootstrap"):
         bound = S.paired_loss_difference(loss, loss, method=method)
         assert bound.defined and bound.lower == bound.estimate == 0.0
         assert bound.p_value == 1.0 if method == "normal" else bound.p_value == pytest.approx(1.0)
-        assert S.paired_loss_difference(loss, loss, method=method, margin=-0.01).lower > -0.01
+        tie = S.paired_loss_difference(loss, loss, method=method, margin=-0.01)
+        assert tie.inconclusive and not tie.defined
 
 
 def test_malformed_input_is_a_programming_error():

@@ -17,11 +17,6 @@ import modelgate
 from modelgate.checks import MarginCheck
 
 N, TRIALS, MARGIN = 30, 200, -0.03
-KNOWN = (
-    "identical scores (or losses, or influences) on the sample are taken as an exact "
-    "difference of 0, so a different, worse candidate that agrees on the sample passes a "
-    "negative margin with lower bound 0 (about 30% at n = 30 where 5% is nominal)"
-)
 
 
 def _false_pass_rate(metric: str, method: str | None) -> float:
@@ -44,7 +39,6 @@ def test_newcombe_holds_where_zero_discordant_rows_are_no_certainty():
     assert _false_pass_rate("accuracy", None) <= 0.10
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=KNOWN)
 @pytest.mark.parametrize(
     ("metric", "method"),
     [
