@@ -96,3 +96,20 @@ def test_on_inconclusive_reaches_the_checks_through_evaluate_and_is_validated():
     assert Evaluation(labels=Y, candidate=SCORES).on_inconclusive == "fail"
     with pytest.raises(GateUsageError, match='on_inconclusive: expected "fail" or "pass", got \'warn\''):
         Evaluation(labels=Y, candidate=SCORES, on_inconclusive="warn")
+
+
+@pytest.mark.parametrize("metric", ["roc_auc", "log_loss", "brier", "f1", "accuracy"])
+def test_the_same_model_twice_is_an_exact_tie_not_inconclusive(metric):
+    """A model retrained with the same seed gives the champion's scores bit for bit: the
+    difference is exactly 0, so a non-inferiority margin passes (and 0 is not above 0)."""
+    import modelgate
+    from modelgate.checks import MarginCheck
+
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 2, 200)
+    scores = np.clip(0.5 + 0.3 * (2 * y - 1) + rng.normal(0, 0.2, 200), 0.01, 0.99)
+    evaluation = modelgate.evaluate(lambda rows: scores, list(range(200)), y, {"old": scores.copy()}, task="binary")
+    tie = MarginCheck(metric, baseline="old", margin=-0.02, n_resamples=200).evaluate(evaluation)
+    assert tie.passed and not tie.inconclusive, tie.message
+    assert tie.estimate == 0.0
+    assert not MarginCheck(metric, baseline="old", margin=0.0, n_resamples=200).evaluate(evaluation).passed
