@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from ..names import INCONCLUSIVE_PASSES
-from ..stats.bounds import DifferenceBound, MetricBound
+
+if TYPE_CHECKING:  # the bounds module imports scipy: not when the plugin loads
+    from ..stats.bounds import DifferenceBound, MetricBound
 
 __all__ = ["decided_by_estimate", "inconclusive_message", "inconclusive_passes"]
 
-B = TypeVar("B", MetricBound, DifferenceBound)
+B = TypeVar("B", "MetricBound", "DifferenceBound")
 
 
 def inconclusive_passes(on_inconclusive: str) -> bool:
