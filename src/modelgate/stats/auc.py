@@ -14,7 +14,6 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .bounds import (
-    Z_MAX,
     ZERO_BASELINE,
     DifferenceBound,
     MetricBound,
@@ -253,25 +252,18 @@ def _separated_difference(
     p is the dual: the smallest 1 - confidence at which the bound clears the margin."""
     from scipy import stats as st
 
-    def lower_at(z: float) -> float:
+    def lower_at(alpha: float) -> float:  # rises with alpha, as dual_p needs
+        z = float(st.norm.isf(alpha / 2.0))
         low_c = _one_auc_bound(auc_c, vcc, k, z, "lower")
         high_b = _one_auc_bound(auc_b, vbb, k, z, "upper")
         if relative:
             return low_c / high_b - 1.0 if high_b > 0 else math.nan
         return low_c - high_b
 
-    lower = lower_at(float(st.norm.isf((1.0 - confidence) / 2.0)))
+    lower = lower_at(1.0 - confidence)
     if not math.isfinite(lower):
         return lower, math.nan
-    lo, hi = 0.0, Z_MAX  # lower_at falls as z grows
-    if not lower_at(lo) > margin:
-        return lower, 1.0
-    if lower_at(hi) > margin:
-        return lower, 0.0
-    for _ in range(60):
-        mid = (lo + hi) / 2.0
-        lo, hi = (mid, hi) if lower_at(mid) > margin else (lo, mid)
-    return lower, min(1.0, 2.0 * float(st.norm.sf(hi)))
+    return lower, dual_p(lower_at, margin)
 
 
 class _WeightedAuc:
