@@ -57,6 +57,8 @@ MEAN_LOSS = "mean-loss"  # the floor bound of a mean of per-row losses
 ORDER_STATISTIC = "order-statistic"  # exact, distribution-free bounds of a quantile of per-row errors
 BERNSTEIN = "bernstein"  # empirical-Bernstein bounds of a mean of per-row values in [0, 1], at any n
 DELONG_OVR = "delong-ovr"  # the floor of a macro one-vs-rest AUC (logit, Hanley-McNeil floor)
+SQUARED_ERROR = "squared-error"  # RMSE: margins on the squared-error scale, the floor a scaled chi-square
+LOG_DELTA = "log-delta"  # the floor of R^2: the delta method on log(1 - R^2)
 
 Influence = tuple[float, NDArray[np.float64]]  # (metric value, its influence function row by row)
 
@@ -472,7 +474,7 @@ for _metric in (
         "roc_auc_ovr",
         roc_auc_ovr,
         higher_is_better=True,
-        method=DELTA,
+        method=DELONG_OVR,
         tasks=(MULTICLASS,),
         floor_method=DELONG_OVR,
         influence=roc_auc_ovr_influence,
@@ -492,9 +494,9 @@ for _metric in (
         "rmse",
         rmse,
         higher_is_better=False,
-        method=DELTA,
+        method=SQUARED_ERROR,
         tasks=(REGRESSION,),
-        floor_method=DELTA,
+        floor_method=SQUARED_ERROR,
         influence=rmse_influence,
         value_range=_LOSS,
     ),
@@ -504,7 +506,7 @@ for _metric in (
         higher_is_better=True,
         method=DELTA,
         tasks=(REGRESSION,),
-        floor_method=DELTA,
+        floor_method=LOG_DELTA,
         influence=r2_influence,
         value_range=(-math.inf, 1.0),
     ),

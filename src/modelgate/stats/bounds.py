@@ -248,6 +248,94 @@ def percentile_bound(
     return DifferenceBound(estimate, lower, float(p), method, confidence, n, candidate, baseline)
 
 
+def no_spread(x: NDArray[np.float64]) -> bool:
+    """Every value the same, or differing only by rounding (a variance that rounds to 0):
+    such rows show no spread, and zero variance is no certainty."""
+    if float(np.ptp(x)) == 0.0:
+        return True
+    centred = x - x.mean()
+    return float(np.mean(centred * centred)) == 0.0
+
+
+# Sugden, Smith & Jones (2000), "Cochran's rule for simple random sampling", JRSS B 62:
+# the normal approximation to a mean is adequate when n > 28 + 25 g^2, g the skewness.
+SKEW_ROWS_BASE, SKEW_ROWS_PER_G2 = 28.0, 25.0
+
+
+def rows_for_skew(skewness: float) -> int:
+    """The fewest rows at which a normal bound of a mean is trusted for values of this
+    skewness (Sugden, Smith & Jones' rule n > 28 + 25 g^2)."""
+    return math.floor(SKEW_ROWS_BASE + SKEW_ROWS_PER_G2 * skewness * skewness) + 1
+
+
+def too_skewed(skewness: float, n: int, *, what: str = "per-row values") -> str:
+    """A reason when ``n`` rows are too few for a normal bound of the mean of values
+    whose skewness toward the failing side is ``skewness`` (>= 0), else ""."""
+    if math.isfinite(skewness) and (skewness <= 0.0 or n >= rows_for_skew(skewness)):
+        return ""
+    shown = (
+        f"skewness {skewness:.2f}: it needs at least {rows_for_skew(skewness)} rows"
+        if math.isfinite(skewness)
+        else "no finite skewness"
+    )
+    return f"the {what} are too skewed toward failing for a normal bound at n = {n} ({shown}, Sugden-Smith-Jones)"
+
+
+@dataclass(frozen=True)
+class TailGuarded:
+    """A normal-theory lower bound after the tail diagnostic: ``lower`` and ``p`` are
+    the normal ones, or Cantelli's when the skew is too heavy for n; ``cantelli``
+    says which; ``reason`` is set (and the bound inconclusive) when even the normal
+    bound clears but Cantelli's does not."""
+
+    lower: float
+    p: float
+    cantelli: bool
+    reason: str
+
+
+CANTELLI_ADVICE = (
+    "; even Cantelli's distribution-free bound does not clear (median_ae, p90_ae and "
+    'method = "bernstein" for bounded losses need no normal approximation)'
+)
+
+
+def tail_guard(
+    estimate: float,
+    lower: float,
+    p: float,
+    skewness: float,
+    se: float,
+    confidence: float,
+    margin: float,
+    n: int,
+    *,
+    what: str,
+) -> TailGuarded:
+    """The tail diagnostic of the normal-theory bounds of a mean (lower side).
+
+    A normal bound of a mean is trusted when n > 28 + 25 g^2, g the skewness of the
+    values toward the failing side (Sugden, Smith & Jones 2000, "Cochran's rule for
+    simple random sampling", JRSS B 62). Below that, a bound that clears must also
+    clear Cantelli's one-sided Chebyshev bound estimate - se sqrt(c / (1 - c))
+    (p = 1 / (1 + t^2), t = (estimate - margin) / se), which holds for any
+    distribution with that variance: a large effect still passes, a marginal one on
+    a heavy tail is *inconclusive* instead of a pass the normal bound cannot back.
+    """
+    if not lower > margin:
+        return TailGuarded(lower, p, False, "")
+    heavy = too_skewed(skewness, n, what=what)
+    if not heavy:
+        return TailGuarded(lower, p, False, "")
+    k = math.sqrt(confidence / (1.0 - confidence))
+    c_lower = estimate - k * se
+    t = (estimate - margin) / se if se > 0.0 else math.inf
+    c_p = 1.0 if t <= 0.0 else 1.0 / (1.0 + t * t)
+    if c_lower > margin:
+        return TailGuarded(c_lower, c_p, True, "")
+    return TailGuarded(c_lower, c_p, True, heavy + CANTELLI_ADVICE)
+
+
 def normal_bound(estimate: float, var: float, z: float, margin: float) -> tuple[float, float]:
     """Lower bound ``estimate - z*se`` and p = P(N(0,1) > (estimate - margin)/se).
 

@@ -16,6 +16,7 @@ from .bounds import (
     Values,
     check_options,
     fieller_ratio,
+    no_spread,
     normal_bound,
     one_sample_options,
     point_bound,
@@ -100,7 +101,7 @@ def delta_difference(
             )
     else:
         d_if = ic - ib if higher_is_better else ib - ic
-        if float(np.var(d_if)) == 0.0 and estimate > margin:  # (an estimate at or below the margin fails below)
+        if no_spread(d_if) and estimate > margin:  # (an estimate at or below the margin fails below)
             return undefined_difference(
                 method, confidence, n_rows, SAME_INFLUENCE, estimate=estimate, **common, inconclusive=True
             )
@@ -148,5 +149,9 @@ def delta_bound(
     # sampling distribution on the side the bound is on (see mean_loss_bound).
     pseudo = value + (infl - float(infl.mean()))
     b = mean_loss_bound(pseudo, side=side, floor=floor, confidence=confidence)
-    method = "delta (skew-corrected)" if b.method.endswith("(skew-corrected)") else "delta"
-    return MetricBound(value, b.bound, side, b.p_value, method, confidence, n_rows)
+    method = {
+        "mean-loss normal (skew-corrected)": "delta (skew-corrected)",
+        "mean-loss Cantelli (skewed)": "delta Cantelli (skewed)",
+    }.get(b.method, "delta")
+    reason = b.reason.replace("per-row losses", "influence values", 1)
+    return MetricBound(value, b.bound, side, b.p_value, method, confidence, n_rows, reason, b.inconclusive)

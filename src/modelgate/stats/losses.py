@@ -19,11 +19,13 @@ from .bounds import (
     Values,
     check_options,
     fieller_ratio,
+    no_spread,
     normal_bound,
     one_sample_options,
     percentile_bound,
     point_bound,
     quantity,
+    tail_guard,
     undefined_difference,
     undefined_metric,
 )
@@ -33,8 +35,11 @@ LossMethod = Literal["normal", "bootstrap"]
 LOSS_METHODS: tuple[LossMethod, ...] = ("normal", "bootstrap")
 
 
-def _skew_corrected_bound(estimate: float, d: NDArray[np.float64], z: float, margin: float) -> tuple[float, float]:
-    """Skew-corrected normal lower bound of mean(d) and its dual p-value.
+def _skew_corrected_bound(
+    estimate: float, d: NDArray[np.float64], z: float, margin: float, *, df: int | None = None
+) -> tuple[float, float, float]:
+    """Skew-corrected normal lower bound of mean(d), its dual p-value, and the skewness
+    toward failing (max(-g, 0)) for the tail diagnostic.
 
     The Cornish-Fisher inversion of the studentised mean's one-term Edgeworth
     expansion (Hall 1992; Johnson 1978), corrected for a left skew only. For
@@ -42,12 +47,22 @@ def _skew_corrected_bound(estimate: float, d: NDArray[np.float64], z: float, mar
     estimate - se (z - k (2z^2 + 1)) with k = min(g, 0) / (6 sqrt n), g the
     sample skewness m3 / m2^1.5 of d; p = 1 - Phi(z*), z* the root >= 1/(4k)
     of z* - k (2z*^2 + 1) = (estimate - margin) / se, or 1/(4k) when there is
-    none. With k = 0 both are the plain normal bound and p-value.
+    none. With k = 0 both are the plain normal bound and p-value. With ``df``,
+    z is Student's t quantile on df degrees of freedom at the same level, and p
+    comes from that t distribution.
     """
-    n = d.size
     centred = d - d.mean()
     sd_n = math.sqrt(float(np.mean(centred * centred)))  # sd over n; > 0 by the caller
     g = float(np.mean((centred / sd_n) ** 3))
+    return _skew_corrected_from_moments(estimate, sd_n, g, d.size, z, margin, df=df)
+
+
+def _skew_corrected_from_moments(
+    estimate: float, sd_n: float, g: float, n: int, z: float, margin: float, *, df: int | None = None
+) -> tuple[float, float, float]:
+    """:func:`_skew_corrected_bound` from the values' sd over n (> 0) and skewness g."""
+    if df is not None:
+        z = float(stats.t.ppf(stats.norm.cdf(z), df))
     se = sd_n / math.sqrt(n - 1)  # = sd(d) with n - 1, over sqrt(n)
     h = -min(g, 0.0) / (6.0 * math.sqrt(n))  # h = -k >= 0
     lower = estimate - se * (z + h * (2.0 * z * z + 1.0))
@@ -56,9 +71,10 @@ def _skew_corrected_bound(estimate: float, d: NDArray[np.float64], z: float, mar
     t = (estimate - margin) / se
     disc = 1.0 + 8.0 * h * (t - h)
     if not math.isfinite(disc):  # t near overflow (se near underflow): known
-        return lower, 0.0 if t > 0 else 1.0
+        return lower, 0.0 if t > 0 else 1.0, max(-g, 0.0)
     x = -1.0 / (4.0 * h) if disc <= 0.0 else 2.0 * (t - h) / (1.0 + math.sqrt(disc))
-    return lower, float(stats.norm.sf(x))
+    p = float(stats.norm.sf(x) if df is None else stats.t.sf(x, df))
+    return lower, p, max(-g, 0.0)
 
 
 SAME_DIFFERENCE = "every row's loss difference is the same: zero variance on these rows is no certainty"
@@ -146,17 +162,24 @@ def paired_loss_difference(
                     name, confidence, n_rows, reason, estimate=estimate, **common, inconclusive=True
                 )
             lower = low + 2.0
-        elif float(d.var()) == 0.0 and estimate > margin:
+        elif no_spread(d) and estimate > margin:
             # The same nonzero difference on every row is no certainty (one row's is none).
             return undefined_difference(
                 name, confidence, n_rows, SAME_DIFFERENCE, estimate=estimate, **common, inconclusive=True
             )
-        elif n_rows < 3 or float(d.var()) == 0.0:
+        elif n_rows < 3 or no_spread(d):
             # no skewness to estimate (with 2 rows it is 0 identically): the plain bound
             name = "paired-loss normal"
             lower, p = normal_bound(estimate, float(d.var(ddof=1)) / n_rows, z, margin)
         else:
-            lower, p = _skew_corrected_bound(estimate, d, z, margin)
+            lower, p, skew = _skew_corrected_bound(estimate, d, z, margin)
+            se = float(d.std(ddof=1)) / math.sqrt(n_rows)
+            g = tail_guard(estimate, lower, p, skew, se, confidence, margin, n_rows, what="per-row loss differences")
+            if g.cantelli:
+                name = "paired-loss Cantelli (skewed)"
+                return DifferenceBound(
+                    estimate, g.lower, g.p, name, confidence, n_rows, c, b, g.reason, inconclusive=bool(g.reason)
+                )
         return DifferenceBound(estimate, lower, p, name, confidence, n_rows, c, b)
 
     B = int(n_resamples)
@@ -197,11 +220,27 @@ def mean_loss_bound(
     sign = 1.0 if side == "lower" else -1.0
     v = sign * x
     target = sign * floor if floor is not None else 0.0
-    if float(v.var()) == 0.0 and (floor is None or sign * value > target):  # (else it fails below)
+    if no_spread(v) and (floor is None or sign * value > target):  # (else it fails below)
         return undefined_metric(method, side, confidence, n_rows, SAME_LOSS, value, inconclusive=True)
-    if n_rows < 3 or float(v.var()) == 0.0:
+    if n_rows < 3 or no_spread(v):
         method = "mean-loss normal"
         low, p = normal_bound(sign * value, float(v.var(ddof=1)) / n_rows, z, target)
     else:
-        low, p = _skew_corrected_bound(sign * value, v, z, target)
+        low, p, skew = _skew_corrected_bound(sign * value, v, z, target)
+        if floor is not None:
+            assert confidence is not None  # one_sample_options gives z only for a confidence
+            se = float(v.std(ddof=1)) / math.sqrt(n_rows)
+            g = tail_guard(sign * value, low, p, skew, se, confidence, target, n_rows, what="per-row losses")
+            if g.cantelli:
+                return MetricBound(
+                    value,
+                    sign * g.lower,
+                    side,
+                    g.p,
+                    "mean-loss Cantelli (skewed)",
+                    confidence,
+                    n_rows,
+                    g.reason,
+                    inconclusive=bool(g.reason),
+                )
     return MetricBound(value, sign * low, side, p if floor is not None else math.nan, method, confidence, n_rows)

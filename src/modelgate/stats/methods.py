@@ -144,6 +144,20 @@ def _delta_paired(metric: MetricLike, task: str, y: Any, c: Any, b: Any, **optio
     )
 
 
+def _ovr_paired(metric: MetricLike, task: str, y: Any, c: Any, b: Any, **options: Any) -> DifferenceBound:
+    from .auc import ovr_auc_difference
+
+    options.pop("n_resamples"), options.pop("seed")
+    return ovr_auc_difference(y, c, b, **options)
+
+
+def _squared_error_paired(metric: MetricLike, task: str, y: Any, c: Any, b: Any, **options: Any) -> DifferenceBound:
+    from .squared_errors import rmse_difference
+
+    options.pop("n_resamples"), options.pop("seed")
+    return rmse_difference(y, c, b, **options)
+
+
 def _bootstrap_paired(metric: MetricLike, task: str, y: Any, c: Any, b: Any, **options: Any) -> DifferenceBound:
     from .bootstrap import (
         BOOTSTRAP_METRICS,
@@ -214,6 +228,20 @@ def _delta_one_sample(metric: MetricLike, task: str, y: Any, s: Any, **options: 
     options.pop("n_resamples"), options.pop("seed")
     value, influence = metric.influence(y, s)
     return delta_bound(value, influence, **options)
+
+
+def _chi_square_one_sample(metric: MetricLike, task: str, y: Any, s: Any, **options: Any) -> MetricBound:
+    from .squared_errors import rmse_bound
+
+    options.pop("n_resamples"), options.pop("seed")
+    return rmse_bound(y, s, **options)
+
+
+def _log_delta_one_sample(metric: MetricLike, task: str, y: Any, s: Any, **options: Any) -> MetricBound:
+    from .squared_errors import r2_bound
+
+    options.pop("n_resamples"), options.pop("seed")
+    return r2_bound(y, s, **options)
 
 
 def _ovr_one_sample(metric: MetricLike, task: str, y: Any, s: Any, **options: Any) -> MetricBound:
@@ -293,11 +321,27 @@ METHODS: dict[str, BoundMethod] = {
             "a smooth function of means: the delta method on the influence function",
         ),
         BoundMethod(
-            "delong-ovr",
+            "squared-error",
+            _squared_error_paired,
+            _chi_square_one_sample,
+            "own",
+            "RMSE: margins decided on the squared-error scale (skew-corrected); the floor from the mean squared "
+            "error as a scaled chi-square, Satterthwaite's degrees of freedom (at most n)",
+        ),
+        BoundMethod(
+            "log-delta",
             None,
+            _log_delta_one_sample,
+            "own",
+            "R^2: the delta method on log(1 - R^2), skew-corrected, with Student's t quantile",
+        ),
+        BoundMethod(
+            "delong-ovr",
+            _ovr_paired,
             _ovr_one_sample,
             "own",
-            "one-vs-rest ROC AUC: DeLong per class on the logit scale, each class's variance at least Hanley-McNeil's",
+            "one-vs-rest ROC AUC: DeLong per class (delta method), inconclusive with fewer than 2 rows of a class; "
+            "the floor on the logit scale, each class's variance raised toward Hanley-McNeil's",
         ),
         BoundMethod(
             "order-statistic",

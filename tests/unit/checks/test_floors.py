@@ -91,8 +91,8 @@ def test_a_floor_defaults_to_a_95_percent_bound_with_the_metrics_own_method():
         "delong-ovr",
     ]
     assert (FloorCheck("rmse", at_most=1.0).bound_method, FloorCheck("r2", at_least=0.5).bound_method) == (
-        "delta",
-        "delta",
+        "squared-error",
+        "log-delta",
     )
     assert FloorCheck("roc_auc", at_least=0.85, method="bootstrap").bound_method == "bootstrap"
     assert FloorCheck("brier", at_most=0.2).describe() == "brier: 95% upper bound < 0.2 (at_most)"
@@ -183,8 +183,8 @@ WHERE = "[tool.modelgate].checks[0]"
         ),
         (
             {"metric": "accuracy", "at_least": 0.8, "method": "mcnemar"},
-            f"{WHERE}.method: unknown method 'mcnemar'; use one of auto, delong, clopper-pearson, mean-loss, delta, delong-ovr, order-statistic, "
-            "bernstein, bootstrap",
+            f"{WHERE}.method: unknown method 'mcnemar'; use one of auto, delong, clopper-pearson, mean-loss, delta, squared-error, log-delta, "
+            "delong-ovr, order-statistic, bernstein, bootstrap",
         ),
         (
             {"metric": "brier", "at_most": 0.8, "method": "delta"},
@@ -279,7 +279,7 @@ def task_evidence(task):
 
 
 FLOOR_METHOD_NAMES = {
-    "roc_auc": "DeLong (logit)",
+    "roc_auc": "DeLong (logit, Hanley-McNeil floor)",
     "accuracy": "Clopper-Pearson",
     "f1": "stratified bootstrap",
     "log_loss": "mean-loss normal (skew-corrected)",
@@ -287,8 +287,8 @@ FLOOR_METHOD_NAMES = {
     "macro_f1": "class-stratified bootstrap",
     "roc_auc_ovr": "DeLong per class (logit, Hanley-McNeil floor)",
     "mae": "mean-loss normal (skew-corrected)",
-    "rmse": "delta (skew-corrected)",
-    "r2": "delta (skew-corrected)",
+    "rmse": "scaled chi-square (Satterthwaite)",
+    "r2": "delta on log(1 - R^2) (skew-corrected t)",
     "median_ae": "order statistic (exact)",
     "p90_ae": "order statistic (exact)",
 }
@@ -424,10 +424,15 @@ def test_the_auc_bound_is_delong_on_the_logit_scale(seed):
     s = np.round(rng.standard_normal(40) + 1.2 * y, 1)  # rounded: ties across classes
     auc, var = brute_force_delong(y, s)
     assert stats.delong_auc_variance(y, s) == pytest.approx((auc, var), rel=1e-12)
+    # raised by 0.3 of its shortfall from Hanley & McNeil's (1982) variance, if any
+    m, n = int(y.sum()), int((1 - y).sum())
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    hanley_mcneil = (auc * (1 - auc) + (m - 1) * (q1 - auc**2) + (n - 1) * (q2 - auc**2)) / (m * n)
+    var += 0.3 * max(0.0, hanley_mcneil - var)
     se_logit = math.sqrt(var) / (auc * (1 - auc))
     logit = math.log(auc / (1 - auc))
     lower = stats.auc_bound(y, s, floor=0.6)
-    assert (lower.value, lower.method) == (pytest.approx(auc), "DeLong (logit)")
+    assert (lower.value, lower.method) == (pytest.approx(auc), "DeLong (logit, Hanley-McNeil floor)")
     assert lower.bound == pytest.approx(special.expit(logit - Z95 * se_logit), rel=1e-12)
     assert lower.p_value == pytest.approx(sps.norm.sf((logit - math.log(0.6 / 0.4)) / se_logit), rel=1e-9)
     upper = stats.auc_bound(y, s, side="upper", confidence=0.9)
@@ -484,7 +489,7 @@ def test_a_floor_row_shows_metric_value_bound_floor_and_method():
     # (the report's "better" column, the metric's direction, is the report's own; not asserted here)
     assert table[0].split()[-6:] == ["model", "baseline", "diff", "bound", "margin", "method"]
     assert table[1].split()[:3] == ["PASS" if auc.passed else "FAIL", "roc_auc", "floor"]
-    assert table[1].split()[-8:] == [
+    assert table[1].split()[-10:] == [
         f"{auc.candidate_value:.4f}",
         "-",
         "-",
@@ -492,7 +497,9 @@ def test_a_floor_row_shows_metric_value_bound_floor_and_method():
         "≥",
         "0.85",
         "DeLong",
-        "(logit)",
+        "(logit,",
+        "Hanley-McNeil",
+        "floor)",
     ]
     assert table[2].split()[:3] == ["PASS" if loss.passed else "FAIL", "log_loss", "floor"]
     assert table[2].split()[-11:] == [
@@ -509,7 +516,10 @@ def test_a_floor_row_shows_metric_value_bound_floor_and_method():
         "bound)",
     ]
     markdown = verdict_markdown(Verdict(results=results))
-    assert f"| {auc.candidate_value:.4f} | - | - | {auc.lower:.4f} | ≥ 0.85 | DeLong (logit) |" in markdown
+    assert (
+        f"| {auc.candidate_value:.4f} | - | - | {auc.lower:.4f} | ≥ 0.85 | DeLong (logit, Hanley-McNeil floor) |"
+        in markdown
+    )
     point = FloorCheck("log_loss", at_most=40, confidence=None).evaluate(evidence(y, s))
     assert verdict_table(Verdict(results=[point])).splitlines()[1].split()[-4:] == ["≤", "40", "point", "estimate"]
 
