@@ -246,7 +246,11 @@ def main(argv: list[str] | None = None) -> int:
 FLOOR_AT = 0.85
 FLOOR_EFFECT = 0.02  # power: the true metric is the floor + this
 FLOOR_FPR = 0.3  # f1 data: the false-positive rate
-FLOOR_METHODS = (("roc_auc", "DeLong (logit, Hanley-McNeil floor)"), ("accuracy", "Clopper-Pearson"), ("f1", "stratified bootstrap"))
+FLOOR_METHODS = (
+    ("roc_auc", "DeLong (logit, Hanley-McNeil floor)"),
+    ("accuracy", "Clopper-Pearson"),
+    ("f1", "stratified bootstrap"),
+)
 
 
 def floor_data(metric: str, truth: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

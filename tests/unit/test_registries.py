@@ -143,7 +143,7 @@ def test_the_default_bound_comes_from_the_metric_registry():
         "f1": "bootstrap",
         "log_loss": "paired-loss",
         "brier": "paired-loss",
-        "macro_f1": "bootstrap",
+        "macro_f1": "class-delta",
         "roc_auc_ovr": "delong-ovr",
         "mae": "paired-loss",
         "rmse": "squared-error",

@@ -149,7 +149,7 @@ def test_influence_functions_have_mean_zero_and_the_metric_value():
         ("brier", ("binary",), False, "paired-loss", "mean-loss"),
         ("accuracy", ("binary", "multiclass"), True, "mcnemar", "clopper-pearson"),
         ("log_loss", ("binary", "multiclass"), False, "paired-loss", "mean-loss"),
-        ("macro_f1", ("multiclass",), True, "bootstrap", "bootstrap"),
+        ("macro_f1", ("multiclass",), True, "class-delta", "class-delta"),
         ("roc_auc_ovr", ("multiclass",), True, "delong-ovr", "delong-ovr"),
         ("mae", ("regression",), False, "paired-loss", "mean-loss"),
         ("rmse", ("regression",), False, "squared-error", "squared-error"),
@@ -494,7 +494,7 @@ def test_each_task_reports_its_method():
     methods = [
         (binary, "majority", "f1", "paired bootstrap"),
         (multi, "majority", "accuracy", "exact McNemar"),
-        (multi, "majority", "macro_f1", "class-stratified paired bootstrap"),
+        (multi, "majority", "macro_f1", "delta (t on the smallest class)"),
         (multi, "majority", "roc_auc_ovr", "delta"),
         (reg, "mean", "mae", "paired-loss normal (skew-corrected)"),
         (reg, "mean", "rmse", "squared-error normal (skew-corrected)"),
@@ -553,7 +553,7 @@ def test_a_metric_that_does_not_fit_the_task_is_an_error_not_a_verdict():
     [
         (multiclass_evaluations, "accuracy", "Clopper-Pearson"),
         (multiclass_evaluations, "log_loss", "mean-loss normal (skew-corrected)"),
-        (multiclass_evaluations, "macro_f1", "class-stratified bootstrap"),
+        (multiclass_evaluations, "macro_f1", "delta on the logit scale (t on the smallest class)"),
         (multiclass_evaluations, "roc_auc_ovr", "DeLong per class (logit, Hanley-McNeil floor)"),
         (regression_evaluations, "mae", "mean-loss normal (skew-corrected)"),
         (regression_evaluations, "rmse", "scaled chi-square (Satterthwaite)"),

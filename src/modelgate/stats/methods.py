@@ -158,6 +158,20 @@ def _squared_error_paired(metric: MetricLike, task: str, y: Any, c: Any, b: Any,
     return rmse_difference(y, c, b, **options)
 
 
+def _class_delta_paired(metric: MetricLike, task: str, y: Any, c: Any, b: Any, **options: Any) -> DifferenceBound:
+    from .f1 import macro_f1_difference
+
+    options.pop("n_resamples"), options.pop("seed")
+    return macro_f1_difference(y, c, b, **options)
+
+
+def _class_delta_one_sample(metric: MetricLike, task: str, y: Any, s: Any, **options: Any) -> MetricBound:
+    from .f1 import macro_f1_bound
+
+    options.pop("n_resamples"), options.pop("seed")
+    return macro_f1_bound(y, s, **options)
+
+
 def _bootstrap_paired(metric: MetricLike, task: str, y: Any, c: Any, b: Any, **options: Any) -> DifferenceBound:
     from .bootstrap import (
         BOOTSTRAP_METRICS,
@@ -342,6 +356,14 @@ METHODS: dict[str, BoundMethod] = {
             "own",
             "one-vs-rest ROC AUC: DeLong per class (delta method), inconclusive with fewer than 2 rows of a class; "
             "the floor on the logit scale, each class's variance raised toward Hanley-McNeil's",
+        ),
+        BoundMethod(
+            "class-delta",
+            _class_delta_paired,
+            _class_delta_one_sample,
+            "own",
+            "macro F1: the delta method on its confusion-count influence, Student's t on the smallest class's "
+            "rows; the floor on the logit scale",
         ),
         BoundMethod(
             "order-statistic",

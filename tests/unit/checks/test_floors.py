@@ -87,7 +87,7 @@ def test_a_floor_defaults_to_a_95_percent_bound_with_the_metrics_own_method():
     assert [FloorCheck(m, at_most=1.0).bound_method for m in ("log_loss", "brier", "mae")] == ["mean-loss"] * 3
     assert [FloorCheck(m, at_least=0.5).bound_method for m in ("f1", "macro_f1", "roc_auc_ovr")] == [
         "bootstrap",
-        "bootstrap",
+        "class-delta",
         "delong-ovr",
     ]
     assert (FloorCheck("rmse", at_most=1.0).bound_method, FloorCheck("r2", at_least=0.5).bound_method) == (
@@ -184,7 +184,7 @@ WHERE = "[tool.modelgate].checks[0]"
         (
             {"metric": "accuracy", "at_least": 0.8, "method": "mcnemar"},
             f"{WHERE}.method: unknown method 'mcnemar'; use one of auto, delong, clopper-pearson, mean-loss, delta, squared-error, log-delta, "
-            "delong-ovr, order-statistic, bernstein, bootstrap",
+            "delong-ovr, class-delta, order-statistic, bernstein, bootstrap",
         ),
         (
             {"metric": "brier", "at_most": 0.8, "method": "delta"},
@@ -284,7 +284,7 @@ FLOOR_METHOD_NAMES = {
     "f1": "stratified bootstrap",
     "log_loss": "mean-loss normal (skew-corrected)",
     "brier": "mean-loss normal (skew-corrected)",
-    "macro_f1": "class-stratified bootstrap",
+    "macro_f1": "delta on the logit scale (t on the smallest class)",
     "roc_auc_ovr": "DeLong per class (logit, Hanley-McNeil floor)",
     "mae": "mean-loss normal (skew-corrected)",
     "rmse": "scaled chi-square (Satterthwaite)",

@@ -223,3 +223,61 @@ def test_a_spread_that_rounds_to_zero_variance_is_no_certainty_and_no_crash():
     bound = losses.paired_loss_difference(lc, lb, margin=-0.1)
     assert bound.inconclusive and not bound.defined
     assert losses.mean_loss_bound(lb, side="upper", floor=0.6).inconclusive
+
+
+# ------------------------------------------------------------------- macro F1
+
+
+def test_the_macro_f1_influence_is_the_derivative_of_the_confusion_counts():
+    from sklearn.metrics import f1_score
+
+    from modelgate.stats.f1 import macro_f1_influence
+
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 3, 400)
+    pred = np.where(rng.random(400) < 0.7, y, rng.integers(0, 3, 400))
+    value, influence, fewest, _ = macro_f1_influence(y, pred)
+    assert value == pytest.approx(f1_score(y, pred, average="macro"), abs=1e-12)
+    assert fewest == np.bincount(y).min() and abs(influence.mean()) < 1e-12
+    # the influence is the derivative of the metric when one row's weight grows (numerically)
+    eps = 1e-6
+    for i in (0, 7, 99):
+        w = np.ones(400)
+        w[i] += eps * 400
+        bumped = f1_score(y, pred, average="macro", sample_weight=w)
+        assert (bumped - value) / eps == pytest.approx(influence[i], rel=1e-3, abs=1e-6)
+
+
+def test_macro_f1_bounds_use_t_on_the_smallest_class_and_are_dual():
+    from modelgate.stats.f1 import macro_f1_bound, macro_f1_difference, macro_f1_influence
+
+    rng = np.random.default_rng(6)
+    y = np.repeat([0, 1, 2], [60, 30, 10])
+    s = np.eye(3)[y] * 1.2 + rng.standard_normal((100, 3))
+    b = np.eye(3)[y] * 0.6 + rng.standard_normal((100, 3))
+    value, infl, fewest, _ = macro_f1_influence(y, s.argmax(1))
+    t = sps.t.ppf(0.95, fewest - 1)
+    se = infl.std(ddof=1) / math.sqrt(100) / (value * (1 - value))
+    bound = macro_f1_bound(y, s, floor=0.3)
+    assert fewest == 10 and bound.bound == pytest.approx(1 / (1 + math.exp(-(math.log(value / (1 - value)) - t * se))))
+    for floor in np.linspace(0.2, 0.9, 29):
+        r = macro_f1_bound(y, s, floor=float(floor))
+        assert r.clears(float(floor)) is bool(r.p_value < 1 - 0.95)
+    for margin in np.linspace(-0.3, 0.4, 29):
+        d = macro_f1_difference(y, s, b, margin=float(margin))
+        assert bool(d.lower > margin) is bool(d.p_value < 1 - 0.95)
+
+
+def test_macro_f1_on_a_thin_class_or_every_row_right_is_inconclusive():
+    from modelgate.stats.f1 import macro_f1_bound, macro_f1_difference
+
+    y = np.r_[np.zeros(20, int), np.ones(20, int), 2]
+    perfect = np.eye(3)[y]
+    assert "class 2 has 1 row of 41" in macro_f1_bound(y, perfect, floor=0.5).reason
+    assert macro_f1_difference(y, perfect, np.roll(perfect, 1, axis=0)).inconclusive
+    y2 = np.repeat([0, 1, 2], 10)
+    right = macro_f1_bound(y2, np.eye(3)[y2], floor=0.9)  # 30 of 30 right: no spread
+    assert right.inconclusive and not right.clears(0.9)
+    nan = np.eye(3)[y2]
+    nan[0, 0] = np.nan
+    assert not macro_f1_bound(y2, nan, floor=0.1).inconclusive  # a defect, not thin data
