@@ -270,15 +270,19 @@ def rows_for_skew(skewness: float) -> int:
 
 def too_skewed(skewness: float, n: int, *, what: str = "per-row values") -> str:
     """A reason when ``n`` rows are too few for a normal bound of the mean of values
-    whose skewness toward the failing side is ``skewness`` (>= 0), else ""."""
-    if math.isfinite(skewness) and (skewness <= 0.0 or n >= rows_for_skew(skewness)):
+    whose skewness toward the failing side is ``skewness``, else "". Below 29 rows the
+    rule trusts no normal bound of a mean, whatever the skewness."""
+    if math.isfinite(skewness) and n >= rows_for_skew(max(skewness, 0.0)):
         return ""
-    shown = (
-        f"skewness {skewness:.2f}: it needs at least {rows_for_skew(skewness)} rows"
-        if math.isfinite(skewness)
-        else "no finite skewness"
+    if not math.isfinite(skewness):
+        return f"the {what} have no finite skewness: a tail too heavy for a normal bound at n = {n}"
+    if skewness <= 0.0:
+        return f"{n} rows are too few for a normal bound of a mean of {what} (it needs at least 29, Sugden-Smith-Jones)"
+    need = rows_for_skew(skewness)
+    return (
+        f"the {what} are too skewed toward failing for a normal bound at n = {n} "
+        f"(skewness {skewness:.2f}: it needs at least {need} rows, Sugden-Smith-Jones)"
     )
-    return f"the {what} are too skewed toward failing for a normal bound at n = {n} ({shown}, Sugden-Smith-Jones)"
 
 
 @dataclass(frozen=True)
@@ -316,8 +320,9 @@ def tail_guard(
 
     A normal bound of a mean is trusted when n > 28 + 25 g^2, g the skewness of the
     values toward the failing side (Sugden, Smith & Jones 2000, "Cochran's rule for
-    simple random sampling", JRSS B 62). Below that, a bound that clears must also
-    clear Cantelli's one-sided Chebyshev bound estimate - se sqrt(c / (1 - c))
+    simple random sampling", JRSS B 62), so never below 29 rows. Below that, a bound
+    that clears must also clear Cantelli's one-sided Chebyshev bound estimate - se
+    sqrt(c / (1 - c))
     (p = 1 / (1 + t^2), t = (estimate - margin) / se), which holds for any
     distribution with that variance: a large effect still passes, a marginal one on
     a heavy tail is *inconclusive* instead of a pass the normal bound cannot back.

@@ -151,7 +151,7 @@ def delta_bound(
     b = mean_loss_bound(pseudo, side=side, floor=floor, confidence=confidence)
     method = {
         "mean-loss normal (skew-corrected)": "delta (skew-corrected)",
-        "mean-loss Cantelli (skewed)": "delta Cantelli (skewed)",
+        "mean-loss Cantelli": "delta Cantelli",
     }.get(b.method, "delta")
     reason = b.reason.replace("per-row losses", "influence values", 1)
     return MetricBound(value, b.bound, side, b.p_value, method, confidence, n_rows, reason, b.inconclusive)

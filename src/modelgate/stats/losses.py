@@ -176,7 +176,7 @@ def paired_loss_difference(
             se = float(d.std(ddof=1)) / math.sqrt(n_rows)
             g = tail_guard(estimate, lower, p, skew, se, confidence, margin, n_rows, what="per-row loss differences")
             if g.cantelli:
-                name = "paired-loss Cantelli (skewed)"
+                name = "paired-loss Cantelli"
                 return DifferenceBound(
                     estimate, g.lower, g.p, name, confidence, n_rows, c, b, g.reason, inconclusive=bool(g.reason)
                 )
@@ -237,7 +237,7 @@ def mean_loss_bound(
                     sign * g.lower,
                     side,
                     g.p,
-                    "mean-loss Cantelli (skewed)",
+                    "mean-loss Cantelli",
                     confidence,
                     n_rows,
                     g.reason,

@@ -121,7 +121,7 @@ def rmse_bound(
         )
         if g.cantelli:
             bound = math.sqrt(-g.lower)
-            method = "scaled chi-square, Cantelli (skewed)"
+            method = "scaled chi-square, Cantelli"
             return MetricBound(value, bound, side, g.p, method, confidence, n, g.reason, inconclusive=bool(g.reason))
     return MetricBound(value, bound, side, p, CHI_SQUARE, confidence, n)
 
@@ -186,7 +186,7 @@ def r2_bound(
     g = tail_guard(sign * log_ratio, lower, p, skew, se, confidence, target, n, what="influence values of log(1 - R^2)")
     if g.cantelli:
         bound = -math.expm1(sign * g.lower)
-        method = "delta on log(1 - R^2), Cantelli (skewed)"
+        method = "delta on log(1 - R^2), Cantelli"
         return MetricBound(value, bound, side, g.p, method, confidence, n, g.reason, inconclusive=bool(g.reason))
     return MetricBound(value, bound, side, p, method, confidence, n)
 
@@ -203,10 +203,12 @@ def rmse_difference(
     """Compare two models on RMSE (lower is better), decided on the squared-error scale
     (method "squared-error normal (skew-corrected)").
 
-    RMSE_b - RMSE_c > m exactly when G(m) = MSE_b - (RMSE_c + m)^2 > 0 (for RMSE_c + m
-    >= 0). G's influence is (e_b^2 - MSE_b) - (1 + m / RMSE_c) (e_c^2 - MSE_c): at m = 0
-    the paired squared-error difference, a plain mean, with no square root to
-    linearise. The check passes when the skew-corrected lower bound of G(margin) (with
+    RMSE_b - RMSE_c > m exactly when G(m) = MSE_b - (RMSE_c + m)^2 > 0 (m >= 0) or
+    H(m) = (RMSE_b - m)^2 - MSE_c > 0 (m < 0). G's influence is (e_b^2 - MSE_b) -
+    (1 + m / RMSE_c) (e_c^2 - MSE_c), H's (1 - m / RMSE_b) (e_b^2 - MSE_b) - (e_c^2 -
+    MSE_c): at m = 0 both are the paired squared-error difference, a plain mean, with no
+    square root to linearise. The check passes when the skew-corrected lower bound of
+    G(margin) or H(margin) (with
     the tail diagnostic of :func:`.bounds.tail_guard`) is above 0; ``lower`` is the
     largest m at which it would be (bisection), so ``lower > margin`` exactly when
     p < 1 - confidence. The delta method on the RMSE difference itself passed 7% of the
@@ -253,6 +255,13 @@ def rmse_difference(
             **common,
             inconclusive=True,
         )
+    if rc == 0.0 or rb == 0.0:  # a model with no error on any row: no spread, no certainty
+        if estimate > margin:
+            why = (
+                f"the {'candidate' if rc == 0.0 else 'baseline'} has no error on any row: zero variance is no certainty"
+            )
+            return undefined_difference(name, confidence, n, why, estimate=estimate, **common, inconclusive=True)
+        return DifferenceBound(estimate, estimate, 1.0, name, confidence, n, rc, rb)
     if no_spread(eb - ec) and estimate > margin:
         return undefined_difference(
             name, confidence, n, SAME_DIFFERENCE, estimate=estimate, **common, inconclusive=True
@@ -272,26 +281,36 @@ def rmse_difference(
     del a, bc, a2, b2
 
     def test(m: float) -> tuple[float, float, str]:
-        """(lower bound of G(m), its p-value, the tail diagnostic's reason) at margin m."""
-        if rc + m < 0.0:  # RMSE_b - RMSE_c >= -RMSE_c > m always
-            return math.inf, 0.0, ""
-        w = 1.0 + m / rc if rc > 0 else 1.0
-        g = mse_b - (rc + m) ** 2
-        m2 = m_aa - 2.0 * w * m_ab + w * w * m_bb
+        """(lower bound of the test statistic at margin m, its p-value, the tail diagnostic's
+        reason): G(m) = MSE_b - (RMSE_c + m)^2 for m >= 0, H(m) = (RMSE_b - m)^2 - MSE_c
+        for m < 0 (so that the square root's argument is never negative), each > 0
+        exactly when RMSE_b - RMSE_c > m. Their influences are u A - v B."""
+        if m >= 0.0:
+            stat, u, v = mse_b - (rc + m) ** 2, 1.0, 1.0 + m / rc
+        else:
+            stat, u, v = (rb - m) ** 2 - mse_c, 1.0 - m / rb, 1.0
+        m2 = u * u * m_aa - 2.0 * u * v * m_ab + v * v * m_bb
         if not m2 > 0.0:
-            return g, (0.0 if g > 0 else 1.0), ""
-        m3 = m_aaa - 3.0 * w * m_aab + 3.0 * w * w * m_abb - w**3 * m_bbb
+            return stat, (0.0 if stat > 0 else 1.0), ""
+        m3 = u**3 * m_aaa - 3.0 * u * u * v * m_aab + 3.0 * u * v * v * m_abb - v**3 * m_bbb
         sd_n = math.sqrt(m2)
-        low, p, skew = _skew_corrected_from_moments(g, sd_n, m3 / m2**1.5, n, z, 0.0)
+        low, p, skew = _skew_corrected_from_moments(stat, sd_n, m3 / m2**1.5, n, z, 0.0)
         se = sd_n / math.sqrt(n - 1)
-        guard = tail_guard(g, low, p, skew, se, confidence, 0.0, n, what="squared-error differences")
+        guard = tail_guard(stat, low, p, skew, se, confidence, 0.0, n, what="squared-error differences")
         return guard.lower, guard.p, guard.reason
 
     low_g, p, reason = test(margin)
-    # The bound: the largest m whose test passes (G(m)'s lower bound falls as m rises).
-    lo, hi = -rc, estimate
+    # The bound: the largest m whose test passes (the statistic's lower bound falls as m
+    # rises), bracketed from below by doubling (the difference has no lower limit that
+    # the sample knows: the true RMSE_c may exceed the sample's).
+    hi, step = estimate, max(1.0, abs(estimate), rc, rb)
+    lo = estimate - step
+    for _ in range(60):
+        if test(lo)[0] > 0.0:
+            break
+        hi, lo, step = lo, lo - 2.0 * step, 2.0 * step
     if not test(lo)[0] > 0.0:
-        lower = lo
+        lower = -math.inf
     else:
         for _ in range(60):
             mid = (lo + hi) / 2.0

@@ -152,8 +152,10 @@ def test_sugden_smith_jones_rows():
 def test_a_skew_too_heavy_for_n_falls_back_to_cantelli():
     # lower bound of a mean; the values skewed toward failing (a long left tail)
     estimate, se = 1.0, 0.1
-    normal = tail_guard(estimate, 0.8, 0.01, 0.0, se, 0.95, 0.5, 20, what="x")
+    normal = tail_guard(estimate, 0.8, 0.01, 0.0, se, 0.95, 0.5, 40, what="x")
     assert not normal.cantelli and normal.lower == 0.8  # no skew toward failing: the normal bound
+    few = tail_guard(estimate, 0.8, 0.01, -1.0, se, 0.95, 0.7, 28, what="x")  # below 29 rows: never
+    assert few.cantelli and few.reason.startswith("28 rows are too few for a normal bound of a mean of x")
     skewed = tail_guard(estimate, 0.8, 0.01, 2.0, se, 0.95, 0.5, 100, what="x")  # needs 129 rows
     k = math.sqrt(0.95 / 0.05)
     assert skewed.cantelli and skewed.lower == pytest.approx(1.0 - k * 0.1) and not skewed.reason
@@ -170,7 +172,7 @@ def test_a_mean_loss_floor_on_a_heavy_tail_at_small_n_is_inconclusive_not_a_pass
     b = losses.mean_loss_bound(losses_, side="upper", floor=0.5)
     normal = losses.mean_loss_bound(losses_, side="upper")
     assert normal.bound < 0.5  # the normal bound alone would pass it
-    assert b.inconclusive and b.method == "mean-loss Cantelli (skewed)" and not b.clears(0.5)
+    assert b.inconclusive and b.method == "mean-loss Cantelli" and not b.clears(0.5)
     check = FloorCheck("log_loss", at_most=0.5)
     assert check.bound_method == "mean-loss"
     easy = losses.mean_loss_bound(losses_, side="upper", floor=2.0)  # a large effect still passes
