@@ -283,3 +283,21 @@ def test_macro_f1_on_a_thin_class_or_every_row_right_is_inconclusive():
     nan = np.eye(3)[y2]
     nan[0, 0] = np.nan
     assert not macro_f1_bound(y2, nan, floor=0.1).inconclusive  # a defect, not thin data
+
+
+def test_a_margin_below_minus_the_sample_rmse_is_no_certainty():
+    # The candidate's true RMSE is 2, the baseline's 0.1: the true difference is -1.9. A
+    # sample whose RMSE_c is below 1.9 once passed margin -1.9 with certainty ("RMSE_b -
+    # RMSE_c >= -RMSE_c > m"), though the true RMSE_c is not the sample's.
+    rng = np.random.default_rng(0)
+    passed = 0
+    for _ in range(1000):
+        c, b = rng.normal(0, 2, 30), rng.normal(0, 0.1, 30)
+        r = rmse_difference(np.zeros(30), c, b, margin=-1.9)
+        passed += r.lower > -1.9 and not r.inconclusive
+        assert bool(r.lower > -1.9) is bool(r.p_value < 1 - 0.95)
+    assert passed / 1000 <= 0.065
+    y = np.zeros(30)
+    c = np.r_[np.full(29, 1.0), 1.5]  # sample RMSE_c about 1.02 < 1.9
+    sure = rmse_difference(y, c, np.full(30, 0.1), margin=-1.9)
+    assert sure.p_value > 0.0 and math.isfinite(sure.lower)
