@@ -495,7 +495,7 @@ def test_each_task_reports_its_method():
         (binary, "majority", "f1", "paired bootstrap"),
         (multi, "majority", "accuracy", "exact McNemar"),
         (multi, "majority", "macro_f1", "delta (t on the smallest class)"),
-        (multi, "majority", "roc_auc_ovr", "delta"),
+        (multi, "majority", "roc_auc_ovr", "delta (t on the smallest class)"),
         (reg, "mean", "mae", "paired-loss normal (skew-corrected)"),
         (reg, "mean", "rmse", "squared-error normal (skew-corrected)"),
         (reg, "median", "r2", "delta"),

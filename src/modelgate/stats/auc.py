@@ -565,9 +565,40 @@ def ovr_auc_difference(
                 baseline=value_b,
                 inconclusive=True,
             )
-    return delta_difference(
-        value_c, influence_c, value_b, influence_b, margin=margin, confidence=confidence, relative=relative
-    )
+    if z is None or relative or not (math.isfinite(value_c) and math.isfinite(value_b)):
+        return delta_difference(
+            value_c, influence_c, value_b, influence_b, margin=margin, confidence=confidence, relative=relative
+        )
+    # Each class's AUC variance rests on that class's rows: Student's t on the fewest rows
+    # of a side, less 1 (with a normal quantile a class of 2-3 rows passed 8-13%).
+    from scipy import stats as st
+
+    from .bounds import no_spread
+
+    assert confidence is not None
+    n = safe_len(y_true)
+    codes = np.asarray(y_true).astype(np.int64, copy=False)
+    sizes = np.bincount(codes, minlength=np.asarray(candidate_scores).shape[1])
+    df = int(min(min(int(m), n - int(m)) for m in sizes)) - 1
+    estimate = value_c - value_b
+    d = influence_c - influence_b
+    if no_spread(d):
+        if estimate > margin:
+            return undefined_difference(
+                OVR_MARGIN_METHOD,
+                confidence,
+                n,
+                "the difference's influence is the same on every row: zero variance is no certainty",
+                estimate=estimate,
+                candidate=value_c,
+                baseline=value_b,
+                inconclusive=True,
+            )
+        return DifferenceBound(estimate, estimate, 1.0, OVR_MARGIN_METHOD, confidence, n, value_c, value_b)
+    se = float(np.std(d, ddof=1)) / math.sqrt(n)
+    lower = estimate - float(st.t.ppf(confidence, df)) * se
+    p = float(st.t.sf((estimate - margin) / se, df))
+    return DifferenceBound(estimate, lower, p, OVR_MARGIN_METHOD, confidence, n, value_c, value_b)
 
 
 def _hanley_mcneil(theta: float, m: int, n: int) -> float:
@@ -645,13 +676,16 @@ def ovr_auc_bound(
             return _auc_logit_bound(value, var, zz, side, None)[0]
         return _ovr_score_bound(aucs, sizes, zz, side)  # every class separated: no variance to floor
 
-    bound = bound_at(z)
+    # Student's t on the fewest rows of a side of a class, less 1 (as the margin).
+    from scipy import stats as st
+
+    df = min(min(m, rest) for m, rest in sizes) - 1
+    bound = bound_at(float(st.t.ppf(confidence, df)))
     p = math.nan
     if floor is not None:
-        from scipy import stats as st
-
         sign = 1.0 if side == "lower" else -1.0
-        p = dual_p(lambda alpha: sign * bound_at(float(st.norm.isf(alpha))), sign * floor)
+        # (scipy's t quantile turns to -inf below alpha 1e-300: 1e-200 is far enough)
+        p = dual_p(lambda alpha: sign * bound_at(float(st.t.isf(max(alpha, 1e-200), df))), sign * floor)
     return MetricBound(value, bound, side, p, method, confidence, n_rows)
 
 
@@ -662,3 +696,4 @@ def ovr_auc_bound(
 _HM_WEIGHT = 0.3
 OVR_METHOD = "DeLong per class (logit, Hanley-McNeil floor)"
 AUC_FLOOR_METHOD = "DeLong (logit, Hanley-McNeil floor)"
+OVR_MARGIN_METHOD = "delta (t on the smallest class)"

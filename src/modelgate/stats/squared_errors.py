@@ -13,12 +13,14 @@ it does show makes the check inconclusive (:func:`.bounds.too_skewed`).
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
 from .bounds import (
+    ZERO_BASELINE,
     DifferenceBound,
     MetricBound,
     Side,
@@ -28,6 +30,7 @@ from .bounds import (
     one_sample_options,
     p_outside,
     point_bound,
+    quantity,
     tail_guard,
     undefined_difference,
     undefined_metric,
@@ -37,7 +40,19 @@ from .losses import SAME_DIFFERENCE, SAME_LOSS, _skew_corrected_bound, _skew_cor
 
 CHI_SQUARE = "scaled chi-square (Satterthwaite)"
 LOG_DELTA = "delta on log(1 - R^2) (skew-corrected t)"
+# Errors outside this range are rescaled first: their squares' third moments (e^6) stay
+# finite and above the subnormals, so no variance overflows or underflows to 0.
+_SAFE_SCALE = (1e-40, 1e40)
+
+
+def _scale(*errors: np.ndarray) -> float:
+    """1.0, or the largest absolute error when it is outside the safe range (0: none)."""
+    k = max((float(np.max(np.abs(e))) for e in errors if e.size), default=0.0)
+    return k if k > 0.0 and not _SAFE_SCALE[0] <= k <= _SAFE_SCALE[1] else 1.0
+
+
 SQUARED_ERROR = "squared-error normal (skew-corrected)"
+SQUARED_ERROR_RELATIVE = "squared-error normal (skew-corrected, ratio)"
 
 
 def _errors(y_true: ArrayLike, scores: ArrayLike, method: str, side: Side, confidence: float | None):
@@ -81,6 +96,14 @@ def rmse_bound(
     y, s, undefined = _errors(y_true, scores, CHI_SQUARE if z is not None else "point estimate", side, confidence)
     if undefined is not None:
         return undefined
+    if not np.all(np.isfinite(y - s)):
+        return undefined_metric(CHI_SQUARE, side, confidence, y.size, "an error y - score overflows")
+    k = _scale(y - s)
+    if k != 1.0:
+        scaled = rmse_bound(
+            (y - s) / k, np.zeros(y.size), side=side, floor=None if floor is None else floor / k, confidence=confidence
+        )
+        return replace(scaled, value=scaled.value * k, bound=scaled.bound * k)
     e2 = (y - s) ** 2
     n = e2.size
     mse = float(e2.mean())
@@ -151,6 +174,11 @@ def r2_bound(
     if undefined is not None:
         return undefined
     n = y.size
+    if not (np.all(np.isfinite(y - s)) and np.all(np.isfinite(y - y.mean()))):
+        return undefined_metric(method, side, confidence, n, "an error y - score overflows")
+    k = _scale(y - s, y - y.mean())
+    if k != 1.0:  # R^2 is scale-free
+        return r2_bound(y / k, s / k, side=side, floor=floor, confidence=confidence)
     t2 = (y - y.mean()) ** 2
     v = float(t2.mean())
     if v == 0.0:
@@ -175,8 +203,10 @@ def r2_bound(
         target = sign * math.log1p(-floor) if floor is not None else 0.0
     else:  # R^2 <= 1: a floor at or above 1 never clears from below, always from above
         target = math.inf if side == "lower" else -math.inf
-    if no_spread(pseudo):
-        lower, p, skew = sign * log_ratio, (0.0 if sign * log_ratio > target else 1.0), 0.0
+    if no_spread(pseudo):  # no spread is no certainty
+        if sign * log_ratio > target:
+            return undefined_metric(method, side, confidence, n, SAME_LOSS, value, inconclusive=True)
+        return MetricBound(value, value, side, 1.0, method, confidence, n)
     else:
         lower, p, skew = _skew_corrected_bound(sign * log_ratio, pseudo, z, target, df=n - 1)
     bound = -math.expm1(sign * lower)
@@ -213,17 +243,16 @@ def rmse_difference(
     largest m at which it would be (bisection), so ``lower > margin`` exactly when
     p < 1 - confidence. The delta method on the RMSE difference itself passed 7% of the
     time at the boundary with skewed or outlying errors at 72-200 rows
-    (benchmarks/bench_stats.py --worlds). Relative margins: the delta method's Fieller
-    bound on the RMSE influences (:func:`.delta.delta_difference`).
+    (benchmarks/bench_stats.py --worlds). Relative margins:
+    1 - RMSE_c / RMSE_b > m exactly when (1 - m)^2 MSE_b - MSE_c > 0 (m < 1), the same test
+    with weights ((1 - m)^2, 1) (method "squared-error normal (skew-corrected, ratio)").
     """
-    from .delta import delta_difference
-
     z = check_options(margin, confidence)
     y = as_1d(y_true, "y_true", np.float64)
     c_s = as_1d(candidate_scores, "candidate_scores", np.float64)
     b_s = as_1d(baseline_scores, "baseline_scores", np.float64)
     n = same_length(y_true=y, candidate_scores=c_s, baseline_scores=b_s)
-    name = SQUARED_ERROR if z is not None else "point estimate"
+    name = (SQUARED_ERROR_RELATIVE if relative else SQUARED_ERROR) if z is not None else "point estimate"
     if n == 0:
         return undefined_difference(name, confidence, 0, "no rows", inconclusive=True)
     bad = int(
@@ -231,17 +260,34 @@ def rmse_difference(
     )
     if bad:
         return undefined_difference(name, confidence, n, f"a target or score is not finite on {bad} values")
+    if not (np.all(np.isfinite(y - c_s)) and np.all(np.isfinite(y - b_s))):
+        return undefined_difference(name, confidence, n, "an error y - score overflows")
+    k = _scale(y - c_s, y - b_s)
+    if k != 1.0:
+        zeros = np.zeros(n)
+        scaled = rmse_difference(
+            zeros,
+            (c_s - y) / k,
+            (b_s - y) / k,
+            margin=margin if relative else margin / k,
+            confidence=confidence,
+            relative=relative,
+        )
+        unit = 1.0 if relative else k
+        return replace(
+            scaled,
+            estimate=scaled.estimate * unit,
+            lower=scaled.lower * unit,
+            candidate=scaled.candidate * k,
+            baseline=scaled.baseline * k,
+        )
     ec, eb = (y - c_s) ** 2, (y - b_s) ** 2
     mse_c, mse_b = float(ec.mean()), float(eb.mean())
     rc, rb = math.sqrt(mse_c), math.sqrt(mse_b)
-    if relative:
-        ic = (ec - mse_c) / (2.0 * rc) if rc > 0 else np.zeros(n)
-        ib = (eb - mse_b) / (2.0 * rb) if rb > 0 else np.zeros(n)
-        return delta_difference(
-            rc, ic, rb, ib, higher_is_better=False, margin=margin, confidence=confidence, relative=True
-        )
-    estimate = rb - rc
     common: Values = {"candidate": rc, "baseline": rb}
+    if relative and rb == 0.0:
+        return undefined_difference(name, confidence, n, ZERO_BASELINE.format(rb), **common)
+    estimate = quantity(rc, rb, relative=relative, higher_is_better=False)
     if z is None:
         return DifferenceBound(estimate, estimate, math.nan, name, None, n, rc, rb)
     assert confidence is not None
@@ -285,7 +331,11 @@ def rmse_difference(
         reason): G(m) = MSE_b - (RMSE_c + m)^2 for m >= 0, H(m) = (RMSE_b - m)^2 - MSE_c
         for m < 0 (so that the square root's argument is never negative), each > 0
         exactly when RMSE_b - RMSE_c > m. Their influences are u A - v B."""
-        if m >= 0.0:
+        if relative:  # 1 - RMSE_c / RMSE_b > m exactly when (1 - m)^2 MSE_b - MSE_c > 0 (m < 1)
+            if m >= 1.0:
+                return -math.inf, 1.0, ""
+            stat, u, v = (1.0 - m) ** 2 * mse_b - mse_c, (1.0 - m) ** 2, 1.0
+        elif m >= 0.0:
             stat, u, v = mse_b - (rc + m) ** 2, 1.0, 1.0 + m / rc
         else:
             stat, u, v = (rb - m) ** 2 - mse_c, 1.0 - m / rb, 1.0

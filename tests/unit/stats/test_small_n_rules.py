@@ -301,3 +301,50 @@ def test_a_margin_below_minus_the_sample_rmse_is_no_certainty():
     c = np.r_[np.full(29, 1.0), 1.5]  # sample RMSE_c about 1.02 < 1.9
     sure = rmse_difference(y, c, np.full(30, 0.1), margin=-1.9)
     assert sure.p_value > 0.0 and math.isfinite(sure.lower)
+
+
+# ------------------------------------------------- found by the hostile review
+
+
+@pytest.mark.parametrize("scale", [1e-150, 1e60, 1e100])
+def test_the_squared_error_rules_do_not_depend_on_the_units(scale):
+    z3, c, b = np.zeros(3), np.array([1.0, 2, 3]), np.array([3.0, 2, 4])
+    unit = rmse_difference(z3, c, b)
+    scaled = rmse_difference(z3, c * scale, b * scale)  # overflowed, or passed with p = 0
+    assert scaled.p_value == pytest.approx(unit.p_value, rel=1e-9) and not scaled.lower > 0
+    e = np.r_[np.zeros(9), 1.0]
+    assert not rmse_bound(np.zeros(10), e, floor=0.6).clears(0.6)
+    assert not rmse_bound(np.zeros(10), e * scale, floor=0.6 * scale).clears(0.6 * scale)
+    y = np.array([0.0, 1, 5, 2, 7])
+    s = np.array([0.5, 1, 4, 3, 6])
+    assert r2_bound(y * scale, s * scale, floor=0.3).p_value == pytest.approx(r2_bound(y, s, floor=0.3).p_value)
+
+
+def test_an_r2_floor_with_no_spread_is_inconclusive_not_certain():
+    # a constant prediction on 3 rows: log(1 - R^2)'s influence has no spread (was p = 0)
+    b = r2_bound([0.0, 1, 5], np.full(3, 2.0), floor=-0.01)
+    assert b.inconclusive and not b.clears(-0.01)
+
+
+def test_a_one_vs_rest_class_of_two_rows_takes_t_on_one_degree_of_freedom():
+    rng = np.random.default_rng(4)
+    y = np.repeat([0, 1, 2], [2, 40, 40])
+    passed = 0
+    for _ in range(300):  # the same model twice, drawn afresh: margin 0 is the boundary
+        s1, s2 = (np.eye(3)[y] + rng.standard_normal((82, 3)) for _ in range(2))
+        r = ovr_auc_difference(y, s1, s2)
+        passed += r.lower > 0
+        assert r.method == "delta (t on the smallest class)"
+    assert passed / 300 <= 0.065  # the normal quantile passed 10-13%
+
+
+def test_relative_rmse_margins_are_decided_on_squared_errors_too():
+    rng = np.random.default_rng(2)
+    passed = 0
+    for _ in range(1000):  # two equal models: relative margin 0 is the boundary
+        c, b = rng.standard_normal(10), rng.standard_normal(10)
+        r = rmse_difference(np.zeros(10), c, b, relative=True)
+        assert r.method == "squared-error normal (skew-corrected, ratio)"
+        assert bool(r.lower > 0) is bool(r.p_value < 1 - 0.95)
+        passed += r.lower > 0 and not r.inconclusive
+    assert passed / 1000 <= 0.065  # the delta method's Fieller bound passed 9% at 10 rows
