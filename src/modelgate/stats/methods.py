@@ -145,7 +145,7 @@ def _delta_paired(metric: MetricLike, task: str, y: Any, c: Any, b: Any, **optio
 
 
 def _ovr_paired(metric: MetricLike, task: str, y: Any, c: Any, b: Any, **options: Any) -> DifferenceBound:
-    from .auc import ovr_auc_difference
+    from .delta import ovr_auc_difference
 
     options.pop("n_resamples"), options.pop("seed")
     return ovr_auc_difference(y, c, b, **options)
@@ -354,8 +354,9 @@ METHODS: dict[str, BoundMethod] = {
             _ovr_paired,
             _ovr_one_sample,
             "own",
-            "one-vs-rest ROC AUC: DeLong per class (delta method), inconclusive with fewer than 2 rows of a class; "
-            "the floor on the logit scale, each class's variance raised toward Hanley-McNeil's",
+            "one-vs-rest ROC AUC: DeLong per class (delta method), Student's t on the smallest class, inconclusive "
+            "with fewer than 2 rows of a class; the floor on the logit scale, each class's variance raised toward "
+            "Hanley-McNeil's",
         ),
         BoundMethod(
             "class-delta",

@@ -15,8 +15,9 @@ from scipy import stats as sps
 from modelgate.checks import FloorCheck, MarginCheck
 from modelgate.evidence.evaluation import evaluate
 from modelgate.stats import losses
-from modelgate.stats.auc import ovr_auc_bound, ovr_auc_difference
+from modelgate.stats.auc import ovr_auc_bound
 from modelgate.stats.bounds import rows_for_skew, tail_guard
+from modelgate.stats.delta import ovr_auc_difference
 from modelgate.stats.squared_errors import r2_bound, rmse_bound, rmse_difference
 
 Z95 = sps.norm.ppf(0.95)
