@@ -196,29 +196,50 @@ def ovr_auc_difference(
         )
     # Each class's AUC variance rests on that class's rows: Student's t on the fewest rows
     # of a side, less 1 (with a normal quantile a class of 2-3 rows passed 8-13%).
-    from scipy import stats as st
-
     assert confidence is not None
     n = safe_len(y_true)
     codes = np.asarray(y_true).astype(np.int64, copy=False)
     sizes = np.bincount(codes, minlength=np.asarray(candidate_scores).shape[1])
     df = int(min(min(int(m), n - int(m)) for m in sizes)) - 1
-    estimate = value_c - value_b
-    d = influence_c - influence_b
+    return t_difference(
+        value_c, influence_c, value_b, influence_b, df, margin, confidence, OVR_MARGIN_METHOD, SAME_INFLUENCE
+    )
+
+
+def t_difference(
+    candidate: float,
+    influence_candidate: NDArray[np.float64],
+    baseline: float,
+    influence_baseline: NDArray[np.float64],
+    df: int,
+    margin: float,
+    confidence: float,
+    method: str,
+    same_reason: str,
+) -> DifferenceBound:
+    """The delta-method bound of ``candidate - baseline`` with Student's t on ``df`` degrees
+    of freedom (the fewest rows of a class, less 1, for the per-class metrics):
+    lower = d - t sd(IF_c - IF_b) / sqrt(n), p = P(T_df > (d - margin) / se). Influences
+    without spread are no certainty: inconclusive (``same_reason``) when d clears."""
+    n = influence_candidate.size
+    estimate = candidate - baseline
+    d = influence_candidate - influence_baseline
     if no_spread(d):
         if estimate > margin:
             return undefined_difference(
-                OVR_MARGIN_METHOD,
+                method,
                 confidence,
                 n,
-                "the difference's influence is the same on every row: zero variance is no certainty",
+                same_reason,
                 estimate=estimate,
-                candidate=value_c,
-                baseline=value_b,
+                candidate=candidate,
+                baseline=baseline,
                 inconclusive=True,
             )
-        return DifferenceBound(estimate, estimate, 1.0, OVR_MARGIN_METHOD, confidence, n, value_c, value_b)
+        return DifferenceBound(estimate, estimate, 1.0, method, confidence, n, candidate, baseline)
+    from scipy import stats as st
+
     se = float(np.std(d, ddof=1)) / math.sqrt(n)
     lower = estimate - float(st.t.ppf(confidence, df)) * se
     p = float(st.t.sf((estimate - margin) / se, df))
-    return DifferenceBound(estimate, lower, p, OVR_MARGIN_METHOD, confidence, n, value_c, value_b)
+    return DifferenceBound(estimate, lower, p, method, confidence, n, candidate, baseline)

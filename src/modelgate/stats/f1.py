@@ -95,7 +95,7 @@ def macro_f1_difference(
     Fieller on the influences (:func:`.delta.delta_difference`). Inconclusive: a class
     of 1 row; the same influence difference on every row while the estimate clears.
     Undefined: a NaN score."""
-    from .delta import delta_difference
+    from .delta import delta_difference, t_difference
 
     z = check_options(margin, confidence)
     name = ("delta (Fieller ratio)" if relative else METHOD) if z is not None else "point estimate"
@@ -127,17 +127,7 @@ def macro_f1_difference(
         )
     if relative:
         return delta_difference(vc, ic, vb, ib, margin=margin, confidence=confidence, relative=True)
-    d = ic - ib
-    if no_spread(d):
-        if estimate > margin:
-            return undefined_difference(
-                name, confidence, n, SAME, estimate=estimate, candidate=vc, baseline=vb, inconclusive=True
-            )
-        return DifferenceBound(estimate, estimate, 1.0, name, confidence, n, vc, vb)
-    se = float(d.std(ddof=1)) / math.sqrt(n)
-    lower = estimate - _t(confidence, fewest) * se
-    p = float(stats.t.sf((estimate - margin) / se, fewest - 1))
-    return DifferenceBound(estimate, lower, p, name, confidence, n, vc, vb)
+    return t_difference(vc, ic, vb, ib, fewest - 1, margin, confidence, name, SAME)
 
 
 def macro_f1_bound(
