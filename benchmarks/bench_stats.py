@@ -7,6 +7,7 @@ Run on demand (not part of the test suite):
     .venv/bin/python benchmarks/bench_stats.py --tasks   # multiclass and regression metrics, ~6 minutes
     .venv/bin/python benchmarks/bench_stats.py --speed   # every metric's margin and floor bound, timed
     .venv/bin/python benchmarks/bench_stats.py --worlds  # false passes at the boundary, small n and heavy tails
+    .venv/bin/python benchmarks/bench_stats.py --rates   # property failure budgets and slices
 
 1. Decision quality. Trials of a validation set shaped like the real one
    (2,264 rows, 77% positives). Scores are binormal: per class, candidate and
@@ -1169,7 +1170,17 @@ def worlds_main(argv: list[str] | None = None) -> int:
     return worlds.main(argv)
 
 
+def rates_main(argv: list[str] | None = None) -> int:
+    """``--rates``: property failure budgets and slices (benchmarks/gate_rates.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import gate_rates
+
+    return gate_rates.main(argv)
+
+
 if __name__ == "__main__":
+    if "--rates" in sys.argv[1:]:
+        raise SystemExit(rates_main())
     if "--worlds" in sys.argv[1:]:
         raise SystemExit(worlds_main())
     if "--speed" in sys.argv[1:]:

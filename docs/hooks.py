@@ -35,7 +35,8 @@ KEY_HELP = {
     "baseline": "`majority`, `mean`, `median` (label-only baselines of the task), `champion`, or a run `Flow/run_id`",
     "margin": "the compared difference's bound must be above this (absolute; a share of the baseline with `relative`)",
     "relative": "`true`: the margin is a share of the baseline's value",
-    "confidence": 'one-sided confidence of the bound (default 0.95); `"none"` or `"point"`: the point estimate decides',
+    "confidence": 'one-sided confidence of the bound (default 0.95); `"none"` or `"point"`: the point estimate '
+    "decides (for a property: the observed failure rate)",
     "method": "the bound's method: `auto` (the metric's own, below) or a method name, `bootstrap` fits any metric",
     "n_resamples": "bootstrap resamples (default 2000; at least 1 / (1 - confidence): 20 at 95%)",
     "seed": "random seed of the bootstrap or of the drawn examples (a whole number >= 0)",
@@ -45,7 +46,8 @@ KEY_HELP = {
     # properties: [[tool.modelgate.properties]]
     "kind": "the property kind, a name of the property kinds registry (below)",
     "n_examples": "how many validation rows or texts are perturbed (default 200)",
-    "max_failure_rate": "the share of examples that may fail (default 0.05)",
+    "max_failure_rate": "the share of examples that may fail (default 0.05); a positive budget is decided on "
+    "the exact one-sided upper bound of the rate (below)",
     "perturbations": "text invariance: which of `typo`, `case`, `punctuation`, `whitespace`, `filler` (default: all)",
     "tolerance": "allowed move of the score (binary: probability; multiclass: every class probability; regression: value)",
     "column": "a feature column: the one changed (feature models)",
@@ -56,11 +58,30 @@ KEY_HELP = {
     "class": "monotonic, multiclass (required there) or binary: the class whose probability is watched",
 }
 
+# What each key of a [[tool.modelgate.slices]] table means (checks.slices.SLICE_KEYS names them).
+SLICE_KEY_HELP = {
+    "column": "a column of the validation frame: one slice per value (every value present, or `values`), "
+    "or per bin with `bins`",
+    "values": "the values of `column` to slice by; a listed value absent from the data fails",
+    "bins": "increasing bin edges of a numeric `column`: `[0, 20, 50]` makes `[0, 20)` and `[20, 50]`; "
+    "a bin no row falls in fails",
+    "text_length": "`true`: the built-in length buckets of the text column, in words: short (< 20), "
+    "medium (20-59), long (>= 60); a bucket no text falls in is left out",
+    "checks": "names of the margin checks and floors judged on each slice (default: all of them)",
+    "min_rows": "a slice with fewer rows is inconclusive (default 30; at least 1)",
+    "min_per_class": "classification: a slice with fewer rows of a class is inconclusive (default 5; 0 turns it off)",
+    "max_values": "a `column` without `values` or `bins` may have at most this many values (default 20)",
+}
+
 # Top-level keys of [tool.modelgate] that are not settings (settings come with HELP).
 TOP_KEY_HELP = {
     "checks": "array of tables: margin checks and floors (keys below)",
     "properties": "array of tables: behavioural properties (keys below)",
+    "slices": "array of tables: subsets of the rows on which margin checks and floors are judged again (keys below)",
     "smoke_cases": "a smoke-case file (CSV, JSONL or parquet), relative to the config's folder",
+    "power_effect": "a true effect beyond each margin or floor the gate should detect (e.g. `0.01`): the "
+    "header warns when a check would pass a candidate that good less than 80% of the time "
+    "(also `--gate-power-effect`, `Gate(power_effect=...)`)",
     "require_champion": "`true`: with no champion yet, champion checks fail instead of passing",
     "on_inconclusive": '`"fail"` (default) or `"pass"`: what a check whose data are too thin to decide does; '
     '`"pass"` passes it with a warning (also `--gate-on-inconclusive`, `Gate(on_inconclusive=...)`)',
@@ -174,8 +195,9 @@ def described(keys: Any) -> str:
 
 def check_kinds_table() -> str:
     lines = ["| check kind | declared in | pytest items | keys |", "| --- | --- | --- | --- |"]
+    made_from = {"slice": "`[[tool.modelgate.slices]]`, one per slice and check", "smoke": "a smoke-case file"}
     for kind in find("CHECK_KINDS").values():
-        table = f"`[[tool.modelgate.{kind.table}]]`" if kind.table else "a smoke-case file"
+        table = f"`[[tool.modelgate.{kind.table}]]`" if kind.table else made_from.get(kind.name, "")
         keys = described(kind.keys) if kind.keys else "—"
         lines.append(f"| `{kind.name}` | {table} | `{kind.item_prefix}NAME` | {keys} |")
     return "\n".join(lines)
@@ -185,6 +207,15 @@ def keys_table() -> str:
     keys = set().union(*(kind.keys for kind in find("CHECK_KINDS").values()))
     lines = ["| key | meaning |", "| --- | --- |"]
     lines += [f"| `{key}` | {cell(KEY_HELP.get(key, ''))} |" for key in sorted(keys)]
+    return "\n".join(lines)
+
+
+def slice_keys_table() -> str:
+    lines = ["| key | meaning |", "| --- | --- |"]
+    for key in sorted(find("SLICE_KEYS")):
+        if key not in SLICE_KEY_HELP:
+            log.warning("docs/hooks.py: slice key %r has no description in SLICE_KEY_HELP", key)
+        lines.append(f"| `{key}` | {cell(SLICE_KEY_HELP.get(key, ''))} |")
     return "\n".join(lines)
 
 
@@ -221,6 +252,7 @@ TABLES = {
     "top-keys": top_keys_table,
     "check-kinds": check_kinds_table,
     "check-keys": keys_table,
+    "slice-keys": slice_keys_table,
     "metrics": metrics_table,
     "property-kinds": property_kinds_table,
 }

@@ -13,7 +13,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .checks.properties import PropertyCheck
-from .config import GateConfig, GateSettings, by_kind, setting_names, validate_on_inconclusive, validate_setting
+from .checks.slices import SliceSpec
+from .config import (
+    GateConfig,
+    GateSettings,
+    by_kind,
+    setting_names,
+    validate_on_inconclusive,
+    validate_power_effect,
+    validate_setting,
+)
 from .runner import GateRunner
 
 if TYPE_CHECKING:
@@ -54,6 +63,10 @@ class Gate:
 
         Gate(checks=[MarginCheck("roc_auc", margin=0.1)], label_column="target", champion_tag="deployed")
 
+    ``slices`` judges the margin checks and floors again on subsets of the rows
+    (``SliceSpec(text_length=True)``, ``SliceSpec(column="segment")``), as
+    ``[[tool.modelgate.slices]]`` does.
+
     The gate holds one :class:`~modelgate.config.GateConfig` (``gate.config``),
     the same object the pytest plugin runs; its settings read as attributes
     (``gate.tag``). With ``run`` given, checks against ``"champion"`` compare
@@ -69,8 +82,10 @@ class Gate:
         smoke_cases: Sequence[AnyCase] = (),
         properties: Sequence[PropertyCheck] = (),
         *,
+        slices: Sequence[SliceSpec] = (),
         require_champion: bool = False,
         on_inconclusive: str = "fail",
+        power_effect: float | None = None,
         **settings: Any,
     ) -> None:
         names = setting_names()
@@ -79,6 +94,7 @@ class Gate:
             raise TypeError(f"Gate() got an unexpected keyword argument {unknown!r} (settings: {', '.join(names)})")
         checks = _check_items("checks", checks, lambda c: hasattr(c, "check_kind"), "MarginCheck or FloorCheck objects")
         properties = _check_items("properties", properties, lambda c: hasattr(c, "check_kind"), "PropertyCheck objects")
+        slices = _check_items("slices", slices, lambda s: isinstance(s, SliceSpec), "SliceSpec objects")
         smoke_cases = _check_items(
             "smoke_cases",
             smoke_cases,
@@ -92,6 +108,10 @@ class Gate:
             by_kind([*checks, *properties]),
             require_champion=require_champion,
             on_inconclusive=validate_on_inconclusive(on_inconclusive, "Gate(on_inconclusive=...)"),
+            slices=slices,
+            power_effect=None
+            if power_effect is None
+            else validate_power_effect(power_effect, "Gate(power_effect=...)"),
         )
         self.smoke_cases = tuple(smoke_cases)
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .verdict import CheckResult, Verdict
 
 _UNRESOLVED: Any = object()  # the champion before its first lookup
+BOUNDED_KINDS = ("margin", "floor", "slice")  # checks decided on a bound: they have a power
 
 
 class Baselines:
@@ -275,6 +276,8 @@ class GateRunner:
     baselines: Baselines
     smoke_cases: Sequence[AnyCase] = ()
     _smoke_scored: Evaluation | None = field(default=None, init=False, repr=False, compare=False)
+    # Results computed before the tests (the header's power lines), each taken by its check's run.
+    _early: dict[str, tuple[Evaluation, CheckResult]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         # The config decides where the champion is sought and which tag it carries,
@@ -336,11 +339,25 @@ class GateRunner:
         return runner, pathspec
 
     # -- running it ------------------------------------------------------------------
-    def checks(self) -> list[Check]:
-        """Every configured check, in the one order both front ends run them."""
+    def checks(self, data: Any = None) -> list[Check]:
+        """Every configured check, in the one order both front ends run them: the
+        tables' checks, then one per slice and check (which reads the validation
+        frame ``data``), then the smoke cases."""
         from .checks import SmokeCheck
 
-        return [*self.config.all_checks(), *(SmokeCheck(case) for case in self.smoke_cases)]
+        declared = list(self.config.all_checks())
+        return [*declared, *self.slice_checks(declared, data), *(SmokeCheck(case) for case in self.smoke_cases)]
+
+    def slice_checks(self, declared: Sequence[Check], data: Any) -> list[Check]:
+        """One check per (slice, margin check or floor) of ``[[tool.modelgate.slices]]``,
+        on the validation frame ``data``; GateUsageError for a slice the data cannot have."""
+        if not self.config.slices:
+            return []
+        from .checks.slices import slice_checks
+
+        settings = self.config.settings
+        text_column = None if settings.feature_columns else settings.text_column
+        return list(slice_checks(self.config.slices, declared, data, text_column))
 
     def evidence(self, model: Any, data: Any, where: str = "the candidate's model") -> Evaluation:
         """Score ``model`` (anything :func:`~modelgate.scorers.as_scorer` takes) on the
@@ -364,7 +381,7 @@ class GateRunner:
         )
         self.check_task(task)
         scorer = _candidate_scorer(model, task, classes, where)
-        return self.evidence_from_rows(scorer, inputs, labels, task=task, classes=classes)
+        return self.evidence_from_rows(scorer, inputs, labels, task=task, classes=classes, frame=data)
 
     def check_task(self, task: str) -> None:
         """Every configured check's metric and baseline fit ``task``."""
@@ -382,7 +399,14 @@ class GateRunner:
                 )
 
     def evidence_from_rows(
-        self, scorer: Scorer, inputs: Any, labels: np.ndarray, *, task: str = BINARY, classes: Sequence[Any] = ()
+        self,
+        scorer: Scorer,
+        inputs: Any,
+        labels: np.ndarray,
+        *,
+        task: str = BINARY,
+        classes: Sequence[Any] = (),
+        frame: Any = None,
     ) -> Evaluation:
         """The evidence from validation rows already read (and a scorer already made)."""
         from .evidence.evaluation import evaluate
@@ -400,6 +424,7 @@ class GateRunner:
                 require_baselines=self.config.require_champion,
                 on_inconclusive=self.config.on_inconclusive,
                 baseline_runs=self.baselines.runs(),
+                frame=frame,
             ),
             inputs,
         )
@@ -413,12 +438,32 @@ class GateRunner:
 
     def evaluate(self, evidence: Evaluation, checks: Sequence[Check] | None = None) -> list[CheckResult]:
         """Run ``checks`` (default: all of them) on the evidence, in order."""
-        checks = self.checks() if checks is None else checks
+        checks = self.checks(evidence.frame) if checks is None else checks
         return [self.run_check(check, evidence) for check in checks]
+
+    def early_results(self, evidence: Evaluation) -> list[CheckResult]:
+        """The results of the checks decided on a bound (margins, floors, slices), computed
+        now, before the tests, for what the header says about power; each is kept for its
+        check's run. A check that cannot run now is left to its test, which reports why."""
+        made = []
+        for check in self.checks(evidence.frame):
+            if check.check_kind not in BOUNDED_KINDS:
+                continue
+            try:
+                check.prepare(evidence)
+                result = check.evaluate(evidence)
+            except (GateUsageError, MetaflowUnavailable, ValueError, KeyError, OSError):
+                continue
+            self._early[check.name] = (evidence, result)
+            made.append(result)
+        return made
 
     def run_check(self, check: Check, evidence: Evaluation) -> CheckResult:
         """Run one check on the evidence: the one path of every front end (the in-flow
         gate's loop, each pytest item, the ``gate`` fixture of a hand-written test)."""
+        early = self._early.pop(check.name, None)
+        if early is not None and early[0] is evidence:
+            return early[1]
         if check.check_kind == SMOKE and self.smoke_cases and self._smoke_scored is not evidence:
             # One scoring call for every smoke case, at the first: the scorer caches by row.
             from .smoke import smoke_inputs

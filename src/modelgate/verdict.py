@@ -55,6 +55,9 @@ class CheckResult:
     baseline_run: str | None = None
     inconclusive: bool = False
     reason: str | None = None
+    slice: str | None = None  # the slice it was judged on ("length=short"), None: every row
+    # The smallest true effect beyond the margin (or floor) that passes 80% of the time, at this n.
+    mde: float | None = None
 
     @property
     def outcome(self) -> str:

@@ -34,6 +34,7 @@ REST = """
 smoke_cases = "cases.csv"
 require_champion = true
 on_inconclusive = "pass"
+power_effect = 0.01
 
 [[tool.modelgate.checks]]
 metric = "roc_auc"
@@ -48,6 +49,10 @@ at_least = 0.6
 kind = "monotonic"
 column = "income"
 direction = "increasing"
+
+[[tool.modelgate.slices]]
+column = "income"
+bins = [0, 50, 100]
 """
 
 

@@ -186,7 +186,7 @@ def test_markdown_escapes_user_text():
     assert "run: NLPFlow/1`" + IMG + "`\n" in text, "a backtick in the run id ends no code span"
     assert re.findall(r"<code>(.*?)</code>", html) == ["NLPFlow/7"]
     rows = html.split("<tr>")[2:]
-    assert len(rows) == 3 and all(row.count("<td>") == 9 for row in rows), "a | in a cell does not add cells"
+    assert len(rows) == 3 and all(row.count("<td>") == 10 for row in rows), "a | in a cell does not add cells"
     assert f"smoke: {IMG}" in "".join(_render(rows[1])[1].text)
 
 
@@ -204,7 +204,7 @@ def test_str_of_a_verdict_is_the_table():
     verdict = _hostile_verdict()
     assert str(verdict) == verdict_table(verdict) == verdict.summary()
     lines = str(verdict).splitlines()
-    assert lines[0].split() == ["check", "better", "model", "baseline", "diff", "bound", "margin", "method"]
+    assert lines[0].split() == ["check", "better", "model", "baseline", "diff", "bound", "margin", "mde", "method"]
     assert lines[1].split()[:5] == ["PASS", "roc_auc", "vs", "champion", "higher"]
     assert lines[-1] == "verdict: FAIL (2 of 3 checks failed) for " + verdict.run
     assert "CheckResult(" not in f"{verdict}"

@@ -71,12 +71,12 @@ def test_a_registered_property_kind_is_parsed_and_run_by_the_runner(registered):
         register_property_kind,
         PropertyKind("stable", frozenset({"tolerance"}), lambda p: "stable", always_stable),
     )
-    config = parse_table({"properties": [{"kind": "stable", "n_examples": 10, "tolerance": 0.1}]})
+    config = parse_table({"properties": [{"kind": "stable", "n_examples": 60, "tolerance": 0.1}]})
     with pytest.raises(GateUsageError, match=r"properties\[0\]\.direction: a stable property takes no 'direction'"):
         parse_table({"properties": [{"kind": "stable", "direction": "negative"}]})
     runner = GateRunner.for_run(config, None)
     [result] = runner.evaluate(runner.evidence(good_model, FRAME))
-    assert (result.name, result.group, result.passed, result.n) == ("stable", "property", True, 10)
+    assert (result.name, result.group, result.passed, result.n) == ("stable", "property", True, 60)
 
 
 def test_a_registered_check_kind_gets_a_table_of_its_own(registered):

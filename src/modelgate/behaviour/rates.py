@@ -27,7 +27,7 @@ from .perturbations import (
     perturbations,
     texts_from,
 )
-from .reports import Counterexample, RateReport
+from .reports import BUDGET_CONFIDENCE, Counterexample, RateReport, within_budget
 from .text_checks import append_sentence, check_direction, directional_violated, invariance_name, invariance_violated
 
 if TYPE_CHECKING:
@@ -53,6 +53,7 @@ def _rate_check(
     n_examples: int,
     max_failure_rate: float,
     seed: int,
+    confidence: float | None = BUDGET_CONFIDENCE,
 ) -> RateReport:
     """Sample ``n_examples``, score them in one batch, count failures; shrink one if too many.
 
@@ -97,7 +98,7 @@ def _rate_check(
     counterexample = None
     if failing:
         counterexample = to_counterexample(pairs[failing[0]], shrunk=False)
-        if len(failing) / n > max_failure_rate:
+        if not within_budget(len(failing), n, max_failure_rate, confidence):
             from .shrinking import smallest_failure  # Hypothesis: only for a rate over budget
 
             smallest = smallest_failure(strategies([draws[i] for i in failing]), fails, max(n_examples, 200))
@@ -109,6 +110,7 @@ def _rate_check(
         n_failures=len(failing),
         max_failure_rate=max_failure_rate,
         counterexample=counterexample,
+        confidence=confidence,
     )
 
 
@@ -127,12 +129,15 @@ def check_invariance_rate(
     kinds: Iterable[str] | None = None,
     fillers: Sequence[str] = FILLER_SENTENCES,
     seed: int = 0,
+    confidence: float | None = BUDGET_CONFIDENCE,
 ) -> RateReport:
     """Invariance over ``n_examples`` sampled (text, perturbation) pairs; fails above ``max_failure_rate``.
 
     Each example is a text drawn uniformly from ``texts`` and a perturbation
     of one of ``kinds`` (default: all) that changes it. A failure is a label
     flip at ``threshold``, or with ``tolerance``, a score change >= tolerance.
+    A positive budget passes when the ``confidence`` upper bound of the rate
+    (Clopper-Pearson) is below it; ``confidence=None`` decides on the rate itself.
     """
     unique = distinct_texts(texts)
     chosen = chosen_kinds(kinds)
@@ -172,6 +177,7 @@ def check_invariance_rate(
         n_examples=n_examples,
         max_failure_rate=max_failure_rate,
         seed=seed,
+        confidence=confidence,
     )
 
 
@@ -185,6 +191,7 @@ def check_directional_rate(
     max_failure_rate: float = 0.0,
     tolerance: float = 0.02,
     seed: int = 0,
+    confidence: float | None = BUDGET_CONFIDENCE,
 ) -> RateReport:
     """Directional expectation over ``n_examples`` sampled (text, sentence) pairs.
 
@@ -225,6 +232,7 @@ def check_directional_rate(
         n_examples=n_examples,
         max_failure_rate=max_failure_rate,
         seed=seed,
+        confidence=confidence,
     )
 
 

@@ -5,6 +5,37 @@ from __future__ import annotations
 import builtins
 from dataclasses import dataclass
 
+# The one-sided confidence of a failure budget's bound: a model that truly fails at the
+# budget passes at most 5% of the time.
+BUDGET_CONFIDENCE = 0.95
+
+
+def failure_upper_bound(n_failures: int, n_examples: int, confidence: float | None) -> float:
+    """The one-sided upper confidence bound of the failure rate (exact, Clopper-Pearson);
+    the observed rate itself with ``confidence=None``."""
+    if n_examples < 1:
+        return 1.0
+    if confidence is None:
+        return n_failures / n_examples
+    from ..stats.proportions import clopper_pearson
+
+    return clopper_pearson(n_failures, n_examples, confidence, side="upper")
+
+
+def within_budget(n_failures: int, n_examples: int, max_failure_rate: float, confidence: float | None) -> bool:
+    """Whether a property's failures are within its budget.
+
+    A positive budget is decided on the exact upper bound of the rate: it passes when
+    the bound is below ``max_failure_rate``. A zero budget (or ``confidence=None``)
+    is decided on the count itself: no failure (or a rate at most the budget), since
+    no bound from a finite sample can show a rate of exactly 0.
+    """
+    if n_examples < 1:
+        return False
+    if max_failure_rate == 0 or confidence is None:
+        return n_failures / n_examples <= max_failure_rate
+    return failure_upper_bound(n_failures, n_examples, confidence) < max_failure_rate
+
 
 def shown_text(text: str, limit: int = 100) -> str:
     # repr keeps whitespace perturbations (newline, tab, double space) visible.
@@ -33,6 +64,7 @@ class RateReport:
     n_failures: int
     max_failure_rate: float
     counterexample: Counterexample | None
+    confidence: float | None = BUDGET_CONFIDENCE  # None: decided on the observed rate
 
     # builtins.property: in this class body mypy takes `property` for the str field above.
     @builtins.property
@@ -40,8 +72,18 @@ class RateReport:
         return self.n_failures / self.n_examples if self.n_examples else 0.0
 
     @builtins.property
+    def upper_bound(self) -> float:
+        """The one-sided upper confidence bound of the failure rate (the rate itself without one)."""
+        return failure_upper_bound(self.n_failures, self.n_examples, self.confidence)
+
+    @builtins.property
+    def bounded(self) -> bool:
+        """Whether the budget is decided on the bound (a positive budget with a confidence)."""
+        return self.confidence is not None and self.max_failure_rate > 0
+
+    @builtins.property
     def passed(self) -> bool:
-        return self.n_examples > 0 and self.failure_rate <= self.max_failure_rate
+        return within_budget(self.n_failures, self.n_examples, self.max_failure_rate, self.confidence)
 
     def __bool__(self) -> bool:
         return self.passed
@@ -50,9 +92,11 @@ class RateReport:
     def message(self) -> str:
         if self.n_examples == 0:
             return f"{self.property}: FAIL, no example could be drawn (every perturbation left its text unchanged)"
+        bound = f"; {self.confidence:.0%} upper bound {self.upper_bound:.1%}" if self.bounded else ""
+        allowed = "allowed below" if self.bounded else "allowed"
         head = (
             f"{self.property}: {'ok' if self.passed else 'FAIL'}, failed on {self.n_failures} "
-            f"of {self.n_examples} examples ({self.failure_rate:.1%}; allowed "
+            f"of {self.n_examples} examples ({self.failure_rate:.1%}{bound}; {allowed} "
             f"{self.max_failure_rate:.1%})"
         )
         c = self.counterexample

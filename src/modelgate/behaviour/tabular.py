@@ -17,7 +17,7 @@ import numpy as np
 
 from ..evidence.scorers import as_scorer
 from ..text import printable
-from .reports import Counterexample, RateReport
+from .reports import BUDGET_CONFIDENCE, Counterexample, RateReport, within_budget
 
 _TASKS = ("binary", "multiclass", "regression")  # modelgate.names.TASKS, without importing names here
 
@@ -86,7 +86,13 @@ def _with_column(frame: Any, positions: np.ndarray, column: str, values: Sequenc
 
 
 def _draws_report(
-    *, name: str, n: int, failing: list[int], max_failure_rate: float, counterexample: Counterexample | None
+    *,
+    name: str,
+    n: int,
+    failing: list[int],
+    max_failure_rate: float,
+    counterexample: Counterexample | None,
+    confidence: float | None,
 ) -> RateReport:
     return RateReport(
         property=name,
@@ -94,6 +100,7 @@ def _draws_report(
         n_failures=len(failing),
         max_failure_rate=max_failure_rate,
         counterexample=counterexample,
+        confidence=confidence,
     )
 
 
@@ -126,6 +133,7 @@ def check_column_invariance_rate(
     n_examples: int = 100,
     max_failure_rate: float = 0.0,
     seed: int = 0,
+    confidence: float | None = BUDGET_CONFIDENCE,
 ) -> RateReport:
     """Changing ``column`` must not change the prediction, on all but ``max_failure_rate`` of ``n_examples``.
 
@@ -214,7 +222,7 @@ def check_column_invariance_rate(
     if failing:
         first = failing[0]
         found = counterexample(int(rows[first]), int(new[first]), o0[first], o1[first], shrunk=False)
-        if len(failing) / n_examples > max_failure_rate:
+        if not within_budget(len(failing), n_examples, max_failure_rate, confidence):
             # Shrink: for a few failing rows, every other value at once; the smallest change that fails.
             seen_rows = list(dict.fromkeys(int(rows[i]) for i in failing))[:_MAX_SHRINK_ROWS]
             probe_rows, probe_values = [], []
@@ -244,6 +252,7 @@ def check_column_invariance_rate(
         failing=failing,
         max_failure_rate=max_failure_rate,
         counterexample=found,
+        confidence=confidence,
     )
 
 
@@ -275,6 +284,7 @@ def check_monotonic_rate(
     n_examples: int = 100,
     max_failure_rate: float = 0.0,
     seed: int = 0,
+    confidence: float | None = BUDGET_CONFIDENCE,
 ) -> RateReport:
     """Raising ``column`` must not lower (``direction="decreasing"``: raise) the score by more than ``tolerance``.
 
@@ -352,7 +362,7 @@ def check_monotonic_rate(
     if failing:
         first = failing[0]
         found = counterexample(int(rows[first]), float(new[first]), float(s0[first]), float(s1[first]), shrunk=False)
-        if step is None and len(failing) / n_examples > max_failure_rate:
+        if step is None and not within_budget(len(failing), n_examples, max_failure_rate, confidence):
             # Shrink: for a few failing (row, raise) pairs, every smaller observed raise at once.
             probe_rows, probe_values = [], []
             for i in list(dict.fromkeys(failing))[:_MAX_SHRINK_ROWS]:
@@ -379,4 +389,5 @@ def check_monotonic_rate(
         failing=failing,
         max_failure_rate=max_failure_rate,
         counterexample=found,
+        confidence=confidence,
     )

@@ -1,10 +1,11 @@
-"""Checks, one kind a module: :mod:`.margin`, :mod:`.floors`, :mod:`.properties`
-and :mod:`.smoke`; the protocol they share and the registry of kinds in :mod:`.kinds`."""
+"""Checks, one kind a module: :mod:`.margin`, :mod:`.floors`, :mod:`.properties`,
+:mod:`.slices` and :mod:`.smoke`; the protocol they share and the registry of kinds in :mod:`.kinds`."""
 
 from .floors import FloorCheck
 from .kinds import CHECK_KINDS, Check, CheckKind, kind_for_entry, register_check_kind
 from .margin import MarginCheck, parse_margin
 from .properties import PropertyCheck
+from .slices import SliceCheck, SliceSpec
 from .smoke import SmokeCheck, smoke_result
 
 __all__ = [
@@ -14,6 +15,8 @@ __all__ = [
     "FloorCheck",
     "MarginCheck",
     "PropertyCheck",
+    "SliceCheck",
+    "SliceSpec",
     "SmokeCheck",
     "kind_for_entry",
     "parse_margin",

@@ -31,7 +31,7 @@ from ..names import CANDIDATE, FLOOR
 from ..stats.inputs import resampling_options_error
 from ..stats.methods import FLOOR_METHODS, floor_bound
 from ..verdict import CheckResult
-from .outcome import decided_by_estimate, inconclusive_message, inconclusive_passes
+from .outcome import decided_by_estimate, detectable, inconclusive_message, inconclusive_passes
 
 if TYPE_CHECKING:
     from .. import stats
@@ -193,6 +193,7 @@ class FloorCheck:
             n=bound.n,
             inconclusive=bound.inconclusive,
             reason=bound.reason or None,
+            mde=detectable(bound.value, bound.bound, self.confidence, bound.inconclusive),
         )
 
     def _message(self, bound: stats.MetricBound, passed: bool) -> str:

@@ -81,4 +81,6 @@ register_check_kind(
 register_check_kind(
     CheckKind("property", "properties", PropertyCheck.keys(), parse_property, "modelgate::property::", "property")
 )
+# Slices come from [[tool.modelgate.slices]] and the data (one per slice and check).
+register_check_kind(CheckKind("slice", None, frozenset(), None, "modelgate::slice::", "slice check"))
 register_check_kind(CheckKind("smoke", None, frozenset(), None, "modelgate::smoke::", "smoke case"))  # from a file

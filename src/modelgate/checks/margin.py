@@ -27,7 +27,7 @@ from ..names import BASELINE, CANDIDATE, MAJORITY
 from ..stats.inputs import resampling_options_error
 from ..stats.methods import MARGIN_METHODS, margin_bound
 from ..verdict import CheckResult
-from .outcome import decided_by_estimate, inconclusive_message, inconclusive_passes
+from .outcome import decided_by_estimate, detectable, inconclusive_message, inconclusive_passes
 
 if TYPE_CHECKING:
     from .. import stats
@@ -50,6 +50,9 @@ def same_model(candidate: Any, baseline: Any) -> bool:
         return False
     distinct = np.unique(c, axis=0).shape[0] if c.ndim == 2 else np.unique(c).size
     return bool(distinct >= min(len(c), SAME_MODEL_DISTINCT))
+
+
+IDENTICAL = "the candidate's predictions equal the {baseline}'s on every row (the same model?)"
 
 
 def _fmt(value: float | None, signed: bool = False) -> str:
@@ -164,11 +167,21 @@ class MarginCheck:
             passed = inconclusive_passes(evaluation.on_inconclusive)
         else:
             passed = bool(bound.defined and bound.lower > self.margin)
+        message = self._message(bound, passed, baseline_run)
+        if np.array_equal(evaluation.scores(CANDIDATE), evaluation.scores(self.baseline)):
+            # Said in words: a zero difference with no explanation reads as a broken gate.
+            same = IDENTICAL.format(baseline=self.baseline)
+            if self.margin >= 0:  # absolute or relative: superiority
+                passed = False  # nothing beats itself
+                message += f"; {same}, so it cannot beat it"
+            else:
+                message += f"; {same}"
+            bound = replace(bound, reason=bound.reason or same)
         return CheckResult(
             name=self.name,
             group=BASELINE,
             passed=passed,
-            message=self._message(bound, passed, baseline_run),
+            message=message,
             metric=self.metric,
             baseline=self.baseline,
             candidate_value=bound.candidate,
@@ -184,6 +197,7 @@ class MarginCheck:
             baseline_run=baseline_run,
             inconclusive=bound.inconclusive,
             reason=bound.reason or None,
+            mde=detectable(bound.estimate, bound.lower, self.confidence, bound.inconclusive),
         )
 
     def _absent(self, evaluation: Evaluation) -> CheckResult:

@@ -19,7 +19,7 @@ from ..names import INCONCLUSIVE_PASSES
 if TYPE_CHECKING:  # the bounds module imports scipy: not when the plugin loads
     from ..stats.bounds import DifferenceBound, MetricBound
 
-__all__ = ["decided_by_estimate", "inconclusive_message", "inconclusive_passes"]
+__all__ = ["decided_by_estimate", "detectable", "inconclusive_message", "inconclusive_passes"]
 
 B = TypeVar("B", "MetricBound", "DifferenceBound")
 
@@ -37,6 +37,16 @@ def inconclusive_message(reason: str, head: str, passes: bool) -> str:
     else:
         then = 'the check fails (on_inconclusive = "fail"; "pass" lets it pass with a warning)'
     return f"INCONCLUSIVE: {why}; {head}: no bound can be trusted on these data, so {then}"
+
+
+def detectable(estimate: float, bound: float, confidence: float | None, inconclusive: bool) -> float | None:
+    """The minimum detectable effect beyond the margin or floor (80% power) that this bound
+    implies at this n; None without a confidence bound, or when the bound cannot be trusted."""
+    if confidence is None or inconclusive or not (math.isfinite(estimate) and math.isfinite(bound)):
+        return None
+    from ..stats.power import minimum_detectable_effect
+
+    return minimum_detectable_effect(estimate, bound, confidence)
 
 
 def decided_by_estimate(bound: B, estimate: float, estimate_clears: bool) -> B:

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 DIRECTIONS = ("negative", "positive")
 MONOTONIC_DIRECTIONS = ("increasing", "decreasing")
 COLUMN_KINDS = ("monotonic",)  # kinds that always name a feature column (invariance does when given one)
-COMMON_KEYS = frozenset({"kind", "n_examples", "max_failure_rate", "seed", "name"})
+COMMON_KEYS = frozenset({"kind", "n_examples", "max_failure_rate", "confidence", "seed", "name"})
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,8 @@ class PropertyCheck:
     values: tuple[Any, ...] | None = None  # column invariance: the values to try (None: the column's observed ones)
     step: float | None = None  # monotonic: raise the column by this (None: to a larger observed value)
     class_value: Any = None  # monotonic: the class whose probability is watched (config key "class")
+    # A positive budget is decided on this one-sided upper bound of the rate (None: on the rate itself).
+    confidence: float | None = 0.95
 
     def __post_init__(self) -> None:
         kind = PROPERTY_KINDS.get(self.kind)
@@ -121,6 +123,15 @@ class PropertyCheck:
             raise ValueError(f"max_failure_rate must be in [0, 1), not {self.max_failure_rate!r}")
         if self.n_examples < 1:
             raise ValueError(f"n_examples must be at least 1, not {self.n_examples!r}")
+        if self.confidence is not None and not 0.5 <= self.confidence < 1:
+            raise ValueError(f"confidence must be in [0.5, 1) or None, not {self.confidence!r}")
+        needed = examples_to_pass(self.max_failure_rate, self.confidence)
+        if self.n_examples < needed:
+            raise ValueError(
+                f"n_examples must be at least {needed} for a budget of {self.max_failure_rate:g}: below that, "
+                f"even no failure leaves the {self.confidence:.0%} upper bound of the rate above the budget "
+                '(or decide on the observed rate with confidence = "none")'
+            )
         if self.tolerance is not None and (
             isinstance(self.tolerance, bool)
             or not isinstance(self.tolerance, (int, float))
@@ -204,6 +215,15 @@ class PropertyCheck:
         return property_result(PROPERTY_KINDS[self.kind].evaluate(self, evidence), self.name)
 
 
+def examples_to_pass(max_failure_rate: float, confidence: float | None) -> int:
+    """The fewest examples with which a property with no failure passes a positive budget:
+    the exact upper bound with 0 failures in n, 1 - (1 - confidence) ** (1 / n), must be
+    below the budget (59 for 5% at 95%). 1 for a zero budget or no bound."""
+    if confidence is None or max_failure_rate <= 0:
+        return 1
+    return math.floor(math.log(1 - confidence) / math.log(1 - max_failure_rate)) + 1
+
+
 def property_result(report: RateReport, name: str | None = None) -> CheckResult:
     """A behavioural property's :class:`~modelgate.behaviour.RateReport` as a CheckResult."""
     return CheckResult(
@@ -212,9 +232,11 @@ def property_result(report: RateReport, name: str | None = None) -> CheckResult:
         passed=report.passed,
         message=report.message,
         candidate_value=report.failure_rate,
+        lower=report.upper_bound if report.bounded else None,  # the decisive bound: the rate's upper one
         margin=report.max_failure_rate,
+        confidence=report.confidence if report.bounded else None,
         n=report.n_examples,
-        method="failure rate",
+        method="Clopper-Pearson upper bound" if report.bounded else "failure rate",
     )
 
 
@@ -253,6 +275,8 @@ def parse_property(raw: Mapping[str, Any], where: str, strict: bool = True) -> P
     for key in ("max_failure_rate", "tolerance"):
         if key in raw:
             kwargs[key] = tables.number(f"{where}.{key}", raw[key], strict)
+    if "confidence" in raw:
+        kwargs["confidence"] = tables.confidence(f"{where}.confidence", raw["confidence"], strict)
     try:
         return PropertyCheck(**kwargs)
     except ValueError as exc:
@@ -411,6 +435,7 @@ def _invariance(prop: PropertyCheck, evidence: Evaluation) -> RateReport:
             n_examples=prop.n_examples,
             max_failure_rate=prop.max_failure_rate,
             seed=prop.seed,
+            confidence=prop.confidence,
         )
     return behaviour.check_invariance_rate(
         evidence.candidate_scorer,
@@ -420,6 +445,7 @@ def _invariance(prop: PropertyCheck, evidence: Evaluation) -> RateReport:
         n_examples=prop.n_examples,
         max_failure_rate=prop.max_failure_rate,
         seed=prop.seed,
+        confidence=prop.confidence,
     )
 
 
@@ -435,6 +461,7 @@ def _directional(prop: PropertyCheck, evidence: Evaluation) -> RateReport:
         n_examples=prop.n_examples,
         max_failure_rate=prop.max_failure_rate,
         seed=prop.seed,
+        confidence=prop.confidence,
         **extra,
     )
 
@@ -455,6 +482,7 @@ def _monotonic(prop: PropertyCheck, evidence: Evaluation) -> RateReport:
         n_examples=prop.n_examples,
         max_failure_rate=prop.max_failure_rate,
         seed=prop.seed,
+        confidence=prop.confidence,
     )
 
 

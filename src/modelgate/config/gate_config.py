@@ -17,6 +17,7 @@ from .settings import (
     feature_list,
     setting_names,
     validate_on_inconclusive,
+    validate_power_effect,
     validate_scope,
     validate_tag,
     validate_task,
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from ..checks import Check, MarginCheck
     from ..checks.floors import FloorCheck
     from ..checks.properties import PropertyCheck
+    from ..checks.slices import SliceSpec
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,11 @@ class GateConfig:
     # A check whose data cannot decide: "fail" (the default) or "pass" (with a warning).
     on_inconclusive: str = INCONCLUSIVE_FAILS
     source: Path | None = None  # the pyproject.toml it came from
+    # [[tool.modelgate.slices]]: subsets of the rows that margin checks and floors are judged on again
+    slices: tuple[SliceSpec, ...] = ()
+    # A true effect beyond each margin or floor the gate should detect: the header warns when
+    # a check would pass a candidate that good less than 80% of the time. None: no warning.
+    power_effect: float | None = None
 
     @property
     def checks(self) -> tuple[MarginCheck, ...]:
@@ -69,7 +76,7 @@ class GateConfig:
         return tuple(check for kind in CHECK_KINDS for check in self.declared.get(kind, ()))
 
 
-OTHER_KEYS = ("smoke_cases", "require_champion", "on_inconclusive")
+OTHER_KEYS = ("smoke_cases", "require_champion", "on_inconclusive", "slices", "power_effect")
 
 
 def by_kind(checks: Sequence[Check]) -> dict[str, tuple[Check, ...]]:
@@ -173,8 +180,21 @@ def parse_table(table: Any, source: Path | None = None) -> GateConfig:
         require_champion=require,
         on_inconclusive=on_inconclusive,
         source=source,
+        slices=parse_slices(table.get("slices", []), f"{where}.slices"),
+        power_effect=(
+            validate_power_effect(table["power_effect"], f"{where}.power_effect") if "power_effect" in table else None
+        ),
     )
     return check_unique_names(config)
+
+
+def parse_slices(raw: Any, where: str) -> tuple[SliceSpec, ...]:
+    """``[[tool.modelgate.slices]]`` as slice specs; GateUsageError naming the key."""
+    from ..checks.slices import parse_slice
+
+    if not isinstance(raw, list):
+        raise tables.type_error(where, "an array of tables ([[tool.modelgate.slices]])", raw)
+    return tuple(parse_slice(t, f"{where}[{i}]") for i, t in enumerate(raw))
 
 
 def check_unique_names(config: GateConfig) -> GateConfig:

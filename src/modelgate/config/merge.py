@@ -8,7 +8,14 @@ from typing import Any
 
 from .. import tables
 from .gate_config import GateConfig, by_kind, check_unique_names, parse_check_option
-from .settings import setting_flag, setting_ini_key, setting_names, validate_on_inconclusive, validate_setting
+from .settings import (
+    setting_flag,
+    setting_ini_key,
+    setting_names,
+    validate_on_inconclusive,
+    validate_power_effect,
+    validate_setting,
+)
 
 
 def merge(base: GateConfig, ini: dict[str, str | None], cli: dict[str, Any]) -> GateConfig:
@@ -32,6 +39,9 @@ def merge(base: GateConfig, ini: dict[str, str | None], cli: dict[str, Any]) -> 
     if cli.get("on_inconclusive") is not None:  # given at all counts, even '' (refused)
         on_inconclusive = validate_on_inconclusive(cli["on_inconclusive"], "--gate-on-inconclusive")
         config = replace(config, on_inconclusive=on_inconclusive)
+    if cli.get("power_effect") is not None:
+        effect = validate_power_effect(cli["power_effect"], "--gate-power-effect", strict=False)
+        config = replace(config, power_effect=effect)
     if cli.get("checks"):
         extra = tuple(parse_check_option(t, i) for i, t in enumerate(cli["checks"]))
         config = check_unique_names(replace(config, declared=by_kind(config.all_checks() + extra)))

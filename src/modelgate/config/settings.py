@@ -81,6 +81,15 @@ def validate_on_inconclusive(value: Any, where: str) -> str:
     return tables.one_of(where, value, ON_INCONCLUSIVE)
 
 
+def validate_power_effect(value: Any, where: str, strict: bool = True) -> float:
+    """``power_effect``: a true effect beyond each margin (or floor) that the gate should
+    detect, a finite number > 0; else a GateUsageError naming ``where``."""
+    effect = tables.number(where, value, strict)
+    if effect <= 0:
+        raise tables.type_error(where, "a number > 0", value)
+    return effect
+
+
 def validate_champion_tag(tag: str, where: str) -> str:
     """``champion_tag``: "" (unset: the gate's own tag) or a tag :func:`validate_tag` accepts."""
     return validate_tag(tag, where) if tag != "" else tag

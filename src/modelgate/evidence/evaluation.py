@@ -254,6 +254,27 @@ class LazyScores(Mapping[str, np.ndarray]):
         return len(self._makers)
 
 
+class RowsOf(Mapping[str, np.ndarray]):
+    """Some rows of each baseline's scores, taken when first asked for (a champion no
+    check of a slice compares with is never scored for it)."""
+
+    def __init__(self, scores: Mapping[str, np.ndarray], rows: np.ndarray) -> None:
+        self._scores, self._rows = scores, rows
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return read_only(self._scores[name][self._rows])
+
+    def ready(self) -> list[str]:
+        ready = getattr(self._scores, "ready", None)
+        return ready() if ready is not None else list(self._scores)
+
+    def __iter__(self):
+        return iter(self._scores)
+
+    def __len__(self) -> int:
+        return len(self._scores)
+
+
 @dataclass(frozen=True)
 class Evaluation:
     """The evidence: labels, inputs, the candidate's scorer and scores, and the
@@ -288,6 +309,8 @@ class Evaluation:
     task: str = BINARY
     features: Any = field(default=None, repr=False, compare=False)  # a DataFrame, or None for texts
     classes: tuple[Any, ...] = ()  # multiclass: the class value of each score column
+    # The validation frame the rows came from (slices read their columns from it), or None.
+    frame: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         tables.one_of("on_inconclusive", self.on_inconclusive, ON_INCONCLUSIVE)
@@ -316,6 +339,36 @@ class Evaluation:
         if self.scorer is None:
             raise ValueError("this evaluation has no scorer: build it with modelgate.evaluate(scorer, ...)")
         return self.scorer
+
+    def column(self, name: str) -> np.ndarray:
+        """One column of the validation frame, row by row (a slice's); KeyError when
+        there is no frame or no such column."""
+        frame = self.frame if self.frame is not None else self.features
+        if frame is None or name not in getattr(frame, "columns", ()):
+            raise KeyError(name)
+        return np.asarray(frame[name])
+
+    def subset(self, rows: np.ndarray) -> Evaluation:
+        """The same evidence on some of its rows (indices, in row order): labels, inputs
+        and every baseline's scores taken from this evaluation's, so the models are not
+        scored again and a baseline fitted to the labels (the majority) stays the one of
+        the whole validation set."""
+        from dataclasses import replace
+
+        rows = np.asarray(rows, dtype=int)
+
+        def take(frame: Any) -> Any:
+            return None if frame is None else frame.iloc[rows]
+
+        return replace(
+            self,
+            labels=self.labels[rows],
+            candidate=self.candidate[rows],
+            baselines=RowsOf(self.baselines, rows),
+            texts=tuple(self.texts[i] for i in rows) if len(self.texts) else (),
+            features=take(self.features),
+            frame=take(self.frame),
+        )
 
     def scores(self, name: str) -> np.ndarray:
         """Scores of ``"candidate"`` or of a named baseline."""

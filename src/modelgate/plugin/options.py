@@ -73,6 +73,12 @@ def add_options(parser: pytest.Parser) -> None:
         "'fail' it (default), or 'pass' it with a warning; a NaN score fails either way",
     )
     group.addoption(
+        "--gate-power-effect",
+        metavar="EFFECT",
+        help="a true effect beyond each margin or floor the gate should detect, e.g. 0.01: the header "
+        "warns when a check would pass a candidate that good less than 80%% of the time",
+    )
+    group.addoption(
         "--gate-config",
         metavar="PATH",
         help="TOML file with a [tool.modelgate] table (default: the nearest pyproject.toml "
@@ -127,6 +133,7 @@ def gate_config(config: pytest.Config) -> tuple[GateConfig, ConfigChoice]:
             smoke_cases=str(Path(here, smoke)) if smoke else None,
             require_champion=config.getoption("gate_require_champion"),
             on_inconclusive=config.getoption("gate_on_inconclusive"),
+            power_effect=config.getoption("gate_power_effect"),
             checks=config.getoption("gate_check"),
         )
         ini = {n: config.getini(setting_ini_key(n)) for n in setting_names()}

@@ -129,7 +129,8 @@ class GateSession:
         return self.runner.evidence(self.model, self.data, where)
 
     def checks(self) -> list[Check]:
-        return self.runner.checks()
+        # Slices read the validation frame (its columns and values), not the scores.
+        return self.runner.checks(self.data if self.config.slices else None)
 
     # -- what people read ------------------------------------------------------------
     def header(self) -> list[str]:
@@ -143,7 +144,17 @@ class GateSession:
             self._data_line(),
             *self._task_line(),
             *(f"modelgate warning: {note}" for note in self.notes),
+            *self._power_lines(),
         ]
+
+    def _power_lines(self) -> list[str]:
+        """What each bound-based check can detect at this n (once the evidence is read)."""
+        evidence = self.__dict__.get("evaluation")
+        if evidence is None:
+            return []
+        from ..report.power import power_lines
+
+        return power_lines(self.runner.early_results(evidence), self.config.power_effect)
 
     def _data_line(self) -> str:
         """Which validation data the gate judges on: the artifact, its run, its rows (once read)."""
@@ -371,6 +382,7 @@ def open_gate(
         )
         session = GateSession(pathspec, runner, dry_run=dry_run, keep_on_fail=keep_on_fail)
         session.evaluation  # noqa: B018  (read for its checks) the data, the task, the model and its output: checked before any test
+        session.checks()  # slices the data cannot have (a missing column, too many values): before any test
         runner.baselines.champion_line()  # looked up now, whatever the verbosity: the reports name it
     runner.baselines.keep_notes(caught)
     return session

@@ -92,7 +92,7 @@ def _row(r: CheckResult) -> list[str]:
     if r.group == TEST:
         status = _TEST_STATUS.get(r.method or "", status)
     if r.group == BASELINE:
-        what = f"{r.metric} vs {r.baseline}"
+        what = f"{r.metric} vs {r.baseline}{_on_slice(r)}"
         margin = f"{r.margin:+.1%} rel" if r.relative else _num(r.margin, True)
         return [
             status,
@@ -103,6 +103,7 @@ def _row(r: CheckResult) -> list[str]:
             _num(r.estimate, True),
             _num(r.lower, True),
             margin,
+            _num(r.mde),
             r.method or "-",
         ]
     if r.group == FLOOR:
@@ -115,8 +116,9 @@ def _row(r: CheckResult) -> list[str]:
             f"{r.candidate_value:.1%} failed",
             "-",
             "-",
+            f"{r.lower:.1%}" if r.lower is not None else "-",
+            f"< {r.margin:.0%}" if r.lower is not None else f"max {r.margin:.0%}",
             "-",
-            f"max {r.margin:.0%}",
             f"{r.method} (n={r.n})",
         ]
     return [
@@ -128,8 +130,14 @@ def _row(r: CheckResult) -> list[str]:
         "-",
         "-",
         f"thr {r.margin:g}" if r.margin is not None else "-",
+        "-",
         r.method or "-",
     ]
+
+
+def _on_slice(r: CheckResult) -> str:
+    """`` [length=short, n=154]`` for a check judged on a slice, else ''."""
+    return f" [{r.slice}, n={r.n}]" if r.slice else ""
 
 
 def _floor_row(status: str, r: CheckResult) -> list[str]:
@@ -151,18 +159,20 @@ def _floor_row(status: str, r: CheckResult) -> list[str]:
         method = f"{method[:-1]}, upper bound)" if method.endswith(")") else f"{method} (upper bound)"
     return [
         status,
-        f"{r.metric} floor",
+        f"{r.metric} floor{_on_slice(r)}",
         _better(r.metric),
         _num(r.candidate_value),
         "-",
         "-",
         _num(r.lower),
         limit,
+        _num(r.mde),
         method,
     ]
 
 
-HEADER = ["", "check", "better", "model", "baseline", "diff", "bound", "margin", "method"]
+# "mde": the minimum detectable effect, the true effect beyond the margin or floor that passes 80% of the time.
+HEADER = ["", "check", "better", "model", "baseline", "diff", "bound", "margin", "mde", "method"]
 
 
 def verdict_icon(verdict: Verdict) -> str:

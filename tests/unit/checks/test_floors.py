@@ -487,28 +487,30 @@ def test_a_floor_row_shows_metric_value_bound_floor_and_method():
     auc, loss = results
     table = verdict_table(Verdict(results=results)).splitlines()
     # (the report's "better" column, the metric's direction, is the report's own; not asserted here)
-    assert table[0].split()[-6:] == ["model", "baseline", "diff", "bound", "margin", "method"]
+    assert table[0].split()[-7:] == ["model", "baseline", "diff", "bound", "margin", "mde", "method"]
     assert table[1].split()[:3] == ["PASS" if auc.passed else "FAIL", "roc_auc", "floor"]
-    assert table[1].split()[-10:] == [
+    assert table[1].split()[-11:] == [
         f"{auc.candidate_value:.4f}",
         "-",
         "-",
         f"{auc.lower:.4f}",
         "≥",
         "0.85",
+        f"{auc.mde:.4f}",
         "DeLong",
         "(logit,",
         "Hanley-McNeil",
         "floor)",
     ]
     assert table[2].split()[:3] == ["PASS" if loss.passed else "FAIL", "log_loss", "floor"]
-    assert table[2].split()[-11:] == [
+    assert table[2].split()[-12:] == [
         f"{loss.candidate_value:.4f}",
         "-",
         "-",
         f"{loss.lower:.4f}",
         "≤",
         "0.45",
+        f"{loss.mde:.4f}",
         "mean-loss",
         "normal",
         "(skew-corrected,",
@@ -517,11 +519,11 @@ def test_a_floor_row_shows_metric_value_bound_floor_and_method():
     ]
     markdown = verdict_markdown(Verdict(results=results))
     assert (
-        f"| {auc.candidate_value:.4f} | - | - | {auc.lower:.4f} | ≥ 0.85 | DeLong (logit, Hanley-McNeil floor) |"
+        f"| {auc.candidate_value:.4f} | - | - | {auc.lower:.4f} | ≥ 0.85 | {auc.mde:.4f} | DeLong (logit, Hanley-McNeil floor) |"
         in markdown
     )
     point = FloorCheck("log_loss", at_most=40, confidence=None).evaluate(evidence(y, s))
-    assert verdict_table(Verdict(results=[point])).splitlines()[1].split()[-4:] == ["≤", "40", "point", "estimate"]
+    assert verdict_table(Verdict(results=[point])).splitlines()[1].split()[-5:] == ["≤", "40", "-", "point", "estimate"]
 
 
 def test_a_floor_result_round_trips_through_json():

@@ -191,7 +191,7 @@ def test_a_property_names_an_integer_labelled_column_by_its_text(kind, wine_by_p
 
     _, _, evidence = wine_by_position
     extra = {"direction": "increasing", "class_value": 0} if kind == "monotonic" else {"max_failure_rate": 0.99}
-    prop = PropertyCheck(kind=kind, column="12", n_examples=40, **extra)
+    prop = PropertyCheck(kind=kind, column="12", n_examples=60, **extra)
     prop.prepare(evidence)
     result = prop.evaluate(evidence)
-    assert result.n == 40, result.message
+    assert result.n == 60, result.message

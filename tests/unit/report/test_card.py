@@ -240,7 +240,18 @@ def test_add_verdict_card_appends_summary_table_and_the_tasks_figure(task, monke
     assert markdown._text == "## modelgate: ✅ PASS"
     assert summary._headers == ["verdict", "run", "champion", "tag"]
     assert summary._data == [["PASS", "Flow/1", "none yet", "-"]]
-    assert table._headers == ["result", "check", "better", "model", "baseline", "diff", "bound", "margin", "method"]
+    assert table._headers == [
+        "result",
+        "check",
+        "better",
+        "model",
+        "baseline",
+        "diff",
+        "bound",
+        "margin",
+        "mde",
+        "method",
+    ]
     better = {"binary": "higher", "multiclass": "lower", "regression": "-"}[task]
     assert table._data[0][2] == better
     (fig,) = drawn

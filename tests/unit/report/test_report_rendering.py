@@ -108,9 +108,9 @@ def cells(line: str) -> list[str]:
 
 def test_the_table_has_a_row_per_result_in_order():
     lines = verdict_table(verdict()).splitlines()
-    assert cells(lines[0]) == ["check", "better", "model", "baseline", "diff", "bound", "margin", "method"]
+    assert cells(lines[0]) == ["check", "better", "model", "baseline", "diff", "bound", "margin", "mde", "method"]
     assert [cells(l) for l in lines[1:7]] == [
-        ["PASS", "roc_auc vs majority", "higher", "0.9100", "0.5000", "+0.4100", "+0.3800", "+0.1000", "DeLong"],
+        ["PASS", "roc_auc vs majority", "higher", "0.9100", "0.5000", "+0.4100", "+0.3800", "+0.1000", "-", "DeLong"],
         [
             "FAIL",
             "accuracy vs champion",
@@ -120,12 +120,13 @@ def test_the_table_has_a_row_per_result_in_order():
             "-0.0698",
             "-0.1000",
             "-5.0% rel",
+            "-",
             "paired bootstrap",
         ],
-        ["PASS", "property: invariance", "-", "2.0% failed", "-", "-", "-", "max 5%", "failure rate (n=200)"],
-        ["PASS", "smoke: love-dress", "-", "0.9300", "-", "-", "-", "thr 0.5", "-"],
-        ["PASS", "test: test_gate.py::test_plain", "-", "-", "-", "-", "-", "-", "passed"],
-        ["ERROR", "test: test_gate.py::test_outage", "-", "-", "-", "-", "-", "-", "error"],
+        ["PASS", "property: invariance", "-", "2.0% failed", "-", "-", "-", "max 5%", "-", "failure rate (n=200)"],
+        ["PASS", "smoke: love-dress", "-", "0.9300", "-", "-", "-", "thr 0.5", "-", "-"],
+        ["PASS", "test: test_gate.py::test_plain", "-", "-", "-", "-", "-", "-", "-", "passed"],
+        ["ERROR", "test: test_gate.py::test_outage", "-", "-", "-", "-", "-", "-", "-", "error"],
     ]
     # the errored test is not counted as a failure
     assert lines[7:] == ["champion: NLPFlow/7", "verdict: FAIL (1 of 6 checks failed, 1 errored) for NLPFlow/12"]
@@ -166,7 +167,18 @@ def test_undefined_numbers_show_as_a_dash():
         n=200,
     )
     line = verdict_table(verdict([undefined])).splitlines()[1]
-    assert cells(line) == ["FAIL", "f1 vs majority", "higher", "-", "0.0000", "-", "-", "+0.0000", "paired bootstrap"]
+    assert cells(line) == [
+        "FAIL",
+        "f1 vs majority",
+        "higher",
+        "-",
+        "0.0000",
+        "-",
+        "-",
+        "+0.0000",
+        "-",
+        "paired bootstrap",
+    ]
 
 
 def test_footnotes_name_the_baselines_runs():
@@ -294,6 +306,8 @@ def test_json_is_the_verdict_as_data():
         "higher_is_better": True,
         "inconclusive": False,
         "reason": None,
+        "slice": None,
+        "mde": None,
         "outcome": "fail",
     }
     assert data["inconclusive"] == []
@@ -341,13 +355,15 @@ def test_markdown_summary():
         "- champion: `NLPFlow/7`",
         "- tag: tag 'deployment_candidate' not applied to NLPFlow/12: 1 quality test errored",
         "",
-        "| | check | better | model | baseline | diff | bound | margin | method |",
+        "| | check | better | model | baseline | diff | bound | margin | mde | method |",
     ]
     rows = [l for l in lines if l.startswith("| ") and not l.startswith("| |")]
-    assert len(rows) == len(RESULTS) and all(r.count(" | ") == 8 for r in rows)
-    assert rows[0] == "| ✅ | roc_auc vs majority | higher | 0.9100 | 0.5000 | +0.4100 | +0.3800 | +0.1000 | DeLong |"
+    assert len(rows) == len(RESULTS) and all(r.count(" | ") == 9 for r in rows)
+    assert (
+        rows[0] == "| ✅ | roc_auc vs majority | higher | 0.9100 | 0.5000 | +0.4100 | +0.3800 | +0.1000 | - | DeLong |"
+    )
     # an errored test is no verdict on the model: it says so, as the terminal table does
-    assert rows[5] == "| ⚠️ ERROR | test: test_gate.py::test_outage | - | - | - | - | - | - | error |"
+    assert rows[5] == "| ⚠️ ERROR | test: test_gate.py::test_outage | - | - | - | - | - | - | - | error |"
     assert lines[lines.index("### Failures") :] == [
         "### Failures",
         "",
@@ -367,7 +383,7 @@ def test_markdown_of_a_pass_without_a_champion():
     assert "- champion: none yet\n" in markdown
     assert "- tag:" not in markdown  # no session, no tag line
     assert "### Failures" not in markdown
-    assert markdown.endswith("| ✅ | test: test_gate.py::test_plain | - | - | - | - | - | - | passed |\n")
+    assert markdown.endswith("| ✅ | test: test_gate.py::test_plain | - | - | - | - | - | - | - | passed |\n")
 
 
 # --- each metric's direction, in every format -------------------------------------------

@@ -1,0 +1,221 @@
+"""Error rates of the gate's rules beyond margins and floors: property failure budgets,
+slices, and the power the gate states.
+
+Run through bench_stats.py:
+
+    .venv/bin/python benchmarks/bench_stats.py --rates            # ~2 minutes
+    .venv/bin/python benchmarks/bench_stats.py --rates --quick    # ~20 seconds
+
+1. Failure budgets. A property may fail on at most ``max_failure_rate`` of
+   ``n_examples`` drawn examples. The chance that a model whose true failure rate
+   is p passes is computed exactly (a sum of binomial probabilities) for the rule
+   now (the 95% Clopper-Pearson upper bound is below the budget) and the rule
+   before (the observed rate is at most the budget), at the boundary (p = budget:
+   every pass is a false pass, goal <= 5%) and below it (power). Then the same,
+   measured: trials of ``check_invariance_rate`` on a model that flips its label
+   on a share p of the texts.
+2. Slices. A candidate truly at the margin on one slice (and better elsewhere):
+   how often its slice check passes, at slice sizes 30 to 1,000 (goal <= 5%),
+   and how often a slice truly the margin + 0.05 better passes (power).
+3. Power. The minimum detectable effect each margin check reports (read off its
+   bound) against the pass rate of candidates truly that far beyond the margin
+   (goal: about 80%), and the predicted power at +0.01 against the measured one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy import special
+from scipy import stats as sps
+
+try:
+    import modelgate  # noqa: F401
+except ImportError:  # not installed: run from the source tree
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from modelgate.behaviour import check_invariance_rate
+from modelgate.behaviour.reports import within_budget
+
+BUDGET_SIZES = (59, 100, 200, 500, 1000)
+BUDGETS = (0.05, 0.10)
+
+
+def mc_se(rate: float, trials: int) -> float:
+    return math.sqrt(max(rate * (1 - rate), 1e-12) / trials)
+
+
+def exact_pass_rate(n: int, budget: float, truth: float, confidence: float | None) -> float:
+    passing = [k for k in range(n + 1) if within_budget(k, n, budget, confidence)]
+    return float(sps.binom.pmf(passing, n, truth).sum())
+
+
+def measured_pass_rate(n: int, budget: float, truth: float, trials: int, seed: int) -> float:
+    """Trials of check_invariance_rate: a model that flips its label on a share ``truth`` of
+    the texts when their case changes, drawn from 5,000 texts."""
+    rng = np.random.default_rng(seed)
+    passed = 0
+    for trial in range(trials):
+        texts = [f"review {trial} number {i}" for i in range(5000)]
+        flips = set(rng.choice(5000, size=int(round(truth * 5000)), replace=False).tolist())
+        flipping = {texts[i] for i in flips}
+
+        def scorer(batch, flipping=flipping):
+            return np.array([0.1 if t != t.lower() and t.lower() in flipping else 0.9 for t in batch])
+
+        report = check_invariance_rate(
+            scorer, texts, n_examples=n, max_failure_rate=budget, kinds=["case"], seed=int(rng.integers(2**31))
+        )
+        passed += report.passed
+    return passed / trials
+
+
+def budgets_section(quick: bool, seed: int) -> None:
+    print("\n== property failure budgets: the chance to pass, exact ==")
+    print("   now: 95% Clopper-Pearson upper bound < budget; before: observed rate <= budget")
+    print(f"   {'budget':>7}{'n':>7}{'examples to pass':>18}   {'true rate':>10}{'now':>9}{'before':>9}")
+    for budget in BUDGETS:
+        for n in BUDGET_SIZES:
+            for share in (1.0, 0.5, 0.2, 0.0):
+                truth = budget * share
+                now = exact_pass_rate(n, budget, truth, 0.95)
+                before = exact_pass_rate(n, budget, truth, None)
+                label = "= budget" if share == 1 else f"{truth:.3f}"
+                need = math.floor(math.log(0.05) / math.log(1 - budget)) + 1
+                print(f"   {budget:>7.2f}{n:>7}{need:>18}   {label:>10}{now:>9.1%}{before:>9.1%}")
+    trials = 100 if quick else 400
+    print(f"\n== property failure budgets: measured, {trials} trials of check_invariance_rate, 200 examples ==")
+    print(f"   {'budget':>7}{'true rate':>11}{'passed':>9}{'exact':>9}   (Monte Carlo se)")
+    for budget in (0.05,):
+        for share in (1.0, 0.2):
+            truth = budget * share
+            rate = measured_pass_rate(200, budget, truth, trials, seed)
+            exact = exact_pass_rate(200, budget, truth, 0.95)
+            print(f"   {budget:>7.2f}{truth:>11.3f}{rate:>9.1%}{exact:>9.1%}   ({mc_se(rate, trials):.1%})", flush=True)
+
+
+# -- slices -------------------------------------------------------------------------------------
+SLICE_SIZES = (30, 72, 200, 1000)
+SLICE_MARGIN = -0.02  # "loses at most 0.02 AUC against the champion on the slice"
+POS_SHARE = 0.6
+
+
+def _mu(auc: float) -> float:
+    return math.sqrt(2) * sps.norm.ppf(auc)
+
+
+def slice_pass_rate(n_slice: int, slice_gain: float, trials: int, seed: int) -> float:
+    """A slice of ``n_slice`` rows inside 3 x that many: the candidate's true AUC gain over the
+    champion is ``slice_gain`` on the slice and +0.05 elsewhere; how often the slice check passes."""
+    import pandas as pd
+
+    from modelgate.checks import MarginCheck, SliceCheck
+    from modelgate.checks.slices import Slice
+    from modelgate.evidence.evaluation import Evaluation
+
+    check = SliceCheck(Slice("segment", value="s"), MarginCheck("roc_auc", baseline="champion", margin=SLICE_MARGIN))
+    rng = np.random.default_rng(seed)
+    n = 3 * n_slice
+    base = 0.80
+    passed = 0
+    for _ in range(trials):
+        in_slice = np.arange(n) < n_slice
+        y = (rng.random(n) < POS_SHARE).astype(int)
+        z = rng.multivariate_normal([0, 0], [[1, 0.7], [0.7, 1]], size=n)
+        gain = np.where(in_slice, slice_gain, 0.05)
+        mu_c = np.array([_mu(base + g) for g in (slice_gain, 0.05)])
+        c = z[:, 0] + y * np.where(in_slice, mu_c[0], mu_c[1])
+        b = z[:, 1] + y * _mu(base)
+        frame = pd.DataFrame({"segment": np.where(in_slice, "s", "o")})
+        del gain
+        evidence = Evaluation(
+            labels=y, candidate=special.expit(c), baselines={"champion": special.expit(b)}, frame=frame
+        )
+        passed += check.evaluate(evidence).passed
+    return passed / trials
+
+
+def slices_section(quick: bool, seed: int) -> None:
+    trials = 200 if quick else 1000
+    print(f"\n== slices: a roc_auc margin {SLICE_MARGIN:+} against the champion, judged on one slice ==")
+    print(f"   {trials} trials a cell; binormal scores, champion AUC 0.80, correlation 0.7, 60% positives;")
+    print("   at the boundary the candidate is exactly the margin worse on the slice (goal <= 5%),")
+    print("   for power 0.05 above the margin; the rest of the rows favour the candidate by 0.05")
+    print(f"   {'slice rows':>11}{'at the margin':>15}{'margin + 0.05':>15}   (Monte Carlo se)")
+    for n_slice in SLICE_SIZES:
+        start = time.perf_counter()
+        fp = slice_pass_rate(n_slice, SLICE_MARGIN, trials, seed)
+        power = slice_pass_rate(n_slice, SLICE_MARGIN + 0.05, trials, seed + 1)
+        print(
+            f"   {n_slice:>11}{fp:>15.1%}{power:>15.1%}   ({mc_se(fp, trials):.1%}; "
+            f"{time.perf_counter() - start:.0f} s)",
+            flush=True,
+        )
+
+
+# -- power ---------------------------------------------------------------------------------------
+POWER_SIZES = (72, 310, 2264)
+POWER_MARGIN = 0.02  # roc_auc against the champion: "beats it by 0.02"
+
+
+def _auc_trial(n: int, gain: float, rng: np.random.Generator):
+    """One validation set: champion AUC 0.80, the candidate's true AUC 0.80 + gain, paired scores."""
+    from modelgate.checks import MarginCheck
+    from modelgate.evidence.evaluation import Evaluation
+
+    y = (rng.random(n) < POS_SHARE).astype(int)
+    z = rng.multivariate_normal([0, 0], [[1, 0.7], [0.7, 1]], size=n)
+    c = z[:, 0] + y * _mu(0.80 + gain)
+    b = z[:, 1] + y * _mu(0.80)
+    evidence = Evaluation(labels=y, candidate=special.expit(c), baselines={"champion": special.expit(b)})
+    return MarginCheck("roc_auc", baseline="champion", margin=POWER_MARGIN).evaluate(evidence)
+
+
+def power_section(quick: bool, seed: int) -> None:
+    trials = 200 if quick else 1000
+    print(
+        f"\n== power: the minimum detectable effect (80%) of a roc_auc margin {POWER_MARGIN:+} against the champion =="
+    )
+    print(f"   {trials} trials a cell. The gate reads the MDE off each trial's bound; a candidate whose true")
+    print("   AUC gain is the margin + the median MDE (read at the boundary) should pass about 80% of the time,")
+    print("   and one truly 0.01 beyond the margin as often as the mean predicted power says")
+    print(f"   {'rows':>6}{'median MDE':>12}{'passed at margin + MDE':>24}{'+0.01: predicted':>18}{'passed':>9}")
+    from modelgate.report.power import power_at_effect
+
+    for n in POWER_SIZES:
+        rng = np.random.default_rng(seed + n)
+        at_margin = [_auc_trial(n, POWER_MARGIN, rng) for _ in range(trials)]
+        mde = float(np.median([r.mde for r in at_margin if r.mde is not None]))
+        hit = np.mean([_auc_trial(n, POWER_MARGIN + mde, rng).passed for _ in range(trials)])
+        plus = [_auc_trial(n, POWER_MARGIN + 0.01, rng) for _ in range(trials)]
+        predicted = np.mean([p for r in plus if (p := power_at_effect(r, 0.01)) is not None])
+        passed = np.mean([r.passed for r in plus])
+        print(
+            f"   {n:>6}{mde:>12.4f}{hit:>24.1%}{predicted:>18.1%}{passed:>9.1%}   "
+            f"(Monte Carlo se {mc_se(float(hit), trials):.1%})",
+            flush=True,
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="modelgate: error rates of failure budgets and slices")
+    parser.add_argument("--rates", action="store_true", help="run this section only")
+    parser.add_argument("--quick", action="store_true", help="fewer trials")
+    parser.add_argument("--seed", type=int, default=20261204)
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    print(f"modelgate benchmark, failure budgets and slices ({'quick' if args.quick else 'full'})")
+    budgets_section(args.quick, args.seed)
+    slices_section(args.quick, args.seed)
+    power_section(args.quick, args.seed)
+    print(f"\ntotal {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,268 @@
+"""Slices: a margin check or floor judged again on a subset of the rows, with three outcomes.
+
+Plain calls on in-memory evidence; the pytest sessions are in
+tests/integration/test_slice_sessions.py.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import special
+
+from modelgate import Gate
+from modelgate.checks import FloorCheck, MarginCheck, SliceCheck, SliceSpec
+from modelgate.checks.slices import Slice, slice_checks
+from modelgate.config import parse_table
+from modelgate.errors import GateUsageError
+from modelgate.evidence.evaluation import Evaluation, evaluate
+
+
+def segmented(n=1200, seed=0, weak_share=0.2, weak_noise=3.0):
+    """A validation frame with a ``segment`` column, and two models' scores: the candidate is
+    better than the champion on segment "a" and much worse on segment "b"."""
+    rng = np.random.default_rng(seed)
+    segment = np.where(rng.random(n) < weak_share, "b", "a")
+    y = (rng.random(n) < 0.6).astype(int)
+    signal = rng.standard_normal(n) + 1.5 * y
+    champion = special.expit(signal + 1.2 * rng.standard_normal(n))
+    noise = np.where(segment == "b", weak_noise, 0.1) * rng.standard_normal(n)
+    candidate = special.expit(signal + noise)
+    frame = pd.DataFrame({"x": signal, "segment": segment, "size": rng.uniform(0, 100, n), "labels": y})
+    return frame, y, candidate, champion
+
+
+def evidence_of(frame, y, candidate, champion=None, **extra) -> Evaluation:
+    baselines = {"champion": champion} if champion is not None else {}
+    return evaluate(lambda rows: candidate, frame[["x"]], y, baselines, frame=frame, **extra)
+
+
+AUC_VS_CHAMPION = MarginCheck("roc_auc", baseline="champion", margin=-0.01)
+
+
+def test_a_slice_regression_fails_its_slice_while_the_whole_set_passes():
+    frame, y, candidate, champion = segmented()
+    evidence = evidence_of(frame, y, candidate, champion)
+    checks = slice_checks([SliceSpec(column="segment")], [AUC_VS_CHAMPION], frame, None)
+    assert [c.name for c in checks] == [
+        "segment=a::roc_auc-vs-champion-margin-0.01",
+        "segment=b::roc_auc-vs-champion-margin-0.01",
+    ]
+    overall = AUC_VS_CHAMPION.evaluate(evidence)
+    a, b = (c.evaluate(evidence) for c in checks)
+    assert overall.passed and a.passed
+    assert not b.passed and b.outcome == "fail"
+    assert b.slice == "segment=b" and b.n == int(np.sum(frame["segment"] == "b"))
+    assert b.message.startswith("slice segment=b: roc_auc: candidate")
+
+
+def test_a_slice_is_the_check_on_those_rows_with_the_whole_sets_baselines():
+    frame, y, candidate, champion = segmented()
+    evidence = evidence_of(frame, y, candidate, champion)
+    rows = np.flatnonzero(frame["segment"] == "b")
+    majority = MarginCheck("log_loss", baseline="majority", margin=0.0)
+    got = SliceCheck(Slice("segment", value="b"), majority).evaluate(evidence)
+    # By hand: the slice's rows, and the majority baseline of the WHOLE validation set
+    # (a constant model fitted to all labels, not refitted to the slice).
+    by_hand = Evaluation(
+        labels=y[rows], candidate=candidate[rows], baselines={"majority": np.full(len(rows), y.mean())}
+    )
+    want = majority.evaluate(by_hand)
+    assert (got.estimate, got.lower, got.passed, got.n) == (want.estimate, want.lower, want.passed, want.n)
+    assert y[rows].mean() != y.mean()  # the test would not tell the two apart otherwise
+
+
+def test_a_listed_value_absent_from_the_data_fails_whatever_on_inconclusive_says():
+    frame, y, candidate, champion = segmented()
+    for on_inconclusive in ("fail", "pass"):
+        evidence = evidence_of(frame, y, candidate, champion, on_inconclusive=on_inconclusive)
+        (check,) = slice_checks([SliceSpec(column="segment", values=("c",))], [AUC_VS_CHAMPION], frame, None)
+        result = check.evaluate(evidence)
+        assert not result.passed and not result.inconclusive and result.outcome == "fail"
+        assert "the value 'c' is absent from the validation data's column 'segment'" in result.message
+
+
+def test_an_empty_bin_fails_as_an_absent_value_does():
+    frame, y, candidate, _ = segmented()
+    evidence = evidence_of(frame, y, candidate, on_inconclusive="pass")
+    spec = SliceSpec(column="size", bins=(0, 50, 100, 200))
+    checks = slice_checks([spec], [FloorCheck("roc_auc", at_least=0.5)], frame, None)
+    assert [c.slice.label for c in checks] == ["size=[0, 50)", "size=[50, 100)", "size=[100, 200]"]
+    results = [c.evaluate(evidence) for c in checks]
+    assert [r.outcome for r in results] == ["pass", "pass", "fail"]
+    assert "no value of the validation data's column 'size' falls in the bin" in results[2].message
+    assert sum(r.n for r in results) == len(frame)  # every row in exactly one bin
+
+
+def test_a_slice_with_too_few_rows_or_rows_of_a_class_is_inconclusive():
+    frame, y, candidate, champion = segmented(n=400, weak_share=0.05)
+    spec = SliceSpec(column="segment", values=("b",), min_rows=30)
+    n_b = int(np.sum(frame["segment"] == "b"))
+    assert n_b < 30
+    for on_inconclusive, passed in (("fail", False), ("pass", True)):
+        evidence = evidence_of(frame, y, candidate, champion, on_inconclusive=on_inconclusive)
+        (check,) = slice_checks([spec], [AUC_VS_CHAMPION], frame, None)
+        result = check.evaluate(evidence)
+        assert result.inconclusive and result.passed is passed
+        assert f"the slice has {n_b} rows, fewer than min_rows = 30" in result.message
+    # Enough rows, but one class is thin: a slice of the positives has no negative at all.
+    evidence = evidence_of(frame, y, candidate, champion)
+    check = SliceCheck(Slice("labels", value=1), AUC_VS_CHAMPION, min_rows=5, min_per_class=5)
+    result = check.evaluate(evidence)
+    assert result.inconclusive and not result.passed
+    assert "the slice has 0 rows of class 0, fewer than min_per_class = 5" in result.reason
+
+
+def test_an_undefined_statistic_on_a_slice_is_inconclusive_not_a_pass():
+    frame, y, candidate, champion = segmented()
+    evidence = evidence_of(frame, y, candidate, champion, on_inconclusive="fail")
+    # min_per_class = 0 lets a one-class slice through to the check: its AUC is undefined.
+    check = SliceCheck(Slice("labels", value=1), AUC_VS_CHAMPION, min_rows=1, min_per_class=0)
+    result = check.evaluate(evidence)
+    assert result.inconclusive and not result.passed
+    assert "single class: AUC is undefined" in result.reason
+    assert result.message.startswith("slice labels=1: INCONCLUSIVE: y_true has a single class")
+
+
+def test_slices_do_not_depend_on_the_row_order():
+    frame, y, candidate, champion = segmented()
+    order = np.random.default_rng(1).permutation(len(frame))
+    shuffled = frame.iloc[order].reset_index(drop=True)
+    specs = [SliceSpec(column="segment"), SliceSpec(column="size", bins=(0, 30, 100))]
+    checks = [AUC_VS_CHAMPION, FloorCheck("accuracy", at_least=0.6)]
+    results = [
+        [
+            (r.name, r.outcome, r.n, round(r.lower, 12))
+            for r in (c.evaluate(evidence_of(f, yy, cc, ch)) for c in slice_checks(specs, checks, f, None))
+        ]
+        for f, yy, cc, ch in ((frame, y, candidate, champion), (shuffled, y[order], candidate[order], champion[order]))
+    ]
+    assert results[0] == results[1]
+
+
+def test_column_values_match_by_value_and_never_a_bool_for_a_number():
+    frame = pd.DataFrame({"n": [1, 2, 1, 2], "f": [1.0, 2.0, 1.0, 2.0], "b": [True, False, True, False]})
+    evidence = Evaluation(labels=np.array([0, 1, 0, 1]), candidate=np.zeros(4), frame=frame)
+    assert list(Slice("n", value=1.0).rows(evidence)) == [0, 2]
+    assert list(Slice("f", value=2).rows(evidence)) == [1, 3]
+    assert list(Slice("b", value=True).rows(evidence)) == [0, 2]
+    assert list(Slice("n", value=True).rows(evidence)) == []
+    assert list(Slice("n", value="1").rows(evidence)) == []
+
+
+def test_length_buckets_leave_out_a_bucket_no_text_falls_in():
+    texts = ["short one"] * 40 + [" ".join(["w"] * 30)] * 40
+    frame = pd.DataFrame({"review": texts, "labels": [0, 1] * 40})
+    spec = SliceSpec(text_length=True)
+    assert [s.label for s in spec.slices(frame, "review")] == ["length=short", "length=medium"]
+    evidence = Evaluation(labels=frame["labels"].to_numpy(), candidate=np.zeros(80), texts=tuple(texts), frame=frame)
+    assert list(Slice("length", low=20, high=60, bucket="medium").rows(evidence)) == list(range(40, 80))
+
+
+# -- bad input: one line naming the key ------------------------------------------------
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"column": "size", "bins": [0, 50, 50]}, "slices[0].bins: the edges must be increasing"),
+        ({"column": "size", "bins": [10]}, "slices[0].bins: expected an array of at least 2 numbers"),
+        ({"column": "segment", "min_rows": 0}, "slices[0].min_rows: expected a whole number >= 1"),
+        ({"column": "segment", "min_per_class": -1}, "slices[0].min_per_class: expected a whole number >= 0"),
+        ({"column": "segment", "values": ["a"], "bins": [0, 1]}, "give values or bins, not both"),
+        ({"values": ["a"]}, "give a column (its values, or bins) or text_length = true"),
+        ({"column": "segment", "text_length": True}, "give a column (its values, or bins) or text_length = true"),
+        ({"column": "segment", "values": []}, "slices[0].values: expected a non-empty array"),
+        ({"column": "segment", "values": ["a", "a"]}, "slices[0].values: expected a non-empty array of distinct"),
+        ({"column": "segment", "colour": 1}, "slices[0]: unknown key 'colour'"),
+        ({"text_length": True, "bins": [0, 10]}, "text_length has its own buckets"),
+    ],
+)
+def test_a_bad_slice_table_is_one_line_naming_the_key(table, message):
+    with pytest.raises(GateUsageError, match="^" + "\\[tool.modelgate\\]"):
+        parse_table({"slices": [table]})
+    with pytest.raises(GateUsageError) as caught:
+        parse_table({"slices": [table]})
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_slices_the_data_cannot_have_are_one_line_naming_the_key():
+    frame, *_ = segmented()
+    ids = frame.assign(user=np.arange(len(frame)).astype(str))
+    cases = [
+        (SliceSpec(column="region"), frame, "slices.column: the validation data has no column 'region'"),
+        (SliceSpec(column="segment", bins=(0, 1)), frame, "slices.bins: column 'segment' is not numeric"),
+        (SliceSpec(column="user"), ids, "column 'user' has 1200 distinct values, more than max_values = 20"),
+        (SliceSpec(text_length=True), frame, "text_length: the model receives feature columns"),
+        (SliceSpec(column="segment", checks=("nope",)), frame, "no margin check or floor is named 'nope'"),
+    ]
+    for spec, data, message in cases:
+        with pytest.raises(GateUsageError) as caught:
+            slice_checks([spec], [AUC_VS_CHAMPION], data, None)
+        assert message in str(caught.value), str(caught.value)
+    # max_values raised, or the values listed: the same column is fine.
+    assert len(slice_checks([SliceSpec(column="user", max_values=2000)], [AUC_VS_CHAMPION], ids, None)) == 1200
+
+
+def test_a_slices_table_names_its_checks_or_takes_every_margin_and_floor():
+    config = parse_table(
+        {
+            "checks": [
+                {"metric": "roc_auc", "baseline": "champion", "margin": -0.01},
+                {"metric": "accuracy", "at_least": 0.6},
+            ],
+            "slices": [
+                {"column": "segment", "checks": ["roc_auc-vs-champion-margin-0.01"]},
+                {"column": "segment", "values": ["b"], "checks": ["accuracy-at-least-0.6"]},
+                {"column": "size", "bins": [0, 100]},
+            ],
+        }
+    )
+    frame, *_ = segmented()
+    made = slice_checks(config.slices, config.all_checks(), frame, None)
+    assert [c.name for c in made] == [
+        "segment=a::roc_auc-vs-champion-margin-0.01",
+        "segment=b::roc_auc-vs-champion-margin-0.01",
+        "segment=b::accuracy-at-least-0.6",
+        "size=[0, 100]::roc_auc-vs-champion-margin-0.01",
+        "size=[0, 100]::accuracy-at-least-0.6",
+    ]
+    twice = parse_table({"checks": [{"metric": "accuracy", "at_least": 0.6}], "slices": [{"column": "segment"}] * 2})
+    with pytest.raises(GateUsageError, match="declared twice"):
+        slice_checks(twice.slices, twice.all_checks(), frame, None)
+
+
+def test_the_in_flow_gate_runs_slices_and_fails_on_the_weak_one():
+    from sklearn.linear_model import LogisticRegression
+
+    frame, y, *_ = segmented()
+    model = LogisticRegression().fit(frame[["x"]], y)
+    frame = frame.assign(x=np.where(frame["segment"] == "b", -frame["x"], frame["x"]))  # inverted on segment b
+    gate = Gate(
+        checks=[FloorCheck("roc_auc", at_least=0.5)],
+        slices=[SliceSpec(column="segment")],
+        label_column="labels",
+        feature_columns=["x"],
+    )
+    verdict = gate.evaluate(model, frame)
+    outcomes = {r.name: r.outcome for r in verdict.results}
+    assert outcomes == {
+        "roc_auc-at-least-0.5": "pass",
+        "segment=a::roc_auc-at-least-0.5": "pass",
+        "segment=b::roc_auc-at-least-0.5": "fail",
+    }
+    assert not verdict.passed
+    assert "roc_auc floor [segment=b, n=" in str(verdict)
+
+
+# -- guards on the comparison ------------------------------------------------------------
+def test_identical_predictions_are_said_in_words_and_fail_a_superiority_check():
+    frame, y, candidate, _ = segmented(n=500)
+    evidence = Evaluation(labels=y, candidate=candidate, baselines={"champion": candidate.copy()})
+    same = "the candidate's predictions equal the champion's on every row (the same model?)"
+    for metric in ("roc_auc", "accuracy", "log_loss", "f1"):
+        better = MarginCheck(metric, baseline="champion", margin=0.0).evaluate(evidence)
+        assert not better.passed and better.message.endswith(f"; {same}, so it cannot beat it"), better.message
+        assert better.reason == same
+        relative = MarginCheck(metric, baseline="champion", margin=0.0, relative=True).evaluate(evidence)
+        assert not relative.passed and same in relative.message
+        # "loses at most 0.01" holds for the same model: it passes, and still says why the difference is 0.
+        no_worse = MarginCheck(metric, baseline="champion", margin=-0.01).evaluate(evidence)
+        assert no_worse.passed and no_worse.message.endswith(f"; {same}"), no_worse.message
