@@ -17,7 +17,9 @@ Run through bench_stats.py:
 2. Slices. A candidate truly at the margin on one slice (and better elsewhere):
    how often its slice check passes, at slice sizes 30 to 1,000 (goal <= 5%),
    and how often a slice truly the margin + 0.05 better passes (power).
-3. Power. The minimum detectable effect each margin check reports (read off its
+3. Group gaps. An accuracy gap over 2 and 4 groups whose true gap is exactly
+   max_gap (goal <= 5%), and with no true gap (power), at 50 to 1,000 rows a group.
+4. Power. The minimum detectable effect each margin check reports (read off its
    bound) against the pass rate of candidates truly that far beyond the margin
    (goal: about 80%), and the predicted power at +0.01 against the measured one.
 """
@@ -158,6 +160,46 @@ def slices_section(quick: bool, seed: int) -> None:
         )
 
 
+# -- gaps ----------------------------------------------------------------------------------------
+GAP_SIZES = (50, 200, 1000)  # rows a group
+GAP_MAX = 0.05
+
+
+def gap_pass_rate(groups: int, n_group: int, true_gap: float, trials: int, seed: int) -> float:
+    """An accuracy gap over ``groups`` groups of ``n_group`` rows: the best group's true accuracy is
+    0.85, the worst's 0.85 - true_gap (the others between); how often the gap check passes."""
+    import pandas as pd
+
+    from modelgate.checks import GapCheck, SliceSpec
+    from modelgate.evidence.evaluation import Evaluation
+
+    check = GapCheck("accuracy", max_gap=GAP_MAX, slices=SliceSpec(column="group", min_per_class=0))
+    rng = np.random.default_rng(seed)
+    accuracy = np.linspace(0.85, 0.85 - true_gap, groups)
+    group = np.repeat(np.arange(groups), n_group)
+    frame = pd.DataFrame({"group": group})
+    passed = 0
+    for _ in range(trials):
+        y = (rng.random(len(group)) < 0.5).astype(int)
+        right = rng.random(len(group)) < accuracy[group]
+        evidence = Evaluation(labels=y, candidate=np.where(right, y, 1 - y).astype(float), frame=frame)
+        passed += check.evaluate(evidence).passed
+    return passed / trials
+
+
+def gaps_section(quick: bool, seed: int) -> None:
+    trials = 200 if quick else 1000
+    print(f"\n== group gaps: an accuracy gap over 2 and 4 groups, max_gap = {GAP_MAX} ==")
+    print(f"   {trials} trials a cell; hard predictions right with the group's accuracy (0.85 for the best);")
+    print("   at the boundary the true gap is max_gap (goal <= 5%); power: a true gap of 0")
+    print(f"   {'groups':>7}{'rows a group':>14}{'at max_gap':>12}{'gap 0':>8}   (Monte Carlo se)")
+    for groups in (2, 4):
+        for n_group in GAP_SIZES:
+            fp = gap_pass_rate(groups, n_group, GAP_MAX, trials, seed)
+            power = gap_pass_rate(groups, n_group, 0.0, trials, seed + 1)
+            print(f"   {groups:>7}{n_group:>14}{fp:>12.1%}{power:>8.1%}   ({mc_se(fp, trials):.1%})", flush=True)
+
+
 # -- power ---------------------------------------------------------------------------------------
 POWER_SIZES = (72, 310, 2264)
 POWER_MARGIN = 0.02  # roc_auc against the champion: "beats it by 0.02"
@@ -212,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"modelgate benchmark, failure budgets and slices ({'quick' if args.quick else 'full'})")
     budgets_section(args.quick, args.seed)
     slices_section(args.quick, args.seed)
+    gaps_section(args.quick, args.seed)
     power_section(args.quick, args.seed)
     print(f"\ntotal {time.perf_counter() - started:.0f} s")
     return 0

@@ -50,12 +50,21 @@ KEY_HELP = {
     "the exact one-sided upper bound of the rate (below)",
     "perturbations": "text invariance: which of `typo`, `case`, `punctuation`, `whitespace`, `filler` (default: all)",
     "tolerance": "allowed move of the score (binary: probability; multiclass: every class probability; regression: value)",
-    "column": "a feature column: the one changed (feature models)",
-    "values": "column invariance: the new values to try (default: the column's other observed values)",
+    "column": "properties: a feature column, the one changed (feature models); gaps: the column whose slices "
+    "are compared",
+    "values": "column invariance: the new values to try (default: the column's other observed values); "
+    "gaps: the values of `column` compared",
     "direction": "directional: `positive` or `negative`; monotonic: `increasing` or `decreasing`",
     "sentences": "directional: the sentences appended to each text (default: built-in ones)",
     "step": "monotonic: raise the column by this much (default: to a larger observed value)",
     "class": "monotonic, multiclass (required there) or binary: the class whose probability is watched",
+    # group gaps: [[tool.modelgate.gaps]] (the slice keys, below, say which slices)
+    "max_gap": "gaps: the upper bound of (best slice - worst slice) of the metric must be below this",
+    "bins": "gaps: increasing bin edges of a numeric `column` (as for slices, below)",
+    "text_length": "gaps: `true` for the built-in text length buckets (as for slices, below)",
+    "min_rows": "gaps: a slice with fewer rows makes the gap inconclusive (default 30)",
+    "min_per_class": "gaps: a slice with fewer rows of a class makes the gap inconclusive (default 5)",
+    "max_values": "gaps: a `column` without `values` or `bins` may have at most this many values (default 20)",
 }
 
 # What each key of a [[tool.modelgate.slices]] table means (checks.slices.SLICE_KEYS names them).
@@ -76,6 +85,7 @@ SLICE_KEY_HELP = {
 # Top-level keys of [tool.modelgate] that are not settings (settings come with HELP).
 TOP_KEY_HELP = {
     "checks": "array of tables: margin checks and floors (keys below)",
+    "gaps": "array of tables: the gap of a metric between the best and the worst slice of a column (keys below)",
     "properties": "array of tables: behavioural properties (keys below)",
     "slices": "array of tables: subsets of the rows on which margin checks and floors are judged again (keys below)",
     "smoke_cases": "a smoke-case file (CSV, JSONL or parquet), relative to the config's folder",

@@ -6,7 +6,8 @@
 
 Steps and artifacts are the tutorial's: start -> (baseline, train) -> join -> end,
 with df, valdf, base_acc, base_rocauc, model_dict, train_df, val_df, model_acc and
-model_rocauc. The end step hands the model to modelgate instead of comparing
+model_rocauc. The validation frame gains a ``garment`` column (dress, top, bottom or
+other, from the review's words) that the gate slices by. The end step hands the model to modelgate instead of comparing
 by hand, and tags the run ``deployment_candidate`` only when the gate passes.
 """
 
@@ -44,6 +45,10 @@ class NLPFlow(FlowSpec):
 
             self.df, self.valdf = demo_frames()
             print("no data given: using the built-in demo reviews")
+        from garment import garment_of
+
+        # A category for the gate's slices, derived from the text (the model never sees it).
+        self.valdf["garment"] = garment_of(self.valdf["review"])
         print(f"num of rows: {self.df.shape[0]}")
         self.next(self.baseline, self.train)
 

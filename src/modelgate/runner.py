@@ -23,8 +23,7 @@ from .metaflow_io import runs
 from .names import BINARY, BRANCH_SCOPE, CANDIDATE, CHAMPION, KNOWN_BASELINES, MAJORITY, MEAN, MEDIAN, REGRESSION, SMOKE
 
 if TYPE_CHECKING:
-    from .checks import Check, MarginCheck
-    from .checks.floors import FloorCheck
+    from .checks import Check
     from .config import GateConfig
     from .decision import TagDecision
     from .evidence.evaluation import Evaluation, Scorer
@@ -277,7 +276,8 @@ class GateRunner:
     smoke_cases: Sequence[AnyCase] = ()
     _smoke_scored: Evaluation | None = field(default=None, init=False, repr=False, compare=False)
     # Results computed before the tests (the header's power lines), each taken by its check's run.
-    _early: dict[str, tuple[Evaluation, CheckResult]] = field(default_factory=dict, init=False, repr=False)
+    # Keyed by the check itself (equal settings, equal check), never by its name alone.
+    _early: dict[Any, tuple[Evaluation, CheckResult]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         # The config decides where the champion is sought and which tag it carries,
@@ -356,8 +356,8 @@ class GateRunner:
         from .checks.slices import slice_checks
 
         settings = self.config.settings
-        text_column = None if settings.feature_columns else settings.text_column
-        return list(slice_checks(self.config.slices, declared, data, text_column))
+        texts = None if settings.feature_columns else data[settings.text_column].tolist()
+        return list(slice_checks(self.config.slices, declared, data, texts))
 
     def evidence(self, model: Any, data: Any, where: str = "the candidate's model") -> Evaluation:
         """Score ``model`` (anything :func:`~modelgate.scorers.as_scorer` takes) on the
@@ -387,7 +387,7 @@ class GateRunner:
         """Every configured check's metric and baseline fit ``task``."""
         from .metrics import check_metric_fits
 
-        measured: list[MarginCheck | FloorCheck] = [*self.config.checks, *self.config.floors]
+        measured: list[Any] = [*self.config.checks, *self.config.floors, *self.config.declared.get("gap", ())]
         for check in measured:
             check_metric_fits(check.metric, task)
         for check in self.config.checks:
@@ -454,14 +454,14 @@ class GateRunner:
                 result = check.evaluate(evidence)
             except (GateUsageError, MetaflowUnavailable, ValueError, KeyError, OSError):
                 continue
-            self._early[check.name] = (evidence, result)
+            self._early[check] = (evidence, result)
             made.append(result)
         return made
 
     def run_check(self, check: Check, evidence: Evaluation) -> CheckResult:
         """Run one check on the evidence: the one path of every front end (the in-flow
         gate's loop, each pytest item, the ``gate`` fixture of a hand-written test)."""
-        early = self._early.pop(check.name, None)
+        early = self._early.pop(check, None) if check.check_kind in BOUNDED_KINDS else None
         if early is not None and early[0] is evidence:
             return early[1]
         if check.check_kind == SMOKE and self.smoke_cases and self._smoke_scored is not evidence:

@@ -11,7 +11,9 @@ from modelgate.metaflow_io.runs import get_run, load_artifact
 from modelgate.names import DEFAULT_TAG
 
 GATE_SUITE = str(EXAMPLES / "gate")
-N_QUALITY_TESTS = 19  # examples/pyproject.toml: 3 checks, 3 properties, 12 smoke cases; + 1 test in gate/
+# examples/pyproject.toml: 3 checks, 6 slice checks (the demo reviews' 2 length buckets and
+# 4 garments), 3 properties, 12 smoke cases; + 1 test in gate/
+N_QUALITY_TESTS = 25
 
 
 def gate_example(gate_suite, run, *args):

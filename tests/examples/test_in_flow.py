@@ -96,11 +96,11 @@ def test_in_flow_gate_gives_the_same_verdict_as_the_pytest_gate(gate_suite, self
         "--gate-markdown",
         "verdict.md",
     )
-    result.assert_outcomes(passed=19)
+    result.assert_outcomes(passed=25)
     from_pytest = json.loads((gate_suite.path / "verdict.json").read_text())
     for name in ("verdict.json", "verdict.md"):
         (samples_dir / f"example-{name}").write_bytes((gate_suite.path / name).read_bytes())
-    # 3 checks, 3 properties, 12 smoke cases, and the suite's one plain test (pytest only)
+    # 3 checks, 6 slice checks, 3 properties, 12 smoke cases, and the suite's one plain test (pytest only)
     assert [r["group"] for r in from_pytest["results"]].count("test") == 1
     from_pytest["results"] = [r for r in from_pytest["results"] if r["group"] != "test"]
     assert len(from_pytest["results"]) == 18

@@ -128,7 +128,9 @@ def test_the_header_states_each_checks_power_and_warns_when_underpowered(gate_su
     result = _session(gate_suite, run, LENGTH, extra="power_effect = 0.01")
     assert result.ret == 0
     header = result.outlines[: result.outlines.index(next(l for l in result.outlines if l.startswith("collected")))]
-    power = [l for l in header if l.startswith("power: ")]
+    power = [l for l in header if l.startswith("power: ") and not l.startswith("power: the gate: ")]
+    (whole,) = [l for l in header if l.startswith("power: the gate: ")]
+    assert whole.startswith("power: the gate: a candidate truly 0.01 beyond every margin and floor passes all 4 checks")
     assert [l.split(":")[1].strip() for l in power] == [
         "roc_auc-vs-majority-margin+0.1",
         "accuracy-at-least-0.5",

@@ -17,6 +17,8 @@ def failure_upper_bound(n_failures: int, n_examples: int, confidence: float | No
         return 1.0
     if confidence is None:
         return n_failures / n_examples
+    if n_failures == 0:  # the exact bound in closed form (and no scipy import to build a config)
+        return 1.0 - (1.0 - confidence) ** (1.0 / n_examples)
     from ..stats.proportions import clopper_pearson
 
     return clopper_pearson(n_failures, n_examples, confidence, side="upper")
@@ -92,7 +94,10 @@ class RateReport:
     def message(self) -> str:
         if self.n_examples == 0:
             return f"{self.property}: FAIL, no example could be drawn (every perturbation left its text unchanged)"
-        bound = f"; {self.confidence:.0%} upper bound {self.upper_bound:.1%}" if self.bounded else ""
+        shown = f"{self.upper_bound:.1%}"
+        if shown == f"{self.max_failure_rate:.1%}":  # 4.95% must not read as the budget it is below
+            shown = f"{self.upper_bound:.3%}"
+        bound = f"; {self.confidence:.0%} upper bound {shown}" if self.bounded else ""
         allowed = "allowed below" if self.bounded else "allowed"
         head = (
             f"{self.property}: {'ok' if self.passed else 'FAIL'}, failed on {self.n_failures} "

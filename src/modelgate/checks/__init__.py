@@ -2,6 +2,7 @@
 :mod:`.slices` and :mod:`.smoke`; the protocol they share and the registry of kinds in :mod:`.kinds`."""
 
 from .floors import FloorCheck
+from .gaps import GapCheck
 from .kinds import CHECK_KINDS, Check, CheckKind, kind_for_entry, register_check_kind
 from .margin import MarginCheck, parse_margin
 from .properties import PropertyCheck
@@ -13,6 +14,7 @@ __all__ = [
     "Check",
     "CheckKind",
     "FloorCheck",
+    "GapCheck",
     "MarginCheck",
     "PropertyCheck",
     "SliceCheck",

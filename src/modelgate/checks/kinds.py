@@ -22,6 +22,7 @@ from ..evidence.evaluation import Evaluation
 from ..registry import Registry
 from ..verdict import CheckResult
 from .floors import FLOOR_KEYS, is_floor_table, parse_floor
+from .gaps import GAP_KEYS, parse_gap
 from .margin import MARGIN_KEYS, parse_margin
 from .properties import PropertyCheck, parse_property
 
@@ -81,6 +82,7 @@ register_check_kind(
 register_check_kind(
     CheckKind("property", "properties", PropertyCheck.keys(), parse_property, "modelgate::property::", "property")
 )
+register_check_kind(CheckKind("gap", "gaps", GAP_KEYS, parse_gap, "modelgate::gap::", "gap"))
 # Slices come from [[tool.modelgate.slices]] and the data (one per slice and check).
 register_check_kind(CheckKind("slice", None, frozenset(), None, "modelgate::slice::", "slice check"))
 register_check_kind(CheckKind("smoke", None, frozenset(), None, "modelgate::smoke::", "smoke case"))  # from a file

@@ -44,6 +44,8 @@ def detectable(estimate: float, bound: float, confidence: float | None, inconclu
     implies at this n; None without a confidence bound, or when the bound cannot be trusted."""
     if confidence is None or inconclusive or not (math.isfinite(estimate) and math.isfinite(bound)):
         return None
+    if estimate == bound:  # no spread (the same model twice, one loss on every row): no power to state
+        return None
     from ..stats.power import minimum_detectable_effect
 
     return minimum_detectable_effect(estimate, bound, confidence)

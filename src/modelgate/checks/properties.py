@@ -221,7 +221,12 @@ def examples_to_pass(max_failure_rate: float, confidence: float | None) -> int:
     below the budget (59 for 5% at 95%). 1 for a zero budget or no bound."""
     if confidence is None or max_failure_rate <= 0:
         return 1
-    return math.floor(math.log(1 - confidence) / math.log(1 - max_failure_rate)) + 1
+    from ..behaviour.reports import within_budget  # with no failure: closed form, no scipy
+
+    n = max(1, math.floor(math.log(1 - confidence) / math.log(1 - max_failure_rate)))
+    while not within_budget(0, n, max_failure_rate, confidence):  # the rounding of the logs decides nothing
+        n += 1
+    return n
 
 
 def property_result(report: RateReport, name: str | None = None) -> CheckResult:

@@ -68,7 +68,7 @@ class Slice:
             return f"{LENGTH}={self.bucket}"
         if self.value is not None or (self.low == -math.inf and self.high == math.inf):
             return f"{self.column}={self.value}"
-        return f"{self.column}=[{self.low:g}, {self.high:g}{']' if self.closed else ')'}"
+        return f"{self.column}=[{_edge(self.low)}, {_edge(self.high)}{']' if self.closed else ')'}"
 
     def rows(self, evidence: Evaluation) -> np.ndarray:
         """Indices of the evidence's rows in this slice, in row order."""
@@ -77,11 +77,24 @@ class Slice:
         else:
             values = evidence.column(self.column)
         if self.bucket or self.value is None:
-            numbers = np.asarray(values, dtype=float)
+            numbers = _numbers(values)
             inside = (numbers >= self.low) & ((numbers <= self.high) if self.closed else (numbers < self.high))
         else:
             inside = np.array([_same(v, self.value) for v in values], dtype=bool)
         return np.flatnonzero(inside)
+
+
+def _numbers(values: Any) -> np.ndarray:
+    """A column as floats, NaN where a value is missing or not a number."""
+    import pandas as pd
+
+    return pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").to_numpy(dtype=float)
+
+
+def _edge(x: float) -> str:
+    """A bin edge as short as it reads back exactly (20, 0.5, 1.0000001)."""
+    short = f"{x:g}"
+    return short if float(short) == x else repr(float(x))
 
 
 def _same(cell: Any, value: Any) -> bool:
@@ -91,7 +104,12 @@ def _same(cell: Any, value: Any) -> bool:
         return isinstance(cell, (bool, np.bool_)) and isinstance(value, bool) and bool(cell) == value
     if isinstance(value, (int, float)) and isinstance(cell, (int, float, np.number)):
         return float(cell) == float(value)
-    return isinstance(cell, str) and isinstance(value, str) and cell == value
+    if isinstance(value, str) or isinstance(cell, str):
+        return isinstance(cell, str) and isinstance(value, str) and cell == value
+    try:  # dates and other values a column can hold: their own equality (pd.NA is never equal)
+        return bool(cell == value)
+    except (TypeError, ValueError):
+        return False
 
 
 @dataclass(frozen=True)
@@ -113,18 +131,18 @@ class SliceSpec:
     max_values: int = 20
     where: str = field(default="[tool.modelgate].slices", compare=False)
 
-    def slices(self, frame: Any, text_column: str | None) -> list[Slice]:
-        """The slices this table names on the validation frame (``text_column``: the
-        column the model receives, None for feature columns); GateUsageError for a
-        column the frame lacks, bins on a column that is not numeric, or too many
-        values. A length bucket no text falls in is left out: it was not asked for."""
+    def slices(self, frame: Any, texts: Sequence[Any] | None) -> list[Slice]:
+        """The slices this table names on the validation frame (``texts``: what the model
+        receives, None for feature columns); GateUsageError for a column the frame lacks,
+        bins on a column that is not numeric, or too many values. A length bucket no
+        text falls in is left out: it was not asked for."""
         if self.text_length:
-            if text_column is None:
+            if texts is None:
                 raise GateUsageError(
                     f"{self.where}.text_length: the model receives feature columns, not a text column; "
                     "slice by a column with bins instead"
                 )
-            words = np.array([len(str(t).split()) for t in frame[text_column].tolist()])
+            words = np.array([len(str(t).split()) for t in texts])
             return [
                 Slice(LENGTH, low=lo, high=hi, bucket=name)
                 for name, lo, hi in LENGTH_BUCKETS
@@ -136,14 +154,19 @@ class SliceSpec:
             raise GateUsageError(
                 f"{self.where}.column: the validation data has no column {self.column!r} (columns: {shown})"
             )
-        values = np.asarray(frame[self.column])
+        if columns.count(self.column) > 1:
+            raise GateUsageError(
+                f"{self.where}.column: the validation data has {columns.count(self.column)} columns named "
+                f"{self.column!r}; keep one (e.g. frame.loc[:, ~frame.columns.duplicated()])"
+            )
+        values = frame[self.column].to_numpy(dtype=object)
         if self.bins:
-            try:
-                np.asarray(values, dtype=float)
-            except (TypeError, ValueError):
+            import pandas as pd
+
+            if np.any(np.isnan(_numbers(values)) & ~pd.isna(values)):
                 raise GateUsageError(
                     f"{self.where}.bins: column {self.column!r} is not numeric; slice by its values instead"
-                ) from None
+                )
             edges = self.bins
             return [
                 Slice(self.column, low=lo, high=hi, closed=i == len(edges) - 2)
@@ -163,9 +186,11 @@ class SliceSpec:
 
 def _distinct(values: np.ndarray) -> list[Any]:
     """The distinct values of a column, in a stable order (missing values left out)."""
+    import pandas as pd
+
     seen: dict[Any, None] = {}
     for v in values.tolist():
-        if v is None or (isinstance(v, float) and math.isnan(v)):
+        if v is None or bool(pd.isna(v)):  # None, NaN, pd.NA, NaT: a missing value is no slice
             continue
         seen.setdefault(v, None)
     try:
@@ -214,10 +239,27 @@ class SliceCheck:
                 method="slice absent",
                 message=f"slice {label}: FAIL, {what}; a slice that is asked for is never skipped",
             )
+        baseline = getattr(self.check, "baseline", None)
+        if baseline is not None and baseline in evidence.absent:
+            # No such baseline yet (the first deployment): the check's own first-run policy.
+            absent = self.check.evaluate(evidence)
+            return replace(absent, name=self.name, slice=label, n=len(rows), message=f"slice {label}: {absent.message}")
+        subset = evidence.subset(rows)
         thin = self._too_thin(evidence, rows)
         if thin:
-            passed = inconclusive_passes(evidence.on_inconclusive)
             head = f"slice {label}: {self.check.metric} on {len(rows)} rows"
+            inner = self._try(subset)
+            if inner is not None and _estimate_fails(inner, self.check):
+                # Too thin to bound, but the estimate itself is on the wrong side: no bound
+                # could clear on these rows, so it fails whatever on_inconclusive says.
+                shown = _estimate_text(inner)
+                return self._result(
+                    passed=False,
+                    n=len(rows),
+                    message=f"{head}: FAIL, {thin}, and the estimate itself ({shown}) does not clear",
+                    method="slice too thin",
+                )
+            passed = inconclusive_passes(evidence.on_inconclusive)
             return self._result(
                 passed=passed,
                 n=len(rows),
@@ -226,9 +268,10 @@ class SliceCheck:
                 reason=thin,
                 method="slice too thin",
             )
-        result = self.check.evaluate(evidence.subset(rows))
-        if not result.inconclusive and _undefined(result):
-            # An undefined statistic on a slice is the slice's thinness, not a defect of the model.
+        result = self.check.evaluate(subset)
+        if not result.inconclusive and _undefined(result) and _finite_scores(subset, baseline):
+            # A statistic undefined on finite scores is the slice's thinness (one class, a zero
+            # baseline for a relative margin), not a defect of the model; a NaN score stays a defect.
             why = f"{self.check.metric} is undefined on this slice" + (f" ({result.reason})" if result.reason else "")
             passed = inconclusive_passes(evidence.on_inconclusive)
             head = f"slice {label}: {self.check.metric} on {len(rows)} rows"
@@ -237,6 +280,13 @@ class SliceCheck:
         else:
             result = replace(result, message=f"slice {label}: {result.message}")
         return replace(result, name=self.name, slice=label)
+
+    def _try(self, subset: Evaluation) -> CheckResult | None:
+        """The check on a slice too thin for it; None when it cannot even run there."""
+        try:
+            return self.check.evaluate(subset)
+        except (ValueError, ZeroDivisionError, IndexError):
+            return None
 
     def _too_thin(self, evidence: Evaluation, rows: np.ndarray) -> str:
         if len(rows) < self.min_rows:
@@ -280,6 +330,28 @@ def check_group(check: Any) -> str:
     from ..names import BASELINE, FLOOR
 
     return BASELINE if check.check_kind == "margin" else FLOOR
+
+
+def _finite_scores(subset: Evaluation, baseline: str | None) -> bool:
+    names = ["candidate"] + ([baseline] if baseline else [])
+    return all(bool(np.all(np.isfinite(np.asarray(subset.scores(name), dtype=float)))) for name in names)
+
+
+def _estimate_fails(result: CheckResult, check: Any) -> bool:
+    """The check's point estimate is defined and on the wrong side of its margin or floor."""
+    if check.check_kind == "margin":
+        estimate, limit = result.estimate, check.margin
+        return estimate is not None and math.isfinite(estimate) and not estimate > limit
+    value = result.candidate_value
+    if value is None or not math.isfinite(value):
+        return False
+    return not (value > check.floor if check.side == "lower" else value < check.floor)
+
+
+def _estimate_text(result: CheckResult) -> str:
+    if result.group == "baseline" and result.estimate is not None:
+        return f"difference {result.estimate:+.4f}, margin {result.margin:+g}"
+    return f"{result.metric} {result.candidate_value:.4f}, floor {result.margin:g}"
 
 
 def _undefined(result: CheckResult) -> bool:
@@ -326,6 +398,8 @@ def parse_slice(raw: Mapping[str, Any], where: str) -> SliceSpec:
         kwargs["bins"] = edges
     if "checks" in raw:
         kwargs["checks"] = tables.strings(f"{where}.checks", raw["checks"])
+        if not kwargs["checks"]:
+            raise GateUsageError(f"{where}.checks: name at least one check, or leave checks out for all of them")
     for key, minimum in (("min_rows", 1), ("min_per_class", 0), ("max_values", 1)):
         if key in raw:
             kwargs[key] = tables.whole(f"{where}.{key}", raw[key], minimum)
@@ -333,7 +407,7 @@ def parse_slice(raw: Mapping[str, Any], where: str) -> SliceSpec:
 
 
 def slice_checks(
-    specs: Sequence[SliceSpec], checks: Sequence[Any], frame: Any, text_column: str | None
+    specs: Sequence[SliceSpec], checks: Sequence[Any], frame: Any, texts: Sequence[Any] | None
 ) -> list[SliceCheck]:
     """Every (slice, check) pair the specs name, in config order; GateUsageError for a
     check name no margin check or floor has, or a slice label used twice."""
@@ -345,10 +419,17 @@ def slice_checks(
             known = ", ".join(by_name) or "none"
             raise GateUsageError(f"{spec.where}.checks: no margin check or floor is named {unknown!r} (names: {known})")
         chosen = [by_name[n] for n in spec.checks] if spec.checks else list(by_name.values())
-        for piece in spec.slices(frame, text_column):
+        for piece in spec.slices(frame, texts):
             made += [SliceCheck(piece, c, spec.min_rows, spec.min_per_class) for c in chosen]
     names = [c.name for c in made]
     twice = next((n for n in names if names.count(n) > 1), None)
     if twice:
-        raise GateUsageError(f"[tool.modelgate].slices: the slice check {twice!r} is declared twice")
+        raise GateUsageError(
+            f"[tool.modelgate].slices: two slice checks are named {twice!r} (the same slice twice, or two "
+            "values that read the same); list the values, or give one table fewer checks"
+        )
+    taken = {c.name for c in checks}
+    clash = next((n for n in names if n in taken), None)
+    if clash:
+        raise GateUsageError(f"[tool.modelgate].slices: the slice check {clash!r} has the name of a configured check")
     return made

@@ -346,7 +346,7 @@ class Evaluation:
         frame = self.frame if self.frame is not None else self.features
         if frame is None or name not in getattr(frame, "columns", ()):
             raise KeyError(name)
-        return np.asarray(frame[name])
+        return frame[name].to_numpy(dtype=object)
 
     def subset(self, rows: np.ndarray) -> Evaluation:
         """The same evidence on some of its rows (indices, in row order): labels, inputs

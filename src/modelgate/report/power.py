@@ -47,4 +47,29 @@ def power_lines(results: Sequence[CheckResult], effect: float | None = None) -> 
                 f"{UNDERPOWERED}: a candidate truly {effect:g} beyond the {_beyond(r)} of {r.name} passes "
                 f"only {chance:.0%} of the time at n = {r.n:,}"
             )
+    whole = gate_power(results, effect) if effect is not None else None
+    if whole is not None:
+        count, chance = whole
+        lines.append(
+            f"power: the gate: a candidate truly {effect:g} beyond every margin and floor passes all {count} "
+            f"checks about {chance:.0%} of the time, and fails one about {1 - chance:.0%} of the time "
+            "(the checks taken as independent)"
+        )
     return lines + [f"modelgate warning: {w}" for w in warnings]
+
+
+def gate_power(results: Sequence[CheckResult], effect: float) -> tuple[int, float] | None:
+    """(how many bound-based checks, the chance that a candidate truly ``effect`` beyond each
+    of them passes them all), the checks taken as independent; None without such checks.
+
+    Every check must pass, so the gate is an intersection-union test: a candidate truly
+    on the wrong side of any one margin passes at most that check's level (5%), with no
+    correction. The price is here: a good candidate must clear every check, and its
+    chance to fail one grows with the number of checks and slices."""
+    chances = [c for r in results if (c := power_at_effect(r, effect)) is not None]
+    if not chances:
+        return None
+    product = 1.0
+    for chance in chances:
+        product *= chance
+    return len(chances), product

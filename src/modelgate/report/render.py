@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from ..names import BASELINE, CHAMPION, FLOOR, PROPERTY, TEST
+from ..names import BASELINE, CHAMPION, FLOOR, GAP, PROPERTY, TEST
 from ..text import is_control, printable
 
 if TYPE_CHECKING:  # rendered, never built here: modelgate.verdict imports this module
@@ -108,6 +108,19 @@ def _row(r: CheckResult) -> list[str]:
         ]
     if r.group == FLOOR:
         return _floor_row(status, r)
+    if r.group == GAP:
+        return [
+            status,
+            f"{r.metric} gap: {r.name}",
+            "lower",
+            _num(r.candidate_value),
+            "-",
+            "-",
+            _num(r.lower),
+            f"< {r.margin:g}" if r.margin is not None else "-",
+            "-",
+            r.method or "-",
+        ]
     if r.group == PROPERTY:
         return [
             status,

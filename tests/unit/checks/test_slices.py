@@ -94,7 +94,7 @@ def test_an_empty_bin_fails_as_an_absent_value_does():
 
 
 def test_a_slice_with_too_few_rows_or_rows_of_a_class_is_inconclusive():
-    frame, y, candidate, champion = segmented(n=400, weak_share=0.05)
+    frame, y, candidate, champion = segmented(n=400, weak_share=0.05, weak_noise=0.1)  # b is not weak here
     spec = SliceSpec(column="segment", values=("b",), min_rows=30)
     n_b = int(np.sum(frame["segment"] == "b"))
     assert n_b < 30
@@ -153,7 +153,7 @@ def test_length_buckets_leave_out_a_bucket_no_text_falls_in():
     texts = ["short one"] * 40 + [" ".join(["w"] * 30)] * 40
     frame = pd.DataFrame({"review": texts, "labels": [0, 1] * 40})
     spec = SliceSpec(text_length=True)
-    assert [s.label for s in spec.slices(frame, "review")] == ["length=short", "length=medium"]
+    assert [s.label for s in spec.slices(frame, texts)] == ["length=short", "length=medium"]
     evidence = Evaluation(labels=frame["labels"].to_numpy(), candidate=np.zeros(80), texts=tuple(texts), frame=frame)
     assert list(Slice("length", low=20, high=60, bucket="medium").rows(evidence)) == list(range(40, 80))
 
@@ -225,7 +225,7 @@ def test_a_slices_table_names_its_checks_or_takes_every_margin_and_floor():
         "size=[0, 100]::accuracy-at-least-0.6",
     ]
     twice = parse_table({"checks": [{"metric": "accuracy", "at_least": 0.6}], "slices": [{"column": "segment"}] * 2})
-    with pytest.raises(GateUsageError, match="declared twice"):
+    with pytest.raises(GateUsageError, match="two slice checks are named 'segment=a::accuracy-at-least-0.6'"):
         slice_checks(twice.slices, twice.all_checks(), frame, None)
 
 
@@ -266,3 +266,119 @@ def test_identical_predictions_are_said_in_words_and_fail_a_superiority_check():
         # "loses at most 0.01" holds for the same model: it passes, and still says why the difference is 0.
         no_worse = MarginCheck(metric, baseline="champion", margin=-0.01).evaluate(evidence)
         assert no_worse.passed and no_worse.message.endswith(f"; {same}"), no_worse.message
+
+
+# -- found by the hostile review ----------------------------------------------------------
+def test_a_thin_slice_whose_estimate_fails_fails_even_when_inconclusive_passes():
+    """25 rows, every one wrong: too thin to bound, but no bound could clear on them."""
+    rng = np.random.default_rng(0)
+    n = 400
+    segment = np.where(np.arange(n) < 25, "tiny", "big")
+    y = (rng.random(n) < 0.5).astype(int)
+    scores = np.where(segment == "tiny", 1 - y, y) * 0.8 + 0.1  # right everywhere but the tiny segment
+    frame = pd.DataFrame({"segment": segment})
+    evidence = Evaluation(
+        labels=y, candidate=scores, baselines={"majority": np.full(n, y.mean())}, frame=frame, on_inconclusive="pass"
+    )
+    for check in (FloorCheck("accuracy", at_least=0.8), MarginCheck("roc_auc", margin=0.2)):
+        (tiny,) = [c for c in slice_checks([SliceSpec(column="segment")], [check], frame, None) if "tiny" in c.name]
+        result = tiny.evaluate(evidence)
+        assert not result.passed and not result.inconclusive, result.message
+        assert "fewer than min_rows = 30, and the estimate itself" in result.message
+
+
+def test_a_slice_against_an_absent_champion_follows_the_first_run_policy():
+    frame, y, candidate, _ = segmented()
+    evidence = Evaluation(
+        labels=y, candidate=candidate, baselines={}, frame=frame, absent={"champion": "no champion yet"}
+    )
+    (a, b) = slice_checks([SliceSpec(column="segment")], [AUC_VS_CHAMPION], frame, None)
+    for check in (a, b):
+        result = check.evaluate(evidence)
+        assert result.passed and not result.inconclusive and "no champion yet" in result.message
+        assert result.n == int(np.sum(frame["segment"] == check.slice.value))
+    required = Evaluation(
+        labels=y, candidate=candidate, frame=frame, absent={"champion": "no champion yet"}, require_baselines=True
+    )
+    assert not a.evaluate(required).passed
+
+
+def test_missing_values_and_dates_in_a_slice_column():
+    frame = pd.DataFrame(
+        {
+            "s": pd.array(["a", "b", None] * 40, dtype="string"),
+            "p": pd.array(["a", "b", None] * 40, dtype="string[pyarrow]"),
+            "i": pd.array([1, 2, None] * 40, dtype="Int64"),
+            "day": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"] * 40),
+        }
+    )
+    y = np.array([0, 1] * 60)
+    evidence = Evaluation(labels=y, candidate=np.where(y == 1, 0.9, 0.1), frame=frame)
+    floor = FloorCheck("accuracy", at_least=0.5)
+    for column, labels in [
+        ("s", ["s=a", "s=b"]),
+        ("p", ["p=a", "p=b"]),
+        ("i", ["i=1", "i=2"]),
+        ("day", ["day=2024-01-01 00:00:00", "day=2024-01-02 00:00:00", "day=2024-01-03 00:00:00"]),
+    ]:
+        made = slice_checks([SliceSpec(column=column, min_rows=1)], [floor], frame, None)
+        assert [c.slice.label for c in made] == labels
+        assert all(c.evaluate(evidence).n == 40 for c in made)
+    (binned,) = slice_checks([SliceSpec(column="i", bins=(0, 3), min_rows=1)], [floor], frame, None)
+    assert binned.evaluate(evidence).n == 80  # the missing ones are in no bin
+
+
+def test_a_doubled_slice_column_an_empty_checks_list_and_a_name_clash_are_one_line_errors():
+    frame, *_ = segmented()
+    doubled = pd.concat([frame, frame[["segment"]]], axis=1)
+    for spec in (SliceSpec(column="segment"), SliceSpec(column="segment", bins=(0, 1))):
+        with pytest.raises(GateUsageError, match="has 2 columns named 'segment'"):
+            slice_checks([spec], [AUC_VS_CHAMPION], doubled, None)
+    with pytest.raises(GateUsageError, match="slices\\[0\\].checks: name at least one check"):
+        parse_table({"slices": [{"column": "segment", "checks": []}]})
+    clash = FloorCheck("roc_auc", at_least=0.74, name="segment=a::roc_auc-at-least-0.6")
+    with pytest.raises(GateUsageError, match="has the name of a configured check"):
+        slice_checks([SliceSpec(column="segment")], [FloorCheck("roc_auc", at_least=0.6), clash], frame, None)
+
+
+def test_bin_edges_read_back_exactly():
+    spec = SliceSpec(column="x", bins=(1, 1.0000001, 1.0000002))
+    labels = [s.label for s in spec.slices(pd.DataFrame({"x": [1.0]}), None)]
+    assert labels == ["x=[1, 1.0000001)", "x=[1.0000001, 1.0000002]"]
+
+
+def test_a_nan_score_on_a_slice_is_a_defect_not_inconclusive():
+    frame, y, candidate, champion = segmented()
+    broken = candidate.copy()
+    broken[np.flatnonzero(frame["segment"] == "b")[:3]] = np.nan
+    evidence = Evaluation(
+        labels=y, candidate=broken, baselines={"champion": champion}, frame=frame, on_inconclusive="pass"
+    )
+    (_, b) = slice_checks([SliceSpec(column="segment")], [AUC_VS_CHAMPION], frame, None)
+    result = b.evaluate(evidence)
+    assert not result.passed and not result.inconclusive
+
+
+def test_a_result_computed_for_the_header_goes_only_to_an_equal_check():
+    """The header's power lines compute the bounded checks early; a hand-written check of the
+    same name but other settings (or another kind) must get its own result, not that one."""
+    from sklearn.linear_model import LogisticRegression
+
+    from modelgate.checks import PropertyCheck
+    from modelgate.runner import GateRunner
+
+    frame, y, *_ = segmented()
+    model = LogisticRegression().fit(frame[["x"]], y)
+    config = parse_table(
+        {"label_column": "labels", "feature_columns": ["x"], "checks": [{"metric": "roc_auc", "at_least": 0.7}]}
+    )
+    runner = GateRunner.for_run(config, None)
+    evidence = runner.evidence(model, frame)
+    (early,) = runner.early_results(evidence)
+    assert early.confidence == 0.95
+    stricter = FloorCheck("roc_auc", at_least=0.7, confidence=0.99)  # the same name, roc_auc-at-least-0.7
+    assert runner.run_check(stricter, evidence).confidence == 0.99
+    impostor = PropertyCheck("monotonic", column="x", name="roc_auc-at-least-0.7")
+    assert runner.run_check(impostor, evidence).group == "property"
+    # The configured check itself gets the header's result, computed once.
+    assert runner.run_check(FloorCheck("roc_auc", at_least=0.7), evidence) is early

@@ -52,8 +52,26 @@ def test_margin_and_floor_results_carry_their_mde_and_the_lines_say_it():
     chance = power_at_effect(margin, small)
     assert chance < 0.8
     warned = power_lines([margin], effect=small)
+    assert warned[-2] == (
+        f"power: the gate: a candidate truly {small:g} beyond every margin and floor passes all 1 checks about "
+        f"{chance:.0%} of the time, and fails one about {1 - chance:.0%} of the time (the checks taken as independent)"
+    )
     assert warned[-1] == (
         f"modelgate warning: underpowered: a candidate truly {small:g} beyond the margin of {margin.name} "
         f"passes only {chance:.0%} of the time at n = 400"
     )
     assert not any("underpowered" in l for l in power_lines([margin, floor], effect=10 * margin.mde))
+
+
+def test_the_gate_passes_a_good_candidate_only_if_every_check_does():
+    from modelgate.report.power import gate_power
+
+    evidence = _evidence()
+    results = [
+        MarginCheck("roc_auc", baseline="champion", margin=0.0).evaluate(evidence),
+        FloorCheck("accuracy", at_least=0.6).evaluate(evidence),
+    ]
+    count, chance = gate_power(results, 0.05)
+    each = [power_at_effect(r, 0.05) for r in results]
+    assert count == 2 and chance == pytest.approx(each[0] * each[1]) and chance < min(each)
+    assert gate_power([MarginCheck("roc_auc", baseline="champion", confidence=None).evaluate(evidence)], 0.05) is None
