@@ -161,8 +161,8 @@ def slices_section(quick: bool, seed: int) -> None:
 
 
 # -- gaps ----------------------------------------------------------------------------------------
-GAP_SIZES = (50, 200, 1000)  # rows a group
-GAP_MAX = 0.05
+GAP_SIZES = (100, 500, 2000)  # rows a group
+GAP_MAX = 0.10
 
 
 def gap_pass_rate(groups: int, n_group: int, true_gap: float, trials: int, seed: int) -> float:

@@ -46,7 +46,6 @@ class GateFlow(FlowSpec):
     @step
     def start(self):
         "The candidate run, and the kinds of check its gate declares (one parallel task each)."
-        from modelgate.checks import CHECK_KINDS
         from modelgate.runner import GateRunner
 
         trigger = current.get("trigger")
@@ -64,8 +63,7 @@ class GateFlow(FlowSpec):
         config = gate_config()
         # A run that does not exist, has not finished or lacks the artifacts stops here, tagging nothing.
         runner, self.candidate = GateRunner.open(self.candidate, config=config)
-        declared = {check.check_kind for check in runner.checks()}
-        self.kinds = [kind for kind in CHECK_KINDS if kind in declared]  # the order both front ends run them in
+        self.kinds = runner.kinds()  # the order both front ends run them in
         if not self.kinds:
             raise ValueError(f"{CONFIG} declares no check: a gate with no check cannot pass")
         print(f"gating {self.candidate}: {', '.join(self.kinds)} checks in parallel")
@@ -84,7 +82,7 @@ class GateFlow(FlowSpec):
         model = runs.load_artifact(pathspec, settings.model_artifact, role=CANDIDATE)
         data = runs.load_artifact(pathspec, settings.data_artifact, role=CANDIDATE)
         evidence = runner.evidence(model, data, f"artifact {settings.model_artifact!r} of candidate run {pathspec}")
-        mine = [check for check in runner.checks() if check.check_kind == self.input]
+        mine = [check for check in runner.checks(data) if check.check_kind == self.input]
         self.kind = self.input
         self.results = [result.to_dict() for result in runner.evaluate(evidence, mine)]
         self.champion = runner.baselines.champion if runner.baselines.resolved else None

@@ -61,8 +61,9 @@ from helpers import (  # noqa: E402
 
 @pytest.fixture(scope="session")
 def demo():
-    """The demo data's (train, valid) frames."""
-    return example_module("demo_data").demo_frames()
+    """The demo data's (train, valid) frames; valid with the ``garment`` column NLPFlow derives."""
+    train, valid = example_module("demo_data").demo_frames()
+    return train, valid.assign(garment=example_module("garment").garment_of(valid["review"]))
 
 
 @pytest.fixture(scope="session")

@@ -348,15 +348,32 @@ class GateRunner:
         declared = list(self.config.all_checks())
         return [*declared, *self.slice_checks(declared, data), *(SmokeCheck(case) for case in self.smoke_cases)]
 
+    def kinds(self) -> list[str]:
+        """The kinds of check this gate runs, in the order it runs them, without the data."""
+        from .checks import CHECK_KINDS
+
+        declared = {check.check_kind for check in self.config.all_checks()}
+        declared |= {"slice"} if self.config.slices else set()
+        declared |= {SMOKE} if self.smoke_cases else set()
+        return [kind for kind in CHECK_KINDS if kind in declared]
+
     def slice_checks(self, declared: Sequence[Check], data: Any) -> list[Check]:
         """One check per (slice, margin check or floor) of ``[[tool.modelgate.slices]]``,
-        on the validation frame ``data``; GateUsageError for a slice the data cannot have."""
+        on the validation frame ``data``; GateUsageError for a slice the data cannot have.
+        Without the frame, slices are an error, never dropped: a gate must not pass by
+        not running them."""
         if not self.config.slices:
             return []
+        if data is None:
+            raise GateUsageError("the gate declares slices: give the validation frame (runner.checks(data))")
         from .checks.slices import slice_checks
 
         settings = self.config.settings
-        texts = None if settings.feature_columns else data[settings.text_column].tolist()
+        texts = None
+        if not settings.feature_columns:
+            if settings.text_column not in getattr(data, "columns", ()):
+                raise GateUsageError(f"validation data has no column {settings.text_column!r}; set text_column")
+            texts = data[settings.text_column].tolist()
         return list(slice_checks(self.config.slices, declared, data, texts))
 
     def evidence(self, model: Any, data: Any, where: str = "the candidate's model") -> Evaluation:

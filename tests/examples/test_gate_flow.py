@@ -49,12 +49,15 @@ def test_triggered_gate_flow_tags_the_run_and_stores_the_verdict(untagged):
 
     assert status == "successful", output
     assert run.data.candidate == untagged  # the triggering run, not the (empty) parameter
-    assert run["start"].task.data.kinds == ["margin", "property", "smoke"]
-    assert len(list(run["check"].tasks())) == 3  # one parallel task a kind
+    assert run["start"].task.data.kinds == ["margin", "property", "slice", "smoke"]
+    assert len(list(run["check"].tasks())) == 4  # one parallel task a kind
     verdict = run.data.verdict
     assert isinstance(verdict, Verdict) and verdict.run == untagged
     expected = Gate.from_config(EXAMPLES / "pyproject.toml")
-    assert len(verdict.results) == len(expected.checks) + len(expected.properties) + len(expected.smoke_cases) == 18
+    slices = 6  # the demo reviews' 2 length buckets and 4 garments, for one check
+    assert len(verdict.results) == len(expected.checks) + slices + len(expected.properties) + len(expected.smoke_cases)
+    assert len(verdict.results) == 24
+    assert sum(r.slice is not None for r in verdict.results) == slices
     assert verdict.passed and run.data.passed, verdict.summary()
     assert run.data.gate_verdict["passed"] is True
     assert [r["name"] for r in run.data.gate_verdict["results"]] == [r.name for r in verdict.results]

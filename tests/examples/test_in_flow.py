@@ -103,7 +103,7 @@ def test_in_flow_gate_gives_the_same_verdict_as_the_pytest_gate(gate_suite, self
     # 3 checks, 6 slice checks, 3 properties, 12 smoke cases, and the suite's one plain test (pytest only)
     assert [r["group"] for r in from_pytest["results"]].count("test") == 1
     from_pytest["results"] = [r for r in from_pytest["results"] if r["group"] != "test"]
-    assert len(from_pytest["results"]) == 18
+    assert len(from_pytest["results"]) == 24
     assert [(r.name, r.passed) for r in in_memory.results] == [(r["name"], r["passed"]) for r in from_pytest["results"]]
     assert [round(r.estimate or 0, 12) for r in in_memory.results] == [
         round(r["estimate"] or 0, 12) for r in from_pytest["results"]

@@ -382,3 +382,23 @@ def test_a_result_computed_for_the_header_goes_only_to_an_equal_check():
     assert runner.run_check(impostor, evidence).group == "property"
     # The configured check itself gets the header's result, computed once.
     assert runner.run_check(FloorCheck("roc_auc", at_least=0.7), evidence) is early
+
+
+def test_slices_are_never_dropped_for_want_of_the_data():
+    """A front end that asks for the checks without the frame gets an error, not a gate
+    that passes by leaving its slices out (GateFlow asked so, before slices existed)."""
+    from modelgate.runner import GateRunner
+
+    config = parse_table(
+        {
+            "feature_columns": ["x"],
+            "checks": [{"metric": "accuracy", "at_least": 0.5}],
+            "slices": [{"column": "segment"}],
+        }
+    )
+    runner = GateRunner.for_run(config, None)
+    with pytest.raises(GateUsageError, match="the gate declares slices: give the validation frame"):
+        runner.checks()
+    assert runner.kinds() == ["floor", "slice"]
+    frame, *_ = segmented()
+    assert [c.check_kind for c in runner.checks(frame)] == ["floor", "slice", "slice"]

@@ -198,9 +198,18 @@ def test_swapping_candidate_and_baseline_negates_estimate(rows):
     ab = S.delong_auc_difference(y, c, b)
     ba = S.delong_auc_difference(y, b, c)
     assert ba.estimate == -ab.estimate
-    if ab.method == "DeLong":  # a separating score's bound is one-sided by design (max-variance)
+    # A separating score's bound is one-sided by design (max-variance); so is zero variance,
+    # inconclusive only on the side whose estimate would clear (y=0,0,1,1; c=0,1,0,0; b=-1,0,0,0).
+    if ab.method == "DeLong" and not (ab.inconclusive or ba.inconclusive):
         assert se_from_bound(ba) == pytest.approx(se_from_bound(ab), rel=1e-9, abs=1e-12)
     assert ab.method == ba.method
+
+
+def test_zero_variance_is_inconclusive_only_on_the_side_that_would_clear():
+    y, c, b = np.array([0, 0, 1, 1]), np.array([0.0, 1, 0, 0]), np.array([-1.0, 0, 0, 0])
+    ab, ba = S.delong_auc_difference(y, c, b), S.delong_auc_difference(y, b, c)
+    assert (ab.estimate, ba.estimate) == (-0.5, 0.5)
+    assert ba.inconclusive and not ab.inconclusive and ab.lower == ab.estimate
 
 
 @FAST
