@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from ..names import BINARY, CANDIDATE, MAJORITY, MULTICLASS, REGRESSION
+from ..names import BASELINE, BINARY, CANDIDATE, FLOOR, MAJORITY, MULTICLASS, REGRESSION
 from ..text import printable
 from .render import HEADER, PASSED_INCONCLUSIVE, _row, inconclusive_passed, verdict_icon, verdict_word
 
@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # imported lazily at run time
     from metaflow.cards import MetaflowCardComponent
 
     from ..evidence.evaluation import Evaluation
-    from ..verdict import Verdict
+    from ..verdict import CheckResult, Verdict
 
 SCATTER_MAX_ROWS = 5_000  # regression: more rows than this are drawn as a hexbin, not as points
 ANNOTATE_MAX_CLASSES = 25  # multiclass: more classes than this show colour without the counts
@@ -224,11 +224,70 @@ def task_figure(evaluation: Evaluation) -> Figure:
     return draw(evaluation)
 
 
+FOREST_ROW_INCHES = 0.32  # the forest plot's height per row
+_OUTCOME_COLOURS = {"pass": "tab:green", "fail": "tab:red", "inconclusive": "tab:gray"}
+
+
+def _forest_groups(verdict: Verdict) -> list[tuple[str, list[CheckResult]]]:
+    """The bound-based results grouped by their check: the check on every row first, then
+    its slices, in the verdict's order. A check's slices share its scale and its margin."""
+    groups: dict[str, list[CheckResult]] = {}
+    for r in verdict.results:
+        if r.group not in (BASELINE, FLOOR) or r.margin is None:
+            continue
+        base = r.name.split("::")[-1] if r.slice else r.name
+        groups.setdefault(base, []).append(r)
+    return [(name, sorted(rows, key=lambda r: r.slice is not None)) for name, rows in groups.items()]
+
+
+def forest_figure(verdict: Verdict) -> Figure | None:
+    """Every margin check and floor as its estimate and one-sided bound against its margin
+    or floor (a forest plot), one panel per check with its slices under it, coloured by
+    outcome (green pass, red fail, grey inconclusive, hollow without a bound). None when
+    the verdict holds no such check."""
+    groups = _forest_groups(verdict)
+    if not groups:
+        return None
+    heights = [len(rows) + 1 for _, rows in groups]
+    fig = _figure(7, max(2.0, FOREST_ROW_INCHES * sum(heights) + 0.6))
+    axes = fig.subplots(len(groups), 1, squeeze=False, gridspec_kw={"height_ratios": heights})[:, 0]
+    for ax, (name, rows) in zip(axes, groups, strict=True):
+        first = rows[0]
+        floor = first.group == FLOOR
+        for i, r in enumerate(rows):
+            y = len(rows) - 1 - i
+            point = r.candidate_value if floor else r.estimate
+            colour = _OUTCOME_COLOURS.get(r.outcome, "tab:gray")
+            if point is not None and np.isfinite(point):
+                bounded = r.lower is not None and np.isfinite(r.lower) and not r.inconclusive
+                if bounded:
+                    ax.plot([r.lower, point], [y, y], color=colour, linewidth=2)
+                ax.plot([point], [y], "o", color=colour, markerfacecolor=colour if bounded else "white")
+        labels = [
+            f"{r.slice or 'every row'} (n={r.n:,}) {r.outcome.upper()}" if r.n is not None else r.outcome.upper()
+            for r in rows
+        ]
+        ax.axvline(first.margin, color="black", linestyle="--", linewidth=1)
+        if floor:
+            title = f"{name}: {first.metric} against its floor {first.margin:g}"
+        else:
+            what = "relative difference" if first.relative else "difference"
+            title = f"{name}: the {what} against the margin {first.margin:+g}"
+        ax.set_title(title, fontsize=8, loc="left")
+        ax.set_yticks(range(len(rows) - 1, -1, -1), labels, fontsize=7)
+        ax.set_ylim(-0.8, len(rows) - 0.2)
+        ax.tick_params(axis="x", labelsize=7)
+    fig.suptitle("Forest plot: estimate (dot) and one-sided bound (line) against the dashed margin", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
 def add_verdict_card(card: _Card, verdict: Verdict) -> None:
     """Append the verdict to a Metaflow card (``current.card`` in a ``@card`` step):
     a heading, the run, champion and tag, the verdict table, the failures, the
-    inconclusive checks that passed (``on_inconclusive = "pass"``), and the
-    task's figure (:func:`task_figure`) when the verdict carries its evaluation.
+    inconclusive checks that passed (``on_inconclusive = "pass"``), the forest plot
+    of the margins and floors (:func:`forest_figure`), and the task's figure
+    (:func:`task_figure`) when the verdict carries its evaluation.
 
     User text (names, messages, run ids, the tag line) goes into table cells,
     which the card shows as plain text: its Markdown shows character references
@@ -254,6 +313,9 @@ def add_verdict_card(card: _Card, verdict: Verdict) -> None:
     ]
     if let_pass:  # on_inconclusive = "pass": passed, with this warning
         card.append(Table(let_pass, headers=[f"inconclusive, {PASSED_INCONCLUSIVE}", "why"]))
+    forest = forest_figure(verdict)
+    if forest is not None:
+        card.append(Image.from_matplotlib(forest))
     if verdict.evaluation is not None:
         fig = task_figure(verdict.evaluation)
         card.append(Image.from_matplotlib(fig))

@@ -235,7 +235,11 @@ def test_add_verdict_card_appends_summary_table_and_the_tasks_figure(task, monke
     monkeypatch.setitem(card.TASK_FIGURES, task, spy)
     components = []
     card.add_verdict_card(components, Verdict(results=[RESULTS[task]], run="Flow/1", evaluation=evaluation))
-    markdown, summary, table, image = components
+    if task == "regression":  # a plain test only: no margin or floor to draw
+        markdown, summary, table, image = components
+    else:
+        markdown, summary, table, forest, image = components
+        assert isinstance(forest, Image) and forest._src.startswith("data:image/png;base64,")
     assert isinstance(markdown, Markdown) and isinstance(table, Table) and isinstance(image, Image)
     assert markdown._text == "## modelgate: ✅ PASS"
     assert summary._headers == ["verdict", "run", "champion", "tag"]
@@ -260,9 +264,12 @@ def test_add_verdict_card_appends_summary_table_and_the_tasks_figure(task, monke
     fig.savefig(samples_dir / f"card-{task}.png")
 
 
-def test_a_verdict_without_its_evaluation_gets_no_figure():
+def test_a_verdict_without_its_evaluation_gets_no_task_figure():
     components = []
     card.add_verdict_card(components, Verdict(results=[RESULTS["binary"]]))
+    assert [type(c).__name__ for c in components] == ["Markdown", "Table", "Table", "Image"]  # the forest plot only
+    components = []
+    card.add_verdict_card(components, Verdict(results=[RESULTS["regression"]]))
     assert [type(c).__name__ for c in components] == ["Markdown", "Table", "Table"]
 
 
@@ -382,7 +389,7 @@ THIN = CheckResult(
 def test_the_card_says_inconclusive_and_why_whether_it_failed_or_passed():
     components = []
     card.add_verdict_card(components, Verdict(results=[RESULTS["binary"], THIN]))
-    markdown, summary, table, failures = components
+    markdown, summary, table, failures, _forest = components
     assert markdown._text == "## modelgate: ❌ FAIL"
     assert summary._data[0][0] == "FAIL (1 of 2 checks inconclusive)"
     assert table._data[1][0] == "INCONCLUSIVE"
@@ -391,8 +398,40 @@ def test_the_card_says_inconclusive_and_why_whether_it_failed_or_passed():
     let_pass = CheckResult(**{**THIN.__dict__, "passed": True, "message": "INCONCLUSIVE: ...; passed"})
     components = []
     card.add_verdict_card(components, Verdict(results=[RESULTS["binary"], let_pass]))
-    markdown, summary, table, warned = components
+    markdown, summary, table, warned, _forest = components
     assert markdown._text == "## modelgate: ✅ PASS"
     assert summary._data[0][0] == 'PASS (1 check inconclusive, passed because on_inconclusive = "pass")'
     assert warned._headers == ['inconclusive, passed because on_inconclusive = "pass"', "why"]
     assert warned._data == [[THIN.name, let_pass.message]]
+
+
+def test_the_forest_plot_draws_each_check_with_its_slices_under_it(samples_dir):
+    from dataclasses import replace
+
+    auc = RESULTS["binary"]
+    loss = RESULTS["multiclass"]
+    results = [
+        auc,
+        loss,
+        replace(auc, name="length=short::" + auc.name, slice="length=short", n=150, passed=False, lower=0.05),
+        replace(loss, name="length=short::" + loss.name, slice="length=short", n=150, inconclusive=True),
+        CheckResult(name="a test", group="test", passed=True, message="", method="passed"),
+    ]
+    fig = card.forest_figure(Verdict(results=results))
+    first, second = fig.axes
+    assert [t.get_text() for t in first.get_yticklabels()] == [  # the check, then its slices below it
+        "every row (n=400) PASS",
+        "length=short (n=150) FAIL",
+    ]
+    assert [t.get_text() for t in second.get_yticklabels()] == [
+        "every row (n=300) PASS",
+        "length=short (n=150) INCONCLUSIVE",
+    ]
+    assert [t.get_position()[1] for t in first.get_yticklabels()] == [1, 0]
+    assert first.get_title(loc="left") == "roc_auc-vs-majority-margin+0.1: the difference against the margin +0.1"
+    assert second.get_title(loc="left") == "log_loss-at-most-0.9: log_loss against its floor 0.9"
+    # The margin is the dashed line; a failing slice's bound reaches below it.
+    (margin,) = [line for line in first.get_lines() if line.get_linestyle() == "--"]
+    assert margin.get_xdata()[0] == 0.1
+    fig.savefig(samples_dir / "card-forest.png")
+    assert card.forest_figure(Verdict(results=[results[-1]])) is None
