@@ -63,6 +63,11 @@ class GateFlow(FlowSpec):
         config = gate_config()
         # A run that does not exist, has not finished or lacks the artifacts stops here, tagging nothing.
         runner, self.candidate = GateRunner.open(self.candidate, config=config)
+        from modelgate.metaflow_io import runs
+        from modelgate.names import CANDIDATE
+
+        # The slices the data cannot have (a column the run's frame lacks) stop the flow here.
+        runner.checks(runs.load_artifact(self.candidate, config.settings.data_artifact, role=CANDIDATE))
         self.kinds = runner.kinds()  # the order both front ends run them in
         if not self.kinds:
             raise ValueError(f"{CONFIG} declares no check: a gate with no check cannot pass")

@@ -451,6 +451,8 @@ class GateRunner:
             check_cases(self.smoke_cases, evidence)
         for prop in self.config.properties:  # so do properties (a column it lacks, class = on multiclass)
             prop.prepare(evidence)
+        for gap in self.config.declared.get("gap", ()):  # and gaps (a column the data lack)
+            gap.prepare(evidence)
         return evidence
 
     def evaluate(self, evidence: Evaluation, checks: Sequence[Check] | None = None) -> list[CheckResult]:

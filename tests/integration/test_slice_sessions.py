@@ -115,6 +115,11 @@ def test_slices_the_data_cannot_have_are_usage_errors_and_change_no_tag(gate_sui
             '[[tool.modelgate.slices]]\ncolumn = "labels"\nmin_rows = 0\n',
             "slices[0].min_rows: expected a whole number >= 1",
         ),
+        (
+            '[[tool.modelgate.gaps]]\nmetric = "accuracy"\ncolumn = "region"\nmax_gap = 0.2\n',
+            "gaps[0].column: the validation data has no column 'region'",
+        ),
+        ('[[tool.modelgate.gaps]]\nmetric = "mae"\ncolumn = "labels"\nmax_gap = 0.2\n', "mae"),
     ]
     for slices, message in cases:
         _session(gate_suite, run, LENGTH)  # a passing gate first: the tag is there

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import math
 from dataclasses import dataclass
 
 # The one-sided confidence of a failure budget's bound: a model that truly fails at the
@@ -18,7 +19,7 @@ def failure_upper_bound(n_failures: int, n_examples: int, confidence: float | No
     if confidence is None:
         return n_failures / n_examples
     if n_failures == 0:  # the exact bound in closed form (and no scipy import to build a config)
-        return 1.0 - (1.0 - confidence) ** (1.0 / n_examples)
+        return -math.expm1(math.log1p(-confidence) / n_examples)  # 1 - (1 - c)^(1/n), to full precision
     from ..stats.proportions import clopper_pearson
 
     return clopper_pearson(n_failures, n_examples, confidence, side="upper")

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -65,6 +65,8 @@ class GapCheck:
             raise ValueError(f"max_gap must be finite, not {self.max_gap!r}")
         if self.confidence is not None and not 0.5 <= self.confidence < 1:
             raise ValueError(f"confidence must be in [0.5, 1) or None, not {self.confidence!r}")
+        if self.slices.where == SliceSpec().where:  # built in code: errors name the GapCheck
+            object.__setattr__(self, "slices", replace(self.slices, where="GapCheck(slices=...)"))
         if not self.name:
             by = "length" if self.slices.text_length else self.slices.column
             object.__setattr__(self, "name", f"{self.metric}-gap-by-{by}-at-most-{self.max_gap:g}")
@@ -87,6 +89,7 @@ class GapCheck:
         return self.slices.slices(frame, texts)
 
     def evaluate(self, evidence: Evaluation) -> CheckResult:
+        from ..stats.inputs import fewest_resamples
         from ..stats.methods import floor_bound
 
         self.prepare(evidence)
@@ -99,6 +102,21 @@ class GapCheck:
             message = f"{head}: FAIL, the slice {absent.label} has no row; a slice that is asked for is never skipped"
             return self._result(False, message, "slice absent")
         pieces = [(p, rows) for p, rows in pieces if len(rows)]
+        if not np.all(np.isfinite(np.asarray(evidence.candidate, dtype=float)[np.concatenate([r for _, r in pieces])])):
+            return self._result(
+                False,
+                f"{head}: FAIL, the candidate's scores hold NaN or infinity; nothing undefined passes",
+                "undefined",
+            )
+        values = [_value(metric, evidence, rows) for _, rows in pieces]
+        shown = ", ".join(f"{p.label} {v:.4f} (n={len(r)})" for (p, r), v in zip(pieces, values, strict=True))
+        defined = [v for v in values if math.isfinite(v)]
+        if len(defined) >= 2 and max(defined) - min(defined) >= self.max_gap:
+            # The observed gap is already too wide: a bound is never below its estimate, so no
+            # bound could clear, whatever the slices' sizes (thin or not, on_inconclusive or not).
+            gap = max(defined) - min(defined)
+            message = f"{head} ({shown}): FAIL, the observed gap {gap:.4f} itself is not below max_gap {self.max_gap:g}"
+            return self._result(False, message, "point estimate", estimate=gap, n=sum(len(r) for _, r in pieces))
         thin = next((why for p, rows in pieces if (why := _thin(p, rows, evidence, self.slices))), "")
         if not thin and len(pieces) < 2:
             thin = f"a gap needs at least 2 slices with rows, and {len(pieces)} has rows"
@@ -107,18 +125,24 @@ class GapCheck:
             return self._result(passed, inconclusive_message(thin, head, passed), "slice too thin", thin)
         k = len(pieces)
         each = None if self.confidence is None else 1 - (1 - self.confidence) / (2 * k)
-        values, lows, highs, methods = [], [], [], set()
+        # Enough resamples for the per-slice level, should a slice's bound be the bootstrap.
+        resamples = 2000 if each is None else max(2000, fewest_resamples(each))
+        lows, highs, methods = [], [], set()
         for piece, rows in pieces:
             y, s = evidence.labels[rows], evidence.candidate[rows]
-            options: dict[str, Any] = {"confidence": each, "floor": None, "n_resamples": 2000, "seed": 0}
+            options: dict[str, Any] = {"confidence": each, "floor": None, "n_resamples": resamples, "seed": 0}
             low = floor_bound(metric.floor_method, metric, evidence.task, y, s, side="lower", **options)
             high = floor_bound(metric.floor_method, metric, evidence.task, y, s, side="upper", **options)
             for bound in (low, high):
-                if bound.inconclusive or not bound.defined:
-                    why = f"the slice {piece.label}: {bound.reason or f'{self.metric} is undefined'}"
+                if bound.inconclusive:
+                    why = f"the slice {piece.label}: {bound.reason or 'its bound cannot be trusted'}"
                     passed = inconclusive_passes(evidence.on_inconclusive)
                     return self._result(passed, inconclusive_message(why, head, passed), bound.method, why)
-            values.append(low.value)
+                if not bound.defined:  # not thinness: something undefined, which never passes
+                    why = bound.reason or f"{self.metric} is undefined"
+                    return self._result(
+                        False, f"{head}: FAIL, the slice {piece.label}: {why}; nothing undefined passes", bound.method
+                    )
             lows.append(low.bound)
             highs.append(high.bound)
             methods.add(low.method)
@@ -127,7 +151,6 @@ class GapCheck:
         upper = max(highs) - min(lows) if self.confidence is not None else gap
         passed = bool(upper < self.max_gap)
         method = f"Bonferroni over {k} slices, {', '.join(sorted(methods))}" if self.confidence else "point estimate"
-        shown = ", ".join(f"{p.label} {v:.4f} (n={len(r)})" for (p, r), v in zip(pieces, values, strict=True))
         stat = f"gap {gap:.4f} ({pieces[best][0].label} - {pieces[worst][0].label}), " + (
             f"{self.confidence:.0%} upper bound {upper:.4f}" if self.confidence else "point estimate"
         )
@@ -163,6 +186,18 @@ class GapCheck:
             inconclusive=inconclusive,
             reason=reason or None,
         )
+
+
+def _value(metric: Any, evidence: Evaluation, rows: np.ndarray) -> float:
+    """The metric on one slice's rows; NaN where it is undefined there (one class for an AUC)."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return float(metric(evidence.labels[rows], evidence.candidate[rows]))
+    except (ValueError, ZeroDivisionError, IndexError):
+        return math.nan
 
 
 def _thin(piece: Slice, rows: np.ndarray, evidence: Evaluation, spec: SliceSpec) -> str:

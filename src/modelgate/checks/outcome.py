@@ -48,7 +48,8 @@ def detectable(estimate: float, bound: float, confidence: float | None, inconclu
         return None
     from ..stats.power import minimum_detectable_effect
 
-    return minimum_detectable_effect(estimate, bound, confidence)
+    mde = minimum_detectable_effect(estimate, bound, confidence)
+    return mde if math.isfinite(mde) else None  # a 50% "bound" is the estimate: no spread to read
 
 
 def decided_by_estimate(bound: B, estimate: float, estimate_clears: bool) -> B:

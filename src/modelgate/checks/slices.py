@@ -160,6 +160,12 @@ class SliceSpec:
                 f"{self.column!r}; keep one (e.g. frame.loc[:, ~frame.columns.duplicated()])"
             )
         values = frame[self.column].to_numpy(dtype=object)
+        nested = next((v for v in values if isinstance(v, (list, tuple, set, dict, np.ndarray))), None)
+        if nested is not None:
+            raise GateUsageError(
+                f"{self.where}.column: column {self.column!r} holds {type(nested).__name__}s, not single values; "
+                "slice by a column of strings, numbers, booleans or dates"
+            )
         if self.bins:
             import pandas as pd
 

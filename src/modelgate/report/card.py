@@ -225,6 +225,8 @@ def task_figure(evaluation: Evaluation) -> Figure:
 
 
 FOREST_ROW_INCHES = 0.32  # the forest plot's height per row
+FOREST_MAX_ROWS = 120  # more rows than this: the passing slices beyond it are left to the table
+FOREST_MAX_PANELS = 40  # and at most this many checks get a panel
 _OUTCOME_COLOURS = {"pass": "tab:green", "fail": "tab:red", "inconclusive": "tab:gray"}
 
 
@@ -240,12 +242,33 @@ def _forest_groups(verdict: Verdict) -> list[tuple[str, list[CheckResult]]]:
     return [(name, sorted(rows, key=lambda r: r.slice is not None)) for name, rows in groups.items()]
 
 
+def _capped(groups: list[tuple[str, list[CheckResult]]]) -> tuple[list[tuple[str, list[CheckResult]]], int]:
+    """At most :data:`FOREST_MAX_ROWS` rows: every check on all rows and every slice that did
+    not pass first, then passing slices while room is left; (groups, rows left out)."""
+    total = sum(len(rows) for _, rows in groups)
+    if total <= FOREST_MAX_ROWS:
+        return groups, 0
+    room = FOREST_MAX_ROWS - sum(1 for _, rows in groups for r in rows if not r.slice or r.outcome != "pass")
+    kept = []
+    for name, rows in groups:
+        chosen = []
+        for r in rows:
+            if not r.slice or r.outcome != "pass":
+                chosen.append(r)
+            elif room > 0:
+                chosen.append(r)
+                room -= 1
+        kept.append((name, chosen))
+    kept = kept[:FOREST_MAX_PANELS]
+    return kept, total - sum(len(rows) for _, rows in kept)
+
+
 def forest_figure(verdict: Verdict) -> Figure | None:
     """Every margin check and floor as its estimate and one-sided bound against its margin
     or floor (a forest plot), one panel per check with its slices under it, coloured by
     outcome (green pass, red fail, grey inconclusive, hollow without a bound). None when
     the verdict holds no such check."""
-    groups = _forest_groups(verdict)
+    groups, left_out = _capped(_forest_groups(verdict))
     if not groups:
         return None
     heights = [len(rows) + 1 for _, rows in groups]
@@ -277,7 +300,10 @@ def forest_figure(verdict: Verdict) -> Figure | None:
         ax.set_yticks(range(len(rows) - 1, -1, -1), labels, fontsize=7)
         ax.set_ylim(-0.8, len(rows) - 0.2)
         ax.tick_params(axis="x", labelsize=7)
-    fig.suptitle("Forest plot: estimate (dot) and one-sided bound (line) against the dashed margin", fontsize=9)
+    title = "Forest plot: estimate (dot) and one-sided bound (line) against the dashed margin"
+    if left_out:
+        title += f"\n({left_out} more rows, passing slices first, are in the table only)"
+    fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return fig
 

@@ -8,6 +8,7 @@ candidate that much better less than 80% of the time.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -42,7 +43,7 @@ def power_lines(results: Sequence[CheckResult], effect: float | None = None) -> 
             continue
         lines.append(f"power: {r.name}: detects {r.mde:.4f} beyond its {_beyond(r)} (80% power, n = {r.n:,})")
         chance = power_at_effect(r, effect) if effect is not None else None
-        if chance is not None and chance < 0.8:
+        if chance is not None and math.isfinite(chance) and chance < 0.8:
             warnings.append(
                 f"{UNDERPOWERED}: a candidate truly {effect:g} beyond the {_beyond(r)} of {r.name} passes "
                 f"only {chance:.0%} of the time at n = {r.n:,}"
@@ -66,7 +67,7 @@ def gate_power(results: Sequence[CheckResult], effect: float) -> tuple[int, floa
     on the wrong side of any one margin passes at most that check's level (5%), with no
     correction. The price is here: a good candidate must clear every check, and its
     chance to fail one grows with the number of checks and slices."""
-    chances = [c for r in results if (c := power_at_effect(r, effect)) is not None]
+    chances = [c for r in results if (c := power_at_effect(r, effect)) is not None and math.isfinite(c)]
     if not chances:
         return None
     product = 1.0

@@ -38,7 +38,7 @@ def standard_error(estimate: float, bound: float, confidence: float) -> float:
 def minimum_detectable_effect(estimate: float, bound: float, confidence: float, power: float = POWER) -> float:
     """The smallest true effect beyond the margin that passes with probability ``power``."""
     se = standard_error(estimate, bound, confidence)
-    return (float(sps.norm.ppf(confidence)) + float(sps.norm.ppf(power))) * se
+    return (float(sps.norm.ppf(confidence)) + float(sps.norm.ppf(power))) * se  # NaN at confidence 0.5
 
 
 def power_at(effect: float, estimate: float, bound: float, confidence: float) -> float:

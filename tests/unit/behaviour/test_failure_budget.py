@@ -74,3 +74,13 @@ def test_a_text_property_checks_its_examples_against_the_bound():
         bound or sps.beta.ppf(0.95, report.n_failures + 1, report.n_examples - report.n_failures)
     )
     assert report.passed == (report.upper_bound < 0.3)
+
+
+@pytest.mark.parametrize("n", [10, 1_000, 10**7, 10**9])
+def test_the_bound_with_no_failure_is_exact_at_every_n(n):
+    from scipy import special
+
+    from modelgate.behaviour.reports import failure_upper_bound
+
+    exact = special.betaincinv(1, n, 0.95)
+    assert failure_upper_bound(0, n, 0.95) == pytest.approx(exact, rel=1e-13)

@@ -86,5 +86,58 @@ def test_a_gap_on_a_metric_the_task_lacks_or_a_missing_column_is_bad_input():
         {"label_column": "y", "feature_columns": ["x"], "gaps": [{"metric": "mae", "column": "h", "max_gap": 0.1}]}
     )
     runner = GateRunner.for_run(missing, None)
-    with pytest.raises(GateUsageError, match="no column 'h'"):
-        runner.evaluate(runner.evidence(model, frame))
+    with pytest.raises(GateUsageError, match="no column 'h'"):  # before any check runs
+        runner.evidence(model, frame)
+
+
+# -- found by the hostile review ----------------------------------------------------------
+def test_a_nan_score_fails_a_gap_even_when_inconclusive_passes():
+    evidence, *_ = two_groups(n=400)
+    scores = evidence.candidate.copy()
+    scores[3] = np.nan
+    broken = Evaluation(labels=evidence.labels, candidate=scores, frame=evidence.frame, on_inconclusive="pass")
+    for metric in ("accuracy", "roc_auc", "brier"):
+        result = GapCheck(metric, max_gap=0.5, slices=SliceSpec(column="group")).evaluate(broken)
+        assert not result.passed and not result.inconclusive, result.message
+
+
+def test_an_observed_gap_beyond_max_gap_fails_however_thin_the_slices():
+    n = 1000
+    group = np.where(np.arange(n) < 980, "a", "b")
+    y = np.arange(n) % 2
+    scores = np.where(group == "a", y, 1 - y).astype(float)  # right on a, wrong on every row of b (20 rows)
+    evidence = Evaluation(labels=y, candidate=scores, frame=pd.DataFrame({"group": group}), on_inconclusive="pass")
+    result = GapCheck("accuracy", max_gap=0.1, slices=SliceSpec(column="group")).evaluate(evidence)
+    assert not result.passed and not result.inconclusive
+    assert "the observed gap 1.0000 itself is not below max_gap 0.1" in result.message
+    # Regression: a slice predicted exactly (no spread) with a gap already beyond max_gap.
+    target = np.linspace(0, 10, 200)
+    predicted = np.where(np.arange(200) < 100, target, target + 0.5)
+    exact = Evaluation(
+        labels=target,
+        candidate=predicted,
+        task="regression",
+        frame=pd.DataFrame({"g": np.where(np.arange(200) < 100, "a", "b")}),
+        on_inconclusive="pass",
+    )
+    for metric in ("mae", "rmse"):
+        gap = GapCheck(metric, max_gap=0.3, slices=SliceSpec(column="g")).evaluate(exact)
+        assert not gap.passed and not gap.inconclusive, gap.message
+
+
+def test_a_bootstrap_gap_over_many_slices_gets_enough_resamples():
+    rng = np.random.default_rng(0)
+    n = 2500
+    group = rng.integers(0, 5, n).astype(str)
+    y = (rng.random(n) < 0.5).astype(int)
+    scores = np.where(rng.random(n) < 0.9, y, 1 - y).astype(float)
+    evidence = Evaluation(labels=y, candidate=scores, frame=pd.DataFrame({"g": group}))
+    result = GapCheck("f1", max_gap=0.5, confidence=0.999, slices=SliceSpec(column="g")).evaluate(evidence)
+    assert result.passed and "too few" not in result.message, result.message
+
+
+def test_a_gap_built_in_code_names_itself_in_its_errors():
+    frame = pd.DataFrame({"x": [1.0, 2.0]})
+    evidence = Evaluation(labels=np.array([0, 1]), candidate=np.array([0.1, 0.9]), frame=frame)
+    with pytest.raises(GateUsageError, match=r"^GapCheck\(slices=...\).column: the validation data has no column 'g'"):
+        GapCheck("accuracy", max_gap=0.1, slices=SliceSpec(column="g")).evaluate(evidence)

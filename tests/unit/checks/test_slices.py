@@ -402,3 +402,10 @@ def test_slices_are_never_dropped_for_want_of_the_data():
     assert runner.kinds() == ["floor", "slice"]
     frame, *_ = segmented()
     assert [c.check_kind for c in runner.checks(frame)] == ["floor", "slice", "slice"]
+
+
+def test_a_column_of_lists_is_one_line_not_a_traceback():
+    frame = pd.DataFrame({"tokens": [["a", "b"], ["c"]] * 20, "single": [["a"], ["b"]] * 20})
+    for column in ("tokens", "single"):
+        with pytest.raises(GateUsageError, match=f"column '{column}' holds lists, not single values"):
+            slice_checks([SliceSpec(column=column)], [FloorCheck("accuracy", at_least=0.5)], frame, None)

@@ -435,3 +435,16 @@ def test_the_forest_plot_draws_each_check_with_its_slices_under_it(samples_dir):
     assert margin.get_xdata()[0] == 0.1
     fig.savefig(samples_dir / "card-forest.png")
     assert card.forest_figure(Verdict(results=[results[-1]])) is None
+
+
+def test_the_forest_plot_of_hundreds_of_slices_stays_a_readable_size():
+    from dataclasses import replace
+
+    auc = RESULTS["binary"]
+    slices = [replace(auc, name=f"g={i}::{auc.name}", slice=f"g={i}", n=50) for i in range(500)]
+    failing = replace(slices[-1], passed=False)
+    fig = card.forest_figure(Verdict(results=[auc, *slices[:-1], failing]))
+    assert fig.get_size_inches()[1] <= card.FOREST_ROW_INCHES * (card.FOREST_MAX_ROWS + 1) + 1
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert len(labels) == card.FOREST_MAX_ROWS and "g=499 (n=50) FAIL" in labels  # the failing one is drawn
+    assert "381 more rows" in fig._suptitle.get_text()

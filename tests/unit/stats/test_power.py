@@ -75,3 +75,10 @@ def test_the_gate_passes_a_good_candidate_only_if_every_check_does():
     each = [power_at_effect(r, 0.05) for r in results]
     assert count == 2 and chance == pytest.approx(each[0] * each[1]) and chance < min(each)
     assert gate_power([MarginCheck("roc_auc", baseline="champion", confidence=None).evaluate(evidence)], 0.05) is None
+
+
+def test_a_fifty_percent_bound_states_no_power_and_no_nan():
+    evidence = _evidence()
+    result = FloorCheck("accuracy", at_least=0.5, confidence=0.5).evaluate(evidence)
+    assert result.mde is None
+    assert not any("nan" in line for line in power_lines([result], effect=0.01))
