@@ -95,6 +95,17 @@ def test_every_binary_coding_keeps_the_nlp_verdict(nlp_case, nlp_reference, codi
 
 
 @pytest.mark.slow
+def test_relabelling_twice_keeps_the_nlp_verdict(nlp_case, nlp_reference):
+    """Two renamings in a row (hypothesis drew this chain): the positive class follows both,
+    so the second must rename the first one's positive class (2), not assume it is 1."""
+    twice = relabel(relabel(nlp_case, {0: 1, 1: 2}), {1: 1, 2: 2})
+    assert twice.gate.config.settings.positive_class == 2
+    assert_same(nlp_reference, twice, ["relabel {0: 1, 1: 2}", "relabel {1: 1, 2: 2}"])
+    words = relabel(relabel(nlp_case, {0: "neg", 1: "pos"}), {"neg": 0, "pos": 1})
+    assert_same(nlp_reference, words, ["relabel {0: 'neg', 1: 'pos'}", "relabel {'neg': 0, 'pos': 1}"])
+
+
+@pytest.mark.slow
 @DRAWS
 @given(data=st.data())
 def test_the_nlp_example_keeps_its_verdict(nlp_case, nlp_reference, data):

@@ -30,7 +30,6 @@ import pandas as pd
 from hypothesis import strategies as st
 
 from modelgate import Gate
-from modelgate.config import by_kind
 from modelgate.evidence.classes import LABEL_WORDS
 from modelgate.names import BASELINE, BINARY, MULTICLASS, PROPERTY, REGRESSION, SMOKE, TEST
 from modelgate.smoke import SmokeCase, SmokeRow
@@ -140,7 +139,13 @@ def relabel(case: Case, mapping: dict[Any, Any]) -> Case:
         replace(p, class_value=_mapped(p.class_value, mapping)) if p.class_value is not None else p
         for p in case.gate.properties
     ]
-    settings = {} if case.reproduces or case.task != BINARY else {"positive_class": mapping[1]}
+    # The positive class as it is called now (1, or what an earlier relabelling made of it), renamed.
+    positive = case.gate.config.settings.positive_class
+    settings = (
+        {}
+        if case.reproduces or case.task != BINARY
+        else {"positive_class": _mapped(positive if positive is not None else 1, mapping)}
+    )
     moved = replace(case, train=train, valid=valid, gate=with_gate(case.gate, smoke, properties, **settings))
     # A model that names no classes scores the positive class whatever the labels are called:
     # only the data changes.
@@ -162,8 +167,8 @@ def with_gate(
 ) -> Gate:
     """``gate`` with other smoke cases, properties or settings: everything else as it was."""
     config = gate.config
-    if properties is not None:
-        config = replace(config, declared=by_kind([*gate.checks, *properties]))
+    if properties is not None:  # every other kind of check (margins, floors, gaps) as it was
+        config = replace(config, declared={**config.declared, "property": tuple(properties)})
     config = replace(config, settings=replace(config.settings, **settings))
     return Gate.of(config, gate.smoke_cases if smoke is None else smoke)
 
