@@ -336,6 +336,12 @@ class GateRunner:
             if baselines.champion:  # fixed now, before any test (and before this run is tagged)
                 role = "baseline" if baseline_run else CHAMPION
                 runs.check_artifact(baselines.champion, model_artifact, role=role)
+                sha = runs.artifact_sha(pathspec, model_artifact)
+                if sha is not None and sha == runs.artifact_sha(baselines.champion, model_artifact):
+                    baselines.notes.append(
+                        f"the {role} {baselines.champion}'s model artifact {model_artifact!r} is byte-identical to "
+                        f"the candidate's (the same model): a check that it beats the {role} cannot pass"
+                    )
         return runner, pathspec
 
     # -- running it ------------------------------------------------------------------

@@ -402,3 +402,36 @@ def test_the_in_flow_verdict_names_the_champion(good_runs, tag):
     verdict = Gate(checks=[MarginCheck("roc_auc", margin=0.1)], tag=tag).evaluate(model, data, run=good_runs[1])
     assert verdict.passed and verdict.champion == good_runs[0]
     assert f"- champion: `{good_runs[0]}`" in verdict_markdown(verdict)
+
+
+@pytest.mark.slow  # two runs of its own
+def test_a_champion_byte_identical_to_the_candidate_is_said_in_words(tiny_run, tag, gate_suite, tmp_path):
+    """Two runs holding the same model artifact, byte for byte (a pipeline re-registered by
+    another run): the header says so, and "beats the champion" fails saying why."""
+    import pickle
+
+    from modelgate.metaflow_io.runs import artifact_sha, load_artifact
+
+    objects = tmp_path / "objects.pkl"
+    objects.write_bytes(
+        pickle.dumps({"model": load_artifact(tiny_run, "model"), "val_df": load_artifact(tiny_run, "val_df")})
+    )
+    champion, candidate = (run_flow(FLOWS / "artifacts_flow.py", artifacts=str(objects)) for _ in range(2))
+    assert artifact_sha(champion, "model") == artifact_sha(candidate, "model") is not None
+    apply_tag(champion, tag)
+    gate_suite.write('def test_beats(gate):\n    gate.beats("roc_auc", baseline="champion", margin=0.0)\n')
+    gate_suite.file(
+        "pyproject.toml",
+        '[tool.modelgate]\nmodel_artifact = "model"\n\n'
+        '[[tool.modelgate.checks]]\nmetric = "roc_auc"\nbaseline = "champion"\nmargin = 0.0\n',
+    )
+    result = gate_suite.run(candidate, "--gate-tag", tag, "-rA")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            f"modelgate warning: the champion {champion}'s model artifact 'model' is byte-identical to the "
+            "candidate's (the same model): a check that it beats the champion cannot pass",
+            "*the candidate's predictions equal the champion's on every row (the same model?), so it cannot beat it*",
+        ]
+    )
+    assert tag not in user_tags(candidate)

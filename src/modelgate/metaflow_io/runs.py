@@ -501,6 +501,19 @@ def load_artifact(pathspec: str, name: str, role: str | None = None) -> Any:
             ) from None
 
 
+def artifact_sha(pathspec: str, name: str) -> str | None:
+    """The content hash Metaflow keeps for an artifact ('name' or 'step/name'); None when it
+    cannot be read (only what a report says depends on it, never a verdict)."""
+    step, artifact = split_artifact(name)
+    with global_namespace():
+        try:
+            run = get_run(pathspec)
+            task = run[step].task if step else run.end_task
+            return str(task[artifact].sha) if task is not None else None
+        except Exception:  # an old datastore, an outage: the note is left out
+            return None
+
+
 def _task_data(pathspec: str, name: str, role: str | None = None) -> tuple[MetaflowData, str]:
     step, artifact = split_artifact(name)
     who = _run_words(role, pathspec)
