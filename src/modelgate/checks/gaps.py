@@ -31,10 +31,10 @@ import numpy as np
 from .. import tables
 from ..errors import GateUsageError
 from ..metrics import check_metric_fits, get_metric
-from ..names import GAP, REGRESSION
+from ..names import GAP
 from ..verdict import CheckResult
 from .outcome import inconclusive_message, inconclusive_passes
-from .slices import SLICE_KEYS, Slice, SliceSpec, parse_slice
+from .slices import SLICE_KEYS, Slice, SliceSpec, parse_slice, too_thin
 
 if TYPE_CHECKING:
     from ..evidence.evaluation import Evaluation
@@ -92,7 +92,7 @@ class GapCheck:
         from ..stats.inputs import fewest_resamples
         from ..stats.methods import floor_bound
 
-        self.prepare(evidence)
+        check_metric_fits(self.metric, evidence.task)  # GateUsageError: an error, not a verdict
         metric = get_metric(self.metric)
         by = f"by {'length' if self.slices.text_length else repr(self.slices.column)}"
         head = f"{self.metric} gap {by}"
@@ -117,7 +117,15 @@ class GapCheck:
             gap = max(defined) - min(defined)
             message = f"{head} ({shown}): FAIL, the observed gap {gap:.4f} itself is not below max_gap {self.max_gap:g}"
             return self._result(False, message, "point estimate", estimate=gap, n=sum(len(r) for _, r in pieces))
-        thin = next((why for p, rows in pieces if (why := _thin(p, rows, evidence, self.slices))), "")
+        spec = self.slices
+        thin = next(
+            (
+                why
+                for p, rows in pieces
+                if (why := too_thin(evidence, rows, spec.min_rows, spec.min_per_class, f"the slice {p.label}"))
+            ),
+            "",
+        )
         if not thin and len(pieces) < 2:
             thin = f"a gap needs at least 2 slices with rows, and {len(pieces)} has rows"
         if thin:
@@ -198,22 +206,6 @@ def _value(metric: Any, evidence: Evaluation, rows: np.ndarray) -> float:
             return float(metric(evidence.labels[rows], evidence.candidate[rows]))
     except (ValueError, ZeroDivisionError, IndexError):
         return math.nan
-
-
-def _thin(piece: Slice, rows: np.ndarray, evidence: Evaluation, spec: SliceSpec) -> str:
-    if len(rows) < spec.min_rows:
-        return f"the slice {piece.label} has {len(rows)} rows, fewer than min_rows = {spec.min_rows}"
-    if evidence.task == REGRESSION or spec.min_per_class <= 0:
-        return ""
-    counts = np.bincount(np.asarray(evidence.labels[rows], dtype=int), minlength=max(len(evidence.classes), 2))
-    fewest = int(np.argmin(counts))
-    if counts[fewest] < spec.min_per_class:
-        shown = evidence.classes[fewest] if len(evidence.classes) > fewest else fewest
-        return (
-            f"the slice {piece.label} has {counts[fewest]} rows of class {shown!r}, "
-            f"fewer than min_per_class = {spec.min_per_class}"
-        )
-    return ""
 
 
 def parse_gap(raw: Mapping[str, Any], where: str, strict: bool = True) -> GapCheck:

@@ -295,10 +295,7 @@ class SliceCheck:
             return None
 
     def _too_thin(self, evidence: Evaluation, rows: np.ndarray) -> str:
-        if len(rows) < self.min_rows:
-            return f"the slice has {len(rows)} rows, fewer than min_rows = {self.min_rows}"
-        if evidence.task == REGRESSION or self.min_per_class <= 0:
-            return ""
+        return too_thin(evidence, rows, self.min_rows, self.min_per_class)
         k = max(len(evidence.classes), 2)
         counts = np.bincount(np.asarray(evidence.labels[rows], dtype=int), minlength=k)
         fewest = int(np.argmin(counts))
@@ -330,6 +327,21 @@ class SliceCheck:
             reason=reason or None,
             slice=self.slice.label,
         )
+
+
+def too_thin(evidence: Evaluation, rows: np.ndarray, min_rows: int, min_per_class: int, what: str = "the slice") -> str:
+    """Why the rows of ``what`` are too few to decide on (fewer than ``min_rows``, or, for
+    classification, fewer than ``min_per_class`` of a class); "" when they are enough."""
+    if len(rows) < min_rows:
+        return f"{what} has {len(rows)} rows, fewer than min_rows = {min_rows}"
+    if evidence.task == REGRESSION or min_per_class <= 0:
+        return ""
+    counts = np.bincount(np.asarray(evidence.labels[rows], dtype=int), minlength=max(len(evidence.classes), 2))
+    fewest = int(np.argmin(counts))
+    if counts[fewest] < min_per_class:
+        shown = evidence.classes[fewest] if len(evidence.classes) > fewest else fewest
+        return f"{what} has {counts[fewest]} rows of class {shown!r}, fewer than min_per_class = {min_per_class}"
+    return ""
 
 
 def check_group(check: Any) -> str:
