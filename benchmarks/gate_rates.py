@@ -111,6 +111,15 @@ def _mu(auc: float) -> float:
     return math.sqrt(2) * sps.norm.ppf(auc)
 
 
+def _binormal(n: int, gain: float | np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """Labels (60% positive) and paired probabilities: the champion's true AUC 0.80, the
+    candidate's 0.80 + gain (per row, or one number), scores correlated 0.7 within a class."""
+    y = (rng.random(n) < POS_SHARE).astype(int)
+    z = rng.multivariate_normal([0, 0], [[1, 0.7], [0.7, 1]], size=n)
+    mu = np.vectorize(lambda g: _mu(0.80 + g))(gain)
+    return y, special.expit(z[:, 0] + y * mu), special.expit(z[:, 1] + y * _mu(0.80))
+
+
 def slice_pass_rate(n_slice: int, slice_gain: float, trials: int, seed: int) -> float:
     """A slice of ``n_slice`` rows inside 3 x that many: the candidate's true AUC gain over the
     champion is ``slice_gain`` on the slice and +0.05 elsewhere; how often the slice check passes."""
@@ -123,21 +132,13 @@ def slice_pass_rate(n_slice: int, slice_gain: float, trials: int, seed: int) -> 
     check = SliceCheck(Slice("segment", value="s"), MarginCheck("roc_auc", baseline="champion", margin=SLICE_MARGIN))
     rng = np.random.default_rng(seed)
     n = 3 * n_slice
-    base = 0.80
+    in_slice = np.arange(n) < n_slice
+    frame = pd.DataFrame({"segment": np.where(in_slice, "s", "o")})
+    gains = np.where(in_slice, slice_gain, 0.05)
     passed = 0
     for _ in range(trials):
-        in_slice = np.arange(n) < n_slice
-        y = (rng.random(n) < POS_SHARE).astype(int)
-        z = rng.multivariate_normal([0, 0], [[1, 0.7], [0.7, 1]], size=n)
-        gain = np.where(in_slice, slice_gain, 0.05)
-        mu_c = np.array([_mu(base + g) for g in (slice_gain, 0.05)])
-        c = z[:, 0] + y * np.where(in_slice, mu_c[0], mu_c[1])
-        b = z[:, 1] + y * _mu(base)
-        frame = pd.DataFrame({"segment": np.where(in_slice, "s", "o")})
-        del gain
-        evidence = Evaluation(
-            labels=y, candidate=special.expit(c), baselines={"champion": special.expit(b)}, frame=frame
-        )
+        y, candidate, champion = _binormal(n, gains, rng)
+        evidence = Evaluation(labels=y, candidate=candidate, baselines={"champion": champion}, frame=frame)
         passed += check.evaluate(evidence).passed
     return passed / trials
 
@@ -210,11 +211,8 @@ def _auc_trial(n: int, gain: float, rng: np.random.Generator):
     from modelgate.checks import MarginCheck
     from modelgate.evidence.evaluation import Evaluation
 
-    y = (rng.random(n) < POS_SHARE).astype(int)
-    z = rng.multivariate_normal([0, 0], [[1, 0.7], [0.7, 1]], size=n)
-    c = z[:, 0] + y * _mu(0.80 + gain)
-    b = z[:, 1] + y * _mu(0.80)
-    evidence = Evaluation(labels=y, candidate=special.expit(c), baselines={"champion": special.expit(b)})
+    y, candidate, champion = _binormal(n, gain, rng)
+    evidence = Evaluation(labels=y, candidate=candidate, baselines={"champion": champion})
     return MarginCheck("roc_auc", baseline="champion", margin=POWER_MARGIN).evaluate(evidence)
 
 
