@@ -8,6 +8,7 @@ Run on demand (not part of the test suite):
     .venv/bin/python benchmarks/bench_stats.py --speed   # every metric's margin and floor bound, timed
     .venv/bin/python benchmarks/bench_stats.py --worlds  # false passes at the boundary, small n and heavy tails
     .venv/bin/python benchmarks/bench_stats.py --rates   # property failure budgets and slices
+    .venv/bin/python benchmarks/bench_stats.py --groups  # correlated rows: plain against grouped bounds
 
 1. Decision quality. Trials of a validation set shaped like the real one
    (2,264 rows, 77% positives). Scores are binormal: per class, candidate and
@@ -1178,7 +1179,17 @@ def rates_main(argv: list[str] | None = None) -> int:
     return gate_rates.main(argv)
 
 
+def groups_main(argv: list[str] | None = None) -> int:
+    """``--groups``: correlated rows, plain against grouped bounds (benchmarks/group_rates.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import group_rates
+
+    return group_rates.main(argv)
+
+
 if __name__ == "__main__":
+    if "--groups" in sys.argv[1:]:
+        raise SystemExit(groups_main())
     if "--rates" in sys.argv[1:]:
         raise SystemExit(rates_main())
     if "--worlds" in sys.argv[1:]:

@@ -432,9 +432,15 @@ class GateRunner:
         frame: Any = None,
     ) -> Evaluation:
         """The evidence from validation rows already read (and a scorer already made)."""
-        from .evidence.evaluation import evaluate
+        from .evidence.evaluation import evaluate, row_groups
 
         refuse_relative_margins_on_zero(self.config.checks, labels, task, len(classes))
+        settings = self.config.settings
+        groups = None
+        if settings.group_column:
+            if frame is None:
+                raise GateUsageError("group_column is set: give the validation frame the groups are read from")
+            groups = row_groups(frame, settings.group_column, settings.label_column)
         evidence = _scored(
             lambda: evaluate(
                 scorer,
@@ -448,6 +454,7 @@ class GateRunner:
                 on_inconclusive=self.config.on_inconclusive,
                 baseline_runs=self.baselines.runs(),
                 frame=frame,
+                groups=groups,
             ),
             inputs,
         )

@@ -166,6 +166,7 @@ class FloorCheck:
             confidence=self.confidence,
             n_resamples=self.n_resamples,
             seed=self.seed,
+            groups=evidence.groups,
         )
 
     def prepare(self, evidence: Evaluation) -> None:

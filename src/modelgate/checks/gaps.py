@@ -138,7 +138,9 @@ class GapCheck:
         lows, highs, methods = [], [], set()
         for piece, rows in pieces:
             y, s = evidence.labels[rows], evidence.candidate[rows]
+            groups = None if evidence.groups is None else evidence.groups[rows]
             options: dict[str, Any] = {"confidence": each, "floor": None, "n_resamples": resamples, "seed": 0}
+            options["groups"] = groups  # each slice's bound cluster-aware (Bonferroni needs no independence)
             low = floor_bound(metric.floor_method, metric, evidence.task, y, s, side="lower", **options)
             high = floor_bound(metric.floor_method, metric, evidence.task, y, s, side="upper", **options)
             for bound in (low, high):

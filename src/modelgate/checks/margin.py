@@ -145,6 +145,7 @@ class MarginCheck:
             relative=self.relative,
             n_resamples=self.n_resamples,
             seed=self.seed,
+            groups=evaluation.groups,
         )
         if bound.inconclusive and same_model(c, b):
             # Zero spread because the two models are one: the difference is exactly 0.

@@ -10,6 +10,7 @@ A gate can be declared with no Python at all::
     label_column = "labels"
     task = "binary"                    # binary | multiclass | regression (unset: inferred when unambiguous)
     # positive_class = 2               # binary: the class the score is the probability of (modelgate.classes)
+    # group_column = "user_id"         # rows come in groups (one user's reviews): cluster-aware bounds
     tag = "deployment_candidate"
     champion_scope = "branch"          # branch | project | flow: where the champion is sought
     # champion_tag = "deployed"        # the champion carries this tag (default: the gate's tag)

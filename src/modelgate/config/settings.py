@@ -147,6 +147,7 @@ class GateSettings:
     champion_scope: str = BRANCH_SCOPE  # where the champion is sought: branch | project | flow
     champion_tag: str = ""  # "" : the champion is the newest run in scope carrying `tag`
     positive_class: ClassValue | None = None  # binary only; None: the rule of modelgate.classes
+    group_column: str = ""  # "" : rows are independent; else each row's group (cluster-aware bounds)
 
     def __post_init__(self) -> None:
         # A backstop: config parsing and merge() validate with the source's name first.
@@ -185,6 +186,8 @@ HELP = {
     "positive_class": "binary gates: the class the model's score is the probability of, matched to the "
     "classes by value, e.g. 2 or pos (default: 1 or True of 0/1, False/True and -1/1 labels, else the "
     "model's classes_[1]; required for other labels when the model names no classes)",
+    "group_column": "column of the validation frame naming each row's group (a user, a customer): rows of "
+    "one group are correlated, and every bound becomes cluster-aware (default: none, rows are independent)",
 }
 
 

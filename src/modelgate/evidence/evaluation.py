@@ -176,6 +176,28 @@ def validation_inputs(frame, settings: Any) -> tuple[Any, Any]:
     return texts, raw_labels
 
 
+def row_groups(frame, column: str, label_column: str) -> np.ndarray:
+    """``group_column``: each row's group as a code 0..G-1 (rows of one user, one customer),
+    or a one-line GateUsageError for a missing or doubled column, the label column, a
+    missing group or a value that is not hashable (a list)."""
+    if column == label_column:
+        raise GateUsageError(f"group_column is the label column {label_column!r}; name the column of the groups")
+    _frame_columns(frame, (column,), "set group_column")
+    values = frame[column]
+    missing = int(values.isna().sum())
+    if missing:
+        raise GateUsageError(
+            f"group_column {column!r} is missing on {missing} of {len(values)} rows: every row needs its group"
+        )
+    import pandas as pd  # the frame is one: pandas is loaded
+
+    try:
+        codes, _ = pd.factorize(values)
+    except TypeError:
+        raise GateUsageError(f"group_column {column!r} holds values that are not hashable (lists?)") from None
+    return np.asarray(codes, dtype=np.int64)
+
+
 def majority_class(labels) -> int:
     """The more frequent label (1 on a tie, as the tutorial's all-ones baseline).
 
@@ -311,11 +333,18 @@ class Evaluation:
     classes: tuple[Any, ...] = ()  # multiclass: the class value of each score column
     # The validation frame the rows came from (slices read their columns from it), or None.
     frame: Any = field(default=None, repr=False, compare=False)
+    # Each row's group (``group_column``: rows of one user, one customer), or None when the
+    # rows are independent; every bound is then cluster-aware (modelgate.stats.clusters).
+    groups: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         tables.one_of("on_inconclusive", self.on_inconclusive, ON_INCONCLUSIVE)
         object.__setattr__(self, "labels", read_only(self.labels))
         object.__setattr__(self, "candidate", read_only(self.candidate))
+        if self.groups is not None:
+            object.__setattr__(self, "groups", read_only(np.asarray(self.groups)))
+            if len(self.groups) != len(self.labels):
+                raise ValueError(f"groups has {len(self.groups)} values for {len(self.labels)} rows")
 
     @property
     def n(self) -> int:
@@ -368,6 +397,7 @@ class Evaluation:
             texts=tuple(self.texts[i] for i in rows) if len(self.texts) else (),
             features=take(self.features),
             frame=take(self.frame),
+            groups=None if self.groups is None else self.groups[rows],
         )
 
     def scores(self, name: str) -> np.ndarray:

@@ -91,6 +91,7 @@ def paired_loss_difference(
     method: LossMethod = "normal",
     n_resamples: int = 2000,
     seed: int | None = 0,
+    df: int | None = None,
 ) -> DifferenceBound:
     """Compare two models on a mean of per-row losses (lower is better).
 
@@ -109,6 +110,8 @@ def paired_loss_difference(
     ``p_value < 1 - confidence``. Undefined (a bound of nan and a
     reason): no rows, a non-finite loss, fewer than 2 rows for a bound, a
     relative margin on a baseline mean loss <= 0, a degenerate bootstrap.
+    ``df``: Student's t on df degrees of freedom instead of the normal quantile
+    (the normal method; :mod:`.clusters` passes G - 1 for G group pseudo-values).
     """
     z = check_options(margin, confidence)
     if method not in LOSS_METHODS:
@@ -172,7 +175,7 @@ def paired_loss_difference(
             name = "paired-loss normal"
             lower, p = normal_bound(estimate, float(d.var(ddof=1)) / n_rows, z, margin)
         else:
-            lower, p, skew = _skew_corrected_bound(estimate, d, z, margin)
+            lower, p, skew = _skew_corrected_bound(estimate, d, z, margin, df=df)
             se = float(d.std(ddof=1)) / math.sqrt(n_rows)
             g = tail_guard(estimate, lower, p, skew, se, confidence, margin, n_rows, what="per-row loss differences")
             if g.cantelli:
@@ -193,6 +196,7 @@ def mean_loss_bound(
     side: Side = "upper",
     floor: float | None = None,
     confidence: float | None = 0.95,
+    df: int | None = None,
 ) -> MetricBound:
     """One-sided bound of a mean of per-row losses (method "mean-loss normal
     (skew-corrected)"): the bound of :func:`paired_loss_difference`'s normal
@@ -200,7 +204,8 @@ def mean_loss_bound(
     bound of mean(-x)); "mean-loss normal", the plain bound, with 2 rows.
     Inconclusive when every row's loss is the same (zero variance is no
     certainty). p is dual to the bound: ``clears(floor)`` exactly
-    when p < 1 - confidence."""
+    when p < 1 - confidence. ``df``: Student's t on df degrees of freedom, as in
+    :func:`paired_loss_difference`."""
     z = one_sample_options(side, floor, confidence)
     method = "mean-loss normal (skew-corrected)" if z is not None else "point estimate"
     x = as_1d(losses, "losses", np.float64)
@@ -226,7 +231,7 @@ def mean_loss_bound(
         method = "mean-loss normal"
         low, p = normal_bound(sign * value, float(v.var(ddof=1)) / n_rows, z, target)
     else:
-        low, p, skew = _skew_corrected_bound(sign * value, v, z, target)
+        low, p, skew = _skew_corrected_bound(sign * value, v, z, target, df=df)
         if floor is not None:
             assert confidence is not None  # one_sample_options gives z only for a confidence
             se = float(v.std(ddof=1)) / math.sqrt(n_rows)

@@ -395,20 +395,39 @@ FLOOR_METHODS = tuple(name for name, m in METHODS.items() if m.one_sample is not
 
 
 def margin_bound(
-    method: str, metric: MetricLike, task: str, y: Any, candidate: Any, baseline: Any, **options: Any
+    method: str,
+    metric: MetricLike,
+    task: str,
+    y: Any,
+    candidate: Any,
+    baseline: Any,
+    *,
+    groups: Any = None,
+    **options: Any,
 ) -> DifferenceBound:
     """The paired bound of ``method`` (a name of :data:`MARGIN_METHODS`). ``options``: margin,
-    confidence, relative, n_resamples, seed."""
+    confidence, relative, n_resamples, seed. With ``groups`` (each row's group), the
+    cluster-aware bound of :mod:`.clusters` instead, whatever the method."""
     paired = METHODS[method].paired
     if paired is None:
         raise ValueError(f"method {method!r} has no paired bound; use one of {', '.join(MARGIN_METHODS)}")
+    if groups is not None:
+        from .clusters import clustered_difference
+
+        return clustered_difference(method, metric, task, y, candidate, baseline, groups, **options)
     return paired(metric, task, y, candidate, baseline, **options)
 
 
-def floor_bound(method: str, metric: MetricLike, task: str, y: Any, scores: Any, **options: Any) -> MetricBound:
+def floor_bound(
+    method: str, metric: MetricLike, task: str, y: Any, scores: Any, *, groups: Any = None, **options: Any
+) -> MetricBound:
     """The one-sample bound of ``method`` (a name of :data:`FLOOR_METHODS`). ``options``: side,
-    floor, confidence, n_resamples, seed."""
+    floor, confidence, n_resamples, seed. With ``groups``, the bound of :mod:`.clusters`."""
     one_sample = METHODS[method].one_sample
     if one_sample is None:
         raise ValueError(f"method {method!r} has no one-sample bound; use one of {', '.join(FLOOR_METHODS)}")
+    if groups is not None:
+        from .clusters import clustered_bound
+
+        return clustered_bound(method, metric, task, y, scores, groups, **options)
     return one_sample(metric, task, y, scores, **options)

@@ -1,0 +1,163 @@
+"""Bounds for rows that come in groups (``group_column``): the cluster-robust variance on
+group pseudo-values, the cluster bootstrap, and what a user relies on: copying rows
+inside their group cannot make a model pass."""
+
+import numpy as np
+import pytest
+from scipy import special
+
+from modelgate.metrics import get_metric
+from modelgate.stats.clusters import MIN_GROUPS, clustered_bound, clustered_difference, group_codes, pseudo_values
+from modelgate.stats.methods import floor_bound, margin_bound
+
+OPTIONS = {"confidence": 0.95, "n_resamples": 400, "seed": 0}
+
+
+def binary_world(n=600, seed=0, gain=0.0):
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.5).astype(int)
+    noise = rng.multivariate_normal([0, 0], [[1, 0.5], [0.5, 1]], size=n)
+    return y, special.expit(noise[:, 0] + y * (1.3 + gain)), special.expit(noise[:, 1] + y * 1.3)
+
+
+def copied(k, *arrays):
+    """Every row k times, and its group: the row it is a copy of."""
+    n = len(arrays[0])
+    rows = np.repeat(np.arange(n), k)
+    return rows, *(np.asarray(a)[rows] for a in arrays)
+
+
+def test_pseudo_values_carry_the_estimate_and_the_cluster_robust_variance():
+    rng = np.random.default_rng(3)
+    x = rng.exponential(size=500)
+    groups = rng.integers(0, 60, size=500)
+    codes, g = group_codes(groups.astype(str))  # any hashable labels; codes 0..G-1
+    assert g == len(np.unique(groups)) and codes.max() == g - 1
+    z = pseudo_values(float(x.mean()), x - x.mean(), codes, g)
+    assert z.mean() == pytest.approx(x.mean())
+    # CR1 by hand: G / (G - 1) * sum over groups of (sum of centred values)^2 / n^2.
+    totals = np.array([np.sum(x[codes == k] - x.mean()) for k in range(g)])
+    cr1 = g / (g - 1) * np.sum(totals**2) / x.size**2
+    assert np.var(z, ddof=1) / g == pytest.approx(cr1)
+
+
+@pytest.mark.parametrize(
+    "metric, task",
+    [("roc_auc", "binary"), ("accuracy", "binary"), ("brier", "binary"), ("log_loss", "binary"), ("f1", "binary")],
+)
+def test_copying_rows_inside_their_group_changes_nothing_but_the_plain_bound_narrows(metric, task):
+    """The over-promotion a group column prevents: ten copies of each row are no more evidence
+    than the row. The grouped bound on the copies is the bound with one group a row."""
+    m = get_metric(metric)
+    y, c, b = binary_world()
+    single = np.arange(y.size)
+    options = dict(OPTIONS, margin=0.0, relative=False)
+    alone = margin_bound(m.method, m, task, y, c, b, groups=single, **options)
+    groups, yk, ck, bk = copied(10, y, c, b)
+    grouped = margin_bound(m.method, m, task, yk, ck, bk, groups=groups, **options)
+    plain = margin_bound(m.method, m, task, yk, ck, bk, **options)
+    assert grouped.estimate == pytest.approx(alone.estimate)
+    assert grouped.lower == pytest.approx(alone.lower, abs=1e-9)
+    assert grouped.p_value == pytest.approx(alone.p_value, abs=1e-9)
+    assert grouped.n == 6000 and "600 groups" in grouped.method
+    spread_plain, spread_grouped = plain.estimate - plain.lower, grouped.estimate - grouped.lower
+    assert spread_plain < 0.5 * spread_grouped  # about 1 / sqrt(10) as wide
+
+
+def test_with_one_row_a_group_the_cluster_robust_auc_matches_delong():
+    y, c, b = binary_world(n=2000, seed=1, gain=0.2)
+    m = get_metric("roc_auc")
+    options = dict(OPTIONS, margin=0.0, relative=False)
+    delong = margin_bound("delong", m, "binary", y, c, b, **options)
+    grouped = margin_bound("delong", m, "binary", y, c, b, groups=np.arange(y.size), **options)
+    assert grouped.estimate == pytest.approx(delong.estimate)
+    assert grouped.estimate - grouped.lower == pytest.approx(delong.estimate - delong.lower, rel=0.03)
+
+
+def test_group_effects_widen_the_bound_and_hold_the_boundary():
+    """Each model suits some users better: exchangeable models whose true AUC difference is 0.
+    The plain DeLong bound promotes far more often than 5%; the grouped one does not."""
+    m = get_metric("roc_auc")
+    plain = grouped = 0
+    trials = 200
+    rng = np.random.default_rng(5)
+    for _ in range(trials):
+        groups = np.repeat(np.arange(80), 10)
+        y = (rng.random(groups.size) < 0.5).astype(int)
+        sep_c = 1.2 + 0.8 * rng.normal(size=80)[groups]
+        sep_b = 1.2 + 0.8 * rng.normal(size=80)[groups]
+        noise = rng.normal(size=(groups.size, 2))
+        c, b = special.expit(noise[:, 0] + y * sep_c), special.expit(noise[:, 1] + y * sep_b)
+        options = dict(confidence=0.95, margin=0.0, relative=False, n_resamples=400, seed=0)
+        plain += margin_bound("delong", m, "binary", y, c, b, **options).lower > 0
+        grouped += margin_bound("delong", m, "binary", y, c, b, groups=groups, **options).lower > 0
+    assert plain / trials > 0.09  # about 15% in benchmarks/group_rates.py
+    assert grouped / trials <= 0.07  # 5% and Monte Carlo noise (se 1.5%)
+
+
+def test_a_floor_on_grouped_rows_bounds_the_group_means():
+    """Whole groups right or wrong: 40 groups of 25 rows, 32 right. The accuracy floor's
+    bound is the bound of 40 values, not of 1,000 rows."""
+    groups = np.repeat(np.arange(40), 25)
+    right = np.repeat(np.arange(40) < 32, 25)
+    y = np.zeros(groups.size, dtype=int)
+    scores = np.where(right, 0.1, 0.9)
+    m = get_metric("accuracy")
+    plain = floor_bound("clopper-pearson", m, "binary", y, scores, side="lower", floor=0.7, **OPTIONS)
+    grouped = floor_bound("clopper-pearson", m, "binary", y, scores, side="lower", floor=0.7, groups=groups, **OPTIONS)
+    assert plain.value == grouped.value == pytest.approx(0.8)
+    assert plain.bound > 0.77  # 1,000 independent rows would say so
+    assert grouped.bound < 0.7 < plain.bound  # 40 groups do not: the floor fails
+    assert "cluster-robust" in grouped.method and "40 groups" in grouped.method
+
+
+def test_too_few_groups_is_inconclusive_and_a_nan_score_is_a_defect():
+    y, c, b = binary_world(n=300)
+    m = get_metric("roc_auc")
+    few = np.arange(y.size) % (MIN_GROUPS - 1)
+    bound = clustered_difference("delong", m, "binary", y, c, b, few, margin=0.0)
+    assert bound.inconclusive and not bound.defined
+    assert bound.reason == f"only {MIN_GROUPS - 1} groups of rows: a bound for grouped rows needs at least 10 groups"
+    assert bound.estimate == pytest.approx(m.function(y, c) - m.function(y, b))
+    nan = c.copy()
+    nan[3] = np.nan
+    broken = clustered_difference("delong", m, "binary", y, nan, b, np.arange(y.size), margin=0.0)
+    assert not broken.defined and not broken.inconclusive and "NaN" in broken.reason
+    one_class = clustered_bound("delong", m, "binary", np.ones(300, int), c, np.arange(300), side="lower", floor=0.5)
+    assert one_class.inconclusive and "0 negative" in one_class.reason
+
+
+def test_a_metric_without_a_row_form_takes_the_cluster_bootstrap():
+    """Binary F1 and the error quantiles have no influence form here: whole groups are
+    resampled. Copies inside their group give the bootstrap of the rows themselves."""
+    rng = np.random.default_rng(2)
+    y = rng.normal(size=300)
+    c, b = y + rng.normal(size=300), y + 1.3 * rng.normal(size=300)
+    m = get_metric("median_ae")
+    options = dict(OPTIONS, margin=0.0, relative=False)
+    alone = margin_bound(m.method, m, "regression", y, c, b, groups=np.arange(300), **options)
+    groups, yk, ck, bk = copied(4, y, c, b)
+    grouped = margin_bound(m.method, m, "regression", yk, ck, bk, groups=groups, **options)
+    assert grouped.method == "cluster bootstrap, 300 groups"
+    assert grouped.lower == pytest.approx(alone.lower) and grouped.estimate == pytest.approx(alone.estimate)
+    floor = floor_bound(m.floor_method, m, "regression", yk, ck, side="upper", floor=2.0, groups=groups, **OPTIONS)
+    assert floor.method == "cluster bootstrap, 300 groups" and floor.bound >= floor.value
+
+
+def test_multiclass_and_regression_metrics_with_influences_take_their_row_form():
+    rng = np.random.default_rng(4)
+    codes = rng.integers(0, 3, size=600)
+    scores = rng.dirichlet(np.ones(3), size=600)
+    scores[np.arange(600), codes] += 0.4
+    scores /= scores.sum(axis=1, keepdims=True)
+    groups = np.repeat(np.arange(60), 10)
+    for name in ("macro_f1", "roc_auc_ovr", "accuracy", "log_loss"):
+        m = get_metric(name)
+        bound = floor_bound(m.floor_method, m, "multiclass", codes, scores, side="lower", floor=0.3, groups=groups)
+        assert bound.defined and bound.method.startswith("cluster-robust") and "60 groups" in bound.method, name
+    y = rng.normal(size=600)
+    for name in ("mae", "rmse", "r2"):
+        m = get_metric(name)
+        c, b = y + rng.normal(size=600), y + 1.2 * rng.normal(size=600)
+        d = margin_bound(m.method, m, "regression", y, c, b, groups=groups, margin=0.0, relative=False, **OPTIONS)
+        assert d.defined and d.method.startswith("cluster-robust") and d.estimate > 0, name
