@@ -308,4 +308,6 @@ def test_the_metadata_service_stopping_mid_session_is_one_error_line_and_no_tag_
     assert "could not be read or written" in verdict["tag"]["reason"]
     text = markdown.read_text()
     assert text.startswith("## modelgate: ⚠️ ERROR, no verdict (could not read the tags of"), text[:200]
-    assert "applied to" not in text and "PASS" not in text and "FAIL (" not in text
+    assert "applied to" not in text and "FAIL (" not in text
+    # No verdict is claimed; the forest plot below the table may still give each check's own outcome.
+    assert "PASS" not in text.split("### Forest plot", 1)[0]

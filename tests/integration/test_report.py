@@ -82,6 +82,29 @@ def test_markdown_report_is_written_and_appended_to_the_step_summary(session):
     assert step_summary.startswith("# earlier step\n") and markdown in step_summary
 
 
+def test_the_markdown_report_draws_the_margins_as_a_forest_plot_once(session):
+    out, summary, _ = session
+    lines = (out / "verdict.md").read_text().splitlines()
+    assert lines.count("| | check | better | model | baseline | diff | bound | margin | mde | method |") == 1
+    start = lines.index("### Forest plot: each bound against its margin or floor")
+    assert lines[start + 2] == "```text"
+    block = lines[start + 3 : lines.index("```", start + 3)]
+    assert block[0].startswith("● estimate")
+    loose = block.index(
+        "roc_auc-vs-majority-margin+0.1: the difference against the margin +0.1 (passes with ├ right of │)"
+    )
+    strict = block.index(
+        "roc_auc-vs-majority-margin+0.99: the difference against the margin +0.99 (passes with ├ right of │)"
+    )
+    passing, failing = block[loose + 2], block[strict + 2]  # under each title: the axis's ends, then the row
+    assert passing.startswith("  every row") and passing.endswith("  PASS")
+    assert passing.index("│") < passing.index("├") < passing.index("●")  # the bound clears the margin
+    assert failing.startswith("  every row") and failing.endswith("  FAIL")
+    assert failing.index("├") < failing.index("●") < failing.index("│")  # the margin is beyond the estimate
+    assert not any("test_plain" in line for line in block)  # a plain test has no bound to draw
+    assert "### Forest plot" in summary.read_text()  # $GITHUB_STEP_SUMMARY gets it too
+
+
 def test_metric_values_are_junit_properties(session):
     out, _, _ = session
     tree = ET.parse(out / "junit.xml")

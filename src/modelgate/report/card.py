@@ -32,8 +32,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from ..names import BASELINE, BINARY, CANDIDATE, FLOOR, MAJORITY, MULTICLASS, REGRESSION
+from ..names import BINARY, CANDIDATE, MAJORITY, MULTICLASS, REGRESSION
 from ..text import printable
+from .forest import FOREST_MAX_PANELS as FOREST_MAX_PANELS  # the caps, shared with the Markdown report
+from .forest import FOREST_MAX_ROWS as FOREST_MAX_ROWS
+from .forest import forest_panels, left_out_note
 from .render import HEADER, PASSED_INCONCLUSIVE, _row, inconclusive_passed, verdict_icon, verdict_word
 
 if TYPE_CHECKING:  # imported lazily at run time
@@ -42,7 +45,7 @@ if TYPE_CHECKING:  # imported lazily at run time
     from metaflow.cards import MetaflowCardComponent
 
     from ..evidence.evaluation import Evaluation
-    from ..verdict import CheckResult, Verdict
+    from ..verdict import Verdict
 
 SCATTER_MAX_ROWS = 5_000  # regression: more rows than this are drawn as a hexbin, not as points
 ANNOTATE_MAX_CLASSES = 25  # multiclass: more classes than this show colour without the counts
@@ -225,84 +228,44 @@ def task_figure(evaluation: Evaluation) -> Figure:
 
 
 FOREST_ROW_INCHES = 0.32  # the forest plot's height per row
-FOREST_MAX_ROWS = 120  # more rows than this: the passing slices beyond it are left to the table
-FOREST_MAX_PANELS = 40  # and at most this many checks get a panel
 _OUTCOME_COLOURS = {"pass": "tab:green", "fail": "tab:red", "inconclusive": "tab:gray"}
-
-
-def _forest_groups(verdict: Verdict) -> list[tuple[str, list[CheckResult]]]:
-    """The bound-based results grouped by their check: the check on every row first, then
-    its slices, in the verdict's order. A check's slices share its scale and its margin."""
-    groups: dict[str, list[CheckResult]] = {}
-    for r in verdict.results:
-        if r.group not in (BASELINE, FLOOR) or r.margin is None:
-            continue
-        base = r.name.split("::")[-1] if r.slice else r.name
-        groups.setdefault(base, []).append(r)
-    return [(name, sorted(rows, key=lambda r: r.slice is not None)) for name, rows in groups.items()]
-
-
-def _capped(groups: list[tuple[str, list[CheckResult]]]) -> tuple[list[tuple[str, list[CheckResult]]], int]:
-    """At most :data:`FOREST_MAX_ROWS` rows: every check on all rows and every slice that did
-    not pass first, then passing slices while room is left; (groups, rows left out)."""
-    total = sum(len(rows) for _, rows in groups)
-    if total <= FOREST_MAX_ROWS:
-        return groups, 0
-    room = FOREST_MAX_ROWS - sum(1 for _, rows in groups for r in rows if not r.slice or r.outcome != "pass")
-    kept = []
-    for name, rows in groups:
-        chosen = []
-        for r in rows:
-            if not r.slice or r.outcome != "pass":
-                chosen.append(r)
-            elif room > 0:
-                chosen.append(r)
-                room -= 1
-        kept.append((name, chosen))
-    kept = kept[:FOREST_MAX_PANELS]
-    return kept, total - sum(len(rows) for _, rows in kept)
 
 
 def forest_figure(verdict: Verdict) -> Figure | None:
     """Every margin check and floor as its estimate and one-sided bound against its margin
     or floor (a forest plot), one panel per check with its slices under it, coloured by
     outcome (green pass, red fail, grey inconclusive, hollow without a bound). None when
-    the verdict holds no such check."""
-    groups, left_out = _capped(_forest_groups(verdict))
-    if not groups:
+    the verdict holds no such check. The panels and their caps are the Markdown report's
+    too (:func:`modelgate.report.forest.forest_panels`)."""
+    panels, left_out = forest_panels(verdict)
+    if not panels:
         return None
-    heights = [len(rows) + 1 for _, rows in groups]
+    heights = [len(panel.rows) + 1 for panel in panels]
     fig = _figure(7, max(2.0, FOREST_ROW_INCHES * sum(heights) + 0.6))
-    axes = fig.subplots(len(groups), 1, squeeze=False, gridspec_kw={"height_ratios": heights})[:, 0]
-    for ax, (name, rows) in zip(axes, groups, strict=True):
-        first = rows[0]
-        floor = first.group == FLOOR
+    axes = fig.subplots(len(panels), 1, squeeze=False, gridspec_kw={"height_ratios": heights})[:, 0]
+    for ax, panel in zip(axes, panels, strict=True):
+        rows = panel.rows
         for i, r in enumerate(rows):
             y = len(rows) - 1 - i
-            point = r.candidate_value if floor else r.estimate
             colour = _OUTCOME_COLOURS.get(r.outcome, "tab:gray")
-            if point is not None and np.isfinite(point):
-                bounded = r.lower is not None and np.isfinite(r.lower) and not r.inconclusive
-                if bounded:
-                    ax.plot([r.lower, point], [y, y], color=colour, linewidth=2)
-                ax.plot([point], [y], "o", color=colour, markerfacecolor=colour if bounded else "white")
-        labels = [
-            f"{r.slice or 'every row'} (n={r.n:,}) {r.outcome.upper()}" if r.n is not None else r.outcome.upper()
-            for r in rows
-        ]
-        ax.axvline(first.margin, color="black", linestyle="--", linewidth=1)
-        if floor:
-            title = f"{name}: {first.metric} against its floor {first.margin:g}"
+            if r.point is not None:
+                if r.bound is not None:
+                    ax.plot([r.bound, r.point], [y, y], color=colour, linewidth=2)
+                ax.plot([r.point], [y], "o", color=colour, markerfacecolor=colour if r.bounded else "white")
+        labels = [f"{r.label} (n={r.n:,}) {r.outcome.upper()}" if r.n is not None else r.outcome.upper() for r in rows]
+        ax.axvline(panel.limit, color="black", linestyle="--", linewidth=1)
+        if panel.floor:
+            title = f"{panel.name}: {panel.metric} against its floor {panel.limit:g}"
         else:
-            what = "relative difference" if first.relative else "difference"
-            title = f"{name}: the {what} against the margin {first.margin:+g}"
+            what = "relative difference" if panel.relative else "difference"
+            title = f"{panel.name}: the {what} against the margin {panel.limit:+g}"
         ax.set_title(title, fontsize=8, loc="left")
         ax.set_yticks(range(len(rows) - 1, -1, -1), labels, fontsize=7)
         ax.set_ylim(-0.8, len(rows) - 0.2)
         ax.tick_params(axis="x", labelsize=7)
     title = "Forest plot: estimate (dot) and one-sided bound (line) against the dashed margin"
     if left_out:
-        title += f"\n({left_out} more rows, passing slices first, are in the table only)"
+        title += f"\n({left_out_note(left_out)})"
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return fig

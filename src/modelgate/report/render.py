@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from ..names import BASELINE, CHAMPION, FLOOR, GAP, PROPERTY, TEST
 from ..text import is_control, printable
+from .forest import fenced, forest_text
 
 if TYPE_CHECKING:  # rendered, never built here: modelgate.verdict imports this module
     from ..verdict import CheckResult, Verdict
@@ -184,6 +185,8 @@ def _floor_row(status: str, r: CheckResult) -> list[str]:
     ]
 
 
+FOREST_HEADING = "Forest plot: each bound against its margin or floor"  # the Markdown report's picture
+
 # "mde": the minimum detectable effect, the true effect beyond the margin or floor that passes 80% of the time.
 HEADER = ["", "check", "better", "model", "baseline", "diff", "bound", "margin", "mde", "method"]
 
@@ -271,7 +274,9 @@ def verdict_json(verdict: Verdict) -> str:
 
 
 def verdict_markdown(verdict: Verdict) -> str:
-    """A GitHub-flavoured Markdown summary: verdict, tag line, table, failures.
+    """A GitHub-flavoured Markdown summary: verdict, tag line, table, the forest plot of the
+    margins and floors (:func:`modelgate.report.forest.forest_text`, a text block: no image,
+    no network), failures.
 
     Every piece of user text (names, smoke texts, messages, run ids, the tag line)
     is escaped (:func:`md_text`, :func:`md_code`): it shows as written and cannot
@@ -293,6 +298,9 @@ def verdict_markdown(verdict: Verdict) -> str:
                 "✅" if r.passed else "⚠️ " + cells[0] if r.group == TEST and r.method not in ("failed", None) else "❌"
             )
         lines.append("| " + " | ".join(md_text(c) for c in cells) + " |")
+    forest = forest_text(verdict)
+    if forest:  # the margins and floors as a picture: the table stays the one table
+        lines += ["", f"### {FOREST_HEADING}", "", *fenced(forest)]
     sections = (
         ("Failures", verdict.failures),
         (f"Inconclusive, {PASSED_INCONCLUSIVE}", inconclusive_passed(verdict)),

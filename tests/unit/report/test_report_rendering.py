@@ -383,7 +383,9 @@ def test_markdown_of_a_pass_without_a_champion():
     assert "- champion: none yet\n" in markdown
     assert "- tag:" not in markdown  # no session, no tag line
     assert "### Failures" not in markdown
-    assert markdown.endswith("| ✅ | test: test_gate.py::test_plain | - | - | - | - | - | - | - | passed |\n")
+    table_end = "| ✅ | test: test_gate.py::test_plain | - | - | - | - | - | - | - | passed |\n"
+    assert f"{table_end}\n### Forest plot: each bound against its margin or floor\n\n```text\n" in markdown
+    assert markdown.endswith("PASS\n```\n")  # the margin check's picture ends the report
 
 
 # --- each metric's direction, in every format -------------------------------------------
