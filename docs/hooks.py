@@ -62,8 +62,8 @@ KEY_HELP = {
     "max_gap": "gaps: the upper bound of (best slice - worst slice) of the metric must be below this",
     "bins": "gaps: increasing bin edges of a numeric `column` (as for slices, below)",
     "text_length": "gaps: `true` for the built-in text length buckets (as for slices, below)",
-    "min_rows": "gaps: a slice with fewer rows makes the gap inconclusive (default 30)",
-    "min_per_class": "gaps: a slice with fewer rows of a class makes the gap inconclusive (default 5)",
+    "min_rows": "gaps: a slice with fewer rows (groups, with group_column) makes the gap inconclusive (default 30)",
+    "min_per_class": "gaps: a slice with fewer rows (groups) of a class makes the gap inconclusive (default 5)",
     "max_values": "gaps: a `column` without `values` or `bins` may have at most this many values (default 20)",
 }
 
@@ -77,8 +77,9 @@ SLICE_KEY_HELP = {
     "text_length": "`true`: the built-in length buckets of the text column, in words: short (< 20), "
     "medium (20-59), long (>= 60); a bucket no text falls in is left out",
     "checks": "names of the margin checks and floors judged on each slice (default: all of them)",
-    "min_rows": "a slice with fewer rows is inconclusive (default 30; at least 1)",
-    "min_per_class": "classification: a slice with fewer rows of a class is inconclusive (default 5; 0 turns it off)",
+    "min_rows": "a slice with fewer rows (groups, with group_column) is inconclusive (default 30; at least 1)",
+    "min_per_class": "classification: a slice with fewer rows (groups) of a class is inconclusive "
+    "(default 5; 0 turns it off)",
     "max_values": "a `column` without `values` or `bins` may have at most this many values (default 20)",
 }
 

@@ -44,6 +44,8 @@ def test_grouped_rows_get_cluster_robust_bounds_and_a_passing_gate_is_tagged(gat
     assert "cluster-robust" in auc["method"] and " groups" in auc["method"], auc
     assert auc["n"] == 200 and auc["passed"]
     assert "cluster-robust" in records["accuracy-at-least-0.5"]["method"]
+    groups = auc["method"].split(", ")[-1]  # "NNN groups"
+    result.stdout.fnmatch_lines([f"task: binary (inferred)*; 200 validation rows in {groups} of 'review'; *"])
     assert DEFAULT_TAG in user_tags(run)
 
 

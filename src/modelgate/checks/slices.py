@@ -331,16 +331,24 @@ class SliceCheck:
 
 def too_thin(evidence: Evaluation, rows: np.ndarray, min_rows: int, min_per_class: int, what: str = "the slice") -> str:
     """Why the rows of ``what`` are too few to decide on (fewer than ``min_rows``, or, for
-    classification, fewer than ``min_per_class`` of a class); "" when they are enough."""
-    if len(rows) < min_rows:
-        return f"{what} has {len(rows)} rows, fewer than min_rows = {min_rows}"
+    classification, fewer than ``min_per_class`` of a class); "" when they are enough.
+    With groups (``group_column``) it counts groups, not rows: copies of a row in its
+    group are no more evidence than the row."""
+    unit = "rows" if evidence.groups is None else "groups"
+
+    def count(selected: np.ndarray) -> int:
+        return len(selected) if evidence.groups is None else len(np.unique(evidence.groups[selected]))
+
+    if count(rows) < min_rows:
+        return f"{what} has {count(rows)} {unit}, fewer than min_rows = {min_rows}"
     if evidence.task == REGRESSION or min_per_class <= 0:
         return ""
-    counts = np.bincount(np.asarray(evidence.labels[rows], dtype=int), minlength=max(len(evidence.classes), 2))
+    labels = np.asarray(evidence.labels[rows], dtype=int)
+    counts = [count(rows[labels == k]) for k in range(max(len(evidence.classes), 2))]
     fewest = int(np.argmin(counts))
     if counts[fewest] < min_per_class:
         shown = evidence.classes[fewest] if len(evidence.classes) > fewest else fewest
-        return f"{what} has {counts[fewest]} rows of class {shown!r}, fewer than min_per_class = {min_per_class}"
+        return f"{what} has {counts[fewest]} {unit} of class {shown!r}, fewer than min_per_class = {min_per_class}"
     return ""
 
 

@@ -176,7 +176,11 @@ class GateSession:
             inputs = f"{evidence.features.shape[1]} feature columns (a DataFrame)"
         else:
             inputs = f"text column {self.settings.text_column!r}"
-        return [f"task: {evidence.task}{inferred}{classes}; {evidence.n} validation rows; the model receives {inputs}"]
+        rows = f"{evidence.n} validation rows"
+        if evidence.groups is not None:  # the bounds count groups, not rows: say how many
+            groups = len(set(evidence.groups.tolist()))
+            rows += f" in {groups:,} groups of {self.settings.group_column!r}"
+        return [f"task: {evidence.task}{inferred}{classes}; {rows}; the model receives {inputs}"]
 
     def summary_lines(self) -> list[tuple[str, str]]:
         """The closing summary as (line, colour): the verdict table, then what

@@ -26,6 +26,7 @@ from .transformations import (
     Transformation,
     baseline_comparisons_passed,
     differences,
+    group_rows,
     relabel,
 )
 
@@ -68,6 +69,17 @@ def assert_same(reference, case: Case, done: list[str]) -> None:
 def test_invariant_transformations_keep_the_verdict_and_the_bounds(tabular_cases, references, example, data):
     transformed, done = apply_drawn(tabular_cases[example], data)
     assert_same(references[example], transformed, done)
+
+
+@pytest.mark.parametrize("example", [e.name for e in TABULAR])
+@pytest.mark.filterwarnings("ignore:validation data has .* duplicate rows")
+def test_copies_of_a_row_inside_its_group_keep_the_verdict_and_the_bounds(tabular_cases, example):
+    """With ``group_column``, three copies of every row (each row its own group) give the
+    verdict and every bound of the rows themselves: copies are no evidence."""
+    alone = group_rows(tabular_cases[example], 1)
+    reference = alone.verdict()
+    assert any("groups" in (r.method or "") for r in reference.results), "no bound was grouped"
+    assert_same(reference, group_rows(tabular_cases[example], 3), ["copy every row 3 times in its group"])
 
 
 def binary_cases(tabular_cases) -> list[Case]:

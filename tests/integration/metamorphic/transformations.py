@@ -198,6 +198,18 @@ def rename_label(case: Case, name: str) -> Case:
     )
 
 
+def group_rows(case: Case, copies: int) -> Case:
+    """Each validation row in a group of its own (a new column the config names as
+    ``group_column``), copied ``copies`` times inside its group: copies of a row are
+    no more evidence than the row, so the verdict and the bounds must not move."""
+    features = case.gate.feature_columns
+    if tuple(features) == ("*",):  # the new column is no feature
+        features = tuple(c for c in case.valid.columns if c != case.label)
+    valid = case.valid.assign(row_group=[f"row {i}" for i in range(len(case.valid))])
+    valid = valid.loc[valid.index.repeat(copies)].reset_index(drop=True)
+    return replace(case, valid=valid, gate=with_gate(case.gate, group_column="row_group", feature_columns=features))
+
+
 _SEEDS = st.integers(0, 2**32 - 1)
 
 INVARIANTS: tuple[Transformation, ...] = (

@@ -112,6 +112,30 @@ def test_a_slice_with_too_few_rows_or_rows_of_a_class_is_inconclusive():
     assert "the slice has 0 rows of class 0, fewer than min_per_class = 5" in result.reason
 
 
+def test_with_groups_a_slice_counts_its_groups_not_its_rows():
+    """Copies of a row inside its group are no evidence: a slice of 22 users, three rows
+    each, is as thin as 22 rows (min_rows = 30), and so is a class of 4 users."""
+    frame, y, candidate, champion = segmented(n=400, weak_share=0.05, weak_noise=0.1)
+    n_b = int(np.sum(frame["segment"] == "b"))
+    assert n_b < 30
+    copies = np.repeat(np.arange(len(frame)), 3)
+    frame3, y3, c3, ch3 = frame.iloc[copies].reset_index(drop=True), y[copies], candidate[copies], champion[copies]
+    spec = SliceSpec(column="segment", values=("b",), min_rows=30)
+    (check,) = slice_checks([spec], [AUC_VS_CHAMPION], frame3, None)
+    plain = check.evaluate(evidence_of(frame3, y3, c3, ch3))
+    assert not plain.inconclusive  # 3 * n_b rows counted as independent are enough
+    grouped = check.evaluate(evidence_of(frame3, y3, c3, ch3, groups=copies))
+    assert grouped.inconclusive and not grouped.passed
+    assert f"the slice has {n_b} groups, fewer than min_rows = 30" in grouped.reason
+    negatives = int(np.sum((frame["segment"] == "a") & (y == 0)))
+    thin_class = SliceCheck(Slice("segment", value="a"), AUC_VS_CHAMPION, min_rows=5, min_per_class=negatives + 1)
+    result = thin_class.evaluate(evidence_of(frame3, y3, c3, ch3, groups=copies))
+    assert (
+        result.inconclusive
+        and f"the slice has {negatives} groups of class 0, fewer than min_per_class" in result.reason
+    )
+
+
 def test_an_undefined_statistic_on_a_slice_is_inconclusive_not_a_pass():
     frame, y, candidate, champion = segmented()
     evidence = evidence_of(frame, y, candidate, champion, on_inconclusive="fail")
