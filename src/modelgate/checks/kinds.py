@@ -85,7 +85,9 @@ register_check_kind(
     CheckKind("property", "properties", PropertyCheck.keys(), parse_property, "modelgate::property::", "property")
 )
 register_check_kind(CheckKind("gap", "gaps", GAP_KEYS, parse_gap, "modelgate::gap::", "gap"))
-register_check_kind(CheckKind("search", "search", SEARCH_KEYS, parse_search, "modelgate::search::", "weak-slice search"))
+register_check_kind(
+    CheckKind("search", "search", SEARCH_KEYS, parse_search, "modelgate::search::", "weak-slice search")
+)
 # Slices come from [[tool.modelgate.slices]] and the data (one per slice and check).
 register_check_kind(CheckKind("slice", None, frozenset(), None, "modelgate::slice::", "slice check"))
 register_check_kind(CheckKind("smoke", None, frozenset(), None, "modelgate::smoke::", "smoke case"))  # from a file
