@@ -22,6 +22,13 @@ Run through bench_stats.py:
 4. Power. The minimum detectable effect each margin check reports (read off its
    bound) against the pass rate of candidates truly that far beyond the margin
    (goal: about 80%), and the predicted power at +0.01 against the measured one.
+5. Weak-slice search. A candidate that matches the champion on every slice (the
+   same noise law, independent draws): how often the search over 10 garments, 4
+   price quartiles and 3 length buckets fails it (goal <= 5%); and a candidate
+   whose Brier score is worse by 0.05 to 0.15 on one garment (10% of the rows):
+   how often the search fails it and reports that garment (power).
+
+    .venv/bin/python benchmarks/bench_stats.py --rates --only search [--quick]
 """
 
 from __future__ import annotations
@@ -242,18 +249,89 @@ def power_section(quick: bool, seed: int) -> None:
         )
 
 
+# -- weak-slice search ---------------------------------------------------------------------------
+SEARCH_SIZES = (1000, 3000, 10000)
+SEARCH_MAX = 0.02  # max_regression, in Brier units
+SEARCH_GARMENTS = 10  # one garment is 10% of the rows: the planted slice
+
+
+def _search_world(n: int, regression: float, rng: np.random.Generator, everywhere: bool = False):
+    """Champion and candidate with the same noise law, independent draws; the candidate's Brier
+    score raised by about ``regression`` on garment g0 (10% of the rows; every row with
+    ``everywhere``): its probability moved toward the wrong class by the shift that adds that
+    much squared error on average."""
+    import pandas as pd
+
+    from modelgate.evidence.evaluation import Evaluation
+
+    garment = rng.integers(0, SEARCH_GARMENTS, n)
+    y = (rng.random(n) < 0.5).astype(int)
+    truth = np.where(y == 1, 0.7, 0.3)
+    champion = np.clip(truth + rng.normal(0, 0.15, n), 0.0, 1.0)
+    candidate = np.clip(truth + rng.normal(0, 0.15, n), 0.0, 1.0)
+    # (0.3 + s)^2 - 0.3^2 = regression: the shift s toward the wrong class.
+    shift = math.sqrt(0.09 + regression) - 0.3
+    hit = garment == 0 if not everywhere else np.ones(n, dtype=bool)
+    candidate[hit] = np.clip(candidate[hit] + np.where(y[hit] == 1, -shift, shift), 0.0, 1.0)
+    words = np.where(rng.random(n) < 0.5, "short text", " ".join(["long"] * 30))
+    frame = pd.DataFrame({"garment": [f"g{g}" for g in garment], "price": rng.gamma(2.0, 20.0, n)})
+    return Evaluation(labels=y, candidate=candidate, baselines={"champion": champion}, frame=frame, texts=tuple(words))
+
+
+def search_rates(n: int, regression: float, trials: int, seed: int, everywhere: bool = False) -> tuple[float, float]:
+    """(failed, failed naming garment g0) over ``trials`` validation sets of ``n`` rows."""
+    from modelgate.checks import SearchCheck
+
+    check = SearchCheck(SEARCH_MAX, columns=("garment", "price"), text_length=True)
+    rng = np.random.default_rng(seed)
+    failed = found = 0
+    for _ in range(trials):
+        result = check.evaluate(_search_world(n, regression, rng, everywhere))
+        failed += not result.passed
+        found += any(f["label"] == "garment=g0" or "garment=g0" in f["merged"] for f in result.findings)
+    return failed / trials, found / trials
+
+
+def search_section(quick: bool, seed: int) -> None:
+    trials = 200 if quick else 1000
+    print(f"\n== weak-slice search against the champion, max_regression = {SEARCH_MAX} (Brier) ==")
+    print(f"   {trials} trials a cell; 17 slices searched (10 garments, 4 price quartiles, 3 length buckets).")
+    print("   null: the candidate matches the champion on every slice; boundary: it is worse by exactly")
+    print(f"   max_regression = {SEARCH_MAX} on every row, so every slice is at the null's edge (goal: fails <= 5%);")
+    print("   planted: its Brier score is worse by the given amount on one garment, 10% of the rows")
+    header = "".join(f"{f'+{r:g}: fails / finds':>22}" for r in (0.05, 0.1, 0.15))
+    print(f"   {'rows':>6}{'null: fails':>13}{'boundary':>10}{header}   (Monte Carlo se at 5%)")
+    for n in SEARCH_SIZES:
+        null, _ = search_rates(n, 0.0, trials, seed + n)
+        edge, _ = search_rates(n, SEARCH_MAX, trials, seed + n + 2, everywhere=True)
+        cells = [f"{edge:>10.1%}"]
+        for regression in (0.05, 0.1, 0.15):
+            failed, found = search_rates(n, regression, trials, seed + n + 1)
+            cells.append(f"{f'{failed:.1%} / {found:.1%}':>22}")
+        print(f"   {n:>6}{null:>13.1%}{''.join(cells)}   ({mc_se(0.05, trials):.1%})", flush=True)
+
+
+SECTIONS = {
+    "budgets": budgets_section,
+    "slices": slices_section,
+    "gaps": gaps_section,
+    "power": power_section,
+    "search": search_section,
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="modelgate: error rates of failure budgets and slices")
     parser.add_argument("--rates", action="store_true", help="run this section only")
     parser.add_argument("--quick", action="store_true", help="fewer trials")
     parser.add_argument("--seed", type=int, default=20261204)
+    parser.add_argument("--only", choices=sorted(SECTIONS), action="append", help="run these sections only")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     print(f"modelgate benchmark, failure budgets and slices ({'quick' if args.quick else 'full'})")
-    budgets_section(args.quick, args.seed)
-    slices_section(args.quick, args.seed)
-    gaps_section(args.quick, args.seed)
-    power_section(args.quick, args.seed)
+    for name, section in SECTIONS.items():
+        if not args.only or name in args.only:
+            section(args.quick, args.seed)
     print(f"\ntotal {time.perf_counter() - started:.0f} s")
     return 0
 

@@ -31,15 +31,17 @@ log = logging.getLogger("mkdocs.plugins.modelgate")
 # What each key of a check or property table means (the registries name the keys).
 KEY_HELP = {
     # margin checks and floors: [[tool.modelgate.checks]]
-    "metric": "the metric, a name of the metrics registry (below)",
+    "metric": "the metric, a name of the metrics registry (below); search: the per-row loss compared "
+    "(default `brier` binary, `accuracy` as the 0/1 error multiclass, `mae` regression)",
     "baseline": "`majority`, `mean`, `median` (label-only baselines of the task), `champion`, or a run `Flow/run_id`",
     "margin": "the compared difference's bound must be above this (absolute; a share of the baseline with `relative`)",
     "relative": "`true`: the margin is a share of the baseline's value",
     "confidence": 'one-sided confidence of the bound (default 0.95); `"none"` or `"point"`: the point estimate '
-    "decides (for a property: the observed failure rate)",
+    "decides (for a property: the observed failure rate); search: the family-wise level of Holm's correction",
     "method": "the bound's method: `auto` (the metric's own, below) or a method name, `bootstrap` fits any metric",
     "n_resamples": "bootstrap resamples (default 2000; at least 1 / (1 - confidence): 20 at 95%)",
-    "seed": "random seed of the bootstrap or of the drawn examples (a whole number >= 0)",
+    "seed": "random seed of the bootstrap or of the drawn examples (a whole number >= 0); search: of the "
+    "split into search and confirmation halves (default 0)",
     "name": "the check's name, and so its pytest item's (default: made from its settings)",
     "at_least": "floor of a higher-is-better metric: the lower bound must be above it",
     "at_most": "ceiling of a lower-is-better metric: the upper bound must be below it",
@@ -60,11 +62,20 @@ KEY_HELP = {
     "class": "monotonic, multiclass (required there) or binary: the class whose probability is watched",
     # group gaps: [[tool.modelgate.gaps]] (the slice keys, below, say which slices)
     "max_gap": "gaps: the upper bound of (best slice - worst slice) of the metric must be below this",
-    "bins": "gaps: increasing bin edges of a numeric `column` (as for slices, below)",
-    "text_length": "gaps: `true` for the built-in text length buckets (as for slices, below)",
-    "min_rows": "gaps: a slice with fewer rows (groups, with group_column) makes the gap inconclusive (default 30)",
+    "bins": "gaps: increasing bin edges of a numeric `column` (as for slices, below); search: how many "
+    "quantile bins a numeric column is cut into (default 4)",
+    "text_length": "gaps, search: `true` for the built-in text length buckets (as for slices, below)",
+    "min_rows": "gaps: a slice with fewer rows (groups, with group_column) makes the gap inconclusive "
+    "(default 30); search: a slice needs this many rows in each half to be searched (default 30)",
     "min_per_class": "gaps: a slice with fewer rows (groups) of a class makes the gap inconclusive (default 5)",
-    "max_values": "gaps: a `column` without `values` or `bins` may have at most this many values (default 20)",
+    "max_values": "gaps: a `column` without `values` or `bins` may have at most this many values (default 20); "
+    "search: the most frequent values of each column kept (without it, a non-numeric column may have at most 50)",
+    # the weak-slice search: [[tool.modelgate.search]]
+    "max_regression": "search: fail when a slice's candidate loss is confirmed to exceed the champion's by more "
+    "than this (> 0, in the metric's units)",
+    "columns": "search: columns of the validation frame whose values (numeric: quantile bins) are searched",
+    "tokens": "search: the rows containing each of this many most frequent tokens of the text column (default 0)",
+    "against": "search: the baseline compared with (default `champion`; `majority`, `mean`, `median` or a run)",
 }
 
 # What each key of a [[tool.modelgate.slices]] table means (checks.slices.SLICE_KEYS names them).
@@ -88,6 +99,7 @@ TOP_KEY_HELP = {
     "checks": "array of tables: margin checks and floors (keys below)",
     "gaps": "array of tables: the gap of a metric between the best and the worst slice of a column (keys below)",
     "properties": "array of tables: behavioural properties (keys below)",
+    "search": "array of tables: a search for slices where the candidate is worse than the champion (keys below)",
     "slices": "array of tables: subsets of the rows on which margin checks and floors are judged again (keys below)",
     "smoke_cases": "a smoke-case file (CSV, JSONL or parquet), relative to the config's folder",
     "power_effect": "a true effect beyond each margin or floor the gate should detect (e.g. `0.01`): the "

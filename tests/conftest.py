@@ -273,6 +273,7 @@ SLOW_FIXTURES = frozenset(
         "table_run",  # tests/flows/table_flow.py: a model per task
         "tabular_runs",  # the tabular examples' flows, good and shuffled
         "twisted_run",
+        "planted_run",  # test_search_sessions.py: TinyFlow with a planted weak slice
         "nlp_case",  # tests/integration/metamorphic (and good_runs): the examples' runs, the flips' run, the Keras model
     }
 )

@@ -38,6 +38,7 @@ SCOPES = (BRANCH_SCOPE, PROJECT_SCOPE, FLOW_SCOPE)
 BASELINE = "baseline"  # a margin check against a baseline
 FLOOR = "floor"  # a floor: one metric's own bound against at_least / at_most
 GAP = "gap"  # the gap of one metric between the best and the worst slice of a column
+SEARCH = "search"  # the weak-slice search: slices where the candidate is worse than a baseline
 PROPERTY = "property"  # a behavioural property
 SMOKE = "smoke"  # one smoke case
 TEST = "test"  # a plain pytest quality test (only in a pytest session)

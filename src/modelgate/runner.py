@@ -332,7 +332,7 @@ class GateRunner:
         if baseline_run:  # named by the user: resolved now, whether or not a check uses it
             champion, reason = runs.resolve_champion(pathspec, settings.champion_carries, baseline_run)
             baselines.fix_champion(champion, reason, "baseline run (--gate-baseline-run, compared as 'champion')")
-        if any(check.baseline == CHAMPION for check in config.checks):
+        if CHAMPION in config.baseline_names:  # a margin check or a weak-slice search compares with it
             if baselines.champion:  # fixed now, before any test (and before this run is tagged)
                 role = "baseline" if baseline_run else CHAMPION
                 runs.check_artifact(baselines.champion, model_artifact, role=role)
@@ -413,6 +413,8 @@ class GateRunner:
         measured: list[Any] = [*self.config.checks, *self.config.floors, *self.config.declared.get("gap", ())]
         for check in measured:
             check_metric_fits(check.metric, task)
+        for search in self.config.declared.get("search", ()):
+            search.metric_for(task)  # type: ignore[attr-defined]
         for check in self.config.checks:
             label_only = {REGRESSION: (MEAN, MEDIAN)}.get(task, (MAJORITY,))
             if check.baseline in (MAJORITY, MEAN, MEDIAN) and check.baseline not in label_only:
@@ -466,6 +468,8 @@ class GateRunner:
             prop.prepare(evidence)
         for gap in self.config.declared.get("gap", ()):  # and gaps (a column the data lack)
             gap.prepare(evidence)
+        for search in self.config.declared.get("search", ()):  # and searches (a column, a baseline, no text)
+            search.prepare(evidence)
         return evidence
 
     def evaluate(self, evidence: Evaluation, checks: Sequence[Check] | None = None) -> list[CheckResult]:

@@ -58,6 +58,8 @@ class CheckResult:
     slice: str | None = None  # the slice it was judged on ("length=short"), None: every row
     # The smallest true effect beyond the margin (or floor) that passes 80% of the time, at this n.
     mde: float | None = None
+    # The weak-slice search: each confirmed slice (label, n, n_confirm, difference, bound, ...).
+    findings: tuple[dict[str, Any], ...] = ()
 
     @property
     def outcome(self) -> str:
@@ -86,7 +88,10 @@ class CheckResult:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CheckResult:
         known = {f for f in cls.__dataclass_fields__}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        fields = {k: v for k, v in data.items() if k in known}
+        if "findings" in fields:  # a JSON array of objects: a tuple again
+            fields["findings"] = tuple(fields["findings"] or ())
+        return cls(**fields)
 
 
 def _jsonable(value: Any) -> Any:

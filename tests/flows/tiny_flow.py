@@ -16,6 +16,12 @@ class TinyFlow(FlowSpec):
     pause = Parameter("pause", default=0, help="seconds to sleep in train (for unfinished-run tests)")
     train_noise = Parameter("train-noise", default=0.0, help="share of training labels flipped (a worse model)")
     labels_kind = Parameter("labels-kind", default="binary", help="binary | text | empty")
+    plant = Parameter(
+        "plant",
+        default="",
+        help="a word planted once in half the training negatives and four times in a fifth of 1,000 "
+        "validation texts: a model much worse than the plain one on the rows holding it (a weak slice)",
+    )
 
     @step
     def start(self):
@@ -40,7 +46,13 @@ class TinyFlow(FlowSpec):
             return pd.DataFrame({"review": texts, "labels": np.where(flipped, 1 - labels, labels)})
 
         self.df = frame(400)
-        self.valdf = frame(200)
+        self.valdf = frame(1000 if self.plant else 200)
+        if self.plant:  # its own draws: the frames above are the plain run's
+            planting = np.random.default_rng(2)
+            negatives = (self.df["labels"] == 0).to_numpy() & (planting.random(len(self.df)) < 0.5)
+            self.df.loc[negatives, "review"] += " " + self.plant
+            chosen = planting.random(len(self.valdf)) < 0.2
+            self.valdf.loc[chosen, "review"] += (" " + self.plant) * 4
         # The validation rows of one class: too thin for an AUC (an inconclusive check).
         self.negatives_df = self.valdf[self.valdf["labels"] == 0].reset_index(drop=True)
         if self.labels_kind == "text":

@@ -1,11 +1,12 @@
 """Checks, one kind a module: :mod:`.margin`, :mod:`.floors`, :mod:`.properties`,
-:mod:`.slices` and :mod:`.smoke`; the protocol they share and the registry of kinds in :mod:`.kinds`."""
+:mod:`.gaps`, :mod:`.search`, :mod:`.slices` and :mod:`.smoke`; the protocol they share and the registry of kinds in :mod:`.kinds`."""
 
 from .floors import FloorCheck
 from .gaps import GapCheck
 from .kinds import CHECK_KINDS, Check, CheckKind, kind_for_entry, register_check_kind
 from .margin import MarginCheck, parse_margin
 from .properties import PropertyCheck
+from .search import SearchCheck
 from .slices import SliceCheck, SliceSpec
 from .smoke import SmokeCheck, smoke_result
 
@@ -17,6 +18,7 @@ __all__ = [
     "GapCheck",
     "MarginCheck",
     "PropertyCheck",
+    "SearchCheck",
     "SliceCheck",
     "SliceSpec",
     "SmokeCheck",

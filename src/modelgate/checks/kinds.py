@@ -5,7 +5,8 @@ CheckResult``; the evidence is one :class:`~modelgate.evidence.evaluation.Evalua
 (task, labels, inputs, the candidate's scorer and scores, baselines computed
 lazily). Both front ends run the same checks through
 :mod:`modelgate.runner`. Kinds today: margin (:mod:`.margin`), floor
-(:mod:`.floors`), property (:mod:`.properties`) and smoke (one smoke case,
+(:mod:`.floors`), property (:mod:`.properties`), gap (:mod:`.gaps`), weak-slice
+search (:mod:`.search`), slice (:mod:`.slices`) and smoke (one smoke case,
 :mod:`.smoke`). Each kind is
 registered once in :data:`CHECK_KINDS` with the config table it is declared
 in, the keys that table allows, its parser, and the prefix of its test items.
@@ -25,6 +26,7 @@ from .floors import FLOOR_KEYS, is_floor_table, parse_floor
 from .gaps import GAP_KEYS, parse_gap
 from .margin import MARGIN_KEYS, parse_margin
 from .properties import PropertyCheck, parse_property
+from .search import SEARCH_KEYS, parse_search
 
 
 class Check(Protocol):
@@ -83,6 +85,9 @@ register_check_kind(
     CheckKind("property", "properties", PropertyCheck.keys(), parse_property, "modelgate::property::", "property")
 )
 register_check_kind(CheckKind("gap", "gaps", GAP_KEYS, parse_gap, "modelgate::gap::", "gap"))
+register_check_kind(
+    CheckKind("search", "search", SEARCH_KEYS, parse_search, "modelgate::search::", "weak-slice search")
+)
 # Slices come from [[tool.modelgate.slices]] and the data (one per slice and check).
 register_check_kind(CheckKind("slice", None, frozenset(), None, "modelgate::slice::", "slice check"))
 register_check_kind(CheckKind("smoke", None, frozenset(), None, "modelgate::smoke::", "smoke case"))  # from a file

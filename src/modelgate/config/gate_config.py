@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import tables
 from ..errors import GateUsageError
-from ..names import INCONCLUSIVE_FAILS
+from ..names import CHAMPION, INCONCLUSIVE_FAILS
 from .settings import (
     GateSettings,
     class_value,
@@ -64,7 +64,9 @@ class GateConfig:
 
     @property
     def baseline_names(self) -> list[str]:
-        return sorted({c.baseline for c in self.checks})
+        """The baselines the checks compare with: margin checks' and weak-slice searches'."""
+        searches = self.declared.get("search", ())
+        return sorted({c.baseline for c in self.checks} | {getattr(s, "against", CHAMPION) for s in searches})
 
     def all_checks(self) -> tuple[Check, ...]:
         """Every check the config declares in a table, in the order of CHECK_KINDS."""

@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from ..names import BASELINE, CHAMPION, FLOOR, GAP, PROPERTY, TEST
+from ..names import BASELINE, CHAMPION, FLOOR, GAP, PROPERTY, SEARCH, TEST
 from ..text import is_control, printable
 from .forest import fenced, forest_text
 
@@ -119,6 +119,21 @@ def _row(r: CheckResult) -> list[str]:
             "-",
             _num(r.lower),
             f"< {r.margin:g}" if r.margin is not None else "-",
+            "-",
+            r.method or "-",
+        ]
+    if r.group == SEARCH:
+        worst = max(r.findings, key=lambda f: f["bound"]) if r.findings else None
+        where = f" [{worst['label']}, n={worst['n_confirm']}]" if worst else ""
+        return [
+            status,
+            f"{r.metric} weak slices vs {r.baseline}{where}",
+            LOWER,
+            "-",
+            "-",
+            _num(r.estimate, True),
+            _num(r.lower, True),
+            f"≤ {r.margin:+g}" if r.margin is not None else "-",
             "-",
             r.method or "-",
         ]
@@ -249,7 +264,19 @@ def _footnotes(verdict: Verdict) -> list[str]:
     notes += [f"{labels.get(name, name)}: {run}" for name, run in runs if name != run]  # not "Flow/1: Flow/1"
     notes += [r.message for r in verdict.results if r.method == "no baseline"]
     notes += [f"{r.name}: {r.message}" for r in verdict.inconclusive]  # why the data could not decide
+    notes += [f"{r.name}: {finding_line(f, r.metric)}" for r in verdict.results for f in r.findings]
     return notes
+
+
+def finding_line(finding: dict, metric: str | None) -> str:
+    """One confirmed weak slice of a search: its n, the paired difference and the bound."""
+    merged = finding.get("merged") or ()
+    also = f"; with {', '.join(merged)}" if merged else ""
+    return (
+        f"weak slice {finding['label']} (n={finding['n']}): on its {finding['n_confirm']} confirmation rows "
+        f"the candidate's {metric} is {_num(finding['difference'], True)} worse, "
+        f"{finding['confidence']:.2%} Holm lower bound {_num(finding['bound'], True)}{also}"
+    )
 
 
 def verdict_table(verdict: Verdict) -> str:
@@ -310,4 +337,8 @@ def verdict_markdown(verdict: Verdict) -> str:
         if results:
             lines += ["", f"### {md_text(title)}", ""]
             lines += [f"- **{md_text(r.name)}**: {md_text(r.message)}" for r in results]
+    weak = [(r, f) for r in verdict.results for f in r.findings]
+    if weak:
+        lines += ["", "### Weak slices", ""]
+        lines += [f"- **{md_text(r.name)}**: {md_text(finding_line(f, r.metric))}" for r, f in weak]
     return "\n".join(lines) + "\n"

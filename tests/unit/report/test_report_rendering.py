@@ -308,6 +308,7 @@ def test_json_is_the_verdict_as_data():
         "reason": None,
         "slice": None,
         "mde": None,
+        "findings": [],  # a weak-slice search's confirmed slices
         "outcome": "fail",
     }
     assert data["inconclusive"] == []
