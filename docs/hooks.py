@@ -106,6 +106,8 @@ TOP_KEY_HELP = {
     "header warns when a check would pass a candidate that good less than 80% of the time "
     "(also `--gate-power-effect`, `Gate(power_effect=...)`)",
     "require_champion": "`true`: with no champion yet, champion checks fail instead of passing",
+    "max_holdout_reuse": "warn when the validation data has gated more candidates than this (default 20): "
+    "repeated gating on one holdout slowly overfits it (the verdict records count them)",
     "on_inconclusive": '`"fail"` (default) or `"pass"`: what a check whose data are too thin to decide does; '
     '`"pass"` passes it with a warning (also `--gate-on-inconclusive`, `Gate(on_inconclusive=...)`)',
 }

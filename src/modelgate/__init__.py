@@ -31,6 +31,7 @@ _EXPORTS = {
     "tag_current_run": "metaflow_io.tagging",
     "smoke_cases": "plugin.fixtures",
     "deployed_run": "metaflow_io.runs",
+    "history": "metaflow_io.records",
     "load_config": "config.loading",
     "GateUsageError": "errors",
     "MetaflowUnavailable": "errors",
@@ -55,6 +56,7 @@ __all__ = [
     "as_scorer",
     "deployed_run",
     "evaluate",
+    "history",
     "load_config",
     "load_smoke_cases",
     "smoke_cases",
@@ -70,6 +72,7 @@ if TYPE_CHECKING:
     from .evidence.evaluation import Evaluation, evaluate
     from .evidence.scorers import as_scorer
     from .gate import Gate
+    from .metaflow_io.records import history
     from .metaflow_io.runs import deployed_run
     from .metaflow_io.tagging import tag_current_run
     from .plugin.fixtures import smoke_cases

@@ -1,4 +1,5 @@
-"""``python -m modelgate COMMAND``: ``promote`` (see :mod:`modelgate.promote`).
+"""``python -m modelgate COMMAND``: ``promote`` (:mod:`modelgate.metaflow_io.promote`) and
+``history`` (:mod:`modelgate.metaflow_io.history`).
 
 Each command is an argparse subcommand: ``--help`` describes every command, and
 a command's bad option is refused naming that command's own options. Errors
@@ -11,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from .errors import GateUsageError
-from .metaflow_io import promote
+from .metaflow_io import history, promote
 
 PROG = "python -m modelgate"
 
@@ -35,6 +36,9 @@ def parser() -> promote.CommandParser:
             description=promote.DESCRIPTION,
         )
     )
+    history.add_arguments(
+        commands.add_parser("history", prog=history.PROG, help=history.SUMMARY, description=history.DESCRIPTION)
+    )
     return made
 
 
@@ -47,8 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, after printing it
         return int(exc.code or 0)
     if args.command is None:
-        print(f"modelgate: error: name a command: promote ({PROG} --help describes each)", file=sys.stderr)
+        print(f"modelgate: error: name a command: promote, history ({PROG} --help describes each)", file=sys.stderr)
         return promote.EXIT_USAGE
+    if args.command == "history":
+        return history.run(args)
     return promote.run(args)
 
 

@@ -35,6 +35,7 @@ smoke_cases = "cases.csv"
 require_champion = true
 on_inconclusive = "pass"
 power_effect = 0.01
+max_holdout_reuse = 7
 
 [[tool.modelgate.checks]]
 metric = "roc_auc"

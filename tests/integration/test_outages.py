@@ -183,12 +183,17 @@ def test_promote_that_cannot_reach_the_service_is_exit_3_in_one_line(service_dow
 @pytest.mark.parametrize(
     ("args", "code", "stream", "says"),
     [
-        ((), 4, "stderr", "modelgate: error: name a command: promote (python -m modelgate --help describes each)"),
+        (
+            (),
+            4,
+            "stderr",
+            "modelgate: error: name a command: promote, history (python -m modelgate --help describes each)",
+        ),
         (
             ("deploy", "F/1"),
             4,
             "stderr",
-            "modelgate: error: argument COMMAND: invalid choice: 'deploy' (choose from 'promote')",
+            "modelgate: error: argument COMMAND: invalid choice: 'deploy' (choose from 'promote', 'history')",
         ),
         (("--bogus", "promote"), 4, "stderr", "modelgate: error: unknown option --bogus (options: --help)"),
         (("promote",), 4, "stderr", "modelgate promote: error: the following arguments are required: Flow/run_id"),

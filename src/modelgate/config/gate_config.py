@@ -46,6 +46,9 @@ class GateConfig:
     # A true effect beyond each margin or floor the gate should detect: the header warns when
     # a check would pass a candidate that good less than 80% of the time. None: no warning.
     power_effect: float | None = None
+    # How many candidates may be gated on one validation set before the gate warns that the
+    # holdout is being overfitted by reuse (the records count them).
+    max_holdout_reuse: int = 20
 
     @property
     def checks(self) -> tuple[MarginCheck, ...]:
@@ -78,7 +81,7 @@ class GateConfig:
         return tuple(check for kind in CHECK_KINDS for check in self.declared.get(kind, ()))
 
 
-OTHER_KEYS = ("smoke_cases", "require_champion", "on_inconclusive", "slices", "power_effect")
+OTHER_KEYS = ("smoke_cases", "require_champion", "on_inconclusive", "slices", "power_effect", "max_holdout_reuse")
 
 
 def by_kind(checks: Sequence[Check]) -> dict[str, tuple[Check, ...]]:
@@ -186,6 +189,7 @@ def parse_table(table: Any, source: Path | None = None) -> GateConfig:
         power_effect=(
             validate_power_effect(table["power_effect"], f"{where}.power_effect") if "power_effect" in table else None
         ),
+        max_holdout_reuse=tables.whole(f"{where}.max_holdout_reuse", table.get("max_holdout_reuse", 20), 1),
     )
     return check_unique_names(config)
 

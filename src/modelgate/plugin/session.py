@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import GateConfig, GateSettings
 from ..decision import SessionOutcome, TagDecision, decide
-from ..metaflow_io import runs, tagging
+from ..metaflow_io import records, runs, tagging
 from ..names import BINARY, CANDIDATE
 from ..runner import Baselines, GateRunner
 from ..verdict import CheckResult, Verdict
@@ -52,6 +52,7 @@ class GateSession:
     recheck_line: str = ""  # another writer changed the tag after this session wrote it
     outage: str = ""  # a test met a Metaflow outage (MetaflowUnavailable): no verdict, no tag change
     config_line: str = ""  # which config file, and why (the front end chose it)
+    holdout_line: str = ""  # the validation data has gated more candidates than max_holdout_reuse
 
     @property
     def config(self) -> GateConfig:
@@ -197,6 +198,8 @@ class GateSession:
         lines += [(printable(f"modelgate: {error}"), "red") for error in self.report_errors[1:]]
         if self.recheck_line:
             lines.append((printable(f"modelgate: WARNING: {self.recheck_line}"), "red"))
+        if self.holdout_line:
+            lines.append((printable(f"modelgate: WARNING: {self.holdout_line}"), "yellow"))
         applied = self.decision is not None and self.decision.action == "apply" and not self.dry_run
         failed = self.tag_error or self.report_errors or self.recheck_line
         lines.append((printable(f"modelgate: {self.tag_line}"), "red" if failed else "green" if applied else "yellow"))
@@ -218,10 +221,54 @@ class GateSession:
                 files.write(self.verdict())
             return EXIT_USAGE
         line = self.tag_line
+        self.record_verdict()  # before the tag: a verdict that cannot be recorded changes no tag
         self.carry_out()
         if self.tag_line != line and files:
             self.report_errors = files.write(self.verdict())
         return self.exit_status()
+
+    def record_verdict(self) -> None:
+        """Write the verdict record on the candidate's end task (:mod:`modelgate.metaflow_io.records`);
+        a record that cannot be written fails the session as a failed tag write does."""
+        decision = self.decision
+        if decision is None or decision.dry_run or self.tag_error or self.outage:
+            return  # nothing decided, or a dry run: nothing is written
+        try:
+            data = records.data_fingerprint(self.data)
+            record = records.build_record(
+                self.verdict(),
+                self.config,
+                front_end="pytest",
+                data=data,
+                champion=self.champion,
+                tag_action=decision.action,
+                tag_reason=decision.reason,
+            )
+            records.write_record(self.pathspec, record)
+        except KeyboardInterrupt:
+            self.interrupted = True
+            self.tag_error = f"interrupted while recording the verdict on {self.pathspec}"
+            self.tag_line = f"FAILED: {self.tag_error}; no tag was changed"
+            return
+        except Exception as exc:
+            self.tag_error = f"could not record the verdict on {self.pathspec}: {tagging.describe_error(exc)}"
+            self.tag_line = f"FAILED: {self.tag_error}; no tag was changed"
+            return
+        self.holdout_line = self._holdout_line(data)
+
+    def _holdout_line(self, data: str) -> str:
+        """A warning when this validation set has gated more candidates than ``max_holdout_reuse``."""
+        limit = self.config.max_holdout_reuse
+        try:
+            uses, _ = records.holdout_uses(self.pathspec.split("/")[0], data)
+        except Exception as exc:  # counting is advice: an outage here changes no verdict
+            return f"holdout reuse not counted: {tagging.describe_error(exc)}"
+        if uses <= limit:
+            return ""
+        return (
+            f"holdout reuse: this validation data ({data}) has gated {uses} candidates, more than "
+            f"max_holdout_reuse = {limit}: repeated gating on one holdout slowly overfits it; refresh it"
+        )
 
     def exit_status(self) -> int:
         """The exit code carries the verdict (README, "Exit codes"): 0 only when

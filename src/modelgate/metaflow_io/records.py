@@ -1,0 +1,237 @@
+"""Every verdict on record, where the deployment keeps its runs.
+
+A gate's verdict is written as **metadata of the candidate's end task**, through
+Metaflow's metadata provider: the local metadata of a laptop, or the metadata
+service of a deployment (the same call, the same Postgres that holds the runs).
+Why there:
+
+* it is found from the candidate run alone (``Task(...).metadata``), whichever front
+  end gated it (a pytest session has no run of its own to hold artifacts);
+* it is append-only: a record is never overwritten, and each gate adds one (a field
+  name of its own, ``modelgate-record-<id>``, of type ``modelgate-record``);
+* it needs nothing the deployment does not already have (no bucket path to agree on,
+  no extra run per gate), and Metaflow's UI shows a task's metadata.
+
+A record holds the verdict (every check's estimate, bound, margin, method and
+outcome: :meth:`Verdict.to_dict`), the config and its hash, a fingerprint of the
+validation data, the champion's pathspec, the tag action, the front end, the user,
+the time and the modelgate version. :func:`history` reads them back, oldest first;
+:func:`holdout_uses` counts the candidates gated on one validation set.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import getpass
+import hashlib
+import json
+import os
+import time
+import uuid
+from collections.abc import Mapping
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import GateUsageError
+from .runs import get_run, global_namespace
+
+if TYPE_CHECKING:
+    from ..config import GateConfig
+    from ..verdict import Verdict
+
+__all__ = [
+    "FRONT_ENDS",
+    "RECORD_TYPE",
+    "build_record",
+    "config_fingerprint",
+    "data_fingerprint",
+    "history",
+    "holdout_uses",
+    "write_record",
+]
+
+RECORD_TYPE = "modelgate-record"
+FIELD_PREFIX = "modelgate-record-"
+SCHEMA = 1
+FRONT_ENDS = ("pytest", "@gate", "Gate", "GateFlow")
+
+
+# ------------------------------------------------------------------ what a record holds
+
+
+def _plain(value: Any) -> Any:
+    """A config value as JSON: dataclasses as their fields, paths and enums as text."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.name != "source"}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_plain(v) for v in value]
+        return sorted(items, key=json.dumps) if isinstance(value, (set, frozenset)) else items
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return repr(value)
+
+
+def config_fingerprint(config: GateConfig) -> tuple[dict[str, Any], str]:
+    """The config as plain JSON (every setting and check, the smoke cases' file content
+    hashed, not its path) and its hash: the same gate gives the same hash wherever its
+    file lies."""
+    plain = _plain(config)
+    cases = config.smoke_cases
+    plain["smoke_cases"] = None
+    if cases is not None:
+        try:
+            plain["smoke_cases"] = "sha256:" + hashlib.sha256(Path(cases).read_bytes()).hexdigest()[:16]
+        except OSError:
+            plain["smoke_cases"] = f"unreadable: {cases}"
+    text = json.dumps(plain, sort_keys=True, separators=(",", ":"))
+    return plain, "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def data_fingerprint(frame: Any) -> str:
+    """A hash of the validation frame's content that does not depend on the order of its
+    rows or columns: the same validation set gives the same fingerprint in every run."""
+    import numpy as np
+    import pandas as pd
+
+    if not hasattr(frame, "columns"):
+        frame = pd.DataFrame({"value": list(frame)})
+    ordered = frame[sorted(frame.columns, key=str)]
+    try:
+        rows = pd.util.hash_pandas_object(ordered, index=False).to_numpy()
+    except TypeError:  # a cell pandas cannot hash (an array, a list): hash its text
+        rows = pd.util.hash_pandas_object(ordered.astype(str), index=False).to_numpy()
+    digest = hashlib.sha256(json.dumps([str(c) for c in ordered.columns]).encode())
+    digest.update(np.sort(rows.astype(np.uint64)).tobytes())  # sorted: the row order does not count
+    return "sha256:" + digest.hexdigest()[:16]
+
+
+def build_record(
+    verdict: Verdict,
+    config: GateConfig,
+    *,
+    front_end: str,
+    data: str,
+    champion: str | None,
+    tag_action: str,
+    tag_reason: str = "",
+) -> dict[str, Any]:
+    """One record: what was decided, on what, by whom and how."""
+    from .. import __version__
+
+    if front_end not in FRONT_ENDS:
+        raise ValueError(f"front_end must be one of {', '.join(FRONT_ENDS)}, not {front_end!r}")
+    plain, digest = config_fingerprint(config)
+    return {
+        "schema": SCHEMA,
+        "id": uuid.uuid4().hex,
+        "time": time.time(),
+        "run": verdict.run,
+        "verdict": verdict.to_dict(),
+        "passed": verdict.passed,
+        "config": plain,
+        "config_hash": digest,
+        "data_fingerprint": data,
+        "champion": champion,
+        "tag": {"name": config.settings.tag, "action": tag_action, "reason": tag_reason},
+        "front_end": front_end,
+        "user": _user(),
+        "modelgate_version": __version__,
+    }
+
+
+def _user() -> str:
+    for name in ("METAFLOW_USER", "USER", "USERNAME"):
+        if os.environ.get(name):
+            return os.environ[name]
+    try:
+        return getpass.getuser()
+    except Exception:  # no name for this uid (a container's root)
+        return "unknown"
+
+
+# ------------------------------------------------------------------ where records live
+
+
+def _provider(flow_name: str) -> Any:
+    """Metaflow's metadata provider of this process (local or service), for ``flow_name``."""
+    import types
+
+    from metaflow.client.core import get_metadata
+    from metaflow.metaflow_environment import MetaflowEnvironment
+    from metaflow.plugins import METADATA_PROVIDERS
+
+    kind = get_metadata().split("@", 1)[0]
+    provider = next((m for m in METADATA_PROVIDERS if m.TYPE == kind), None)
+    if provider is None:
+        raise GateUsageError(f"no Metaflow metadata provider named {kind!r}")
+    flow = types.SimpleNamespace(name=flow_name)
+    return provider(MetaflowEnvironment(flow), flow, None, None)
+
+
+def write_record(pathspec: str, record: Mapping[str, Any]) -> None:
+    """Append ``record`` to the metadata of the end task of ``pathspec`` (Flow/run_id).
+    Raises on any failure: a verdict that cannot be recorded is no verdict to tag on."""
+    from metaflow.metadata_provider import MetaDatum
+
+    run = get_run(pathspec)
+    with global_namespace():
+        end = run.end_task
+    if end is None:
+        raise GateUsageError(f"{pathspec} has no end task to record the verdict on")
+    datum = MetaDatum(
+        field=FIELD_PREFIX + str(record["id"]),
+        value=json.dumps(record, sort_keys=True, default=str),
+        type=RECORD_TYPE,
+        tags=[],
+    )
+    flow_name, run_id = pathspec.split("/")[:2]
+    _provider(flow_name).register_metadata(run_id, "end", end.id, [datum])
+    if not any(r.get("id") == record["id"] for r in history(pathspec)):  # read back, as tag writes are
+        raise OSError(f"the verdict record written to {end.pathspec} cannot be read back")
+
+
+def history(pathspec: str) -> list[dict[str, Any]]:
+    """Every verdict recorded on ``pathspec`` (Flow/run_id), oldest first."""
+    from metaflow import Task
+
+    run = get_run(pathspec)
+    with global_namespace():
+        end = run.end_task
+        if end is None:
+            return []
+        metadata = Task(end.pathspec, _namespace_check=False).metadata
+    records = []
+    for datum in metadata:
+        if datum.type != RECORD_TYPE:
+            continue
+        try:
+            records.append(json.loads(datum.value))
+        except ValueError:
+            continue  # not ours after all: never a reason to fail a history
+    return sorted(records, key=lambda r: (r.get("time", 0), r.get("id", "")))
+
+
+def holdout_uses(flow_name: str, fingerprint: str, *, limit: int = 500) -> tuple[int, list[str]]:
+    """How many runs of ``flow_name`` (the newest ``limit``) were gated on the validation
+    data of ``fingerprint``, and their pathspecs."""
+    from metaflow import Flow
+
+    runs: list[str] = []
+    with global_namespace():
+        for k, run in enumerate(Flow(flow_name).runs()):
+            if k >= limit:
+                break
+            try:
+                found = any(r.get("data_fingerprint") == fingerprint for r in history(run.pathspec))
+            except Exception:  # an unfinished run, a run whose end task is gone: not gated
+                continue
+            if found:
+                runs.append(run.pathspec)
+    return len(runs), runs
