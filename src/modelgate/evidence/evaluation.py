@@ -192,10 +192,19 @@ def row_groups(frame, column: str, label_column: str) -> np.ndarray:
     import pandas as pd  # the frame is one: pandas is loaded
 
     try:
-        codes, _ = pd.factorize(values)
+        codes, uniques = pd.factorize(values)
     except TypeError:
         raise GateUsageError(f"group_column {column!r} holds values that are not hashable (lists?)") from None
-    return np.asarray(codes, dtype=np.int64)
+    # Codes in the groups' sorted order, not their first appearance: the cluster bootstrap
+    # draws groups by code, so the same groups must get the same codes in any row order.
+    keys = [(type(u).__name__, u) for u in uniques]
+    try:
+        order = sorted(range(len(keys)), key=lambda i: keys[i])
+    except TypeError:  # values that do not sort together: by their text
+        order = sorted(range(len(keys)), key=lambda i: (keys[i][0], str(keys[i][1])))
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[np.asarray(codes, dtype=np.int64)]
 
 
 def majority_class(labels) -> int:

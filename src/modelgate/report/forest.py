@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -66,8 +67,10 @@ class ForestPanel:
         range on each side (so the limit is never at an end); a single value gets room around it."""
         values = [self.limit, *(v for r in self.rows for v in (r.point, r.bound) if v is not None)]
         lo, hi = min(values), max(values)
-        pad = (hi - lo) / 10 if hi > lo else max(abs(lo) / 10, 0.01)
-        return lo - pad, hi + pad
+        # Halves first: hi - lo of two huge values of opposite sign overflows to inf.
+        pad = (hi / 2 - lo / 2) / 5 if hi > lo else max(abs(lo) / 10, 0.01)
+        biggest = sys.float_info.max
+        return max(lo - pad, -biggest), min(hi + pad, biggest)
 
 
 def _finite(value: float | None) -> float | None:
@@ -102,7 +105,9 @@ def _groups(verdict: Verdict) -> list[tuple[str, list[CheckResult]]]:
     for r in verdict.results:
         if r.group not in (BASELINE, FLOOR) or r.margin is None:
             continue
-        base = r.name.split("::")[-1] if r.slice else r.name
+        # A slice's item is "<slice>::<check>"; the check's own name may hold "::" too.
+        prefix = f"{r.slice}::" if r.slice else ""
+        base = r.name[len(prefix) :] if prefix and r.name.startswith(prefix) else r.name
         groups.setdefault(base, []).append(r)
     return [(name, sorted(rows, key=lambda r: r.slice is not None)) for name, rows in groups.items()]
 
@@ -229,7 +234,10 @@ def _title(panel: ForestPanel) -> str:
 
 
 def _cell(value: float, lo: float, hi: float) -> int:
-    return round((value - lo) / (hi - lo) * (TRACK - 1))
+    """The cell of ``value`` on an axis from ``lo`` to ``hi`` (halves: no overflow), clamped."""
+    width = hi / 2 - lo / 2
+    share = (value / 2 - lo / 2) / width if width > 0 else 0.5
+    return min(max(round(share * (TRACK - 1)), 0), TRACK - 1)
 
 
 def track(panel: ForestPanel, row: ForestRow) -> str:
@@ -239,13 +247,16 @@ def track(panel: ForestPanel, row: ForestRow) -> str:
     truly lies (on the limit: the failing side), so the picture never shows a bound on the
     passing side of a check that failed; an estimate and its bound in one cell show as ``●``."""
     lo, hi = panel.span()
-    limit = _cell(panel.limit, lo, hi)
+    limit = min(max(_cell(panel.limit, lo, hi), 1), TRACK - 2)  # never at an end: both sides drawable
     passing_way = 1 if panel.side == "lower" else -1
 
     def place(value: float) -> int:
         cell = _cell(value, lo, hi)
-        if cell == limit:
-            cell += passing_way if panel.clears(value) else -passing_way
+        # The side a value is drawn on is the side it truly lies on, whatever the rounding
+        # (a bound a hair from the limit, an axis whose padding a huge value absorbed).
+        way = passing_way if panel.clears(value) else -passing_way
+        if (cell - limit) * way <= 0:
+            cell = limit + way
         return cell
 
     cells = [" "] * TRACK

@@ -355,7 +355,7 @@ def normal_bound(estimate: float, var: float, z: float, margin: float) -> tuple[
 
 
 def fieller_ratio(
-    c: float, b: float, vcc: float, vbb: float, vcb: float, z: float, margin: float
+    c: float, b: float, vcc: float, vbb: float, vcb: float, z: float, margin: float, *, df: int | None = None
 ) -> tuple[float, float, str]:
     """Fieller lower bound of c/b - 1 and the p-value of H0: c/b - 1 <= margin.
 
@@ -363,7 +363,9 @@ def fieller_ratio(
     the p-value is the one-sided normal test of c - (1 + margin)*b <= 0. The
     two are dual: lower > margin exactly when p < 1 - confidence. Fieller
     (rather than the delta method) because it keeps the baseline's own
-    uncertainty in the denominator. Returns (lower, p, reason).
+    uncertainty in the denominator. With ``df``, ``z`` is Student's t quantile on
+    df degrees of freedom and p comes from that t distribution (dual again).
+    Returns (lower, p, reason).
     """
     rho0 = 1.0 + margin
     t0 = c - rho0 * b
@@ -371,7 +373,7 @@ def fieller_ratio(
     if v0 <= 0.0:
         p = 0.0 if t0 > 0 else 1.0
     else:
-        p = float(stats.norm.sf(t0 / math.sqrt(v0)))
+        p = float(stats.norm.sf(t0 / math.sqrt(v0)) if df is None else stats.t.sf(t0 / math.sqrt(v0), df))
     z2 = z * z
     a = b * b - z2 * vbb
     if a <= 0.0:

@@ -60,10 +60,52 @@ __all__ = [
     "pseudo_values",
 ]
 
-# With fewer groups the group totals' variance rests on too few values: Student's t on
-# G - 1 degrees of freedom held 5% from 10 groups on in benchmarks/gate_rates.py.
+# With fewer groups (or groups worth fewer: effective_groups) the group totals' variance
+# rests on too few values (benchmarks/group_rates.py).
 MIN_GROUPS = 10
 TOO_FEW_GROUPS = "only {g} group{s} of rows: a bound for grouped rows needs at least {least} groups"
+
+
+def effective_groups(codes: NDArray[np.int64], g: int) -> float:
+    """How many equal groups the groups are worth: n^2 / sum of squared group sizes (G for
+    equal sizes, fewer when a few groups hold most rows). A few large groups dominate the
+    cluster-robust variance, which then rests on few values: Student's t takes its degrees
+    of freedom from this (Carter, Schnepel & Steigerwald 2017), and below
+    :data:`MIN_GROUPS` the bound is inconclusive."""
+    sizes = np.bincount(codes, minlength=g).astype(np.float64)
+    total = float(sizes.sum())
+    return total * total / float(np.sum(sizes * sizes)) if total else 0.0
+
+
+def _too_few(codes: NDArray[np.int64], g: int) -> tuple[str, int]:
+    """Why the groups cannot support a bound ("" when they can), and the t's degrees of freedom."""
+    worth = effective_groups(codes, g)
+    if g < MIN_GROUPS:
+        return TOO_FEW_GROUPS.format(g=g, s="" if g == 1 else "s", least=MIN_GROUPS), 0
+    if worth < MIN_GROUPS:
+        return (
+            f"{g} groups of rows whose sizes make them worth {worth:.1f} equal groups (a few groups hold most rows): "
+            f"a bound for grouped rows needs at least {MIN_GROUPS}"
+        ), 0
+    return "", max(int(math.floor(worth)) - 1, 1)
+
+
+def _thin_classes(metric: MetricLike, task: str, y: Any, s: Any, bootstrap: bool) -> str:
+    """Why a class-conditional metric cannot be bounded on these rows ("" when it can): the
+    plain rules' "2 rows of each class", for the one-vs-rest AUC and any metric the
+    cluster bootstrap resamples on classification labels."""
+    if task == "regression" or not (bootstrap or metric.method == "delong-ovr"):
+        return ""
+    from .auc import thin_class
+
+    scores = np.asarray(s)
+    if scores.ndim == 2:
+        return thin_class(y, int(scores.shape[1]))
+    m = int(np.sum(np.asarray(y) == 1))
+    n = int(np.asarray(y).size) - m
+    if min(m, n) < 2:
+        return f"the rows hold {m} positive and {n} negative: {metric.name} needs at least 2 rows of each class"
+    return ""
 
 
 def group_codes(groups: ArrayLike) -> tuple[NDArray[np.int64], int]:
@@ -134,7 +176,8 @@ def row_form(metric: MetricLike, task: str, y: Any, s: Any) -> tuple[float, NDAr
 
 
 def _label(method: str, g: int) -> str:
-    return f"cluster {method}, {g} groups" if method == "bootstrap" else f"cluster-robust {method}, {g} groups"
+    groups = f"{g} group{'s' * (g != 1)}"
+    return f"cluster {method}, {groups}" if method == "bootstrap" else f"cluster-robust {method}, {groups}"
 
 
 def _in_groups(reason: str) -> str:
@@ -171,7 +214,6 @@ def clustered_difference(
     """The paired bound of candidate against baseline when the rows come in ``groups``
     (one label per row): cluster-robust on the influence pseudo-values, or the cluster
     bootstrap for a metric without an influence form (or ``method="bootstrap"``)."""
-    from .delta import delta_difference
     from .losses import paired_loss_difference
 
     z = check_options(margin, confidence)
@@ -189,9 +231,7 @@ def clustered_difference(
     if z is None:
         return DifferenceBound(estimate, estimate, math.nan, "point estimate", None, n, **values)
     assert confidence is not None  # check_options gives z only for a confidence
-    if g < MIN_GROUPS:
-        why = TOO_FEW_GROUPS.format(g=g, s="" if g == 1 else "s", least=MIN_GROUPS)
-        return undefined_difference(label, confidence, n, why, estimate=estimate, **values, inconclusive=True)
+    few, df = _too_few(codes, g)
     try:
         form_c = None if method == "bootstrap" else row_form(metric, task, y, candidate)
         form_b = None if form_c is None else row_form(metric, task, y, baseline)
@@ -199,23 +239,22 @@ def clustered_difference(
         return undefined_difference(
             label, confidence, n, str(exc), estimate=estimate, **values, inconclusive=exc.inconclusive
         )
+    few = few or _thin_classes(metric, task, y, candidate, form_c is None)
+    if few:
+        return undefined_difference(label, confidence, n, few, estimate=estimate, **values, inconclusive=True)
     if form_c is None or form_b is None:
         return _bootstrap_difference(
             metric, y, candidate, baseline, codes, g, margin, confidence, relative, n_resamples, seed
         )
     (vc, ic), (vb, ib) = form_c, form_b
     zc, zb = pseudo_values(vc, ic, codes, g), pseudo_values(vb, ib, codes, g)
-    if relative and hib:
-        if not vb > 0:
-            return undefined_difference(label, confidence, n, ZERO_BASELINE.format(vb), estimate=estimate, **values)
-        bound = delta_difference(vc, zc - vc, vb, zb - vb, margin=margin, confidence=confidence, relative=True)
+    if relative:
+        bound = _relative(zc, zb, vc, vb, hib, margin, confidence, df, label, n, estimate)
     else:
         # The group pseudo-values as per-row "losses" (a higher-is-better metric negated):
-        # the paired-loss bound's skew correction and tail guard, with t on G - 1.
+        # the paired-loss bound's skew correction and tail guard, with Student's t.
         sign = 1.0 if not hib else -1.0
-        bound = paired_loss_difference(
-            sign * zc, sign * zb, margin=margin, confidence=confidence, relative=relative, df=g - 1
-        )
+        bound = paired_loss_difference(sign * zc, sign * zb, margin=margin, confidence=confidence, df=df)
     return replace(
         bound,
         method=_label(_kind(bound.method), g),
@@ -224,6 +263,44 @@ def clustered_difference(
         baseline=vb,
         reason=_in_groups(bound.reason),
     )
+
+
+def _relative(
+    zc: NDArray[np.float64],
+    zb: NDArray[np.float64],
+    vc: float,
+    vb: float,
+    hib: bool,
+    margin: float,
+    confidence: float,
+    df: int,
+    label: str,
+    n: int,
+    estimate: float,
+) -> DifferenceBound:
+    """A relative margin on the group pseudo-values: Fieller's bound of the ratio, with
+    Student's t on ``df`` (the normal quantile passed 6-7% at 10-20 groups)."""
+    from scipy import stats as st
+
+    from .bounds import fieller_ratio
+
+    if not vb > 0:
+        return undefined_difference(
+            label, confidence, n, ZERO_BASELINE.format(vb), estimate=estimate, candidate=vc, baseline=vb
+        )
+    cov = np.cov(zc, zb) / zc.size
+    vcc, vbb, vcb = float(cov[0, 0]), float(cov[1, 1]), float(cov[0, 1])
+    zt = float(st.t.ppf(confidence, df))
+    if hib:
+        lower, p, reason = fieller_ratio(vc, vb, vcc, vbb, vcb, zt, margin, df=df)
+    else:  # (b - c) / b: the ratio of -c and b, shifted by 2 (as the plain bounds do)
+        lower, p, reason = fieller_ratio(-vc, vb, vcc, vbb, -vcb, zt, margin - 2.0, df=df)
+        lower += 2.0
+    if reason:
+        return undefined_difference(
+            label, confidence, n, reason, estimate=estimate, candidate=vc, baseline=vb, inconclusive=True
+        )
+    return DifferenceBound(estimate, lower, p, "normal (Fieller ratio)", confidence, n, vc, vb)
 
 
 def clustered_loss_difference(
@@ -243,13 +320,13 @@ def clustered_loss_difference(
     codes, g = group_codes(groups)
     n = lc.size
     c, b = float(lc.mean()) if n else math.nan, float(lb.mean()) if n else math.nan
-    if g < MIN_GROUPS:
-        why = TOO_FEW_GROUPS.format(g=g, s="" if g == 1 else "s", least=MIN_GROUPS)
+    few, df = _too_few(codes, g)
+    if few:
         return undefined_difference(
-            _label("normal", g), confidence, n, why, estimate=b - c, candidate=c, baseline=b, inconclusive=True
+            _label("normal", g), confidence, n, few, estimate=b - c, candidate=c, baseline=b, inconclusive=True
         )
     zc, zb = pseudo_values(c, lc - c, codes, g), pseudo_values(b, lb - b, codes, g)
-    bound = paired_loss_difference(zc, zb, margin=margin, confidence=confidence, df=g - 1)
+    bound = paired_loss_difference(zc, zb, margin=margin, confidence=confidence, df=df)
     return replace(bound, method=_label(_kind(bound.method), g), n=n, reason=_in_groups(bound.reason))
 
 
@@ -282,19 +359,18 @@ def clustered_bound(
     if z is None:
         return MetricBound(value, value, side, math.nan, "point estimate", None, n)
     assert confidence is not None  # one_sample_options gives z only for a confidence
-    if g < MIN_GROUPS:
-        why = TOO_FEW_GROUPS.format(g=g, s="" if g == 1 else "s", least=MIN_GROUPS)
-        return undefined_metric(label, side, confidence, n, why, value, inconclusive=True)
+    few, df = _too_few(codes, g)
     try:
         form = None if method == "bootstrap" else row_form(metric, task, y, scores)
     except Undefined as exc:
         return undefined_metric(label, side, confidence, n, str(exc), value, inconclusive=exc.inconclusive)
+    few = few or _thin_classes(metric, task, y, scores, form is None)
+    if few:
+        return undefined_metric(label, side, confidence, n, few, value, inconclusive=True)
     if form is None:
         return _bootstrap_bound(metric, y, scores, codes, g, side, floor, confidence, n_resamples, seed)
     v, influence = form
-    bound = mean_loss_bound(
-        pseudo_values(v, influence, codes, g), side=side, floor=floor, confidence=confidence, df=g - 1
-    )
+    bound = mean_loss_bound(pseudo_values(v, influence, codes, g), side=side, floor=floor, confidence=confidence, df=df)
     return replace(
         bound,
         method=_label(_kind(bound.method), g),
@@ -305,6 +381,26 @@ def clustered_bound(
 
 
 # ------------------------------------------------------------ the cluster bootstrap
+
+
+def _expanded(confidence: float, g: int) -> float:
+    """The level the percentile is taken at: Hesterberg's expanded percentile interval, with
+    the G groups as the sample (the percentile bootstrap is too narrow in small samples by
+    about sqrt((G - 1) / G) and the normal-for-t quantile). Without it the cluster
+    bootstrap passed 6-7.5% at the boundary with 10-30 groups (benchmarks/group_rates.py)."""
+    from scipy import stats as st
+
+    return float(st.norm.cdf(math.sqrt(g / (g - 1)) * st.t.ppf(confidence, g - 1)))
+
+
+def _nominal_p(p: float, g: int) -> float:
+    """The bootstrap p-value on the nominal scale, dual to the expanded bound: p < 1 - confidence
+    exactly when the raw p is below 1 - :func:`_expanded` (confidence)."""
+    from scipy import stats as st
+
+    if not math.isfinite(p):
+        return p
+    return float(st.t.sf(st.norm.isf(p) / math.sqrt(g / (g - 1)), g - 1))
 
 
 def _group_resamples(codes: NDArray[np.int64], g: int, n_resamples: int, seed: int | None) -> Any:
@@ -353,7 +449,8 @@ def _bootstrap_difference(
         rc, rb = _metric_or_nan(metric, y[rows], c[rows]), _metric_or_nan(metric, y[rows], b[rows])
         d = rc - rb if hib else rb - rc
         draws[r] = (d / rb if rb > 0 else math.nan) if relative else d
-    return percentile_bound(draws, estimate, margin, method, confidence, y.size, vc, vb)
+    bound = percentile_bound(draws, estimate, margin, method, _expanded(confidence, g), y.size, vc, vb)
+    return replace(bound, confidence=confidence, p_value=_nominal_p(bound.p_value, g))
 
 
 def _bootstrap_bound(
@@ -376,4 +473,5 @@ def _bootstrap_bound(
     draws = np.array(
         [_metric_or_nan(metric, y[rows], s[rows]) for rows in _group_resamples(codes, g, n_resamples, seed)]
     )
-    return one_sample_percentile_bound(draws, value, side, floor, method, confidence, y.size)
+    bound = one_sample_percentile_bound(draws, value, side, floor, method, _expanded(confidence, g), y.size)
+    return replace(bound, confidence=confidence, p_value=_nominal_p(bound.p_value, g))

@@ -270,3 +270,39 @@ def test_the_docs_example_is_what_the_report_draws():
         replace(LOSS_FLOOR, candidate_value=0.41, lower=0.47, passed=False),
     ]
     assert example == picture(*results)
+
+
+# --- found by a hostile review -------------------------------------------------------------
+
+
+def test_a_check_named_with_a_double_colon_keeps_its_slices_in_its_own_panel():
+    """``strict::auc`` sliced by ``seg`` gives ``seg=x::strict::auc``: its slices belong to
+    ``strict::auc`` (margin 0.3), not to a check named ``auc`` (margin 0)."""
+    plain = replace(AUC, name="auc", margin=0.0, lower=0.2, estimate=0.3)
+    strict = replace(AUC, name="strict::auc", margin=0.3, lower=0.29, estimate=0.32, passed=False)
+    sliced = on_slice(strict, "seg=x", lower=0.28, estimate=0.32)
+    panels = {p.name: [r.label for r in p.rows] for p in forest_panels(Verdict(results=[plain, strict, sliced]))[0]}
+    assert panels == {"auc": ["every row"], "strict::auc": ["every row", "seg=x"]}
+    lines = picture(plain, strict, sliced)
+    start = lines.index(next(line for line in lines if line.startswith("strict::auc: ")))
+    slice_line = row(lines[start:], "seg=x")
+    assert slice_line.endswith("  FAIL") and side_of_margin(slice_line) == "left"
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"estimate": 1.5e308, "lower": -1.7e308, "margin": 0.0, "passed": False},  # the span overflowed
+        {"estimate": 0.1 + 2.8e-17, "lower": 0.1, "margin": 0.1, "passed": False},  # bound on the margin
+        {"estimate": 5e-324, "lower": 0.0, "margin": 0.0, "passed": False},  # subnormal
+    ],
+)
+def test_extreme_values_draw_without_an_error_and_a_failing_bound_on_the_failing_side(changes):
+    line = row(picture(replace(AUC, **changes)), "every row")
+    assert line.endswith("  FAIL") and side_of_margin(line) == "left"
+
+
+def test_an_at_most_floor_whose_bound_is_the_floor_draws_it_on_the_failing_side():
+    on_floor = replace(LOSS_FLOOR, candidate_value=3.0 - 8.9e-16, lower=3.0, margin=3.0, passed=False, metric="mae")
+    line = row(picture(on_floor), "every row")
+    assert line.endswith("  FAIL") and side_of_margin(line) == "right"

@@ -161,3 +161,93 @@ def test_multiclass_and_regression_metrics_with_influences_take_their_row_form()
         c, b = y + rng.normal(size=600), y + 1.2 * rng.normal(size=600)
         d = margin_bound(m.method, m, "regression", y, c, b, groups=groups, margin=0.0, relative=False, **OPTIONS)
         assert d.defined and d.method.startswith("cluster-robust") and d.estimate > 0, name
+
+
+# --- found by a hostile review -------------------------------------------------------------
+
+
+def test_with_groups_a_class_of_one_row_is_inconclusive_as_without():
+    """The plain rules' "2 rows of each class" holds for grouped rows too: one-vs-rest AUC
+    and the cluster-bootstrapped F1 used to decide on a single row of a class."""
+    rng = np.random.default_rng(0)
+    groups = np.repeat(np.arange(20), 10)
+    codes = np.r_[np.zeros(100, int), np.ones(99, int), [2]]
+    scores = rng.dirichlet(np.ones(3), size=200)
+    m = get_metric("roc_auc_ovr")
+    ovr = margin_bound(
+        m.method, m, "multiclass", codes, scores, scores[::-1], groups=groups, margin=0.0, relative=False
+    )
+    assert ovr.inconclusive and "class 2 has 1 row of 200" in ovr.reason
+    y = np.r_[np.zeros(199, int), [1]]
+    f1 = get_metric("f1")
+    c = np.where(y == 1, 0.9, rng.random(200) * 0.4)
+    one = margin_bound(f1.method, f1, "binary", y, c, c * 0.9, groups=groups, margin=-0.1, relative=False, **OPTIONS)
+    assert (
+        one.inconclusive
+        and one.reason == "the rows hold 1 positive and 199 negative: f1 needs at least 2 rows of each class"
+    )
+    floor = floor_bound(f1.floor_method, f1, "binary", y, c, groups=groups, side="lower", floor=0.1, **OPTIONS)
+    assert floor.inconclusive
+
+
+def test_a_relative_margin_on_groups_takes_students_t():
+    """Fieller's bound on the group pseudo-values with t on G - 1 (a normal quantile passed
+    6-7% at the boundary with 10-20 groups)."""
+    from scipy import stats as sps
+
+    from modelgate.stats.bounds import fieller_ratio
+
+    y, c, b = binary_world(n=240, seed=7)
+    groups = np.repeat(np.arange(12), 20)
+    m = get_metric("brier")
+    bound = margin_bound(m.method, m, "binary", y, c, b, groups=groups, margin=0.0, relative=True, **OPTIONS)
+    codes, g = group_codes(groups)
+    lc, lb = (y - c) ** 2, (y - b) ** 2
+    zc = pseudo_values(lc.mean(), lc - lc.mean(), codes, g)
+    zb = pseudo_values(lb.mean(), lb - lb.mean(), codes, g)
+    cov = np.cov(zc, zb) / g
+    t = sps.t.ppf(0.95, g - 1)
+    lower, p, _ = fieller_ratio(-lc.mean(), lb.mean(), cov[0, 0], cov[1, 1], -cov[0, 1], t, -2.0, df=g - 1)
+    assert bound.lower == pytest.approx(lower + 2.0) and bound.p_value == pytest.approx(p)
+    assert "Fieller" in bound.method and "12 groups" in bound.method
+
+
+def test_a_few_big_groups_are_worth_few_groups():
+    """Five groups of 60 rows and 45 of 2 are worth 8.4 equal groups: too few to bound (the
+    cluster-robust variance rests on the five); 10 of 40 and 90 of one are worth 14.9, and
+    Student's t takes 13 degrees of freedom, not 99."""
+    from modelgate.stats.clusters import effective_groups
+
+    big = np.repeat(np.arange(50), np.r_[np.full(5, 60), np.full(45, 2)])
+    assert effective_groups(*group_codes(big)) == pytest.approx(390**2 / (5 * 3600 + 45 * 4))
+    y, c, b = binary_world(n=big.size, seed=2)
+    m = get_metric("log_loss")
+    few = margin_bound(m.method, m, "binary", y, c, b, groups=big, margin=0.0, relative=False, **OPTIONS)
+    assert few.inconclusive and "50 groups of rows whose sizes make them worth 8.4 equal groups" in few.reason
+    mixed = np.repeat(np.arange(100), np.r_[np.full(10, 40), np.full(90, 1)])
+    y, c, b = binary_world(n=mixed.size, seed=3, gain=0.3)
+    bound = margin_bound(m.method, m, "binary", y, c, b, groups=mixed, margin=0.0, relative=False, **OPTIONS)
+    codes, g = group_codes(mixed)
+    assert effective_groups(codes, g) == pytest.approx(490**2 / (10 * 1600 + 90))
+    from modelgate.stats.losses import paired_loss_difference
+
+    rows = [m.row_loss(y, s) for s in (c, b)]
+    z = [pseudo_values(r.mean(), r - r.mean(), codes, g) for r in rows]
+    by_hand = paired_loss_difference(z[0], z[1], margin=0.0, confidence=0.95, df=13)
+    assert bound.lower == pytest.approx(by_hand.lower)
+
+
+def test_group_codes_follow_the_groups_not_the_row_order():
+    """The cluster bootstrap draws groups by code: codes by first appearance made the same
+    gate's bound (and verdict) depend on the order of the rows."""
+    import pandas as pd
+
+    from modelgate.evidence.evaluation import row_groups
+
+    frame = pd.DataFrame({"user": ["u3", "u1", "u2", "u1", "u3"], "y": [0, 1, 0, 1, 1]})
+    codes = row_groups(frame, "user", "y")
+    assert codes.tolist() == [2, 0, 1, 0, 2]
+    shuffled = frame.iloc[[4, 2, 0, 3, 1]]
+    assert row_groups(shuffled, "user", "y").tolist() == codes[[4, 2, 0, 3, 1]].tolist()
+    mixed = pd.DataFrame({"user": [2, "a", 1.5, "a"], "y": [0, 1, 0, 1]})  # values that do not sort together
+    assert row_groups(mixed, "user", "y").tolist() == row_groups(mixed.iloc[::-1], "user", "y").tolist()[::-1]
