@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "Gate": "gate",
+    "Gate": "in_flow",
     "GateCheckFailed": "errors",
     "MarginCheck": "checks.margin",
     "PropertyCheck": "checks.properties",
@@ -69,7 +69,7 @@ if TYPE_CHECKING:
     from .errors import GateCheckFailed, GateUsageError, MetaflowUnavailable
     from .evidence.evaluation import Evaluation, evaluate
     from .evidence.scorers import as_scorer
-    from .gate import Gate
+    from .in_flow import Gate
     from .metaflow_io.runs import deployed_run
     from .metaflow_io.tagging import tag_current_run
     from .plugin.fixtures import smoke_cases
