@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "Gate": "in_flow",
+    "gate": "step_gate",
     "GateCheckFailed": "errors",
     "MarginCheck": "checks.margin",
     "PropertyCheck": "checks.properties",
@@ -55,6 +56,7 @@ __all__ = [
     "as_scorer",
     "deployed_run",
     "evaluate",
+    "gate",
     "load_config",
     "load_smoke_cases",
     "smoke_cases",
@@ -75,6 +77,7 @@ if TYPE_CHECKING:
     from .plugin.fixtures import smoke_cases
     from .runner import GateRunner
     from .smoke import SmokeCase, load_smoke_cases
+    from .step_gate import gate
     from .verdict import CheckResult, Verdict
 
 
