@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "Gate": "gate",
+    "Gate": "in_flow",
+    "gate": "step_gate",
     "GateCheckFailed": "errors",
     "MarginCheck": "checks.margin",
     "PropertyCheck": "checks.properties",
@@ -56,6 +57,7 @@ __all__ = [
     "as_scorer",
     "deployed_run",
     "evaluate",
+    "gate",
     "history",
     "load_config",
     "load_smoke_cases",
@@ -71,13 +73,14 @@ if TYPE_CHECKING:
     from .errors import GateCheckFailed, GateUsageError, MetaflowUnavailable
     from .evidence.evaluation import Evaluation, evaluate
     from .evidence.scorers import as_scorer
-    from .gate import Gate
+    from .in_flow import Gate
     from .metaflow_io.records import history
     from .metaflow_io.runs import deployed_run
     from .metaflow_io.tagging import tag_current_run
     from .plugin.fixtures import smoke_cases
     from .runner import GateRunner
     from .smoke import SmokeCase, load_smoke_cases
+    from .step_gate import gate
     from .verdict import CheckResult, Verdict
 
 

@@ -1,7 +1,7 @@
 """One gate runner for every front end.
 
 The pytest session (:mod:`modelgate.plugin.session`, driven by the plugin) and the
-in-flow :class:`~modelgate.gate.Gate` both go through :class:`GateRunner`:
+in-flow :class:`~modelgate.in_flow.Gate` both go through :class:`GateRunner`:
 it resolves the candidate run and its baselines (the champion looked up once,
 when first needed; runs that checks name), builds the evidence, runs the
 checks in one order (:data:`~modelgate.checks.CHECK_KINDS`: margins,

@@ -24,7 +24,7 @@ def _heavy_after(code: str) -> list[str]:
 
 def test_importing_modelgate_and_its_plugin_imports_nothing_heavy():
     code = (
-        "import modelgate, modelgate.plugin, modelgate.checks, modelgate.plugin.session, modelgate.gate, modelgate.runner,"
+        "import modelgate, modelgate.plugin, modelgate.checks, modelgate.plugin.session, modelgate.in_flow, modelgate.runner,"
         " modelgate.plugin.recorder, modelgate.config, modelgate.verdict, modelgate.report.render, modelgate.report.files"
     )
     assert _heavy_after(code) == []

@@ -1,7 +1,7 @@
 """The quality-test items: one per configured check, property and smoke case.
 
 Each item runs its check through the session's :class:`~modelgate.runner.GateRunner`,
-the loop the in-flow :class:`~modelgate.gate.Gate` runs too, and records its
+the loop the in-flow :class:`~modelgate.in_flow.Gate` runs too, and records its
 result on the test report.
 """
 

@@ -1,0 +1,258 @@
+"""``@gate``: the gate as a Metaflow step decorator.
+
+On the step that produces the model and the validation data::
+
+    from modelgate import gate
+
+    @gate(config="gate.toml")
+    @step
+    def train(self):
+        self.model = ...
+        self.val_df = ...
+        self.next(self.end)
+
+or, with no change to the flow's code (the gate acts in ``end``, or in
+``step=NAME``; on every other step it does nothing)::
+
+    python train.py run --with modelgate.gate:config=gate.toml,step=train
+
+After the step's body, in the same task, the gate scores the step's model
+artifact on its data artifact (``model_artifact`` and ``data_artifact`` of
+the config), stores the verdict as the artifacts ``modelgate_verdict`` (the
+plain dict of :meth:`~modelgate.verdict.Verdict.to_dict`) and
+``modelgate_passed``, and fails the step when the verdict fails (unless
+``on_fail="record"``). The run is tagged at the very end of the ``end`` step,
+when every step before it has succeeded and every gated task passed.
+
+Built on Metaflow's public extension points: ``gate`` is a ``StepMutator``
+(it decides, when the flow is launched, which step it acts in, checks its
+arguments and puts the config file in the code package through
+``add_to_package``) that adds two ``user_step_decorator`` wrappers: the gate
+to its step, the tag to ``end``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from metaflow import current, user_step_decorator
+from metaflow.exception import MetaflowException
+from metaflow.user_decorators.user_step_decorator import StepMutator
+
+__all__ = ["GateStepError", "gate"]
+
+END = "end"
+ON_FAIL = ("fail", "record")
+VERDICT = "modelgate_verdict"  # artifacts of the gated task
+PASSED = "modelgate_passed"
+TAGGED = "modelgate_tag"  # artifact of the end task: the tag written, or None
+_ARGUMENTS = ("config", "on_fail", "step")
+
+
+class GateStepError(MetaflowException):
+    """``@gate`` cannot run, or its verdict failed the step: one line, no traceback."""
+
+    headline = "modelgate"
+
+
+def flow_folder(flow_cls: type) -> Path:
+    """The folder of the file that defines the flow: the root of its code package."""
+    return Path(os.path.abspath(inspect.getfile(flow_cls))).parent
+
+
+def config_path(folder: Path, config: str) -> Path:
+    return Path(os.path.normpath(folder / config))
+
+
+class gate(StepMutator):  # noqa: N801  (a decorator: spelled as Metaflow's own)
+    """Gate the step's model on its validation data after the step's body, in the same task.
+
+    Arguments (keywords; ``config`` may also come first):
+
+    - ``config``: the TOML file whose ``[tool.modelgate]`` table declares the gate
+      (the same table the pytest plugin and :meth:`Gate.from_config
+      <modelgate.in_flow.Gate.from_config>` read), relative to the flow file's
+      folder and inside it. It travels in the code package with no flag.
+    - ``on_fail``: ``"fail"`` (default) fails the step when the verdict fails;
+      ``"record"`` only records the verdict (the run goes on, untagged).
+    - ``step``: the step the gate acts in. In code, the decorated step; attached
+      with ``--with`` (which decorates every step), ``end`` unless named.
+    """
+
+    _decorator_name = "modelgate.gate"  # the --with spelling, also in the specs Metaflow hands to tasks
+
+    def init(self, *args: Any, **kwargs: Any) -> None:
+        if len(args) > 1 or (args and "config" in kwargs):
+            raise GateStepError("@gate takes one positional argument, the config file: @gate(config='gate.toml')")
+        unknown = sorted(set(kwargs) - set(_ARGUMENTS))
+        if unknown:
+            raise GateStepError(
+                f"@gate got unknown argument(s) {', '.join(unknown)} (it takes {', '.join(_ARGUMENTS)})"
+            )
+        config = args[0] if args else kwargs.get("config")
+        if not isinstance(config, str) or not config:
+            raise GateStepError(
+                "@gate needs the config file: @gate(config='gate.toml') or --with modelgate.gate:config=gate.toml"
+            )
+        on_fail = kwargs.get("on_fail", "fail")
+        if on_fail not in ON_FAIL:
+            raise GateStepError(f"@gate(on_fail={on_fail!r}): expected 'fail' or 'record'")
+        step = kwargs.get("step")
+        if step is not None and (not isinstance(step, str) or not step):
+            raise GateStepError(f"@gate(step={step!r}): expected a step name")
+        self.config, self.on_fail, self.step = config, on_fail, step
+        self._acts = False
+        self._package: list[tuple[str, str]] = []
+
+    def mutate(self, mutable_step: Any) -> None:
+        self.external_init()  # runs init once; Metaflow has not yet for a mutator that --with attached
+        flow_cls = mutable_step.flow._flow_cls  # MutableFlow holds the class itself (MutableStep its metaclass)
+        here = self._my_step.__name__
+        in_code = bool(self.statically_defined)  # type: ignore[has-type]  # False: attached by --with
+        steps = sorted(name for name, _ in mutable_step.flow.steps)
+        target = self.step or (here if in_code else END)
+        if target not in steps:
+            raise GateStepError(
+                f"@gate(step={target!r}) names no step of {flow_cls.__name__} (its steps: {', '.join(steps)})"
+            )
+        if in_code and target != here:
+            raise GateStepError(f"@gate on step {here!r} names step={target!r}: put it on that step instead")
+        if target != here:
+            return  # attached to every step by --with: it acts in one
+        folder = flow_folder(flow_cls)
+        path = config_path(folder, self.config)
+        if not path.is_relative_to(folder):
+            raise GateStepError(
+                f"@gate config {self.config!r} lies outside the flow's folder {folder}: "
+                "only files in that folder travel in the code package"
+            )
+        if not path.is_file():
+            raise GateStepError(f"@gate config {self.config!r} does not exist (looked for {path})")
+        self._acts = True
+        self._package = [(str(path), str(path.relative_to(folder)))]
+        self._package += _smoke_case_file(path, folder)
+        spec = {"config": self.config, "on_fail": self.on_fail, "tag_here": target == END}
+        mutable_step.add_decorator(_gate_step, deco_kwargs=spec)
+        if target != END:
+            getattr(mutable_step.flow, END).add_decorator(
+                _gate_tag, deco_kwargs={"config": self.config, "step": target}
+            )
+
+    def add_to_package(self) -> Iterator[tuple[str, str, Any]]:
+        """The config (and its smoke-case file) in the code package, beside the flow file."""
+        from metaflow.packaging_sys import ContentType
+
+        for source, arcname in self._package if self._acts else ():
+            yield source, arcname, ContentType.USER_CONTENT
+
+
+def _smoke_case_file(config: Path, folder: Path) -> list[tuple[str, str]]:
+    """The config's smoke-case file when it lies in the flow's folder (it travels too)."""
+    from .config import load_config
+
+    try:
+        cases = load_config(config).smoke_cases
+    except Exception:  # a bad config is reported by the gate, in its task, as one line
+        return []
+    if cases is None:
+        return []
+    path = Path(os.path.normpath(config.parent / cases))
+    return [(str(path), str(path.relative_to(folder)))] if path.is_relative_to(folder) and path.is_file() else []
+
+
+def _load_gate(flow: Any, config: str) -> Any:
+    """The gate of the config file beside the flow file (in a deployed task: in the code package)."""
+    from .errors import GateUsageError
+    from .in_flow import Gate
+
+    path = config_path(flow_folder(type(flow)), config)
+    if not path.is_file():
+        raise GateStepError(f"@gate config {config!r} is not in this task's code package (looked for {path})")
+    try:
+        return Gate.from_config(path)
+    except (GateUsageError, ValueError) as exc:
+        raise GateStepError(f"@gate config {config!r}: {exc}") from None
+
+
+def artifact_names(flow: Any) -> list[str]:
+    """The artifacts a task holds now: set by its step, or handed on by the step before."""
+    names = {name for name in vars(flow) if not name.startswith("_")}
+    datastore = getattr(flow, "_datastore", None)
+    names |= {name for name in getattr(datastore, "_objects", {}) if not name.startswith("_")}
+    skip = set(getattr(flow, "_EPHEMERAL", ())) | set(getattr(flow, "_NON_PARAMETERS", ()))
+    return sorted(names - skip)
+
+
+def _has(flow: Any, name: str) -> bool:
+    try:
+        getattr(flow, name)
+    except AttributeError:
+        return False
+    return True
+
+
+@user_step_decorator
+def _gate_step(step_name: str, flow: Any, inputs: Any, attributes: dict[str, Any]) -> Iterator[None]:
+    """After the step's body: the verdict on the step's artifacts, as artifacts; FAIL fails the step."""
+    yield
+    from .errors import GateUsageError, MetaflowUnavailable
+
+    config = attributes["config"]
+    gate_ = _load_gate(flow, config)
+    settings = gate_.config.settings
+    wanted = (settings.model_artifact, settings.data_artifact)
+    missing = [name for name in wanted if not _has(flow, name)]
+    if missing:
+        kinds = dict(zip(wanted, ("model_artifact", "data_artifact"), strict=True))
+        said = ", ".join(f"{kinds[name]} {name!r}" for name in missing)
+        raise GateStepError(
+            f"@gate on step {step_name!r}: no artifact {said} (config {config}); "
+            f"the step has: {', '.join(artifact_names(flow)) or 'no artifacts'}"
+        )
+    pathspec = f"{current.flow_name}/{current.run_id}"
+    try:
+        verdict = gate_.evaluate(getattr(flow, wanted[0]), getattr(flow, wanted[1]), run=pathspec)
+    except (GateUsageError, MetaflowUnavailable) as exc:
+        raise GateStepError(f"@gate on step {step_name!r}: {exc}") from None
+    setattr(flow, VERDICT, verdict.to_dict())
+    setattr(flow, PASSED, verdict.passed)
+    print(verdict.summary())
+    if not verdict.passed and attributes["on_fail"] == "fail":
+        failed = ", ".join(result.name for result in verdict.failures) or verdict.error or "no check passed"
+        raise GateStepError(
+            f"the gate failed on step {step_name!r} (config {config}); failed: {failed}. "
+            f"The verdict is in the artifact {VERDICT}; the run is not tagged"
+        )
+    if attributes.get("tag_here"):  # acting in `end`: its body has succeeded, so has every step before it
+        setattr(flow, TAGGED, _tag_if(pathspec, verdict.passed, settings.tag))
+
+
+@user_step_decorator
+def _gate_tag(step_name: str, flow: Any, inputs: Any, attributes: dict[str, Any]) -> Iterator[None]:
+    """After the end step's body (the whole run has succeeded): the tag, when every gated task passed."""
+    yield
+    from .metaflow_io.runs import get_run, global_namespace
+
+    gated = attributes["step"]
+    settings = _load_gate(flow, attributes["config"]).config.settings
+    pathspec = f"{current.flow_name}/{current.run_id}"
+    with global_namespace():
+        passed = [task[PASSED].data if PASSED in task else False for task in get_run(pathspec)[gated].tasks()]
+    if not passed:
+        print(f"modelgate: step {gated!r} gated no task in {pathspec}: not tagged")
+    setattr(flow, TAGGED, _tag_if(pathspec, bool(passed) and all(passed), settings.tag))
+
+
+def _tag_if(pathspec: str, passed: bool, tag: str) -> str | None:
+    from .metaflow_io.tagging import apply_tag
+
+    if not passed:
+        print(f"modelgate: {pathspec} not tagged {tag!r}: the gate did not pass")
+        return None
+    apply_tag(pathspec, tag)
+    print(f"modelgate: {pathspec} tagged {tag!r}")
+    return tag
