@@ -20,7 +20,8 @@ without the config fails in ``start``, and so tags nothing.
 
 start (the candidate; one entry a check kind) -> check (foreach: one task a
 kind, each scoring the model and running its checks) -> join (one Verdict)
--> end (the tag: applied when every check passed, else removed).
+-> end (the verdict recorded on the candidate's end task, then the tag: applied
+when every check passed, else removed).
 """
 
 from pathlib import Path
@@ -64,10 +65,13 @@ class GateFlow(FlowSpec):
         # A run that does not exist, has not finished or lacks the artifacts stops here, tagging nothing.
         runner, self.candidate = GateRunner.open(self.candidate, config=config)
         from modelgate.metaflow_io import runs
+        from modelgate.metaflow_io.records import data_fingerprint
         from modelgate.names import CANDIDATE
 
         # The slices the data cannot have (a column the run's frame lacks) stop the flow here.
-        runner.checks(runs.load_artifact(self.candidate, config.settings.data_artifact, role=CANDIDATE))
+        data = runs.load_artifact(self.candidate, config.settings.data_artifact, role=CANDIDATE)
+        runner.checks(data)
+        self.data_fingerprint = data_fingerprint(data)  # for the verdict's record
         self.kinds = runner.kinds()  # the order both front ends run them in
         if not self.kinds:
             raise ValueError(f"{CONFIG} declares no check: a gate with no check cannot pass")
@@ -101,6 +105,7 @@ class GateFlow(FlowSpec):
         from modelgate.verdict import CheckResult, Verdict
 
         self.candidate = inputs[0].candidate
+        self.data_fingerprint = inputs[0].data_fingerprint
         by_kind = {task.kind: task for task in inputs}
         champions = {task.champion for task in inputs if task.champion}
         if len(champions) > 1:  # the tasks compared with different runs: no verdict
@@ -113,11 +118,24 @@ class GateFlow(FlowSpec):
 
     @step
     def end(self):
-        "Tag the candidate when every check passed; otherwise make sure it carries no tag (fail closed)."
+        "Record the verdict on the candidate, then tag it when every check passed (else make sure it carries no tag)."
+        from modelgate.metaflow_io import records
         from modelgate.metaflow_io.tagging import apply_tag, revoke_tag
 
-        tag = gate_config().settings.tag
+        config = gate_config()
+        tag = config.settings.tag
         self.passed = self.verdict.passed
+        # On record before the tag: a record that cannot be written fails this step, tagging nothing.
+        record = records.build_record(
+            self.verdict,
+            config,
+            front_end="GateFlow",
+            data=self.data_fingerprint,
+            champion=self.verdict.champion,
+            tag_action="apply" if self.passed else "revoke",
+            tag_reason=f"GateFlow {current.flow_name}/{current.run_id}",
+        )
+        records.write_record(self.candidate, record)
         if self.passed:
             apply_tag(self.candidate, tag)
             print(f"{self.candidate}: tagged {tag!r}")

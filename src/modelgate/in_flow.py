@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -176,14 +177,43 @@ class Gate:
         config = load_config(Path(path))
         return cls.of(config, load_smoke_cases(config.smoke_cases) if config.smoke_cases else ())
 
-    def evaluate(self, model: Any, data: Any, *, run: str | None = None) -> Verdict:
+    def evaluate(self, model: Any, data: Any, *, run: str | None = None, record: bool = True) -> Verdict:
         """Score ``model`` on ``data`` once and run every check, property and smoke case.
 
         ``run`` (``"Flow/run_id"``) is the candidate's pathspec: checks against
         ``"champion"`` compare with the newest other successful run in its
         ``champion_scope`` carrying ``champion_tag`` (default: the gate's tag),
-        looked up only if a check needs it.
+        looked up only if a check needs it. Inside a task of that run (a flow step),
+        the verdict is recorded on the task's metadata (``modelgate.history(run)``
+        reads it; ``record=False`` does not write it); a record that cannot be
+        written raises.
         """
         runner = GateRunner.for_run(self.config, run, self.smoke_cases)
         evidence = runner.evidence(model, data)
-        return runner.verdict(runner.evaluate(evidence), run=run, evidence=evidence)
+        verdict = runner.verdict(runner.evaluate(evidence), run=run, evidence=evidence)
+        task = _running_task(run) if record else None
+        if task is not None:
+            from .metaflow_io import records
+
+            entry = records.build_record(
+                verdict,
+                self.config,
+                front_end="Gate",
+                data=records.data_fingerprint(data),
+                champion=verdict.champion,
+                tag_action="none",
+                tag_reason="the in-flow Gate does not tag (tag_current_run does)",
+            )
+            records.write_record(task, entry)
+        return verdict
+
+
+def _running_task(run: str | None) -> str | None:
+    """The pathspec of the Metaflow task this code runs in, when it is a task of ``run``."""
+    if run is None or "metaflow" not in sys.modules:  # no flow imported Metaflow: not in a task
+        return None
+    from metaflow import current
+
+    if not current.is_running_flow or f"{current.flow_name}/{current.run_id}" != run:
+        return None
+    return str(current.pathspec)

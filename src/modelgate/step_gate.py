@@ -50,6 +50,7 @@ ON_FAIL = ("fail", "record")
 VERDICT = "modelgate_verdict"  # artifacts of the gated task
 PASSED = "modelgate_passed"
 TAGGED = "modelgate_tag"  # artifact of the end task: the tag written, or None
+DATA = "modelgate_data_fingerprint"  # artifact of the gated task: its validation data's fingerprint
 _ARGUMENTS = ("config", "on_fail", "step")
 
 
@@ -215,19 +216,26 @@ def _gate_step(step_name: str, flow: Any, inputs: Any, attributes: dict[str, Any
         )
     pathspec = f"{current.flow_name}/{current.run_id}"
     try:
-        verdict = gate_.evaluate(getattr(flow, wanted[0]), getattr(flow, wanted[1]), run=pathspec)
+        verdict = gate_.evaluate(getattr(flow, wanted[0]), getattr(flow, wanted[1]), run=pathspec, record=False)
     except (GateUsageError, MetaflowUnavailable) as exc:
         raise GateStepError(f"@gate on step {step_name!r}: {exc}") from None
+    from .metaflow_io.records import data_fingerprint
+
     setattr(flow, VERDICT, verdict.to_dict())
     setattr(flow, PASSED, verdict.passed)
+    setattr(flow, DATA, data_fingerprint(getattr(flow, wanted[1])))
     print(verdict.summary())
     if not verdict.passed and attributes["on_fail"] == "fail":
         failed = ", ".join(result.name for result in verdict.failures) or verdict.error or "no check passed"
+        # The run fails here and never reaches `end`: the record goes on this task.
+        _record(gate_, getattr(flow, VERDICT), getattr(flow, DATA), "none", f"the verdict failed step {step_name!r}")
         raise GateStepError(
             f"the gate failed on step {step_name!r} (config {config}); failed: {failed}. "
             f"The verdict is in the artifact {VERDICT}; the run is not tagged"
         )
     if attributes.get("tag_here"):  # acting in `end`: its body has succeeded, so has every step before it
+        action = "apply" if verdict.passed else "none"
+        _record(gate_, getattr(flow, VERDICT), getattr(flow, DATA), action, _reason(verdict.passed))
         setattr(flow, TAGGED, _tag_if(pathspec, verdict.passed, settings.tag))
 
 
@@ -238,13 +246,42 @@ def _gate_tag(step_name: str, flow: Any, inputs: Any, attributes: dict[str, Any]
     from .metaflow_io.runs import get_run, global_namespace
 
     gated = attributes["step"]
-    settings = _load_gate(flow, attributes["config"]).config.settings
+    gate_ = _load_gate(flow, attributes["config"])
     pathspec = f"{current.flow_name}/{current.run_id}"
     with global_namespace():
-        passed = [task[PASSED].data if PASSED in task else False for task in get_run(pathspec)[gated].tasks()]
+        tasks = list(get_run(pathspec)[gated].tasks())
+        passed = [task[PASSED].data if PASSED in task else False for task in tasks]
+        verdicts = [(task[VERDICT].data, task[DATA].data) for task in tasks if VERDICT in task and DATA in task]
     if not passed:
         print(f"modelgate: step {gated!r} gated no task in {pathspec}: not tagged")
-    setattr(flow, TAGGED, _tag_if(pathspec, bool(passed) and all(passed), settings.tag))
+    everything = bool(passed) and all(passed)
+    for verdict, data in verdicts:  # each gated task's verdict, on record before the tag
+        _record(gate_, verdict, data, "apply" if everything else "none", _reason(everything))
+    setattr(flow, TAGGED, _tag_if(pathspec, everything, gate_.config.settings.tag))
+
+
+def _reason(passed: bool) -> str:
+    return "every gated task passed and the run succeeded" if passed else "a gated task did not pass"
+
+
+def _record(gate_: Any, verdict: dict[str, Any], data: str, action: str, reason: str) -> None:
+    """The verdict on record, on this task's metadata (:mod:`modelgate.metaflow_io.records`);
+    a record that cannot be written fails the step, before any tag."""
+    from .metaflow_io import records
+
+    record = records.build_record(
+        verdict,
+        gate_.config,
+        front_end="@gate",
+        data=data,
+        champion=verdict.get("champion"),
+        tag_action=action,
+        tag_reason=reason,
+    )
+    try:
+        records.write_record(str(current.pathspec), record)
+    except Exception as exc:
+        raise GateStepError(f"could not record the verdict on {current.pathspec}: {exc}; not tagged") from None
 
 
 def _tag_if(pathspec: str, passed: bool, tag: str) -> str | None:

@@ -63,6 +63,12 @@ def test_triggered_gate_flow_tags_the_run_and_stores_the_verdict(untagged):
     assert [r["name"] for r in run.data.gate_verdict["results"]] == [r.name for r in verdict.results]
     assert has_tag(untagged, TAG)  # the candidate, not the gate's own run
     assert TAG not in run.user_tags
+    import modelgate
+
+    record = modelgate.history(untagged)[-1]  # on the candidate's end task, written before the tag
+    assert (record["front_end"], record["passed"], record["tag"]["action"]) == ("GateFlow", True, "apply")
+    assert record["tag"]["reason"] == f"GateFlow {run.pathspec}"
+    assert [r["name"] for r in record["verdict"]["results"]] == [r.name for r in verdict.results]
 
 
 def test_a_run_that_cannot_be_gated_stops_the_flow_and_tags_nothing(untagged):

@@ -44,6 +44,11 @@ def test_flow_tags_itself_when_its_gate_passes(self_gated_run):
     assert {r["name"] for r in verdict["results"]} >= {"roc_auc-vs-majority-margin+0.1", "tutorial-poor-fit-baggy"}
     assert load_artifact(self_gated_run, "beats_baseline") is True
     assert load_artifact(self_gated_run, "passed_smoke_test") is True
+    import modelgate
+
+    (record,) = [r for r in modelgate.history(self_gated_run) if r["front_end"] == "Gate"]  # the end step's Gate
+    assert record["passed"] is True and record["tag"]["action"] == "none"
+    assert [r["name"] for r in record["verdict"]["results"]] == [r["name"] for r in verdict["results"]]
 
 
 def test_flow_with_an_inverted_model_does_not_tag_itself(demo_files):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import modelgate
 from helpers import FLOWS, PROJECT, user_tags
 from modelgate.metaflow_io.runs import get_run, global_namespace
 from modelgate.names import DEFAULT_TAG
@@ -50,7 +51,9 @@ def artifacts(pathspec: str, step: str) -> dict:
     with global_namespace():
         task = get_run(pathspec)[step].task
         return {
-            name: task[name].data for name in ("modelgate_verdict", "modelgate_passed", "modelgate_tag") if name in task
+            name: task[name].data
+            for name in ("modelgate_verdict", "modelgate_passed", "modelgate_tag", "modelgate_data_fingerprint")
+            if name in task
         }
 
 
@@ -92,6 +95,13 @@ def test_gate_in_code_records_the_verdict_and_tags_the_run_at_its_end(gated_run)
     assert artifacts(gated_run, "start") == {}  # the gate acted in train only
     assert artifacts(gated_run, "end")["modelgate_tag"] == DEFAULT_TAG  # written by the end step
     assert DEFAULT_TAG in user_tags(gated_run)
+    (record,) = modelgate.history(gated_run)  # on record in the end step, before the tag
+    assert (record["front_end"], record["passed"], record["tag"]["action"]) == ("@gate", True, "apply")
+    def decided(results):
+        return [(r["name"], r["passed"], r["lower"]) for r in results]
+
+    assert decided(record["verdict"]["results"]) == decided(verdict["results"])
+    assert record["data_fingerprint"] == train["modelgate_data_fingerprint"]
 
 
 def test_a_failing_verdict_fails_the_gated_step_and_tags_nothing():
@@ -106,6 +116,8 @@ def test_a_failing_verdict_fails_the_gated_step_and_tags_nothing():
     with global_namespace():
         assert {step.id for step in get_run(launched.pathspec)} == {"start", "train"}  # nothing ran after it
     assert DEFAULT_TAG not in user_tags(launched.pathspec)
+    (record,) = modelgate.history(launched.pathspec)  # on the failed task: the run has no end
+    assert (record["front_end"], record["passed"], record["tag"]["action"]) == ("@gate", False, "none")
 
 
 def test_a_run_that_fails_after_the_gate_passed_is_never_tagged():
@@ -124,6 +136,8 @@ def test_on_fail_record_records_a_failing_verdict_and_the_run_goes_on_untagged()
     assert end["modelgate_passed"] is False and end["modelgate_verdict"]["passed"] is False
     assert end["modelgate_tag"] is None
     assert DEFAULT_TAG not in user_tags(launched.pathspec)
+    (record,) = modelgate.history(launched.pathspec)
+    assert (record["front_end"], record["passed"], record["tag"]["action"]) == ("@gate", False, "none")
 
 
 def test_with_attaches_the_gate_to_every_step_and_it_acts_in_end_only():

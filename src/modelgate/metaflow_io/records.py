@@ -55,6 +55,7 @@ RECORD_TYPE = "modelgate-record"
 FIELD_PREFIX = "modelgate-record-"
 SCHEMA = 1
 FRONT_ENDS = ("pytest", "@gate", "Gate", "GateFlow")
+HOLDOUT_SCAN = 200  # the newest runs of a flow that holdout_uses reads
 
 
 # ------------------------------------------------------------------ what a record holds
@@ -113,7 +114,7 @@ def data_fingerprint(frame: Any) -> str:
 
 
 def build_record(
-    verdict: Verdict,
+    verdict: Verdict | Mapping[str, Any],
     config: GateConfig,
     *,
     front_end: str,
@@ -128,13 +129,14 @@ def build_record(
     if front_end not in FRONT_ENDS:
         raise ValueError(f"front_end must be one of {', '.join(FRONT_ENDS)}, not {front_end!r}")
     plain, digest = config_fingerprint(config)
+    as_dict = verdict.to_dict() if hasattr(verdict, "to_dict") else dict(verdict)
     return {
         "schema": SCHEMA,
         "id": uuid.uuid4().hex,
         "time": time.time(),
-        "run": verdict.run,
-        "verdict": verdict.to_dict(),
-        "passed": verdict.passed,
+        "run": as_dict.get("run"),
+        "verdict": as_dict,
+        "passed": as_dict.get("passed"),
         "config": plain,
         "config_hash": digest,
         "data_fingerprint": data,
@@ -175,50 +177,61 @@ def _provider(flow_name: str) -> Any:
     return provider(MetaflowEnvironment(flow), flow, None, None)
 
 
-def write_record(pathspec: str, record: Mapping[str, Any]) -> None:
-    """Append ``record`` to the metadata of the end task of ``pathspec`` (Flow/run_id).
-    Raises on any failure: a verdict that cannot be recorded is no verdict to tag on."""
+def write_record(where: str, record: Mapping[str, Any]) -> None:
+    """Append ``record`` to the metadata of a task: ``where`` is a task's pathspec
+    (Flow/run_id/step/task_id: the task a gate runs in), or a run's (Flow/run_id: its end
+    task, for a gate outside the run). Raises on any failure, after reading it back: a
+    verdict that cannot be recorded is no verdict to tag on."""
+    from metaflow import Task
     from metaflow.metadata_provider import MetaDatum
 
-    run = get_run(pathspec)
-    with global_namespace():
-        end = run.end_task
-    if end is None:
-        raise GateUsageError(f"{pathspec} has no end task to record the verdict on")
+    parts = where.split("/")
+    if len(parts) == 2:
+        run = get_run(where)
+        with global_namespace():
+            end = run.end_task
+        if end is None:
+            raise GateUsageError(f"{where} has no end task to record the verdict on")
+        parts = end.pathspec.split("/")
+    flow_name, run_id, step_name, task_id = parts
     datum = MetaDatum(
         field=FIELD_PREFIX + str(record["id"]),
         value=json.dumps(record, sort_keys=True, default=str),
         type=RECORD_TYPE,
         tags=[],
     )
-    flow_name, run_id = pathspec.split("/")[:2]
-    _provider(flow_name).register_metadata(run_id, "end", end.id, [datum])
-    if not any(r.get("id") == record["id"] for r in history(pathspec)):  # read back, as tag writes are
-        raise OSError(f"the verdict record written to {end.pathspec} cannot be read back")
+    _provider(flow_name).register_metadata(run_id, step_name, task_id, [datum])
+    with global_namespace():  # read back, as tag writes are
+        written = Task("/".join(parts), _namespace_check=False).metadata
+    if not any(m.name == datum.field for m in written):
+        raise OSError(f"the verdict record written to {'/'.join(parts)} cannot be read back")
 
 
-def history(pathspec: str) -> list[dict[str, Any]]:
-    """Every verdict recorded on ``pathspec`` (Flow/run_id), oldest first."""
-    from metaflow import Task
-
-    run = get_run(pathspec)
-    with global_namespace():
-        end = run.end_task
-        if end is None:
-            return []
-        metadata = Task(end.pathspec, _namespace_check=False).metadata
-    records = []
-    for datum in metadata:
+def _records_of(task: Any) -> list[dict[str, Any]]:
+    found = []
+    for datum in task.metadata:
         if datum.type != RECORD_TYPE:
             continue
         try:
-            records.append(json.loads(datum.value))
+            found.append(json.loads(datum.value))
         except ValueError:
             continue  # not ours after all: never a reason to fail a history
+    return found
+
+
+def history(pathspec: str) -> list[dict[str, Any]]:
+    """Every verdict recorded on the run ``pathspec`` (Flow/run_id), oldest first: on its end
+    task (the pytest gate, GateFlow) and on the tasks gates ran in (``@gate``, ``Gate``)."""
+    run = get_run(pathspec)
+    records = []
+    with global_namespace():
+        for step in run:
+            for task in step:
+                records += _records_of(task)
     return sorted(records, key=lambda r: (r.get("time", 0), r.get("id", "")))
 
 
-def holdout_uses(flow_name: str, fingerprint: str, *, limit: int = 500) -> tuple[int, list[str]]:
+def holdout_uses(flow_name: str, fingerprint: str, *, limit: int = HOLDOUT_SCAN) -> tuple[int, list[str]]:
     """How many runs of ``flow_name`` (the newest ``limit``) were gated on the validation
     data of ``fingerprint``, and their pathspecs."""
     from metaflow import Flow
