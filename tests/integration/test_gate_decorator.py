@@ -97,6 +97,7 @@ def test_gate_in_code_records_the_verdict_and_tags_the_run_at_its_end(gated_run)
     assert DEFAULT_TAG in user_tags(gated_run)
     (record,) = modelgate.history(gated_run)  # on record in the end step, before the tag
     assert (record["front_end"], record["passed"], record["tag"]["action"]) == ("@gate", True, "apply")
+
     def decided(results):
         return [(r["name"], r["passed"], r["lower"]) for r in results]
 
