@@ -90,8 +90,15 @@ class CheckResult:
         known = {f for f in cls.__dataclass_fields__}
         fields = {k: v for k, v in data.items() if k in known}
         if "findings" in fields:  # a JSON array of objects: a tuple again
-            fields["findings"] = tuple(fields["findings"] or ())
+            fields["findings"] = tuple(_finding(f) for f in fields["findings"] or ())
         return cls(**fields)
+
+
+def _finding(data: dict[str, Any]) -> dict[str, Any]:
+    """A weak slice read back from JSON: the slices merged into it a tuple again, each one too."""
+    if "merged" not in data:
+        return data
+    return {**data, "merged": tuple(_finding(m) for m in data["merged"] or ())}
 
 
 def _jsonable(value: Any) -> Any:

@@ -51,7 +51,8 @@ def test_a_planted_slice_regression_fails_the_gate_and_the_run_gets_no_tag(gate_
     result.stdout.fnmatch_lines_random(
         [
             "FAILED modelgate::search::weak-slices-vs-champion-at-most-0.02*",
-            "*weak slice token=velvet (n=2*): on its * confirmation rows the candidate's brier is +0.* worse*",
+            "*weak slice token=velvet (n=2*, n_confirm=*: the candidate's brier is +0.* worse on the confirmation rows*",
+            "FAIL  brier weak slices vs champion [[]token=velvet, n=2*, n_confirm=*[]]*",
         ]
     )
     record = _record(gate_suite)

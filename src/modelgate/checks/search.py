@@ -46,7 +46,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -92,6 +92,10 @@ SEARCH_KEYS = frozenset(
 )
 # The per-row loss compared when no metric is named, by task (accuracy: 0/1 errors).
 DEFAULT_METRIC = {BINARY: "brier", MULTICLASS: "accuracy", REGRESSION: "mae"}
+# Metrics whose per-row loss is in [0, 1] (the Brier score of a binary task, the 0/1 error of
+# accuracy): their confirmation bound is the empirical-Bernstein one, valid at any n.
+BOUNDED = frozenset({"brier", "accuracy"})
+BERNSTEIN = "paired empirical Bernstein"
 # A non-numeric column with more distinct values than this needs max_values (an id column
 # would make thousands of slices too thin to confirm).
 MAX_DISTINCT = 50
@@ -100,6 +104,10 @@ CONFIRM_AT_MOST = 10
 # Two confirmed slices are one finding when this share of the smaller one's rows is in the larger.
 OVERLAP = 0.8
 TOKEN = "token"
+# The label of the rows of a column without a value: column=missing.
+MISSING = "missing"
+# The most frequent tokens a search may take: each is a slice, and every slice costs time.
+MAX_TOKENS = 1000
 _WORD = re.compile(r"\w+")
 
 
@@ -108,8 +116,8 @@ class Finding:
     """One confirmed weak slice: its rows in the validation set (``n``) and in the
     confirmation half (``n_confirm``), the mean paired loss difference there
     (candidate - baseline, positive: the candidate is worse), its one-sided lower
-    bound at ``confidence`` (Holm's level for this slice) and p-value, and the labels
-    of the confirmed slices merged into it."""
+    bound at ``confidence`` (Holm's level for this slice), its p-value and the bound's
+    ``method``; ``merged``: the confirmed slices folded into it, each with its own numbers."""
 
     label: str
     n: int
@@ -118,14 +126,37 @@ class Finding:
     bound: float
     p_value: float
     confidence: float
-    merged: tuple[str, ...] = ()
+    method: str = ""
+    merged: tuple[Finding, ...] = ()
+
+    def numbers(self, metric: str) -> str:
+        return (
+            f"n={self.n}, n_confirm={self.n_confirm}: the candidate's {metric} is {self.difference:+.4f} worse "
+            f"on the confirmation rows, {self.confidence:.2%} Holm lower bound {self.bound:+.4f}"
+        )
 
     def text(self, metric: str) -> str:
-        also = f"; with {', '.join(self.merged)}" if self.merged else ""
-        return (
-            f"{self.label} (n={self.n}; on its {self.n_confirm} confirmation rows the candidate's {metric} is "
-            f"{self.difference:+.4f} worse, {self.confidence:.2%} Holm lower bound {self.bound:+.4f}{also})"
-        )
+        also = "".join(f"; with {m.label} ({m.numbers(metric)})" for m in self.merged)
+        return f"{self.label} ({self.numbers(metric)}{also})"
+
+    def members(self) -> list[Finding]:
+        """This finding and every one merged into it, each with its own numbers."""
+        return [self, *(m for f in self.merged for m in f.members())]
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """One selected slice's test on the confirmation half: ``trusted`` when its p-value
+    may enter Holm (else it counts as p = 1, and a slice whose estimate is above
+    max_regression is an unconfirmed lead, with ``reason``)."""
+
+    estimate: float
+    lower: float
+    p_value: float
+    n: int
+    method: str
+    trusted: bool
+    reason: str = ""
 
 
 @dataclass
@@ -133,13 +164,21 @@ class SearchOutcome:
     """What :func:`weak_slices` found: the numbers its message reports."""
 
     searched: int = 0  # candidate slices
-    kept: int = 0  # with at least min_rows rows in each half
+    kept: int = 0  # with at least min_rows rows (and 2) in each half
     selected: list[str] = field(default_factory=list)  # passed on to the confirmation half
     confirmed: int = 0  # selected slices Holm rejects, before merging
     findings: list[Finding] = field(default_factory=list)  # confirmed, merged
-    undecided: list[str] = field(default_factory=list)  # selected, whose confirmation bound cannot be trusted
+    # Selected slices above max_regression on the confirmation half whose bound cannot be
+    # trusted there: (label, why). Not confirmations: they count as p = 1 in Holm.
+    leads: list[tuple[str, str]] = field(default_factory=list)
     n_search: int = 0
     n_confirm: int = 0
+
+    @property
+    def worst(self) -> Finding | None:
+        """The confirmed slice with the largest bound, merged ones included."""
+        every = [m for f in self.findings for m in f.members()]
+        return max(every, key=lambda f: (f.bound, f.label)) if every else None
 
 
 def split_halves(n: int, seed: int, groups: np.ndarray | None = None) -> np.ndarray:
@@ -202,8 +241,106 @@ def merge_findings(findings: Sequence[Finding], masks: Mapping[str, np.ndarray])
             kept.append(finding)
         else:
             host = kept[into]
-            kept[into] = Finding(**{**asdict(host), "merged": (*host.merged, finding.label, *finding.merged)})
+            kept[into] = replace(host, merged=(*host.merged, finding))
     return kept
+
+
+def skew_toward_failing(d: np.ndarray) -> float:
+    """The skewness of per-row regressions ``d`` toward the side that makes a regression look
+    larger than it is: max(-g, 0), g the sample skewness (a long left tail, rows on which the
+    candidate is far better, that a small sample often misses)."""
+    centred = d - d.mean()
+    sd = math.sqrt(float(np.mean(centred * centred)))
+    if not sd > 0:
+        return 0.0
+    return max(-float(np.mean((centred / sd) ** 3)), 0.0)
+
+
+def confirm(
+    loss_candidate: np.ndarray,
+    loss_baseline: np.ndarray,
+    *,
+    max_regression: float,
+    confidence: float,
+    bounded: bool,
+    tail: float = 0.0,
+    groups: np.ndarray | None = None,
+) -> Confirmation:
+    """The one-sided test of ``H0: mean(candidate loss - baseline loss) <= max_regression`` on
+    a slice's confirmation rows, and whether its p-value can be trusted.
+
+    The paired-loss bound (skew-corrected normal; with ``groups`` cluster-robust) is used
+    when the normal approximation can be trusted: the confirmation rows (groups) are at
+    least the tail rule's n (:func:`modelgate.stats.bounds.rows_for_skew`, n > 28 + 25 g^2)
+    for g the larger of the slice's skewness toward failing and ``tail``, that of every
+    row's difference (a slice's few rows often miss the rare rows that pull a mean down, and
+    then look less skewed than they are); a bound only Cantelli's inequality backs is not.
+    Otherwise:
+
+    - per-row losses in [0, 1] (``bounded``: the Brier score of a binary task, the 0/1 error
+      of accuracy), without groups: the empirical-Bernstein bound of the paired difference
+      (:func:`modelgate.stats.bernstein.bernstein_difference`), valid at any n and for any
+      distribution on [-1, 1]; and when every row has the same difference d0, the exact
+      p-value ((1 + max_regression) / (1 + d0))^n (Markov's inequality on d + 1: under H0 a
+      row reaches d0 with at most that probability);
+    - unbounded losses (log_loss, mae): not trusted (p = 1 in Holm): no bound of a mean of
+      an unbounded, skewed variable holds at small n. One exception: the same difference on
+      every row (no spread, nothing to approximate) is taken as it is, p = 0 when it is above
+      max_regression.
+    """
+    from ..stats import paired_loss_difference
+    from ..stats.bernstein import bernstein_difference
+    from ..stats.bounds import no_spread, rows_for_skew
+    from ..stats.clusters import clustered_loss_difference
+
+    d = loss_candidate - loss_baseline
+    n = len(d)
+    estimate = float(d.mean()) if n else math.nan
+    if n < 2:
+        return Confirmation(estimate, math.nan, 1.0, n, "", False, "fewer than 2 confirmation rows")
+
+    def bernstein() -> Confirmation:
+        b = bernstein_difference(
+            loss_candidate, loss_baseline, higher_is_better=True, margin=max_regression, confidence=confidence
+        )
+        ok = b.defined and math.isfinite(b.p_value)
+        return Confirmation(b.estimate, b.lower, b.p_value if ok else 1.0, n, BERNSTEIN, ok, b.reason)
+
+    exact = bounded and groups is None
+    if no_spread(d):
+        if exact:  # every row's difference is the same d0 in [-1, 1]
+            # Under H0 (mean <= max_regression) a row reaches d0 with probability at most
+            # (1 + max_regression) / (1 + d0) (Markov's inequality on d + 1 >= 0), so n rows all do
+            # with at most its n-th power: an exact p-value, and the bound dual to it.
+            p = min(1.0, ((1.0 + max_regression) / (1.0 + estimate)) ** n) if estimate > -1 else 1.0
+            lower = (1.0 + estimate) * (1.0 - confidence) ** (1.0 / n) - 1.0
+            return Confirmation(estimate, lower, p, n, "constant difference (exact)", True)
+        p = 0.0 if estimate > max_regression else 1.0
+        return Confirmation(estimate, estimate, p, n, "constant difference", True)
+    # In the bound's terms b - c with c the baseline's losses: the candidate's regression, from below.
+    if groups is None:
+        b = paired_loss_difference(loss_baseline, loss_candidate, margin=max_regression, confidence=confidence)
+    else:
+        b = clustered_loss_difference(
+            loss_baseline, loss_candidate, groups, margin=max_regression, confidence=confidence
+        )
+    units = n if groups is None else len(np.unique(groups))
+    need = rows_for_skew(max(skew_toward_failing(d), tail))
+    if b.inconclusive or not b.defined or not math.isfinite(b.p_value):
+        why = b.reason or "no bound"
+    elif "Cantelli" in b.method:
+        why = "the per-row differences are too skewed for a normal bound, and only Cantelli's backs it"
+    elif units < need:
+        what = "rows" if groups is None else "groups"
+        why = (
+            f"the per-row differences are too skewed toward failing for a normal bound on {units} confirmation "
+            f"{what} (it needs {need}, Sugden-Smith-Jones)"
+        )
+    else:
+        return Confirmation(b.estimate, b.lower, b.p_value, n, b.method, True)
+    if exact:
+        return bernstein()
+    return Confirmation(b.estimate, b.lower, 1.0, n, b.method, False, why)
 
 
 def weak_slices(
@@ -216,25 +353,29 @@ def weak_slices(
     confidence: float = 0.95,
     seed: int = 0,
     groups: np.ndarray | None = None,
+    bounded: bool = False,
 ) -> SearchOutcome:
     """The split-sample search (the module's steps 1-4) over ``slices`` ((label, row mask)
     pairs) on paired per-row losses. ``groups`` (one code a row) keeps groups whole in the
     split, counts groups for ``min_rows``, and makes the confirmation bound cluster-robust
-    (:func:`modelgate.stats.clusters.clustered_loss_difference`)."""
-    from ..stats import paired_loss_difference
-    from ..stats.clusters import clustered_loss_difference
-
-    d = np.asarray(loss_candidate, dtype=float) - np.asarray(loss_baseline, dtype=float)
+    (:func:`modelgate.stats.clusters.clustered_loss_difference`). ``bounded``: every per-row
+    loss is in [0, 1], and the confirmation bound is the empirical-Bernstein one
+    (:func:`confirm`)."""
+    lc, lb = np.asarray(loss_candidate, dtype=float), np.asarray(loss_baseline, dtype=float)
+    d = lc - lb
+    if bounded and not (np.all((lc >= 0) & (lc <= 1)) and np.all((lb >= 0) & (lb <= 1))):
+        bounded = False  # not losses in [0, 1] after all: the normal bound with its tail rule
     search = split_halves(len(d), seed, groups)
     outcome = SearchOutcome(searched=len(slices), n_search=int(search.sum()), n_confirm=int((~search).sum()))
     leads: list[tuple[float, int]] = []
+    least = max(min_rows, 2)  # a standard error (and a bound) needs 2
 
     def count(selected: np.ndarray) -> int:  # rows, or with groups the groups: copies are no evidence
         return int(np.count_nonzero(selected)) if groups is None else len(np.unique(np.asarray(groups)[selected]))
 
     for i, (_, mask) in enumerate(slices):
         here, there = mask & search, mask & ~search
-        if min(count(here), count(there)) < min_rows:
+        if min(count(here), count(there)) < least:
             continue
         outcome.kept += 1
         values = d[here]
@@ -248,45 +389,75 @@ def weak_slices(
     if not chosen:
         return outcome
     alpha = 1 - confidence
+    tail = skew_toward_failing(d)
 
-    def bound(i: int, level: float) -> Any:
+    def test(i: int, level: float) -> Confirmation:
         rows = slices[i][1] & ~search
-        champion, candidate = np.asarray(loss_baseline)[rows], np.asarray(loss_candidate)[rows]
-        # In its terms, b - c with c the baseline's losses: the candidate's regression, bounded from below.
-        if groups is None:
-            return paired_loss_difference(champion, candidate, margin=max_regression, confidence=level)
-        return clustered_loss_difference(
-            champion, candidate, np.asarray(groups)[rows], margin=max_regression, confidence=level
+        return confirm(
+            lc[rows],
+            lb[rows],
+            max_regression=max_regression,
+            confidence=level,
+            bounded=bounded,
+            tail=tail,
+            groups=None if groups is None else np.asarray(groups)[rows],
         )
 
-    first = [bound(i, confidence) for i in chosen]
-    trusted = [not b.inconclusive and b.defined and math.isfinite(b.p_value) for b in first]
-    p = [b.p_value if ok else 1.0 for b, ok in zip(first, trusted, strict=True)]
-    outcome.undecided = [
-        slices[i][0] for i, b, ok in zip(chosen, first, trusted, strict=True) if not ok and b.estimate > max_regression
+    first = [test(i, confidence) for i in chosen]
+    p = [c.p_value if c.trusted else 1.0 for c in first]
+    outcome.leads = [
+        (slices[i][0], c.reason)
+        for i, c in zip(chosen, first, strict=True)
+        if not c.trusted and c.estimate > max_regression
     ]
     rejected, levels = holm(p, alpha), holm_levels(p, alpha)
     confirmed = []
     for k, i in enumerate(chosen):
         if not rejected[k]:
             continue
-        at = bound(i, 1 - float(levels[k]))  # the bound at the level Holm tested it at: above the margin
-        mask = slices[i][1]
+        at = test(i, 1 - float(levels[k]))  # the bound at the level Holm tested it at: above the margin
         confirmed.append(
             Finding(
                 label=slices[i][0],
-                n=int(np.count_nonzero(mask)),
+                n=int(np.count_nonzero(slices[i][1])),
                 n_confirm=at.n,
                 difference=at.estimate,
                 bound=at.lower,
                 p_value=p[k],
                 confidence=1 - float(levels[k]),
+                method=at.method,
             )
         )
     outcome.confirmed = len(confirmed)
     merged = merge_findings(confirmed, dict(slices))
-    outcome.findings = sorted(merged, key=lambda f: (-f.bound, f.label))  # the worst first
+    outcome.findings = sorted(merged, key=lambda f: (-max(m.bound for m in f.members()), f.label))  # the worst first
     return outcome
+
+
+def _count(k: int, what: str) -> str:
+    return f"{k} {what}{'s' * (k != 1)}"
+
+
+def _methods(metric: str, grouped: bool) -> str:
+    if metric in BOUNDED and not grouped:
+        return "paired-loss normal or empirical Bernstein"
+    return "paired-loss normal with the tail rule"
+
+
+def _short(x: float) -> str:
+    """A value or bin edge in a label: four significant digits (a whole number as it is)."""
+    x = float(x)
+    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else f"{x:.4g}"
+
+
+def _unique_labels(slices: list[tuple[str, np.ndarray]]) -> list[tuple[str, np.ndarray]]:
+    """Labels made unique (two values that round to the same label get #2, #3 ...)."""
+    seen: Counter[str] = Counter()
+    out = []
+    for label, mask in slices:
+        seen[label] += 1
+        out.append((label if seen[label] == 1 else f"{label}#{seen[label]}", mask))
+    return out
 
 
 def row_losses(metric_name: str, labels: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -343,6 +514,8 @@ class SearchCheck:
             got = getattr(self, key)
             if isinstance(got, bool) or not isinstance(got, int) or got < minimum:
                 raise ValueError(f"{key} must be a whole number >= {minimum}, not {got!r}")
+        if self.tokens > MAX_TOKENS:
+            raise ValueError(f"tokens must be at most {MAX_TOKENS} (each token is a slice), not {self.tokens!r}")
         if self.max_values is not None and (not isinstance(self.max_values, int) or self.max_values < 1):
             raise ValueError(f"max_values must be a whole number >= 1, not {self.max_values!r}")
         if not self.columns and not self.text_length and not self.tokens:
@@ -365,35 +538,67 @@ class SearchCheck:
 
     def prepare(self, evidence: Evaluation) -> None:
         """Everything a user can get wrong, as a GateUsageError before any test: the metric
-        for the task, the baseline's name, the columns and the text (scores nothing)."""
+        for the task, the baseline's name, the columns and the text. It builds no slice
+        (:meth:`evaluate` builds them, once)."""
         self.metric_for(evidence.task)
         if self.against not in list(evidence.baselines):
             known = ", ".join(sorted(evidence.baselines)) or "none"
             raise GateUsageError(
                 f"{self.where}.against: no baseline named {self.against!r} in this evaluation (baselines: {known})"
             )
-        self.slices(evidence)
+        for column in self.columns:
+            self._column_series(evidence, column)
+        self._texts(evidence)
 
-    def slices(self, evidence: Evaluation) -> list[tuple[str, np.ndarray]]:
-        """Every candidate slice as (label, row mask), in search order; GateUsageError for a
-        column the data lack, a column with too many values, text slices without a text column."""
-        n = evidence.n
-        made: list[tuple[str, np.ndarray]] = []
+    def _column_series(self, evidence: Evaluation, column: str) -> Any:
+        """The column as an object Series, and whether it is numeric; GateUsageError for a
+        column the data lack, nested values, or too many distinct values without max_values."""
+        import pandas as pd
+
         frame = evidence.frame if evidence.frame is not None else evidence.features
         columns = list(getattr(frame, "columns", []))
-        for column in self.columns:
-            if column not in columns:
-                shown = ", ".join(map(str, columns[:8])) or "none"
+        if column not in columns:
+            shown = ", ".join(map(str, columns[:8])) or "none"
+            raise GateUsageError(
+                f"{self.where}.columns: the validation data has no column {column!r} (columns: {shown})"
+            )
+        series = pd.Series(evidence.column(column), dtype=object)
+        present = series[~series.isna()]
+        nested = next((v for v in present if isinstance(v, (list, tuple, set, dict, np.ndarray))), None)
+        if nested is not None:
+            raise GateUsageError(
+                f"{self.where}.columns: column {column!r} holds {type(nested).__name__}s, not single values"
+            )
+        numeric = len(present) > 0 and all(
+            isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_)) for v in present
+        )
+        if not numeric and self.max_values is None:
+            distinct = present.nunique()
+            if distinct > MAX_DISTINCT:
                 raise GateUsageError(
-                    f"{self.where}.columns: the validation data has no column {column!r} (columns: {shown})"
+                    f"{self.where}.columns: column {column!r} has {distinct} distinct values, more than "
+                    f"{MAX_DISTINCT} to search without max_values; set max_values to search its most frequent ones"
                 )
-            made += self._column_slices(column, evidence.column(column))
+        return series, numeric
+
+    def _texts(self, evidence: Evaluation) -> Sequence[str] | None:
         texts = evidence.texts if evidence.features is None else None
         if (self.text_length or self.tokens) and not texts:
             key = "text_length" if self.text_length else "tokens"
             raise GateUsageError(
                 f"{self.where}.{key}: the model receives feature columns, not a text column; search by columns instead"
             )
+        return texts
+
+    def slices(self, evidence: Evaluation) -> list[tuple[str, np.ndarray]]:
+        """Every candidate slice as (label, row mask), in search order; GateUsageError for a
+        column the data lack, a column with too many values, text slices without a text column."""
+        n = evidence.n
+        made: list[tuple[str, np.ndarray]] = []
+        for column in self.columns:
+            series, numeric = self._column_series(evidence, column)
+            made += self._column_slices(column, series, numeric)
+        texts = self._texts(evidence)
         if self.text_length:
             assert texts is not None
             words = np.array([len(str(t).split()) for t in texts])
@@ -412,37 +617,52 @@ class SearchCheck:
             assert len(mask) == n, label
         return made
 
-    def _column_slices(self, column: str, values: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    def _column_slices(self, column: str, series: Any, numeric: bool) -> list[tuple[str, np.ndarray]]:
+        """A column's slices: its values (most frequent first) or, for a numeric column with
+        many distinct values, quantile bins (a value holding a bin's share of the rows or more,
+        such as the zeros of a zero-inflated column, is a slice of its own and the rest is
+        binned); and ``column=missing`` for the rows without a value (NaN, None, and +-inf in a
+        numeric column)."""
         import pandas as pd
 
-        series = pd.Series(values, dtype=object)
-        present = series[~series.isna()]
-        nested = next((v for v in present if isinstance(v, (list, tuple, set, dict, np.ndarray))), None)
-        if nested is not None:
-            raise GateUsageError(
-                f"{self.where}.columns: column {column!r} holds {type(nested).__name__}s, not single values"
-            )
-        numeric = len(present) > 0 and all(
-            isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_)) for v in present
-        )
-        counts = present.value_counts(sort=False)
-        if numeric and len(counts) > self.bins:
+        missing = np.array(series.isna(), dtype=bool)
+        out: list[tuple[str, np.ndarray]] = []
+        if numeric:
             x = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
-            edges = np.unique(np.quantile(x[np.isfinite(x)], np.linspace(0, 1, self.bins + 1)))
-            out = []
-            for i, (lo, hi) in enumerate(zip(edges, edges[1:], strict=False)):
-                last = i == len(edges) - 2
-                piece = Slice(column, low=float(lo), high=float(hi), closed=last)
-                out.append((piece.label, (x >= lo) & ((x <= hi) if last else (x < hi))))
-            return out
-        order = sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
-        if self.max_values is None and len(order) > MAX_DISTINCT:
-            raise GateUsageError(
-                f"{self.where}.columns: column {column!r} has {len(order)} distinct values, more than "
-                f"{MAX_DISTINCT} to search without max_values; set max_values to search its most frequent ones"
-            )
-        keep = order if self.max_values is None else order[: self.max_values]
-        return [(Slice(column, value=v).label, (series == v).to_numpy(dtype=bool)) for v, _ in keep]
+            missing |= ~np.isfinite(x)
+            values, counts = np.unique(x[~missing], return_counts=True)
+            if len(values) > max(2 * self.bins, self.max_values or 0):
+                out = self._bins(column, x, ~missing, values, counts)
+            else:
+                order = sorted(zip(values.tolist(), counts.tolist(), strict=True), key=lambda vc: (-vc[1], vc[0]))
+                keep = order if self.max_values is None else order[: self.max_values]
+                out = [(f"{column}={_short(v)}", x == v) for v, _ in keep]
+        else:
+            present = series[~missing]
+            counts = present.value_counts(sort=False)
+            order = sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
+            keep = order if self.max_values is None else order[: self.max_values]
+            out = [(Slice(column, value=v).label, (series == v).to_numpy(dtype=bool)) for v, _ in keep]
+        if missing.any():
+            out.append((f"{column}={MISSING}", missing))
+        return _unique_labels(out)
+
+    def _bins(
+        self, column: str, x: np.ndarray, finite: np.ndarray, values: np.ndarray, counts: np.ndarray
+    ) -> list[tuple[str, np.ndarray]]:
+        out: list[tuple[str, np.ndarray]] = []
+        rest = finite.copy()
+        top = int(np.argmax(counts))
+        if counts[top] * self.bins >= finite.sum():  # a dominant value would collapse the quantile bins
+            v = float(values[top])
+            out.append((f"{column}={_short(v)}", x == v))
+            rest &= x != v
+        edges = np.unique(np.quantile(x[rest], np.linspace(0, 1, self.bins + 1)))
+        for i, (lo, hi) in enumerate(zip(edges, edges[1:], strict=False)):
+            last = i == len(edges) - 2
+            mask = rest & (x >= lo) & ((x <= hi) if last else (x < hi))
+            out.append((f"{column}=[{_short(lo)}, {_short(hi)}{']' if last else ')'}", mask))
+        return out
 
     def evaluate(self, evidence: Evaluation) -> CheckResult:
         metric = self.metric_for(evidence.task)
@@ -468,34 +688,44 @@ class SearchCheck:
             confidence=self.confidence,
             seed=self.seed,
             groups=evidence.groups,
+            bounded=metric in BOUNDED,
         )
-        method = f"split-sample search, Holm, paired-loss ({self.confidence:.0%})"
+        method = f"split-sample search, Holm, {_methods(metric, evidence.groups is not None)} ({self.confidence:.0%})"
         thin = found.searched - found.kept
         unit = "rows" if evidence.groups is None else "groups"
+        least = max(self.min_rows, 2)
+        left_out = f"fewer than {least} {unit} (min_rows = {self.min_rows}) in a half"
+        if not found.kept:
+            why = f"nothing was tested: {_count(found.searched, 'slice')} of the data, " + (
+                f"all left out with {left_out}" if found.searched else "the columns and texts give no slice"
+            )
+            passed = inconclusive_passes(evidence.on_inconclusive)
+            return self._result(passed, inconclusive_message(why, head, passed), metric, method, reason=why)
         counts = (
-            f"{found.searched} slices searched on {evidence.n} rows"
-            + (f" ({thin} left out with fewer than min_rows = {self.min_rows} {unit} in a half)" if thin else "")
+            f"{_count(found.searched, 'slice')} searched on {evidence.n} rows"
+            + (f" ({thin} of them left out with {left_out})" if thin else "")
             + f", {len(found.selected)} selected on the search half ({found.n_search} rows)"
         )
         same = np.array_equal(np.asarray(candidate_scores), np.asarray(baseline_scores))
         note = f"; the candidate and {self.against} give identical predictions on every row" if same else ""
-        if found.findings:
-            worst = max(found.findings, key=lambda f: f.bound)
+        leads = (
+            f"; unconfirmed lead{'s' * (len(found.leads) > 1)} (above max_regression on the confirmation half, "
+            "but its bound cannot be trusted there, so it counts as not confirmed): "
+            + "; ".join(f"{label} ({why})" for label, why in found.leads)
+            if found.leads
+            else ""
+        )
+        worst = found.worst
+        if worst is not None:
             k = len(found.findings)
             message = (
                 f"{head}: FAIL, {k} slice{'s' * (k > 1)} regress{'es' * (k == 1)} by more than max_regression "
-                f"{self.max_regression:g}: {'; '.join(f.text(metric) for f in found.findings)}. {counts}, "
+                f"{self.max_regression:g}, the worst {worst.label} (lower bound {worst.bound:+.4f}): "
+                f"{'; '.join(f.text(metric) for f in found.findings)}. {counts}, "
                 f"{found.confirmed} confirmed on the other half ({found.n_confirm} rows, Holm over "
-                f"{len(found.selected)})"
+                f"{len(found.selected)}){leads}"
             )
             return self._result(False, message, metric, method, worst=worst, findings=found.findings)
-        if found.undecided:
-            why = (
-                f"the confirmation bound of {', '.join(found.undecided)} cannot be trusted (its per-row "
-                "differences are all alike, or too skewed), and its estimate is above max_regression"
-            )
-            passed = inconclusive_passes(evidence.on_inconclusive)
-            return self._result(passed, inconclusive_message(why, head, passed), metric, method, reason=why)
         confirmed = (
             f"none confirmed on the other half ({found.n_confirm} rows, Holm over {len(found.selected)})"
             if found.selected
@@ -503,7 +733,7 @@ class SearchCheck:
         )
         message = (
             f"{head}: PASS, no slice is confirmed to regress by more than max_regression {self.max_regression:g}: "
-            f"{counts}, {confirmed}{note}"
+            f"{counts}, {confirmed}{leads}{note}"
         )
         return self._result(True, message, metric, method)
 
@@ -542,7 +772,7 @@ class SearchCheck:
             margin=self.max_regression,
             confidence=self.confidence,
             method=method,
-            n=worst.n_confirm if worst else None,
+            n=worst.n if worst else None,
             inconclusive=bool(reason),
             reason=reason or None,
             findings=tuple(asdict(f) for f in findings),

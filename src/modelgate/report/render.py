@@ -123,8 +123,8 @@ def _row(r: CheckResult) -> list[str]:
             r.method or "-",
         ]
     if r.group == SEARCH:
-        worst = max(r.findings, key=lambda f: f["bound"]) if r.findings else None
-        where = f" [{worst['label']}, n={worst['n_confirm']}]" if worst else ""
+        worst = max((m for f in r.findings for m in _members(f)), key=lambda f: f["bound"]) if r.findings else None
+        where = f" [{worst['label']}, n={worst['n']}, n_confirm={worst['n_confirm']}]" if worst else ""
         return [
             status,
             f"{r.metric} weak slices vs {r.baseline}{where}",
@@ -268,15 +268,26 @@ def _footnotes(verdict: Verdict) -> list[str]:
     return notes
 
 
-def finding_line(finding: dict, metric: str | None) -> str:
-    """One confirmed weak slice of a search: its n, the paired difference and the bound."""
-    merged = finding.get("merged") or ()
-    also = f"; with {', '.join(merged)}" if merged else ""
+def _members(finding: dict) -> list[dict]:
+    """A confirmed weak slice and the ones merged into it (each with its own numbers)."""
+    return [finding, *(m for f in finding.get("merged") or () if isinstance(f, dict) for m in _members(f))]
+
+
+def _finding_numbers(finding: dict, metric: str | None) -> str:
     return (
-        f"weak slice {finding['label']} (n={finding['n']}): on its {finding['n_confirm']} confirmation rows "
-        f"the candidate's {metric} is {_num(finding['difference'], True)} worse, "
-        f"{finding['confidence']:.2%} Holm lower bound {_num(finding['bound'], True)}{also}"
+        f"n={finding['n']}, n_confirm={finding['n_confirm']}: the candidate's {metric} is "
+        f"{_num(finding['difference'], True)} worse on the confirmation rows, "
+        f"{finding['confidence']:.2%} Holm lower bound {_num(finding['bound'], True)}"
     )
+
+
+def finding_line(finding: dict, metric: str | None) -> str:
+    """One confirmed weak slice of a search: its n (rows of the slice), n_confirm (its rows in
+    the confirmation half), the paired difference and the bound; and each slice merged into
+    it, with its own numbers."""
+    merged = [m for m in _members(finding)[1:]]
+    also = "".join(f"; with {m['label']} ({_finding_numbers(m, metric)})" for m in merged)
+    return f"weak slice {finding['label']} ({_finding_numbers(finding, metric)}){also}"
 
 
 def verdict_table(verdict: Verdict) -> str:
