@@ -108,6 +108,13 @@ def _thin_classes(metric: MetricLike, task: str, y: Any, s: Any, bootstrap: bool
     return ""
 
 
+NOT_FINITE = "a score is NaN or infinite: nothing undefined passes"
+
+
+def _finite(scores: ArrayLike) -> bool:
+    return bool(np.all(np.isfinite(np.asarray(scores, dtype=np.float64))))
+
+
 def group_codes(groups: ArrayLike) -> tuple[NDArray[np.int64], int]:
     """Codes 0..G-1 of each row's group, and G (a subset of rows keeps only its groups)."""
     _, codes = np.unique(np.asarray(groups), return_inverse=True)
@@ -231,6 +238,8 @@ def clustered_difference(
     if z is None:
         return DifferenceBound(estimate, estimate, math.nan, "point estimate", None, n, **values)
     assert confidence is not None  # check_options gives z only for a confidence
+    if not (_finite(candidate) and _finite(baseline)):  # a defect fails, however few the groups
+        return undefined_difference(label, confidence, n, NOT_FINITE, estimate=estimate, **values)
     few, df = _too_few(codes, g)
     try:
         form_c = None if method == "bootstrap" else row_form(metric, task, y, candidate)
@@ -359,6 +368,8 @@ def clustered_bound(
     if z is None:
         return MetricBound(value, value, side, math.nan, "point estimate", None, n)
     assert confidence is not None  # one_sample_options gives z only for a confidence
+    if not _finite(scores):  # a defect fails, however few the groups
+        return undefined_metric(label, side, confidence, n, NOT_FINITE, value)
     few, df = _too_few(codes, g)
     try:
         form = None if method == "bootstrap" else row_form(metric, task, y, scores)

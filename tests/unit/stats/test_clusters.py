@@ -251,3 +251,18 @@ def test_group_codes_follow_the_groups_not_the_row_order():
     assert row_groups(shuffled, "user", "y").tolist() == codes[[4, 2, 0, 3, 1]].tolist()
     mixed = pd.DataFrame({"user": [2, "a", 1.5, "a"], "y": [0, 1, 0, 1]})  # values that do not sort together
     assert row_groups(mixed, "user", "y").tolist() == row_groups(mixed.iloc[::-1], "user", "y").tolist()[::-1]
+
+
+def test_a_nan_score_fails_however_few_the_groups():
+    """A defect is never inconclusive: with 5 groups (too few to bound) a NaN score used to be
+    "inconclusive", which on_inconclusive = "pass" passes."""
+    y, c, b = binary_world(n=200)
+    c = c.copy()
+    c[7] = np.nan
+    few = np.arange(200) % 5
+    for name in ("log_loss", "accuracy", "roc_auc", "f1"):
+        m = get_metric(name)
+        d = margin_bound(m.method, m, "binary", y, c, b, groups=few, margin=0.0, relative=False, **OPTIONS)
+        assert not d.defined and not d.inconclusive and "NaN" in d.reason, name
+        f = floor_bound(m.floor_method, m, "binary", y, c, groups=few, side="lower", floor=0.5, **OPTIONS)
+        assert not f.defined and not f.inconclusive, name
