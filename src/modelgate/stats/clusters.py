@@ -394,6 +394,11 @@ def clustered_bound(
 # ------------------------------------------------------------ the cluster bootstrap
 
 
+def _worth(codes: NDArray[np.int64], g: int) -> int:
+    """The groups' effective number, whole (at least 2): the sample size the expansion uses."""
+    return max(int(math.floor(effective_groups(codes, g))), 2)
+
+
 def _expanded(confidence: float, g: int) -> float:
     """The level the percentile is taken at: Hesterberg's expanded percentile interval, with
     the G groups as the sample (the percentile bootstrap is too narrow in small samples by
@@ -460,8 +465,8 @@ def _bootstrap_difference(
         rc, rb = _metric_or_nan(metric, y[rows], c[rows]), _metric_or_nan(metric, y[rows], b[rows])
         d = rc - rb if hib else rb - rc
         draws[r] = (d / rb if rb > 0 else math.nan) if relative else d
-    bound = percentile_bound(draws, estimate, margin, method, _expanded(confidence, g), y.size, vc, vb)
-    return replace(bound, confidence=confidence, p_value=_nominal_p(bound.p_value, g))
+    bound = percentile_bound(draws, estimate, margin, method, _expanded(confidence, _worth(codes, g)), y.size, vc, vb)
+    return replace(bound, confidence=confidence, p_value=_nominal_p(bound.p_value, _worth(codes, g)))
 
 
 def _bootstrap_bound(
@@ -484,5 +489,7 @@ def _bootstrap_bound(
     draws = np.array(
         [_metric_or_nan(metric, y[rows], s[rows]) for rows in _group_resamples(codes, g, n_resamples, seed)]
     )
-    bound = one_sample_percentile_bound(draws, value, side, floor, method, _expanded(confidence, g), y.size)
-    return replace(bound, confidence=confidence, p_value=_nominal_p(bound.p_value, g))
+    bound = one_sample_percentile_bound(
+        draws, value, side, floor, method, _expanded(confidence, _worth(codes, g)), y.size
+    )
+    return replace(bound, confidence=confidence, p_value=_nominal_p(bound.p_value, _worth(codes, g)))

@@ -266,3 +266,13 @@ def test_a_nan_score_fails_however_few_the_groups():
         assert not d.defined and not d.inconclusive and "NaN" in d.reason, name
         f = floor_bound(m.floor_method, m, "binary", y, c, groups=few, side="lower", floor=0.5, **OPTIONS)
         assert not f.defined and not f.inconclusive, name
+
+
+def test_the_cluster_bootstrap_expands_by_the_groups_effective_number():
+    """10 groups of 90 rows and 100 singletons are 110 groups worth 12: the percentile is taken
+    at the level of 12 groups, not 110 (a second review: almost no expansion before)."""
+    from modelgate.stats.clusters import _expanded, _worth
+
+    codes, g = group_codes(np.repeat(np.arange(110), np.r_[np.full(10, 90), np.ones(100, int)]))
+    assert _worth(codes, g) == 12
+    assert _expanded(0.95, _worth(codes, g)) > _expanded(0.95, g) + 0.015
