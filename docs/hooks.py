@@ -271,8 +271,20 @@ def property_kinds_table() -> str:
     return "\n".join(lines)
 
 
+def model_sources_table() -> str:
+    """The model sources registry (``modelgate.metaflow_io.models.MODEL_SOURCES``): ``model_source``'s values."""
+    lines = [
+        "| `model_source` | the model artifact holds |",
+        "| --- | --- |",
+        "| `auto` (default) | any of these, told apart by its value; anything else is the model itself |",
+    ]
+    lines += [f"| `{source.name}` | {cell(source.holds)} |" for source in find("MODEL_SOURCES").values()]
+    return "\n".join(lines)
+
+
 TABLES = {
     "options": options_table,
+    "model-sources": model_sources_table,
     "settings": settings_table,
     "top-keys": top_keys_table,
     "check-kinds": check_kinds_table,

@@ -274,6 +274,9 @@ SLOW_FIXTURES = frozenset(
         "tabular_runs",  # the tabular examples' flows, good and shuffled
         "twisted_run",
         "planted_run",  # test_search_sessions.py: TinyFlow with a planted weak slice
+        "pickled_runs",  # test_model_sources.py: PicklesFlow, ArtifactsFlow with a Keras file, CheckpointFlow
+        "keras_run",
+        "checkpoint_run",
         "nlp_case",  # tests/integration/metamorphic (and good_runs): the examples' runs, the flips' run, the Keras model
     }
 )

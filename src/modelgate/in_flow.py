@@ -186,10 +186,14 @@ class Gate:
         looked up only if a check needs it. Inside a task of that run (a flow step),
         the verdict is recorded on the task's metadata (``modelgate.history(run)``
         reads it; ``record=False`` does not write it); a record that cannot be
-        written raises.
+        written raises. ``model`` may also be what a run keeps for it (``model_source``):
+        the bytes of a Keras file, or a metaflow-checkpoint ``@model`` reference.
         """
+        from .metaflow_io.models import resolve
+
         runner = GateRunner.for_run(self.config, run, self.smoke_cases)
-        evidence = runner.evidence(model, data)
+        # The bytes of a Keras file or a metaflow-checkpoint reference stand for their model.
+        evidence = runner.evidence(resolve(model, self.config.settings.model_source, "the model"), data)
         verdict = runner.verdict(runner.evaluate(evidence), run=run, evidence=evidence)
         task = _running_task(run) if record else None
         if task is not None:

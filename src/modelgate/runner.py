@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import GateUsageError, GateWarning, MetaflowUnavailable
-from .metaflow_io import runs
+from .metaflow_io import models, runs
+from .metaflow_io.models import AUTO
 from .names import BINARY, BRANCH_SCOPE, CANDIDATE, CHAMPION, KNOWN_BASELINES, MAJORITY, MEAN, MEDIAN, REGRESSION, SMOKE
 
 if TYPE_CHECKING:
@@ -62,6 +63,8 @@ class Baselines:
         self.champion_tag = champion_tag  # "" : the champion carries `tag`
         self.scope_note = ""  # where the champion was sought, for the header (project flows, flow scope)
         self.model_artifact = model_artifact
+        self.model_source = AUTO  # model_source: how the artifact holds the model (the config's, by configure)
+        self._models: dict[str, Any] = {}  # pathspec -> its model, loaded once
         self.named = dict(named or {})
         self._champion = champion
         self._no_champion_reason = no_champion_reason
@@ -83,8 +86,10 @@ class Baselines:
         self._look_up()
         return self._no_champion_reason
 
-    def configure(self, scope: str, champion_tag: str) -> None:
-        """How the champion is sought (``champion_scope``, ``champion_tag``); before the lookup."""
+    def configure(self, scope: str, champion_tag: str, model_source: str = AUTO) -> None:
+        """How the champion is sought (``champion_scope``, ``champion_tag``), before the lookup,
+        and how the runs' models are loaded (``model_source``)."""
+        self.model_source = models.check_source(model_source)
         if not self.resolved:
             self.scope, self.champion_tag = scope, champion_tag
 
@@ -144,19 +149,24 @@ class Baselines:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
     # -- what the evidence needs ------------------------------------------------
+    def load_model(self, pathspec: str, role: str) -> Any:
+        """The model of a baseline run (or the champion), through its model source, loaded once."""
+        if pathspec not in self._models:
+            self._models[pathspec] = models.load_model(
+                pathspec, self.model_artifact, role=role, source=self.model_source
+            )
+        return self._models[pathspec]
+
     def scorers(self, task: str = BINARY, classes: Sequence[Any] = ()) -> dict[str, Callable[[Any], np.ndarray]]:
         """Scorers of the named runs and the champion for ``task`` (multiclass:
         columns in ``classes``' order), each loading its model on first call."""
-        made = {
-            name: _run_scorer(name, pathspec, self.model_artifact, task, classes)
-            for name, pathspec in self.named.items()
-        }
+        made = {name: _run_scorer(name, pathspec, self, task, classes) for name, pathspec in self.named.items()}
 
         def score_champion(inputs: Any) -> np.ndarray:
             champion = self.champion
             if champion is None:
                 raise GateUsageError(f"there is no champion to score: {self.no_champion_reason}")
-            return _run_scorer(CHAMPION, champion, self.model_artifact, task, classes)(inputs)
+            return _run_scorer(CHAMPION, champion, self, task, classes)(inputs)
 
         made[CHAMPION] = score_champion
         return made
@@ -211,7 +221,7 @@ class _WithChampion(Mapping[str, str]):
 
 
 def _run_scorer(
-    name: str, pathspec: str, model_artifact: str, task: str = BINARY, classes: Sequence[Any] = ()
+    name: str, pathspec: str, baselines: Baselines, task: str = BINARY, classes: Sequence[Any] = ()
 ) -> Callable[[Any], np.ndarray]:
     """A scorer for another run's model, loaded on its first call, for the
     candidate's task and classes; errors name the run as the champion or a baseline."""
@@ -223,14 +233,15 @@ def _run_scorer(
         if not loaded:
             from .evidence.scorers import as_scorer
 
-            model = runs.load_artifact(pathspec, model_artifact, role=role)
+            model = baselines.load_model(pathspec, role)
             models.append(model)
             try:
                 # an older champion that never saw a newer class gives it probability 0
                 loaded.append(as_scorer(model, task=task, classes=tuple(classes) or None, unknown_classes="zero"))
             except (TypeError, ValueError) as exc:
                 raise GateUsageError(
-                    f"artifact {model_artifact!r} of {role} run {pathspec} cannot be gated as the candidate is: {exc}"
+                    f"artifact {baselines.model_artifact!r} of {role} run {pathspec} cannot be gated as the candidate "
+                    f"is: {exc}"
                 ) from None
         from .evidence.scorers import ScorerOutputError
 
@@ -283,7 +294,7 @@ class GateRunner:
         # The config decides where the champion is sought and which tag it carries,
         # however the baselines were made (here, or for an xdist worker).
         settings = self.config.settings
-        self.baselines.configure(settings.champion_scope, settings.champion_tag)
+        self.baselines.configure(settings.champion_scope, settings.champion_tag, settings.model_source)
 
     # -- building one --------------------------------------------------------------
     @classmethod
@@ -336,6 +347,9 @@ class GateRunner:
             if baselines.champion:  # fixed now, before any test (and before this run is tagged)
                 role = "baseline" if baseline_run else CHAMPION
                 runs.check_artifact(baselines.champion, model_artifact, role=role)
+                # Loaded now: a model that cannot be loaded here (a module this environment
+                # lacks, another Python) is bad input, one line before any test, never a tag.
+                baselines.load_model(baselines.champion, role)
                 sha = runs.artifact_sha(pathspec, model_artifact)
                 if sha is not None and sha == runs.artifact_sha(baselines.champion, model_artifact):
                     baselines.notes.append(

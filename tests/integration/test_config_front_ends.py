@@ -28,6 +28,7 @@ SAMPLES = {
     "champion_scope": "flow",
     "champion_tag": "deployed",
     "positive_class": 2,
+    "model_source": "artifact",
 }
 
 REST = """

@@ -49,7 +49,7 @@ def test_every_modelgate_option_is_named_gate_but_the_runs_own(tmp_path):
         "--gate-on-inconclusive",
     } <= set(options)
     assert [o for o in options if not o.startswith("--gate-") and o not in ("--model-run", "--model-flow")] == []
-    assert len(options) == len(set(options)) == 25, options  # 14 options and 11 settings
+    assert len(options) == len(set(options)) == 26, options  # 14 options and 12 settings
 
 
 def test_an_old_or_misspelt_option_is_a_usage_error(tmp_path):

@@ -3,6 +3,7 @@ text, and the rule each setting's value must follow, whichever source it comes f
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -95,6 +96,15 @@ def validate_champion_tag(tag: str, where: str) -> str:
     return validate_tag(tag, where) if tag != "" else tag
 
 
+def validate_model_source(name: str, where: str) -> str:
+    """``model_source``: ``auto`` or a model source's name (a lower-case word). The sources are
+    registered with Metaflow's I/O (:mod:`modelgate.metaflow_io.models`), above this layer:
+    the runner checks the name against them before anything is loaded."""
+    if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+        raise GateUsageError(f"{where} {name!r}: expected a model source's name, e.g. auto, artifact, keras")
+    return name
+
+
 ClassValue = str | int | float | bool
 
 
@@ -148,6 +158,7 @@ class GateSettings:
     champion_tag: str = ""  # "" : the champion is the newest run in scope carrying `tag`
     positive_class: ClassValue | None = None  # binary only; None: the rule of modelgate.classes
     group_column: str = ""  # "" : rows are independent; else each row's group (cluster-aware bounds)
+    model_source: str = "auto"  # how model_artifact holds the model (modelgate.metaflow_io.models)
 
     def __post_init__(self) -> None:
         # A backstop: config parsing and merge() validate with the source's name first.
@@ -155,6 +166,7 @@ class GateSettings:
         validate_task(self.task, "task")
         validate_scope(self.champion_scope, "champion_scope")
         validate_champion_tag(self.champion_tag, "champion_tag")
+        validate_model_source(self.model_source, "model_source")
         if self.positive_class is not None:
             class_value("positive_class", self.positive_class)
 
@@ -186,6 +198,8 @@ HELP = {
     "positive_class": "binary gates: the class the model's score is the probability of, matched to the "
     "classes by value, e.g. 2 or pos (default: 1 or True of 0/1, False/True and -1/1 labels, else the "
     "model's classes_[1]; required for other labels when the model names no classes)",
+    "model_source": "how model_artifact holds the model: 'auto' (told by its value), 'artifact' (the model "
+    "itself), 'keras' (the bytes of a .keras file) or 'checkpoint' (a metaflow-checkpoint @model reference)",
     "group_column": "column of the validation frame naming each row's group (a user, a customer): rows of "
     "one group are correlated, and every bound becomes cluster-aware (default: none, rows are independent)",
 }
@@ -221,4 +235,6 @@ def validate_setting(name: str, value: Any, where: str) -> Any:
         return validate_task(value, where)
     if name == "champion_scope":
         return validate_scope(value, where)
+    if name == "model_source":
+        return validate_model_source(value, where)
     return value

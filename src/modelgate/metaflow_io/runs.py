@@ -50,6 +50,7 @@ from ..names import (
     PROJECT_SCOPE,
     SCOPES,
 )
+from . import pickles
 from .outages import is_unavailable, one_line, unavailable
 
 if TYPE_CHECKING:  # Metaflow is imported lazily at run time
@@ -485,20 +486,43 @@ def check_artifact(pathspec: str, name: str, role: str | None = None) -> None:
 
 
 def load_artifact(pathspec: str, name: str, role: str | None = None) -> Any:
-    """Unpickle an artifact, through a private client cache (:func:`use_private_client_cache`)."""
+    """Unpickle an artifact, through a private client cache (:func:`use_private_client_cache`).
+
+    One that cannot be unpickled here is a GateUsageError saying what differs
+    between the run and this environment (:func:`~modelgate.metaflow_io.pickles.why_not_loaded`:
+    the missing module, scikit-learn's and Python's versions); one that loads with
+    scikit-learn's version warning warns a :class:`~modelgate.metaflow_io.pickles.ModelVersionWarning`.
+    """
     from ..quiet import tensorflow_quieted
 
     data, artifact = _task_data(pathspec, name, role)
     use_private_client_cache()
-    with global_namespace():
+    what = f"artifact {name!r} of {_run_words(role, pathspec)}"
+    with warnings.catch_warnings(record=True) as caught, global_namespace():
+        warnings.simplefilter("always")
         try:
             with tensorflow_quieted():  # unpickling a Keras model imports TensorFlow
-                return getattr(data, artifact)
+                value = getattr(data, artifact)
         except Exception as exc:  # unpickling can raise anything (a missing module, say)
-            _unless_unavailable(f"cannot load artifact {name!r} of {_run_words(role, pathspec)}", exc)
-            raise GateUsageError(
-                f"cannot load artifact {name!r} of {_run_words(role, pathspec)}: {type(exc).__name__}: {one_line(exc)}"
-            ) from None
+            _unless_unavailable(f"cannot load {what}", exc)
+            failure: Exception | None = exc
+        else:
+            failure = None
+    if failure is not None:
+        why = pickles.why_not_loaded(failure, caught, python_version_of(pathspec))
+        raise GateUsageError(f"cannot load {what}: {type(failure).__name__}: {one_line(failure)}{why}")
+    pickles.pass_on(caught, what)
+    return value
+
+
+def python_version_of(pathspec: str) -> str | None:
+    """The Python version a run was made with (its ``python_version:`` system tag), or None."""
+    try:
+        with global_namespace():
+            tags = get_run("/".join(pathspec.split("/")[:2])).system_tags
+    except Exception:  # only a hint in an error message: never a second error
+        return None
+    return next((t.split(":", 1)[1] for t in tags if t.startswith("python_version:")), None)
 
 
 def artifact_sha(pathspec: str, name: str) -> str | None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import GateConfig, GateSettings
 from ..decision import SessionOutcome, TagDecision, decide
-from ..metaflow_io import records, runs, tagging
+from ..metaflow_io import models, records, runs, tagging
 from ..names import BINARY, CANDIDATE
 from ..runner import Baselines, GateRunner
 from ..verdict import CheckResult, Verdict
@@ -111,7 +111,9 @@ class GateSession:
 
     @cached_property
     def model(self) -> Any:
-        return runs.load_artifact(self.pathspec, self.settings.model_artifact, role=CANDIDATE)
+        """The candidate's model, through its model source (:mod:`modelgate.metaflow_io.models`)."""
+        settings = self.settings
+        return models.load_model(self.pathspec, settings.model_artifact, role=CANDIDATE, source=settings.model_source)
 
     @property
     def scorer(self) -> Scorer:
