@@ -64,6 +64,7 @@ tr.outcome-fail td.outcome { color: #cf222e; }
 tr.outcome-pass td.outcome { color: #1a7f37; }
 code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .8rem; }
 pre { background: #f6f8fa; padding: .75rem; overflow-x: auto; white-space: pre; }
+td pre { white-space: pre-wrap; margin: 0; padding: .25rem .5rem; }
 figure { margin: .5rem 0; }
 figure svg, figure img { max-width: 100%; height: auto; }
 figcaption, .note { color: #57606a; font-size: .85rem; }
