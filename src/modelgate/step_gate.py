@@ -20,7 +20,8 @@ After the step's body, in the same task, the gate scores the step's model
 artifact on its data artifact (``model_artifact`` and ``data_artifact`` of
 the config), stores the verdict as the artifacts ``modelgate_verdict`` (the
 plain dict of :meth:`~modelgate.verdict.Verdict.to_dict`) and
-``modelgate_passed``, and fails the step when the verdict fails (unless
+``modelgate_passed`` (with ``modelgate_data_fingerprint`` and ``modelgate_plot``,
+the labels and scores that ``@card(type="modelgate")`` draws), and fails the step when the verdict fails (unless
 ``on_fail="record"``). The run is tagged at the very end of the ``end`` step,
 when every step before it has succeeded and every gated task passed.
 
@@ -51,6 +52,7 @@ VERDICT = "modelgate_verdict"  # artifacts of the gated task
 PASSED = "modelgate_passed"
 TAGGED = "modelgate_tag"  # artifact of the end task: the tag written, or None
 DATA = "modelgate_data_fingerprint"  # artifact of the gated task: its validation data's fingerprint
+PLOT = "modelgate_plot"  # artifact of the gated task: the scores the card's task figure draws
 _ARGUMENTS = ("config", "on_fail", "step")
 
 
@@ -224,6 +226,10 @@ def _gate_step(step_name: str, flow: Any, inputs: Any, attributes: dict[str, Any
     setattr(flow, VERDICT, verdict.to_dict())
     setattr(flow, PASSED, verdict.passed)
     setattr(flow, DATA, data_fingerprint(getattr(flow, wanted[1])))
+    if verdict.evaluation is not None:  # for @card(type="modelgate"): the figure, drawn after the task
+        from .report.card import plot_data
+
+        setattr(flow, PLOT, plot_data(verdict.evaluation).to_dict())
     print(verdict.summary())
     if not verdict.passed and attributes["on_fail"] == "fail":
         failed = ", ".join(result.name for result in verdict.failures) or verdict.error or "no check passed"

@@ -30,6 +30,17 @@ def test_importing_modelgate_and_its_plugin_imports_nothing_heavy():
     assert _heavy_after(code) == []
 
 
+def test_metaflow_finds_the_card_type_without_importing_modelgate():
+    """Metaflow loads its card extensions at every `import metaflow`: modelgate's card type
+    (metaflow_extensions.modelgate) is registered then, and imports modelgate only to draw."""
+    code = (
+        "from metaflow.plugins import CARDS\n"
+        "assert 'modelgate' in [card.type for card in CARDS], [card.type for card in CARDS]\n"
+        "assert 'modelgate' not in sys.modules\n"
+    )
+    assert set(_heavy_after("import sys\n" + code)) <= {"metaflow"}
+
+
 @pytest.mark.slow  # pytest in subprocesses
 def test_pytest_help_lists_the_options_without_heavy_imports():
     code = "import pytest\npytest.main(['--help', '-p', 'no:hypothesispytest'])"

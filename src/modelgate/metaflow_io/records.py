@@ -48,6 +48,7 @@ __all__ = [
     "data_fingerprint",
     "history",
     "holdout_uses",
+    "records_of",
     "write_record",
 ]
 
@@ -207,7 +208,8 @@ def write_record(where: str, record: Mapping[str, Any]) -> None:
         raise OSError(f"the verdict record written to {'/'.join(parts)} cannot be read back")
 
 
-def _records_of(task: Any) -> list[dict[str, Any]]:
+def records_of(task: Any) -> list[dict[str, Any]]:
+    """The records in one task's metadata (a ``metaflow.Task``), in the order it lists them."""
     found = []
     for datum in task.metadata:
         if datum.type != RECORD_TYPE:
@@ -227,7 +229,7 @@ def history(pathspec: str) -> list[dict[str, Any]]:
     with global_namespace():
         for step in run:
             for task in step:
-                records += _records_of(task)
+                records += records_of(task)
     return sorted(records, key=lambda r: (r.get("time", 0), r.get("id", "")))
 
 

@@ -27,7 +27,8 @@ window opens; closing them is optional.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -58,13 +59,34 @@ class _Card(Protocol):
     def append(self, component: Any, /) -> object: ...
 
 
+class Scores(Protocol):
+    """What the task's figures read: an :class:`~modelgate.evidence.evaluation.Evaluation`,
+    or the :class:`PlotData` kept of one."""
+
+    @property
+    def labels(self) -> np.ndarray: ...
+    @property
+    def candidate(self) -> np.ndarray: ...
+    @property
+    def baselines(self) -> Mapping[str, Any]: ...
+    @property
+    def baseline_runs(self) -> Mapping[str, str]: ...
+    @property
+    def task(self) -> str: ...
+    @property
+    def classes(self) -> tuple[Any, ...]: ...
+    @property
+    def n(self) -> int: ...
+    def scored_baselines(self) -> list[str]: ...
+
+
 def _figure(width: float, height: float) -> Figure:
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height))
 
 
-def roc_figure(evaluation: Evaluation) -> Figure:
+def roc_figure(evaluation: Scores) -> Figure:
     """Binary: ROC curves of the candidate and every scored baseline on the same rows.
 
     A curve that cannot be drawn (labels of one class only, a non-finite score)
@@ -101,12 +123,12 @@ def roc_figure(evaluation: Evaluation) -> Figure:
     return fig
 
 
-def _class_names(evaluation: Evaluation, k: int) -> list[str]:
+def _class_names(evaluation: Scores, k: int) -> list[str]:
     classes = list(evaluation.classes)
     return [str(c) for c in classes] if len(classes) == k else [str(i) for i in range(k)]
 
 
-def confusion_counts(evaluation: Evaluation) -> np.ndarray:
+def confusion_counts(evaluation: Scores) -> np.ndarray:
     """Multiclass: the candidate's confusion matrix, ``counts[actual, predicted]``
     (k x k, class codes 0..k-1), predicting the argmax of each row's probabilities."""
     scores = np.asarray(evaluation.candidate, dtype=float)
@@ -120,7 +142,7 @@ def confusion_counts(evaluation: Evaluation) -> np.ndarray:
     return counts
 
 
-def confusion_figure(evaluation: Evaluation) -> Figure:
+def confusion_figure(evaluation: Scores) -> Figure:
     """Multiclass: the candidate's confusion matrix on the validation rows, in counts.
 
     Rows are the actual classes, columns the predicted ones (argmax), both named
@@ -172,7 +194,7 @@ def _density(ax: Axes, x: np.ndarray, y: np.ndarray) -> None:
         ax.scatter(x, y, s=8, alpha=alpha, linewidths=0)
 
 
-def regression_figure(evaluation: Evaluation) -> Figure:
+def regression_figure(evaluation: Scores) -> Figure:
     """Regression: predicted vs actual (with y = x: on it, a prediction is exact), and
     residuals, actual - predicted, against the prediction (with y = 0).
 
@@ -209,14 +231,80 @@ def regression_figure(evaluation: Evaluation) -> Figure:
     return fig
 
 
-TASK_FIGURES: dict[str, Callable[[Evaluation], Figure]] = {
+TASK_FIGURES: dict[str, Callable[[Scores], Figure]] = {
     BINARY: roc_figure,
     MULTICLASS: confusion_figure,
     REGRESSION: regression_figure,
 }
 
 
-def task_figure(evaluation: Evaluation) -> Figure:
+@dataclass(frozen=True)
+class PlotData:
+    """What :func:`task_figure` draws, and nothing else: the labels, the candidate's scores and
+    the scores of every baseline at hand, on the validation rows, as plain arrays.
+
+    A verdict's evaluation holds the models, the scorer and the frame too; this is the part a
+    figure reads, small enough to keep as an artifact beside the verdict (``@gate`` stores it
+    as ``modelgate_plot``, a dict of :meth:`to_dict`) and picklable anywhere, so the card
+    type draws the task's figure after the task has finished, from the datastore."""
+
+    labels: np.ndarray
+    candidate: np.ndarray
+    baselines: dict[str, np.ndarray] = field(default_factory=dict)
+    baseline_runs: dict[str, str] = field(default_factory=dict)
+    task: str = BINARY
+    classes: tuple[Any, ...] = ()
+
+    @property
+    def n(self) -> int:
+        return len(self.labels)
+
+    def scored_baselines(self) -> list[str]:
+        return list(self.baselines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (numpy arrays, strings): what ``@gate`` stores as ``modelgate_plot``."""
+        return {
+            "task": self.task,
+            "labels": self.labels,
+            "candidate": self.candidate,
+            "baselines": dict(self.baselines),
+            "baseline_runs": dict(self.baseline_runs),
+            "classes": list(self.classes),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PlotData:
+        """The plot data of :meth:`to_dict`; a ValueError for anything else."""
+        try:
+            return cls(
+                labels=np.asarray(data["labels"]),
+                candidate=np.asarray(data["candidate"]),
+                baselines={str(k): np.asarray(v) for k, v in dict(data.get("baselines") or {}).items()},
+                baseline_runs={str(k): str(v) for k, v in dict(data.get("baseline_runs") or {}).items()},
+                task=str(data.get("task", BINARY)),
+                classes=tuple(data.get("classes") or ()),
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"not the plot data of a verdict ({type(exc).__name__}: {exc})") from None
+
+
+def plot_data(evaluation: Evaluation) -> PlotData:
+    """The part of ``evaluation`` that :func:`task_figure` draws (no model, no scorer, no
+    frame): the labels, the candidate's scores and every scored baseline's."""
+    baselines = {name: np.asarray(evaluation.baselines[name]) for name in evaluation.scored_baselines()}
+    runs = {name: str(run) for name, run in evaluation.baseline_runs.items() if name in baselines and run}
+    return PlotData(
+        labels=np.asarray(evaluation.labels),
+        candidate=np.asarray(evaluation.candidate),
+        baselines=baselines,
+        baseline_runs=runs,
+        task=getattr(evaluation, "task", BINARY),
+        classes=tuple(evaluation.classes),
+    )
+
+
+def task_figure(evaluation: Scores) -> Figure:
     """The card's figure for ``evaluation.task``: ROC curves, a confusion matrix, or
     predicted vs actual with residuals."""
     task = getattr(evaluation, "task", BINARY)
