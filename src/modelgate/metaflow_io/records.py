@@ -167,6 +167,7 @@ def _provider(flow_name: str) -> Any:
     import types
 
     from metaflow.client.core import get_metadata
+    from metaflow.exception import MetaflowUnknownUser
     from metaflow.metaflow_environment import MetaflowEnvironment
     from metaflow.plugins import METADATA_PROVIDERS
 
@@ -175,7 +176,17 @@ def _provider(flow_name: str) -> Any:
     if provider is None:
         raise GateUsageError(f"no Metaflow metadata provider named {kind!r}")
     flow = types.SimpleNamespace(name=flow_name)
-    return provider(MetaflowEnvironment(flow), flow, None, None)
+    environment = MetaflowEnvironment(flow)
+    try:
+        return provider(environment, flow, None, None)
+    except MetaflowUnknownUser:
+        # Its constructor works out the system tags of a run it would start, which needs a
+        # user name (root has none for Metaflow); registering metadata on a task does not.
+        made = provider.__new__(provider)
+        made._task_id_seq, made.sticky_tags, made.sticky_sys_tags = -1, set(), set()
+        made._flow_name, made._event_logger, made._monitor = flow_name, None, None
+        made._environment, made._runtime = environment, os.environ.get("METAFLOW_RUNTIME_NAME", "dev")
+        return made
 
 
 def write_record(where: str, record: Mapping[str, Any]) -> None:
