@@ -52,6 +52,12 @@ def verdict_from_dict(data: Any) -> Verdict:
         results = [CheckResult.from_dict(dict(r)) for r in data["results"]]
     except (TypeError, ValueError) as exc:
         raise ValueError(f"a result of it is not a check's ({exc})") from None
+    for r in results:  # a tampered dict: a word where a number or a yes/no goes is no verdict
+        numbers = (r.estimate, r.lower, r.margin, r.candidate_value, r.baseline_value, r.mde, r.confidence)
+        if not isinstance(r.passed, bool) or any(
+            v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))) for v in numbers
+        ):
+            raise ValueError(f"the result {r.name!r} holds text where a number or true/false goes")
     return Verdict(results=results, run=data.get("run"), champion=data.get("champion"), error=data.get("error") or "")
 
 
@@ -102,7 +108,7 @@ def render_task(task: Any, artifact: str | None = None) -> str:
     data = task[source].data
     try:
         verdict = verdict_from_dict(data)
-    except ValueError as exc:
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:  # a tampered or foreign dict
         return card_page.no_verdict_page(task.pathspec, names, f"The artifact {source!r} is no verdict: {exc}.")
 
     plot, plot_note = None, NO_PLOT

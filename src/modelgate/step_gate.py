@@ -52,6 +52,11 @@ VERDICT = "modelgate_verdict"  # artifacts of the gated task
 PASSED = "modelgate_passed"
 TAGGED = "modelgate_tag"  # artifact of the end task: the tag written, or None
 DATA = "modelgate_data_fingerprint"  # artifact of the gated task: its validation data's fingerprint
+CONFIG = "modelgate_config"  # artifact of the gated task: its @gate config file
+GATED_STEP = "modelgate_gated_step"  # artifact of the gated task: its own step (later steps inherit it)
+GATES_END = "_modelgate_gates_end"  # set on a flow class whose end step has a gate of its own
+_TAGGED_TASKS: set[str] = set()  # end tasks this process tagged: Metaflow may keep one tag step per gate
+CONFIG_HASH = "modelgate_config_hash"  # artifact of the gated task: the hash of that config
 PLOT = "modelgate_plot"  # artifact of the gated task: the scores the card's task figure draws
 _ARGUMENTS = ("config", "on_fail", "step")
 
@@ -124,6 +129,14 @@ class gate(StepMutator):  # noqa: N801  (a decorator: spelled as Metaflow's own)
             )
         if in_code and target != here:
             raise GateStepError(f"@gate on step {here!r} names step={target!r}: put it on that step instead")
+        if not in_code and any(
+            isinstance(d, gate) and bool(getattr(d, "statically_defined", False))
+            for d in getattr(getattr(flow_cls, target), "config_decorators", ())
+        ):  # Metaflow drops a --with copy of a decorator the step has in its code: never silently
+            raise GateStepError(
+                f"step {target!r} of {flow_cls.__name__} has two gates (@gate in the code and --with "
+                "modelgate.gate): one gate a step; put both configs' checks in one file"
+            )
         if target != here:
             return  # attached to every step by --with: it acts in one
         folder = flow_folder(flow_cls)
@@ -139,11 +152,17 @@ class gate(StepMutator):  # noqa: N801  (a decorator: spelled as Metaflow's own)
         self._package = [(str(path), str(path.relative_to(folder)))]
         self._package += _smoke_case_file(path, folder)
         spec = {"config": self.config, "on_fail": self.on_fail, "tag_here": target == END}
-        mutable_step.add_decorator(_gate_step, deco_kwargs=spec)
-        if target != END:
-            getattr(mutable_step.flow, END).add_decorator(
-                _gate_tag, deco_kwargs={"config": self.config, "step": target}
+        if mutable_step.add_decorator(_gate_step, deco_kwargs=spec) is None:
+            # Metaflow keeps the first of two copies of a decorator: a second gate on this step
+            # (@gate in code and --with ...,step=NAME) would be dropped without a word.
+            raise GateStepError(
+                f"step {target!r} of {flow_cls.__name__} has two gates (@gate in the code and --with "
+                "modelgate.gate, or two --with): one gate a step; put both configs' checks in one file"
             )
+        if target == END:  # the end gate tags after its own verdict; a tag step added for others stands aside
+            setattr(flow_cls, GATES_END, True)
+        else:  # one tag step for every gated step: it reads them all (a second is ignored)
+            getattr(mutable_step.flow, END).add_decorator(_gate_tag, deco_kwargs={"config": self.config})
 
     def add_to_package(self) -> Iterator[tuple[str, str, Any]]:
         """The config (and its smoke-case file) in the code package, beside the flow file."""
@@ -221,11 +240,14 @@ def _gate_step(step_name: str, flow: Any, inputs: Any, attributes: dict[str, Any
         verdict = gate_.evaluate(getattr(flow, wanted[0]), getattr(flow, wanted[1]), run=pathspec, record=False)
     except (GateUsageError, MetaflowUnavailable) as exc:
         raise GateStepError(f"@gate on step {step_name!r}: {exc}") from None
-    from .metaflow_io.records import data_fingerprint
+    from .metaflow_io.records import config_fingerprint, data_fingerprint
 
     setattr(flow, VERDICT, verdict.to_dict())
     setattr(flow, PASSED, verdict.passed)
     setattr(flow, DATA, data_fingerprint(getattr(flow, wanted[1])))
+    setattr(flow, CONFIG, config)  # which gate: the tag step reads each gated task's own
+    setattr(flow, GATED_STEP, step_name)  # later steps inherit these artifacts: this names the gated one
+    setattr(flow, CONFIG_HASH, config_fingerprint(gate_.config)[1])
     if verdict.evaluation is not None:  # for @card(type="modelgate"): the figure, drawn after the task
         from .report.card import plot_data
 
@@ -240,30 +262,69 @@ def _gate_step(step_name: str, flow: Any, inputs: Any, attributes: dict[str, Any
             f"The verdict is in the artifact {VERDICT}; the run is not tagged"
         )
     if attributes.get("tag_here"):  # acting in `end`: its body has succeeded, so has every step before it
-        action = "apply" if verdict.passed else "none"
-        _record(gate_, getattr(flow, VERDICT), getattr(flow, DATA), action, _reason(verdict.passed))
-        setattr(flow, TAGGED, _tag_if(pathspec, verdict.passed, settings.tag))
+        own = (END, verdict.passed, getattr(flow, VERDICT), getattr(flow, DATA), config, getattr(flow, CONFIG_HASH))
+        _tag_run(flow, own)  # with every other gated step's verdict
 
 
 @user_step_decorator
 def _gate_tag(step_name: str, flow: Any, inputs: Any, attributes: dict[str, Any]) -> Iterator[None]:
-    """After the end step's body (the whole run has succeeded): the tag, when every gated task passed."""
+    """After the end step's body (the whole run has succeeded): the run's tag (:func:`_tag_run`),
+    unless a gate acts in ``end`` itself, which then tags after its own verdict."""
     yield
+    if getattr(type(flow), GATES_END, False) or current.pathspec in _TAGGED_TASKS:
+        return  # the end gate tags; or a second copy of this step (one per gated step): once
+    _TAGGED_TASKS.add(str(current.pathspec))
+    _tag_run(flow, None)
+
+
+def _tag_run(flow: Any, own: tuple[Any, ...] | None) -> None:
+    """Every gated task of the run (every gated step, and ``own``: the end step's own gate), on
+    record; the tag when every one of them passed, in this run, under the config its step has now."""
+    from .metaflow_io.records import config_fingerprint
     from .metaflow_io.runs import get_run, global_namespace
 
-    gated = attributes["step"]
-    gate_ = _load_gate(flow, attributes["config"])
     pathspec = f"{current.flow_name}/{current.run_id}"
+    gated: list[tuple[str, Any]] = []
     with global_namespace():
-        tasks = list(get_run(pathspec)[gated].tasks())
-        passed = [task[PASSED].data if PASSED in task else False for task in tasks]
-        verdicts = [(task[VERDICT].data, task[DATA].data) for task in tasks if VERDICT in task and DATA in task]
-    if not passed:
-        print(f"modelgate: step {gated!r} gated no task in {pathspec}: not tagged")
-    everything = bool(passed) and all(passed)
-    for verdict, data in verdicts:  # each gated task's verdict, on record before the tag
-        _record(gate_, verdict, data, "apply" if everything else "none", _reason(everything))
-    setattr(flow, TAGGED, _tag_if(pathspec, everything, gate_.config.settings.tag))
+        for step in get_run(pathspec):
+            if step.id == END:
+                continue
+            gated += [
+                (step.id, task)
+                for task in step.tasks()
+                if GATED_STEP in task and task[GATED_STEP].data == step.id  # gated here, not inherited
+            ]
+        found = [
+            (name, task[PASSED].data, task[VERDICT].data, task[DATA].data, task[CONFIG].data, task[CONFIG_HASH].data)
+            for name, task in gated
+            if all(key in task for key in (VERDICT, DATA, CONFIG, CONFIG_HASH))
+        ]
+    complete = len(found) == len(gated)
+    if own is not None:
+        found.append(own)
+    if not found or not complete:
+        print(f"modelgate: {pathspec}: a gated task of this run holds no complete verdict: not tagged")
+        setattr(flow, TAGGED, None)
+        return
+    why_not = []
+    gates = {config: _load_gate(flow, config) for config in {entry[4] for entry in found}}
+    tags = {gate_.config.settings.tag for gate_ in gates.values()}
+    if len(tags) > 1:
+        raise GateStepError(f"the gates of {pathspec} apply different tags ({', '.join(sorted(tags))}): one tag a run")
+    for name, passed, verdict, _, config, digest in found:
+        if not passed:
+            why_not.append(f"step {name!r} did not pass")
+        elif verdict.get("run") != pathspec:  # resume clones a task with its old verdict
+            why_not.append(f"the verdict of step {name!r} was made in {verdict.get('run')} (cloned by resume)")
+        elif digest != config_fingerprint(gates[config].config)[1]:
+            why_not.append(f"step {name!r} was gated under another version of {config}")
+    everything = not why_not
+    reason = _reason(everything) if everything else "; ".join(why_not)
+    for _, _, verdict, data, config, _ in found:  # each gated task's verdict, on record before the tag
+        _record(gates[config], verdict, data, "apply" if everything else "none", reason)
+    if why_not:
+        print(f"modelgate: {pathspec} not tagged: {reason}")
+    setattr(flow, TAGGED, _tag_if(pathspec, everything, next(iter(tags))))
 
 
 def _reason(passed: bool) -> str:

@@ -32,16 +32,27 @@ class Launched:
     pathspec: str | None  # None: Metaflow refused the flow before the run started
 
 
-def launch(flow_file: str, *args: str, top: tuple[str, ...] = ()) -> Launched:
+def launch(
+    flow_file: str,
+    *args: str,
+    top: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+    command: tuple[str, ...] = ("run",),
+) -> Launched:
     """``python <flow> [top options] run [args]`` in the datastore root, importing modelgate from this
     checkout; the run's pathspec whether or not it succeeded."""
     root = os.environ["METAFLOW_DATASTORE_SYSROOT_LOCAL"]
     id_file = Path(tempfile.mkdtemp(prefix="gate-deco-", dir=root)) / "run_id"
     paths = [str(PROJECT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
-    command = [sys.executable, str(FLOWS / flow_file), *top, "run", "--run-id-file", str(id_file), *args]
-    done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=600)
-    flow_name = {"gated_flow.py": "GatedFlow", "recorded_flow.py": "RecordedFlow", "plain_flow.py": "PlainFlow"}
+    environment = {**os.environ, **(env or {}), "PYTHONPATH": os.pathsep.join(paths)}
+    line = [sys.executable, str(FLOWS / flow_file), *top, *command, "--run-id-file", str(id_file), *args]
+    done = subprocess.run(line, cwd=root, env=environment, capture_output=True, text=True, timeout=600)
+    flow_name = {
+        "gated_flow.py": "GatedFlow",
+        "recorded_flow.py": "RecordedFlow",
+        "plain_flow.py": "PlainFlow",
+        "two_gates_flow.py": "TwoGatesFlow",
+    }
     pathspec = f"{flow_name[flow_file]}/{id_file.read_text().strip()}" if id_file.exists() else None
     return Launched(done.returncode, done.stdout + done.stderr, pathspec)
 
@@ -119,6 +130,12 @@ def test_a_failing_verdict_fails_the_gated_step_and_tags_nothing():
     assert DEFAULT_TAG not in user_tags(launched.pathspec)
     (record,) = modelgate.history(launched.pathspec)  # on the failed task: the run has no end
     assert (record["front_end"], record["passed"], record["tag"]["action"]) == ("@gate", False, "none")
+    # the history of a failed run is readable too (it refused runs that were not successful)
+    shown = subprocess.run(
+        [sys.executable, "-m", "modelgate", "history", launched.pathspec], capture_output=True, text=True
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines()[2].split()[2:5] == ["@gate", "FAIL", "none"]
 
 
 def test_a_run_that_fails_after_the_gate_passed_is_never_tagged():
@@ -230,3 +247,44 @@ def test_the_decorator_gives_the_in_flow_gates_verdict(gated_run):
         ]
 
     assert rows(decorated) == rows(in_flow)
+
+
+# --- found by a hostile review ----------------------------------------------------------
+
+
+def test_every_gated_step_decides_the_tag_and_is_on_record():
+    """train passes, train2 fails (on_fail="record"): Metaflow kept one tag step of the two
+    gates, which read train alone and tagged the run; train2's verdict had no record."""
+    launched = launch("two_gates_flow.py")
+    assert launched.returncode == 0, launched.output
+    assert DEFAULT_TAG not in user_tags(launched.pathspec)
+    records = modelgate.history(launched.pathspec)
+    assert sorted(r["passed"] for r in records) == [False, True]
+    assert {r["tag"]["action"] for r in records} == {"none"}
+    assert "step 'train2' did not pass" in records[0]["tag"]["reason"]
+    # both good: tagged
+    both = launch("two_gates_flow.py", env={"MODELGATE_TEST_SECOND": "good"})
+    assert both.returncode == 0, both.output
+    assert DEFAULT_TAG in user_tags(both.pathspec)
+
+
+def test_two_gates_on_one_step_are_refused_not_one_silently_dropped():
+    """--with ...,step=train on a step with @gate in the code: Metaflow ignored the second
+    copy, and a stricter gate never ran."""
+    launched = launch("gated_flow.py", top=("--with", f"{WITH},step=train"))
+    one_line_failure(launched, "step 'train' of GatedFlow has two gates")
+    assert launched.pathspec is None
+
+
+def test_a_resumed_run_is_not_tagged_on_a_verdict_cloned_from_its_origin(tmp_path):
+    flag = tmp_path / "fail"
+    flag.write_text("fail")
+    env = {"MODELGATE_TEST_FAIL_FLAG": str(flag), "MODELGATE_TEST_SECOND": "good"}
+    failed = launch("two_gates_flow.py", env=env)
+    assert failed.returncode != 0 and "TwoGatesFlow failing in check as asked" in failed.output
+    flag.unlink()
+    resumed = launch("two_gates_flow.py", env=env, command=("resume", "--origin-run-id", failed.pathspec.split("/")[1]))
+    assert resumed.returncode == 0, resumed.output
+    assert DEFAULT_TAG not in user_tags(resumed.pathspec)
+    (last, *_) = sorted(modelgate.history(resumed.pathspec), key=lambda r: -r["time"])
+    assert last["tag"]["action"] == "none" and "(cloned by resume)" in last["tag"]["reason"]

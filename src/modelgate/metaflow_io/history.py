@@ -70,7 +70,11 @@ def run(args: argparse.Namespace) -> int:
     from . import records, runs
 
     try:
-        pathspec = runs.resolve_run(runs.parse_run_spec(args.run), role="candidate")
+        spec = runs.parse_run_spec(args.run)
+        if spec.run_id is None:
+            raise GateUsageError(f"history reads one run: give Flow/run_id, not {args.run!r}")
+        pathspec = f"{spec.flow}/{spec.run_id}"
+        _exists(pathspec)  # any run, finished or failed: a failed @gate records there
         found = records.history(pathspec)
         if args.json:
             print(json.dumps(found, indent=2, sort_keys=True, default=str))
@@ -96,6 +100,20 @@ def run(args: argparse.Namespace) -> int:
 
         print(f"modelgate history: failed: {type(exc).__name__}: {describe_error(exc)}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def _exists(pathspec: str) -> None:
+    """A GateUsageError unless Metaflow knows the run (successful, failed or running)."""
+    from metaflow import Run
+    from metaflow.exception import MetaflowNotFound
+
+    from .runs import global_namespace
+
+    with global_namespace():
+        try:
+            Run(pathspec)
+        except MetaflowNotFound:
+            raise GateUsageError(f"unknown run {pathspec}: Metaflow has no such run") from None
 
 
 def parser() -> argparse.ArgumentParser:

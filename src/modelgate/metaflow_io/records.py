@@ -226,9 +226,11 @@ def records_of(task: Any) -> list[dict[str, Any]]:
         if datum.type != RECORD_TYPE:
             continue
         try:
-            found.append(json.loads(datum.value))
+            value = json.loads(datum.value)
         except ValueError:
             continue  # not ours after all: never a reason to fail a history
+        if isinstance(value, dict) and isinstance(value.get("tag", {}), dict):
+            found.append(value)
     return found
 
 

@@ -311,6 +311,9 @@ def verdict_page(
     figure (``plot_note`` says why there is none); ``tag`` says what was tagged, when
     known; ``data_fingerprint`` the validation data's, when known without a record."""
     status = status or verdict.status
+    if status == "pass" and (not verdict.results or not verdict.passed):
+        # A stored "pass" the results do not back (no result, or a failed one): never shown as PASS.
+        status = "error"
     if status == verdict.status:
         head, detail = headline(verdict_word(verdict))
         icon = verdict_icon(verdict)

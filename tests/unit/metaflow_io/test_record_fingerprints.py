@@ -54,3 +54,22 @@ def test_the_config_hash_follows_the_gate_not_where_its_file_lies(tmp_path):
     assert plain["smoke_cases"].startswith("sha256:")  # the cases' content, not their path
     assert _config(tmp_path / "c", margin=0.2)[1] != digest
     assert _config(tmp_path / "d", cases="name,text,expected\ngood,great,0\n")[1] != digest
+
+
+def test_a_record_that_is_not_a_record_is_left_out_of_the_history():
+    """Metadata of the record type holding a list, or a dict whose tag is a word, broke the
+    whole history (exit 3, as if Metaflow had failed)."""
+    import json
+    from types import SimpleNamespace
+
+    from modelgate.metaflow_io.records import RECORD_TYPE, records_of
+
+    good = {"id": "a", "time": 1.0, "tag": {"action": "none"}}
+    metadata = [
+        SimpleNamespace(type=RECORD_TYPE, value=json.dumps([1, 2])),
+        SimpleNamespace(type=RECORD_TYPE, value=json.dumps({"tag": "apply now"})),
+        SimpleNamespace(type=RECORD_TYPE, value="{not json"),
+        SimpleNamespace(type="other", value=json.dumps(good)),
+        SimpleNamespace(type=RECORD_TYPE, value=json.dumps(good)),
+    ]
+    assert records_of(SimpleNamespace(metadata=metadata)) == [good]

@@ -313,3 +313,26 @@ def test_the_task_plot_comes_from_modelgate_plot():
     assert "No scores in this task to draw" in page and "data:image/png" not in page
     page = card_type.render_task(FakeTask({"modelgate_verdict": verdict, "modelgate_plot": "junk"}))
     assert "holds no plot" in page
+
+
+# --- found by a hostile review -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda d: {**d, "status": "pass"},  # the stored status says pass, the results fail
+        lambda d: {**d, "status": "pass", "results": []},  # no result at all
+    ],
+)
+def test_a_stored_pass_the_results_do_not_back_is_never_shown_as_pass(tamper):
+    failing = Verdict(results=[ACCURACY], run="TrainFlow/7").to_dict()
+    page = card_type.render_task(FakeTask({"modelgate_verdict": tamper(failing)}))
+    assert word(page)[1] != "PASS"
+
+
+def test_a_verdict_with_text_where_numbers_go_is_no_verdict_not_a_traceback():
+    failing = Verdict(results=[ACCURACY], run="TrainFlow/7").to_dict()
+    failing["results"][0]["estimate"] = "a lot"
+    page = card_type.render_task(FakeTask({"modelgate_verdict": failing}))
+    assert word(page)[1] in ("NO VERDICT", "FAIL", "ERROR")
