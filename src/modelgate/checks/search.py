@@ -53,6 +53,7 @@ import numpy as np
 
 from .. import tables
 from ..errors import GateUsageError
+from ..evidence.evaluation import count_units
 from ..metrics import check_metric_fits, get_metric
 from ..names import BINARY, CHAMPION, MULTICLASS, REGRESSION, SEARCH
 from ..verdict import CheckResult
@@ -333,7 +334,7 @@ def confirm(
         b = clustered_loss_difference(
             loss_baseline, loss_candidate, groups, margin=max_regression, confidence=confidence
         )
-    units = n if groups is None else len(np.unique(groups))
+    units = count_units(groups, np.ones(n, dtype=bool))
     need = rows_for_skew(max(skew_toward_failing(d), tail))
     if b.inconclusive or not b.defined or not math.isfinite(b.p_value):
         why = b.reason or "no bound"
@@ -379,12 +380,9 @@ def weak_slices(
     leads: list[tuple[float, int]] = []
     least = max(min_rows, 2)  # a standard error (and a bound) needs 2
 
-    def count(selected: np.ndarray) -> int:  # rows, or with groups the groups: copies are no evidence
-        return int(np.count_nonzero(selected)) if groups is None else len(np.unique(np.asarray(groups)[selected]))
-
     for i, (_, mask) in enumerate(slices):
         here, there = mask & search, mask & ~search
-        if min(count(here), count(there)) < least:
+        if min(count_units(groups, here), count_units(groups, there)) < least:
             continue
         outcome.kept += 1
         values = d[here]

@@ -34,6 +34,7 @@ import numpy as np
 
 from .. import tables
 from ..errors import GateUsageError
+from ..evidence.evaluation import count_units
 from ..names import REGRESSION
 from ..verdict import CheckResult
 from .outcome import inconclusive_message, inconclusive_passes
@@ -337,7 +338,7 @@ def too_thin(evidence: Evaluation, rows: np.ndarray, min_rows: int, min_per_clas
     unit = "rows" if evidence.groups is None else "groups"
 
     def count(selected: np.ndarray) -> int:
-        return len(selected) if evidence.groups is None else len(np.unique(evidence.groups[selected]))
+        return count_units(evidence.groups, selected)
 
     if count(rows) < min_rows:
         return f"{what} has {count(rows)} {unit}, fewer than min_rows = {min_rows}"

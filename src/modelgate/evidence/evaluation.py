@@ -176,6 +176,15 @@ def validation_inputs(frame, settings: Any) -> tuple[Any, Any]:
     return texts, raw_labels
 
 
+def count_units(groups: np.ndarray | None, selected: np.ndarray) -> int:
+    """How many independent units the ``selected`` rows (a mask or indices) are: rows, or with
+    ``groups`` (one code a row) their groups; copies of a row in its group are no more evidence."""
+    chosen = np.asarray(selected)
+    if chosen.dtype == bool:
+        chosen = np.flatnonzero(chosen)
+    return int(chosen.size) if groups is None else len(np.unique(np.asarray(groups)[chosen]))
+
+
 def row_groups(frame, column: str, label_column: str) -> np.ndarray:
     """``group_column``: each row's group as a code 0..G-1 (rows of one user, one customer),
     or a one-line GateUsageError for a missing or doubled column, the label column, a

@@ -237,7 +237,11 @@ def records_of(task: Any) -> list[dict[str, Any]]:
 def history(pathspec: str) -> list[dict[str, Any]]:
     """Every verdict recorded on the run ``pathspec`` (Flow/run_id), oldest first: on its end
     task (the pytest gate, GateFlow) and on the tasks gates ran in (``@gate``, ``Gate``)."""
-    run = get_run(pathspec)
+    return _run_records(get_run(pathspec))
+
+
+def _run_records(run: Any) -> list[dict[str, Any]]:
+    """The records on every task of a client ``Run``, oldest first."""
     records = []
     with global_namespace():
         for step in run:
@@ -257,7 +261,7 @@ def holdout_uses(flow_name: str, fingerprint: str, *, limit: int = HOLDOUT_SCAN)
             if k >= limit:
                 break
             try:
-                found = any(r.get("data_fingerprint") == fingerprint for r in history(run.pathspec))
+                found = any(r.get("data_fingerprint") == fingerprint for r in _run_records(run))
             except Exception:  # an unfinished run, a run whose end task is gone: not gated
                 continue
             if found:

@@ -237,12 +237,13 @@ class GateSession:
             return  # nothing decided, or a dry run: nothing is written
         try:
             data = records.data_fingerprint(self.data)
+            verdict = self.verdict()
             record = records.build_record(
-                self.verdict(),
+                verdict,
                 self.config,
                 front_end="pytest",
                 data=data,
-                champion=self.champion,
+                champion=verdict.champion,  # the one the reports name
                 tag_action=decision.action,
                 tag_reason=decision.reason,
             )

@@ -253,7 +253,7 @@ def clustered_difference(
         return undefined_difference(label, confidence, n, few, estimate=estimate, **values, inconclusive=True)
     if form_c is None or form_b is None:
         return _bootstrap_difference(
-            metric, y, candidate, baseline, codes, g, margin, confidence, relative, n_resamples, seed
+            metric, y, candidate, baseline, codes, g, df + 1, margin, confidence, relative, n_resamples, seed
         )
     (vc, ic), (vb, ib) = form_c, form_b
     zc, zb = pseudo_values(vc, ic, codes, g), pseudo_values(vb, ib, codes, g)
@@ -379,7 +379,7 @@ def clustered_bound(
     if few:
         return undefined_metric(label, side, confidence, n, few, value, inconclusive=True)
     if form is None:
-        return _bootstrap_bound(metric, y, scores, codes, g, side, floor, confidence, n_resamples, seed)
+        return _bootstrap_bound(metric, y, scores, codes, g, df + 1, side, floor, confidence, n_resamples, seed)
     v, influence = form
     bound = mean_loss_bound(pseudo_values(v, influence, codes, g), side=side, floor=floor, confidence=confidence, df=df)
     return replace(
@@ -392,11 +392,6 @@ def clustered_bound(
 
 
 # ------------------------------------------------------------ the cluster bootstrap
-
-
-def _worth(codes: NDArray[np.int64], g: int) -> int:
-    """The groups' effective number, whole (at least 2): the sample size the expansion uses."""
-    return max(int(math.floor(effective_groups(codes, g))), 2)
 
 
 def _expanded(confidence: float, g: int) -> float:
@@ -443,6 +438,7 @@ def _bootstrap_difference(
     baseline: ArrayLike,
     codes: NDArray[np.int64],
     g: int,
+    worth: int,  # the groups' effective number, whole: the expansion's sample size
     margin: float,
     confidence: float,
     relative: bool,
@@ -465,8 +461,8 @@ def _bootstrap_difference(
         rc, rb = _metric_or_nan(metric, y[rows], c[rows]), _metric_or_nan(metric, y[rows], b[rows])
         d = rc - rb if hib else rb - rc
         draws[r] = (d / rb if rb > 0 else math.nan) if relative else d
-    bound = percentile_bound(draws, estimate, margin, method, _expanded(confidence, _worth(codes, g)), y.size, vc, vb)
-    return replace(bound, confidence=confidence, p_value=_nominal_p(bound.p_value, _worth(codes, g)))
+    bound = percentile_bound(draws, estimate, margin, method, _expanded(confidence, worth), y.size, vc, vb)
+    return replace(bound, confidence=confidence, p_value=_nominal_p(bound.p_value, worth))
 
 
 def _bootstrap_bound(
@@ -475,6 +471,7 @@ def _bootstrap_bound(
     scores: ArrayLike,
     codes: NDArray[np.int64],
     g: int,
+    worth: int,  # the groups' effective number, whole: the expansion's sample size
     side: Side,
     floor: float | None,
     confidence: float,
@@ -489,7 +486,5 @@ def _bootstrap_bound(
     draws = np.array(
         [_metric_or_nan(metric, y[rows], s[rows]) for rows in _group_resamples(codes, g, n_resamples, seed)]
     )
-    bound = one_sample_percentile_bound(
-        draws, value, side, floor, method, _expanded(confidence, _worth(codes, g)), y.size
-    )
-    return replace(bound, confidence=confidence, p_value=_nominal_p(bound.p_value, _worth(codes, g)))
+    bound = one_sample_percentile_bound(draws, value, side, floor, method, _expanded(confidence, worth), y.size)
+    return replace(bound, confidence=confidence, p_value=_nominal_p(bound.p_value, worth))

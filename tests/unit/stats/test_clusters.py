@@ -271,8 +271,9 @@ def test_a_nan_score_fails_however_few_the_groups():
 def test_the_cluster_bootstrap_expands_by_the_groups_effective_number():
     """10 groups of 90 rows and 100 singletons are 110 groups worth 12: the percentile is taken
     at the level of 12 groups, not 110 (a second review: almost no expansion before)."""
-    from modelgate.stats.clusters import _expanded, _worth
+    from modelgate.stats.clusters import _expanded, _too_few
 
     codes, g = group_codes(np.repeat(np.arange(110), np.r_[np.full(10, 90), np.ones(100, int)]))
-    assert _worth(codes, g) == 12
-    assert _expanded(0.95, _worth(codes, g)) > _expanded(0.95, g) + 0.015
+    worth = _too_few(codes, g)[1] + 1  # what the bootstrap paths pass on
+    assert worth == 12
+    assert _expanded(0.95, worth) > _expanded(0.95, g) + 0.015
