@@ -71,6 +71,7 @@ def test_invariant_transformations_keep_the_verdict_and_the_bounds(tabular_cases
     assert_same(references[example], transformed, done)
 
 
+@pytest.mark.slow  # three copies of every row through every bound: 11 s for the breast-cancer example
 @pytest.mark.parametrize("example", [e.name for e in TABULAR])
 @pytest.mark.filterwarnings("ignore:validation data has .* duplicate rows")
 def test_copies_of_a_row_inside_its_group_keep_the_verdict_and_the_bounds(tabular_cases, example):

@@ -67,6 +67,7 @@ def test_an_unknown_source_names_the_known_ones():
         Gate(model_source="Not A Name")
 
 
+@pytest.mark.slow  # imports TensorFlow
 def test_a_keras_file_that_does_not_load_names_the_keras_versions():
     pytest.importorskip("keras")
     broken = _zip(config_json='{"class_name": "NoSuchLayer", "config": {}}', metadata_json='{"keras_version": "3.0.0"}')
