@@ -396,7 +396,14 @@ class GateRunner:
             texts = data[settings.text_column].tolist()
         return list(slice_checks(self.config.slices, declared, data, texts))
 
-    def evidence(self, model: Any, data: Any, where: str = "the candidate's model") -> Evaluation:
+    def evidence(
+        self,
+        model: Any,
+        data: Any,
+        where: str = "the candidate's model",
+        *,
+        scores: Mapping[str, np.ndarray] | None = None,
+    ) -> Evaluation:
         """Score ``model`` (anything :func:`~modelgate.scorers.as_scorer` takes) on the
         validation frame ``data`` once; baselines are scored on first use.
 
@@ -405,20 +412,34 @@ class GateRunner:
         and, for a binary gate, which class is positive (:mod:`modelgate.classes`:
         the candidate's scorer, its labels and its champion follow it), and checks that every configured check fits it. Everything a user can
         get wrong here is a one-line GateUsageError.
+
+        ``scores`` holds scores made elsewhere on these rows, in row order (GateFlow's
+        shards, merged): ``"candidate"`` and run baselines by name. They are used as they
+        are; the model still scores what only it can (smoke cases, perturbed inputs).
         """
+        from .evidence.evaluation import validation_inputs
+
+        inputs, _ = validation_inputs(data, self.config.settings)
+        task, classes, labels = self.task_of(model, data)
+        scorer = candidate_scorer(model, task, classes, where)
+        return self.evidence_from_rows(scorer, inputs, labels, task=task, classes=classes, frame=data, scores=scores)
+
+    def task_of(self, model: Any, data: Any) -> tuple[str, tuple[Any, ...], np.ndarray]:
+        """(task, classes, label codes) of ``model`` on the whole validation frame ``data``,
+        checked against every configured check: decided once, so that parts of the rows
+        (GateFlow's shards) are scored the same way."""
         from .evidence.evaluation import validation_inputs
         from .evidence.tasks import labels_for_task, model_shape, resolve_task
 
         settings = self.config.settings
-        inputs, raw_labels = validation_inputs(data, settings)
+        _, raw_labels = validation_inputs(data, settings)
         shape = model_shape(model)
         task = resolve_task(settings.task, shape, raw_labels, settings.label_column)
         labels, classes = labels_for_task(
             task, raw_labels, shape.classes, settings.label_column, settings.positive_class
         )
         self.check_task(task)
-        scorer = _candidate_scorer(model, task, classes, where)
-        return self.evidence_from_rows(scorer, inputs, labels, task=task, classes=classes, frame=data)
+        return task, tuple(classes), labels
 
     def check_task(self, task: str) -> None:
         """Every configured check's metric and baseline fit ``task``."""
@@ -446,8 +467,10 @@ class GateRunner:
         task: str = BINARY,
         classes: Sequence[Any] = (),
         frame: Any = None,
+        scores: Mapping[str, np.ndarray] | None = None,
     ) -> Evaluation:
-        """The evidence from validation rows already read (and a scorer already made)."""
+        """The evidence from validation rows already read (and a scorer already made);
+        ``scores``: scores already made on these rows (see :meth:`evidence`)."""
         from .evidence.evaluation import evaluate, row_groups
 
         refuse_relative_margins_on_zero(self.config.checks, labels, task, len(classes))
@@ -457,12 +480,16 @@ class GateRunner:
             if frame is None:
                 raise GateUsageError("group_column is set: give the validation frame the groups are read from")
             groups = row_groups(frame, settings.group_column, settings.label_column)
+        baselines: dict[str, Any] = dict(self.baselines.scorers(task, classes))
+        given = dict(scores or {})
+        candidate = given.pop(CANDIDATE, None)
+        baselines.update(given)
         evidence = _scored(
             lambda: evaluate(
                 scorer,
                 inputs,
                 labels,
-                self.baselines.scorers(task, classes),
+                baselines,
                 task=task,
                 classes=classes,
                 absent=self.baselines.absent(),
@@ -471,6 +498,7 @@ class GateRunner:
                 baseline_runs=self.baselines.runs(),
                 frame=frame,
                 groups=groups,
+                candidate_scores=candidate,
             ),
             inputs,
         )
@@ -560,7 +588,7 @@ def load_smoke_cases(config: GateConfig) -> list[AnyCase]:
         raise GateUsageError(str(exc)) from None
 
 
-def _candidate_scorer(model: Any, task: str, classes: Sequence[Any], where: str) -> Scorer:
+def candidate_scorer(model: Any, task: str, classes: Sequence[Any], where: str) -> Scorer:
     from .evidence.scorers import as_scorer
 
     try:

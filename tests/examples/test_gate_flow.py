@@ -1,9 +1,10 @@
-"""The gate as a Metaflow flow (examples/gateflow.py), run for real on local Metaflow.
+"""The gate as a Metaflow flow (examples/gateflow.py: modelgate's GateFlow, deployed for
+NLPFlow by examples/gateflow.toml), run for real on local Metaflow.
 
-GateFlow gates the run that triggered it (``@trigger_on_finish(flow="NLPFlow")``;
+It gates the run that triggered it (``@trigger_on_finish(flow="NLPFlow")``;
 locally, Metaflow's ``--trigger NLPFlow/<id>`` stands in for the event) or the
-run given as ``--model-run``: one parallel task a kind of check, one verdict
-in the join, the tag in ``end`` only when every check passed.
+run given as ``--model-run``: the validation rows scored in parallel shards, one
+verdict in the join, the tag in ``end`` only when every check passed.
 """
 
 import os
@@ -18,12 +19,13 @@ GATEFLOW = EXAMPLES / "gateflow.py"
 TAG = "deployment_candidate"
 
 
-def run_gateflow(*, trigger: str | None = None, model_run: str | None = None):
-    """Run GateFlow to its end (or its failure); (status, Run, output)."""
+def run_gateflow(*, trigger: str | None = None, model_run: str | None = None, shards: int = 0):
+    """Run the example's GateFlow to its end (or its failure); (status, Run, output)."""
     from metaflow import Runner
 
     top_level = {"trigger": [trigger]} if trigger else {}
     params = {"model_run": model_run} if model_run else {}
+    params |= {"shards": shards} if shards else {}
     cwd = os.environ["METAFLOW_DATASTORE_SYSROOT_LOCAL"]  # where run_flow runs flows (cards)
     with Runner(str(GATEFLOW), show_output=False, cwd=cwd, **top_level).run(**params) as running:
         return running.status, running.run, running.stdout + running.stderr
@@ -45,12 +47,12 @@ def test_triggered_gate_flow_tags_the_run_and_stores_the_verdict(untagged):
     from modelgate.metaflow_io.tagging import has_tag
     from modelgate.verdict import Verdict
 
-    status, run, output = run_gateflow(trigger=untagged)
+    status, run, output = run_gateflow(trigger=untagged, shards=2)
 
     assert status == "successful", output
     assert run.data.candidate == untagged  # the triggering run, not the (empty) parameter
-    assert run["start"].task.data.kinds == ["margin", "property", "slice", "smoke"]
-    assert len(list(run["check"].tasks())) == 4  # one parallel task a kind
+    assert len(list(run["score"].tasks())) == 2  # one parallel task a shard
+    assert run["start"].task.data.n_rows == sum(s["stop"] - s["start"] for s in run["start"].task.data.shard_plan)
     verdict = run.data.verdict
     assert isinstance(verdict, Verdict) and verdict.run == untagged
     expected = Gate.from_config(EXAMPLES / "pyproject.toml")

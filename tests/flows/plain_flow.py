@@ -8,6 +8,7 @@ from metaflow import FlowSpec, Parameter, step
 
 class PlainFlow(FlowSpec):
     inverted = Parameter("inverted", default=False, type=bool, help="train on flipped labels")
+    poison = Parameter("poison", default=False, type=bool, help="a model that fails on the last validation row")
 
     @step
     def start(self):
@@ -22,6 +23,12 @@ class PlainFlow(FlowSpec):
 
         self.model = fit(self.df, inverted=self.inverted)
         self.val_df = self.valdf
+        if self.poison:
+            from review_data import Poisoned
+
+            self.model = Poisoned(self.model)
+            self.val_df = self.valdf.copy()
+            self.val_df.loc[len(self.val_df) - 1, "review"] += " poison"
         self.next(self.end)
 
     @step

@@ -37,3 +37,17 @@ def fit(train, inverted=False):
     return make_pipeline(CountVectorizer(), LogisticRegression()).fit(
         train["review"], 1 - labels if inverted else labels
     )
+
+
+class Poisoned:
+    """A model that cannot score a review holding the word "poison" (a shard that fails)."""
+
+    def __init__(self, model):
+        self.model = model
+        self.classes_ = model.classes_
+
+    def predict_proba(self, texts):
+        texts = list(texts)
+        if any("poison" in text for text in texts):
+            raise RuntimeError("cannot score a poisoned review")
+        return self.model.predict_proba(texts)

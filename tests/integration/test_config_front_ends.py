@@ -1,18 +1,15 @@
 """One file, one config, every front end: the pytest session, the in-flow ``Gate``, GateFlow
-(examples/gateflow.py) and ``python -m modelgate promote`` read the same value of every key.
+(its deployment file naming the gate) and ``python -m modelgate promote`` read the same value of every key.
 
 The test walks the fields of GateSettings and GateConfig, so a key added later is covered
 (it needs a sample value below, or fails saying so) and no front end can drop it unseen.
 """
 
-import importlib.util
 import json
-import shutil
-from dataclasses import fields
+from dataclasses import fields, replace
 
 import pytest
 
-from helpers import EXAMPLES
 from modelgate.config import GateConfig, GateSettings, load_config
 
 # A valid value, not the default, for each setting. A new string setting gets one made up;
@@ -68,13 +65,12 @@ def sample(name, kind) -> object:
 
 @pytest.fixture
 def project(tmp_path):
-    """A repository whose pyproject.toml sets every key, and GateFlow's file beside it."""
+    """A repository whose pyproject.toml sets every key."""
     (tmp_path / ".git").mkdir()
     settings = "\n".join(f"{f.name} = {json.dumps(sample(f.name, f.type))}" for f in fields(GateSettings))
     (tmp_path / "pyproject.toml").write_text(f"[tool.modelgate]\n{settings}\n{REST}")
     (tmp_path / "cases.csv").write_text("name,text,expected\ngood,great love perfect,1\n")
     (tmp_path / "gate").mkdir()
-    shutil.copy(EXAMPLES / "gateflow.py", tmp_path / "gateflow.py")  # it reads the pyproject.toml beside it
     return tmp_path
 
 
@@ -91,10 +87,12 @@ def from_gate(project) -> GateConfig:
 
 
 def from_gateflow(project) -> GateConfig:
-    spec = importlib.util.spec_from_file_location("gateflow_under_test", project / "gateflow.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.gate_config()
+    """As GateFlow's tasks read it: from the value its Config carries (smoke cases copied in)."""
+    from modelgate.config.deployment import deployment_gate, read_deployment
+
+    config = deployment_gate(read_deployment('[gateflow]\ngate = "pyproject.toml"\n', project))
+    assert config.smoke_cases.read_bytes() == (project / "cases.csv").read_bytes()
+    return replace(config, smoke_cases=project / "cases.csv")
 
 
 def from_promote(project, monkeypatch) -> GateConfig:

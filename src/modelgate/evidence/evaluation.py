@@ -437,6 +437,7 @@ def evaluate(
     *,
     task: str = BINARY,
     classes: Sequence[Any] = (),
+    candidate_scores: np.ndarray | None = None,
     **extra,
 ) -> Evaluation:
     """Score the candidate now and every baseline on first use, on the same rows.
@@ -447,6 +448,8 @@ def evaluate(
     precomputed score arrays; the label-only baselines of the task
     (:func:`constant_baselines`) are always there. ``extra`` goes to
     :class:`Evaluation` (``absent``, ``require_baselines``, ``on_inconclusive``, ``baseline_runs``).
+    ``candidate_scores``: the candidate's scores on these rows, made elsewhere (the scorer
+    then scores only other inputs), one a row, in row order.
     """
     labels = np.asarray(labels, dtype=float if task == REGRESSION else int)
     classes = tuple(classes)
@@ -455,6 +458,8 @@ def evaluate(
     features = inputs if hasattr(inputs, "columns") else None
     texts: tuple[str, ...] = () if features is not None else tuple(inputs)
     rows = features if features is not None else texts
+    if candidate_scores is not None and len(candidate_scores) != len(labels):
+        raise ValueError(f"candidate_scores has {len(candidate_scores)} rows for {len(labels)} labels")
     makers: dict[str, Callable[[], np.ndarray] | np.ndarray] = dict(constant_baselines(task, labels, len(classes) or 2))
     for name, baseline in (baselines or {}).items():
         if isinstance(baseline, np.ndarray):
@@ -463,7 +468,7 @@ def evaluate(
             makers[name] = _deferred(baseline, rows)
     return Evaluation(
         labels=labels,
-        candidate=np.asarray(scorer(rows), dtype=float),
+        candidate=np.asarray(scorer(rows) if candidate_scores is None else candidate_scores, dtype=float),
         baselines=LazyScores(makers),
         texts=texts,
         scorer=scorer,

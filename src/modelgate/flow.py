@@ -1,0 +1,367 @@
+"""``GateFlow``: the quality gate as a Metaflow flow, shipped in modelgate and configured
+by a Metaflow ``Config``, not by edits to its source.
+
+Deploy it beside a training flow with a file of three lines::
+
+    from modelgate.flow import GateFlow
+
+    class NLPGateFlow(GateFlow): ...
+
+    if __name__ == "__main__":
+        NLPGateFlow()
+
+and a deployment file (:mod:`modelgate.config.deployment`; ``gateflow.toml`` in the folder
+it is launched from, or ``--config gate FILE``) naming the training flow, its ``@project``,
+the gate and the tag::
+
+    python nlp_gate.py run --model-run NLPFlow/1234        # gate one run by hand
+    python nlp_gate.py --trigger NLPFlow/1234 run          # as if NLPFlow/1234 had triggered it
+    python nlp_gate.py argo-workflows create               # run whenever an NLPFlow run finishes
+
+The flow: ``start`` resolves the candidate (the triggering run, or ``--model-run``),
+checks the gate against it and cuts the validation rows into shards; ``score`` (a
+``foreach``, one task a shard, where ``@resources`` or ``@kubernetes`` go) scores the
+shard with the candidate and every run baseline; ``join`` merges the scores in row
+order (a lost or doubled shard is an error) and runs every check; ``end`` records the
+verdict on the candidate's end task, then tags it when every check passed (else
+removes the tag). Anything wrong is one line, and tags nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import metaflow
+from metaflow import Config, FlowMutator, FlowSpec, Parameter, config_expr, current, step
+
+from .step_gate import GateStepError
+
+__all__ = ["GateFlow", "gate_deployment"]
+
+CONFIG_NAME = "gate"  # --config gate FILE
+DEFAULT_FILE = "gateflow.toml"
+
+
+def _flow_folder() -> Path:
+    """The folder of the flow file being launched (the subclass's): where the deployment
+    file is looked for, and what the paths in it are relative to, as for ``@gate``."""
+    from metaflow.parameters import current_flow
+
+    # The class being launched (by the command line, or by Metaflow's Runner, which loads the
+    # flow file as a module it keeps out of sys.modules), else the script that was started.
+    folder = getattr(getattr(current_flow, "flow_cls", None), "_modelgate_folder", None)
+    return folder or Path(os.path.abspath(sys.argv[0])).parent
+
+
+def _default_file(context: Any) -> str:
+    return str(_flow_folder() / DEFAULT_FILE)
+
+
+def _parse(text: str) -> dict[str, Any]:
+    """Metaflow's parser for the deployment file: its value, or one line naming the key."""
+    from .config.deployment import read_deployment
+    from .errors import GateUsageError
+
+    try:
+        return read_deployment(text, _flow_folder())
+    except GateUsageError as exc:
+        raise GateStepError(str(exc)) from None
+
+
+class gate_deployment(FlowMutator):  # noqa: N801  (a decorator: spelled as Metaflow's own)
+    """Keeps the flow's ``@project`` and ``@trigger_on_finish`` only when the deployment file
+    names a project and a training flow.
+
+    They are declared on the class, not added here: Metaflow gives the command-line options
+    of a flow decorator (``--branch``, ``--production``, ``--trigger``) only to decorators
+    declared in code."""
+
+    def pre_mutate(self, mutable_flow: Any) -> None:
+        value = dict(mutable_flow.configs).get(CONFIG_NAME) or {}
+        if not value.get("project"):
+            mutable_flow.remove_decorator("project")
+        if not value.get("flow"):
+            mutable_flow.remove_decorator("trigger_on_finish")
+
+
+def _gate(value: Any) -> Any:
+    from .config.deployment import deployment_gate
+    from .errors import GateUsageError
+
+    try:
+        return deployment_gate(value)
+    except GateUsageError as exc:
+        raise GateStepError(str(exc)) from None
+
+
+def _peak_memory_mb() -> float:
+    """This task's peak resident memory, in MB (Linux reports KB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (2**20 if sys.platform == "darwin" else 2**10)
+
+
+@gate_deployment
+@metaflow.trigger_on_finish(flow=config_expr(f"{CONFIG_NAME}.flow"))  # type: ignore[attr-defined]  # made at import
+@metaflow.project(name=config_expr(f"{CONFIG_NAME}.project"))  # type: ignore[attr-defined]
+class GateFlow(FlowSpec):
+    """The gate of one training flow's runs: subclass it (its name is the deployed flow's)."""
+
+    _modelgate_folder: Path | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # The file the subclass is defined in: the first module-level frame up the stack.
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_code.co_name != "<module>":
+            frame = frame.f_back  # type: ignore[assignment]
+        if frame is not None and frame.f_globals.get("__file__"):
+            cls._modelgate_folder = Path(os.path.abspath(frame.f_globals["__file__"])).parent
+
+    gate = Config(
+        CONFIG_NAME,
+        default=_default_file,
+        parser=_parse,
+        help="The deployment file: [gateflow] flow, project, gate, tag, shards (modelgate docs, 'GateFlow').",
+    )
+    model_run = Parameter(
+        "model-run", default="", help="The run to gate (Flow/run_id), when no training run triggered this one."
+    )
+    shards = Parameter("shards", default=0, type=int, help="Score the validation rows in N shards (0: the config's).")
+    rows_per_shard = Parameter(
+        "rows-per-shard", default=0, type=int, help="Or cut shards of this many rows (0: the config's)."
+    )
+
+    @step
+    def start(self) -> None:
+        "The candidate, its gate checked against it, and its validation rows cut into shards."
+        from .errors import GateUsageError
+
+        try:
+            self._start()
+        except GateUsageError as exc:
+            raise GateStepError(str(exc)) from None
+        self.next(self.score, foreach="shard_plan")
+
+    def _start(self) -> None:
+        from dataclasses import asdict
+
+        from .evidence.shards import plan_shards
+        from .metaflow_io import models, records, runs
+        from .names import CANDIDATE
+        from .runner import GateRunner
+
+        config = _gate(self.gate)
+        self.candidate = self._candidate()
+        # A run that does not exist, has not finished or lacks the artifacts stops here.
+        runner, self.candidate = GateRunner.open(self.candidate, config=config)
+        settings = config.settings
+        data = runs.load_artifact(self.candidate, settings.data_artifact, role=CANDIDATE)
+        checks = runner.checks(data)  # slices the data cannot have stop the flow here
+        if not checks:
+            raise GateStepError("the gate declares no check: a gate with no check cannot pass")
+        self.checks = [check.name for check in checks]  # the join's verdict must have each, in this order
+        model = models.load_model(self.candidate, settings.model_artifact, role=CANDIDATE, source=settings.model_source)
+        self.task, self.classes, _ = runner.task_of(model, data)
+        self.champion = runner.baselines.reported()
+        self.no_champion_reason = "" if self.champion else runner.baselines.no_champion_reason
+        # Scored in the shards: the run baselines the checks compare with (the label-only ones need no model).
+        self.scored_runs = {
+            name: pathspec for name, pathspec in runner.baselines.runs().items() if name in config.baseline_names
+        }
+        self.data_fingerprint = records.data_fingerprint(data)
+        self.n_rows = len(data)
+        # --shards or --rows-per-shard, else the deployment file's
+        shards, rows_per_shard = int(self.shards), int(self.rows_per_shard)  # type: ignore[call-overload]
+        if not (shards or rows_per_shard):
+            shards, rows_per_shard = int(self.gate.get("shards", 0)), int(self.gate.get("rows_per_shard", 0))
+        plan = plan_shards(self.n_rows, shards=shards, rows_per_shard=rows_per_shard)
+        self.shard_plan = [asdict(shard) for shard in plan]
+        for shard in plan:  # each shard's rows an artifact of its own: a shard task loads only its rows
+            setattr(self, _rows_artifact(shard.index), data.iloc[shard.start : shard.stop])
+        self.started = time.time()
+        scored = ", ".join([CANDIDATE, *self.scored_runs])
+        print(f"gating {self.candidate}: {self.n_rows} validation rows in {len(plan)} shard(s), scoring {scored}")
+
+    def _candidate(self) -> str:
+        """The triggering run (of the configured flow and @project branch), or --model-run."""
+        trigger = current.get("trigger")
+        if trigger is None:
+            if not self.model_run:
+                raise GateStepError(
+                    "nothing to gate: give --model-run Flow/run_id, or let a training run trigger the flow"
+                )
+            return str(self.model_run)
+        run = trigger.run
+        if run is None:
+            raise GateStepError(
+                f"{current.flow_name} was triggered by an event that names no run "
+                f"({trigger.event.name if trigger.event else 'no event'}): nothing to gate"
+            )
+        expected = self.gate.get("flow")
+        if expected and run.parent.id != expected:
+            raise GateStepError(f"{current.flow_name} gates {expected} runs, but {run.pathspec} triggered it")
+        if self.model_run and self.model_run != run.pathspec:
+            raise GateStepError(f"--model-run {self.model_run} and the triggering run {run.pathspec} differ")
+        self._same_branch(run)
+        return str(run.pathspec)
+
+    def _same_branch(self, run: Any) -> None:
+        """A deployed gate judges its own @project branch's runs only."""
+        from .metaflow_io.runs import project_of
+
+        project = self.gate.get("project")
+        if not project:
+            return
+        their_project, their_branch = project_of(run)
+        ours = current.get("branch_name")
+        if their_project != project or their_branch != ours:
+            raise GateStepError(
+                f"{run.pathspec} is on project {their_project!r} branch {their_branch!r}; this gate is "
+                f"deployed for project {project!r} branch {ours!r}: it does not gate another branch's runs"
+            )
+
+    @step
+    def score(self) -> None:
+        "Score this shard's rows with the candidate and every run baseline."
+        from .errors import GateUsageError, MetaflowUnavailable
+        from .evidence.shards import Shard
+
+        planned = dict(self.input or {})
+        shard = Shard(**planned)
+        began = time.time()
+        try:
+            self.shard_scores = {"shard": planned, "scores": self._score(shard)}
+        except (GateUsageError, MetaflowUnavailable) as exc:
+            raise GateStepError(f"{shard.describe()} of {self.candidate}: {exc}") from None
+        self.shard_seconds = time.time() - began
+        self.peak_memory_mb = _peak_memory_mb()
+        print(f"{shard.describe()}: scored in {self.shard_seconds:.1f} s, peak memory {self.peak_memory_mb:.0f} MB")
+        self.next(self.join)
+
+    def _score(self, shard: Any) -> dict[str, Any]:
+        from .evidence.evaluation import validation_inputs
+        from .metaflow_io import models
+        from .names import CANDIDATE
+        from .runner import candidate_scorer
+
+        config = _gate(self.gate)
+        settings = config.settings
+        rows = getattr(self, _rows_artifact(shard.index))
+        if len(rows) != shard.rows:
+            raise GateStepError(f"{shard.describe()} holds {len(rows)} rows, not {shard.rows}")
+        inputs, _ = validation_inputs(rows, settings)
+        model = models.load_model(self.candidate, settings.model_artifact, role=CANDIDATE, source=settings.model_source)
+        where = f"artifact {settings.model_artifact!r} of candidate run {self.candidate}"
+        scorers = {CANDIDATE: candidate_scorer(model, self.task, self.classes, where)}
+        baselines = self._runner(config).baselines.scorers(self.task, self.classes)
+        scorers.update({name: baselines[name] for name in self.scored_runs})
+        return {name: _scores_of(name, scorer, inputs) for name, scorer in scorers.items()}
+
+    def _runner(self, config: Any) -> Any:
+        """The gate's runner, with the champion start looked up (every task compares with the same run)."""
+        from .runner import GateRunner, load_smoke_cases
+
+        runner = GateRunner.for_run(config, self.candidate, load_smoke_cases(config))
+        runner.baselines.fix_champion(self.champion, self.no_champion_reason)
+        return runner
+
+    @step
+    def join(self, inputs: Any) -> None:
+        "Merge the shards' scores in row order, then run every check on them: one verdict."
+        from .errors import GateUsageError, MetaflowUnavailable
+
+        shared = [
+            "candidate",
+            "champion",
+            "no_champion_reason",
+            "data_fingerprint",
+            "task",
+            "classes",
+            "n_rows",
+            "checks",
+        ]
+        self.merge_artifacts(inputs, include=[*shared, "scored_runs", "shard_plan"])
+        self.shard_tasks = [
+            {"shard": task.shard_scores["shard"], "seconds": task.shard_seconds, "peak_memory_mb": task.peak_memory_mb}
+            for task in inputs
+        ]
+        try:
+            self.verdict = self._verdict([task.shard_scores for task in inputs])
+        except (GateUsageError, MetaflowUnavailable) as exc:
+            raise GateStepError(f"{self.candidate}: {exc}") from None
+        self.gate_verdict = self.verdict.to_dict()
+        self.join_peak_memory_mb = _peak_memory_mb()
+        print(self.verdict.summary())
+        self.next(self.end)
+
+    def _verdict(self, parts: list[Any]) -> Any:
+        from .errors import GateUsageError
+        from .evidence.shards import Shard, as_part, merge_shards
+        from .metaflow_io import models, runs
+        from .names import CANDIDATE
+
+        config = _gate(self.gate)
+        settings = config.settings
+        plan = [Shard(**raw) for raw in self.shard_plan]
+        scores = merge_shards([as_part(raw) for raw in parts], plan, self.n_rows)
+        runner = self._runner(config)
+        data = runs.load_artifact(self.candidate, settings.data_artifact, role=CANDIDATE)
+        model = models.load_model(self.candidate, settings.model_artifact, role=CANDIDATE, source=settings.model_source)
+        where = f"artifact {settings.model_artifact!r} of candidate run {self.candidate}"
+        evidence = runner.evidence(model, data, where, scores=scores)
+        results = runner.evaluate(evidence)
+        if [result.name for result in results] != self.checks:  # a check lost on the way is no pass
+            raise GateUsageError(f"the join ran {len(results)} checks, start planned {len(self.checks)}")
+        return runner.verdict(results, run=self.candidate)
+
+    @step
+    def end(self) -> None:
+        "Record the verdict on the candidate, then tag it when every check passed (else make sure it has no tag)."
+        from .metaflow_io import records
+        from .metaflow_io.tagging import apply_tag, revoke_tag
+
+        config = _gate(self.gate)
+        tag = config.settings.tag
+        self.passed = self.verdict.passed
+        # On record before the tag: a record that cannot be written fails this step, tagging nothing.
+        record = records.build_record(
+            self.verdict,
+            config,
+            front_end="GateFlow",
+            data=self.data_fingerprint,
+            champion=self.verdict.champion,
+            tag_action="apply" if self.passed else "revoke",
+            tag_reason=f"GateFlow {current.flow_name}/{current.run_id}",
+        )
+        records.write_record(self.candidate, record)
+        if self.passed:
+            apply_tag(self.candidate, tag)
+            print(f"{self.candidate}: PASS, tagged {tag!r}")
+        else:
+            removed = revoke_tag(self.candidate, tag)
+            failed = ", ".join(r.name for r in self.verdict.failures)
+            print(f"{self.candidate}: FAIL, not tagged {tag!r} ({'tag removed; ' if removed else ''}failed: {failed})")
+
+
+def _scores_of(name: str, scorer: Any, inputs: Any) -> Any:
+    """One model's scores on a shard's rows; its failure is one line naming the model."""
+    import numpy as np
+
+    from .errors import GateUsageError
+
+    try:
+        return np.asarray(scorer(inputs), dtype=float)
+    except GateUsageError:
+        raise
+    except Exception as exc:
+        detail = " ".join(str(exc).split())[:300]
+        raise GateUsageError(f"the {name}'s model failed on these rows: {type(exc).__name__}: {detail}") from None
+
+
+def _rows_artifact(index: int) -> str:
+    return f"shard_rows_{index}"
