@@ -41,7 +41,7 @@ from metaflow import Config, FlowMutator, FlowSpec, Parameter, config_expr, curr
 
 from .step_gate import GateStepError
 
-__all__ = ["GateFlow", "gate_deployment"]
+__all__ = ["GateFlow", "candidate_of", "gate_deployment"]
 
 CONFIG_NAME = "gate"  # --config gate FILE
 DEFAULT_FILE = "gateflow.toml"
@@ -156,7 +156,13 @@ class GateFlow(FlowSpec):
         from .runner import GateRunner
 
         config = _gate(self.gate)
-        self.candidate = self._candidate()
+        self.candidate = candidate_of(
+            current.get("trigger"),
+            model_run=str(self.model_run),
+            gate_name=current.flow_name,
+            deployment=self.gate,
+            branch=current.get("branch_name"),
+        )
         # A run that does not exist, has not finished or lacks the artifacts stops here.
         runner, self.candidate = GateRunner.open(self.candidate, config=config)
         settings = config.settings
@@ -186,44 +192,6 @@ class GateFlow(FlowSpec):
         self.started = time.time()
         scored = ", ".join([CANDIDATE, *self.scored_runs])
         print(f"gating {self.candidate}: {self.n_rows} validation rows in {len(plan)} shard(s), scoring {scored}")
-
-    def _candidate(self) -> str:
-        """The triggering run (of the configured flow and @project branch), or --model-run."""
-        trigger = current.get("trigger")
-        if trigger is None:
-            if not self.model_run:
-                raise GateStepError(
-                    "nothing to gate: give --model-run Flow/run_id, or let a training run trigger the flow"
-                )
-            return str(self.model_run)
-        run = trigger.run
-        if run is None:
-            raise GateStepError(
-                f"{current.flow_name} was triggered by an event that names no run "
-                f"({trigger.event.name if trigger.event else 'no event'}): nothing to gate"
-            )
-        expected = self.gate.get("flow")
-        if expected and run.parent.id != expected:
-            raise GateStepError(f"{current.flow_name} gates {expected} runs, but {run.pathspec} triggered it")
-        if self.model_run and self.model_run != run.pathspec:
-            raise GateStepError(f"--model-run {self.model_run} and the triggering run {run.pathspec} differ")
-        self._same_branch(run)
-        return str(run.pathspec)
-
-    def _same_branch(self, run: Any) -> None:
-        """A deployed gate judges its own @project branch's runs only."""
-        from .metaflow_io.runs import project_of
-
-        project = self.gate.get("project")
-        if not project:
-            return
-        their_project, their_branch = project_of(run)
-        ours = current.get("branch_name")
-        if their_project != project or their_branch != ours:
-            raise GateStepError(
-                f"{run.pathspec} is on project {their_project!r} branch {their_branch!r}; this gate is "
-                f"deployed for project {project!r} branch {ours!r}: it does not gate another branch's runs"
-            )
 
     @step
     def score(self) -> None:
@@ -346,6 +314,39 @@ class GateFlow(FlowSpec):
             removed = revoke_tag(self.candidate, tag)
             failed = ", ".join(r.name for r in self.verdict.failures)
             print(f"{self.candidate}: FAIL, not tagged {tag!r} ({'tag removed; ' if removed else ''}failed: {failed})")
+
+
+def candidate_of(trigger: Any, *, model_run: str, gate_name: str, deployment: Any, branch: str | None) -> str:
+    """The run to gate: the one run that triggered the gate (a run of the deployment's
+    ``flow``, on the gate's ``@project`` branch), else ``--model-run``. GateStepError otherwise."""
+    if trigger is None:
+        if not model_run:
+            raise GateStepError("nothing to gate: give --model-run Flow/run_id, or let a training run trigger the flow")
+        return model_run
+    triggering = trigger.runs or []
+    if not triggering:
+        names = ", ".join(str(event.name) for event in trigger.events or []) or "none"
+        raise GateStepError(f"{gate_name} was triggered by an event that names no run ({names}): nothing to gate")
+    if len(triggering) > 1:
+        shown = ", ".join(run.pathspec for run in triggering)
+        raise GateStepError(f"{gate_name} was triggered by {len(triggering)} runs ({shown}): a gate judges one")
+    run = triggering[0]
+    expected = deployment.get("flow")
+    if expected and run.parent.id != expected:
+        raise GateStepError(f"{gate_name} gates {expected} runs, but {run.pathspec} triggered it")
+    if model_run and model_run != run.pathspec:
+        raise GateStepError(f"--model-run {model_run} and the triggering run {run.pathspec} differ")
+    project = deployment.get("project")
+    if project:  # a deployed gate judges its own @project branch's runs only
+        from .metaflow_io.runs import project_of
+
+        their_project, their_branch = project_of(run)
+        if their_project != project or their_branch != branch:
+            raise GateStepError(
+                f"{run.pathspec} is on project {their_project!r} branch {their_branch!r}; this gate is "
+                f"deployed for project {project!r} branch {branch!r}: it does not gate another branch's runs"
+            )
+    return str(run.pathspec)
 
 
 def _scores_of(name: str, scorer: Any, inputs: Any) -> Any:

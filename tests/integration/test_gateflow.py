@@ -222,3 +222,39 @@ def test_a_missing_deployment_file_stops_the_flow_before_it_starts(tmp_path):
     launched = launch(flow_file, "--model-run", "PlainFlow/1")
     launched.one_line("default configuration file")
     assert launched.pathspec is None
+
+
+# --- what triggered the gate: Metaflow's own Trigger objects -------------------------------
+DEPLOYED = {"flow": "PlainFlow", "project": ""}
+
+
+@pytest.mark.parametrize("model_run", ["", "PlainFlow/1"])
+def test_an_event_that_names_no_run_is_one_line(model_run):
+    from metaflow.events import Trigger
+
+    from modelgate.flow import GateStepError, candidate_of
+
+    event = Trigger([{"type": "event", "name": "data_refreshed", "id": "e1", "timestamp": 1}])
+    with pytest.raises(GateStepError, match=r"triggered by an event that names no run \(data_refreshed\)"):
+        candidate_of(event, model_run=model_run, gate_name="G", deployment=DEPLOYED, branch=None)
+
+
+def test_two_triggering_runs_are_refused_not_one_silently_gated(plain_run):
+    from metaflow import Run
+    from metaflow.events import Trigger
+
+    from modelgate.flow import GateStepError, candidate_of
+
+    inverted = training_run("plain_flow.py", "--inverted", "True")
+    with global_namespace():
+        trigger = Trigger.from_runs([Run(plain_run), Run(inverted)])
+    with pytest.raises(GateStepError, match="triggered by 2 runs"):
+        candidate_of(trigger, model_run="", gate_name="G", deployment=DEPLOYED, branch=None)
+
+
+def test_no_trigger_and_no_model_run_is_one_line():
+    from modelgate.flow import GateStepError, candidate_of
+
+    with pytest.raises(GateStepError, match="nothing to gate"):
+        candidate_of(None, model_run="", gate_name="G", deployment=DEPLOYED, branch=None)
+    assert candidate_of(None, model_run="PlainFlow/7", gate_name="G", deployment=DEPLOYED, branch=None) == "PlainFlow/7"
