@@ -159,7 +159,7 @@ class GateFlow(FlowSpec):
         self.candidate = candidate_of(
             current.get("trigger"),
             model_run=str(self.model_run),
-            gate_name=current.flow_name,
+            gate_name=str(current.flow_name),
             deployment=self.gate,
             branch=current.get("branch_name"),
         )
