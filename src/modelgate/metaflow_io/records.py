@@ -49,6 +49,7 @@ __all__ = [
     "history",
     "holdout_uses",
     "records_of",
+    "tag_not_written",
     "write_record",
 ]
 
@@ -146,6 +147,29 @@ def build_record(
         "front_end": front_end,
         "user": _user(),
         "modelgate_version": __version__,
+    }
+
+
+def tag_not_written(record: Mapping[str, Any], error: str) -> dict[str, Any]:
+    """The record that follows ``record`` when the tag change it announced could not be
+    written (an outage, a lost write, an interrupt): records are never overwritten, so the
+    history says in a record of its own, naming the first (``corrects``), that no tag was
+    changed and that the session reached no verdict (``passed`` null, status ``error``)."""
+    tag = dict(record.get("tag") or {})
+    announced = tag.get("action", "none")
+    tag.update(action="none", reason=f"could not {announced} the tag: {error}")
+    verdict = dict(record.get("verdict") or {})
+    verdict.update(status="error", passed=None, error=error)
+    if isinstance(verdict.get("tag"), Mapping):
+        verdict["tag"] = {**verdict["tag"], "action": "none", "reason": tag["reason"], "line": f"FAILED: {error}"}
+    return {
+        **record,
+        "id": uuid.uuid4().hex,
+        "time": max(time.time(), float(record.get("time") or 0.0)),  # after the record it corrects
+        "verdict": verdict,
+        "passed": None,
+        "tag": tag,
+        "corrects": record.get("id"),
     }
 
 

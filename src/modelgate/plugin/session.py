@@ -53,6 +53,7 @@ class GateSession:
     outage: str = ""  # a test met a Metaflow outage (MetaflowUnavailable): no verdict, no tag change
     config_line: str = ""  # which config file, and why (the front end chose it)
     holdout_line: str = ""  # the validation data has gated more candidates than max_holdout_reuse
+    record: dict[str, Any] | None = None  # the verdict's record, once written
 
     @property
     def config(self) -> GateConfig:
@@ -225,6 +226,7 @@ class GateSession:
         line = self.tag_line
         self.record_verdict()  # before the tag: a verdict that cannot be recorded changes no tag
         self.carry_out()
+        self.correct_record()  # the tag write failed: the record must not say it was done
         if self.tag_line != line and files:
             self.report_errors = files.write(self.verdict())
         return self.exit_status()
@@ -248,6 +250,7 @@ class GateSession:
                 tag_reason=decision.reason,
             )
             records.write_record(self.pathspec, record)
+            self.record = record
         except KeyboardInterrupt:
             self.interrupted = True
             self.tag_error = f"interrupted while recording the verdict on {self.pathspec}"
@@ -258,6 +261,19 @@ class GateSession:
             self.tag_line = f"FAILED: {self.tag_error}; no tag was changed"
             return
         self.holdout_line = self._holdout_line(data)
+
+    def correct_record(self) -> None:
+        """After a recorded verdict whose tag change could not be written: a second record
+        saying so (:func:`~modelgate.metaflow_io.records.tag_not_written`), so that the
+        history never shows a tag applied (or revoked) that was not."""
+        if self.record is None or not self.tag_error:
+            return
+        try:
+            records.write_record(self.pathspec, records.tag_not_written(self.record, self.tag_error))
+        except BaseException as exc:  # an outage, a second interrupt: say what the history still shows
+            said = "interrupted" if isinstance(exc, KeyboardInterrupt) else tagging.describe_error(exc)
+            action = self.record["tag"]["action"]
+            self.tag_line += f"; the verdict's record still says {action!r} and could not be corrected: {said}"
 
     def _holdout_line(self, data: str) -> str:
         """A warning when this validation set has gated more candidates than ``max_holdout_reuse``."""
