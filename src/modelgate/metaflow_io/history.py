@@ -70,8 +70,11 @@ def run(args: argparse.Namespace) -> int:
     from . import records, runs
 
     try:
-        spec = runs.parse_run_spec(args.run)
-        if spec.run_id is None:
+        try:
+            spec = runs.parse_run_spec(args.run)
+        except GateUsageError:  # its words are --model-run's and --model-flow's, options history has not
+            spec = None
+        if spec is None or spec.run_id is None:
             raise GateUsageError(f"history reads one run: give Flow/run_id, not {args.run!r}")
         pathspec = f"{spec.flow}/{spec.run_id}"
         _exists(pathspec)  # any run, finished or failed: a failed @gate records there

@@ -253,9 +253,19 @@ def records_of(task: Any) -> list[dict[str, Any]]:
             value = json.loads(datum.value)
         except ValueError:
             continue  # not ours after all: never a reason to fail a history
-        if isinstance(value, dict) and isinstance(value.get("tag", {}), dict):
+        if _is_record(value):
             found.append(value)
     return found
+
+
+def _is_record(value: Any) -> bool:
+    """A record as :func:`build_record` writes it, as far as a history reads it: a table
+    whose time is a number and whose tag is a table (a field of another shape would stop
+    the history's sort or its table, and with it every other record of the run)."""
+    if not isinstance(value, dict) or not isinstance(value.get("tag", {}), dict):
+        return False
+    when = value.get("time", 0)
+    return isinstance(when, (int, float)) and not isinstance(when, bool) and when == when  # not NaN
 
 
 def history(pathspec: str) -> list[dict[str, Any]]:
@@ -271,7 +281,7 @@ def _run_records(run: Any) -> list[dict[str, Any]]:
         for step in run:
             for task in step:
                 records += records_of(task)
-    return sorted(records, key=lambda r: (r.get("time", 0), r.get("id", "")))
+    return sorted(records, key=lambda r: (r.get("time", 0), str(r.get("id", ""))))
 
 
 def holdout_uses(flow_name: str, fingerprint: str, *, limit: int = HOLDOUT_SCAN) -> tuple[int, list[str]]:

@@ -1,0 +1,47 @@
+"""The history reads every record it can and never stops on one it cannot (a field of
+another shape: a hand-written or future record), and its errors name its own arguments."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from modelgate.metaflow_io import history, records
+
+
+def _task(*values: object) -> SimpleNamespace:
+    return SimpleNamespace(
+        metadata=[
+            SimpleNamespace(name=f"f{k}", type=records.RECORD_TYPE, value=json.dumps(v)) for k, v in enumerate(values)
+        ]
+    )
+
+
+GOOD = [
+    {"id": "b", "time": 2.0, "tag": {"action": "apply", "name": "t"}, "passed": True, "data_fingerprint": "sha256:x"},
+    {"id": "a", "time": 1.0, "tag": {"action": "none", "name": "t"}, "passed": False, "data_fingerprint": "sha256:x"},
+]
+ODD = [
+    {"id": "c", "time": "yesterday", "tag": {}},  # a time that is no number
+    {"id": "d", "time": None, "tag": {}},
+    {"id": "e", "time": True, "tag": {}},
+    {"id": 7, "time": 2.0, "tag": {}},  # an id that is no text
+]
+
+
+def test_a_record_of_another_shape_never_stops_the_history():
+    run = [[_task(*GOOD[:1], *ODD)], [_task(GOOD[1])]]  # steps of tasks
+    found = records._run_records(run)
+    assert [r["id"] for r in found] == ["a", 7, "b"]  # the odd times left out; oldest first, ties by id
+    assert len(history.rows(found)) == 3 and history.table(found)
+
+
+@pytest.mark.parametrize("spec", ["latest", "TinyFlow/latest", "Flow", "Flow/1/end", "a b/1", ""])
+def test_a_bad_run_is_one_line_in_the_history_commands_own_words(spec, capsys):
+    assert history.run(argparse.Namespace(run=spec, json=False)) == 4
+    err = capsys.readouterr().err
+    assert err == f"modelgate history: error: history reads one run: give Flow/run_id, not {spec!r}\n"
+    assert "--model-run" not in err and "--model-flow" not in err
