@@ -63,3 +63,25 @@ def test_a_gate_decorator_whose_tag_write_is_lost_says_so_on_record(tmp_path, mo
     announced, corrected = modelgate.history(launched.pathspec)
     assert (announced["front_end"], announced["tag"]["action"], announced["passed"]) == ("@gate", "apply", True)
     assert (corrected["tag"]["action"], corrected["passed"], corrected["corrects"]) == ("none", None, announced["id"])
+
+
+@pytest.mark.slow  # a Metaflow run of its own
+def test_a_baseline_run_named_on_the_command_line_is_not_recorded_as_the_champion(gate_suite, run):
+    """With --gate-baseline-run the gate compares another run "as champion": its record says
+    so (champion_label), and the history shows it, so that months later nobody reads that the
+    candidate beat the deployed champion when it beat a run somebody named."""
+    from test_records import _cli
+
+    from helpers import FLOWS, run_flow
+
+    baseline = run_flow(FLOWS / "tiny_flow.py", train_noise=0.3)
+    before = {r["id"] for r in modelgate.history(run)}
+    check = "metric=roc_auc,baseline=champion,margin=-0.5"
+    result = gate_suite.write().run(run, "--gate-baseline-run", baseline, "--gate-check", check)
+    assert result.ret == 0, result.outlines
+    (record,) = _new_records(run, before)
+    assert record["champion"] == baseline
+    assert record["champion_label"] == "baseline run (--gate-baseline-run, compared as 'champion')"
+    shown = _cli(run)
+    assert shown.returncode == 0, shown.stderr
+    assert f"{baseline} (baseline run)" in shown.stdout.splitlines()[-2]

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import GateUsageError, MetaflowUnavailable
 from .promote import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandParser
+from .records import champion_shown
 
 PROG = "python -m modelgate history"
 SUMMARY = "show every verdict recorded on a run (which gate, against which champion, on which data)"
@@ -47,7 +48,7 @@ def rows(records: Sequence[dict[str, Any]]) -> list[tuple[str, ...]]:
                 str(r.get("front_end", "")),
                 verdict,
                 f"{tag.get('action', '')} {tag.get('name', '')}".strip(),
-                str(r.get("champion") or "none"),
+                champion_shown(r),
                 str(r.get("config_hash", "")).removeprefix("sha256:"),
                 str(r.get("data_fingerprint") or "").removeprefix("sha256:"),
                 str(r.get("user", "")),

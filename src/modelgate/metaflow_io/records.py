@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import GateUsageError
+from ..names import CHAMPION
 from .runs import get_run, global_namespace
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ __all__ = [
     "FRONT_ENDS",
     "RECORD_TYPE",
     "build_record",
+    "champion_shown",
     "config_fingerprint",
     "data_fingerprint",
     "history",
@@ -124,8 +126,10 @@ def build_record(
     champion: str | None,
     tag_action: str,
     tag_reason: str = "",
+    champion_label: str = CHAMPION,
 ) -> dict[str, Any]:
-    """One record: what was decided, on what, by whom and how."""
+    """One record: what was decided, on what, by whom and how. ``champion_label`` says what
+    ``champion`` is when it is not the champion (a run named with ``--gate-baseline-run``)."""
     from .. import __version__
 
     if front_end not in FRONT_ENDS:
@@ -143,11 +147,20 @@ def build_record(
         "config_hash": digest,
         "data_fingerprint": data,
         "champion": champion,
+        "champion_label": champion_label,
         "tag": {"name": config.settings.tag, "action": tag_action, "reason": tag_reason},
         "front_end": front_end,
         "user": _user(),
         "modelgate_version": __version__,
     }
+
+
+def champion_shown(record: Mapping[str, Any]) -> str:
+    """The record's champion for a table: its pathspec (or "none"), and what it was when the
+    gate compared another run as the champion: ``Flow/7 (baseline run)``."""
+    shown = str(record.get("champion") or "none")
+    label = record.get("champion_label") or CHAMPION
+    return shown if label == CHAMPION or not record.get("champion") else f"{shown} ({str(label).split(' (')[0]})"
 
 
 def tag_not_written(record: Mapping[str, Any], error: str) -> dict[str, Any]:

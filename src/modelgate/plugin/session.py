@@ -246,6 +246,7 @@ class GateSession:
                 front_end="pytest",
                 data=data,
                 champion=verdict.champion,  # the one the reports name
+                champion_label=verdict.champion_label,  # --gate-baseline-run's run is no champion
                 tag_action=decision.action,
                 tag_reason=decision.reason,
             )
