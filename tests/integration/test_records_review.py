@@ -85,3 +85,28 @@ def test_a_baseline_run_named_on_the_command_line_is_not_recorded_as_the_champio
     shown = _cli(run)
     assert shown.returncode == 0, shown.stderr
     assert f"{baseline} (baseline run)" in shown.stdout.splitlines()[-2]
+
+
+@pytest.mark.slow  # pytest in a subprocess: an interrupt in pytester's in-process session ends the outer one
+def test_ctrl_c_while_counting_holdout_reuse_leaves_the_verdict_its_record_and_its_tag(gate_suite, run):
+    """Counting the holdout's reuse reads up to 200 runs: it comes after the tag (it is advice),
+    and Ctrl-C there neither leaves a record of "apply" without the tag nor prints a traceback."""
+    before = {r["id"] for r in modelgate.history(run)}
+    gate_suite.write().conftest(
+        """
+        from modelgate.metaflow_io import records
+
+        def interrupted(*args, **kwargs):
+            raise KeyboardInterrupt()
+
+        records.holdout_uses = interrupted
+        """
+    )
+    result = gate_suite.run_subprocess(run)
+    assert result.ret == pytest.ExitCode.OK, result.outlines + result.errlines
+    assert "Traceback" not in "\n".join(result.outlines + result.errlines)
+    assert "modelgate: WARNING: holdout reuse not counted: interrupted" in result.outlines
+    assert gate_suite.tag_line(result, warnings=True).startswith(f"modelgate: tag '{DEFAULT_TAG}' applied to {run}")
+    assert DEFAULT_TAG in user_tags(run)
+    (record,) = _new_records(run, before)
+    assert (record["tag"]["action"], record["passed"]) == ("apply", True)

@@ -227,6 +227,7 @@ class GateSession:
         self.record_verdict()  # before the tag: a verdict that cannot be recorded changes no tag
         self.carry_out()
         self.correct_record()  # the tag write failed: the record must not say it was done
+        self.count_holdout()  # advice, after the tag: a slow or interrupted count changes nothing
         if self.tag_line != line and files:
             self.report_errors = files.write(self.verdict())
         return self.exit_status()
@@ -261,7 +262,6 @@ class GateSession:
             self.tag_error = f"could not record the verdict on {self.pathspec}: {tagging.describe_error(exc)}"
             self.tag_line = f"FAILED: {self.tag_error}; no tag was changed"
             return
-        self.holdout_line = self._holdout_line(data)
 
     def correct_record(self) -> None:
         """After a recorded verdict whose tag change could not be written: a second record
@@ -275,6 +275,15 @@ class GateSession:
             said = "interrupted" if isinstance(exc, KeyboardInterrupt) else tagging.describe_error(exc)
             action = self.record["tag"]["action"]
             self.tag_line += f"; the verdict's record still says {action!r} and could not be corrected: {said}"
+
+    def count_holdout(self) -> None:
+        """The holdout-reuse warning, once the verdict is on record and the tag written."""
+        if self.record is None:
+            return
+        try:
+            self.holdout_line = self._holdout_line(str(self.record["data_fingerprint"]))
+        except KeyboardInterrupt:  # it reads many runs: Ctrl-C here leaves the verdict and the tag as they are
+            self.holdout_line = "holdout reuse not counted: interrupted"
 
     def _holdout_line(self, data: str) -> str:
         """A warning when this validation set has gated more candidates than ``max_holdout_reuse``."""
