@@ -110,3 +110,26 @@ def test_ctrl_c_while_counting_holdout_reuse_leaves_the_verdict_its_record_and_i
     assert DEFAULT_TAG in user_tags(run)
     (record,) = _new_records(run, before)
     assert (record["tag"]["action"], record["passed"]) == ("apply", True)
+
+
+@pytest.mark.slow  # pytest in a subprocess: an interrupt in pytester's in-process session ends the outer one
+def test_ctrl_c_while_reading_the_tags_is_one_line_no_record_and_no_tag(gate_suite, run):
+    before = {r["id"] for r in modelgate.history(run)}
+    gate_suite.write().conftest(
+        """
+        from modelgate.metaflow_io import tagging
+
+        def interrupted(*args, **kwargs):
+            raise KeyboardInterrupt()
+
+        tagging.has_tag = interrupted
+        """
+    )
+    result = gate_suite.run_subprocess(run)
+    assert result.ret == pytest.ExitCode.INTERRUPTED, result.outlines + result.errlines
+    assert "Traceback" not in "\n".join(result.outlines + result.errlines)
+    assert (
+        gate_suite.tag_line(result)
+        == f"modelgate: FAILED: interrupted while reading the tags of {run}; no tag was changed"
+    )
+    assert DEFAULT_TAG not in user_tags(run) and not _new_records(run, before)

@@ -329,6 +329,11 @@ class GateSession:
             return decision
         try:
             self.carried_before = tagging.has_tag(self.pathspec, self.settings.tag)
+        except KeyboardInterrupt:  # Ctrl-C while reading the tags (a slow service): no traceback
+            self.interrupted = True
+            self.tag_error = f"interrupted while reading the tags of {self.pathspec}"
+            self.tag_line = f"FAILED: {self.tag_error}; no tag was changed"
+            return decision
         except Exception as exc:  # an outage: say so, and change nothing
             self.tag_error = f"could not read the tags of {self.pathspec}: {tagging.describe_error(exc)}"
             self.tag_line = f"FAILED: {self.tag_error}; no tag was changed"
@@ -368,6 +373,8 @@ class GateSession:
         expected = {"apply": True, "revoke": False}.get(decision.action, self.carried_before)
         try:
             now = tagging.has_tag(self.pathspec, self.settings.tag)
+        except KeyboardInterrupt:
+            return f"could not re-read the tags of {self.pathspec}: interrupted"
         except Exception as exc:
             return f"could not re-read the tags of {self.pathspec}: {tagging.describe_error(exc)}"
         if now == expected:
