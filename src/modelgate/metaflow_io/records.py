@@ -178,7 +178,7 @@ def tag_not_written(record: Mapping[str, Any], error: str) -> dict[str, Any]:
     return {
         **record,
         "id": uuid.uuid4().hex,
-        "time": max(time.time(), float(record.get("time") or 0.0)),  # after the record it corrects
+        "time": max(time.time(), float(record.get("time") or 0.0) + 1e-6),  # after the record it corrects
         "verdict": verdict,
         "passed": None,
         "tag": tag,

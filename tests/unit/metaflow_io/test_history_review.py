@@ -45,3 +45,14 @@ def test_a_bad_run_is_one_line_in_the_history_commands_own_words(spec, capsys):
     err = capsys.readouterr().err
     assert err == f"modelgate history: error: history reads one run: give Flow/run_id, not {spec!r}\n"
     assert "--model-run" not in err and "--model-flow" not in err
+
+
+def test_the_record_that_corrects_another_sorts_after_it_whatever_the_clock_says():
+    import time
+
+    first = {"id": "f", "time": time.time() + 3600.0, "tag": {"action": "apply"}, "verdict": {"passed": True}}
+    corrected = records.tag_not_written(first, "lost")
+    assert corrected["time"] > first["time"] and corrected["corrects"] == "f"
+    for id_ in ("0", "z"):  # whatever random id it gets
+        later = {**corrected, "id": id_}
+        assert [r["id"] for r in records._run_records([[_task(later, first)]])] == ["f", id_]
