@@ -35,24 +35,33 @@ def add_arguments(made: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 
 def rows(records: Sequence[dict[str, Any]]) -> list[tuple[str, ...]]:
-    """One table row a record."""
+    """One table row a record, every cell printable (a record's text is data: a user name
+    or a tag reason with an ESC or a newline would rewrite the terminal or break the table)."""
+    from ..text import printable
+
     out: list[tuple[str, ...]] = []
     for r in records:
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(float(r.get("time", 0))))
+        try:
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(float(r.get("time", 0))))
+        except (OverflowError, ValueError, OSError):  # a time no calendar holds: shown as it is
+            when = str(r.get("time"))
         passed = r.get("passed")
         verdict = "PASS" if passed is True else "FAIL" if passed is False else "ERROR"
         tag = r.get("tag") or {}
         out.append(
-            (
-                when,
-                str(r.get("front_end", "")),
-                verdict,
-                f"{tag.get('action', '')} {tag.get('name', '')}".strip(),
-                champion_shown(r),
-                str(r.get("config_hash", "")).removeprefix("sha256:"),
-                str(r.get("data_fingerprint") or "").removeprefix("sha256:"),
-                str(r.get("user", "")),
-                str(r.get("modelgate_version", "")),
+            tuple(
+                printable(cell)
+                for cell in (
+                    when,
+                    str(r.get("front_end", "")),
+                    verdict,
+                    f"{tag.get('action', '')} {tag.get('name', '')}".strip(),
+                    champion_shown(r),
+                    str(r.get("config_hash", "")).removeprefix("sha256:"),
+                    str(r.get("data_fingerprint") or "").removeprefix("sha256:"),
+                    str(r.get("user", "")),
+                    str(r.get("modelgate_version", "")),
+                )
             )
         )
     return out
@@ -68,6 +77,7 @@ def table(records: Sequence[dict[str, Any]]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Print the records of ``args.run``; the exit code. Errors are one line on stderr."""
+    from ..text import printable
     from . import records, runs
 
     try:
@@ -91,7 +101,9 @@ def run(args: argparse.Namespace) -> int:
         data = found[-1].get("data_fingerprint")
         if data:
             uses, _ = records.holdout_uses(pathspec.split("/")[0], data)
-            print(f"its latest validation data ({data}) has gated {uses} run{'s' * (uses != 1)} of this flow")
+            print(
+                f"its latest validation data ({printable(data)}) has gated {uses} run{'s' * (uses != 1)} of this flow"
+            )
         return EXIT_OK
     except GateUsageError as exc:
         print(f"modelgate history: error: {exc}", file=sys.stderr)

@@ -56,3 +56,10 @@ def test_the_record_that_corrects_another_sorts_after_it_whatever_the_clock_says
     for id_ in ("0", "z"):  # whatever random id it gets
         later = {**corrected, "id": id_}
         assert [r["id"] for r in records._run_records([[_task(later, first)]])] == ["f", id_]
+
+
+def test_the_history_table_prints_a_records_text_as_data():
+    hostile = {"id": "h", "time": 1e300, "tag": {"action": "apply\x1b[2J", "name": "t"}, "user": "eve\nPASS"}
+    body = history.table([GOOD[0], hostile])
+    assert "\x1b" not in body and len(body.splitlines()) == 3  # the header and one line a record
+    assert "eve\\nPASS" in body and "apply\\x1b[2J" in body and "1e+300" in body
