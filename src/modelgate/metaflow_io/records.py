@@ -110,11 +110,29 @@ def data_fingerprint(frame: Any) -> str:
     ordered = frame[sorted(frame.columns, key=str)]
     try:
         rows = pd.util.hash_pandas_object(ordered, index=False).to_numpy()
-    except TypeError:  # a cell pandas cannot hash (an array, a list): hash its text
-        rows = pd.util.hash_pandas_object(ordered.astype(str), index=False).to_numpy()
+    except TypeError:  # a cell pandas cannot hash (an array, a list): hash its text, in full
+        as_text = ordered.apply(lambda column: column.map(_cell_text) if column.dtype == object else column.astype(str))
+        rows = pd.util.hash_pandas_object(as_text, index=False).to_numpy()
     digest = hashlib.sha256(json.dumps([str(c) for c in ordered.columns]).encode())
     digest.update(np.sort(rows.astype(np.uint64)).tobytes())  # sorted: the row order does not count
     return "sha256:" + digest.hexdigest()[:16]
+
+
+def _cell_text(value: Any) -> str:
+    """A cell pandas cannot hash, as text that changes with every value it holds: an array by
+    a digest of its bytes (numpy prints a long one as ``[0. 1. ... 1999.]`` and rounds its
+    numbers, so two embeddings that differ would read the same), a list or tuple item by item."""
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        content = np.ascontiguousarray(value)
+        if content.dtype == object:
+            return "[" + ", ".join(_cell_text(v) for v in content.ravel().tolist()) + f"]{content.shape}"
+        digest = hashlib.sha256(content.tobytes()).hexdigest()[:32]
+        return f"ndarray({content.dtype.str}, {content.shape}, sha256:{digest})"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_cell_text(v) for v in value) + "]"
+    return str(value)
 
 
 def build_record(
