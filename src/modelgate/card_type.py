@@ -77,10 +77,18 @@ def _same(a: Any, b: Any) -> bool:
         return False
 
 
+def _of(found: list[dict[str, Any]], verdict: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The records of ``verdict`` among ``found``, and those that correct them (a tag write
+    that failed after the record: :func:`~modelgate.metaflow_io.records.tag_not_written`)."""
+    mine = [_same(r.get("verdict"), verdict) for r in found]
+    ids = {r.get("id") for r, same in zip(found, mine, strict=True) if same}
+    return [r for r, same in zip(found, mine, strict=True) if same or (r.get("corrects") or None) in ids - {None}]
+
+
 def _records(task: Any, verdict: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str, str]:
     """The records of ``verdict``: in the task's metadata, else in the gated run's; (records,
     where they were found, what to say when there are none)."""
-    here = [r for r in records_io.records_of(task) if _same(r.get("verdict"), verdict)]
+    here = _of(records_io.records_of(task), verdict)
     if here:
         return here, f"Recorded in the metadata of this task, {task.pathspec}.", ""
     run = verdict.get("run")
@@ -91,7 +99,7 @@ def _records(task: Any, verdict: Mapping[str, Any]) -> tuple[list[dict[str, Any]
     if not isinstance(run, str) or run.count("/") != 1:
         return [], "", note
     try:
-        there = [r for r in records_io.history(run) if _same(r.get("verdict"), verdict)]
+        there = _of(records_io.history(run), verdict)
     except Exception as exc:  # the run is gone, or the metadata cannot be read: said, never raised
         return [], "", f"{note} ({run}'s records could not be read: {type(exc).__name__}: {exc})"
     return there, f"Recorded in the metadata of the gated run {run}.", note

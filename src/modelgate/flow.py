@@ -307,13 +307,25 @@ class GateFlow(FlowSpec):
             tag_reason=f"GateFlow {current.flow_name}/{current.run_id}",
         )
         records.write_record(self.candidate, record)
+        removed = False
+        try:
+            if self.passed:
+                apply_tag(self.candidate, tag)
+            else:
+                removed = revoke_tag(self.candidate, tag)
+        except Exception as exc:  # the record announced a tag change: say on record that it was not made
+            error = f"could not {record['tag']['action']} tag {tag!r} on {self.candidate}: {exc}"
+            records.write_record(self.candidate, records.tag_not_written(record, error))
+            raise
         if self.passed:
-            apply_tag(self.candidate, tag)
             print(f"{self.candidate}: PASS, tagged {tag!r}")
         else:
-            removed = revoke_tag(self.candidate, tag)
             failed = ", ".join(r.name for r in self.verdict.failures)
             print(f"{self.candidate}: FAIL, not tagged {tag!r} ({'tag removed; ' if removed else ''}failed: {failed})")
+        # Counted after the tag: advice, which changes no verdict and no tag.
+        self.holdout_warning = records.holdout_warning(self.candidate, self.data_fingerprint, config.max_holdout_reuse)
+        if self.holdout_warning:
+            print(f"WARNING: {self.holdout_warning}")
 
 
 def candidate_of(trigger: Any, *, model_run: str, gate_name: str, deployment: Any, branch: str | None) -> str:

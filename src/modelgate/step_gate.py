@@ -320,18 +320,39 @@ def _tag_run(flow: Any, own: tuple[Any, ...] | None) -> None:
             why_not.append(f"step {name!r} was gated under another version of {config}")
     everything = not why_not
     reason = _reason(everything) if everything else "; ".join(why_not)
-    for _, _, verdict, data, config, _ in found:  # each gated task's verdict, on record before the tag
+    written = [  # each gated task's verdict, on record before the tag
         _record(gates[config], verdict, data, "apply" if everything else "none", reason)
+        for _, _, verdict, data, config, _ in found
+    ]
     if why_not:
         print(f"modelgate: {pathspec} not tagged: {reason}")
-    setattr(flow, TAGGED, _tag_if(pathspec, everything, next(iter(tags))))
+    try:
+        tagged = _tag_if(pathspec, everything, next(iter(tags)))
+    except Exception as exc:  # the records said "apply": say, on record too, that it was not done
+        from .metaflow_io import records
+        from .metaflow_io.outages import describe_error
+
+        error = f"could not apply tag {next(iter(tags))!r} on {pathspec}: {describe_error(exc)}"
+        try:
+            for record in written:
+                records.write_record(str(current.pathspec), records.tag_not_written(record, error))
+        except Exception as again:  # an outage that lasts: say what the history still shows
+            error += f"; its record still says 'apply' and could not be corrected: {describe_error(again)}"
+        raise GateStepError(f"{error}; the run is not tagged") from None
+    setattr(flow, TAGGED, tagged)
+    from .metaflow_io.records import holdout_warning
+
+    for data, config in sorted({(entry[3], entry[4]) for entry in found}):  # after the tag: advice only
+        warning = holdout_warning(pathspec, data, gates[config].config.max_holdout_reuse)
+        if warning:
+            print(f"modelgate: WARNING: {warning}")
 
 
 def _reason(passed: bool) -> str:
     return "every gated task passed and the run succeeded" if passed else "a gated task did not pass"
 
 
-def _record(gate_: Any, verdict: dict[str, Any], data: str, action: str, reason: str) -> None:
+def _record(gate_: Any, verdict: dict[str, Any], data: str, action: str, reason: str) -> dict[str, Any]:
     """The verdict on record, on this task's metadata (:mod:`modelgate.metaflow_io.records`);
     a record that cannot be written fails the step, before any tag."""
     from .metaflow_io import records
@@ -349,6 +370,7 @@ def _record(gate_: Any, verdict: dict[str, Any], data: str, action: str, reason:
         records.write_record(str(current.pathspec), record)
     except Exception as exc:
         raise GateStepError(f"could not record the verdict on {current.pathspec}: {exc}; not tagged") from None
+    return record
 
 
 def _tag_if(pathspec: str, passed: bool, tag: str) -> str | None:

@@ -258,3 +258,23 @@ def test_no_trigger_and_no_model_run_is_one_line():
     with pytest.raises(GateStepError, match="nothing to gate"):
         candidate_of(None, model_run="", gate_name="G", deployment=DEPLOYED, branch=None)
     assert candidate_of(None, model_run="PlainFlow/7", gate_name="G", deployment=DEPLOYED, branch=None) == "PlainFlow/7"
+
+
+def test_gating_one_holdout_again_and_again_warns_from_gate_and_gateflow(tmp_path):
+    """max_holdout_reuse = 1: once two PlainFlow runs were gated on the same validation rows,
+    @gate (in its run's end) and GateFlow (in its end, after the tag) warn, and still tag."""
+    warning = "has gated"
+    training_run("plain_flow.py", "--with", "modelgate.gate:config=gate_reuse.toml,step=train")
+    again = launch(
+        FLOWS / "plain_flow.py", "--with", "modelgate.gate:config=gate_reuse.toml,step=train", flow_name="PlainFlow"
+    )
+    assert again.returncode == 0, again.output
+    assert "modelgate: WARNING: holdout reuse: this validation data" in again.output, again.output
+    assert "more than max_holdout_reuse = 1" in again.output
+
+    gate_file = FLOWS / "gate_reuse.toml"
+    flow_file = deployed(tmp_path / "flow", f"[gateflow]\ngate = {json.dumps(str(gate_file))}\n")
+    gated = launch(flow_file, "--model-run", again.pathspec)
+    assert gated.returncode == 0, gated.output
+    assert "WARNING: holdout reuse: this validation data" in gated.output and warning in gated.output
+    assert DEFAULT_TAG in user_tags(again.pathspec)  # advice: the verdict and the tag stand

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import GateUsageError, MetaflowUnavailable
 from .promote import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandParser
+from .records import champion_shown
 
 PROG = "python -m modelgate history"
 SUMMARY = "show every verdict recorded on a run (which gate, against which champion, on which data)"
@@ -34,24 +35,33 @@ def add_arguments(made: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 
 def rows(records: Sequence[dict[str, Any]]) -> list[tuple[str, ...]]:
-    """One table row a record."""
+    """One table row a record, every cell printable (a record's text is data: a user name
+    or a tag reason with an ESC or a newline would rewrite the terminal or break the table)."""
+    from ..text import printable
+
     out: list[tuple[str, ...]] = []
     for r in records:
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(float(r.get("time", 0))))
+        try:
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(float(r.get("time", 0))))
+        except (OverflowError, ValueError, OSError):  # a time no calendar holds: shown as it is
+            when = str(r.get("time"))
         passed = r.get("passed")
         verdict = "PASS" if passed is True else "FAIL" if passed is False else "ERROR"
         tag = r.get("tag") or {}
         out.append(
-            (
-                when,
-                str(r.get("front_end", "")),
-                verdict,
-                f"{tag.get('action', '')} {tag.get('name', '')}".strip(),
-                str(r.get("champion") or "none"),
-                str(r.get("config_hash", "")).removeprefix("sha256:"),
-                str(r.get("data_fingerprint") or "").removeprefix("sha256:"),
-                str(r.get("user", "")),
-                str(r.get("modelgate_version", "")),
+            tuple(
+                printable(cell)
+                for cell in (
+                    when,
+                    str(r.get("front_end", "")),
+                    verdict,
+                    f"{tag.get('action', '')} {tag.get('name', '')}".strip(),
+                    champion_shown(r),
+                    str(r.get("config_hash", "")).removeprefix("sha256:"),
+                    str(r.get("data_fingerprint") or "").removeprefix("sha256:"),
+                    str(r.get("user", "")),
+                    str(r.get("modelgate_version", "")),
+                )
             )
         )
     return out
@@ -67,11 +77,15 @@ def table(records: Sequence[dict[str, Any]]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Print the records of ``args.run``; the exit code. Errors are one line on stderr."""
+    from ..text import printable
     from . import records, runs
 
     try:
-        spec = runs.parse_run_spec(args.run)
-        if spec.run_id is None:
+        try:
+            spec = runs.parse_run_spec(args.run)
+        except GateUsageError:  # its words are --model-run's and --model-flow's, options history has not
+            spec = None
+        if spec is None or spec.run_id is None:
             raise GateUsageError(f"history reads one run: give Flow/run_id, not {args.run!r}")
         pathspec = f"{spec.flow}/{spec.run_id}"
         _exists(pathspec)  # any run, finished or failed: a failed @gate records there
@@ -87,7 +101,9 @@ def run(args: argparse.Namespace) -> int:
         data = found[-1].get("data_fingerprint")
         if data:
             uses, _ = records.holdout_uses(pathspec.split("/")[0], data)
-            print(f"its latest validation data ({data}) has gated {uses} run{'s' * (uses != 1)} of this flow")
+            print(
+                f"its latest validation data ({printable(data)}) has gated {uses} run{'s' * (uses != 1)} of this flow"
+            )
         return EXIT_OK
     except GateUsageError as exc:
         print(f"modelgate history: error: {exc}", file=sys.stderr)

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import GateUsageError
+from ..names import CHAMPION
 from .runs import get_run, global_namespace
 
 if TYPE_CHECKING:
@@ -44,11 +45,13 @@ __all__ = [
     "FRONT_ENDS",
     "RECORD_TYPE",
     "build_record",
+    "champion_shown",
     "config_fingerprint",
     "data_fingerprint",
     "history",
     "holdout_uses",
     "records_of",
+    "tag_not_written",
     "write_record",
 ]
 
@@ -107,11 +110,29 @@ def data_fingerprint(frame: Any) -> str:
     ordered = frame[sorted(frame.columns, key=str)]
     try:
         rows = pd.util.hash_pandas_object(ordered, index=False).to_numpy()
-    except TypeError:  # a cell pandas cannot hash (an array, a list): hash its text
-        rows = pd.util.hash_pandas_object(ordered.astype(str), index=False).to_numpy()
+    except TypeError:  # a cell pandas cannot hash (an array, a list): hash its text, in full
+        as_text = ordered.apply(lambda column: column.map(_cell_text) if column.dtype == object else column.astype(str))
+        rows = pd.util.hash_pandas_object(as_text, index=False).to_numpy()
     digest = hashlib.sha256(json.dumps([str(c) for c in ordered.columns]).encode())
     digest.update(np.sort(rows.astype(np.uint64)).tobytes())  # sorted: the row order does not count
     return "sha256:" + digest.hexdigest()[:16]
+
+
+def _cell_text(value: Any) -> str:
+    """A cell pandas cannot hash, as text that changes with every value it holds: an array by
+    a digest of its bytes (numpy prints a long one as ``[0. 1. ... 1999.]`` and rounds its
+    numbers, so two embeddings that differ would read the same), a list or tuple item by item."""
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        content = np.ascontiguousarray(value)
+        if content.dtype == object:
+            return "[" + ", ".join(_cell_text(v) for v in content.ravel().tolist()) + f"]{content.shape}"
+        digest = hashlib.sha256(content.tobytes()).hexdigest()[:32]
+        return f"ndarray({content.dtype.str}, {content.shape}, sha256:{digest})"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_cell_text(v) for v in value) + "]"
+    return str(value)
 
 
 def build_record(
@@ -123,8 +144,10 @@ def build_record(
     champion: str | None,
     tag_action: str,
     tag_reason: str = "",
+    champion_label: str = CHAMPION,
 ) -> dict[str, Any]:
-    """One record: what was decided, on what, by whom and how."""
+    """One record: what was decided, on what, by whom and how. ``champion_label`` says what
+    ``champion`` is when it is not the champion (a run named with ``--gate-baseline-run``)."""
     from .. import __version__
 
     if front_end not in FRONT_ENDS:
@@ -142,10 +165,42 @@ def build_record(
         "config_hash": digest,
         "data_fingerprint": data,
         "champion": champion,
+        "champion_label": champion_label,
         "tag": {"name": config.settings.tag, "action": tag_action, "reason": tag_reason},
         "front_end": front_end,
         "user": _user(),
         "modelgate_version": __version__,
+    }
+
+
+def champion_shown(record: Mapping[str, Any]) -> str:
+    """The record's champion for a table: its pathspec (or "none"), and what it was when the
+    gate compared another run as the champion: ``Flow/7 (baseline run)``."""
+    shown = str(record.get("champion") or "none")
+    label = record.get("champion_label") or CHAMPION
+    return shown if label == CHAMPION or not record.get("champion") else f"{shown} ({str(label).split(' (')[0]})"
+
+
+def tag_not_written(record: Mapping[str, Any], error: str) -> dict[str, Any]:
+    """The record that follows ``record`` when the tag change it announced could not be
+    written (an outage, a lost write, an interrupt): records are never overwritten, so the
+    history says in a record of its own, naming the first (``corrects``), that no tag was
+    changed and that the session reached no verdict (``passed`` null, status ``error``)."""
+    tag = dict(record.get("tag") or {})
+    announced = tag.get("action", "none")
+    tag.update(action="none", reason=f"could not {announced} the tag: {error}")
+    verdict = dict(record.get("verdict") or {})
+    verdict.update(status="error", passed=None, error=error)
+    if isinstance(verdict.get("tag"), Mapping):
+        verdict["tag"] = {**verdict["tag"], "action": "none", "reason": tag["reason"], "line": f"FAILED: {error}"}
+    return {
+        **record,
+        "id": uuid.uuid4().hex,
+        "time": max(time.time(), float(record.get("time") or 0.0) + 1e-6),  # after the record it corrects
+        "verdict": verdict,
+        "passed": None,
+        "tag": tag,
+        "corrects": record.get("id"),
     }
 
 
@@ -229,9 +284,19 @@ def records_of(task: Any) -> list[dict[str, Any]]:
             value = json.loads(datum.value)
         except ValueError:
             continue  # not ours after all: never a reason to fail a history
-        if isinstance(value, dict) and isinstance(value.get("tag", {}), dict):
+        if _is_record(value):
             found.append(value)
     return found
+
+
+def _is_record(value: Any) -> bool:
+    """A record as :func:`build_record` writes it, as far as a history reads it: a table
+    whose time is a number and whose tag is a table (a field of another shape would stop
+    the history's sort or its table, and with it every other record of the run)."""
+    if not isinstance(value, dict) or not isinstance(value.get("tag", {}), dict):
+        return False
+    when = value.get("time", 0)
+    return isinstance(when, (int, float)) and not isinstance(when, bool) and when == when  # not NaN
 
 
 def history(pathspec: str) -> list[dict[str, Any]]:
@@ -247,7 +312,25 @@ def _run_records(run: Any) -> list[dict[str, Any]]:
         for step in run:
             for task in step:
                 records += records_of(task)
-    return sorted(records, key=lambda r: (r.get("time", 0), r.get("id", "")))
+    return sorted(records, key=lambda r: (r.get("time", 0), str(r.get("id", ""))))
+
+
+def holdout_warning(candidate: str, fingerprint: str, limit: int) -> str:
+    """A warning when the validation data of ``fingerprint`` has gated more candidates of
+    ``candidate``'s flow than ``limit`` (``max_holdout_reuse``), else ""; counting is
+    advice, so a failure to count is said, never raised."""
+    from .outages import describe_error
+
+    try:
+        uses, _ = holdout_uses(candidate.split("/")[0], fingerprint)
+    except Exception as exc:  # an outage here changes no verdict
+        return f"holdout reuse not counted: {describe_error(exc)}"
+    if uses <= limit:
+        return ""
+    return (
+        f"holdout reuse: this validation data ({fingerprint}) has gated {uses} candidates, more than "
+        f"max_holdout_reuse = {limit}: repeated gating on one holdout slowly overfits it; refresh it"
+    )
 
 
 def holdout_uses(flow_name: str, fingerprint: str, *, limit: int = HOLDOUT_SCAN) -> tuple[int, list[str]]:

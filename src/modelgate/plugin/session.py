@@ -53,6 +53,7 @@ class GateSession:
     outage: str = ""  # a test met a Metaflow outage (MetaflowUnavailable): no verdict, no tag change
     config_line: str = ""  # which config file, and why (the front end chose it)
     holdout_line: str = ""  # the validation data has gated more candidates than max_holdout_reuse
+    record: dict[str, Any] | None = None  # the verdict's record, once written
 
     @property
     def config(self) -> GateConfig:
@@ -225,6 +226,8 @@ class GateSession:
         line = self.tag_line
         self.record_verdict()  # before the tag: a verdict that cannot be recorded changes no tag
         self.carry_out()
+        self.correct_record()  # the tag write failed: the record must not say it was done
+        self.count_holdout()  # advice, after the tag: a slow or interrupted count changes nothing
         if self.tag_line != line and files:
             self.report_errors = files.write(self.verdict())
         return self.exit_status()
@@ -244,10 +247,12 @@ class GateSession:
                 front_end="pytest",
                 data=data,
                 champion=verdict.champion,  # the one the reports name
+                champion_label=verdict.champion_label,  # --gate-baseline-run's run is no champion
                 tag_action=decision.action,
                 tag_reason=decision.reason,
             )
             records.write_record(self.pathspec, record)
+            self.record = record
         except KeyboardInterrupt:
             self.interrupted = True
             self.tag_error = f"interrupted while recording the verdict on {self.pathspec}"
@@ -257,21 +262,32 @@ class GateSession:
             self.tag_error = f"could not record the verdict on {self.pathspec}: {tagging.describe_error(exc)}"
             self.tag_line = f"FAILED: {self.tag_error}; no tag was changed"
             return
-        self.holdout_line = self._holdout_line(data)
+
+    def correct_record(self) -> None:
+        """After a recorded verdict whose tag change could not be written: a second record
+        saying so (:func:`~modelgate.metaflow_io.records.tag_not_written`), so that the
+        history never shows a tag applied (or revoked) that was not."""
+        if self.record is None or not self.tag_error:
+            return
+        try:
+            records.write_record(self.pathspec, records.tag_not_written(self.record, self.tag_error))
+        except BaseException as exc:  # an outage, a second interrupt: say what the history still shows
+            said = "interrupted" if isinstance(exc, KeyboardInterrupt) else tagging.describe_error(exc)
+            action = self.record["tag"]["action"]
+            self.tag_line += f"; the verdict's record still says {action!r} and could not be corrected: {said}"
+
+    def count_holdout(self) -> None:
+        """The holdout-reuse warning, once the verdict is on record and the tag written."""
+        if self.record is None:
+            return
+        try:
+            self.holdout_line = self._holdout_line(str(self.record["data_fingerprint"]))
+        except KeyboardInterrupt:  # it reads many runs: Ctrl-C here leaves the verdict and the tag as they are
+            self.holdout_line = "holdout reuse not counted: interrupted"
 
     def _holdout_line(self, data: str) -> str:
         """A warning when this validation set has gated more candidates than ``max_holdout_reuse``."""
-        limit = self.config.max_holdout_reuse
-        try:
-            uses, _ = records.holdout_uses(self.pathspec.split("/")[0], data)
-        except Exception as exc:  # counting is advice: an outage here changes no verdict
-            return f"holdout reuse not counted: {tagging.describe_error(exc)}"
-        if uses <= limit:
-            return ""
-        return (
-            f"holdout reuse: this validation data ({data}) has gated {uses} candidates, more than "
-            f"max_holdout_reuse = {limit}: repeated gating on one holdout slowly overfits it; refresh it"
-        )
+        return records.holdout_warning(self.pathspec, data, self.config.max_holdout_reuse)
 
     def exit_status(self) -> int:
         """The exit code carries the verdict (README, "Exit codes"): 0 only when
@@ -303,6 +319,11 @@ class GateSession:
             return decision
         try:
             self.carried_before = tagging.has_tag(self.pathspec, self.settings.tag)
+        except KeyboardInterrupt:  # Ctrl-C while reading the tags (a slow service): no traceback
+            self.interrupted = True
+            self.tag_error = f"interrupted while reading the tags of {self.pathspec}"
+            self.tag_line = f"FAILED: {self.tag_error}; no tag was changed"
+            return decision
         except Exception as exc:  # an outage: say so, and change nothing
             self.tag_error = f"could not read the tags of {self.pathspec}: {tagging.describe_error(exc)}"
             self.tag_line = f"FAILED: {self.tag_error}; no tag was changed"
@@ -342,6 +363,8 @@ class GateSession:
         expected = {"apply": True, "revoke": False}.get(decision.action, self.carried_before)
         try:
             now = tagging.has_tag(self.pathspec, self.settings.tag)
+        except KeyboardInterrupt:
+            return f"could not re-read the tags of {self.pathspec}: interrupted"
         except Exception as exc:
             return f"could not re-read the tags of {self.pathspec}: {tagging.describe_error(exc)}"
         if now == expected:

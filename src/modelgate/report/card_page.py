@@ -253,6 +253,8 @@ def _code(value: Any) -> str:
 
 
 def _provenance_section(records: Sequence[Mapping[str, Any]], where: str, note: str) -> list[str]:
+    from ..metaflow_io.records import champion_shown  # no Metaflow: it is imported lazily there
+
     out = ['<section class="provenance">', "<h2>On record</h2>"]
     if not records:
         return [*out, f'<p class="note">{_e(note)}</p>', "</section>"]
@@ -269,7 +271,7 @@ def _provenance_section(records: Sequence[Mapping[str, Any]], where: str, note: 
                 f"<td>{_e(record.get('modelgate_version', '-'))}</td>",
                 f"<td>{_code(record.get('config_hash'))}</td>",
                 f"<td>{_code(record.get('data_fingerprint'))}</td>",
-                f"<td>{_code(record.get('champion') or 'none')}</td>",
+                f"<td>{_code(champion_shown(record))}</td>",
                 f"<td>{_e(action)}{f'<br><span class=note>{_e(reason)}</span>' if reason else ''}</td>",
                 f"<td>{_code(record.get('id'))}</td>",
             ]
