@@ -334,7 +334,7 @@ def candidate_of(trigger: Any, *, model_run: str, gate_name: str, deployment: An
     if trigger is None:
         if not model_run:
             raise GateStepError("nothing to gate: give --model-run Flow/run_id, or let a training run trigger the flow")
-        return model_run
+        return _model_run(model_run, gate_name, deployment.get("flow"))
     triggering = trigger.runs or []
     if not triggering:
         names = ", ".join(str(event.name) for event in trigger.events or []) or "none"
@@ -346,7 +346,7 @@ def candidate_of(trigger: Any, *, model_run: str, gate_name: str, deployment: An
     expected = deployment.get("flow")
     if expected and run.parent.id != expected:
         raise GateStepError(f"{gate_name} gates {expected} runs, but {run.pathspec} triggered it")
-    if model_run and model_run != run.pathspec:
+    if model_run and _model_run(model_run, gate_name, expected) != run.pathspec:
         raise GateStepError(f"--model-run {model_run} and the triggering run {run.pathspec} differ")
     project = deployment.get("project")
     if project:  # a deployed gate judges its own @project branch's runs only
@@ -359,6 +359,19 @@ def candidate_of(trigger: Any, *, model_run: str, gate_name: str, deployment: An
                 f"deployed for project {project!r} branch {branch!r}: it does not gate another branch's runs"
             )
     return str(run.pathspec)
+
+
+def _model_run(model_run: str, gate_name: str, flow: str | None) -> str:
+    """``--model-run``: ``Flow/run_id`` of the deployment's flow (a run of another flow is refused,
+    as a triggering one is), or a run id, ``latest`` or ``latest-successful`` of that flow."""
+    model_run = model_run.strip()
+    if "/" not in model_run:
+        if not flow:
+            raise GateStepError(f"--model-run {model_run!r} names no flow: give Flow/run_id (or set [gateflow].flow)")
+        return f"{flow}/{model_run}"
+    if flow and model_run.split("/")[0] != flow:
+        raise GateStepError(f"{gate_name} gates {flow} runs, but --model-run names {model_run}")
+    return model_run
 
 
 def _scores_of(name: str, scorer: Any, inputs: Any) -> Any:

@@ -278,3 +278,25 @@ def test_gating_one_holdout_again_and_again_warns_from_gate_and_gateflow(tmp_pat
     assert gated.returncode == 0, gated.output
     assert "WARNING: holdout reuse: this validation data" in gated.output and warning in gated.output
     assert DEFAULT_TAG in user_tags(again.pathspec)  # advice: the verdict and the tag stand
+
+
+# --- review3: what the gate is told to gate by hand --------------------------------------
+def test_a_model_run_of_another_flow_is_refused_as_a_triggering_one_is():
+    """The docs: "a run of another flow is refused". --model-run OtherFlow/7 on a gate deployed
+    for PlainFlow was gated with PlainFlow's gate, and tagged."""
+    from modelgate.flow import GateStepError, candidate_of
+
+    with pytest.raises(GateStepError, match="G gates PlainFlow runs, but --model-run names ProjectFlow/7"):
+        candidate_of(None, model_run="ProjectFlow/7", gate_name="G", deployment=DEPLOYED, branch=None)
+
+
+@pytest.mark.parametrize("model_run", ["latest", "latest-successful", "7"])
+def test_a_model_run_without_a_flow_is_a_run_of_the_deployments_flow(model_run):
+    """--model-run latest (or a run id) on a gate deployed for PlainFlow: a PlainFlow run,
+    not a one-line error pointing at a --model-flow option GateFlow does not have."""
+    from modelgate.flow import GateStepError, candidate_of
+
+    got = candidate_of(None, model_run=model_run, gate_name="G", deployment=DEPLOYED, branch=None)
+    assert got == f"PlainFlow/{model_run}"
+    with pytest.raises(GateStepError, match="names no flow"):  # no flow deployed: Flow/run_id it is
+        candidate_of(None, model_run=model_run, gate_name="G", deployment={"flow": ""}, branch=None)
