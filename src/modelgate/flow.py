@@ -295,6 +295,7 @@ class GateFlow(FlowSpec):
 
         config = _gate(self.gate)
         tag = config.settings.tag
+        self._check_champion(config)  # a resumed (or slow) run: start's champion must still be the one
         self.passed = self.verdict.passed
         # On record before the tag: a record that cannot be written fails this step, tagging nothing.
         record = records.build_record(
@@ -326,6 +327,29 @@ class GateFlow(FlowSpec):
         self.holdout_warning = records.holdout_warning(self.candidate, self.data_fingerprint, config.max_holdout_reuse)
         if self.holdout_warning:
             print(f"WARNING: {self.holdout_warning}")
+
+    def _check_champion(self, config: Any) -> None:
+        """The champion the checks compared with must still be the candidate's champion when the
+        verdict is recorded: start looked it up, and a run resumed days later (start cloned), or a
+        run that another gate's tag overtook, would otherwise tag on a champion dethroned since."""
+        from .errors import GateUsageError, MetaflowUnavailable
+        from .names import CHAMPION
+        from .runner import Baselines, GateRunner
+
+        if CHAMPION not in config.baseline_names:
+            return  # no check compared with it
+        settings = config.settings
+        baselines = Baselines(self.candidate, tag=settings.tag, model_artifact=settings.model_artifact)
+        try:
+            now = GateRunner(config, baselines).baselines.champion
+        except (GateUsageError, MetaflowUnavailable) as exc:
+            raise GateStepError(str(exc)) from None
+        if now != self.champion:
+            raise GateStepError(
+                f"the champion of {self.candidate} is now {now or 'none'}, not {self.champion or 'none'} "
+                "as when this gate run started: its verdict compared with another run; gate the candidate "
+                "again (no record, no tag change)"
+            )
 
 
 def candidate_of(trigger: Any, *, model_run: str, gate_name: str, deployment: Any, branch: str | None) -> str:

@@ -300,3 +300,48 @@ def test_a_model_run_without_a_flow_is_a_run_of_the_deployments_flow(model_run):
     assert got == f"PlainFlow/{model_run}"
     with pytest.raises(GateStepError, match="names no flow"):  # no flow deployed: Flow/run_id it is
         candidate_of(None, model_run=model_run, gate_name="G", deployment={"flow": ""}, branch=None)
+
+
+CHAMPION_GATE = """\
+[tool.modelgate]
+model_artifact = "model"
+data_artifact = "val_df"
+text_column = "review"
+label_column = "labels"
+
+[[tool.modelgate.checks]]
+metric = "roc_auc"
+baseline = "champion"
+margin = 0.0
+"""
+
+
+def test_a_resumed_run_does_not_tag_on_a_champion_dethroned_since_its_start(tmp_path):
+    """A GateFlow run fails after start (here: more shards than --max-num-splits); a better
+    run is tagged, so it is the champion now; the run is resumed. start is cloned, with the
+    old champion in it: the candidate beat the old one, not the new one. A fresh gate says
+    FAIL; the resumed one tagged the candidate."""
+    from modelgate.metaflow_io.tagging import apply_tag
+
+    (tmp_path / "flow").mkdir()
+    (tmp_path / "flow" / "gate.toml").write_text(CHAMPION_GATE)
+    flow_file = deployed(tmp_path / "flow", '[gateflow]\nflow = "PlainFlow"\ngate = "gate.toml"\n')
+    old_champion = training_run("plain_flow.py", "--inverted", "True")
+    apply_tag(old_champion, DEFAULT_TAG)
+    candidate = training_run("plain_flow.py")
+
+    failed = launch(flow_file, "--model-run", candidate, "--shards", "2", "--max-num-splits", "1")
+    assert failed.returncode != 0 and failed.pathspec is not None, failed.output
+    with global_namespace():
+        assert get_run(failed.pathspec)["start"].task.data.champion == old_champion
+
+    new_champion = training_run("plain_flow.py")  # as good as the candidate: it cannot beat it
+    apply_tag(new_champion, DEFAULT_TAG)
+    fresh = launch(flow_file, "--model-run", candidate, "--shards", "2")
+    assert fresh.returncode == 0 and f"{candidate}: FAIL" in fresh.output, fresh.output
+
+    origin = failed.pathspec.split("/")[1]
+    resumed = launch(flow_file, "--origin-run-id", origin, "--max-num-splits", "4", command="resume")
+    resumed.one_line(f"the champion of {candidate} is now {new_champion}, not {old_champion}")
+    assert DEFAULT_TAG not in user_tags(candidate)
+    assert [record["front_end"] for record in modelgate.history(candidate)] == ["GateFlow"]  # the fresh one's
