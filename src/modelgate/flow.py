@@ -139,11 +139,11 @@ class GateFlow(FlowSpec):
     @step
     def start(self) -> None:
         "The candidate, its gate checked against it, and its validation rows cut into shards."
-        from .errors import GateUsageError
+        from .errors import GateUsageError, MetaflowUnavailable
 
         try:
             self._start()
-        except GateUsageError as exc:
+        except (GateUsageError, MetaflowUnavailable) as exc:  # bad input, or an outage: one line
             raise GateStepError(str(exc)) from None
         self.next(self.score, foreach="shard_plan")
 
@@ -291,6 +291,7 @@ class GateFlow(FlowSpec):
     def end(self) -> None:
         "Record the verdict on the candidate, then tag it when every check passed (else make sure it has no tag)."
         from .metaflow_io import records
+        from .metaflow_io.outages import describe_error
         from .metaflow_io.tagging import apply_tag, revoke_tag
 
         config = _gate(self.gate)
@@ -307,7 +308,12 @@ class GateFlow(FlowSpec):
             tag_action="apply" if self.passed else "revoke",
             tag_reason=f"GateFlow {current.flow_name}/{current.run_id}",
         )
-        records.write_record(self.candidate, record)
+        try:
+            records.write_record(self.candidate, record)
+        except Exception as exc:
+            raise GateStepError(
+                f"could not record the verdict on {self.candidate}: {describe_error(exc)}; no tag was changed"
+            ) from None
         removed = False
         try:
             if self.passed:
@@ -315,9 +321,13 @@ class GateFlow(FlowSpec):
             else:
                 removed = revoke_tag(self.candidate, tag)
         except Exception as exc:  # the record announced a tag change: say on record that it was not made
-            error = f"could not {record['tag']['action']} tag {tag!r} on {self.candidate}: {exc}"
-            records.write_record(self.candidate, records.tag_not_written(record, error))
-            raise
+            action = record["tag"]["action"]
+            error = f"could not {action} tag {tag!r} on {self.candidate}: {describe_error(exc)}"
+            try:
+                records.write_record(self.candidate, records.tag_not_written(record, error))
+            except Exception as again:  # an outage that lasts: say what the history still shows
+                error += f"; its record still says {action!r} and could not be corrected: {describe_error(again)}"
+            raise GateStepError(error) from None
         if self.passed:
             print(f"{self.candidate}: PASS, tagged {tag!r}")
         else:

@@ -345,3 +345,42 @@ def test_a_resumed_run_does_not_tag_on_a_champion_dethroned_since_its_start(tmp_
     resumed.one_line(f"the champion of {candidate} is now {new_champion}, not {old_champion}")
     assert DEFAULT_TAG not in user_tags(candidate)
     assert [record["front_end"] for record in modelgate.history(candidate)] == ["GateFlow"]  # the fresh one's
+
+
+def _flow_processes_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: str) -> None:
+    """``code`` in a sitecustomize.py every process of the launched flows imports first."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(code)
+    monkeypatch.setenv("PYTHONPATH", str(site))
+
+
+def test_a_lost_tag_write_in_end_is_one_line_and_on_record(plain_run, tmp_path, monkeypatch):
+    """end records "apply", then the tag write is lost: one line (as @gate's), not a traceback."""
+    from modelgate.metaflow_io.tagging import revoke_tag
+
+    revoke_tag(plain_run, DEFAULT_TAG)
+    before = {r["id"] for r in modelgate.history(plain_run)}
+    _flow_processes_run(
+        tmp_path, monkeypatch, "from metaflow.client.core import Run\nRun.add_tag = lambda s, t: None\n"
+    )
+    launched = launch(deployed(tmp_path / "flow", deployment(flow="PlainFlow")), "--model-run", plain_run)
+    launched.one_line(f"could not apply tag 'deployment_candidate' on {plain_run}")
+    assert DEFAULT_TAG not in user_tags(plain_run)
+    announced, corrected = [r for r in modelgate.history(plain_run) if r["id"] not in before]
+    assert (announced["tag"]["action"], corrected["tag"]["action"]) == ("apply", "none")
+
+
+def test_a_metaflow_outage_in_start_is_one_line(plain_run, tmp_path, monkeypatch):
+    """The candidate cannot be read (a metadata service outage) in start: one line, as in score and join."""
+    _flow_processes_run(
+        tmp_path,
+        monkeypatch,
+        "from modelgate.errors import MetaflowUnavailable\n"
+        "from modelgate.metaflow_io import runs\n"
+        "def down(*args, **kwargs):\n"
+        "    raise MetaflowUnavailable('cannot read the candidate: the metadata service is down')\n"
+        "runs.resolve_run = down\n",
+    )
+    launched = launch(deployed(tmp_path / "flow", deployment(flow="PlainFlow")), "--model-run", plain_run)
+    launched.one_line("the metadata service is down")
