@@ -173,6 +173,9 @@ class GateFlow(FlowSpec):
         self.checks = [check.name for check in checks]  # the join's verdict must have each, in this order
         model = models.load_model(self.candidate, settings.model_artifact, role=CANDIDATE, source=settings.model_source)
         self.task, self.classes, _ = runner.task_of(model, data)
+        # The runs the checks name, resolved once (a name such as Flow/latest-successful may mean
+        # another run by the time a shard runs): every shard and the join compare with these.
+        self.named_runs = dict(runner.baselines.named)
         self.champion = runner.baselines.reported()
         self.no_champion_reason = "" if self.champion else runner.baselines.no_champion_reason
         # Scored in the shards: the run baselines the checks compare with (the label-only ones need no model).
@@ -231,12 +234,16 @@ class GateFlow(FlowSpec):
         return {name: _scores_of(name, scorer, inputs) for name, scorer in scorers.items()}
 
     def _runner(self, config: Any) -> Any:
-        """The gate's runner, with the champion start looked up (every task compares with the same run)."""
-        from .runner import GateRunner, load_smoke_cases
+        """The gate's runner, with the runs start resolved: the champion and the runs the checks
+        name (every task compares with the same runs, never with ones resolved again)."""
+        from .runner import Baselines, GateRunner, load_smoke_cases
 
-        runner = GateRunner.for_run(config, self.candidate, load_smoke_cases(config))
-        runner.baselines.fix_champion(self.champion, self.no_champion_reason)
-        return runner
+        settings = config.settings
+        baselines = Baselines(
+            self.candidate, tag=settings.tag, model_artifact=settings.model_artifact, named=self.named_runs
+        )
+        baselines.fix_champion(self.champion, self.no_champion_reason)
+        return GateRunner(config, baselines, load_smoke_cases(config))
 
     @step
     def join(self, inputs: Any) -> None:
@@ -253,7 +260,7 @@ class GateFlow(FlowSpec):
             "n_rows",
             "checks",
         ]
-        self.merge_artifacts(inputs, include=[*shared, "scored_runs", "shard_plan"])
+        self.merge_artifacts(inputs, include=[*shared, "named_runs", "scored_runs", "shard_plan"])
         self.shard_tasks = [
             {"shard": task.shard_scores["shard"], "seconds": task.shard_seconds, "peak_memory_mb": task.peak_memory_mb}
             for task in inputs

@@ -384,3 +384,31 @@ def test_a_metaflow_outage_in_start_is_one_line(plain_run, tmp_path, monkeypatch
     )
     launched = launch(deployed(tmp_path / "flow", deployment(flow="PlainFlow")), "--model-run", plain_run)
     launched.one_line("the metadata service is down")
+
+
+def test_the_shards_and_the_join_compare_with_the_runs_start_resolved(monkeypatch):
+    """A check's baseline "PlainFlow/latest-successful" was resolved again in every shard task
+    and in the join: a run finishing meanwhile made shards score different baselines (merged as
+    one), and the record name a run start never checked. start's resolution is the one."""
+    from types import SimpleNamespace
+
+    from modelgate.config.gate_config import parse_table
+    from modelgate.flow import GateFlow
+    from modelgate.metaflow_io import runs
+
+    config = parse_table(
+        {
+            "model_artifact": "model",
+            "data_artifact": "val_df",
+            "checks": [{"metric": "roc_auc", "baseline": "PlainFlow/latest-successful", "margin": 0.0}],
+        }
+    )
+    monkeypatch.setattr(runs, "resolve_named_baseline", lambda name, candidate: "PlainFlow/9")  # newer since
+    started = SimpleNamespace(
+        candidate="PlainFlow/1",
+        champion=None,
+        no_champion_reason="no champion yet",
+        named_runs={"PlainFlow/latest-successful": "PlainFlow/5"},
+    )
+    runner = GateFlow._flow_cls._runner(started, config)  # the class under its FlowMutator
+    assert dict(runner.baselines.runs()) == {"PlainFlow/latest-successful": "PlainFlow/5"}
