@@ -150,9 +150,10 @@ class GateFlow(FlowSpec):
     def _start(self) -> None:
         from dataclasses import asdict
 
+        from .errors import GateUsageError, MetaflowUnavailable
         from .evidence.shards import plan_shards
         from .metaflow_io import models, records, runs
-        from .names import CANDIDATE
+        from .names import CANDIDATE, CHAMPION
         from .runner import GateRunner
 
         config = _gate(self.gate)
@@ -176,12 +177,17 @@ class GateFlow(FlowSpec):
         # The runs the checks name, resolved once (a name such as Flow/latest-successful may mean
         # another run by the time a shard runs): every shard and the join compare with these.
         self.named_runs = dict(runner.baselines.named)
-        self.champion = runner.baselines.reported()
-        self.no_champion_reason = "" if self.champion else runner.baselines.no_champion_reason
+        try:
+            self.champion = runner.baselines.champion
+            self.no_champion_reason = runner.baselines.no_champion_reason
+        except (GateUsageError, MetaflowUnavailable) as exc:
+            if CHAMPION in config.baseline_names:
+                raise  # a check compares with it (GateRunner.open looked it up already)
+            # As in the pytest gate: a champion no check compares with never stops the gate.
+            self.champion, self.no_champion_reason = None, str(exc)
         # Scored in the shards: the run baselines the checks compare with (the label-only ones need no model).
-        self.scored_runs = {
-            name: pathspec for name, pathspec in runner.baselines.runs().items() if name in config.baseline_names
-        }
+        found = {**self.named_runs, **({CHAMPION: self.champion} if self.champion else {})}
+        self.scored_runs = {name: pathspec for name, pathspec in found.items() if name in config.baseline_names}
         self.data_fingerprint = records.data_fingerprint(data)
         self.n_rows = len(data)
         # --shards or --rows-per-shard, else the deployment file's

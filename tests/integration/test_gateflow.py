@@ -412,3 +412,28 @@ def test_the_shards_and_the_join_compare_with_the_runs_start_resolved(monkeypatc
     )
     runner = GateFlow._flow_cls._runner(started, config)  # the class under its FlowMutator
     assert dict(runner.baselines.runs()) == {"PlainFlow/latest-successful": "PlainFlow/5"}
+
+
+def test_a_champion_no_check_compares_with_does_not_stop_the_gate_when_it_cannot_be_looked_up(
+    plain_run, tmp_path, monkeypatch
+):
+    """The pytest gate: "a champion no check compares with never stops a gate". GateFlow's
+    start asked for it anyway, and a failed lookup failed the run (gate_tiny.toml compares with
+    the majority only)."""
+    from modelgate.metaflow_io.tagging import revoke_tag
+
+    revoke_tag(plain_run, DEFAULT_TAG)
+    _flow_processes_run(
+        tmp_path,
+        monkeypatch,
+        "from modelgate.errors import MetaflowUnavailable\n"
+        "from modelgate.metaflow_io import runs\n"
+        "def down(*args, **kwargs):\n"
+        "    raise MetaflowUnavailable('cannot list the tagged runs: the metadata service is slow')\n"
+        "runs.resolve_champion = down\n",
+    )
+    launched = launch(deployed(tmp_path / "flow", deployment(flow="PlainFlow", shards=2)), "--model-run", plain_run)
+    assert launched.returncode == 0, launched.output
+    assert f"{plain_run}: PASS, tagged" in launched.output
+    assert DEFAULT_TAG in user_tags(plain_run)
+    assert modelgate.history(plain_run)[-1]["champion"] is None
