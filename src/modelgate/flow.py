@@ -139,20 +139,21 @@ class GateFlow(FlowSpec):
     @step
     def start(self) -> None:
         "The candidate, its gate checked against it, and its validation rows cut into shards."
-        from .errors import GateUsageError
+        from .errors import GateUsageError, MetaflowUnavailable
 
         try:
             self._start()
-        except GateUsageError as exc:
+        except (GateUsageError, MetaflowUnavailable) as exc:  # bad input, or an outage: one line
             raise GateStepError(str(exc)) from None
         self.next(self.score, foreach="shard_plan")
 
     def _start(self) -> None:
         from dataclasses import asdict
 
+        from .errors import GateUsageError, MetaflowUnavailable
         from .evidence.shards import plan_shards
         from .metaflow_io import models, records, runs
-        from .names import CANDIDATE
+        from .names import CANDIDATE, CHAMPION
         from .runner import GateRunner
 
         config = _gate(self.gate)
@@ -173,12 +174,20 @@ class GateFlow(FlowSpec):
         self.checks = [check.name for check in checks]  # the join's verdict must have each, in this order
         model = models.load_model(self.candidate, settings.model_artifact, role=CANDIDATE, source=settings.model_source)
         self.task, self.classes, _ = runner.task_of(model, data)
-        self.champion = runner.baselines.reported()
-        self.no_champion_reason = "" if self.champion else runner.baselines.no_champion_reason
+        # The runs the checks name, resolved once (a name such as Flow/latest-successful may mean
+        # another run by the time a shard runs): every shard and the join compare with these.
+        self.named_runs = dict(runner.baselines.named)
+        try:
+            self.champion = runner.baselines.champion
+            self.no_champion_reason = runner.baselines.no_champion_reason
+        except (GateUsageError, MetaflowUnavailable) as exc:
+            if CHAMPION in config.baseline_names:
+                raise  # a check compares with it (GateRunner.open looked it up already)
+            # As in the pytest gate: a champion no check compares with never stops the gate.
+            self.champion, self.no_champion_reason = None, str(exc)
         # Scored in the shards: the run baselines the checks compare with (the label-only ones need no model).
-        self.scored_runs = {
-            name: pathspec for name, pathspec in runner.baselines.runs().items() if name in config.baseline_names
-        }
+        found = {**self.named_runs, **({CHAMPION: self.champion} if self.champion else {})}
+        self.scored_runs = {name: pathspec for name, pathspec in found.items() if name in config.baseline_names}
         self.data_fingerprint = records.data_fingerprint(data)
         self.n_rows = len(data)
         # --shards or --rows-per-shard, else the deployment file's
@@ -231,12 +240,16 @@ class GateFlow(FlowSpec):
         return {name: _scores_of(name, scorer, inputs) for name, scorer in scorers.items()}
 
     def _runner(self, config: Any) -> Any:
-        """The gate's runner, with the champion start looked up (every task compares with the same run)."""
-        from .runner import GateRunner, load_smoke_cases
+        """The gate's runner, with the runs start resolved: the champion and the runs the checks
+        name (every task compares with the same runs, never with ones resolved again)."""
+        from .runner import Baselines, GateRunner, load_smoke_cases
 
-        runner = GateRunner.for_run(config, self.candidate, load_smoke_cases(config))
-        runner.baselines.fix_champion(self.champion, self.no_champion_reason)
-        return runner
+        settings = config.settings
+        baselines = Baselines(
+            self.candidate, tag=settings.tag, model_artifact=settings.model_artifact, named=self.named_runs
+        )
+        baselines.fix_champion(self.champion, self.no_champion_reason)
+        return GateRunner(config, baselines, load_smoke_cases(config))
 
     @step
     def join(self, inputs: Any) -> None:
@@ -253,7 +266,7 @@ class GateFlow(FlowSpec):
             "n_rows",
             "checks",
         ]
-        self.merge_artifacts(inputs, include=[*shared, "scored_runs", "shard_plan"])
+        self.merge_artifacts(inputs, include=[*shared, "named_runs", "scored_runs", "shard_plan"])
         self.shard_tasks = [
             {"shard": task.shard_scores["shard"], "seconds": task.shard_seconds, "peak_memory_mb": task.peak_memory_mb}
             for task in inputs
@@ -291,10 +304,12 @@ class GateFlow(FlowSpec):
     def end(self) -> None:
         "Record the verdict on the candidate, then tag it when every check passed (else make sure it has no tag)."
         from .metaflow_io import records
+        from .metaflow_io.outages import describe_error
         from .metaflow_io.tagging import apply_tag, revoke_tag
 
         config = _gate(self.gate)
         tag = config.settings.tag
+        self._check_champion(config)  # a resumed (or slow) run: start's champion must still be the one
         self.passed = self.verdict.passed
         # On record before the tag: a record that cannot be written fails this step, tagging nothing.
         record = records.build_record(
@@ -306,7 +321,12 @@ class GateFlow(FlowSpec):
             tag_action="apply" if self.passed else "revoke",
             tag_reason=f"GateFlow {current.flow_name}/{current.run_id}",
         )
-        records.write_record(self.candidate, record)
+        try:
+            records.write_record(self.candidate, record)
+        except Exception as exc:
+            raise GateStepError(
+                f"could not record the verdict on {self.candidate}: {describe_error(exc)}; no tag was changed"
+            ) from None
         removed = False
         try:
             if self.passed:
@@ -314,9 +334,13 @@ class GateFlow(FlowSpec):
             else:
                 removed = revoke_tag(self.candidate, tag)
         except Exception as exc:  # the record announced a tag change: say on record that it was not made
-            error = f"could not {record['tag']['action']} tag {tag!r} on {self.candidate}: {exc}"
-            records.write_record(self.candidate, records.tag_not_written(record, error))
-            raise
+            action = record["tag"]["action"]
+            error = f"could not {action} tag {tag!r} on {self.candidate}: {describe_error(exc)}"
+            try:
+                records.write_record(self.candidate, records.tag_not_written(record, error))
+            except Exception as again:  # an outage that lasts: say what the history still shows
+                error += f"; its record still says {action!r} and could not be corrected: {describe_error(again)}"
+            raise GateStepError(error) from None
         if self.passed:
             print(f"{self.candidate}: PASS, tagged {tag!r}")
         else:
@@ -327,6 +351,29 @@ class GateFlow(FlowSpec):
         if self.holdout_warning:
             print(f"WARNING: {self.holdout_warning}")
 
+    def _check_champion(self, config: Any) -> None:
+        """The champion the checks compared with must still be the candidate's champion when the
+        verdict is recorded: start looked it up, and a run resumed days later (start cloned), or a
+        run that another gate's tag overtook, would otherwise tag on a champion dethroned since."""
+        from .errors import GateUsageError, MetaflowUnavailable
+        from .names import CHAMPION
+        from .runner import Baselines, GateRunner
+
+        if CHAMPION not in config.baseline_names:
+            return  # no check compared with it
+        settings = config.settings
+        baselines = Baselines(self.candidate, tag=settings.tag, model_artifact=settings.model_artifact)
+        try:
+            now = GateRunner(config, baselines).baselines.champion
+        except (GateUsageError, MetaflowUnavailable) as exc:
+            raise GateStepError(str(exc)) from None
+        if now != self.champion:
+            raise GateStepError(
+                f"the champion of {self.candidate} is now {now or 'none'}, not {self.champion or 'none'} "
+                "as when this gate run started: its verdict compared with another run; gate the candidate "
+                "again (no record, no tag change)"
+            )
+
 
 def candidate_of(trigger: Any, *, model_run: str, gate_name: str, deployment: Any, branch: str | None) -> str:
     """The run to gate: the one run that triggered the gate (a run of the deployment's
@@ -334,7 +381,7 @@ def candidate_of(trigger: Any, *, model_run: str, gate_name: str, deployment: An
     if trigger is None:
         if not model_run:
             raise GateStepError("nothing to gate: give --model-run Flow/run_id, or let a training run trigger the flow")
-        return model_run
+        return _model_run(model_run, gate_name, deployment.get("flow"))
     triggering = trigger.runs or []
     if not triggering:
         names = ", ".join(str(event.name) for event in trigger.events or []) or "none"
@@ -346,7 +393,7 @@ def candidate_of(trigger: Any, *, model_run: str, gate_name: str, deployment: An
     expected = deployment.get("flow")
     if expected and run.parent.id != expected:
         raise GateStepError(f"{gate_name} gates {expected} runs, but {run.pathspec} triggered it")
-    if model_run and model_run != run.pathspec:
+    if model_run and _model_run(model_run, gate_name, expected) != run.pathspec:
         raise GateStepError(f"--model-run {model_run} and the triggering run {run.pathspec} differ")
     project = deployment.get("project")
     if project:  # a deployed gate judges its own @project branch's runs only
@@ -359,6 +406,19 @@ def candidate_of(trigger: Any, *, model_run: str, gate_name: str, deployment: An
                 f"deployed for project {project!r} branch {branch!r}: it does not gate another branch's runs"
             )
     return str(run.pathspec)
+
+
+def _model_run(model_run: str, gate_name: str, flow: str | None) -> str:
+    """``--model-run``: ``Flow/run_id`` of the deployment's flow (a run of another flow is refused,
+    as a triggering one is), or a run id, ``latest`` or ``latest-successful`` of that flow."""
+    model_run = model_run.strip()
+    if "/" not in model_run:
+        if not flow:
+            raise GateStepError(f"--model-run {model_run!r} names no flow: give Flow/run_id (or set [gateflow].flow)")
+        return f"{flow}/{model_run}"
+    if flow and model_run.split("/")[0] != flow:
+        raise GateStepError(f"{gate_name} gates {flow} runs, but --model-run names {model_run}")
+    return model_run
 
 
 def _scores_of(name: str, scorer: Any, inputs: Any) -> Any:

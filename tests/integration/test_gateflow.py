@@ -278,3 +278,162 @@ def test_gating_one_holdout_again_and_again_warns_from_gate_and_gateflow(tmp_pat
     assert gated.returncode == 0, gated.output
     assert "WARNING: holdout reuse: this validation data" in gated.output and warning in gated.output
     assert DEFAULT_TAG in user_tags(again.pathspec)  # advice: the verdict and the tag stand
+
+
+# --- review3: what the gate is told to gate by hand --------------------------------------
+def test_a_model_run_of_another_flow_is_refused_as_a_triggering_one_is():
+    """The docs: "a run of another flow is refused". --model-run OtherFlow/7 on a gate deployed
+    for PlainFlow was gated with PlainFlow's gate, and tagged."""
+    from modelgate.flow import GateStepError, candidate_of
+
+    with pytest.raises(GateStepError, match="G gates PlainFlow runs, but --model-run names ProjectFlow/7"):
+        candidate_of(None, model_run="ProjectFlow/7", gate_name="G", deployment=DEPLOYED, branch=None)
+
+
+@pytest.mark.parametrize("model_run", ["latest", "latest-successful", "7"])
+def test_a_model_run_without_a_flow_is_a_run_of_the_deployments_flow(model_run):
+    """--model-run latest (or a run id) on a gate deployed for PlainFlow: a PlainFlow run,
+    not a one-line error pointing at a --model-flow option GateFlow does not have."""
+    from modelgate.flow import GateStepError, candidate_of
+
+    got = candidate_of(None, model_run=model_run, gate_name="G", deployment=DEPLOYED, branch=None)
+    assert got == f"PlainFlow/{model_run}"
+    with pytest.raises(GateStepError, match="names no flow"):  # no flow deployed: Flow/run_id it is
+        candidate_of(None, model_run=model_run, gate_name="G", deployment={"flow": ""}, branch=None)
+
+
+CHAMPION_GATE = """\
+[tool.modelgate]
+model_artifact = "model"
+data_artifact = "val_df"
+text_column = "review"
+label_column = "labels"
+
+[[tool.modelgate.checks]]
+metric = "roc_auc"
+baseline = "champion"
+margin = 0.0
+"""
+
+
+def test_a_resumed_run_does_not_tag_on_a_champion_dethroned_since_its_start(tmp_path):
+    """A GateFlow run fails after start (here: more shards than --max-num-splits); a better
+    run is tagged, so it is the champion now; the run is resumed. start is cloned, with the
+    old champion in it: the candidate beat the old one, not the new one. A fresh gate says
+    FAIL; the resumed one tagged the candidate."""
+    from modelgate.metaflow_io.tagging import apply_tag
+
+    (tmp_path / "flow").mkdir()
+    (tmp_path / "flow" / "gate.toml").write_text(CHAMPION_GATE)
+    flow_file = deployed(tmp_path / "flow", '[gateflow]\nflow = "PlainFlow"\ngate = "gate.toml"\n')
+    old_champion = training_run("plain_flow.py", "--inverted", "True")
+    apply_tag(old_champion, DEFAULT_TAG)
+    candidate = training_run("plain_flow.py")
+
+    failed = launch(flow_file, "--model-run", candidate, "--shards", "2", "--max-num-splits", "1")
+    assert failed.returncode != 0 and failed.pathspec is not None, failed.output
+    with global_namespace():
+        assert get_run(failed.pathspec)["start"].task.data.champion == old_champion
+
+    new_champion = training_run("plain_flow.py")  # as good as the candidate: it cannot beat it
+    apply_tag(new_champion, DEFAULT_TAG)
+    fresh = launch(flow_file, "--model-run", candidate, "--shards", "2")
+    assert fresh.returncode == 0 and f"{candidate}: FAIL" in fresh.output, fresh.output
+
+    origin = failed.pathspec.split("/")[1]
+    resumed = launch(flow_file, "--origin-run-id", origin, "--max-num-splits", "4", command="resume")
+    resumed.one_line(f"the champion of {candidate} is now {new_champion}, not {old_champion}")
+    assert DEFAULT_TAG not in user_tags(candidate)
+    assert [record["front_end"] for record in modelgate.history(candidate)] == ["GateFlow"]  # the fresh one's
+
+
+def _flow_processes_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: str) -> None:
+    """``code`` in a sitecustomize.py every process of the launched flows imports first."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(code)
+    monkeypatch.setenv("PYTHONPATH", str(site))
+
+
+def test_a_lost_tag_write_in_end_is_one_line_and_on_record(plain_run, tmp_path, monkeypatch):
+    """end records "apply", then the tag write is lost: one line (as @gate's), not a traceback."""
+    from modelgate.metaflow_io.tagging import revoke_tag
+
+    revoke_tag(plain_run, DEFAULT_TAG)
+    before = {r["id"] for r in modelgate.history(plain_run)}
+    _flow_processes_run(
+        tmp_path, monkeypatch, "from metaflow.client.core import Run\nRun.add_tag = lambda s, t: None\n"
+    )
+    launched = launch(deployed(tmp_path / "flow", deployment(flow="PlainFlow")), "--model-run", plain_run)
+    launched.one_line(f"could not apply tag 'deployment_candidate' on {plain_run}")
+    assert DEFAULT_TAG not in user_tags(plain_run)
+    announced, corrected = [r for r in modelgate.history(plain_run) if r["id"] not in before]
+    assert (announced["tag"]["action"], corrected["tag"]["action"]) == ("apply", "none")
+
+
+def test_a_metaflow_outage_in_start_is_one_line(plain_run, tmp_path, monkeypatch):
+    """The candidate cannot be read (a metadata service outage) in start: one line, as in score and join."""
+    _flow_processes_run(
+        tmp_path,
+        monkeypatch,
+        "from modelgate.errors import MetaflowUnavailable\n"
+        "from modelgate.metaflow_io import runs\n"
+        "def down(*args, **kwargs):\n"
+        "    raise MetaflowUnavailable('cannot read the candidate: the metadata service is down')\n"
+        "runs.resolve_run = down\n",
+    )
+    launched = launch(deployed(tmp_path / "flow", deployment(flow="PlainFlow")), "--model-run", plain_run)
+    launched.one_line("the metadata service is down")
+
+
+def test_the_shards_and_the_join_compare_with_the_runs_start_resolved(monkeypatch):
+    """A check's baseline "PlainFlow/latest-successful" was resolved again in every shard task
+    and in the join: a run finishing meanwhile made shards score different baselines (merged as
+    one), and the record name a run start never checked. start's resolution is the one."""
+    from types import SimpleNamespace
+
+    from modelgate.config.gate_config import parse_table
+    from modelgate.flow import GateFlow
+    from modelgate.metaflow_io import runs
+
+    config = parse_table(
+        {
+            "model_artifact": "model",
+            "data_artifact": "val_df",
+            "checks": [{"metric": "roc_auc", "baseline": "PlainFlow/latest-successful", "margin": 0.0}],
+        }
+    )
+    monkeypatch.setattr(runs, "resolve_named_baseline", lambda name, candidate: "PlainFlow/9")  # newer since
+    started = SimpleNamespace(
+        candidate="PlainFlow/1",
+        champion=None,
+        no_champion_reason="no champion yet",
+        named_runs={"PlainFlow/latest-successful": "PlainFlow/5"},
+    )
+    runner = GateFlow._flow_cls._runner(started, config)  # the class under its FlowMutator
+    assert dict(runner.baselines.runs()) == {"PlainFlow/latest-successful": "PlainFlow/5"}
+
+
+def test_a_champion_no_check_compares_with_does_not_stop_the_gate_when_it_cannot_be_looked_up(
+    plain_run, tmp_path, monkeypatch
+):
+    """The pytest gate: "a champion no check compares with never stops a gate". GateFlow's
+    start asked for it anyway, and a failed lookup failed the run (gate_tiny.toml compares with
+    the majority only)."""
+    from modelgate.metaflow_io.tagging import revoke_tag
+
+    revoke_tag(plain_run, DEFAULT_TAG)
+    _flow_processes_run(
+        tmp_path,
+        monkeypatch,
+        "from modelgate.errors import MetaflowUnavailable\n"
+        "from modelgate.metaflow_io import runs\n"
+        "def down(*args, **kwargs):\n"
+        "    raise MetaflowUnavailable('cannot list the tagged runs: the metadata service is slow')\n"
+        "runs.resolve_champion = down\n",
+    )
+    launched = launch(deployed(tmp_path / "flow", deployment(flow="PlainFlow", shards=2)), "--model-run", plain_run)
+    assert launched.returncode == 0, launched.output
+    assert f"{plain_run}: PASS, tagged" in launched.output
+    assert DEFAULT_TAG in user_tags(plain_run)
+    assert modelgate.history(plain_run)[-1]["champion"] is None
