@@ -228,7 +228,13 @@ class GateFlow(FlowSpec):
 
         config = _gate(self.gate)
         settings = config.settings
-        rows = getattr(self, _rows_artifact(shard.index))
+        name = _rows_artifact(shard.index)
+        rows = getattr(self, name)
+        # Metaflow keeps a loaded artifact on the flow object and, at the end of the task, pickles
+        # every attribute again to see whether it is new: the shard's rows, as large as they are
+        # (+0.9 GB and a second of pickling for 1,000,000 rows; benchmarks/bench_shards.py). The
+        # inherited artifact stays the task's without being read again.
+        vars(self).pop(name, None)
         if len(rows) != shard.rows:
             raise GateStepError(f"{shard.describe()} holds {len(rows)} rows, not {shard.rows}")
         inputs, _ = validation_inputs(rows, settings)
