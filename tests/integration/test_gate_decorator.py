@@ -191,7 +191,7 @@ def test_a_step_without_the_configured_artifacts_names_the_ones_it_has():
     one_line_failure(
         launched,
         "@gate on step 'start': no artifact model_artifact 'model', data_artifact 'val_df' "
-        "(config gate_tiny.toml); the step has: df, inverted, valdf",
+        "(config gate_tiny.toml); the step has: df, inverted, poison, valdf",
     )
     assert DEFAULT_TAG not in user_tags(launched.pathspec)
 
