@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from helpers import usage_error, user_tags
 from modelgate.names import DEFAULT_TAG
 
@@ -57,6 +59,7 @@ def test_each_slice_and_check_is_an_item_and_a_passing_set_is_tagged(gate_suite,
     assert DEFAULT_TAG in user_tags(run)
 
 
+@pytest.mark.slow  # three gate sessions (6 s): the full suite runs it
 def test_a_slice_too_thin_to_decide_blocks_the_tag_unless_on_inconclusive_passes(gate_suite, run):
     slices = '[[tool.modelgate.slices]]\ncolumn = "labels"\nchecks = ["roc_auc-vs-majority-margin+0.1"]\n'
     result = _session(gate_suite, run, slices)

@@ -43,7 +43,13 @@ def test_pseudo_values_carry_the_estimate_and_the_cluster_robust_variance():
 
 @pytest.mark.parametrize(
     "metric, task",
-    [("roc_auc", "binary"), ("accuracy", "binary"), ("brier", "binary"), ("log_loss", "binary"), ("f1", "binary")],
+    [
+        ("roc_auc", "binary"),
+        ("accuracy", "binary"),
+        ("brier", "binary"),
+        ("log_loss", "binary"),
+        pytest.param("f1", "binary", marks=pytest.mark.slow),  # the cluster bootstrap, 5 s: in the full suite
+    ],
 )
 def test_copying_rows_inside_their_group_changes_nothing_but_the_plain_bound_narrows(metric, task):
     """The over-promotion a group column prevents: ten copies of each row are no more evidence

@@ -286,6 +286,7 @@ def test_macro_f1_on_a_thin_class_or_every_row_right_is_inconclusive():
     assert not macro_f1_bound(y2, nan, floor=0.1).inconclusive  # a defect, not thin data
 
 
+@pytest.mark.slow  # 1,000 simulated gates (6 s): the full suite runs it
 def test_a_margin_below_minus_the_sample_rmse_is_no_certainty():
     # The candidate's true RMSE is 2, the baseline's 0.1: the true difference is -1.9. A
     # sample whose RMSE_c is below 1.9 once passed margin -1.9 with certainty ("RMSE_b -
@@ -339,6 +340,7 @@ def test_a_one_vs_rest_class_of_two_rows_takes_t_on_one_degree_of_freedom():
     assert passed / 300 <= 0.065  # the normal quantile passed 10-13%
 
 
+@pytest.mark.slow  # 1,000 simulated gates (6 s): the full suite runs it
 def test_relative_rmse_margins_are_decided_on_squared_errors_too():
     rng = np.random.default_rng(2)
     passed = 0
