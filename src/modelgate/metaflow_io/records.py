@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import GateUsageError
 from ..names import CHAMPION
+from ..report.render import champion_shown
 from .runs import get_run, global_namespace
 
 if TYPE_CHECKING:
@@ -171,14 +172,6 @@ def build_record(
         "user": _user(),
         "modelgate_version": __version__,
     }
-
-
-def champion_shown(record: Mapping[str, Any]) -> str:
-    """The record's champion for a table: its pathspec (or "none"), and what it was when the
-    gate compared another run as the champion: ``Flow/7 (baseline run)``."""
-    shown = str(record.get("champion") or "none")
-    label = record.get("champion_label") or CHAMPION
-    return shown if label == CHAMPION or not record.get("champion") else f"{shown} ({str(label).split(' (')[0]})"
 
 
 def tag_not_written(record: Mapping[str, Any], error: str) -> dict[str, Any]:

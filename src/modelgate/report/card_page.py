@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..text import printable
 from .forest import forest_text
-from .render import HEADER, _row, inconclusive_passed, verdict_icon, verdict_word
+from .render import HEADER, _row, champion_shown, inconclusive_passed, verdict_icon, verdict_word
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -253,8 +253,6 @@ def _code(value: Any) -> str:
 
 
 def _provenance_section(records: Sequence[Mapping[str, Any]], where: str, note: str) -> list[str]:
-    from ..metaflow_io.records import champion_shown  # no Metaflow: it is imported lazily there
-
     out = ['<section class="provenance">', "<h2>On record</h2>"]
     if not records:
         return [*out, f'<p class="note">{_e(note)}</p>', "</section>"]

@@ -6,7 +6,8 @@ import json
 import math
 import re
 from collections import Counter
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..names import BASELINE, CHAMPION, FLOOR, GAP, PROPERTY, SEARCH, TEST
 from ..text import is_control, printable
@@ -353,3 +354,11 @@ def verdict_markdown(verdict: Verdict) -> str:
         lines += ["", "### Weak slices", ""]
         lines += [f"- **{md_text(r.name)}**: {md_text(finding_line(f, r.metric))}" for r, f in weak]
     return "\n".join(lines) + "\n"
+
+
+def champion_shown(record: Mapping[str, Any]) -> str:
+    """The record's champion for a table: its pathspec (or "none"), and what it was when the
+    gate compared another run as the champion: ``Flow/7 (baseline run)``."""
+    shown = str(record.get("champion") or "none")
+    label = record.get("champion_label") or CHAMPION
+    return shown if label == CHAMPION or not record.get("champion") else f"{shown} ({str(label).split(' (')[0]})"
