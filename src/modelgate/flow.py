@@ -152,7 +152,7 @@ class GateFlow(FlowSpec):
 
         from .errors import GateUsageError, MetaflowUnavailable
         from .evidence.shards import plan_shards
-        from .metaflow_io import models, records, runs
+        from .metaflow_io import records, runs
         from .names import CANDIDATE, CHAMPION
         from .runner import GateRunner
 
@@ -172,7 +172,7 @@ class GateFlow(FlowSpec):
         if not checks:
             raise GateStepError("the gate declares no check: a gate with no check cannot pass")
         self.checks = [check.name for check in checks]  # the join's verdict must have each, in this order
-        model = models.load_model(self.candidate, settings.model_artifact, role=CANDIDATE, source=settings.model_source)
+        model, _ = self._candidate_model(settings)
         self.task, self.classes, _ = runner.task_of(model, data)
         # The runs the checks name, resolved once (a name such as Flow/latest-successful may mean
         # another run by the time a shard runs): every shard and the join compare with these.
@@ -198,7 +198,6 @@ class GateFlow(FlowSpec):
         self.shard_plan = [asdict(shard) for shard in plan]
         for shard in plan:  # each shard's rows an artifact of its own: a shard task loads only its rows
             setattr(self, _rows_artifact(shard.index), data.iloc[shard.start : shard.stop])
-        self.started = time.time()
         scored = ", ".join([CANDIDATE, *self.scored_runs])
         print(f"gating {self.candidate}: {self.n_rows} validation rows in {len(plan)} shard(s), scoring {scored}")
 
@@ -222,7 +221,6 @@ class GateFlow(FlowSpec):
 
     def _score(self, shard: Any) -> dict[str, Any]:
         from .evidence.evaluation import validation_inputs
-        from .metaflow_io import models
         from .names import CANDIDATE
         from .runner import candidate_scorer
 
@@ -238,12 +236,19 @@ class GateFlow(FlowSpec):
         if len(rows) != shard.rows:
             raise GateStepError(f"{shard.describe()} holds {len(rows)} rows, not {shard.rows}")
         inputs, _ = validation_inputs(rows, settings)
-        model = models.load_model(self.candidate, settings.model_artifact, role=CANDIDATE, source=settings.model_source)
-        where = f"artifact {settings.model_artifact!r} of candidate run {self.candidate}"
+        model, where = self._candidate_model(settings)
         scorers = {CANDIDATE: candidate_scorer(model, self.task, self.classes, where)}
         baselines = self._runner(config).baselines.scorers(self.task, self.classes)
         scorers.update({name: baselines[name] for name in self.scored_runs})
         return {name: _scores_of(name, scorer, inputs) for name, scorer in scorers.items()}
+
+    def _candidate_model(self, settings: Any) -> tuple[Any, str]:
+        """The candidate's model, through its model source, and where it came from (for messages)."""
+        from .metaflow_io import models
+        from .names import CANDIDATE
+
+        model = models.load_model(self.candidate, settings.model_artifact, role=CANDIDATE, source=settings.model_source)
+        return model, f"artifact {settings.model_artifact!r} of candidate run {self.candidate}"
 
     def _runner(self, config: Any) -> Any:
         """The gate's runner, with the runs start resolved: the champion and the runs the checks
@@ -273,10 +278,6 @@ class GateFlow(FlowSpec):
             "checks",
         ]
         self.merge_artifacts(inputs, include=[*shared, "named_runs", "scored_runs", "shard_plan"])
-        self.shard_tasks = [
-            {"shard": task.shard_scores["shard"], "seconds": task.shard_seconds, "peak_memory_mb": task.peak_memory_mb}
-            for task in inputs
-        ]
         try:
             self.verdict = self._verdict([task.shard_scores for task in inputs])
         except (GateUsageError, MetaflowUnavailable) as exc:
@@ -289,7 +290,7 @@ class GateFlow(FlowSpec):
     def _verdict(self, parts: list[Any]) -> Any:
         from .errors import GateUsageError
         from .evidence.shards import Shard, as_part, merge_shards
-        from .metaflow_io import models, runs
+        from .metaflow_io import runs
         from .names import CANDIDATE
 
         config = _gate(self.gate)
@@ -298,8 +299,7 @@ class GateFlow(FlowSpec):
         scores = merge_shards([as_part(raw) for raw in parts], plan, self.n_rows)
         runner = self._runner(config)
         data = runs.load_artifact(self.candidate, settings.data_artifact, role=CANDIDATE)
-        model = models.load_model(self.candidate, settings.model_artifact, role=CANDIDATE, source=settings.model_source)
-        where = f"artifact {settings.model_artifact!r} of candidate run {self.candidate}"
+        model, where = self._candidate_model(settings)
         evidence = runner.evidence(model, data, where, scores=scores)
         results = runner.evaluate(evidence)
         if [result.name for result in results] != self.checks:  # a check lost on the way is no pass
@@ -432,14 +432,14 @@ def _scores_of(name: str, scorer: Any, inputs: Any) -> Any:
     import numpy as np
 
     from .errors import GateUsageError
+    from .runner import model_failure
 
     try:
         return np.asarray(scorer(inputs), dtype=float)
     except GateUsageError:
         raise
     except Exception as exc:
-        detail = " ".join(str(exc).split())[:300]
-        raise GateUsageError(f"the {name}'s model failed on these rows: {type(exc).__name__}: {detail}") from None
+        raise model_failure(exc, inputs, f"the {name}'s model", "these rows") from None
 
 
 def _rows_artifact(index: int) -> str:

@@ -419,8 +419,8 @@ class GateRunner:
         """
         from .evidence.evaluation import validation_inputs
 
-        inputs, _ = validation_inputs(data, self.config.settings)
-        task, classes, labels = self.task_of(model, data)
+        inputs, raw_labels = validation_inputs(data, self.config.settings)
+        task, classes, labels = self._task(model, raw_labels)
         scorer = candidate_scorer(model, task, classes, where)
         return self.evidence_from_rows(scorer, inputs, labels, task=task, classes=classes, frame=data, scores=scores)
 
@@ -429,10 +429,13 @@ class GateRunner:
         checked against every configured check: decided once, so that parts of the rows
         (GateFlow's shards) are scored the same way."""
         from .evidence.evaluation import validation_inputs
+
+        return self._task(model, validation_inputs(data, self.config.settings)[1])
+
+    def _task(self, model: Any, raw_labels: Any) -> tuple[str, tuple[Any, ...], np.ndarray]:
         from .evidence.tasks import labels_for_task, model_shape, resolve_task
 
         settings = self.config.settings
-        _, raw_labels = validation_inputs(data, settings)
         shape = model_shape(model)
         task = resolve_task(settings.task, shape, raw_labels, settings.label_column)
         labels, classes = labels_for_task(
@@ -599,26 +602,31 @@ def candidate_scorer(model: Any, task: str, classes: Sequence[Any], where: str) 
 
 
 def _scored(build: Callable[[], Evaluation], inputs: Any) -> Evaluation:
-    """``build()``, with the candidate model's failures on the validation rows as
-    one line (a model that cannot take NaN features says which columns hold them)."""
-    from .evidence.scorers import ScorerOutputError, is_frame
-
+    """``build()``, with the candidate model's failures on the validation rows as one line."""
     try:
         return build()
     except (GateUsageError, KeyboardInterrupt):
         raise
-    except ScorerOutputError as exc:
-        raise GateUsageError(f"the candidate's model: {exc}") from None
     except Exception as exc:
-        detail = " ".join(str(exc).split())[:300]
-        hint = ""
-        if is_frame(inputs):
-            holes = [str(c) for c in inputs.columns if inputs[c].isna().any()]
-            if holes:
-                hint = f" (feature columns with missing values: {', '.join(holes[:6])}; the model cannot take NaN?)"
-        raise GateUsageError(
-            f"the candidate's model failed on the validation rows: {type(exc).__name__}: {detail}{hint}"
-        ) from None
+        raise model_failure(exc, inputs) from None
+
+
+def model_failure(
+    exc: Exception, inputs: Any, whose: str = "the candidate's model", rows: str = "the validation rows"
+) -> GateUsageError:
+    """A model's failure on ``inputs`` as one line (a model that cannot take NaN features
+    says which columns hold them): for the whole validation set, or a GateFlow shard."""
+    from .evidence.scorers import ScorerOutputError, is_frame
+
+    if isinstance(exc, ScorerOutputError):
+        return GateUsageError(f"{whose}: {exc}")
+    detail = " ".join(str(exc).split())[:300]
+    hint = ""
+    if is_frame(inputs):
+        holes = [str(c) for c in inputs.columns if inputs[c].isna().any()]
+        if holes:
+            hint = f" (feature columns with missing values: {', '.join(holes[:6])}; the model cannot take NaN?)"
+    return GateUsageError(f"{whose} failed on {rows}: {type(exc).__name__}: {detail}{hint}")
 
 
 def refuse_relative_margins_on_zero(

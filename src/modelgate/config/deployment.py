@@ -69,8 +69,10 @@ def read_deployment(text: str, folder: Path) -> dict[str, Any]:
     value["rows_per_shard"] = tables.whole(f"{WHERE}.rows_per_shard", raw.get("rows_per_shard", 0), 0)
     if value["shards"] and value["rows_per_shard"]:
         raise GateUsageError(f"{WHERE}: give shards or rows_per_shard, not both")
+    source = folder / "gateflow.toml"  # an inline gate is read from here: its smoke cases are beside it
+    inline = gate_table(document, source)
     if "gate" in raw:
-        if gate_table(document, folder / "gateflow.toml") is not None:
+        if inline is not None:
             raise GateUsageError(f"give {WHERE}.gate or a [tool.modelgate] table in the deployment file, not both")
         source = folder / tables.string(f"{WHERE}.gate", raw["gate"])
         if not source.is_file():
@@ -80,11 +82,10 @@ def read_deployment(text: str, folder: Path) -> dict[str, Any]:
         table = gate_table(read_toml(source), source)
         if table is None:
             raise GateUsageError(f"{WHERE}.gate: {source} has no [tool.modelgate] table")
+    elif inline is None:
+        raise GateUsageError(f"the GateFlow deployment file has no gate: set {WHERE}.gate or add [tool.modelgate]")
     else:
-        source = folder / "gateflow.toml"  # where the gate is read from: its smoke cases are beside it
-        table = gate_table(document, source)
-        if table is None:
-            raise GateUsageError(f"the GateFlow deployment file has no gate: set {WHERE}.gate or add [tool.modelgate]")
+        table = inline
     config = parse_table(table, source.resolve())  # every mistake in the gate, now, before anything runs
     value["gate"] = table
     value["gate_source"] = str(source.resolve())
